@@ -1,0 +1,3 @@
+from wechat_pub.cli import main
+
+main()

@@ -1,0 +1,274 @@
+"""The ``wechat-pub`` command. Thin commands named by verb; one error boundary in :func:`main`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape as rx
+
+from wechat_pub import __version__
+from wechat_pub import model as m
+from wechat_pub.config import Config, load_config
+from wechat_pub.errors import ArticleError, ExitStatus, WechatPubError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """What every command shares: the config, loaded once on first use."""
+
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", help="Config file (default: ./config.toml).")
+@click.option("--traceback", is_flag=True, help="Show the full traceback on errors.")
+@click.version_option(__version__, prog_name="wechat-pub")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, traceback: bool) -> None:
+    """Publish a bilingual newsletter to a WeChat official account."""
+    ctx.obj = State(config_path)
+    ctx.meta["traceback"] = traceback
+
+
+# ---- articles -----------------------------------------------------------------------------------
+
+
+def load_issue(state: State, path: str) -> m.Issue:
+    """Parse an article; refuse it (listing every error) when it has errors."""
+    from wechat_pub.source.article import read_article
+
+    result = read_article(path, state.config["publisher.timezone"])
+    if result.issue is None or result.errors:
+        raise ArticleError(f"{path} has {len(result.errors)} error(s):", "Fix them and run the command again.",
+                           result.errors)
+    return result.issue
+
+
+@cli.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--theme", help="Check with this theme instead of the configured one.")
+@pass_state
+def check_command(state: State, files: tuple[str, ...], theme: str | None) -> None:
+    """Report every problem WeChat would reject or mangle. Exit 1 on errors; warnings alone pass."""
+    import datetime as dt
+
+    from wechat_pub.preflight import check_file
+    from wechat_pub.render.options import options_from_config
+
+    options = options_from_config(state.config, theme)
+    now = dt.datetime.now(dt.timezone.utc)
+    errors = warnings = 0
+    for path in files:
+        report = check_file(path, options, state.config["publisher.timezone"], now)
+        errors += len(report.errors)
+        warnings += len(report.warnings)
+        print_report(report)
+    colour = "red" if errors else ("yellow" if warnings else "green")
+    out.print(f"[{colour}]{len(files)} file(s): {errors} error(s), {warnings} warning(s)[/]")
+    if errors:
+        raise SystemExit(ExitStatus.ERROR)
+
+
+def print_report(report) -> None:
+    status = "[red]✗[/]" if report.errors else ("[yellow]![/]" if report.warnings else "[green]✓[/]")
+    out.print(f"{status} [bold]{rx(report.path)}[/]", markup=True)
+    for problem in report.problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        out.print(f"  [{colour}]{problem.severity}[/] {rx(str(problem.pos or report.path))}: "
+                  f"{rx(problem.message)}", markup=True)
+        if problem.hint:
+            out.print(f"      [dim]→ {rx(problem.hint)}[/]", markup=True)
+    if report.rendered:
+        out.print(f"  {rx(report.rendered.split_summary)}")
+        for article in report.rendered.articles:
+            size = len(article.content)
+            out.print(f"  article {article.part.index}: {rx(repr(article.title))} ({len(article.title)}/32), "
+                      f"{size:,} characters, {len(article.content.encode()):,} bytes")
+
+
+@cli.command("render")
+@click.argument("file", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the draft/add payload instead of HTML.")
+@click.option("--theme", help="Render with this theme instead of the configured one.")
+@click.option("-o", "--output", type=click.Path(), help="Write to this file instead of standard output.")
+@pass_state
+def render_command(state: State, file: str, as_json: bool, theme: str | None, output: str | None) -> None:
+    """Print the HTML exactly as it would be pushed (one document per article)."""
+    from wechat_pub.render.options import options_from_config
+    from wechat_pub.render.split import render_issue
+
+    issue = load_issue(state, file)
+    result = render_issue(issue, options_from_config(state.config, theme))
+    if result.problems:
+        raise ArticleError(f"{file} cannot be rendered within WeChat's limits:", "", result.problems)
+    if as_json:
+        text = json.dumps({"articles": [a.payload() for a in result.articles]}, ensure_ascii=False, indent=2)
+    else:
+        docs = []
+        for article in result.articles:
+            header = f"<!-- article {article.part.index}/{article.part.total}: {article.title} -->\n"
+            docs.append(header + article.content)
+        text = "\n".join(docs)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@cli.command("preview")
+@click.argument("file", type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="Page to write (default: preview/<article>.html).")
+@click.option("--serve", is_flag=True, help="Serve the page (rebuilt on every reload) instead of writing it.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True, type=int)
+@click.option("--theme", help="Preview with this theme instead of the configured one.")
+@pass_state
+def preview_command(state: State, file: str, output: str | None, serve: bool, host: str, port: int,
+                    theme: str | None) -> None:
+    """Show each article at phone width, light and dark, as a follower will see it."""
+    from wechat_pub.preview import preview_page
+    from wechat_pub.render.options import options_from_config
+
+    options = options_from_config(state.config, theme)
+    account = state.config["publisher.name_zh"] or state.config["publisher.name_en"]
+    if serve:
+        from flask import Flask
+
+        app = Flask("wechat_pub.preview")
+
+        @app.get("/")
+        def page():  # re-read the article on every reload, so edits show at once
+            return preview_page(load_issue(state, file), options, account)
+
+        load_issue(state, file)  # fail now, not on the first request, if the article is broken
+        err.print(f"Previewing {file} at http://{host}:{port}/ (Ctrl+C to stop)")
+        app.run(host=host, port=port)
+        return
+    issue = load_issue(state, file)
+    target = Path(output or Path("preview") / (Path(file).stem + ".html"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(preview_page(issue, options, account), encoding="utf-8")
+    out.print(f"wrote {target} (open it in a browser)")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path())
+@click.option("-o", "--output", "out_dir", type=click.Path(), help="Folder to write to (default: paths.articles).")
+@click.option("--force", is_flag=True, help="Overwrite an existing article file.")
+@pass_state
+def import_command(state: State, file: str, out_dir: str | None, force: bool) -> None:
+    """Import a plain-text newsletter (text taken from its PDF) as an article file."""
+    from wechat_pub.errors import NewsletterImportError
+    from wechat_pub.source.plaintext import import_plaintext
+    from wechat_pub.source.writer import write_article
+
+    cfg = state.config
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsletterImportError(f"Cannot read {file}: {getattr(exc, 'strerror', None) or exc}.",
+                                    "Give a UTF-8 text file (e.g. from 'pdftotext -layout issue.pdf').") from None
+    brand = [cfg[f"publisher.{k}"] for k in ("name_zh", "name_en", "newsletter_zh", "newsletter_en")]
+    footer = [cfg["publisher.disclaimer_zh"], cfg["publisher.disclaimer_en"], *cfg["publisher.contact"]]
+    result = import_plaintext(file, text, [b for b in brand if b], [f for f in footer if f])
+    if result.issue is None:
+        raise NewsletterImportError(f"{file} could not be imported:", "\n".join(str(p) for p in result.problems))
+    folder = Path(out_dir) if out_dir else cfg.resolve_path("paths.articles")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"issue-{result.issue.number:03d}.md"
+    if target.exists() and not force:
+        raise NewsletterImportError(f"{target} already exists.", "Use --force to overwrite it, or -o to write elsewhere.")
+    target.write_text(write_article(result.issue, str(folder)), encoding="utf-8")
+    issue = result.issue
+    out.print(f"wrote [bold]{target}[/]: issue {issue.number} ({issue.date}), {len(issue.sections)} section(s), "
+              f"{len(issue.items)} item(s)")
+    if result.footer_lines:
+        out.print(f"  {result.footer_lines} line(s) matched the publisher's standing masthead/footer from config")
+    if result.lost_links:
+        out.print(f"  [yellow]{result.lost_links} item(s) had a (More)/(查看更多) link whose address the text "
+                  "does not carry:[/] add a 'Source: \[name](https://…)' line to each")
+    for problem in result.problems:
+        out.print(f"  [yellow]{rx(str(problem))}[/]")
+    if result.notes:
+        out.print(f"  [yellow]{len(result.notes)} line(s) could not be placed[/]; they are kept under "
+                  "'import_notes' in the front matter:")
+        for note in result.notes:
+            out.print(f"    {rx(note[:150])}")
+    out.print(f"next: review it, then run [bold]wechat-pub check {target}[/]")
+
+
+# ---- config -------------------------------------------------------------------------------------
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the configuration."""
+
+
+@config_group.command("show")
+@pass_state
+def config_show(state: State) -> None:
+    """Print every setting in force (secrets hidden) and where the config came from."""
+    cfg = state.config
+    out.print(f"# config file: {cfg.path or '(none; defaults and environment)'}")
+    for name, value in cfg.redacted().items():
+        out.print(f"{name} = {json.dumps(value, ensure_ascii=False)}")
+
+
+# ---- the error boundary -------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: user errors print one clear message and exit with their status."""
+    show_traceback = "--traceback" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="wechat-pub", standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        raise SystemExit(ExitStatus.ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(ExitStatus.USAGE)
+    except WechatPubError as exc:
+        if show_traceback:
+            traceback.print_exc()
+        err.print(f"[red]Error:[/] {rx(str(exc))}", markup=True)
+        raise SystemExit(exc.exit_status)
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        raise SystemExit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: say so plainly, and how to get the details
+        if show_traceback:
+            traceback.print_exc()
+        else:
+            err.print(f"[red]Internal error:[/] {type(exc).__name__}: {rx(str(exc))}\n"
+                      "Run again with --traceback for details, and report it.", markup=True)
+        raise SystemExit(ExitStatus.ERROR)
+    raise SystemExit(ExitStatus.OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,193 @@
+"""Configuration: one settings table, three layers (defaults < config.toml < WECHAT_PUB_* env).
+
+The table drives the defaults, the type checks, ``wechat-pub config show`` (redacted) and a
+docs test that keeps ``config.example.toml`` complete. A bad config stops the command with a
+message naming the file and key; it never silently falls back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tomllib
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wechat_pub.errors import ConfigError
+
+ENV_PREFIX = "WECHAT_PUB_"
+REDACTED = "********"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # "section.key"
+    default: Any
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # publisher: the standing identity, printed on every issue
+    Setting("publisher.name_zh", "", "Publisher name in Chinese, shown in the masthead."),
+    Setting("publisher.name_en", "", "Publisher name in English, shown in the masthead."),
+    Setting("publisher.newsletter_zh", "", "Newsletter brand in Chinese (e.g. 立方观评)."),
+    Setting("publisher.newsletter_en", "", "Newsletter brand in English (e.g. NEWSLETTER)."),
+    Setting("publisher.author", "", "Default article author (at most 16 characters)."),
+    Setting("publisher.disclaimer_zh", "", "Standing disclaimer in Chinese, printed at the end of every article."),
+    Setting("publisher.disclaimer_en", "", "Standing disclaimer in English."),
+    Setting("publisher.contact", [], "Contact footer lines (offices, web, email, phone), one string per line."),
+    Setting("publisher.timezone", "Asia/Shanghai", "Time zone for publish times written without one."),
+    # theme: how articles look
+    Setting("theme.name", "classic", "Theme: 'classic' (navy accent, serif-free) or 'ink' (green accent, cards)."),
+    Setting("theme.accent", "", "Accent colour as #rrggbb; empty keeps the theme's own."),
+    # paths
+    Setting("paths.articles", "articles", "Folder of article files, relative to the config file."),
+    Setting("paths.state", "state", "Folder for the state database, caches and the sandbox's data."),
+    # wechat: the official-account API (empty appid/secret = the built-in sandbox)
+    Setting("wechat.appid", "", "AppID of the official account; empty uses the built-in sandbox."),
+    Setting("wechat.secret", "", "AppSecret; prefer the WECHAT_PUB_WECHAT__SECRET environment variable.",
+            secret=True),
+    Setting("wechat.base_url", "https://api.weixin.qq.com/cgi-bin/", "API base URL."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+_SECRET_WORDS = ("secret", "token", "aes_key", "password", "key")
+
+
+class Config:
+    """Validated settings. Read with ``cfg["section.key"]``."""
+
+    def __init__(self, values: dict[str, Any], path: Path | None = None):
+        self._values = values
+        self.path = path
+        self.base_dir = path.parent if path else Path.cwd()
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in _BY_NAME:
+            raise KeyError(f"unknown setting {name!r}")
+        return self._values.get(name, _BY_NAME[name].default)
+
+    def resolve_path(self, name: str) -> Path:
+        """A path setting resolved against the config file's folder."""
+        path = Path(os.path.expanduser(self[name]))
+        return path if path.is_absolute() else self.base_dir / path
+
+    def redacted(self) -> dict[str, Any]:
+        """All settings, secrets replaced, for display."""
+        out = {}
+        for setting in SETTINGS:
+            value = self[setting.name]
+            out[setting.name] = REDACTED if (setting.secret and value) else value
+        return out
+
+    def secrets(self) -> list[str]:
+        """Secret values in force, so log filters can hide them."""
+        return [str(self[s.name]) for s in SETTINGS if s.secret and self[s.name]]
+
+
+def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The config file to use: explicit path, then $WECHAT_PUB_CONFIG, then ./config.toml."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"Config file {str(path)!r} does not exist.",
+                              "Check the path, or copy config.example.toml to config.toml.")
+        return path
+    env = os.environ.get(ENV_PREFIX + "CONFIG")
+    if env:
+        return find_config_path(env)
+    default = Path("config.toml")
+    return default if default.is_file() else None
+
+
+def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+    """Defaults, then the config file, then the environment."""
+    config_path = find_config_path(path)
+    values: dict[str, Any] = {}
+    if config_path:
+        values.update(_read_toml(config_path))
+    values.update(_read_env(os.environ if env is None else env))
+    for name, value in values.items():
+        values[name] = _check_type(name, value, config_path)
+    _check_values(values, config_path)
+    return Config(values, config_path.resolve() if config_path else None)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}.", "Fix the syntax at the position shown.") from None
+    except OSError as exc:
+        raise ConfigError(f"Unable to read config file {str(path)!r}: {exc.strerror}.") from None
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {section!r} must be a [section] table, not a bare value.",
+                              "Settings live in sections such as [publisher] or [wechat]; see config.example.toml.")
+        for key, value in table.items():
+            name = f"{section}.{key}"
+            _require_known(name, path)
+            values[name] = value
+    return values
+
+
+def _read_env(environ) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for var, raw in environ.items():
+        if not var.startswith(ENV_PREFIX) or var == ENV_PREFIX + "CONFIG" or "__" not in var:
+            continue
+        name = var[len(ENV_PREFIX):].lower().replace("__", ".", 1)
+        _require_known(name, f"environment variable {var}")
+        setting = _BY_NAME[name]
+        if isinstance(setting.default, str):
+            values[name] = raw
+        else:
+            try:
+                values[name] = json.loads(raw)
+            except ValueError:
+                raise ConfigError(f"Environment variable {var} must be JSON for a {type(setting.default).__name__} "
+                                  f"setting, got {raw!r}.", 'Write lists as ["a", "b"] and booleans as true/false.')
+    return values
+
+
+def _require_known(name: str, where) -> None:
+    if name in _BY_NAME:
+        return
+    close = difflib.get_close_matches(name, _BY_NAME, n=1)
+    hint = f"Did you mean {close[0]!r}?" if close else "See config.example.toml for every setting."
+    raise ConfigError(f"{where}: unknown setting {name!r}.", hint)
+
+
+def _check_type(name: str, value: Any, path) -> Any:
+    expected = type(_BY_NAME[name].default)
+    if expected is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    if expected is int and isinstance(value, bool):
+        pass
+    elif isinstance(value, expected) or (expected is float and isinstance(value, int)):
+        return value
+    where = path or "environment"
+    raise ConfigError(f"{where}: setting {name!r} must be {expected.__name__}, got {value!r}.",
+                      f"Example: {name.split('.')[1]} = {json.dumps(_BY_NAME[name].default, ensure_ascii=False)}")
+
+
+def _check_values(values: dict[str, Any], path) -> None:
+    where = path or "environment"
+    tz = values.get("publisher.timezone", _BY_NAME["publisher.timezone"].default)
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: publisher.timezone {tz!r} is not a known time zone.",
+                          "Use an IANA name such as 'Asia/Shanghai'.") from None
+    accent = values.get("theme.accent", "")
+    if accent and not _is_hex_colour(accent):
+        raise ConfigError(f"{where}: theme.accent {accent!r} is not a #rrggbb colour.", "Example: accent = \"#1f4e79\"")
+
+
+def _is_hex_colour(value: str) -> bool:
+    return len(value) == 7 and value.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in value[1:])

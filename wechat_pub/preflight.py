@@ -1,0 +1,179 @@
+"""Preflight: everything WeChat would reject or mangle, found before anything is sent.
+
+``check_file`` parses an article, renders it (splitting it when it is too large), and reports
+problems with ``file:line`` where there is one: field limits, missing translations and sources,
+images, the split, and an audit of the HTML for anything WeChat strips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+
+from PIL import Image as PILImage, UnidentifiedImageError
+
+from wechat_pub import model as m
+from wechat_pub.limits import (AUTHOR_MAX_CHARS, DIGEST_MAX_CHARS, MATERIAL_IMAGE_MAX_BYTES, SOURCE_URL_MAX_BYTES,
+                               TITLE_MAX_CHARS, UPLOADIMG_MAX_BYTES)
+from wechat_pub.render.article import RenderOptions
+from wechat_pub.render.audit import audit_html
+from wechat_pub.render.split import RenderResult, render_issue
+from wechat_pub.source.article import read_article
+from wechat_pub.source.frontmatter import field_line
+
+SUPPORTED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF"}
+UPLOAD_FORMATS = {"JPEG", "PNG"}
+
+
+@dataclass
+class Report:
+    """What ``check`` found for one article file."""
+
+    path: str
+    issue: m.Issue | None = None
+    rendered: RenderResult | None = None
+    problems: list[m.Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[m.Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[m.Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def check_file(path: str, options: RenderOptions, timezone: str = "Asia/Shanghai",
+               now: dt.datetime | None = None) -> Report:
+    parsed = read_article(path, timezone)
+    report = Report(path, parsed.issue, problems=list(parsed.problems))
+    if parsed.issue is None or parsed.errors:
+        return report  # rendering a broken issue would only repeat the same problems
+    report.rendered = render_issue(parsed.issue, options)
+    report.problems.extend(check_issue(parsed.issue, report.rendered, now))
+    report.problems.sort(key=lambda p: (p.pos.line or 0) if p.pos else 0)
+    return report
+
+
+def check_issue(issue: m.Issue, rendered: RenderResult, now: dt.datetime | None = None) -> list[m.Problem]:
+    problems = list(rendered.problems)
+    problems += check_fields(issue, rendered)
+    problems += check_items(issue)
+    problems += check_images(issue)
+    for article in rendered.articles:
+        for finding in audit_html(article.content):
+            problems.append(m.Problem(m.Pos(issue.path), "error", f"article {article.part.index}: {finding}",
+                                      "This is a wechat-pub bug; please report it with the article file."))
+    if issue.import_notes:
+        problems.append(_at(issue, "import_notes", "warning",
+                            f"{len(issue.import_notes)} import note(s) are still in the front matter.",
+                            "Review each line (add what belongs to the issue), then delete 'import_notes'."))
+    if issue.publish_at and now and dt.datetime.fromisoformat(issue.publish_at) < now:
+        problems.append(_at(issue, "publish_at", "warning", f"publish_at {issue.publish_at} is in the past.",
+                            "It will not be scheduled; set a future time or push it by hand."))
+    return problems
+
+
+def check_fields(issue: m.Issue, rendered: RenderResult) -> list[m.Problem]:
+    problems = []
+    title_key = "wechat_title" if issue.wechat_title else "title"
+    for article in rendered.articles:
+        if len(article.title) > TITLE_MAX_CHARS:
+            problems.append(_at(issue, title_key, "error",
+                                f"the WeChat title {article.title!r} has {len(article.title)} characters; "
+                                f"WeChat allows {TITLE_MAX_CHARS}.",
+                                "Set a shorter 'wechat_title:' in the front matter."))
+    author = rendered.articles[0].author if rendered.articles else issue.author
+    if len(author) > AUTHOR_MAX_CHARS:
+        problems.append(_at(issue, "author", "error", f"author {author!r} has {len(author)} characters; "
+                            f"WeChat allows {AUTHOR_MAX_CHARS}.", "Shorten 'author:' (or publisher.author)."))
+    if len(issue.digest) > DIGEST_MAX_CHARS:
+        problems.append(_at(issue, "digest", "error", f"digest has {len(issue.digest)} characters; WeChat allows "
+                            f"{DIGEST_MAX_CHARS}.", "Shorten 'digest:'."))
+    if issue.digest and len(rendered.articles) > 1:
+        problems.append(_at(issue, "digest", "warning", "WeChat shows no digest for a multi-article draft.",
+                            "The digest is kept in the file but not sent."))
+    if issue.source_url:
+        if len(issue.source_url.encode()) > SOURCE_URL_MAX_BYTES:
+            problems.append(_at(issue, "source_url", "error",
+                                f"source_url is {len(issue.source_url.encode())} bytes; WeChat allows "
+                                f"{SOURCE_URL_MAX_BYTES}.", "Use a shorter link."))
+        if not re.match(r"^https?://\S+$", issue.source_url):
+            problems.append(_at(issue, "source_url", "error", f"source_url {issue.source_url!r} is not a web link.",
+                                "Write a full link starting with https://."))
+    return problems
+
+
+def check_items(issue: m.Issue) -> list[m.Problem]:
+    problems = []
+    for item in issue.items:
+        name = item.headline.zh or item.headline.en
+        if not item.sources:
+            problems.append(m.Problem(item.pos, "warning", f"item {name!r} has no source link.",
+                                      "Add a line 'Source: [name](https://…)' at the end of the item."))
+        for source in item.sources:
+            if not re.match(r"^https?://\S+$", source.url):
+                problems.append(m.Problem(item.pos, "error", f"source {source.url!r} of {name!r} is not a web link.",
+                                          "Write a full link starting with https://."))
+    return problems
+
+
+def check_images(issue: m.Issue) -> list[m.Problem]:
+    problems = []
+    images = [node for item in issue.items for body in (item.body_zh, item.body_en)
+              for node in m.walk_inlines(body) if isinstance(node, m.Image)]
+    for image in images:
+        problems += check_image(image.path, image.src, image.pos)
+    if issue.cover:
+        problems += check_image(None if issue.cover.startswith("http") else issue.cover, issue.cover,
+                                _at_pos(issue, "cover"), cover=True)
+    return problems
+
+
+def check_image(path: str | None, src: str, pos: m.Pos | None, cover: bool = False) -> list[m.Problem]:
+    what = "cover" if cover else "image"
+    if path is None:
+        if src.startswith("https://mmbiz.qpic.cn/") or src.startswith("http://mmbiz.qpic.cn/"):
+            return []
+        return [m.Problem(pos, "warning", f"{what} {src!r} is on another site; it is downloaded when pushed.",
+                          "Save it next to the article to check it now and to keep the issue self-contained.")]
+    if not os.path.isfile(path):
+        return [m.Problem(pos, "error", f"{what} file {src!r} does not exist ({path}).",
+                          "Check the file name; paths are relative to the article file.")]
+    size = os.path.getsize(path)
+    if size == 0:
+        return [m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")]
+    if size > MATERIAL_IMAGE_MAX_BYTES:
+        return [m.Problem(pos, "error", f"{what} {src!r} is {size / 1048576:.1f} MB; WeChat takes at most "
+                          f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")]
+    try:
+        with PILImage.open(path) as img:
+            img.verify()
+            kind = img.format
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        return [m.Problem(pos, "error", f"{what} {src!r} cannot be read as an image ({exc}).",
+                          "Save it again as JPEG or PNG.")]
+    if kind not in SUPPORTED_IMAGE_FORMATS:
+        return [m.Problem(pos, "error", f"{what} {src!r} is {kind}, which wechat-pub cannot convert.",
+                          "Save it as JPEG or PNG.")]
+    if not cover and (kind not in UPLOAD_FORMATS or size >= UPLOADIMG_MAX_BYTES):
+        why = f"{kind}" if kind not in UPLOAD_FORMATS else f"{size / 1048576:.1f} MB"
+        return [m.Problem(pos, "warning", f"image {src!r} ({why}) is re-encoded as JPEG/PNG under 1 MB when "
+                          "pushed (WeChat's limit for article images).", "Nothing to do, unless quality matters.")]
+    return []
+
+
+def _at_pos(issue: m.Issue, key: str) -> m.Pos:
+    try:
+        with open(issue.path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines(keepends=True)
+    except OSError:
+        return m.Pos(issue.path)
+    end = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---"), len(lines))
+    return m.Pos(issue.path, field_line("".join(lines[:end]), key))
+
+
+def _at(issue: m.Issue, key: str, severity, message: str, hint: str = "") -> m.Problem:
+    return m.Problem(_at_pos(issue, key), severity, message, hint)

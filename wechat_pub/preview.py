@@ -1,0 +1,93 @@
+"""Preview: each article at phone width (375 px), in light and in dark mode, side by side.
+
+The page wraps the exact HTML that would be pushed (images shown from the local files) in a
+frame that looks like WeChat's article view. Dark mode is painted by
+:mod:`wechat_pub.render.darkmode`, an approximation of WeChat's own recolouring.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+from html import escape
+
+from wechat_pub import model as m
+from wechat_pub.render.article import RenderOptions
+from wechat_pub.render.darkmode import to_dark
+from wechat_pub.render.rules import ImageRef
+from wechat_pub.render.split import RenderResult, render_issue
+
+PHONE_WIDTH = 375
+
+PAGE_CSS = """
+body { margin: 0; padding: 24px; background: #e9e9ec; font-family: -apple-system, "PingFang SC", system-ui,
+       "Noto Sans CJK SC", sans-serif; color: #222; }
+h1 { font-size: 18px; margin: 0 0 4px 0; }
+.meta { font-size: 13px; color: #555; margin: 0 0 20px 0; }
+.article-row { display: flex; gap: 32px; flex-wrap: wrap; margin-bottom: 40px; align-items: flex-start; }
+.phone { width: 375px; flex: 0 0 375px; border-radius: 28px; padding: 14px 0; box-shadow: 0 4px 18px rgba(0,0,0,.18); }
+.phone.light { background: #ffffff; }
+.phone.dark { background: #191919; color: #a3a3a3; }
+.label { font-size: 12px; text-align: center; color: #888; margin-bottom: 6px; }
+.wx-head { padding: 6px 16px 10px 16px; }
+.wx-title { font-size: 22px; line-height: 1.4; font-weight: bold; margin: 0 0 8px 0; }
+.light .wx-title { color: #191919; }
+.dark .wx-title { color: #c8c8c8; }
+.wx-meta { font-size: 14px; color: #8c8c8c; }
+.wx-meta .account { color: #576b95; }
+.wx-body { padding: 0 8px 16px 8px; }
+.problems { background: #fff4e5; border: 1px solid #f0b866; padding: 10px 14px; font-size: 13px; margin-bottom: 24px; white-space: pre-wrap; }
+"""
+
+
+def embedded_images(issue: m.Issue) -> dict[str, ImageRef]:
+    """Local images as data URIs, for the preview page only (WeChat drops data: images)."""
+    images: dict[str, ImageRef] = {}
+    for item in issue.items:
+        for body in (item.body_zh, item.body_en):
+            for node in m.walk_inlines(body):
+                if isinstance(node, m.Image) and node.path and os.path.isfile(node.path):
+                    kind = mimetypes.guess_type(node.path)[0] or "image/png"
+                    with open(node.path, "rb") as handle:
+                        data = base64.b64encode(handle.read()).decode()
+                    images[node.src] = ImageRef(f"data:{kind};base64,{data}")
+    return images
+
+
+def preview_page(issue: m.Issue, options: RenderOptions, account: str = "", notes: str = "") -> str:
+    preview_options = RenderOptions(options.theme, options.publisher, embedded_images(issue))
+    result: RenderResult = render_issue(issue, preview_options)
+    rows = [_article_row(article, account, issue) for article in result.articles]
+    problems = "\n".join(str(p) for p in result.problems)
+    banner = f'<div class="problems">{escape(problems)}</div>' if problems else ""
+    note = f'<div class="problems">{escape(notes)}</div>' if notes else ""
+    title = escape(f"No.{issue.number} {issue.title.joined()}")
+    return (
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>Preview · {title}</title><style>{PAGE_CSS}</style></head><body>"
+        f"<h1>{title}</h1><p class=\"meta\">{len(result.articles)} article(s) · {escape(result.split_summary)} · "
+        f"theme {escape(options.theme.name)} · phone width {PHONE_WIDTH}px</p>"
+        f"{banner}{note}{''.join(rows)}</body></html>"
+    )
+
+
+def _article_row(article, account: str, issue: m.Issue) -> str:
+    frames = [_phone(article, account, issue, "light", article.content),
+              _phone(article, account, issue, "dark", to_dark(article.content))]
+    return f'<section class="article-row" data-article="{article.part.index}">{"".join(frames)}</section>'
+
+
+def _phone(article, account: str, issue: m.Issue, mode: str, content: str) -> str:
+    label = {"light": "浅色 Light", "dark": "深色 Dark"}[mode]
+    author = escape(article.author)
+    return (
+        f'<div><div class="label">Article {article.part.index} · {label}</div>'
+        f'<div class="phone {mode}" data-mode="{mode}">'
+        f'<div class="wx-head"><p class="wx-title">{escape(article.title)}</p>'
+        f'<div class="wx-meta">{author}&nbsp; <span class="account">{escape(account)}</span>&nbsp; '
+        f"{escape(issue.display_date)}</div></div>"
+        f'<div class="wx-body">{content}</div></div></div>'
+    )

@@ -1,0 +1,48 @@
+"""Themes: each is one CSS file in ``render/themes/``, with ``$accent`` colours filled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from string import Template
+
+THEMES = {
+    "classic": "#1f4e79",  # navy
+    "ink": "#0f6b5c",  # deep green
+}
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    accent: str
+    css: str
+
+
+@lru_cache(maxsize=16)
+def load_theme(name: str = "classic", accent: str = "") -> Theme:
+    """The theme's CSS with its colours filled in. Raises ValueError for an unknown theme."""
+    if name not in THEMES:
+        raise ValueError(f"unknown theme {name!r}; choose one of: {', '.join(THEMES)}")
+    accent = accent or THEMES[name]
+    source = resources.files("wechat_pub.render").joinpath("themes", f"{name}.css").read_text(encoding="utf-8")
+    css = Template(source).substitute(accent=accent, accent_soft=tint(accent, 0.92))
+    return Theme(name, accent, _strip_comments(css))
+
+
+def tint(colour: str, amount: float) -> str:
+    """Mix ``colour`` (#rrggbb) with white; amount 0 keeps it, 1 gives white."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    mixed = [round(c + (255 - c) * amount) for c in rgb]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def _strip_comments(css: str) -> str:
+    out, rest = [], css
+    while "/*" in rest:
+        before, _, after = rest.partition("/*")
+        out.append(before)
+        rest = after.partition("*/")[2]
+    out.append(rest)
+    return "".join(out)

@@ -1,0 +1,202 @@
+"""Markdown -> model blocks and inlines.
+
+markdown-it-py gives a token stream; :class:`SyntaxTreeNode` rebuilds it as a tree, and the
+small functions here turn each node kind into a model node (a table of rules, as markdown-it's
+own renderer does). Anything the model cannot carry (raw HTML, deep headings) is reported as a
+problem instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Callable
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+from wechat_pub import model as m
+from wechat_pub.text import is_cjk_char
+
+_md = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+
+
+def parse_tokens(text: str) -> SyntaxTreeNode:
+    return SyntaxTreeNode(_md.parse(text))
+
+
+class BlockBuilder:
+    """Turns markdown-it tree nodes into model blocks, collecting problems as it goes."""
+
+    def __init__(self, path: str, line_offset: int, base_dir: str, problems: list[m.Problem]):
+        self.path = path
+        self.line_offset = line_offset
+        self.base_dir = base_dir
+        self.problems = problems
+        self.block_rules: dict[str, Callable[[SyntaxTreeNode], m.Block | None]] = {
+            "paragraph": self.paragraph,
+            "bullet_list": self.bullet_list,
+            "ordered_list": self.ordered_list,
+            "blockquote": self.blockquote,
+            "fence": self.code,
+            "code_block": self.code,
+            "table": self.table,
+            "html_block": self.html_block,
+            "heading": self.stray_heading,
+            "hr": self.stray_rule,
+        }
+
+    # ---- positions and problems ------------------------------------------------------------
+
+    def pos(self, node: SyntaxTreeNode) -> m.Pos:
+        line = node.map[0] + 1 + self.line_offset if node.map else None
+        return m.Pos(self.path, line)
+
+    def problem(self, node: SyntaxTreeNode, severity, message: str, hint: str = "") -> None:
+        self.problems.append(m.Problem(self.pos(node), severity, message, hint))
+
+    # ---- blocks ----------------------------------------------------------------------------
+
+    def blocks(self, nodes) -> tuple[m.Block, ...]:
+        out = []
+        for node in nodes:
+            rule = self.block_rules.get(node.type)
+            if rule is None:
+                self.problem(node, "error", f"unsupported Markdown block {node.type!r}.",
+                             "Use paragraphs, lists, quotes, code blocks, tables and images.")
+                continue
+            block = rule(node)
+            if block is not None:
+                out.append(block)
+        return tuple(out)
+
+    def paragraph(self, node: SyntaxTreeNode) -> m.Paragraph:
+        inline = node.children[0] if node.children else None
+        children = self.inlines(inline.children, node) if inline else ()
+        return m.Paragraph(children)
+
+    def bullet_list(self, node: SyntaxTreeNode) -> m.ListBlock:
+        return m.ListBlock(False, 1, tuple(self.blocks(entry.children) for entry in node.children))
+
+    def ordered_list(self, node: SyntaxTreeNode) -> m.ListBlock:
+        start = int(node.attrs.get("start", 1))
+        return m.ListBlock(True, start, tuple(self.blocks(entry.children) for entry in node.children))
+
+    def blockquote(self, node: SyntaxTreeNode) -> m.Quote:
+        return m.Quote(self.blocks(node.children))
+
+    def code(self, node: SyntaxTreeNode) -> m.CodeBlock:
+        lang = (node.info or "").split()[0] if node.type == "fence" and node.info else ""
+        return m.CodeBlock(node.content.rstrip("\n"), lang)
+
+    def table(self, node: SyntaxTreeNode) -> m.Table:
+        header: tuple = ()
+        rows: list = []
+        for part in node.children:  # thead, tbody
+            for row in part.children:
+                cells = tuple(self.inlines(cell.children[0].children, cell) if cell.children else ()
+                              for cell in row.children)
+                if part.type == "thead":
+                    header = cells
+                else:
+                    rows.append(cells)
+        return m.Table(header, tuple(rows))
+
+    def html_block(self, node: SyntaxTreeNode) -> None:
+        self.problem(node, "error", "raw HTML is not allowed in articles; WeChat strips most of it.",
+                     "Write it in Markdown instead (**bold**, *italic*, lists, > quotes).")
+        return None
+
+    def stray_heading(self, node: SyntaxTreeNode) -> None:
+        if node.markup in ("-", "="):
+            self.problem(node, "error", "a line of '-' or '=' right under text turns that text into a heading.",
+                         "Leave a blank line between the text and '---'.")
+        else:
+            self.problem(node, "error", f"heading level {node.tag[1]} is not used in articles.",
+                         "Use '# ' for section headings and '## ' for item headlines; "
+                         "inside an item write **bold** text instead.")
+        return None
+
+    def stray_rule(self, node: SyntaxTreeNode) -> None:
+        self.problem(node, "error", "a second '---' in one item.",
+                     "Each item has one '---' line, between its Chinese and its English text.")
+        return None
+
+    # ---- inlines ---------------------------------------------------------------------------
+
+    def inlines(self, nodes, block: SyntaxTreeNode) -> tuple[m.Inline, ...]:
+        out: list[m.Inline] = []
+        for node in nodes:
+            converted = self.inline(node, block)
+            if converted is not None:
+                out.append(converted)
+        return _merge_text(out)
+
+    def inline(self, node: SyntaxTreeNode, block: SyntaxTreeNode) -> m.Inline | None:
+        kind = node.type
+        if kind == "text":
+            return m.Text(node.content)
+        if kind == "softbreak":
+            return m.Text("\n")  # resolved to a space or nothing by _merge_text
+        if kind == "hardbreak":
+            return m.LineBreak()
+        if kind == "strong":
+            return m.Strong(self.inlines(node.children, block))
+        if kind == "em":
+            return m.Emphasis(self.inlines(node.children, block))
+        if kind == "s":
+            return m.Text(_plain(node))  # WeChat has no strike-through worth keeping
+        if kind == "code_inline":
+            return m.CodeSpan(node.content)
+        if kind == "link":
+            return m.Link(node.attrs.get("href", ""), self.inlines(node.children, block))
+        if kind == "image":
+            return self.image(node, block)
+        if kind == "html_inline":
+            self.problem(block, "error", f"raw HTML {node.content!r} is not allowed in articles.",
+                         "Write it in Markdown instead; WeChat strips most HTML.")
+            return None
+        self.problem(block, "warning", f"unsupported inline {kind!r} kept as plain text.")
+        return m.Text(_plain(node))
+
+    def image(self, node: SyntaxTreeNode, block: SyntaxTreeNode) -> m.Image | None:
+        src = node.attrs.get("src", "")
+        alt = _plain(node)
+        pos = self.pos(block)
+        if src.startswith("data:"):
+            self.problem(block, "error", "embedded data: images are dropped by WeChat.",
+                         "Save the image as a .jpg or .png file next to the article and link it by name.")
+            return None
+        if re.match(r"^[a-z][a-z0-9+.-]*://", src, re.I):
+            return m.Image(src, alt, None, pos)
+        path = os.path.normpath(os.path.join(self.base_dir, src))
+        return m.Image(src, alt, path, pos)
+
+
+def _plain(node: SyntaxTreeNode) -> str:
+    if node.type == "text" or node.type == "code_inline":
+        return node.content
+    return "".join(_plain(child) for child in node.children)
+
+
+def _merge_text(nodes: list[m.Inline]) -> tuple[m.Inline, ...]:
+    """Join adjacent text nodes; a soft line break becomes a space, or nothing between CJK text."""
+    out: list[m.Inline] = []
+    for node in nodes:
+        if isinstance(node, m.Text) and out and isinstance(out[-1], m.Text):
+            out[-1] = m.Text(out[-1].text + node.text)
+        else:
+            out.append(node)
+    return tuple(m.Text(_resolve_softbreaks(n.text)) if isinstance(n, m.Text) else n for n in out)
+
+
+def _resolve_softbreaks(text: str) -> str:
+    if "\n" not in text:
+        return text
+    parts = text.split("\n")
+    joined = parts[0]
+    for part in parts[1:]:
+        left, right = joined[-1:], part[:1]
+        glue = "" if (left and right and is_cjk_char(left) and is_cjk_char(right)) else " "
+        joined = joined.rstrip() + glue + part.lstrip() if glue == " " else joined + part
+    return joined

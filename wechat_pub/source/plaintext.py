@@ -1,0 +1,341 @@
+"""Import a newsletter from plain text taken out of its PDF (the layout of the seed issue).
+
+The text has a masthead (brand, issue number, date, title), a bilingual table of contents,
+section headings ("国内要闻 Domestic News"), and per item a Chinese headline, an English
+headline, Chinese and English paragraphs ending in "(查看更多)" / "(More)", paragraphs broken
+across page ends, and a standing disclaimer and contact block. Nothing here knows the seed: any
+number of sections and items works, items may lack English, and every line that cannot be placed
+is kept as an import note (in the article's front matter and in the report), never dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from wechat_pub import model as m
+from wechat_pub.text import fold, guess_lang, han_count
+
+SECTION_HEADING = re.compile(
+    r"^(?P<zh>[\u4e00-\u9fff]{2,12})\s*[|｜/]?\s*(?P<en>[A-Z][A-Za-z&'’\- ]{1,58}[A-Za-z])$")
+MORE_MARKER = re.compile(r"\s*[(（\[【]\s*(查看更多|阅读全文|更多|more|read more)\s*[)）\]】]\s*$", re.I)
+TERMINAL = re.compile(r"[。！？；.!?;…]['\"”’」』)）]*$")
+ISSUE_NUMBER = re.compile(r"(?:第\s*(\d{1,4})\s*期|\bN[\W_]*[oO0º°][\W_]*(\d{1,4})\b|\bNo\.?\s*(\d{1,4}))")
+ISSUE_DATE = re.compile(r"\b((?:19|20)\d{2})\s*[.\-/年]\s*(\d{1,2})(?:\s*[.\-/月]\s*(\d{1,2}))?")
+EMPHASIS = re.compile(r"(\*\*[^*\n]+\*\*|\*[^*\n]+\*)")
+
+MAX_ZH_HEADLINE = 60  # Han characters
+MAX_EN_HEADLINE = 45  # words
+
+
+@dataclass
+class ImportResult:
+    issue: m.Issue | None
+    notes: list[str] = field(default_factory=list)  # lines not placed, "file:line: why: text"
+    problems: list[m.Problem] = field(default_factory=list)
+    footer_lines: int = 0  # lines recognised as the publisher's standing footer
+    lost_links: int = 0  # "(More)" markers whose URL the text does not carry
+
+
+@dataclass
+class Line:
+    number: int
+    text: str
+
+    @property
+    def lang(self) -> str:
+        return guess_lang(self.text)
+
+
+@dataclass
+class _Para:
+    lang: str
+    text: str
+    line: int
+    closed: bool
+
+
+@dataclass
+class _Item:
+    line: int
+    zh_head: str = ""
+    en_head: str = ""
+    zh: list[_Para] = field(default_factory=list)
+    en: list[_Para] = field(default_factory=list)
+    more: bool = False
+
+    @property
+    def phase(self) -> str:
+        if self.en:
+            return "en_body"
+        if self.en_head:
+            return "en_head"
+        if self.zh:
+            return "zh_body"
+        return "zh_head"
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.zh or self.en)
+
+
+@dataclass
+class _Section:
+    heading: m.Bilingual
+    line: int
+    items: list[_Item] = field(default_factory=list)
+
+
+class PlainTextImporter:
+    """Reads one newsletter text. The publisher's ``brand`` names and standing ``footer`` texts
+    (disclaimer, contact lines) are recognised as standing text rather than reported."""
+
+    def __init__(self, path: str, brand: list[str] | None = None, footer: list[str] | None = None):
+        self.path = path
+        self.name = os.path.basename(path)
+        self.notes: list[str] = []
+        self.problems: list[m.Problem] = []
+        self.footer_keys = [fold(t) for t in (footer or []) if fold(t)]
+        self.brand_words = {fold(word) for text in (brand or []) for word in text.split()} - {""}
+        self.footer_lines = 0
+        self.toc: list[tuple[str, list[Line]]] = []  # (section key, headline lines)
+
+    # ---- entry point -------------------------------------------------------------------------
+
+    def run(self, text: str) -> ImportResult:
+        lines = [Line(n, raw.strip()) for n, raw in enumerate(text.splitlines(), start=1) if raw.strip()]
+        if not lines:
+            return self.fail("the file is empty.")
+        headings = [i for i, line in enumerate(lines) if SECTION_HEADING.match(line.text)]
+        if not headings:
+            return self.fail("no section headings found (lines like '国内要闻 Domestic News').",
+                             "Check that the file is a newsletter laid out like docs/article-format.md "
+                             "describes under 'Importing'.")
+        masthead = lines[: headings[0]]
+        number, date, title = self.read_masthead(masthead)
+        body_start = self.read_toc(lines, headings)
+        sections = self.read_body(lines[body_start:])
+        self.check_against_toc(sections)
+        issue = m.Issue(number=number, date=date, title=title,
+                        sections=tuple(self.to_section(s) for s in sections if s.items),
+                        import_notes=tuple(self.notes), path=self.path)
+        lost = sum(1 for s in sections for item in s.items if item.more)
+        return ImportResult(issue, self.notes, self.problems, self.footer_lines, lost)
+
+    def fail(self, message: str, hint: str = "") -> ImportResult:
+        self.problems.append(m.Problem(m.Pos(self.path), "error", message, hint))
+        return ImportResult(None, self.notes, self.problems)
+
+    def note(self, line: Line, why: str) -> None:
+        self.notes.append(f"{self.name}:{line.number}: {why}: {line.text}")
+
+    def is_footer(self, line: Line) -> bool:
+        """Is the line the publisher's standing text (brand, disclaimer, contact)?"""
+        key = fold(line.text)
+        if not key:
+            return False
+        if any(key in footer for footer in self.footer_keys):
+            return True
+        words = [fold(word) for word in line.text.split()]
+        return bool(self.brand_words) and all(w in self.brand_words for w in words if w)
+
+    # ---- masthead ------------------------------------------------------------------------------
+
+    def read_masthead(self, masthead: list[Line]) -> tuple[int, str, m.Bilingual]:
+        number, date = 0, ""
+        title_zh: Line | None = None
+        title_en: Line | None = None
+        rest: list[Line] = []
+        for line in masthead:
+            found_number = ISSUE_NUMBER.search(line.text.replace("$", ""))
+            found_date = ISSUE_DATE.search(line.text)
+            if not number and found_number and len(fold(line.text)) <= 12:
+                number = int(next(g for g in found_number.groups() if g))
+            elif not date and found_date and len(fold(line.text)) <= 12:
+                year, month, day = found_date.groups()
+                date = f"{year}-{int(month):02d}" + (f"-{int(day):02d}" if day else "")
+            else:
+                rest.append(line)
+        # The title is the last Chinese and the last English line before the contents.
+        for line in reversed(rest):
+            if line.lang == "zh" and title_zh is None and not self.is_footer(line):
+                title_zh = line
+            elif line.lang == "en" and title_en is None and not self.is_footer(line):
+                title_en = line
+        for line in rest:
+            if line is title_zh or line is title_en:
+                continue
+            if self.is_footer(line):
+                self.footer_lines += 1
+            else:
+                self.note(line, "masthead line not imported")
+        if not number:
+            self.problems.append(m.Problem(m.Pos(self.path), "error", "no issue number found in the masthead.",
+                                           "Set 'issue:' in the imported file's front matter."))
+        if not date:
+            self.problems.append(m.Problem(m.Pos(self.path), "error", "no issue date found in the masthead.",
+                                           "Set 'date:' in the imported file's front matter."))
+        title = m.Bilingual(title_zh.text if title_zh else "", title_en.text if title_en else "")
+        return number, date, title
+
+    # ---- table of contents ---------------------------------------------------------------------
+
+    def read_toc(self, lines: list[Line], headings: list[int]) -> int:
+        """Read the contents (from the first heading until it repeats); return where the body starts."""
+        first_key = fold(lines[headings[0]].text)
+        repeat = next((i for i in headings[1:] if fold(lines[i].text) == first_key), None)
+        if repeat is None:
+            return headings[0]
+        toc_lines = lines[headings[0]:repeat]
+        if any(TERMINAL.search(line.text) or MORE_MARKER.search(line.text) for line in toc_lines):
+            return headings[0]  # prose before the repeat: no table of contents, sections repeat
+        for line in toc_lines:
+            if SECTION_HEADING.match(line.text):
+                self.toc.append((fold(line.text), []))
+            else:
+                self.toc[-1][1].append(line)
+        return repeat
+
+    def toc_headlines(self) -> set[str]:
+        return {fold(line.text) for _, entries in self.toc for line in entries}
+
+    def check_against_toc(self, sections: list[_Section]) -> None:
+        if not self.toc:
+            return
+        found = {fold(h) for s in sections for item in s.items for h in (item.zh_head, item.en_head) if h}
+        for _, entries in self.toc:
+            for line in entries:
+                if fold(line.text) not in found:
+                    self.note(line, "listed in the contents but not found in the body")
+
+    # ---- body ----------------------------------------------------------------------------------
+
+    def read_body(self, lines: list[Line]) -> list[_Section]:
+        sections: list[_Section] = []
+        toc_heads = self.toc_headlines()
+        para: _Para | None = None
+        trailer = False
+        for line in lines:
+            match = SECTION_HEADING.match(line.text)
+            if match and not self.is_footer(line):
+                sections.append(_Section(m.Bilingual(match["zh"], match["en"].strip()), line.number))
+                para, trailer = None, False
+                continue
+            if trailer or self.is_footer(line) or not sections:
+                trailer = trailer or bool(sections)
+                self.place_trailer(line)
+                continue
+            text, marker = _strip_more(line.text)
+            lang = guess_lang(text) or (para.lang if para else "en")
+            item = sections[-1].items[-1] if sections[-1].items else None
+            if para and not para.closed and para.lang == lang and fold(line.text) not in toc_heads:
+                para.text = _join(para.text, text, lang)
+                para.closed = marker or bool(TERMINAL.search(text))
+                item.more = item.more or marker
+                continue
+            if not marker and (fold(line.text) in toc_heads or _looks_like_headline(text, lang)):
+                para = None
+                self.headline(sections[-1], item, line, lang)
+                continue
+            para = self.paragraph(item, line, text, lang, marker)
+            if para is None:
+                trailer = True
+        self.drop_trailing_headlines(sections)
+        return sections
+
+    def headline(self, section: _Section, item: _Item | None, line: Line, lang: str) -> None:
+        if lang == "zh":
+            if item is None or item.phase != "zh_head" or item.zh_head:
+                section.items.append(_Item(line.number, zh_head=line.text))
+            else:
+                item.zh_head = line.text
+        elif item is not None and item.phase in ("zh_head", "zh_body") and not item.en_head:
+            item.en_head = line.text
+        else:
+            section.items.append(_Item(line.number, en_head=line.text))
+
+    def paragraph(self, item: _Item | None, line: Line, text: str, lang: str, marker: bool) -> _Para | None:
+        """Add a paragraph to the current item, or return None when it belongs to no item."""
+        if item is None or (lang == "zh" and item.phase in ("en_head", "en_body") and item.zh_head):
+            self.note(line, "text outside any item")
+            return None
+        para = _Para(lang, text, line.number, marker or bool(TERMINAL.search(text)))
+        (item.zh if lang == "zh" else item.en).append(para)
+        item.more = item.more or marker
+        return para
+
+    def place_trailer(self, line: Line) -> None:
+        if self.is_footer(line):
+            self.footer_lines += 1
+        else:
+            self.note(line, "after the last item (footer?)")
+
+    def drop_trailing_headlines(self, sections: list[_Section]) -> None:
+        """Headline-like lines after the last item with text are footer lines, not items."""
+        for section in reversed(sections):
+            while section.items and not section.items[-1].has_text:
+                item = section.items.pop()
+                for head in (item.zh_head, item.en_head):
+                    if head:
+                        self.note(Line(item.line, head), "headline without any text")
+            if section.items:
+                break
+
+    # ---- to the model --------------------------------------------------------------------------
+
+    def to_section(self, section: _Section) -> m.Section:
+        items = tuple(self.to_item(item) for item in section.items)
+        return m.Section(section.heading, items, m.Pos(self.path, section.line))
+
+    def to_item(self, item: _Item) -> m.Item:
+        pos = m.Pos(self.path, item.line)
+        if not item.has_text:
+            self.problems.append(m.Problem(pos, "warning", f"item {item.zh_head or item.en_head!r} has no text."))
+        return m.Item(m.Bilingual(item.zh_head, item.en_head),
+                      tuple(_paragraph(p.text) for p in item.zh),
+                      tuple(_paragraph(p.text) for p in item.en), (), pos)
+
+
+def import_plaintext(path: str, text: str | None = None, brand: list[str] | None = None,
+                     footer: list[str] | None = None) -> ImportResult:
+    """Import the newsletter text at ``path`` (or ``text``, named ``path``)."""
+    if text is None:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    return PlainTextImporter(path, brand, footer).run(text)
+
+
+def _strip_more(text: str) -> tuple[str, bool]:
+    stripped = MORE_MARKER.sub("", text)
+    return stripped, stripped != text
+
+
+def _looks_like_headline(text: str, lang: str) -> bool:
+    if not text or TERMINAL.search(text):
+        return False
+    if lang == "zh":
+        return han_count(text) <= MAX_ZH_HEADLINE
+    return len(text.split()) <= MAX_EN_HEADLINE
+
+
+def _join(left: str, right: str, lang: str) -> str:
+    """Mend a paragraph broken across a page end."""
+    if lang == "zh" or left.endswith("-"):
+        return left + right
+    return f"{left} {right}"
+
+
+def _paragraph(text: str) -> m.Paragraph:
+    """A paragraph, keeping *italic* and **bold** that PDF text tools mark with asterisks."""
+    children: list[m.Inline] = []
+    for part in EMPHASIS.split(text):
+        if not part:
+            continue
+        if part.startswith("**") and part.endswith("**") and len(part) > 4:
+            children.append(m.Strong((m.Text(part[2:-2]),)))
+        elif part.startswith("*") and part.endswith("*") and len(part) > 2:
+            children.append(m.Emphasis((m.Text(part[1:-1]),)))
+        else:
+            children.append(m.Text(part))
+    return m.Paragraph(tuple(children))
