@@ -15,7 +15,7 @@ from html import escape
 import css_inline
 
 from wechat_pub import model as m
-from wechat_pub.render.references import References
+from wechat_pub.render.references import References, is_wechat_link
 from wechat_pub.render.rules import ImageRef, RenderContext, render_blocks
 from wechat_pub.render.theme import Theme, load_theme
 
@@ -227,11 +227,16 @@ def item_html(entry: NumberedItem, ctx: RenderContext) -> str:
 
 
 def more_link(item: m.Item, label: str, ctx: RenderContext) -> str:
+    """'查看更多 [1]': outside sources are references; WeChat articles stay real links."""
     if not item.sources:
         return ""
     title = item.headline.zh or item.headline.en
-    marks = "".join(f"[{ctx.refs.number(s.url, s.label or title)}]" for s in item.sources)
-    return f'<p class="more">{label}<sup>{marks}</sup></p>'
+    outside = [s for s in item.sources if not is_wechat_link(s.url)]
+    inside = [s for s in item.sources if is_wechat_link(s.url)]
+    marks = "".join(f"[{ctx.refs.number(s.url, s.label or title)}]" for s in outside)
+    text = f"{label}<sup>{marks}</sup>" if marks else label
+    links = "".join(f' · <a href="{escape(s.url)}">{escape(s.label or s.url)}</a>' for s in inside)
+    return f'<p class="more">{text}{links}</p>'
 
 
 def references_html(refs: References) -> str:

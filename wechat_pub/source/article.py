@@ -109,6 +109,8 @@ class _StructureWalker:
                 self.start_section(node)
             elif node.type == "heading" and node.markup == "##":
                 self.headline(node)
+            elif node.type == "heading":
+                self.b.stray_heading(node)
             elif node.type == "hr" and self.item is not None:
                 self.language_rule(node)
             elif self.item is None:

@@ -50,9 +50,20 @@ def split_front_matter(text: str, path: str, problems: list[Problem]) -> FrontMa
     return FrontMatter(body="")
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps dates and times as text: the fields are checked by our own rules,
+    and an impossible date ('2026-13-40') is a message, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _load_yaml(block: str, body: str, body_line: int, path: str, problems: list[Problem]) -> FrontMatter:
     try:
-        data = yaml.safe_load(block) or {}
+        data = yaml.load(block, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -21,9 +21,15 @@ SECTION_HEADING = re.compile(
     r"^(?P<zh>[\u4e00-\u9fff]{2,12})\s*[|｜/]?\s*(?P<en>[A-Z][A-Za-z&'’\- ]{1,58}[A-Za-z])$")
 MORE_MARKER = re.compile(r"\s*[(（\[【]\s*(查看更多|阅读全文|更多|more|read more)\s*[)）\]】]\s*$", re.I)
 TERMINAL = re.compile(r"[。！？；.!?;…]['\"”’」』)）]*$")
+CONTINUES = re.compile(r"[，,、：:；;—–-]$")  # a line ending so goes on: never a headline
+SENTENCE_INSIDE = re.compile(r"[。！？]|[a-z]{2,}[.!?] [A-Z]")  # headlines hold no full sentence
 ISSUE_NUMBER = re.compile(r"(?:第\s*(\d{1,4})\s*期|\bN[\W_]*[oO0º°][\W_]*(\d{1,4})\b|\bNo\.?\s*(\d{1,4}))")
 ISSUE_DATE = re.compile(r"\b((?:19|20)\d{2})\s*[.\-/年]\s*(\d{1,2})(?:\s*[.\-/月]\s*(\d{1,2}))?")
 EMPHASIS = re.compile(r"(\*\*[^*\n]+\*\*|\*[^*\n]+\*)")
+# PDF text tools often turn Chinese full-width punctuation into ASCII ("日,公安部"); put it back
+# where it follows Chinese text and is not part of a number or an English phrase.
+ASCII_AFTER_HAN = re.compile(r"(?<=[\u4e00-\u9fff\u3001-\u303f\uff01-\uff5e》」』”）])([,;:!?])(?![0-9A-Za-z])")
+FULL_WIDTH = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 
 MAX_ZH_HEADLINE = 60  # Han characters
 MAX_EN_HEADLINE = 45  # words
@@ -61,6 +67,7 @@ class _Item:
     line: int
     zh_head: str = ""
     en_head: str = ""
+    en_line: int = 0
     zh: list[_Para] = field(default_factory=list)
     en: list[_Para] = field(default_factory=list)
     more: bool = False
@@ -100,6 +107,7 @@ class PlainTextImporter:
         self.brand_words = {fold(word) for text in (brand or []) for word in text.split()} - {""}
         self.footer_lines = 0
         self.toc: list[tuple[str, list[Line]]] = []  # (section key, headline lines)
+        self.toc_keys: set[str] = set()
 
     # ---- entry point -------------------------------------------------------------------------
 
@@ -135,8 +143,10 @@ class PlainTextImporter:
         key = fold(line.text)
         if not key:
             return False
-        if any(key in footer for footer in self.footer_keys):
+        if key in self.footer_keys:
             return True
+        if len(key) >= 20 and any(key in footer for footer in self.footer_keys):
+            return True  # a long piece of a footer paragraph broken across a page end
         words = [fold(word) for word in line.text.split()]
         return bool(self.brand_words) and all(w in self.brand_words for w in words if w)
 
@@ -195,10 +205,9 @@ class PlainTextImporter:
                 self.toc.append((fold(line.text), []))
             else:
                 self.toc[-1][1].append(line)
+                self.toc_keys.add(fold(line.text))
         return repeat
 
-    def toc_headlines(self) -> set[str]:
-        return {fold(line.text) for _, entries in self.toc for line in entries}
 
     def check_against_toc(self, sections: list[_Section]) -> None:
         if not self.toc:
@@ -213,36 +222,52 @@ class PlainTextImporter:
 
     def read_body(self, lines: list[Line]) -> list[_Section]:
         sections: list[_Section] = []
-        toc_heads = self.toc_headlines()
         para: _Para | None = None
-        trailer = False
+        trailer = False  # after text that belongs to no item: the footer, or stray text
         for line in lines:
             match = SECTION_HEADING.match(line.text)
             if match and not self.is_footer(line):
                 sections.append(_Section(m.Bilingual(match["zh"], match["en"].strip()), line.number))
                 para, trailer = None, False
                 continue
-            if trailer or self.is_footer(line) or not sections:
-                trailer = trailer or bool(sections)
-                self.place_trailer(line)
+            if not guess_lang(line.text):
+                self.note(line, "line without words (page number?)")  # a paragraph may go on after it
                 continue
-            text, marker = _strip_more(line.text)
-            lang = guess_lang(text) or (para.lang if para else "en")
-            item = sections[-1].items[-1] if sections[-1].items else None
-            if para and not para.closed and para.lang == lang and fold(line.text) not in toc_heads:
-                para.text = _join(para.text, text, lang)
-                para.closed = marker or bool(TERMINAL.search(text))
-                item.more = item.more or marker
+            if self.is_footer(line):
+                self.footer_lines += 1  # standing text, also a running header between pages
                 continue
-            if not marker and (fold(line.text) in toc_heads or _looks_like_headline(text, lang)):
-                para = None
-                self.headline(sections[-1], item, line, lang)
+            if trailer or not sections:
+                self.note(line, "after the last item (footer?)" if sections else "before the first section")
                 continue
-            para = self.paragraph(item, line, text, lang, marker)
-            if para is None:
-                trailer = True
-        self.drop_trailing_headlines(sections)
+            para = self.body_line(sections[-1], line, para)
+            trailer = para is None and not self.is_headline(line)
+        self.drop_empty_items(sections)
         return sections
+
+    def body_line(self, section: _Section, line: Line, para: _Para | None) -> _Para | None:
+        """Place one line: a paragraph's continuation, a headline, or a new paragraph."""
+        text, marker = _strip_more(line.text)
+        lang = guess_lang(text)
+        item = section.items[-1] if section.items else None
+        if para and not para.closed and para.lang == lang and not self.is_toc_headline(line):
+            para.text = _join(para.text, text, lang)
+            para.closed = marker or bool(TERMINAL.search(text))
+            item.more = item.more or marker
+            return para
+        if not marker and self.is_headline(line) and not _awaits_body(item, lang):
+            self.headline(section, item, line, lang)
+            return None
+        return self.paragraph(item, line, text, lang, marker)
+
+    def is_toc_headline(self, line: Line) -> bool:
+        return fold(line.text) in self.toc_keys
+
+    def is_headline(self, line: Line) -> bool:
+        """With a table of contents, headlines are its entries; without one, short lines that end
+        without a full stop (a paragraph broken early by a page end can look the same)."""
+        if self.toc:
+            return self.is_toc_headline(line)
+        return _looks_like_headline(line.text, guess_lang(line.text))
 
     def headline(self, section: _Section, item: _Item | None, line: Line, lang: str) -> None:
         if lang == "zh":
@@ -251,9 +276,9 @@ class PlainTextImporter:
             else:
                 item.zh_head = line.text
         elif item is not None and item.phase in ("zh_head", "zh_body") and not item.en_head:
-            item.en_head = line.text
+            item.en_head, item.en_line = line.text, line.number
         else:
-            section.items.append(_Item(line.number, en_head=line.text))
+            section.items.append(_Item(line.number, en_head=line.text, en_line=line.number))
 
     def paragraph(self, item: _Item | None, line: Line, text: str, lang: str, marker: bool) -> _Para | None:
         """Add a paragraph to the current item, or return None when it belongs to no item."""
@@ -265,22 +290,14 @@ class PlainTextImporter:
         item.more = item.more or marker
         return para
 
-    def place_trailer(self, line: Line) -> None:
-        if self.is_footer(line):
-            self.footer_lines += 1
-        else:
-            self.note(line, "after the last item (footer?)")
-
-    def drop_trailing_headlines(self, sections: list[_Section]) -> None:
-        """Headline-like lines after the last item with text are footer lines, not items."""
-        for section in reversed(sections):
-            while section.items and not section.items[-1].has_text:
-                item = section.items.pop()
-                for head in (item.zh_head, item.en_head):
+    def drop_empty_items(self, sections: list[_Section]) -> None:
+        """A 'headline' with no text under it is a stray line (a running header, a footer line)."""
+        for section in sections:
+            for item in [i for i in section.items if not i.has_text]:
+                section.items.remove(item)
+                for head, number in ((item.zh_head, item.line), (item.en_head, item.en_line)):
                     if head:
-                        self.note(Line(item.line, head), "headline without any text")
-            if section.items:
-                break
+                        self.note(Line(number, head), "headline without any text")
 
     # ---- to the model --------------------------------------------------------------------------
 
@@ -290,10 +307,8 @@ class PlainTextImporter:
 
     def to_item(self, item: _Item) -> m.Item:
         pos = m.Pos(self.path, item.line)
-        if not item.has_text:
-            self.problems.append(m.Problem(pos, "warning", f"item {item.zh_head or item.en_head!r} has no text."))
-        return m.Item(m.Bilingual(item.zh_head, item.en_head),
-                      tuple(_paragraph(p.text) for p in item.zh),
+        return m.Item(m.Bilingual(chinese_punctuation(item.zh_head), item.en_head),
+                      tuple(_paragraph(chinese_punctuation(p.text)) for p in item.zh),
                       tuple(_paragraph(p.text) for p in item.en), (), pos)
 
 
@@ -306,13 +321,26 @@ def import_plaintext(path: str, text: str | None = None, brand: list[str] | None
     return PlainTextImporter(path, brand, footer).run(text)
 
 
+def chinese_punctuation(text: str) -> str:
+    return ASCII_AFTER_HAN.sub(lambda mt: FULL_WIDTH[mt.group(1)], text)
+
+
 def _strip_more(text: str) -> tuple[str, bool]:
     stripped = MORE_MARKER.sub("", text)
     return stripped, stripped != text
 
 
+def _awaits_body(item: _Item | None, lang: str) -> bool:
+    """Right after an item's headline in a language, the next line of that language is its text."""
+    if item is None:
+        return False
+    if lang == "zh":
+        return bool(item.zh_head) and item.phase == "zh_head"
+    return bool(item.en_head) and not item.en
+
+
 def _looks_like_headline(text: str, lang: str) -> bool:
-    if not text or TERMINAL.search(text):
+    if not text or TERMINAL.search(text) or CONTINUES.search(text) or SENTENCE_INSIDE.search(text):
         return False
     if lang == "zh":
         return han_count(text) <= MAX_ZH_HEADLINE
