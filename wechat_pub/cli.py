@@ -207,7 +207,7 @@ def import_command(state: State, file: str, out_dir: str | None, force: bool) ->
         out.print(f"  {result.footer_lines} line(s) matched the publisher's standing masthead/footer from config")
     if result.lost_links:
         out.print(f"  [yellow]{result.lost_links} item(s) had a (More)/(查看更多) link whose address the text "
-                  "does not carry:[/] add a 'Source: \[name](https://…)' line to each")
+                  "does not carry:[/] add a 'Source: \\[name](https://…)' line to each")
     for problem in result.problems:
         out.print(f"  [yellow]{rx(str(problem))}[/]")
     if result.notes:

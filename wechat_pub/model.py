@@ -234,8 +234,9 @@ def _walk_inline_children(children: tuple[Inline, ...]):
             yield from _walk_inline_children(node.children)
 
 
-def plain_text(nodes) -> str:
-    """The visible text of blocks or inlines, paragraphs separated by newlines."""
+def plain_text(nodes, alt: bool = True) -> str:
+    """The visible text of blocks or inlines, paragraphs separated by newlines (with image
+    captions unless ``alt`` is false)."""
     parts: list[str] = []
     for node in nodes:
         if isinstance(node, Text):
@@ -245,16 +246,16 @@ def plain_text(nodes) -> str:
         elif isinstance(node, LineBreak):
             parts.append("\n")
         elif isinstance(node, (Strong, Emphasis, Link)):
-            parts.append(plain_text(node.children))
+            parts.append(plain_text(node.children, alt))
         elif isinstance(node, Image):
-            parts.append(node.alt)
+            parts.append(node.alt if alt else "")
         elif isinstance(node, Paragraph):
-            parts.append(plain_text(node.children) + "\n")
+            parts.append(plain_text(node.children, alt) + "\n")
         elif isinstance(node, ListBlock):
             for entry in node.items:
-                parts.append(plain_text(entry))
+                parts.append(plain_text(entry, alt))
         elif isinstance(node, Quote):
-            parts.append(plain_text(node.children))
+            parts.append(plain_text(node.children, alt))
         elif isinstance(node, CodeBlock):
             parts.append(node.text + "\n")
         elif isinstance(node, Table):

@@ -127,8 +127,9 @@ def check_images(issue: m.Issue) -> list[m.Problem]:
     for image in images:
         problems += check_image(image.path, image.src, image.pos)
     if issue.cover:
-        problems += check_image(None if issue.cover.startswith("http") else issue.cover, issue.cover,
-                                _at_pos(issue, "cover"), cover=True)
+        remote = re.match(r"^https?://", issue.cover)
+        shown = issue.cover if remote else os.path.relpath(issue.cover, os.path.dirname(os.path.abspath(issue.path)))
+        problems += check_image(None if remote else issue.cover, shown, _at_pos(issue, "cover"), cover=True)
     return problems
 
 

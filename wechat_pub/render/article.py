@@ -55,6 +55,7 @@ class Part:
     sections: tuple[tuple[m.Section, tuple[NumberedItem, ...]], ...]
     index: int = 1
     total: int = 1
+    title_suffix: str = ""  # set by the splitter: "｜海外动态" or "（2/3）"
 
 
 @dataclass(frozen=True)
@@ -145,15 +146,11 @@ def base_title(issue: m.Issue) -> str:
 
 
 def article_title(issue: m.Issue, part: Part) -> str:
-    """The issue's WeChat title; a split article adds its sections, or its number if that is too long."""
-    base = base_title(issue)
-    if part.total == 1:
-        return base
-    names = "·".join(section.heading.zh or section.heading.en for section, _ in part.sections)
-    with_names = f"{base}｜{names}"
-    if len(with_names) <= 32 and len({n for n in names.split("·")}) == len(part.sections):
-        return with_names
-    return f"{base}（{part.index}/{part.total}）"
+    return base_title(issue) + part.title_suffix
+
+
+def section_names(part: Part) -> str:
+    return "·".join(section.heading.zh or section.heading.en for section, _ in part.sections)
 
 
 def article_digest(issue: m.Issue, part: Part, limit: int = 120) -> str:

@@ -3,12 +3,12 @@ draft split at section boundaries, then at item boundaries, at most 8 articles."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wechat_pub import model as m
-from wechat_pub.limits import CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, MAX_ARTICLES
-from wechat_pub.render.article import (NumberedItem, Part, RenderedArticle, RenderOptions, numbered_sections,
-                                       render_article)
+from wechat_pub.limits import CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, MAX_ARTICLES, TITLE_MAX_CHARS
+from wechat_pub.render.article import (NumberedItem, Part, RenderedArticle, RenderOptions, base_title,
+                                       numbered_sections, render_article, section_names)
 
 # Room kept while packing for what changes once the number of articles is known ("Part 3 of 4").
 _SLACK_CHARS = 64
@@ -50,9 +50,19 @@ def render_issue(issue: m.Issue, options: RenderOptions) -> RenderResult:
                                   f"{MAX_ARTICLES}.",
                                   "Move some items to another issue, or shorten long items."))
     total = len(groups)
-    articles = [render_article(issue, Part(group, index, total), options)
-                for index, group in enumerate(groups, start=1)]
+    parts = [Part(group, index, total) for index, group in enumerate(groups, start=1)]
+    articles = [render_article(issue, part, options) for part in titled(issue, parts)]
     return RenderResult(articles, problems)
+
+
+def titled(issue: m.Issue, parts: list[Part]) -> list[Part]:
+    """Each article's own title: the issue title plus its sections when those tell the articles
+    apart and fit WeChat's 32 characters, else plus its number ('（2/3）')."""
+    names = [section_names(part) for part in parts]
+    base = base_title(issue)
+    if len(set(names)) == len(names) and all(len(f"{base}｜{n}") <= TITLE_MAX_CHARS for n in names):
+        return [replace(part, title_suffix=f"｜{name}") for part, name in zip(parts, names)]
+    return [replace(part, title_suffix=f"（{part.index}/{part.total}）") for part in parts]
 
 
 def _fits(html: str, slack: int = 0) -> bool:
@@ -70,7 +80,7 @@ class _Packer:
         self.problems: list[m.Problem] = []
 
     def fits(self, group: Sections) -> bool:
-        trial = render_article(self.issue, Part(group, MAX_ARTICLES, MAX_ARTICLES), self.options)
+        trial = render_article(self.issue, Part(group, MAX_ARTICLES, MAX_ARTICLES), self.options)  # widest label
         return _fits(trial.content, _SLACK_CHARS)
 
     def pack(self, sections: Sections) -> list[Sections]:

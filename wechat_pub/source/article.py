@@ -254,10 +254,10 @@ class _StructureWalker:
             if headline.zh and headline.en and not body_en and body_zh:
                 problems.append(m.Problem(pos, "warning", f"item {name!r} has no English body.",
                                           "Add the English text after the '---' line."))
-        if body_zh and guess_lang(m.plain_text(body_zh)) == "en":
+        if body_zh and guess_lang(m.plain_text(body_zh, alt=False)) == "en":
             problems.append(m.Problem(pos, "warning", f"the Chinese part of {name!r} looks like English.",
                                       "Check that '---' sits between the Chinese and the English text."))
-        if body_en and guess_lang(m.plain_text(body_en)) == "zh":
+        if body_en and guess_lang(m.plain_text(body_en, alt=False)) == "zh":
             problems.append(m.Problem(pos, "warning", f"the English part of {name!r} looks like Chinese.",
                                       "Check that '---' sits between the Chinese and the English text."))
 
