@@ -158,7 +158,12 @@ def preview_command(state: State, file: str, output: str | None, serve: bool, ho
 
         @app.get("/")
         def page():  # re-read the article on every reload, so edits show at once
-            return preview_page(load_issue(state, file), options, account)
+            try:
+                return preview_page(load_issue(state, file), options, account)
+            except WechatPubError as exc:  # show what to fix, in the page, and keep serving
+                from html import escape
+
+                return f"<!doctype html><meta charset=utf-8><pre>{escape(str(exc))}</pre>", 422
 
         load_issue(state, file)  # fail now, not on the first request, if the article is broken
         err.print(f"Previewing {file} at http://{host}:{port}/ (Ctrl+C to stop)")
