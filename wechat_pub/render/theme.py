@@ -1,4 +1,5 @@
-"""Themes: each is one CSS file in ``render/themes/``, with ``$accent`` colours filled in."""
+"""Themes: ``render/themes/base.css`` (the shared layout) followed by one CSS file per theme
+with what makes it its own, ``$accent`` colours filled in."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def load_theme(name: str = "classic", accent: str = "") -> Theme:
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r}; choose one of: {', '.join(THEMES)}")
     accent = accent or THEMES[name]
-    source = resources.files("wechat_pub.render").joinpath("themes", f"{name}.css").read_text(encoding="utf-8")
+    folder = resources.files("wechat_pub.render").joinpath("themes")
+    source = folder.joinpath("base.css").read_text(encoding="utf-8") + folder.joinpath(f"{name}.css").read_text(
+        encoding="utf-8")  # the theme's rules come last, so they win the cascade
     css = Template(source).substitute(accent=accent, accent_soft=tint(accent, 0.92))
     return Theme(name, accent, _strip_comments(css))
 
