@@ -70,3 +70,82 @@ def write_article(folder: Path, text: str, name: str = "issue.md") -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# ---- the sandbox of the WeChat API ---------------------------------------------------------------
+
+import json as _json  # noqa: E402
+import urllib.request as _request  # noqa: E402
+
+
+class SandboxHandle:
+    """A running sandbox (a real HTTP server on a free port) and its admin API."""
+
+    def __init__(self, running, settings):
+        self.running = running
+        self.settings = settings
+        self.url = running.url
+        self.api_base = running.api_base
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def admin(self, path: str, method: str = "GET", data: dict | None = None) -> dict:
+        body = _json.dumps(data).encode() if data is not None else None
+        req = _request.Request(f"{self.url}/sandbox/{path}", data=body, method=method)
+        with _request.urlopen(req, timeout=10) as response:
+            return _json.loads(response.read())
+
+    def calls(self) -> dict[str, int]:
+        return self.admin("calls")["calls"]
+
+    def reset_calls(self) -> None:
+        self.admin("calls", "DELETE")
+
+    def fault(self, endpoint: str, kind: str, times: int = 1, seconds: float = 0) -> None:
+        self.admin("faults", "POST", {"endpoint": endpoint, "kind": kind, "times": times, "seconds": seconds})
+
+    def advance(self, seconds: float) -> None:
+        self.admin("clock", "POST", {"advance": seconds})
+
+    @property
+    def state(self):
+        from wechat_pub.sandbox.state import SandboxState
+
+        return SandboxState(self.settings)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    from wechat_pub.sandbox.server import start_in_thread
+    from wechat_pub.sandbox.state import SandboxSettings
+
+    settings = SandboxSettings(db_path=str(tmp_path / "sandbox" / "sandbox.sqlite3"), publish_delay=0.3)
+    running = start_in_thread(settings)
+    yield SandboxHandle(running, settings)
+    running.stop()
+
+
+@pytest.fixture
+def sandbox_dir(firm_dir, sandbox):
+    """The firm's folder, configured to use the running sandbox (as after `wechat-pub sandbox`)."""
+    with open(firm_dir / "config.toml", "a", encoding="utf-8") as handle:
+        handle.write(f"\n[sandbox]\nport = {sandbox.port}\n")
+    return firm_dir
+
+
+def api_client(sandbox, store_dir, **options):
+    from wechat_pub.store import Store
+    from wechat_pub.wechat import WeChatAPI
+
+    store = Store(f"sqlite:///{store_dir / 'state.sqlite3'}")
+    return WeChatAPI("wx_sandbox", "sandbox-secret", store, sandbox.api_base, **options)
+
+
+def jpeg_bytes(width: int = 120, height: int = 80, colour: str = "#336699", noise: bool = False) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.effect_noise((width, height), 90).convert("RGB") if noise else Image.new("RGB", (width, height), colour)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()

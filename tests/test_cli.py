@@ -79,7 +79,7 @@ def test_preview_writes_a_page(workdir, run_cli):
     assert "data:image/png;base64," in page  # local images shown from the file, in the preview only
 
 
-def test_config_show_hides_secrets(firm_dir, run_cli, monkeypatch):
+def test_config_show_hides_secrets(firm_dir, run_cli, monkeypatch):  # noqa: D103
     monkeypatch.setenv("WECHAT_PUB_WECHAT__SECRET", "s3cret-value")
     monkeypatch.setenv("WECHAT_PUB_WECHAT__APPID", "wx123")
     out = run_cli("config", "show").stdout

@@ -55,7 +55,14 @@ def test_explicit_missing_file(workdir):
         load_config("nope.toml")
 
 
+def test_half_the_credentials_is_an_error(workdir, monkeypatch):
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__APPID", "wx1")
+    with pytest.raises(ConfigError, match="wechat.secret .* is missing"):
+        load_config()
+
+
 def test_secrets_are_redacted(workdir, monkeypatch):
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__APPID", "wx1")
     monkeypatch.setenv("WECHAT_PUB_WECHAT__SECRET", "topsecret")
     cfg = load_config()
     assert cfg.redacted()["wechat.secret"] == "********" and cfg.secrets() == ["topsecret"]

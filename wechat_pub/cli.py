@@ -31,7 +31,10 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from wechat_pub.logs import setup_logging
+
             self._config = load_config(self.config_path)
+            setup_logging(self._config.secrets())
         return self._config
 
 
@@ -221,6 +224,92 @@ def import_command(state: State, file: str, out_dir: str | None, force: bool) ->
         for note in result.notes:
             out.print(f"    {rx(note[:150])}")
     out.print(f"next: review it, then run [bold]wechat-pub check {target}[/]")
+
+
+# ---- pushing ------------------------------------------------------------------------------------
+
+
+def brand_of(cfg: Config) -> str:
+    names = [cfg["publisher.newsletter_zh"], cfg["publisher.newsletter_en"]]
+    return " · ".join(n for n in names if n) or " · ".join(n for n in (cfg["publisher.name_zh"],
+                                                                       cfg["publisher.name_en"]) if n)
+
+
+@cli.command("push")
+@click.argument("file", type=click.Path())
+@click.option("--publish", is_flag=True, help="Also publish the draft (freepublish/submit).")
+@click.option("--theme", help="Render with this theme instead of the configured one.")
+@pass_state
+def push_command(state: State, file: str, publish: bool, theme: str | None) -> None:
+    """Push an issue into the draft box: images, cover, draft/add or draft/update; never twice."""
+    from wechat_pub.publish.account import connect
+    from wechat_pub.publish.push import Pusher
+    from wechat_pub.render.options import options_from_config
+
+    cfg = state.config
+    issue = load_issue(state, file)
+    options = options_from_config(cfg, theme)
+    account = connect(cfg)
+    try:
+        pusher = Pusher(account, options, brand_of(cfg), progress=lambda message: err.print(f"  {rx(message)}"))
+        outcome = pusher.push(issue, publish=publish)
+        print_push(outcome, account)
+    finally:
+        account.close()
+
+
+def print_push(outcome, account) -> None:
+    verb = {"created": "created draft", "updated": "updated draft", "unchanged": "unchanged; draft",
+            "replaced": "replaced the draft with", "recreated": "created new draft",
+            "published-already": "already published from draft"}[outcome.action]
+    out.print(f"issue {outcome.issue} → {account.name}: {verb} [bold]{outcome.media_id}[/] "
+              f"({outcome.articles} article(s))", markup=True)
+    out.print(f"  images: {outcome.uploaded} uploaded, {outcome.cached} from the upload cache; cover: {outcome.cover}")
+    for note in outcome.notes:
+        out.print(f"  [yellow]note:[/] {rx(note)}", markup=True)
+    if outcome.publish_id:
+        out.print(f"  publish job {outcome.publish_id}: " + (", ".join(outcome.article_urls) if outcome.article_urls
+                                                              else "publishing; `wechat-pub status` shows the result"))
+    if account.sandbox is not None and not outcome.publish_id and outcome.action != "published-already":
+        out.print(f"  draft page: {account.sandbox.url}/sandbox/drafts/{outcome.media_id}")
+        if account.sandbox.server is not None:
+            out.print("  (the sandbox ran for this command only; `wechat-pub sandbox` serves that page)")
+
+
+@cli.command("status")
+@pass_state
+def status_command(state: State) -> None:
+    """Every issue and where it stands: not pushed, draft, publishing, published, failed."""
+    from wechat_pub.publish.status import issue_statuses
+
+    colours = {"published": "green", "draft": "cyan", "publishing": "yellow", "failed": "red", "invalid": "red"}
+    rows = issue_statuses(state.config)
+    if not rows:
+        out.print(f"no articles in {state.config.resolve_path('paths.articles')}")
+    for row in rows:
+        colour = colours.get(row.state, "default")
+        out.print(f"{row.issue:>4}  [{colour}]{row.state:<10}[/] {rx(row.path)}", markup=True)
+        if row.details:
+            out.print(f"      {rx(row.details)}", markup=True)
+
+
+@cli.command("sandbox")
+@click.option("--host", help="Address to serve on (default: sandbox.host).")
+@click.option("--port", type=int, help="Port to serve on (default: sandbox.port).")
+@pass_state
+def sandbox_command(state: State, host: str | None, port: int | None) -> None:
+    """Serve the built-in emulator of the WeChat API and its draft pages."""
+    from wechat_pub.publish.account import sandbox_settings
+    from wechat_pub.sandbox import create_sandbox_app
+
+    cfg = state.config
+    host, port = host or cfg["sandbox.host"], port or cfg["sandbox.port"]
+    settings = sandbox_settings(cfg)
+    settings.public_url = f"http://{host}:{port}"
+    app = create_sandbox_app(settings)
+    err.print(f"Sandbox of the WeChat API at {settings.public_url}/cgi-bin/ (drafts: {settings.public_url}/sandbox/), "
+              f"state in {settings.db_path}. Ctrl+C to stop.")
+    app.run(host=host, port=port, threaded=True)
 
 
 # ---- config -------------------------------------------------------------------------------------

@@ -52,6 +52,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wechat.secret", "", "AppSecret; prefer the WECHAT_PUB_WECHAT__SECRET environment variable.",
             secret=True),
     Setting("wechat.base_url", "https://api.weixin.qq.com/cgi-bin/", "API base URL."),
+    Setting("wechat.token_mode", "stable", "'stable' (cgi-bin/stable_token, shared safely) or 'token' (cgi-bin/token)."),
+    Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), quota (45009/45011) and network errors."),
+    # state: where wechat-pub keeps what it did
+    Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state."),
+    # sandbox: the built-in emulator of the WeChat API, used while wechat.appid is empty
+    Setting("sandbox.host", "127.0.0.1", "Address the sandbox serves on."),
+    Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials)."),
+    Setting("sandbox.verified", True, "false: emulate a personal/unverified account (publishing answers 48001)."),
+    Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes."),
+    Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -75,6 +85,19 @@ class Config:
         """A path setting resolved against the config file's folder."""
         path = Path(os.path.expanduser(self[name]))
         return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """No WeChat credentials: every command works against the built-in sandbox."""
+        return not (self["wechat.appid"] or self["wechat.secret"])
+
+    def database_url(self) -> str:
+        url = self["state.database_url"]
+        if url:
+            return url
+        folder = self.resolve_path("paths.state")
+        folder.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{folder / 'state.sqlite3'}"
 
     def redacted(self) -> dict[str, Any]:
         """All settings, secrets replaced, for display."""
@@ -184,6 +207,13 @@ def _check_values(values: dict[str, Any], path) -> None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{where}: publisher.timezone {tz!r} is not a known time zone.",
                           "Use an IANA name such as 'Asia/Shanghai'.") from None
+    appid, secret = values.get("wechat.appid", ""), values.get("wechat.secret", "")
+    if bool(appid) != bool(secret):
+        missing = "wechat.secret (WECHAT_PUB_WECHAT__SECRET)" if appid else "wechat.appid (WECHAT_PUB_WECHAT__APPID)"
+        raise ConfigError(f"{where}: only half of the WeChat credentials are set; {missing} is missing.",
+                          "Set both to use your account, or neither to use the built-in sandbox.")
+    if values.get("wechat.token_mode", "stable") not in ("stable", "token"):
+        raise ConfigError(f"{where}: wechat.token_mode must be 'stable' or 'token'.")
     accent = values.get("theme.accent", "")
     if accent and not _is_hex_colour(accent):
         raise ConfigError(f"{where}: theme.accent {accent!r} is not a #rrggbb colour.", "Example: accent = \"#1f4e79\"")

@@ -1,0 +1,198 @@
+"""Pushing issues into the sandbox's draft box through the real command: exactly once, with images and cover."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+
+from PIL import Image
+
+from conftest import EXAMPLE, SEED_ARTICLE, jpeg_bytes
+from wechat_pub.store import Store
+
+ARTICLE = """---
+issue: {number}
+date: 2026-12-02
+title:
+  zh: 数据合规周报
+  en: Weekly Data Review
+{extra}---
+
+# 国内要闻 | Domestic News
+
+## 第一条
+## First item
+
+中文正文。{images}
+
+---
+
+English body.
+
+Source: [Origin](https://example.org/a)
+"""
+
+
+def write(folder, number=140, extra="", images="", name=None):
+    path = folder / "articles" / (name or f"issue-{number}.md")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(ARTICLE.format(number=number, extra=extra, images=images), encoding="utf-8")
+    return path
+
+
+def draft_ids(sandbox) -> list[str]:
+    return [d["media_id"] for d in sandbox.state.drafts(0, 100)[1]]
+
+
+def pushed_media_id(output: str) -> str:
+    return re.search(r"draft ([A-Za-z0-9_-]{20,})", output).group(1)
+
+
+def test_seed_issue_lands_in_the_draft_box(sandbox_dir, sandbox, run_cli):
+    shutil.copy(SEED_ARTICLE, sandbox_dir / "135.md")
+    out = run_cli("push", "135.md").stdout
+    media_id = pushed_media_id(out)
+    assert "issue 135 → the sandbox: created draft" in out
+    assert f"draft page: {sandbox.url}/sandbox/drafts/{media_id}" in out
+    [draft] = sandbox.state.drafts()[1]
+    [article] = draft["articles"]
+    assert article["title"] == "立方网络安全与数据合规周报｜第135期" and article["author"] == "立方律师事务所"
+    assert "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in article["content"]
+    assert "Apple and Google Partner on COVID-19 Contact Tracing Technology" in article["content"]
+    assert article["pic_crop_1_1"] == "0.287222_0_0.712778_1"  # the generated cover's share-card square
+    cover = sandbox.state.media(article["thumb_media_id"])
+    assert cover["kind"] == "image" and bytes(cover["data"])[:3] == b"\xff\xd8\xff"
+    assert Image.open(io.BytesIO(bytes(cover["data"]))).size == (900, 383)
+
+
+def test_repush_unchanged_uploads_nothing_and_makes_one_draft_call(sandbox_dir, sandbox, run_cli):
+    (sandbox_dir / "articles").mkdir()
+    (sandbox_dir / "articles" / "chart.jpg").write_bytes(jpeg_bytes(400, 300, noise=True))
+    path = write(sandbox_dir, images="\n\n![图表](chart.jpg)")
+    run_cli("push", path)
+    sandbox.reset_calls()
+    out = run_cli("push", path).stdout
+    assert "unchanged" in out and "images: 0 uploaded, 2 from the upload cache" in out
+    calls = sandbox.calls()
+    assert {k: v for k, v in calls.items() if k.startswith(("media", "material", "draft"))} == {"draft/get": 1}
+    assert len(draft_ids(sandbox)) == 1
+
+
+def test_changed_issue_updates_its_draft(sandbox_dir, sandbox, run_cli):
+    path = write(sandbox_dir)
+    first = pushed_media_id(run_cli("push", path).stdout)
+    path.write_text(path.read_text().replace("English body.", "English body, revised."))
+    out = run_cli("push", path).stdout
+    assert f"updated draft {first}" in out
+    assert draft_ids(sandbox) == [first]
+    assert "English body, revised." in sandbox.state.draft(first)["articles"][0]["content"]
+
+
+def test_deleted_draft_is_recreated_and_said_so(sandbox_dir, sandbox, run_cli):
+    path = write(sandbox_dir)
+    first = pushed_media_id(run_cli("push", path).stdout)
+    sandbox.state.delete_draft(first)  # someone deleted it in mp.weixin.qq.com
+    path.write_text(path.read_text().replace("English body.", "English body, again."))
+    out = run_cli("push", path).stdout
+    assert f"the old draft {first} is gone (deleted or published in WeChat); a new draft was created" in out
+    assert len(draft_ids(sandbox)) == 1 and draft_ids(sandbox) != [first]
+
+
+def test_split_issue_becomes_a_multi_article_draft_and_replaces_on_count_change(sandbox_dir, sandbox, run_cli):
+    from wechat_pub.source.writer import write_article
+    from wechat_pub.synthetic import IssueFactory
+
+    big = sandbox_dir / "big.md"
+    big.write_text(write_article(IssueFactory(2).issue(number=150, sections=3, items_per_section=5)))
+    out = run_cli("push", big).stdout
+    first = pushed_media_id(out)
+    articles = sandbox.state.draft(first)["articles"]
+    assert len(articles) == 3 and len({a["title"] for a in articles}) == 3
+    big.write_text(write_article(IssueFactory(2).issue(number=150, sections=4, items_per_section=5)))
+    out = run_cli("push", big).stdout
+    [second] = draft_ids(sandbox)
+    count = len(sandbox.state.draft(second)["articles"])
+    assert f"the number of articles changed (3 → {count})" in out and count > 3
+    assert second != first
+
+
+def test_images_are_uploaded_once_and_made_acceptable(sandbox_dir, sandbox, run_cli):
+    folder = sandbox_dir / "articles"
+    folder.mkdir()
+    Image.effect_noise((1500, 1200), 100).convert("RGB").save(folder / "big.png")  # over 1 MB
+    Image.new("RGBA", (300, 200), (0, 0, 0, 0)).save(folder / "clear.png")
+    Image.new("RGB", (200, 100), "#cc3366").save(folder / "anim.gif")
+    images = "\n\n![大图](big.png)\n\n![透明](clear.png)\n\n![动图](anim.gif)\n\n![再一次](big.png)"
+    path = write(sandbox_dir, images=images)
+    out = run_cli("push", path).stdout
+    assert "images: 4 uploaded" in out  # three body images (one used twice) and the first image as cover
+    media = sandbox.state.connection().execute("SELECT kind, mime, length(data) AS size FROM media").fetchall()
+    body = [m for m in media if m["kind"] == "uploadimg"]
+    assert len(body) == 3 and all(m["size"] < 1024 * 1024 and m["mime"] in ("image/jpeg", "image/png") for m in body)
+    # the same image in another issue is not uploaded again
+    other = write(sandbox_dir, number=141, images="\n\n![大图](big.png)")
+    out = run_cli("push", other).stdout
+    assert "images: 0 uploaded, 2 from the upload cache" in out  # body image and cover (the same first image)
+    content = sandbox.state.drafts()[1][0]["articles"][0]["content"]
+    assert "mmbiz.qpic.cn" in content and "big.png" not in content and 'data-w="' in content
+
+
+def test_cover_from_front_matter(sandbox_dir, sandbox, run_cli):
+    (sandbox_dir / "articles").mkdir()
+    (sandbox_dir / "articles" / "cover.jpg").write_bytes(jpeg_bytes(900, 500, "#224466"))
+    path = write(sandbox_dir, extra="cover: cover.jpg\n")
+    assert "cover: front matter" in run_cli("push", path).stdout
+    article = sandbox.state.drafts()[1][0]["articles"][0]
+    assert Image.open(io.BytesIO(bytes(sandbox.state.media(article["thumb_media_id"])["data"]))).size == (900, 500)
+    assert article["pic_crop_1_1"] == ""
+
+
+def test_publish_records_the_article_urls(sandbox_dir, sandbox, run_cli):
+    path = write(sandbox_dir)
+    out = run_cli("push", path, "--publish").stdout
+    assert re.search(r"publish job \d+: http://127\.0\.0\.1:\d+/sandbox/articles/", out)
+    status = run_cli("status").stdout
+    assert "published" in status and "/sandbox/articles/" in status
+    assert draft_ids(sandbox) == []
+    # unchanged after publishing: nothing to do
+    assert "already published" in run_cli("push", path, "--publish").stdout
+
+
+def test_unverified_account_keeps_the_draft_and_says_why(sandbox_dir, sandbox, run_cli):
+    sandbox.settings.verified = False
+    path = write(sandbox_dir)
+    err = run_cli("push", path, "--publish", expect=3).stderr
+    assert "errcode 48001" in err and "drafts still work" in err
+    assert len(draft_ids(sandbox)) == 1
+    status = run_cli("status").stdout
+    assert "draft" in status and "48001" in status
+
+
+def test_status_lists_every_issue(sandbox_dir, sandbox, run_cli):
+    write(sandbox_dir, 140)
+    pushed = write(sandbox_dir, 141)
+    (sandbox_dir / "articles" / "broken.md").write_text("---\nissue: x\n---\n")
+    run_cli("push", pushed)
+    out = run_cli("status").stdout
+    assert re.search(r"140  not pushed\s+articles/issue-140\.md", out)
+    assert re.search(r"141  draft\s+articles/issue-141\.md\n\s+draft [\w-]+ \(1 article\(s\)\)", out)
+    assert re.search(r"\?  invalid\s+articles/broken\.md\n\s+3 error\(s\): run wechat-pub check", out)
+
+
+def test_push_records_history_without_secrets(sandbox_dir, sandbox, run_cli):
+    path = write(sandbox_dir)
+    run_cli("push", path)
+    store = Store(f"sqlite:///{sandbox_dir / 'state' / 'state.sqlite3'}")
+    events = [e["event"] for e in store.history("wx_sandbox", 140)]
+    assert events == ["draft-added"]
+    dump = (sandbox_dir / "state" / "state.sqlite3").read_bytes()
+    assert b"sandbox-secret" not in dump
+
+
+def test_example_article_pushes(sandbox_dir, sandbox, run_cli, tmp_path):
+    shutil.copytree(EXAMPLE.parent, sandbox_dir / "example")
+    out = run_cli("push", "example/issue-136.md").stdout
+    assert "cover: front matter" in out
+    content = sandbox.state.drafts()[1][0]["articles"][0]["content"]
+    assert '<a href="https://mp.weixin.qq.com/s/example-lifang-135"' in content

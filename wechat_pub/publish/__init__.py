@@ -1,0 +1,1 @@
+"""Pushing issues into the WeChat draft box (and, later, on a schedule)."""

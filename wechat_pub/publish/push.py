@@ -1,0 +1,311 @@
+"""The push pipeline: render -> upload body images -> cover -> draft/add or draft/update -> (publish).
+
+Exactly once, and durable: every step is recorded in the state store as soon as it happens, so a
+rerun after a crash continues where the last one stopped. Uploads are cached by content hash per
+app id (an unchanged image is never sent twice). A draft carries a marker; when the answer to
+draft/add was lost (crash, timeout, busy), the next run finds the draft by its marker instead of
+adding a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from wechat_pub import model as m
+from wechat_pub.errors import ExitStatus, WechatPubError
+from wechat_pub.publish.cover import generate_cover
+from wechat_pub.publish.crash import crash_point
+from wechat_pub.publish.images import prepare, read_image_bytes
+from wechat_pub.render.article import RenderOptions
+from wechat_pub.render.rules import ImageRef
+from wechat_pub.render.split import render_issue
+from wechat_pub.store import PushRecord
+from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
+
+COVER_MAX_BYTES = 1024 * 1024 - 1  # far under add_material's 10 MB; a cover never needs more
+MAX_DRAFT_PAGES = 50  # draft/batchget pages (20 each) searched for a draft whose answer was lost
+
+
+class PushError(WechatPubError):
+    exit_status = ExitStatus.ERROR
+
+
+@dataclass
+class PushOutcome:
+    issue: int
+    action: str  # created, updated, unchanged, replaced, recreated, published-already
+    media_id: str
+    articles: int
+    uploaded: int = 0
+    cached: int = 0
+    cover: str = ""
+    publish_id: str = ""
+    article_urls: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Pusher:
+    def __init__(self, account, options: RenderOptions, brand: str = "",
+                 progress: Callable[[str], None] = lambda message: None, poll_seconds: float = 20.0):
+        self.api = account.api
+        self.store = account.store
+        self.appid = account.appid
+        self.options = options
+        self.brand = brand
+        self.progress = progress
+        self.poll_seconds = poll_seconds
+
+    # ---- the pipeline -------------------------------------------------------------------------------
+
+    def push(self, issue: m.Issue, publish: bool = False) -> PushOutcome:
+        outcome = PushOutcome(issue.number, "", "", 0)
+        try:
+            images = self.upload_images(issue, outcome)
+            cover = self.upload_cover(issue, images, outcome)
+            articles = self.draft_articles(issue, images, cover)
+            self.save_draft(issue, articles, outcome)
+            if publish:
+                self.publish(issue, outcome)
+        except WechatPubError as exc:
+            self.record_failure(issue, exc)
+            raise
+        return outcome
+
+    def draft_articles(self, issue: m.Issue, images: dict[str, ImageRef], cover: dict) -> list[dict]:
+        result = render_issue(issue, replace(self.options, images=images))
+        errors = [p for p in result.problems if p.severity == "error"]
+        if errors:
+            raise PushError(f"{issue.path} does not fit WeChat's limits:", "\n".join(str(p) for p in errors))
+        return [{**article.payload(), **cover} for article in result.articles]
+
+    # ---- images -------------------------------------------------------------------------------------
+
+    def upload_images(self, issue: m.Issue, outcome: PushOutcome) -> dict[str, ImageRef]:
+        refs: dict[str, ImageRef] = {}
+        for image in body_images(issue):
+            if image.src in refs:
+                continue
+            refs[image.src] = self.upload_body_image(image, outcome)
+        return refs
+
+    def upload_body_image(self, image: m.Image, outcome: PushOutcome) -> ImageRef:
+        data = read_image_bytes(image.path, image.src)
+        key = hashlib.sha256(data).hexdigest()
+        cached = self.store.upload_get(self.appid, key, "uploadimg")
+        if cached:
+            outcome.cached += 1
+            return ImageRef(cached["url"], cached["width"])
+        prepared = prepare(data, image.src)
+        self.progress(f"uploading image {image.src} ({len(prepared.data) // 1024} KB)")
+        url = self.api.media.uploadimg(prepared.name, prepared.data, prepared.mime)
+        self.store.upload_put(self.appid, key, "uploadimg", url=url, width=prepared.width)
+        outcome.uploaded += 1
+        crash_point("upload")
+        return ImageRef(url, prepared.width)
+
+    def upload_cover(self, issue: m.Issue, images: dict[str, ImageRef], outcome: PushOutcome) -> dict:
+        """The front-matter cover, else the first body image, else a generated one; permanent material."""
+        crops: dict[str, str] = {}
+        if issue.cover:
+            source, data = "front matter", read_image_bytes(None if issue.cover.startswith("http") else issue.cover,
+                                                            issue.cover)
+        elif body := next(iter(body_images(issue)), None):
+            source, data = f"first image ({body.src})", read_image_bytes(body.path, body.src)
+        else:
+            generated = generate_cover(issue, self.brand, self.options.theme.accent)
+            source, data = "generated (900×383)", generated.data
+            crops = {"pic_crop_235_1": generated.crop_235_1, "pic_crop_1_1": generated.crop_1_1}
+        outcome.cover = source
+        media_id = self.cover_media_id(data, source, outcome)
+        return {"thumb_media_id": media_id, **crops}
+
+    def cover_media_id(self, data: bytes, source: str, outcome: PushOutcome) -> str:
+        key = hashlib.sha256(data).hexdigest()
+        cached = self.store.upload_get(self.appid, key, "material")
+        if cached:
+            outcome.cached += 1
+            return cached["media_id"]
+        prepared = prepare(data, source, max_bytes=COVER_MAX_BYTES, allow_png=False)
+        media_id = self.find_material(prepared.name)  # uploaded by a run that died before recording it
+        if media_id is None:
+            self.progress(f"uploading cover ({source})")
+            media_id = self.api.material.add_material("image", prepared.name, prepared.data, prepared.mime)["media_id"]
+            outcome.uploaded += 1
+        self.store.upload_put(self.appid, key, "material", media_id=media_id, width=prepared.width)
+        crash_point("upload")
+        return media_id
+
+    def find_material(self, name: str) -> str | None:
+        offset = 0
+        for _ in range(5):  # the newest 100 images: a lost upload is recent
+            page = self.api.material.batchget_material("image", offset, 20)
+            for item in page.get("item", []):
+                if item.get("name") == name:
+                    return item["media_id"]
+            offset += 20
+            if offset >= page.get("total_count", 0):
+                return None
+        return None
+
+    # ---- the draft ----------------------------------------------------------------------------------
+
+    def save_draft(self, issue: m.Issue, articles: list[dict], outcome: PushOutcome) -> None:
+        content_hash = digest(articles)
+        record = self.recover_lost_add(issue, self.store.push_get(self.appid, issue.number))
+        outcome.articles = len(articles)
+        if record and record.state in ("publishing", "published") and record.content_hash == content_hash:
+            outcome.action, outcome.media_id = "published-already", record.draft_media_id
+            outcome.article_urls = record.article_urls
+            return
+        if record and record.draft_media_id and record.state not in ("publishing", "published"):
+            existing = self.existing_draft(record.draft_media_id)
+            if existing is not None:
+                self.change_draft(issue, record, existing, articles, content_hash, outcome)
+                return
+            outcome.notes.append(f"the old draft {record.draft_media_id} is gone (deleted or published in WeChat); "
+                                 "a new draft was created")
+            outcome.action = "recreated"
+        elif record and record.state in ("publishing", "published"):
+            outcome.notes.append("the issue was already published; the changed issue went into a new draft")
+            outcome.action = "recreated"
+        outcome.media_id = self.add_draft(issue, articles, content_hash)
+        outcome.action = outcome.action or "created"
+
+    def change_draft(self, issue: m.Issue, record: PushRecord, existing: list[dict], articles: list[dict],
+                     content_hash: str, outcome: PushOutcome) -> None:
+        outcome.media_id = record.draft_media_id
+        if record.content_hash == content_hash:
+            outcome.action = "unchanged"
+            return
+        if len(existing) == len(articles):
+            marked = with_marker(articles, marker_for(self.appid, issue.number, content_hash))
+            for index, article in enumerate(marked):
+                self.api.draft.update(record.draft_media_id, index, article)
+            self.store.push_save(self.appid, issue.number, state="draft", content_hash=content_hash, error="", hint="",
+                                 path=issue.path)
+            self.store.log(self.appid, issue.number, "draft-updated", record.draft_media_id)
+            outcome.action = "updated"
+            return
+        new_id = self.add_draft(issue, articles, content_hash)
+        self.api.draft.delete(record.draft_media_id)  # after the new one exists: nothing is lost
+        outcome.notes.append(f"the number of articles changed ({len(existing)} → {len(articles)}): draft "
+                             f"{record.draft_media_id} was replaced by {new_id}")
+        outcome.action, outcome.media_id = "replaced", new_id
+
+    def add_draft(self, issue: m.Issue, articles: list[dict], content_hash: str) -> str:
+        marker = marker_for(self.appid, issue.number, content_hash)
+        self.store.push_save(self.appid, issue.number, marker=marker, pending_hash=content_hash, path=issue.path)
+        crash_point("before-draft-add")
+        try:
+            media_id = self.api.draft.add(with_marker(articles, marker))
+        except (NetworkError, WeChatAPIError) as exc:
+            if isinstance(exc, WeChatAPIError) and exc.errcode != -1:
+                raise
+            media_id = self.find_draft(marker)  # the answer was lost; the draft may exist anyway
+            if media_id is None:
+                raise
+        crash_point("after-draft-add")
+        self.store.push_save(self.appid, issue.number, state="draft", draft_media_id=media_id, marker="",
+                             pending_hash="", content_hash=content_hash, article_count=len(articles), error="",
+                             hint="", publish_id="", article_urls=[], path=issue.path)
+        self.store.log(self.appid, issue.number, "draft-added", media_id)
+        return media_id
+
+    def recover_lost_add(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:
+        """A draft/add whose answer was never recorded: adopt the draft if WeChat has it."""
+        if record is None or not record.marker:
+            return record
+        found = self.find_draft(record.marker)
+        if found:
+            self.progress(f"found draft {found} from an interrupted push")
+            self.store.push_save(self.appid, issue.number, state="draft", draft_media_id=found, marker="",
+                                 content_hash=record.pending_hash, pending_hash="", error="", hint="")
+            self.store.log(self.appid, issue.number, "draft-recovered", found)
+        else:
+            self.store.push_save(self.appid, issue.number, marker="", pending_hash="")
+        return self.store.push_get(self.appid, issue.number)
+
+    def existing_draft(self, media_id: str) -> list[dict] | None:
+        try:
+            return self.api.draft.get(media_id)
+        except WeChatAPIError as exc:
+            if exc.errcode == 40007:
+                return None
+            raise
+
+    def find_draft(self, marker: str) -> str | None:
+        needle = f'data-wechat-pub="{marker}"'
+        offset = 0
+        for _ in range(MAX_DRAFT_PAGES):
+            page = self.api.draft.batchget(offset, 20)
+            for item in page.get("item", []):
+                if any(needle in a.get("content", "") for a in item["content"]["news_item"]):
+                    return item["media_id"]
+            offset += 20
+            if offset >= page.get("total_count", 0):
+                return None
+        return None
+
+    # ---- publishing ---------------------------------------------------------------------------------
+
+    def publish(self, issue: m.Issue, outcome: PushOutcome) -> None:
+        record = self.store.push_get(self.appid, issue.number)
+        if record.state in ("publishing", "published"):
+            outcome.publish_id, outcome.article_urls = record.publish_id, record.article_urls
+            return
+        self.progress(f"publishing draft {record.draft_media_id}")
+        crash_point("before-submit")
+        publish_id = self.api.freepublish.submit(record.draft_media_id)
+        self.store.push_save(self.appid, issue.number, state="publishing", publish_id=publish_id)
+        self.store.log(self.appid, issue.number, "publish-submitted", publish_id)
+        outcome.publish_id = publish_id
+        outcome.article_urls = self.wait_for_publish(issue, publish_id)
+
+    def wait_for_publish(self, issue: m.Issue, publish_id: str) -> list[str]:
+        """Poll sparingly (freepublish/get allows 100 calls a day); the webhook's PUBLISHJOBFINISH also
+        records the result when polling gives up first."""
+        deadline = time.monotonic() + self.poll_seconds
+        delay = 1.0
+        while time.monotonic() < deadline:
+            time.sleep(delay)
+            status = self.api.freepublish.get(publish_id)
+            if status.get("publish_status") == 0:
+                urls = [item["article_url"] for item in status.get("article_detail", {}).get("item", [])]
+                self.store.push_save(self.appid, issue.number, state="published", article_urls=urls)
+                self.store.log(self.appid, issue.number, "published", json.dumps(urls))
+                return urls
+            if status.get("publish_status", 1) >= 2:
+                raise PushError(f"WeChat did not publish issue {issue.number} (publish_status "
+                                f"{status['publish_status']}, failed articles {status.get('fail_idx')}).",
+                                "Open the draft in mp.weixin.qq.com to see why; the draft is kept.")
+            delay = min(delay * 2, 8.0)
+        return []
+
+    def record_failure(self, issue: m.Issue, exc: WechatPubError) -> None:
+        record = self.store.push_get(self.appid, issue.number)
+        state = record.state if record and record.state in ("draft", "publishing", "published") else "failed"
+        self.store.push_save(self.appid, issue.number, state=state, error=exc.message, hint=exc.hint, path=issue.path)
+        self.store.log(self.appid, issue.number, "failed", exc.message)
+
+
+def body_images(issue: m.Issue) -> list[m.Image]:
+    return [node for item in issue.items for body in (item.body_zh, item.body_en)
+            for node in m.walk_inlines(body) if isinstance(node, m.Image)]
+
+
+def digest(articles: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(articles, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def marker_for(appid: str, issue: int, content_hash: str) -> str:
+    return f"{appid}:{issue}:{content_hash[:16]}"
+
+
+def with_marker(articles: list[dict], marker: str) -> list[dict]:
+    """Tag each article's root element with the push marker (a data- attribute WeChat keeps)."""
+    return [{**a, "content": a["content"].replace("<section ", f'<section data-wechat-pub="{marker}" ', 1)}
+            for a in articles]

@@ -1,0 +1,58 @@
+"""Where every issue stands: the articles folder joined with the push records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+from dataclasses import dataclass
+
+from wechat_pub.config import Config
+from wechat_pub.source.article import read_article
+from wechat_pub.store import PushRecord, Store
+
+
+@dataclass
+class IssueStatus:
+    issue: str
+    path: str
+    state: str
+    details: str
+
+
+def issue_statuses(cfg: Config, store: Store | None = None) -> list[IssueStatus]:
+    store = store or Store(cfg.database_url())
+    appid = cfg["wechat.appid"] or "wx_sandbox"
+    records = {r.issue: r for r in store.push_list(appid)}
+    rows: list[IssueStatus] = []
+    folder = cfg.resolve_path("paths.articles")
+    for path in sorted(glob.glob(os.path.join(folder, "*.md"))):
+        parsed = read_article(path, cfg["publisher.timezone"])
+        shown = os.path.relpath(path)
+        if parsed.issue is None or parsed.errors:
+            rows.append(IssueStatus("?", shown, "invalid", f"{len(parsed.errors)} error(s): run wechat-pub check"))
+            continue
+        number = parsed.issue.number
+        rows.append(describe(number, shown, records.pop(number, None), parsed.issue.publish_at))
+    for number, record in sorted(records.items()):  # pushed once, file gone since
+        rows.append(describe(number, record.path or "(file removed)", record, None))
+    rows.sort(key=lambda r: (int(r.issue) if r.issue.isdigit() else 0))
+    return rows
+
+
+def describe(number: int, path: str, record: PushRecord | None, publish_at: str | None) -> IssueStatus:
+    when = f"scheduled for {publish_at}" if publish_at else ""
+    if record is None or record.state in ("new",):
+        return IssueStatus(str(number), path, "not pushed", when)
+    at = dt.datetime.fromtimestamp(record.updated_at).strftime("%Y-%m-%d %H:%M")
+    if record.state == "draft":
+        details = f"draft {record.draft_media_id} ({record.article_count} article(s)), {at}"
+    elif record.state == "publishing":
+        details = f"publish job {record.publish_id} since {at}; waiting for WeChat's result"
+    elif record.state == "published":
+        details = "published: " + " ".join(record.article_urls)
+    else:
+        details = f"failed {at}: {record.error}" + (f" → {record.hint}" if record.hint else "")
+    if record.error and record.state != "failed":
+        details += f"; last attempt failed: {record.error}" + (f" → {record.hint}" if record.hint else "")
+    return IssueStatus(str(number), path, record.state, details)

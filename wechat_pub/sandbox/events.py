@@ -1,0 +1,89 @@
+"""Messages the sandbox pushes to the account's webhook, as WeChat does: signed, and AES-encrypted
+when an EncodingAESKey is configured (safe mode). Used for PUBLISHJOBFINISH."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from xml.sax.saxutils import escape
+
+import requests
+
+from wechat_pub.sandbox.state import SandboxState
+
+log = logging.getLogger(__name__)
+MPHELPER_OPENID = "oV5CrjpxgaGXNHIQigzNlgLTnwic"  # the sender WeChat uses for publish events
+
+
+def finish_publish(state: SandboxState, publish_id: int, base_url: str) -> None:
+    """Mark a publish job done, give its articles URLs, and tell the webhook."""
+    job = state.publish(publish_id)
+    if job is None or job["status"] != 1:
+        return
+    article_id = secrets.token_urlsafe(32)[:43]
+    urls = [f"{base_url}/sandbox/articles/{article_id}/{i + 1}" for i in range(len(job["articles"]))]
+    state.finish_publish(publish_id, article_id, urls)
+    settings = state.settings
+    if not settings.webhook_url:
+        state.note_event(publish_id, "no webhook configured")
+        return
+    xml = publish_event_xml(settings.account_id, publish_id, article_id, urls, int(time.time()))
+    state.note_event(publish_id, deliver(xml, settings.webhook_url, settings.webhook_token, settings.webhook_aes_key,
+                                         settings.appid, settings.account_id, MPHELPER_OPENID))
+
+
+def publish_event_xml(account_id: str, publish_id: int, article_id: str, urls: list[str], created: int) -> str:
+    items = "".join(f"<item><idx>{i + 1}</idx><article_url><![CDATA[{url}]]></article_url></item>"
+                    for i, url in enumerate(urls))
+    return (f"<xml><ToUserName><![CDATA[{account_id}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{MPHELPER_OPENID}]]></FromUserName>"
+            f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[PUBLISHJOBFINISH]]></Event><PublishEventInfo>"
+            f"<publish_id>{publish_id}</publish_id><publish_status>0</publish_status>"
+            f"<article_id><![CDATA[{article_id}]]></article_id>"
+            f"<article_detail><count>{len(urls)}</count>{items}</article_detail>"
+            f"</PublishEventInfo></xml>")
+
+
+def signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def signed_request(xml: str, token: str, aes_key: str, appid: str, account_id: str, openid: str,
+                   timestamp: str | None = None, nonce: str | None = None) -> tuple[dict, bytes]:
+    """The query string and body WeChat sends for ``xml``: plain, or safe mode when ``aes_key`` is set."""
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(secrets.randbelow(10**9))
+    params = {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
+              "openid": openid}
+    if not aes_key:
+        return params, xml.encode("utf-8")
+    from wechatpy.crypto import PrpCrypto
+    import base64
+
+    key = base64.b64decode(aes_key + "=")
+    encrypted = PrpCrypto(key).encrypt(xml, appid)
+    encrypted = encrypted.decode() if isinstance(encrypted, bytes) else encrypted
+    params.update(encrypt_type="aes", msg_signature=signature(token, timestamp, nonce, encrypted))
+    body = (f"<xml><ToUserName><![CDATA[{escape(account_id)}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    return params, body.encode("utf-8")
+
+
+def deliver(xml: str, url: str, token: str, aes_key: str, appid: str, account_id: str, openid: str) -> str:
+    """POST as WeChat does: up to 3 deliveries, 5 seconds each, the same signature every time."""
+    params, body = signed_request(xml, token, aes_key, appid, account_id, openid)
+    outcome = ""
+    for _ in range(3):
+        try:
+            response = requests.post(url, params=params, data=body, timeout=5,
+                                     headers={"Content-Type": "text/xml"})
+            if response.status_code == 200:
+                return f"delivered ({response.text[:40]!r})"
+            outcome = f"HTTP {response.status_code}"
+        except requests.RequestException as exc:
+            outcome = type(exc).__name__
+    log.warning("event to %s not delivered: %s", url, outcome)
+    return f"failed: {outcome}"

@@ -1,0 +1,126 @@
+"""The sandbox's own pages: each draft and published article at phone width, the uploaded images,
+and a small admin API for tests and demos (faults, clock, call counts)."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from wechat_pub.sandbox.api import state
+from wechat_pub.sandbox.content import own_media_id
+
+pages = Blueprint("sandbox_pages", __name__, url_prefix="/sandbox")
+
+PHONE_CSS = """
+body { margin: 0; background: #ededed; font-family: -apple-system, "PingFang SC", system-ui, "Noto Sans CJK SC",
+       sans-serif; }
+.bar { padding: 10px 16px; font-size: 13px; color: #555; }
+.phone { width: 375px; margin: 0 auto 24px auto; background: #fff; padding: 18px 0 24px 0; }
+.head { padding: 0 16px 12px 16px; }
+.title { font-size: 22px; line-height: 1.4; font-weight: bold; color: #191919; margin: 0 0 8px 0; }
+.meta { font-size: 14px; color: #8c8c8c; }
+.body { padding: 0 8px; }
+table.list { border-collapse: collapse; margin: 16px; font-size: 14px; }
+table.list td, table.list th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
+"""
+
+
+def _local_images(html: str) -> str:
+    """Point WeChat CDN addresses at the sandbox's copy, so the page shows the uploaded images."""
+    def swap(match: re.Match) -> str:
+        media_id = own_media_id(match.group(1))
+        return f'src="/sandbox/media/{media_id}"' if media_id else match.group(0)
+
+    return re.sub(r'src="([^"]+)"', swap, html)
+
+
+def _page(title: str, body: str) -> Response:
+    html = (f"<!doctype html><html lang=zh-CN><head><meta charset=utf-8>"
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{PHONE_CSS}</style></head><body>{body}</body></html>")
+    return Response(html, content_type="text/html; charset=utf-8")
+
+
+def _article_html(article: dict, account: str) -> str:
+    return (f'<div class="phone"><div class="head"><p class="title">{escape(article["title"])}</p>'
+            f'<div class="meta">{escape(article.get("author", ""))} · {escape(account)}</div></div>'
+            f'<div class="body">{_local_images(article["content"])}</div></div>')
+
+
+@pages.get("/drafts/<media_id>")
+def draft_page(media_id: str):
+    draft = state().draft(media_id)
+    if draft is None:
+        abort(404, "No such draft: it was deleted or published.")
+    account = state().settings.account_id
+    articles = "".join(_article_html(a, account) for a in draft["articles"])
+    bar = f'<div class="bar">Sandbox draft {escape(media_id)} · {len(draft["articles"])} article(s)</div>'
+    return _page(draft["articles"][0]["title"], bar + articles)
+
+
+@pages.get("/articles/<article_id>/<int:index>")
+def article_page(article_id: str, index: int):
+    job = state().publish_by_article(article_id)
+    if job is None or not 1 <= index <= len(job["articles"]) or job["articles"][index - 1].get("is_deleted"):
+        abort(404, "No such published article.")
+    article = job["articles"][index - 1]
+    return _page(article["title"], _article_html(article, state().settings.account_id))
+
+
+@pages.get("/media/<media_id>")
+def media(media_id: str):
+    row = state().media(media_id)
+    if row is None:
+        abort(404)
+    return Response(row["data"], content_type=row["mime"])
+
+
+@pages.get("/")
+def index():
+    total, drafts = state().drafts(0, 100)
+    _, published = state().published(0, 100)
+    rows = "".join(f'<tr><td><a href="/sandbox/drafts/{d["media_id"]}">{escape(d["articles"][0]["title"])}</a></td>'
+                   f'<td>{len(d["articles"])}</td><td>draft</td></tr>' for d in drafts)
+    rows += "".join(f'<tr><td><a href="{escape(j["urls"][0])}">{escape(j["articles"][0]["title"])}</a></td>'
+                    f'<td>{len(j["articles"])}</td><td>published</td></tr>' for j in published if j["urls"])
+    table = f'<table class="list"><tr><th>title</th><th>articles</th><th>state</th></tr>{rows}</table>'
+    bar = f'<div class="bar">wechat-pub sandbox · account {escape(state().settings.appid)} · {total} draft(s)</div>'
+    return _page("wechat-pub sandbox", bar + table)
+
+
+# ---- admin: for tests and demos ----------------------------------------------------------------------
+
+
+@pages.get("/health")
+def health():
+    return jsonify(ok=True, appid=state().settings.appid)
+
+
+@pages.route("/faults", methods=["GET", "POST", "DELETE"])
+def faults():
+    """POST {"endpoint": "draft/add", "kind": "busy", "times": 2, "seconds": 0}; kinds: expired_token,
+    invalid_token, busy, quota, minute_quota, slow, drop (before doing anything), drop_after (after doing
+    it: the answer is lost), errcode:N. DELETE clears them."""
+    if request.method == "POST":
+        data = request.get_json(force=True)
+        state().add_fault(data["endpoint"], data["kind"], int(data.get("times", 1)), float(data.get("seconds", 0)))
+    elif request.method == "DELETE":
+        state().clear_faults()
+    return jsonify(faults=state().faults())
+
+
+@pages.post("/clock")
+def clock():
+    """POST {"advance": seconds}: move the sandbox's clock forward (token lifetimes, quotas)."""
+    state().advance_clock(float(request.get_json(force=True).get("advance", 0)))
+    return jsonify(now=state().now())
+
+
+@pages.route("/calls", methods=["GET", "DELETE"])
+def calls():
+    """Calls per endpoint since the last DELETE: what benchmarks and tests count."""
+    if request.method == "DELETE":
+        state().reset_calls()
+    return jsonify(calls=state().call_counts())

@@ -1,0 +1,299 @@
+"""The sandbox's own SQLite database: what a WeChat account holds (tokens, media, drafts, published
+articles), its daily quotas, injected faults, and a log of every call. It survives restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, kind TEXT NOT NULL, issued_at REAL NOT NULL,
+                                   expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS media (media_id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
+                                  mime TEXT NOT NULL, url TEXT NOT NULL, data BLOB NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS drafts (media_id TEXT PRIMARY KEY, articles TEXT NOT NULL, created_at REAL NOT NULL,
+                                   updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS publishes (publish_id INTEGER PRIMARY KEY AUTOINCREMENT, draft_media_id TEXT NOT NULL,
+                                      articles TEXT NOT NULL, status INTEGER NOT NULL, article_id TEXT,
+                                      urls TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL,
+                                      finished_at REAL, event_status TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS quotas (day TEXT NOT NULL, endpoint TEXT NOT NULL, used INTEGER NOT NULL,
+                                   PRIMARY KEY (day, endpoint));
+CREATE TABLE IF NOT EXISTS force_refresh (at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS faults (id INTEGER PRIMARY KEY AUTOINCREMENT, endpoint TEXT NOT NULL, kind TEXT NOT NULL,
+                                   remaining INTEGER NOT NULL, seconds REAL NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, endpoint TEXT NOT NULL,
+                                  errcode INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS clock (offset REAL NOT NULL);
+"""
+
+# Daily quotas per endpoint (reference/wechat-api.md §6); None = not documented, not limited here.
+DEFAULT_QUOTAS: dict[str, int | None] = {
+    "token": 2000, "stable_token": 500_000,
+    "draft/add": 1000, "draft/get": 500, "draft/delete": 1000, "draft/update": 1000, "draft/count": 1000,
+    "draft/batchget": 1000,
+    "freepublish/submit": 100, "freepublish/get": 100, "freepublish/delete": 10, "freepublish/getarticle": 100,
+    "freepublish/batchget": 100,
+    "media/uploadimg": None, "material/add_material": None, "material/get_materialcount": None,
+    "material/batchget_material": None, "material/del_material": None, "material/get_material": None,
+}
+
+
+@dataclass
+class SandboxSettings:
+    """The emulated account. ``verified=False`` makes publish calls answer 48001, as for a personal
+    or unverified account."""
+
+    db_path: str
+    appid: str = "wx_sandbox"
+    secret: str = "sandbox-secret"
+    verified: bool = True
+    publish_delay: float = 1.0  # seconds until a submitted publish job finishes
+    webhook_url: str = ""  # where PUBLISHJOBFINISH events go
+    webhook_token: str = ""
+    webhook_aes_key: str = ""  # set: events are AES-encrypted (safe mode)
+    account_id: str = "gh_sandbox0001"
+    quotas: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
+    public_url: str = ""  # base of page links; default: the address requests come in on
+
+
+class SandboxState:
+    """A thin layer over one SQLite file; one connection per thread."""
+
+    def __init__(self, settings: SandboxSettings):
+        self.settings = settings
+        Path(os.path.dirname(os.path.abspath(settings.db_path))).mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.connection().executescript(SCHEMA)
+        with self.transaction() as db:
+            if db.execute("SELECT COUNT(*) FROM clock").fetchone()[0] == 0:
+                db.execute("INSERT INTO clock (offset) VALUES (0)")
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.settings.db_path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # ---- time (tests move it forward to expire tokens) ---------------------------------------------
+
+    def now(self) -> float:
+        offset = self.connection().execute("SELECT offset FROM clock").fetchone()[0]
+        return time.time() + offset
+
+    def advance_clock(self, seconds: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE clock SET offset = offset + ?", (seconds,))
+
+    def today(self) -> str:
+        # WeChat's quotas reset at midnight Beijing time
+        return time.strftime("%Y-%m-%d", time.gmtime(self.now() + 8 * 3600))
+
+    # ---- quotas, faults, the call log ---------------------------------------------------------------
+
+    def take_quota(self, endpoint: str) -> bool:
+        """Count one call; False when the day's quota is already used up."""
+        limit = self.settings.quotas.get(endpoint)
+        with self.transaction() as db:
+            row = db.execute("SELECT used FROM quotas WHERE day = ? AND endpoint = ?", (self.today(), endpoint)).fetchone()
+            used = row["used"] if row else 0
+            if limit is not None and used >= limit:
+                return False
+            db.execute("INSERT INTO quotas (day, endpoint, used) VALUES (?, ?, 1) ON CONFLICT (day, endpoint) "
+                       "DO UPDATE SET used = used + 1", (self.today(), endpoint))
+        return True
+
+    def add_fault(self, endpoint: str, kind: str, times: int = 1, seconds: float = 0) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO faults (endpoint, kind, remaining, seconds) VALUES (?, ?, ?, ?)",
+                       (endpoint, kind, times, seconds))
+
+    def take_fault(self, endpoint: str) -> sqlite3.Row | None:
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM faults WHERE (endpoint = ? OR endpoint = '*') AND remaining > 0 "
+                             "ORDER BY id LIMIT 1", (endpoint,)).fetchone()
+            if row:
+                db.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row["id"],))
+        return row
+
+    def clear_faults(self) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM faults")
+
+    def faults(self) -> list[dict]:
+        return [dict(r) for r in self.connection().execute("SELECT * FROM faults WHERE remaining > 0")]
+
+    def log_call(self, endpoint: str, errcode: int) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO calls (at, endpoint, errcode) VALUES (?, ?, ?)", (time.time(), endpoint, errcode))
+
+    def call_counts(self) -> dict[str, int]:
+        rows = self.connection().execute("SELECT endpoint, COUNT(*) AS n FROM calls GROUP BY endpoint")
+        return {row["endpoint"]: row["n"] for row in rows}
+
+    def reset_calls(self) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM calls")
+
+    # ---- tokens -----------------------------------------------------------------------------------
+
+    def issue_token(self, kind: str, lifetime: float = 7200) -> tuple[str, float]:
+        token = f"{int(self.now()) % 100}_" + secrets.token_urlsafe(96)
+        now = self.now()
+        with self.transaction() as db:
+            if kind == "plain":  # a new plain token ends the old ones 5 minutes later
+                db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE kind = 'plain'", (now + 300,))
+            db.execute("INSERT INTO tokens (token, kind, issued_at, expires_at) VALUES (?, ?, ?, ?)",
+                       (token, kind, now, now + lifetime))
+        return token, now + lifetime
+
+    def newest_token(self, kind: str) -> sqlite3.Row | None:
+        return self.connection().execute("SELECT * FROM tokens WHERE kind = ? ORDER BY issued_at DESC LIMIT 1",
+                                         (kind,)).fetchone()
+
+    def token(self, value: str) -> sqlite3.Row | None:
+        return self.connection().execute("SELECT * FROM tokens WHERE token = ?", (value,)).fetchone()
+
+    def expire_tokens(self, kind: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE kind = ?", (self.now(), kind))
+
+    def force_refreshes_today(self) -> list[float]:
+        day_start = self.now() - 86400
+        return [r["at"] for r in self.connection().execute("SELECT at FROM force_refresh WHERE at > ?", (day_start,))]
+
+    def note_force_refresh(self) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO force_refresh (at) VALUES (?)", (self.now(),))
+
+    # ---- media ------------------------------------------------------------------------------------
+
+    def add_media(self, kind: str, name: str, mime: str, url_for, data: bytes) -> tuple[str, str]:
+        media_id = secrets.token_urlsafe(48)[:64]
+        url = url_for(media_id)
+        with self.transaction() as db:
+            db.execute("INSERT INTO media (media_id, kind, name, mime, url, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (media_id, kind, name, mime, url, data, self.now()))
+        return media_id, url
+
+    def media(self, media_id: str) -> sqlite3.Row | None:
+        return self.connection().execute("SELECT * FROM media WHERE media_id = ?", (media_id,)).fetchone()
+
+    def media_list(self, kind: str, offset: int, count: int) -> tuple[int, list[sqlite3.Row]]:
+        db = self.connection()
+        total = db.execute("SELECT COUNT(*) FROM media WHERE kind = ?", (kind,)).fetchone()[0]
+        rows = db.execute("SELECT media_id, name, url, created_at FROM media WHERE kind = ? ORDER BY created_at DESC "
+                          "LIMIT ? OFFSET ?", (kind, count, offset)).fetchall()
+        return total, rows
+
+    def media_counts(self) -> dict[str, int]:
+        rows = self.connection().execute("SELECT kind, COUNT(*) AS n FROM media GROUP BY kind")
+        return {row["kind"]: row["n"] for row in rows}
+
+    def delete_media(self, media_id: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM media WHERE media_id = ? AND kind != 'uploadimg'", (media_id,)).rowcount == 1
+
+    # ---- drafts -----------------------------------------------------------------------------------
+
+    def add_draft(self, articles: list[dict]) -> str:
+        media_id = secrets.token_urlsafe(32)[:43]
+        now = self.now()
+        with self.transaction() as db:
+            db.execute("INSERT INTO drafts (media_id, articles, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                       (media_id, json.dumps(articles, ensure_ascii=False), now, now))
+        return media_id
+
+    def draft(self, media_id: str) -> dict | None:
+        row = self.connection().execute("SELECT * FROM drafts WHERE media_id = ?", (media_id,)).fetchone()
+        return {**dict(row), "articles": json.loads(row["articles"])} if row else None
+
+    def update_draft(self, media_id: str, articles: list[dict]) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE drafts SET articles = ?, updated_at = ? WHERE media_id = ?",
+                       (json.dumps(articles, ensure_ascii=False), self.now(), media_id))
+
+    def delete_draft(self, media_id: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM drafts WHERE media_id = ?", (media_id,)).rowcount == 1
+
+    def drafts(self, offset: int = 0, count: int = 20) -> tuple[int, list[dict]]:
+        db = self.connection()
+        total = db.execute("SELECT COUNT(*) FROM drafts").fetchone()[0]
+        rows = db.execute("SELECT * FROM drafts ORDER BY updated_at DESC, media_id LIMIT ? OFFSET ?",
+                          (count, offset)).fetchall()
+        return total, [{**dict(r), "articles": json.loads(r["articles"])} for r in rows]
+
+    # ---- publishing -------------------------------------------------------------------------------
+
+    def start_publish(self, draft: dict) -> int:
+        with self.transaction() as db:
+            cursor = db.execute("INSERT INTO publishes (draft_media_id, articles, status, created_at) VALUES (?, ?, 1, ?)",
+                                (draft["media_id"], json.dumps(draft["articles"], ensure_ascii=False), self.now()))
+            db.execute("DELETE FROM drafts WHERE media_id = ?", (draft["media_id"],))
+            return cursor.lastrowid + 2247483000  # real publish ids are large integers
+
+    def publish(self, publish_id: int) -> dict | None:
+        row = self.connection().execute("SELECT * FROM publishes WHERE publish_id = ?",
+                                        (publish_id - 2247483000,)).fetchone()
+        return _publish_dict(row) if row else None
+
+    def publish_by_article(self, article_id: str) -> dict | None:
+        row = self.connection().execute("SELECT * FROM publishes WHERE article_id = ?", (article_id,)).fetchone()
+        return _publish_dict(row) if row else None
+
+    def finish_publish(self, publish_id: int, article_id: str, urls: list[str]) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE publishes SET status = 0, article_id = ?, urls = ?, finished_at = ? WHERE publish_id = ?",
+                       (article_id, json.dumps(urls), self.now(), publish_id - 2247483000))
+
+    def unfinished_publishes(self) -> list[dict]:
+        rows = self.connection().execute("SELECT * FROM publishes WHERE status = 1").fetchall()
+        return [_publish_dict(r) for r in rows]
+
+    def set_publish_articles(self, publish_id: int, articles: list[dict], status: int | None = None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE publishes SET articles = ?, status = COALESCE(?, status) WHERE publish_id = ?",
+                       (json.dumps(articles, ensure_ascii=False), status, publish_id - 2247483000))
+
+    def note_event(self, publish_id: int, outcome: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE publishes SET event_status = ? WHERE publish_id = ?", (outcome, publish_id - 2247483000))
+
+    def published(self, offset: int = 0, count: int = 20) -> tuple[int, list[dict]]:
+        db = self.connection()
+        total = db.execute("SELECT COUNT(*) FROM publishes WHERE status = 0").fetchone()[0]
+        rows = db.execute("SELECT * FROM publishes WHERE status = 0 ORDER BY finished_at DESC LIMIT ? OFFSET ?",
+                          (count, offset)).fetchall()
+        return total, [_publish_dict(r) for r in rows]
+
+
+def _publish_dict(row: sqlite3.Row) -> dict:
+    data = dict(row)
+    data["publish_id"] = row["publish_id"] + 2247483000
+    data["articles"] = json.loads(row["articles"])
+    data["urls"] = json.loads(row["urls"])
+    return data

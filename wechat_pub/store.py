@@ -1,0 +1,247 @@
+"""The state database: tokens, upload cache, pushes and their history (SQLAlchemy Core, so SQLite
+by default and PostgreSQL by URL share one code path).
+
+Every write is its own short transaction, so a process killed at any moment leaves the last
+recorded step intact. Secrets (AppSecret, webhook token, AES key) are never stored here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert,
+                        select, update)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+metadata = MetaData()
+
+tokens = Table(
+    "tokens", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", Float, nullable=True),
+)
+
+locks = Table(
+    "locks", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+uploads = Table(
+    "uploads", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # "uploadimg" (body image) or "material" (cover)
+    Column("url", Text, nullable=False, default=""),
+    Column("media_id", String(200), nullable=False, default=""),
+    Column("width", Integer, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+pushes = Table(
+    "pushes", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("issue", Integer, primary_key=True),
+    Column("path", Text, nullable=False, default=""),
+    Column("state", String(20), nullable=False),  # adding, draft, submitting, publishing, published, failed
+    Column("content_hash", String(64), nullable=False, default=""),
+    Column("marker", String(120), nullable=False, default=""),  # set while a draft/add is in flight
+    Column("pending_hash", String(64), nullable=False, default=""),  # the content that draft/add carries
+    Column("draft_media_id", String(200), nullable=False, default=""),
+    Column("article_count", Integer, nullable=False, default=0),
+    Column("publish_id", String(64), nullable=False, default=""),
+    Column("article_urls", Text, nullable=False, default="[]"),
+    Column("error", Text, nullable=False, default=""),
+    Column("hint", Text, nullable=False, default=""),
+    Column("updated_at", Float, nullable=False),
+)
+
+history = Table(
+    "history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("appid", String(64), nullable=False),
+    Column("issue", Integer, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    appid: str
+    issue: int
+    path: str
+    state: str
+    content_hash: str
+    marker: str
+    pending_hash: str
+    draft_media_id: str
+    article_count: int
+    publish_id: str
+    article_urls: list[str]
+    error: str
+    hint: str
+    updated_at: float
+
+
+def database_url(state_dir: Path) -> str:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{state_dir / 'state.sqlite3'}"
+
+
+class Store:
+    """The state database. Methods are small transactions; safe to share between threads and
+    processes (SQLite in WAL mode with a busy timeout)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True, **_engine_options(url))
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    @classmethod
+    def at(cls, state_dir: str | os.PathLike) -> "Store":
+        return cls(database_url(Path(state_dir)))
+
+    # ---- key/value tokens (wechatpy's SessionStorage shape: get / set / delete) -----------------
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tokens.c.value, tokens.c.expires_at).where(tokens.c.key == key)).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= time.time()):
+            return default
+        return json.loads(row.value)
+
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        expires = time.time() + ttl if ttl else None
+        with self.engine.begin() as conn:
+            conn.execute(delete(tokens).where(tokens.c.key == key))
+            conn.execute(insert(tokens).values(key=key, value=json.dumps(value), expires_at=expires))
+
+    def delete(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(tokens).where(tokens.c.key == key))
+
+    # ---- a lease lock shared by processes ------------------------------------------------------
+
+    @contextmanager
+    def lock(self, name: str, lease: float = 30, wait: float = 30) -> Iterator[None]:
+        """Hold ``name`` across processes; a holder that died frees it when its lease runs out."""
+        holder = uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        while not self._acquire(name, holder, lease):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"lock {name!r} is held by another process")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with self.engine.begin() as conn:
+                conn.execute(delete(locks).where(locks.c.name == name, locks.c.holder == holder))
+
+    def _acquire(self, name: str, holder: str, lease: float) -> bool:
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(delete(locks).where(locks.c.name == name, locks.c.expires_at < now))
+            try:
+                conn.execute(insert(locks).values(name=name, holder=holder, expires_at=now + lease))
+            except IntegrityError:
+                return False
+        return True
+
+    # ---- upload cache ----------------------------------------------------------------------------
+
+    def upload_get(self, appid: str, sha256: str, kind: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(uploads).where(uploads.c.appid == appid, uploads.c.sha256 == sha256,
+                                                     uploads.c.kind == kind)).first()
+        return dict(row._mapping) if row else None
+
+    def upload_put(self, appid: str, sha256: str, kind: str, url: str = "", media_id: str = "",
+                   width: int | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(uploads).where(uploads.c.appid == appid, uploads.c.sha256 == sha256,
+                                               uploads.c.kind == kind))
+            conn.execute(insert(uploads).values(appid=appid, sha256=sha256, kind=kind, url=url, media_id=media_id,
+                                                width=width, created_at=time.time()))
+
+    def upload_forget(self, appid: str, sha256: str, kind: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(uploads).where(uploads.c.appid == appid, uploads.c.sha256 == sha256,
+                                               uploads.c.kind == kind))
+
+    # ---- pushes ----------------------------------------------------------------------------------
+
+    def push_get(self, appid: str, issue: int) -> PushRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(pushes).where(pushes.c.appid == appid, pushes.c.issue == issue)).first()
+        return _record(row) if row else None
+
+    def push_list(self, appid: str) -> list[PushRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pushes).where(pushes.c.appid == appid).order_by(pushes.c.issue)).all()
+        return [_record(row) for row in rows]
+
+    def push_save(self, appid: str, issue: int, **fields: Any) -> PushRecord:
+        """Create or update the push record of ``issue``; unnamed fields keep their value."""
+        if "article_urls" in fields:
+            fields["article_urls"] = json.dumps(fields["article_urls"], ensure_ascii=False)
+        fields["updated_at"] = time.time()
+        with self.engine.begin() as conn:
+            found = conn.execute(select(pushes.c.issue).where(pushes.c.appid == appid, pushes.c.issue == issue)).first()
+            if found:
+                conn.execute(update(pushes).where(pushes.c.appid == appid, pushes.c.issue == issue).values(**fields))
+            else:
+                conn.execute(insert(pushes).values(appid=appid, issue=issue, **{"state": "new", **fields}))
+        return self.push_get(appid, issue)
+
+    def push_claim(self, appid: str, issue: int, from_states: tuple[str, ...], to_state: str) -> bool:
+        """Compare-and-set the state; True when this caller made the change (guards double runs)."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(pushes).where(pushes.c.appid == appid, pushes.c.issue == issue,
+                                                        pushes.c.state.in_(from_states))
+                                   .values(state=to_state, updated_at=time.time())).rowcount
+        return changed == 1
+
+    def log(self, appid: str, issue: int, event_name: str, detail: str = "") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(history).values(appid=appid, issue=issue, at=time.time(), event=event_name,
+                                                detail=detail))
+
+    def history(self, appid: str, issue: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(history).where(history.c.appid == appid, history.c.issue == issue)
+                                .order_by(history.c.id)).all()
+        return [dict(row._mapping) for row in rows]
+
+
+def _record(row) -> PushRecord:
+    data = dict(row._mapping)
+    data["article_urls"] = json.loads(data["article_urls"] or "[]")
+    return PushRecord(**data)
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; survives kill -9
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

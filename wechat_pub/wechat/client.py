@@ -1,0 +1,166 @@
+"""The API client: wechatpy's ``WeChatClient`` with the calls 1.8.18 lacks and its known faults guarded.
+
+- The token comes from ``stable_token`` (or ``token`` by config) at the configured base URL, not the
+  hard-coded real host wechatpy uses; it is kept in the shared state store with its expiry and
+  refreshed before it expires, under a lock, so one refresh serves every process.
+- A token error (40001/40014/42001) refreshes and retries once, never in a loop.
+- Uploads are rebuilt from bytes for every attempt, so a retry never sends an empty file.
+- -1, 45009, 45011 and network errors are retried with exponential backoff within a bounded time,
+  except for calls whose outcome a lost answer leaves unknown (draft/add, freepublish/submit).
+- Every failure becomes a :class:`WeChatAPIError` or :class:`NetworkError` that says what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from typing import Any, Callable
+
+import requests
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from wechat_pub.wechat.draft import Draft
+from wechat_pub.wechat.errors import RETRYABLE, TOKEN_ERRORS, NetworkError, WeChatAPIError
+from wechat_pub.wechat.freepublish import FreePublish
+from wechat_pub.wechat.material import Material
+from wechat_pub.wechat.media import Media
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN = 300  # stable_token hands out the next token in the last 5 minutes; refresh then
+
+
+class WeChatAPI(WeChatClient):
+    """``client.draft.add(...)``, ``client.media.uploadimg(...)``: one attribute per API group."""
+
+    def __init__(self, appid: str, secret: str, store, base_url: str = "https://api.weixin.qq.com/cgi-bin/",
+                 token_mode: str = "stable", retry_window: float = 30.0, timeout: float = 15.0,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time):
+        super().__init__(appid, secret, session=store, timeout=timeout, auto_retry=False)
+        self.API_BASE_URL = base_url if base_url.endswith("/") else base_url + "/"
+        self.store = store
+        self.token_mode = token_mode
+        self.retry_window = retry_window
+        self.sleep = sleep
+        self.clock = clock
+        self.draft = Draft(self)
+        self.freepublish = FreePublish(self)
+        self.material = Material(self)
+        self.media = Media(self)
+
+    # ---- the access token -------------------------------------------------------------------------
+
+    @property
+    def access_token(self) -> str:
+        entry = self.session.get(self.access_token_key)
+        if entry and entry["expires_at"] - self.clock() > REFRESH_MARGIN:
+            return entry["token"]
+        return self.refresh_token(stale=entry["token"] if entry else None)
+
+    def refresh_token(self, stale: str | None = None) -> str:
+        """A fresh token; under a lock shared by processes, and only if nobody refreshed meanwhile."""
+        with self.store.lock(f"token:{self.appid}", lease=60, wait=60):
+            entry = self.session.get(self.access_token_key)
+            if entry and entry["token"] != stale and entry["expires_at"] - self.clock() > REFRESH_MARGIN:
+                return entry["token"]
+            return self.fetch_access_token()["access_token"]
+
+    def fetch_access_token(self) -> dict:
+        """Fetch a token at the configured base URL (wechatpy's own always goes to the real host)."""
+        endpoint = "stable_token" if self.token_mode == "stable" else "token"
+        credentials = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+        result = self._with_retries(endpoint, lambda: self._fetch_once(endpoint, credentials), retry=True)
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, {"token": result["access_token"],
+                                                 "expires_at": self.clock() + expires_in}, expires_in)
+        self.expires_at = int(self.clock()) + expires_in
+        log.info("fetched a new access token from %s (valid %d s)", endpoint, expires_in)
+        return result
+
+    def _fetch_once(self, endpoint: str, credentials: dict) -> dict:
+        url = self.API_BASE_URL + endpoint
+        if endpoint == "stable_token":
+            body = json.dumps({**credentials, "force_refresh": False}).encode()
+            response = self._http.post(url, data=body, timeout=self.timeout,
+                                       headers={"Content-Type": "application/json"})
+        else:  # the plain token API takes the secret in the query string: WeChat's design, not ours
+            response = self._http.get(url, params=credentials, timeout=self.timeout)
+        response.raise_for_status()
+        result = response.json()
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg", ""), client=self)
+        return result
+
+    # ---- calls ------------------------------------------------------------------------------------
+
+    def call(self, method: str, endpoint: str, *, json: dict | None = None, params: dict | None = None,
+             files: dict[str, tuple[str, bytes, str]] | None = None, retry: bool = True, context: str = "") -> Any:
+        """One API call with the guards described in the module docstring."""
+        token_retried = False
+        while True:
+            token = self.access_token
+            try:
+                return self._with_retries(endpoint, lambda: self._call_once(method, endpoint, token, json, params,
+                                                                            files), retry, context)
+            except WeChatAPIError as exc:
+                if exc.errcode in TOKEN_ERRORS and not token_retried:
+                    token_retried = True  # once: a server that keeps refusing must not loop us
+                    self.refresh_token(stale=token)
+                    continue
+                raise
+
+    def _call_once(self, method: str, endpoint: str, token: str, data: dict | None, params: dict | None,
+                   files: dict | None) -> Any:
+        kwargs: dict[str, Any] = {"params": {**(params or {}), "access_token": token}}
+        if data is not None:
+            kwargs["data"] = data
+        if files:  # new file objects from the bytes for every attempt: wechatpy's retry sent them empty
+            kwargs["files"] = {name: (filename, io.BytesIO(content), mime)
+                               for name, (filename, content, mime) in files.items()}
+        return self._request(method, endpoint, **kwargs)
+
+    def _with_retries(self, endpoint: str, attempt: Callable[[], Any], retry: bool, context: str = "") -> Any:
+        deadline = self.clock() + self.retry_window
+        delay = 0.5
+        while True:
+            try:
+                return attempt()
+            except WeChatClientException as exc:
+                if exc.errcode is None:  # an HTTP error status
+                    failure: Exception = NetworkError(endpoint, f"HTTP {_status(exc)}", self.API_BASE_URL)
+                else:
+                    failure = WeChatAPIError(int(exc.errcode), str(exc.errmsg), endpoint, context)
+                    if int(exc.errcode) not in RETRYABLE:
+                        raise failure from None
+                    if int(exc.errcode) in (45009, 45011):
+                        retryable_anyway = True  # refused before doing anything: safe even for draft/add
+                    else:
+                        retryable_anyway = False
+                    if not (retry or retryable_anyway):
+                        raise failure from None
+            except requests.RequestException as exc:
+                failure = NetworkError(endpoint, _reason(exc), self.API_BASE_URL)
+                if not retry:
+                    raise failure from None
+            if self.clock() + delay > deadline:
+                raise failure
+            log.warning("%s: %s; retrying in %.1f s", endpoint, failure.message, delay)
+            self.sleep(delay)
+            delay = min(delay * 2, 8.0)
+
+
+def _status(exc: WeChatClientException) -> str:
+    response = getattr(exc, "response", None)
+    return str(response.status_code) if response is not None else "error"
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """What went wrong, without the URL (a token or, for /token, the secret rides in its query)."""
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__
