@@ -56,6 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), quota (45009/45011) and network errors."),
     # state: where wechat-pub keeps what it did
     Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state."),
+    Setting("state.redis_url", "", "Redis URL for the access token (and webhook retries) shared by several hosts."),
     # sandbox: the built-in emulator of the WeChat API, used while wechat.appid is empty
     Setting("sandbox.host", "127.0.0.1", "Address the sandbox serves on."),
     Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials)."),

@@ -40,12 +40,22 @@ def sandbox_settings(cfg: Config) -> SandboxSettings:
     )
 
 
+def token_store(cfg: Config, store: Store):
+    """Where the access token lives: Redis when configured (several hosts), else the state database."""
+    if cfg["state.redis_url"]:
+        from wechat_pub.redis_store import RedisTokenStore
+
+        return RedisTokenStore(cfg["state.redis_url"])
+    return store
+
+
 def connect(cfg: Config, store: Store | None = None) -> Account:
     store = store or Store(cfg.database_url())
+    tokens = token_store(cfg, store)
     options = {"token_mode": cfg["wechat.token_mode"], "retry_window": cfg["wechat.retry_seconds"]}
     if not cfg.uses_sandbox:
-        return Account(WeChatAPI(cfg["wechat.appid"], cfg["wechat.secret"], store, cfg["wechat.base_url"], **options),
-                       store)
+        return Account(WeChatAPI(cfg["wechat.appid"], cfg["wechat.secret"], tokens, cfg["wechat.base_url"],
+                                 **options), store)
     settings = sandbox_settings(cfg)
     running = ensure_sandbox(settings, cfg["sandbox.host"], cfg["sandbox.port"])
-    return Account(WeChatAPI(settings.appid, settings.secret, store, running.api_base, **options), store, running)
+    return Account(WeChatAPI(settings.appid, settings.secret, tokens, running.api_base, **options), store, running)

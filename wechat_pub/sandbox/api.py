@@ -82,7 +82,7 @@ def endpoint(name: str, methods=("POST",), token: bool = True) -> Callable:
                 if not state().take_quota(name):
                     raise WxError(45009)
                 response = reply(handler())
-                if fault is not None:  # "drop_after": done, but the answer never arrives
+                if fault is not None and fault["kind"] == "drop_after":  # done, but the answer never arrives
                     drop_connection()
                 return response
             except WxError as exc:

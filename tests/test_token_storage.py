@@ -1,0 +1,107 @@
+"""One contract for every token storage (the state database and Redis), and a client on Redis."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import api_client
+from wechat_pub.redis_store import RedisTokenStore
+from wechat_pub.store import Store
+from wechat_pub.wechat import WeChatAPI
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    server = shutil.which("redis-server")
+    assert server, "redis-server must be installed (.ci/run installs Debian's redis-server)"
+    port = free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(params=["database", "redis"])
+def storage(request, tmp_path):
+    if request.param == "database":
+        return Store(f"sqlite:///{tmp_path / 'tokens.sqlite3'}")
+    url = request.getfixturevalue("redis_url")
+    store = RedisTokenStore(url, prefix=f"test-{time.monotonic_ns()}")
+    return store
+
+
+def test_get_set_delete_and_ttl(storage):
+    assert storage.get("k") is None and storage.get("k", "d") == "d"
+    storage.set("k", {"token": "t", "expires_at": 1.5})
+    assert storage.get("k") == {"token": "t", "expires_at": 1.5}
+    storage.set("short", "v", ttl=1)
+    assert storage.get("short") == "v"
+    time.sleep(1.2)
+    assert storage.get("short") is None
+    storage.delete("k")
+    assert storage.get("k") is None
+
+
+def test_lock_is_exclusive(storage):
+    inside, overlaps = [0], [0]
+
+    def work():
+        with storage.lock("refresh", lease=5, wait=10):
+            inside[0] += 1
+            if inside[0] > 1:
+                overlaps[0] += 1
+            time.sleep(0.05)
+            inside[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps[0] == 0
+
+
+def test_a_dead_holder_frees_the_lock_when_its_lease_ends(storage):
+    context = storage.lock("stale", lease=0.5)
+    context.__enter__()  # a holder that never lets go
+    start = time.monotonic()
+    with storage.lock("stale", lease=5, wait=5):
+        pass
+    assert time.monotonic() - start >= 0.3
+
+
+def test_clients_on_redis_share_one_token(sandbox, redis_url):
+    tokens = RedisTokenStore(redis_url, prefix="shared-test")
+    clients = [WeChatAPI("wx_sandbox", "sandbox-secret", tokens, sandbox.api_base) for _ in range(3)]
+    for client in clients:
+        client.draft.count()
+    assert sandbox.calls()["stable_token"] == 1
+
+
+def test_database_store_is_the_default(sandbox, tmp_path):
+    client = api_client(sandbox, tmp_path)
+    client.draft.count()
+    assert isinstance(client.store, Store)
