@@ -16,7 +16,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import APILimitedException, WeChatClientException
 
 from conftest import jpeg_bytes
-from wechat_pub.sandbox.events import signature
+from wechat_pub.bot.protocol import signature
 from wechat_pub.sandbox.server import start_in_thread
 from wechat_pub.sandbox.state import SandboxSettings
 

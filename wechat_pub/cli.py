@@ -312,6 +312,81 @@ def sandbox_command(state: State, host: str | None, port: int | None) -> None:
     app.run(host=host, port=port, threaded=True)
 
 
+# ---- the webhook ---------------------------------------------------------------------------------
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_state
+def serve_command(state: State, host: str, port: int) -> None:
+    """Serve the webhook (development server; use gunicorn in production, see the README)."""
+    from wechat_pub.app import create_app
+
+    cfg = state.config
+    app = create_app(cfg)
+    if not cfg["webhook.token"]:
+        err.print("[yellow]warning:[/] webhook.token is empty: set WECHAT_PUB_WEBHOOK__TOKEN to the Token of "
+                  "服务器配置, or WeChat's signatures will not match.", markup=True)
+    err.print(f"Webhook at http://{host}:{port}{cfg['webhook.path']} ({app.extensions['wechat_pub.bot'].settings.mode} "
+              f"mode), health at /healthz. Ctrl+C to stop.")
+    app.run(host=host, port=port, threaded=True)
+
+
+@cli.command("ask")
+@click.argument("query")
+@pass_state
+def ask_command(state: State, query: str) -> None:
+    """Print the reply a follower sending QUERY would get."""
+    from wechat_pub.app import build_replier
+
+    reply = build_replier(state.config).answer(query)
+    if reply.kind == "news":
+        click.echo(f"[news card] {reply.title}\n{reply.description}\n{reply.url}\n{reply.pic_url}")
+    else:
+        click.echo(reply.text)
+
+
+@cli.command("simulate")
+@click.argument("text")
+@click.option("--url", default="http://127.0.0.1:8000/wechat", show_default=True, help="The running webhook.")
+@click.option("--mode", type=click.Choice(["plain", "compat", "safe"]), help="Default: webhook.mode.")
+@click.option("--event", help="Send this event (subscribe, CLICK) instead of a text message; TEXT is its key.")
+@pass_state
+def simulate_command(state: State, text: str, url: str, mode: str | None, event: str | None) -> None:
+    """Send a correctly signed (and encrypted) message to a running webhook, as WeChat does, and print
+    the decrypted reply."""
+    from wechat_pub.bot.simulate import simulate
+
+    cfg = state.config
+    result = simulate(cfg, url, text, mode, event)
+    err.print(f"HTTP {result.status} in {result.seconds * 1000:.0f} ms ({result.mode} mode)")
+    click.echo(result.shown)
+    if result.status != 200:
+        raise SystemExit(ExitStatus.ERROR)
+
+
+@cli.command("queries")
+@click.option("--days", default=30, show_default=True, type=int, help="How far back to look.")
+@click.option("--limit", default=15, show_default=True, type=int)
+@pass_state
+def queries_command(state: State, days: int, limit: int) -> None:
+    """The followers' top queries, and those that found nothing."""
+    import time as _time
+
+    from wechat_pub.store import QueryLog, Store
+
+    query_log = QueryLog(Store(state.config.database_url()))
+    since = _time.time() - days * 86400
+    for title, rows in (("top queries", query_log.top(limit, since)),
+                        ("queries that found nothing", query_log.top(limit, since, unanswered=True))):
+        out.print(f"[bold]{title}[/] (last {days} days)", markup=True)
+        if not rows:
+            out.print("  (none)")
+        for query, count, followers in rows:
+            out.print(f"  {count:>5}×  {rx(query)}  [dim]({followers} follower(s))[/]", markup=True)
+
+
 # ---- config -------------------------------------------------------------------------------------
 
 

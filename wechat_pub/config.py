@@ -63,6 +63,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sandbox.verified", True, "false: emulate a personal/unverified account (publishing answers 48001)."),
     Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes."),
     Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
+    # webhook: followers' messages (服务器配置 in mp.weixin.qq.com)
+    Setting("webhook.path", "/wechat", "URL path of the webhook; the same in mp.weixin.qq.com → 服务器配置."),
+    Setting("webhook.token", "", "Token of 服务器配置 (3-32 letters/digits); prefer WECHAT_PUB_WEBHOOK__TOKEN.",
+            secret=True),
+    Setting("webhook.aes_key", "", "EncodingAESKey (43 characters) for compatible and safe mode; prefer "
+            "WECHAT_PUB_WEBHOOK__AES_KEY.", secret=True),
+    Setting("webhook.appid", "", "AppID messages are encrypted for; default: wechat.appid (or the sandbox's)."),
+    Setting("webhook.mode", "", "'plain', 'compat' or 'safe'; default: safe when aes_key is set, else plain."),
+    Setting("webhook.max_body", 16384, "Largest request body accepted (bytes); larger ones get 413."),
+    Setting("webhook.max_clock_skew", 300, "Refuse requests whose timestamp is further off than this (s); 0: off."),
+    Setting("webhook.max_results", 5, "Most matches listed in one reply."),
+    Setting("webhook.reply", "text", "'text' (a list of matches) or 'news' (one card: the best match's issue)."),
+    Setting("webhook.welcome", "", "Text sent to new followers; default: how to ask."),
+    Setting("webhook.menu", {}, "Menu CLICK keys -> what they send, e.g. {LATEST = \"最新\", HELP = \"帮助\"}."),
+    Setting("webhook.query_salt", "", "Salt for the followers' hashed ids in the query log; empty: one is "
+            "generated in paths.state.", secret=True),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -191,6 +207,8 @@ def _check_type(name: str, value: Any, path) -> Any:
     expected = type(_BY_NAME[name].default)
     if expected is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
+    if expected is dict and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return {str(k): v for k, v in value.items()}
     if expected is int and isinstance(value, bool):
         pass
     elif isinstance(value, expected) or (expected is float and isinstance(value, int)):
@@ -213,6 +231,17 @@ def _check_values(values: dict[str, Any], path) -> None:
         missing = "wechat.secret (WECHAT_PUB_WECHAT__SECRET)" if appid else "wechat.appid (WECHAT_PUB_WECHAT__APPID)"
         raise ConfigError(f"{where}: only half of the WeChat credentials are set; {missing} is missing.",
                           "Set both to use your account, or neither to use the built-in sandbox.")
+    if values.get("webhook.mode", "") not in ("", "plain", "compat", "safe"):
+        raise ConfigError(f"{where}: webhook.mode must be plain, compat or safe.")
+    if values.get("webhook.mode") in ("compat", "safe") and not values.get("webhook.aes_key"):
+        raise ConfigError(f"{where}: webhook.mode {values['webhook.mode']!r} needs webhook.aes_key.",
+                          "Copy the EncodingAESKey from mp.weixin.qq.com → 服务器配置 into WECHAT_PUB_WEBHOOK__AES_KEY.")
+    aes_key = values.get("webhook.aes_key", "")
+    if aes_key and len(aes_key) != 43:
+        raise ConfigError(f"{where}: webhook.aes_key must be 43 characters (it has {len(aes_key)}).",
+                          "Copy the EncodingAESKey from mp.weixin.qq.com → 服务器配置 exactly.")
+    if values.get("webhook.reply", "text") not in ("text", "news"):
+        raise ConfigError(f"{where}: webhook.reply must be text or news.")
     if values.get("wechat.token_mode", "stable") not in ("stable", "token"):
         raise ConfigError(f"{where}: wechat.token_mode must be 'stable' or 'token'.")
     accent = values.get("theme.accent", "")

@@ -54,3 +54,32 @@ class RedisTokenStore:
             yield
         finally:
             self.client.eval(_RELEASE, 1, key, holder)
+
+
+class RedisReplies:
+    """Webhook answers by delivery key in Redis (SET NX EX), for webhooks on several hosts."""
+
+    def __init__(self, url: str, ttl: int = 120, prefix: str = "wechat_pub:reply"):
+        self.store = RedisTokenStore(url, prefix)
+        self.ttl = ttl
+
+    def claim(self, key: str) -> tuple[bool, str | None]:
+        if self.store.client.set(self.store.key(key), "", nx=True, ex=self.ttl):
+            return True, None
+        return False, self.get(key)
+
+    def get(self, key: str) -> str | None:
+        raw = self.store.client.get(self.store.key(key))
+        return raw.decode() if raw else None
+
+    def save(self, key: str, reply: str) -> None:
+        self.store.client.set(self.store.key(key), reply, ex=self.ttl)
+
+    def wait(self, key: str, seconds: float) -> str | None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = self.get(key)
+            if found:
+                return found
+            time.sleep(0.05)
+        return None

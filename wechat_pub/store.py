@@ -61,6 +61,7 @@ pushes = Table(
     Column("article_count", Integer, nullable=False, default=0),
     Column("publish_id", String(64), nullable=False, default=""),
     Column("article_urls", Text, nullable=False, default="[]"),
+    Column("cover_url", Text, nullable=False, default=""),
     Column("error", Text, nullable=False, default=""),
     Column("hint", Text, nullable=False, default=""),
     Column("updated_at", Float, nullable=False),
@@ -77,6 +78,23 @@ history = Table(
 )
 
 
+replies = Table(  # webhook answers by delivery key, so WeChat's retries get the same answer
+    "webhook_replies", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("reply", Text, nullable=True),  # NULL while the first delivery is still working on it
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+queries = Table(
+    "queries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("matches", Integer, nullable=False),
+    Column("follower", String(64), nullable=False),  # salted hash of the OpenID, never the OpenID
+)
+
+
 @dataclass(frozen=True)
 class PushRecord:
     appid: str
@@ -90,6 +108,7 @@ class PushRecord:
     article_count: int
     publish_id: str
     article_urls: list[str]
+    cover_url: str
     error: str
     hint: str
     updated_at: float
@@ -106,6 +125,8 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url, future=True, **_engine_options(url))
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -215,6 +236,24 @@ class Store:
                                    .values(state=to_state, updated_at=time.time())).rowcount
         return changed == 1
 
+    def push_by_publish_id(self, appid: str, publish_id: str) -> PushRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(pushes).where(pushes.c.appid == appid,
+                                                    pushes.c.publish_id == str(publish_id))).first()
+        return _record(row) if row else None
+
+    def published_urls(self, appid: str) -> dict[int, list[str]]:
+        """Issue number -> article URLs, for every issue WeChat reported published."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pushes.c.issue, pushes.c.article_urls).where(
+                pushes.c.appid == appid, pushes.c.state == "published")).all()
+        return {row.issue: json.loads(row.article_urls or "[]") for row in rows}
+
+    def cover_urls(self, appid: str) -> dict[int, str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pushes.c.issue, pushes.c.cover_url).where(pushes.c.appid == appid)).all()
+        return {row.issue: row.cover_url for row in rows if row.cover_url}
+
     def log(self, appid: str, issue: int, event_name: str, detail: str = "") -> None:
         with self.engine.begin() as conn:
             conn.execute(insert(history).values(appid=appid, issue=issue, at=time.time(), event=event_name,
@@ -225,6 +264,67 @@ class Store:
             rows = conn.execute(select(history).where(history.c.appid == appid, history.c.issue == issue)
                                 .order_by(history.c.id)).all()
         return [dict(row._mapping) for row in rows]
+
+
+class StoreReplies:
+    """Webhook answers by delivery key in the state database (shared by every worker and host)."""
+
+    def __init__(self, store: "Store", ttl: float = 120):
+        self.engine = store.engine
+        self.ttl = ttl
+        self._purged = 0.0
+
+    def claim(self, key: str) -> tuple[bool, str | None]:
+        """(True, None) for the first delivery; (False, answer or None) for a retry."""
+        now = time.time()
+        if now - self._purged > 60:
+            self._purged = now
+            with self.engine.begin() as conn:
+                conn.execute(delete(replies).where(replies.c.created_at < now - self.ttl))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(replies).values(key=key, reply=None, created_at=now))
+            return True, None
+        except IntegrityError:
+            return False, self.get(key)
+
+    def get(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(replies.c.reply).where(replies.c.key == key)).scalar()
+
+    def save(self, key: str, reply: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(replies).where(replies.c.key == key).values(reply=reply))
+
+    def wait(self, key: str, seconds: float) -> str | None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = self.get(key)
+            if found is not None:
+                return found
+            time.sleep(0.05)
+        return None
+
+
+class QueryLog:
+    def __init__(self, store: "Store"):
+        self.engine = store.engine
+
+    def add(self, query: str, matches: int, follower: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(queries).values(at=time.time(), query=query[:500], matches=matches, follower=follower))
+
+    def top(self, limit: int = 20, since: float = 0, unanswered: bool = False) -> list[tuple[str, int, int]]:
+        """(query, times asked, distinct followers), most asked first."""
+        from sqlalchemy import func
+
+        statement = (select(queries.c.query, func.count(), func.count(func.distinct(queries.c.follower)))
+                     .where(queries.c.at >= since))
+        if unanswered:
+            statement = statement.where(queries.c.matches == 0)
+        statement = statement.group_by(queries.c.query).order_by(func.count().desc(), queries.c.query).limit(limit)
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(statement)]
 
 
 def _record(row) -> PushRecord:

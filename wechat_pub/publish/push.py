@@ -120,32 +120,35 @@ class Pusher:
             source, data = "generated (900×383)", generated.data
             crops = {"pic_crop_235_1": generated.crop_235_1, "pic_crop_1_1": generated.crop_1_1}
         outcome.cover = source
-        media_id = self.cover_media_id(data, source, outcome)
+        media_id, url = self.cover_material(data, source, outcome)
+        self.store.push_save(self.appid, issue.number, cover_url=url, path=issue.path)
         return {"thumb_media_id": media_id, **crops}
 
-    def cover_media_id(self, data: bytes, source: str, outcome: PushOutcome) -> str:
+    def cover_material(self, data: bytes, source: str, outcome: PushOutcome) -> tuple[str, str]:
+        """(media_id, url) of the cover as permanent material, uploaded once per content."""
         key = hashlib.sha256(data).hexdigest()
         cached = self.store.upload_get(self.appid, key, "material")
         if cached:
             outcome.cached += 1
-            return cached["media_id"]
+            return cached["media_id"], cached["url"]
         prepared = prepare(data, source, max_bytes=COVER_MAX_BYTES, allow_png=False)
-        media_id = self.find_material(prepared.name)  # uploaded by a run that died before recording it
-        if media_id is None:
+        found = self.find_material(prepared.name)  # uploaded by a run that died before recording it
+        if found is None:
             self.progress(f"uploading cover ({source})")
-            media_id = self.api.material.add_material("image", prepared.name, prepared.data, prepared.mime)["media_id"]
+            found = self.api.material.add_material("image", prepared.name, prepared.data, prepared.mime)
             outcome.uploaded += 1
-        self.store.upload_put(self.appid, key, "material", media_id=media_id, width=prepared.width)
+        media_id, url = found["media_id"], found.get("url", "")
+        self.store.upload_put(self.appid, key, "material", url=url, media_id=media_id, width=prepared.width)
         crash_point("upload")
-        return media_id
+        return media_id, url
 
-    def find_material(self, name: str) -> str | None:
+    def find_material(self, name: str) -> dict | None:
         offset = 0
         for _ in range(5):  # the newest 100 images: a lost upload is recent
             page = self.api.material.batchget_material("image", offset, 20)
             for item in page.get("item", []):
                 if item.get("name") == name:
-                    return item["media_id"]
+                    return item
             offset += 20
             if offset >= page.get("total_count", 0):
                 return None

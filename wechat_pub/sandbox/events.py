@@ -3,14 +3,13 @@ when an EncodingAESKey is configured (safe mode). Used for PUBLISHJOBFINISH."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import time
-from xml.sax.saxutils import escape
 
 import requests
 
+from wechat_pub.bot.protocol import signed_message
 from wechat_pub.sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
@@ -47,34 +46,9 @@ def publish_event_xml(account_id: str, publish_id: int, article_id: str, urls: l
             f"</PublishEventInfo></xml>")
 
 
-def signature(*parts: str) -> str:
-    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
-
-
-def signed_request(xml: str, token: str, aes_key: str, appid: str, account_id: str, openid: str,
-                   timestamp: str | None = None, nonce: str | None = None) -> tuple[dict, bytes]:
-    """The query string and body WeChat sends for ``xml``: plain, or safe mode when ``aes_key`` is set."""
-    timestamp = timestamp or str(int(time.time()))
-    nonce = nonce or str(secrets.randbelow(10**9))
-    params = {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-              "openid": openid}
-    if not aes_key:
-        return params, xml.encode("utf-8")
-    from wechatpy.crypto import PrpCrypto
-    import base64
-
-    key = base64.b64decode(aes_key + "=")
-    encrypted = PrpCrypto(key).encrypt(xml, appid)
-    encrypted = encrypted.decode() if isinstance(encrypted, bytes) else encrypted
-    params.update(encrypt_type="aes", msg_signature=signature(token, timestamp, nonce, encrypted))
-    body = (f"<xml><ToUserName><![CDATA[{escape(account_id)}]]></ToUserName>"
-            f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
-    return params, body.encode("utf-8")
-
-
 def deliver(xml: str, url: str, token: str, aes_key: str, appid: str, account_id: str, openid: str) -> str:
     """POST as WeChat does: up to 3 deliveries, 5 seconds each, the same signature every time."""
-    params, body = signed_request(xml, token, aes_key, appid, account_id, openid)
+    params, body = signed_message(xml, token, "safe" if aes_key else "plain", aes_key, appid)
     outcome = ""
     for _ in range(3):
         try:

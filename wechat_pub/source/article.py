@@ -273,7 +273,7 @@ def split_bilingual(text: str) -> m.Bilingual:
 
 def _inline_text(node: SyntaxTreeNode) -> str:
     def text_of(n: SyntaxTreeNode) -> str:
-        if n.type in ("text", "code_inline"):
+        if n.type in ("text", "code_inline", "html_inline"):  # headlines are plain text: keep what was typed
             return n.content
         if n.type in ("softbreak", "hardbreak"):
             return " "

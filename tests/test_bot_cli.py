@@ -1,0 +1,117 @@
+"""`wechat-pub serve`, `simulate`, `ask` and `queries` as a user runs them; the webhook under gunicorn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+
+from conftest import SEED_ARTICLE
+from test_preview_browser import free_port, wait_until_responds
+from wechat_pub.bot.protocol import open_reply, parse_xml, signed_message
+from wechat_pub.bot.simulate import message_xml
+
+TOKEN = "tok3nForTests"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+@pytest.fixture
+def site(firm_dir):
+    (firm_dir / "articles").mkdir()
+    shutil.copy(SEED_ARTICLE, firm_dir / "articles")
+    return firm_dir
+
+
+def environment(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    env.update({"WECHAT_PUB_WEBHOOK__TOKEN": TOKEN, "WECHAT_PUB_WEBHOOK__AES_KEY": AES_KEY, **extra})
+    return env
+
+
+def start(command: list[str], folder, env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [part.replace("{port}", str(port)) for part in command]
+    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_responds(base + "/healthz", timeout=30)
+    except AssertionError:
+        process.kill()
+        raise AssertionError(process.stdout.read().decode())
+    return process, base
+
+
+def cli(folder, env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "wechat_pub", *args], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_serve_and_simulate_in_all_three_modes(site):
+    env = environment(WECHAT_PUB_WEBHOOK__MODE="compat")
+    server, base = start([sys.executable, "-m", "wechat_pub", "serve", "--port", "{port}"], site, env)
+    try:
+        for mode in ("plain", "compat", "safe"):
+            done = cli(site, env, "simulate", "个人信息", "--url", f"{base}/wechat", "--mode", mode)
+            assert done.returncode == 0, done.stderr
+            assert f"({mode} mode)" in done.stderr
+            assert "公安部公布十起侵犯公民个人信息违法犯罪典型案件" in done.stdout
+            done = cli(site, env, "simulate", "contact tracing", "--url", f"{base}/wechat", "--mode", mode)
+            assert done.stdout.splitlines()[2].strip().startswith("Apple and Google Partner"), done.stdout
+        done = cli(site, env, "simulate", "subscribe", "--event", "subscribe", "--url", f"{base}/wechat")
+        assert "感谢关注" in done.stdout
+        wrong = dict(env, WECHAT_PUB_WEBHOOK__TOKEN="another")
+        done = cli(site, wrong, "simulate", "GDPR", "--url", f"{base}/wechat")
+        assert done.returncode == 1 and "refused: bad signature" in done.stdout
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_ask_and_queries(site):
+    env = environment()
+    done = cli(site, env, "ask", "苹果")
+    assert done.returncode == 0 and "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in done.stdout
+    server, base = start([sys.executable, "-m", "wechat_pub", "serve", "--port", "{port}"], site, env)
+    try:
+        for query in ("苹果", "苹果", "GDPR", "量子计算"):
+            assert cli(site, env, "simulate", query, "--url", f"{base}/wechat").returncode == 0
+    finally:
+        server.terminate()
+        server.wait(10)
+    out = cli(site, env, "queries").stdout
+    top, nothing = out.split("queries that found nothing")
+    assert "2×  苹果  (1 follower(s))" in top
+    assert "GDPR" in nothing and "量子计算" in nothing and "苹果" not in nothing
+    dump = (site / "state" / "state.sqlite3").read_bytes()
+    assert b"o_simulated_follower_0001" not in dump  # only the salted hash is kept
+
+
+def test_gunicorn_workers_share_retries(site):
+    env = environment()
+    server, base = start([sys.executable, "-m", "gunicorn", "-w", "3", "-b", "127.0.0.1:{port}",
+                          "wechat_pub.app:create_app()"], site, env)
+    try:
+        params, body = signed_message(message_xml("个人信息", "gh_test"), TOKEN, "safe", AES_KEY, "wx_sandbox")
+        answers: list[str] = []
+
+        def deliver():
+            response = requests.post(f"{base}/wechat", params=params, data=body, timeout=10)
+            answers.append(parse_xml(open_reply(response.text, TOKEN, AES_KEY, "wx_sandbox").encode())["Content"])
+
+        threads = [threading.Thread(target=deliver) for _ in range(3)]  # WeChat's three deliveries, at once
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(answers) == 3 and len(set(answers)) == 1 and "公安部" in answers[0]
+        assert "公安部" in cli(site, env, "simulate", "个人信息", "--url", f"{base}/wechat").stdout
+    finally:
+        server.terminate()
+        server.wait(10)
+    out = cli(site, env, "queries").stdout
+    assert "2×  个人信息  (1 follower(s))" in out  # the retries were one query; simulate's is the second

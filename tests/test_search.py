@@ -1,0 +1,159 @@
+"""Search relevance on the seed issue, the archive's freshness, and replies within WeChat's limits."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import SEED_ARTICLE
+from wechat_pub.bot.replies import TEXT_LIMIT, Replier
+from wechat_pub.bot.search import Archive, build_index
+from wechat_pub.source.writer import write_article
+from wechat_pub.synthetic import IssueFactory
+
+APPLE = "Apple and Google Partner on COVID-19 Contact Tracing Technology"
+EDPB = "Twenty-First Plenary Session of the EDPB"
+MPS = "MPS & CAC Take the Lead"
+MPS_CASES = "MPS Releases 10 Typical Cases"
+NDRC = "NDRC & CAC Jointly Publish"
+
+
+@pytest.fixture
+def archive(tmp_path):
+    (tmp_path / "articles").mkdir()
+    shutil.copy(SEED_ARTICLE, tmp_path / "articles")
+    return Archive(tmp_path / "articles", tmp_path / "state" / "search.sqlite3", check_every=0)
+
+
+def found(archive, query: str) -> list[str]:
+    return [hit.headline_en for hit in archive.search(query, limit=10).hits]
+
+
+@pytest.mark.parametrize("query, expected_first, also", [
+    ("苹果", APPLE, []),
+    ("隐私", EDPB, [APPLE]),  # in both bodies; EDPB's says it three times
+    ("个人信息", MPS_CASES, [MPS]),
+    ("接触者追踪", APPLE, []),
+    ("接触追踪", APPLE, []),  # not in the text as such: segmented into 接触 + 追踪
+    ("contact tracing", APPLE, [EDPB]),  # headline match ranks above the body-only match
+    ("tracing", APPLE, [EDPB]),
+    ("Contact-Tracing", APPLE, [EDPB]),
+    ("APPLE", APPLE, []),
+    ("apples", APPLE, []),  # stemming
+    ("Apple 隐私", APPLE, []),  # mixed languages: both must match
+    ("EDPB", EDPB, []),
+    ("数据安全", MPS, []),
+    ("blockchain", NDRC, []),
+    ("云计算", NDRC, []),
+])
+def test_relevance_on_the_seed(archive, query, expected_first, also):
+    hits = found(archive, query)
+    assert hits and hits[0].startswith(expected_first), hits
+    for other in also:
+        assert any(h.startswith(other) for h in hits), (other, hits)
+
+
+def test_two_character_words_match_exactly(archive):
+    assert found(archive, "苹果") == [APPLE]
+    assert found(archive, "谷歌") == [APPLE]
+    assert found(archive, "GDPR") == []
+
+
+def test_headline_outranks_body(tmp_path):
+    factory = IssueFactory(1)
+    issue = factory.issue(number=1, sections=1, items_per_section=2)
+    from dataclasses import replace
+
+    from wechat_pub import model as m
+
+    body_only, in_headline = issue.sections[0].items
+    body_only = replace(body_only, body_zh=body_only.body_zh + (m.Paragraph((m.Text("区块链监管"),)),))
+    in_headline = replace(in_headline, headline=m.Bilingual("区块链监管新规", "Blockchain rules"))
+    issue = replace(issue, sections=(replace(issue.sections[0], items=(body_only, in_headline)),))
+    build_index(tmp_path / "i.sqlite3", [issue])
+    archive = Archive(tmp_path / "none", tmp_path / "i.sqlite3", watch=False)
+    assert [h.headline_en for h in archive.search("区块链监管").hits][0] == "Blockchain rules"
+
+
+def test_recency_breaks_ties(tmp_path):
+    factory = IssueFactory(7)
+    older = factory.issue(number=10, sections=1, items_per_section=1, date="2025-01-01")
+    newer = older.__class__(**{**{f: getattr(older, f) for f in older.__dataclass_fields__}, "number": 11,
+                               "date": "2026-01-01"})
+    build_index(tmp_path / "i.sqlite3", [older, newer])
+    archive = Archive(tmp_path / "none", tmp_path / "i.sqlite3", watch=False)
+    hits = archive.search(older.items[0].headline.en.split()[0]).hits
+    assert [h.issue for h in hits] == [11, 10]
+
+
+def test_new_articles_are_found_without_a_restart(archive, tmp_path):
+    assert found(archive, "区块链白皮书") == []
+    issue = IssueFactory(3).issue(number=200, sections=1, items_per_section=1)
+    text = write_article(issue).replace(issue.items[0].headline.zh, "区块链白皮书发布")
+    (tmp_path / "articles" / "issue-200.md").write_text(text)
+    assert [h.issue for h in archive.search("区块链白皮书").hits] == [200]
+
+
+def test_issue_number_latest_and_help(archive):
+    replier = Replier(archive)
+    for query in ("135", "No.135", "no 135", "第135期", "#135"):
+        text = replier.answer(query).text
+        assert text.startswith("第135期 No.135 · 2020.04") and "苹果和谷歌联手" in text, query
+    for query in ("最新", "latest", "Latest"):
+        assert replier.answer(query).text.startswith("第135期"), query
+    for query in ("帮助", "help", "?", "？", ""):
+        assert "发送关键词查找往期内容" in replier.answer(query).text, query
+    assert "没有找到" in replier.answer("999").text  # an issue that does not exist is a search
+
+
+def test_reply_languages_follow_the_query(archive):
+    replier = Replier(archive)
+    zh = replier.answer("苹果").text.splitlines()
+    assert zh[2].strip().startswith("苹果和谷歌") and zh[3].strip().startswith("Apple and Google")
+    en = replier.answer("Apple").text.splitlines()
+    assert en[2].strip().startswith("Apple and Google") and en[3].strip().startswith("苹果和谷歌")
+
+
+def test_no_match_suggests_keywords(archive):
+    text = Replier(archive).answer("量子计算").text
+    assert "没有找到与「量子计算」相关的内容" in text and "Nothing found" in text and "个人信息" in text
+
+
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("big")
+    issues = [IssueFactory(n).issue(number=n, sections=4, items_per_section=8, date=f"2026-{n % 12 + 1:02d}-01")
+              for n in range(1, 31)]
+    build_index(folder / "i.sqlite3", issues)
+    return Archive(folder / "none", folder / "i.sqlite3", watch=False)
+
+
+@pytest.mark.parametrize("max_results", [5, 50])
+def test_replies_stay_within_2048_bytes_with_whole_entries(big_archive, max_results):
+    replier = Replier(big_archive, urls_for=lambda issue: [f"https://mp.weixin.qq.com/s/{'x' * 60}{issue}"],
+                      max_results=max_results)
+    for query in ("个人信息", "data security", "苹果", "GDPR"):
+        reply = replier.answer(query)
+        size = len(reply.text.encode("utf-8"))
+        assert size <= TEXT_LIMIT, (query, size)
+        reply.text.encode("utf-8").decode("utf-8")  # whole characters only
+        lines = reply.text.splitlines()
+        assert reply.matches > 5 and ("more" in lines[-1] and "还有" in lines[-1])
+        shown = sum(1 for line in lines if line[:1].isdigit() and ". 第" in line)
+        rest = int(lines[-1].split("还有 ")[1].split(" ")[0]) if "还有 " in lines[-1] else \
+            int(lines[-1].split(" more")[0].split()[-1])
+        assert shown + rest == reply.matches
+        for index, line in enumerate(lines):  # every entry complete: number line, headlines, link
+            if line[:1].isdigit() and ". 第" in line:
+                assert lines[index + 3].strip().startswith("https://mp.weixin.qq.com/s/")
+
+
+def test_one_huge_entry_is_shortened_not_dropped(tmp_path):
+    from wechat_pub import model as m
+
+    issue = m.Issue(1, "2026-01-01", m.Bilingual("周报", "Weekly"), (m.Section(m.Bilingual("国内", "Domestic"), (
+        m.Item(m.Bilingual("监管" * 700, "Rules " * 300), (m.Paragraph((m.Text("监管"),)),)),)),))
+    build_index(tmp_path / "i.sqlite3", [issue])
+    reply = Replier(Archive(tmp_path / "none", tmp_path / "i.sqlite3", watch=False)).answer("监管")
+    assert len(reply.text.encode("utf-8")) <= TEXT_LIMIT and reply.text.count("…") == 1

@@ -1,0 +1,263 @@
+"""Bilingual search over every item of every issue: SQLite FTS5 with one token per Chinese character
+(exact matches for 苹果 or 个人信息, on any SQLite), Porter stemming and case-folding for English, BM25
+with headlines weighted over bodies, recency breaking ties (reference/scale-search.md §2).
+
+The index is a file of its own (``state/search.sqlite3``), rebuilt when the articles change and swapped
+in atomically, so every worker process reads the same index and none waits for a rebuild.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import hashlib
+import os
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from wechat_pub import model as m
+from wechat_pub.source.article import read_article
+from wechat_pub.text import guess_lang
+
+_HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_TERMS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_STOP_ZH = set("的 了 和 与 及 在 对 为 是 将 等 关于 发布 有关 相关 公司 工作 进行 一 本 其 中 并 或 以 于".split())
+_STOP_EN = set("the a an and or of to in on for with by from at as is are be its this that new".split())
+HEADLINE_WEIGHT = 6.0
+
+SCHEMA = """
+CREATE TABLE items (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, date TEXT NOT NULL, position INTEGER NOT NULL,
+                    headline_zh TEXT NOT NULL, headline_en TEXT NOT NULL, path TEXT NOT NULL);
+CREATE VIRTUAL TABLE items_fts USING fts5(headline_zh, headline_en, body_zh, body_en, content='',
+                                          tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE issues (issue INTEGER PRIMARY KEY, date TEXT NOT NULL, title_zh TEXT NOT NULL, title_en TEXT NOT NULL,
+                     items INTEGER NOT NULL, path TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def normalise(text: str) -> str:
+    """What the index stores and queries use: NFKC, lower case, a space around every Han character."""
+    return _HAN.sub(r" \1 ", unicodedata.normalize("NFKC", text).lower())
+
+
+@dataclass(frozen=True)
+class Hit:
+    issue: int
+    date: str
+    position: int
+    headline_zh: str
+    headline_en: str
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    issue: int
+    date: str
+    title_zh: str
+    title_en: str
+    items: int
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    terms: list[str]
+
+
+# ---- building ----------------------------------------------------------------------------------------
+
+
+def build_index(path: str | os.PathLike, issues, signature: str = "") -> None:
+    """Write a fresh index of ``issues`` to ``path`` (via a temporary file and an atomic rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.unlink(missing_ok=True)
+    db = sqlite3.connect(temporary)
+    try:
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        words: Counter = Counter()
+        next_id = 1
+        for issue in issues:
+            db.execute("INSERT OR REPLACE INTO issues VALUES (?, ?, ?, ?, ?, ?)",
+                       (issue.number, issue.date, issue.title.zh, issue.title.en, len(issue.items), issue.path))
+            for position, item in enumerate(issue.items, start=1):
+                db.execute("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (next_id, issue.number, issue.date, position, item.headline.zh, item.headline.en,
+                            issue.path))
+                db.execute("INSERT INTO items_fts (rowid, headline_zh, headline_en, body_zh, body_en) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           (next_id, normalise(item.headline.zh), normalise(item.headline.en),
+                            normalise(m.plain_text(item.body_zh, alt=False)),
+                            normalise(m.plain_text(item.body_en, alt=False))))
+                words.update(_headline_words(item.headline))
+                next_id += 1
+        suggestions = ",".join(word for word, _ in words.most_common(8))
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("signature", signature), ("suggestions", suggestions),
+                                                           ("built_at", str(time.time()))])
+        db.commit()
+    finally:
+        db.close()
+    os.replace(temporary, path)
+
+
+def _headline_words(headline: m.Bilingual) -> list[str]:
+    import rjieba
+
+    zh = [w for w in rjieba.cut(headline.zh) if len(w) >= 2 and w not in _STOP_ZH and _HAN.match(w)]
+    en = [w for w in re.findall(r"[A-Z][A-Za-z]{2,}|[A-Z]{2,}", headline.en) if w.lower() not in _STOP_EN]
+    return zh + en
+
+
+def articles_signature(folder: str | os.PathLike) -> tuple[str, list[str]]:
+    """A fingerprint of the article files (names, sizes, times): it changes when any article does."""
+    paths = sorted(glob.glob(os.path.join(folder, "*.md")))
+    digest = hashlib.sha256()
+    for path in paths:
+        stat = os.stat(path)
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest(), paths
+
+
+# ---- the archive: an index kept in step with the articles folder ---------------------------------------
+
+
+class Archive:
+    """Search over the articles folder; checks for changes at most every ``check_every`` seconds."""
+
+    def __init__(self, articles_dir: str | os.PathLike, index_path: str | os.PathLike, timezone: str = "Asia/Shanghai",
+                 check_every: float = 5.0, watch: bool = True):
+        self.articles_dir = Path(articles_dir)
+        self.index_path = Path(index_path)
+        self.timezone = timezone
+        self.check_every = check_every
+        self.watch = watch
+        self._checked = 0.0
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        if watch or not self.index_path.exists():
+            self.refresh(force=not self.index_path.exists())
+
+    # ---- keeping it fresh --------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> bool:
+        """Rebuild when the articles changed; one process rebuilds, the others keep serving the old index."""
+        signature, paths = articles_signature(self.articles_dir)
+        if not force and self.meta("signature") == signature:
+            return False
+        self.index_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.index_path.with_suffix(".lock"), "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            if not force and self.meta("signature") == signature:
+                return False  # another process just did it
+            issues = []
+            for path in paths:
+                parsed = read_article(path, self.timezone)
+                if parsed.issue is not None and not parsed.errors:
+                    issues.append(parsed.issue)
+            build_index(self.index_path, issues, signature)
+        return True
+
+    def maybe_refresh(self) -> None:
+        if not self.watch:
+            return
+        now = time.monotonic()
+        if now - self._checked < self.check_every:
+            return
+        with self._lock:
+            if now - self._checked < self.check_every:
+                return
+            self._checked = now
+            self.refresh()
+
+    # ---- reading ------------------------------------------------------------------------------------
+
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection, reopened when the index file was replaced."""
+        stat = os.stat(self.index_path)
+        identity = (stat.st_ino, stat.st_mtime_ns)
+        cached = getattr(self._local, "conn", None)
+        if cached is None or self._local.identity != identity:
+            if cached is not None:
+                cached.close()
+            conn = sqlite3.connect(f"file:{self.index_path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.conn, self._local.identity = conn, identity
+        return self._local.conn
+
+    def meta(self, key: str) -> str | None:
+        if not self.index_path.exists():
+            return None
+        try:
+            row = self.db().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return row[0] if row else None
+
+    def suggestions(self) -> list[str]:
+        return [w for w in (self.meta("suggestions") or "").split(",") if w]
+
+    def issue(self, number: int) -> IssueInfo | None:
+        row = self.db().execute("SELECT issue, date, title_zh, title_en, items FROM issues WHERE issue = ?",
+                                (number,)).fetchone()
+        return IssueInfo(*row) if row else None
+
+    def latest(self) -> IssueInfo | None:
+        row = self.db().execute("SELECT issue, date, title_zh, title_en, items FROM issues "
+                                "ORDER BY date DESC, issue DESC LIMIT 1").fetchone()
+        return IssueInfo(*row) if row else None
+
+    def issue_items(self, number: int) -> list[Hit]:
+        rows = self.db().execute("SELECT issue, date, position, headline_zh, headline_en FROM items WHERE issue = ? "
+                                 "ORDER BY position", (number,)).fetchall()
+        return [Hit(*row) for row in rows]
+
+    # ---- searching -----------------------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 5) -> SearchResult:
+        """Phrases as typed first; then every word (Chinese runs segmented into words)."""
+        self.maybe_refresh()
+        terms = _TERMS.findall(unicodedata.normalize("NFKC", query).lower())
+        if not terms:
+            return SearchResult([], 0, [])
+        for expression in _expressions(terms):
+            total = self.db().execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH ?", (expression,)).fetchone()[0]
+            if total:
+                rows = self.db().execute(
+                    "SELECT i.issue, i.date, i.position, i.headline_zh, i.headline_en FROM items_fts "
+                    "JOIN items i ON i.id = items_fts.rowid WHERE items_fts MATCH ? "
+                    f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
+                    "i.issue DESC LIMIT ?", (expression, limit)).fetchall()
+                return SearchResult([Hit(*row) for row in rows], total, terms)
+        return SearchResult([], 0, terms)
+
+
+def _phrase(term: str) -> str:
+    return '"' + normalise(term).strip().replace('"', "") + '"'
+
+
+def _expressions(terms: list[str]) -> list[str]:
+    """FTS5 queries from strict to loose: typed phrases AND-ed, then words AND-ed, then words OR-ed."""
+    import rjieba
+
+    strict = " AND ".join(_phrase(t) for t in terms)
+    words: list[str] = []
+    for term in terms:
+        if _HAN.match(term) and len(term) > 2:
+            words += [w for w in rjieba.cut(term) if w not in _STOP_ZH]
+        elif term not in _STOP_EN:
+            words.append(term)
+    loose = " AND ".join(_phrase(w) for w in words or terms)
+    # No "any word" step: 量子计算 answered with 云计算 misleads more than "nothing found" with suggestions.
+    return list(dict.fromkeys([strict, loose]))
+
+
+def query_language(query: str) -> str:
+    return guess_lang(query) or "zh"

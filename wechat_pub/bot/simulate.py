@@ -1,0 +1,72 @@
+"""`wechat-pub simulate`: be WeChat for a moment. Sign (and encrypt) a follower's message, post it to a
+running webhook, and show the reply decrypted."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+import requests
+
+from wechat_pub.bot.protocol import ProtocolError, cdata, open_reply, parse_xml, signed_message
+from wechat_pub.config import Config
+from wechat_pub.errors import WechatPubError
+
+SIMULATED_OPENID = "o_simulated_follower_0001"
+
+
+@dataclass
+class Simulation:
+    status: int
+    seconds: float
+    mode: str
+    raw: str
+    shown: str
+
+
+def message_xml(text: str, account: str, event: str | None = None, now: int | None = None) -> str:
+    now = now or int(time.time())
+    head = (f"<xml><ToUserName>{cdata(account)}</ToUserName><FromUserName>{cdata(SIMULATED_OPENID)}</FromUserName>"
+            f"<CreateTime>{now}</CreateTime>")
+    if event:
+        return head + f"<MsgType><![CDATA[event]]></MsgType><Event>{cdata(event)}</Event>" \
+                      f"<EventKey>{cdata(text)}</EventKey></xml>"
+    return head + f"<MsgType><![CDATA[text]]></MsgType><Content>{cdata(text)}</Content>" \
+                  f"<MsgId>{random.randrange(10**15, 10**16)}</MsgId></xml>"
+
+
+def simulate(cfg: Config, url: str, text: str, mode: str | None = None, event: str | None = None) -> Simulation:
+    token = cfg["webhook.token"]
+    aes_key = cfg["webhook.aes_key"]
+    appid = cfg["webhook.appid"] or cfg["wechat.appid"] or "wx_sandbox"
+    mode = mode or cfg["webhook.mode"] or ("safe" if aes_key else "plain")
+    if mode != "plain" and not aes_key:
+        raise WechatPubError(f"{mode} mode needs webhook.aes_key.", "Set WECHAT_PUB_WEBHOOK__AES_KEY (43 characters).")
+    params, body = signed_message(message_xml(text, "gh_simulated", event), token, mode, aes_key, appid)
+    start = time.perf_counter()
+    try:
+        response = requests.post(url, params=params, data=body, timeout=10, headers={"Content-Type": "text/xml"})
+    except requests.RequestException as exc:
+        raise WechatPubError(f"Cannot reach the webhook at {url}: {type(exc).__name__}.",
+                             "Start it with `wechat-pub serve` (or `wechat-pub run`) and check --url.") from None
+    seconds = time.perf_counter() - start
+    return Simulation(response.status_code, seconds, mode, response.text, show(response, token, aes_key, appid))
+
+
+def show(response: requests.Response, token: str, aes_key: str, appid: str) -> str:
+    if response.status_code != 200:
+        return f"refused: {response.text}"
+    if response.text in ("success", ""):
+        return "(no reply: the webhook answered 'success')"
+    try:
+        xml = open_reply(response.text, token, aes_key, appid)
+        fields = parse_xml(xml.encode("utf-8"))
+    except (ProtocolError, Exception) as exc:  # a broken reply is exactly what simulate must reveal
+        return f"the reply is not valid for WeChat ({type(exc).__name__}): {response.text[:200]}"
+    if fields.get("MsgType") == "news":
+        import xml.etree.ElementTree as ET
+
+        item = ET.fromstring(xml).find("Articles/item")
+        return "\n".join(f"{tag}: {item.findtext(tag)}" for tag in ("Title", "Description", "Url", "PicUrl"))
+    return fields.get("Content", xml)

@@ -1,0 +1,164 @@
+"""The webhook: WeChat's GET check and POSTed follower messages (plain, compatible and safe mode).
+
+Every request's ``signature`` is checked in constant time; safe mode also checks ``msg_signature``
+and the app id. A delivery is answered once: WeChat's retries (the same FromUserName+MsgId, or
+FromUserName+CreateTime for events) get the stored answer, from any worker, and do no work twice.
+Nothing a client sends can produce a traceback: bad input gets 400/403/413, unknown kinds ``success``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from wechat_pub.bot.protocol import (Envelope, ProtocolError, cdata, check_fresh, check_signature, news_reply,
+                                    parse_xml, text_reply)
+from wechat_pub.bot.replies import Replier, Reply
+
+log = logging.getLogger(__name__)
+RETRY_WAIT = 4.0  # a retry waits this long for the first delivery's answer (WeChat gives 5 s)
+
+
+@dataclass
+class WebhookSettings:
+    token: str
+    appid: str
+    aes_key: str = ""
+    mode: str = "plain"  # plain, compat, safe
+    max_clock_skew: float = 300
+    menu: dict | None = None
+    query_salt: str = ""
+
+
+class Bot:
+    """Turns one message into one answer (XML or "success"), and remembers what it must."""
+
+    def __init__(self, settings: WebhookSettings, replier: Replier, replies, query_log=None, on_published=None):
+        self.settings = settings
+        self.replier = replier
+        self.replies = replies  # StoreReplies or RedisReplies: answers by delivery key
+        self.query_log = query_log
+        self.on_published = on_published or (lambda publish_id, urls: None)
+        self.envelope = Envelope(settings.token, settings.aes_key, settings.appid) if settings.aes_key else None
+
+    # ---- the HTTP exchange -----------------------------------------------------------------------------
+
+    def handle(self, method: str, args, body: bytes) -> tuple[str, int, str]:
+        """(body, status, content type) for one request."""
+        timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+        check_signature(self.settings.token, args.get("signature", ""), timestamp, nonce)
+        check_fresh(timestamp, self.settings.max_clock_skew)
+        if method == "GET":
+            return args.get("echostr", ""), 200, "text/plain; charset=utf-8"
+        encrypted = args.get("encrypt_type", "raw") == "aes"
+        if encrypted:
+            if self.envelope is None:
+                raise ProtocolError(403, "encrypted message but no EncodingAESKey configured")
+            body = self.envelope.open(body, args.get("msg_signature", ""), timestamp, nonce)
+        elif self.settings.mode == "safe":
+            raise ProtocolError(403, "plain message refused in safe mode")
+        message = parse_xml(body)
+        answer = self.answer_once(message)
+        if answer == "success":
+            return "success", 200, "text/plain; charset=utf-8"
+        if encrypted:
+            answer = self.envelope.seal(answer, nonce, timestamp)
+        return answer, 200, "application/xml; charset=utf-8"
+
+    def answer_once(self, message: dict[str, str]) -> str:
+        key = delivery_key(message)
+        if key is None:
+            return self.answer(message)
+        # Stored without the follower's OpenID (hashed key, addressee blanked): nothing in the database
+        # says who asked what.
+        addressee = f"<ToUserName>{cdata(message.get('FromUserName', ''))}</ToUserName>"
+        first, stored = self.replies.claim(key)
+        if not first:  # WeChat's retry: the same answer, no second search or log entry
+            stored = stored or self.replies.wait(key, RETRY_WAIT) or "success"
+            return stored.replace(_BLANK_ADDRESSEE, addressee, 1)
+        answer = self.answer(message)
+        self.replies.save(key, answer.replace(addressee, _BLANK_ADDRESSEE, 1))
+        return answer
+
+    # ---- what to answer --------------------------------------------------------------------------------
+
+    def answer(self, message: dict[str, str]) -> str:
+        kind = message.get("MsgType", "")
+        if kind == "text":
+            return self.reply_to_query(message, message.get("Content", ""))
+        if kind == "voice" and message.get("Recognition"):
+            return self.reply_to_query(message, message["Recognition"])
+        if kind == "event":
+            return self.answer_event(message)
+        return "success"  # images, links, locations…: nothing to search for
+
+    def answer_event(self, message: dict[str, str]) -> str:
+        event = message.get("Event", "")
+        if event == "subscribe":
+            return self.render(message, Reply("text", self.replier.welcome_text()))
+        if event == "CLICK":
+            mapped = (self.settings.menu or {}).get(message.get("EventKey", ""))
+            return self.reply_to_query(message, mapped, log=False) if mapped else "success"
+        if event == "PUBLISHJOBFINISH":
+            if message.get("publish_status") == "0":
+                urls = [u for u in message.get("article_urls", "").split("\n") if u]
+                self.on_published(message.get("publish_id", ""), urls)
+            return "success"
+        return "success"
+
+    def reply_to_query(self, message: dict[str, str], query: str, log: bool = True) -> str:
+        reply = self.replier.answer(query)
+        if log and self.query_log is not None:
+            self.query_log.add(query.strip(), reply.matches, self.follower_hash(message.get("FromUserName", "")))
+        return self.render(message, reply)
+
+    def render(self, message: dict[str, str], reply: Reply) -> str:
+        to_user, from_user = message.get("FromUserName", ""), message.get("ToUserName", "")
+        if reply.kind == "news":
+            return news_reply(to_user, from_user, reply.title, reply.description, reply.pic_url, reply.url)
+        return text_reply(to_user, from_user, reply.text)
+
+    def follower_hash(self, openid: str) -> str:
+        """The query log keeps followers apart without keeping who they are."""
+        return hmac.new(self.settings.query_salt.encode(), openid.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+_BLANK_ADDRESSEE = "<ToUserName><![CDATA[]]></ToUserName>"
+
+
+def delivery_key(message: dict[str, str]) -> str | None:
+    """(FromUserName, MsgId) for messages, (FromUserName, CreateTime, Event) for events, hashed."""
+    sender = message.get("FromUserName", "")
+    if message.get("MsgId"):
+        raw = f"msg:{sender}:{message['MsgId']}"
+    elif message.get("MsgType") == "event":
+        raw = f"event:{sender}:{message.get('CreateTime', '')}:{message.get('Event', '')}:{message.get('EventKey', '')}"
+    else:
+        return None
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def webhook_blueprint(path: str) -> Blueprint:
+    bp = Blueprint("webhook", __name__)
+
+    def view():
+        bot: Bot = current_app.extensions["wechat_pub.bot"]
+        try:
+            body, status, content_type = bot.handle(request.method, request.args, request.get_data(cache=False))
+        except ProtocolError as exc:
+            log.info("refused a webhook request: %s", exc.reason)
+            return Response(exc.reason, status=exc.status, content_type="text/plain; charset=utf-8")
+        return Response(body, status=status, content_type=content_type)
+
+    # strict_slashes=False: /wechat and /wechat/ both answer, with no redirect WeChat would not follow
+    bp.add_url_rule(path.rstrip("/") or "/", "webhook", view, methods=["GET", "POST"], strict_slashes=False)
+    return bp
+
+
+def init_app(app: Flask, bot: Bot, path: str) -> None:
+    app.extensions["wechat_pub.bot"] = bot
+    app.register_blueprint(webhook_blueprint(path))
