@@ -29,7 +29,8 @@ def site(firm_dir):
 
 def environment(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
-    env.update({"WECHAT_PUB_WEBHOOK__TOKEN": TOKEN, "WECHAT_PUB_WEBHOOK__AES_KEY": AES_KEY, **extra})
+    env.update({"WECHAT_PUB_WEBHOOK__TOKEN": TOKEN, "WECHAT_PUB_WEBHOOK__AES_KEY": AES_KEY,
+                "WECHAT_PUB_WEBHOOK__QUERY_LOG_DELAY": "0", **extra})
     return env
 
 
@@ -98,9 +99,11 @@ def test_gunicorn_workers_share_retries(site):
     try:
         params, body = signed_message(message_xml("个人信息", "gh_test"), TOKEN, "safe", AES_KEY, "wx_sandbox")
         answers: list[str] = []
+        responses: list[str] = []
 
         def deliver():
             response = requests.post(f"{base}/wechat", params=params, data=body, timeout=10)
+            responses.append(f"{response.status_code} {response.text[:80]}")
             answers.append(parse_xml(open_reply(response.text, TOKEN, AES_KEY, "wx_sandbox").encode())["Content"])
 
         threads = [threading.Thread(target=deliver) for _ in range(3)]  # WeChat's three deliveries, at once
@@ -108,7 +111,7 @@ def test_gunicorn_workers_share_retries(site):
             thread.start()
         for thread in threads:
             thread.join()
-        assert len(answers) == 3 and len(set(answers)) == 1 and "公安部" in answers[0]
+        assert len(answers) == 3 and len(set(answers)) == 1 and "公安部" in answers[0], responses
         assert "公安部" in cli(site, env, "simulate", "个人信息", "--url", f"{base}/wechat").stdout
     finally:
         server.terminate()

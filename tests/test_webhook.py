@@ -41,6 +41,7 @@ class Webhook:
 def serve(folder, monkeypatch, token: str = TOKEN, **settings) -> tuple[Webhook, object]:
     monkeypatch.chdir(folder)
     monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", token)
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__QUERY_LOG_DELAY", "0")
     for key, value in settings.items():
         monkeypatch.setenv(f"WECHAT_PUB_WEBHOOK__{key.upper()}", str(value))
     app = create_app(load_config())

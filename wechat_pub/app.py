@@ -97,7 +97,8 @@ def build_bot(cfg: Config, store: Store, archive: Archive) -> Bot:
         urls.clear()
 
     replies = _replies(cfg, store)
-    return Bot(webhook_settings(cfg, query_salt(cfg)), replier, replies, QueryLog(store), on_published)
+    query_log = QueryLog(store, cfg["webhook.query_log_delay"])
+    return Bot(webhook_settings(cfg, query_salt(cfg)), replier, replies, query_log, on_published)
 
 
 def _replies(cfg: Config, store: Store):

@@ -77,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook.reply", "text", "'text' (a list of matches) or 'news' (one card: the best match's issue)."),
     Setting("webhook.welcome", "", "Text sent to new followers; default: how to ask."),
     Setting("webhook.menu", {}, "Menu CLICK keys -> what they send, e.g. {LATEST = \"最新\", HELP = \"帮助\"}."),
+    Setting("webhook.query_log_delay", 2.0, "Seconds the query log may hold entries before writing them (one "
+            "write per many queries); 0: write each at once."),
     Setting("webhook.query_salt", "", "Salt for the followers' hashed ids in the query log; empty: one is "
             "generated in paths.state.", secret=True),
 )

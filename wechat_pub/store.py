@@ -7,8 +7,10 @@ recorded step intact. Secrets (AppSecret, webhook token, AES key) are never stor
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -19,7 +21,8 @@ from typing import Any, Iterator
 from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert,
                         select, update)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 metadata = MetaData()
 
@@ -130,7 +133,7 @@ class Store:
         self.engine: Engine = create_engine(url, future=True, **_engine_options(url))
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        _create_tables(self.engine)
 
     @classmethod
     def at(cls, state_dir: str | os.PathLike) -> "Store":
@@ -267,34 +270,58 @@ class Store:
 
 
 class StoreReplies:
-    """Webhook answers by delivery key in the state database (shared by every worker and host)."""
+    """Webhook answers by delivery key in the state database (shared by every worker and host).
+
+    On the webhook's hot path: one plain SQL statement per step on a connection kept per thread."""
+
+    _CLAIM = "INSERT INTO webhook_replies (key, reply, created_at) VALUES (:key, NULL, :now) ON CONFLICT DO NOTHING"
+    _GET = "SELECT reply FROM webhook_replies WHERE key = :key"
+    _SAVE = "UPDATE webhook_replies SET reply = :reply WHERE key = :key"
+    _PURGE = "DELETE FROM webhook_replies WHERE created_at < :before"
 
     def __init__(self, store: "Store", ttl: float = 120):
+        from sqlalchemy import text
+
         self.engine = store.engine
         self.ttl = ttl
         self._purged = 0.0
+        self._local = threading.local()
+        self._sql = {name: text(getattr(self, name)) for name in ("_CLAIM", "_GET", "_SAVE", "_PURGE")}
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.engine.connect()
+        return conn
+
+    def _write(self, name: str, **params) -> int:
+        conn = self._conn()
+        try:
+            changed = conn.execute(self._sql[name], params).rowcount
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return changed
 
     def claim(self, key: str) -> tuple[bool, str | None]:
         """(True, None) for the first delivery; (False, answer or None) for a retry."""
         now = time.time()
         if now - self._purged > 60:
             self._purged = now
-            with self.engine.begin() as conn:
-                conn.execute(delete(replies).where(replies.c.created_at < now - self.ttl))
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(replies).values(key=key, reply=None, created_at=now))
+            self._write("_PURGE", before=now - self.ttl)
+        if self._write("_CLAIM", key=key, now=now) == 1:
             return True, None
-        except IntegrityError:
-            return False, self.get(key)
+        return False, self.get(key)
 
     def get(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.execute(select(replies.c.reply).where(replies.c.key == key)).scalar()
+        conn = self._conn()
+        value = conn.execute(self._sql["_GET"], {"key": key}).scalar()
+        conn.commit()  # end the read transaction: later reads see other workers' writes
+        return value
 
     def save(self, key: str, reply: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(replies).where(replies.c.key == key).values(reply=reply))
+        self._write("_SAVE", key=key, reply=reply)
 
     def wait(self, key: str, seconds: float) -> str | None:
         deadline = time.monotonic() + seconds
@@ -307,12 +334,32 @@ class StoreReplies:
 
 
 class QueryLog:
-    def __init__(self, store: "Store"):
+    """The followers' queries. Written in batches (every ``delay`` seconds at most): one write per many
+    requests keeps the webhook fast; a crash loses at most that many seconds of statistics."""
+
+    def __init__(self, store: "Store", delay: float = 0.0):
         self.engine = store.engine
+        self.delay = delay
+        self._pending: list[dict] = []
+        self._flushed = time.monotonic()
+        self._lock = threading.Lock()
+        if delay:
+            atexit.register(self.flush)
 
     def add(self, query: str, matches: int, follower: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(queries).values(at=time.time(), query=query[:500], matches=matches, follower=follower))
+        with self._lock:
+            self._pending.append({"at": time.time(), "query": query[:500], "matches": matches, "follower": follower})
+            due = time.monotonic() - self._flushed >= self.delay or len(self._pending) >= 500
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._pending = self._pending, []
+            self._flushed = time.monotonic()
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(queries), rows)
 
     def top(self, limit: int = 20, since: float = 0, unanswered: bool = False) -> list[tuple[str, int, int]]:
         """(query, times asked, distinct followers), most asked first."""
@@ -325,6 +372,33 @@ class QueryLog:
         statement = statement.group_by(queries.c.query).order_by(func.count().desc(), queries.c.query).limit(limit)
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(statement)]
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create what is missing, also when several processes start at once, and add columns that later
+    versions brought to an older state database."""
+    for attempt in range(5):
+        try:
+            metadata.create_all(engine)
+            break
+        except OperationalError as exc:  # another worker created the same table a moment ago
+            if "already exists" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    existing = inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(engine.dialect)
+                default = "''" if isinstance(column.type, (String, Text)) else "0"
+                with engine.begin() as conn:
+                    try:
+                        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
+                                             f"NOT NULL DEFAULT {default}")
+                    except OperationalError as exc:
+                        if "duplicate column" not in str(exc):
+                            raise
 
 
 def _record(row) -> PushRecord:

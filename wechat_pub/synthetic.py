@@ -23,16 +23,40 @@ SECTIONS = (("国内要闻", "Domestic News"), ("海外动态", "Overseas News")
             ("专题研究", "Research"), ("活动预告", "Events"))
 
 
+KEYWORD_RATE = 0.015  # share of words that are a field keyword: each keyword lands in about 2 % of items
+
+
+def _filler_vocabulary(seed: int = 20201) -> tuple[list[str], list[str]]:
+    """A few thousand made-up Chinese and English words: the bulk of the text, so that the field's keywords
+    are as rare in the archive as in a real one (searching a corpus of 26 words would test nothing)."""
+    rng = random.Random(seed)
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    zh = ["".join(rng.choice(han) for _ in range(rng.choice((2, 2, 2, 3, 4)))) for _ in range(6000)]
+    syllables = ["ka", "ren", "tor", "mi", "sal", "ve", "den", "lo", "pra", "quin", "ber", "tis", "mon", "del",
+                 "ari", "us", "gen", "fol", "nix", "ter", "sa", "bri", "cor", "hal"]
+    en = ["".join(rng.choice(syllables) for _ in range(rng.choice((1, 2, 2, 3)))) for _ in range(4000)]
+    return zh, en
+
+
+ZH_FILLER, EN_FILLER = _filler_vocabulary()
+
+
 class IssueFactory:
     def __init__(self, seed: int = 0):
         self.rng = random.Random(seed)
 
+    def zh_word(self) -> str:
+        return self.rng.choice(ZH_WORDS) if self.rng.random() < KEYWORD_RATE else self.rng.choice(ZH_FILLER)
+
+    def en_word(self) -> str:
+        return self.rng.choice(EN_WORDS) if self.rng.random() < KEYWORD_RATE else self.rng.choice(EN_FILLER)
+
     def zh_sentence(self) -> str:
-        words = [self.rng.choice(ZH_WORDS) for _ in range(self.rng.randint(4, 9))]
+        words = [self.zh_word() for _ in range(self.rng.randint(4, 9))]
         return "，".join("".join(words[i:i + 3]) for i in range(0, len(words), 3)) + "。"
 
     def en_sentence(self) -> str:
-        words = [self.rng.choice(EN_WORDS) for _ in range(self.rng.randint(8, 16))]
+        words = [self.en_word() for _ in range(self.rng.randint(8, 16))]
         text = " ".join(words)
         return text[0].upper() + text[1:] + "."
 

@@ -74,17 +74,19 @@ class Replier:
     def matches_text(self, query: str, result: SearchResult) -> str:
         lang = query_language(query)
         shown = shorten(query, 60)
-        head = (f"「{shown}」共 {result.total} 条结果 · {result.total} match(es):" if lang == "zh"
-                else f"“{shown}”: {result.total} match(es) · 共 {result.total} 条结果:")
+        count = f"{result.total}+" if result.capped else str(result.total)
+        head = (f"「{shown}」共 {count} 条结果 · {count} match(es):" if lang == "zh"
+                else f"“{shown}”: {count} match(es) · 共 {count} 条结果:")
         entries = [self.entry(n, hit, lang) for n, hit in enumerate(result.hits, start=1)]
-        return self.assemble([head], entries, result.total, lang)
+        return self.assemble([head], entries, result.total, lang, result.capped)
 
-    def assemble(self, head: list[str], entries: list[str], total: int, lang: str) -> str:
+    def assemble(self, head: list[str], entries: list[str], total: int, lang: str, capped: bool = False) -> str:
         """As many whole entries as fit in WeChat's limit, and how many more there are."""
         def footer(shown: int) -> list[str]:
             rest = total - shown
             if rest <= 0:
                 return []
+            rest = f"{rest}+" if capped else rest
             return [f"还有 {rest} 条，换个更具体的关键词试试。· {rest} more: try a more specific keyword."
                     if lang == "zh" else f"{rest} more: try a more specific keyword. · 还有 {rest} 条。"]
 

@@ -30,6 +30,9 @@ _TERMS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[-'
 _STOP_ZH = set("的 了 和 与 及 在 对 为 是 将 等 关于 发布 有关 相关 公司 工作 进行 一 本 其 中 并 或 以 于".split())
 _STOP_EN = set("the a an and or of to in on for with by from at as is are be its this that new".split())
 HEADLINE_WEIGHT = 6.0
+COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
+RECENT_WINDOW = 5_000  # a very common word is ranked among the newest items only: bounded time per query
+CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
 
 SCHEMA = """
 CREATE TABLE items (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, date TEXT NOT NULL, position INTEGER NOT NULL,
@@ -68,8 +71,12 @@ class IssueInfo:
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    total: int
+    total: int  # capped at COUNT_CAP
     terms: list[str]
+
+    @property
+    def capped(self) -> bool:
+        return self.total >= COUNT_CAP
 
 
 # ---- building ----------------------------------------------------------------------------------------
@@ -143,6 +150,8 @@ class Archive:
         self._checked = 0.0
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._cache: dict[tuple, SearchResult] = {}  # followers ask the same few words again and again
+        self._cache_identity: tuple | None = None
         if watch or not self.index_path.exists():
             self.refresh(force=not self.index_path.exists())
 
@@ -227,16 +236,40 @@ class Archive:
         terms = _TERMS.findall(unicodedata.normalize("NFKC", query).lower())
         if not terms:
             return SearchResult([], 0, [])
+        db = self.db()
+        key = (tuple(terms), limit)
+        with self._lock:
+            if self._cache_identity != self._local.identity:
+                self._cache, self._cache_identity = {}, self._local.identity
+            if key in self._cache:
+                return self._cache[key]
+        result = self._search(db, terms, limit)
+        with self._lock:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = result
+        return result
+
+    def _search(self, db: sqlite3.Connection, terms: list[str], limit: int) -> SearchResult:
         for expression in _expressions(terms):
-            total = self.db().execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH ?", (expression,)).fetchone()[0]
+            total = db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+                               (expression, COUNT_CAP)).fetchone()[0]
             if total:
-                rows = self.db().execute(
-                    "SELECT i.issue, i.date, i.position, i.headline_zh, i.headline_en FROM items_fts "
-                    "JOIN items i ON i.id = items_fts.rowid WHERE items_fts MATCH ? "
-                    f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
-                    "i.issue DESC LIMIT ?", (expression, limit)).fetchall()
-                return SearchResult([Hit(*row) for row in rows], total, terms)
+                return SearchResult(self._ranked(expression, limit, common=total >= COUNT_CAP), total, terms)
         return SearchResult([], 0, terms)
+
+    def _ranked(self, expression: str, limit: int, common: bool) -> list[Hit]:
+        query = ("SELECT i.issue, i.date, i.position, i.headline_zh, i.headline_en FROM items_fts "
+                 "JOIN items i ON i.id = items_fts.rowid WHERE items_fts MATCH ? {window}"
+                 f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
+                 "i.issue DESC LIMIT ?")
+        if common:  # items are numbered in issue order: the newest ones have the highest ids
+            newest = self.db().execute("SELECT MAX(id) FROM items").fetchone()[0] or 0
+            rows = self.db().execute(query.format(window="AND items_fts.rowid > ? "),
+                                     (expression, newest - RECENT_WINDOW, limit)).fetchall()
+            if len(rows) >= limit:
+                return [Hit(*row) for row in rows]
+        return [Hit(*row) for row in self.db().execute(query.format(window=""), (expression, limit)).fetchall()]
 
 
 def _phrase(term: str) -> str:
