@@ -53,6 +53,22 @@ def create_app(config: Config | None = None, archive: Archive | None = None) -> 
     return app
 
 
+def create_service(config: Config | None = None) -> Flask:
+    """The webhook plus a scheduler candidate, for gunicorn: every worker competes for the scheduler's
+    lease and exactly one runs the schedule.
+
+        gunicorn -w 4 -b 127.0.0.1:8000 'wechat_pub.app:create_service()'
+    """
+    from wechat_pub.publish.scheduler import SchedulerService
+
+    cfg = config or load_config()
+    app = create_app(cfg)
+    scheduler = SchedulerService(cfg)
+    scheduler.start()
+    app.extensions["wechat_pub.scheduler"] = scheduler
+    return app
+
+
 def webhook_settings(cfg: Config, salt: str) -> WebhookSettings:
     aes_key = cfg["webhook.aes_key"]
     return WebhookSettings(

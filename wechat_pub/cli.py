@@ -312,6 +312,79 @@ def sandbox_command(state: State, host: str | None, port: int | None) -> None:
     app.run(host=host, port=port, threaded=True)
 
 
+# ---- the schedule --------------------------------------------------------------------------------
+
+
+@cli.group("schedule")
+def schedule_group() -> None:
+    """When issues are pushed: set, move, cancel and list publish times (kept in each article)."""
+
+
+def _set_time(state: State, file: str, at: str | None) -> None:
+    from wechat_pub.publish.schedule import set_publish_at
+
+    issue = load_issue(state, file)  # refuse a broken article before touching it
+    normalised = set_publish_at(file, at, state.config["publisher.timezone"])
+    if normalised:
+        out.print(f"issue {issue.number} ({rx(file)}) will be pushed at {normalised}")
+        out.print("  `wechat-pub run` picks it up within schedule.sync_seconds; `wechat-pub schedule list` shows it")
+    else:
+        out.print(f"issue {issue.number} ({rx(file)}) is no longer scheduled")
+
+
+@schedule_group.command("add")
+@click.argument("file", type=click.Path())
+@click.option("--at", "at", required=True, help='When, e.g. "2026-12-02 09:00" (publisher.timezone) or with +08:00.')
+@pass_state
+def schedule_add(state: State, file: str, at: str) -> None:
+    """Schedule an issue: writes publish_at into its front matter."""
+    _set_time(state, file, at)
+
+
+@schedule_group.command("move")
+@click.argument("file", type=click.Path())
+@click.option("--at", "at", required=True, help="The new time.")
+@pass_state
+def schedule_move(state: State, file: str, at: str) -> None:
+    """Move a scheduled issue to another time."""
+    _set_time(state, file, at)
+
+
+@schedule_group.command("cancel")
+@click.argument("file", type=click.Path())
+@pass_state
+def schedule_cancel(state: State, file: str) -> None:
+    """Unschedule an issue: removes publish_at from its front matter."""
+    _set_time(state, file, None)
+
+
+@schedule_group.command("list")
+@pass_state
+def schedule_list(state: State) -> None:
+    """Every scheduled issue, its time, and what happened."""
+    from wechat_pub.publish.status import schedule_rows
+
+    rows = schedule_rows(state.config)
+    if not rows:
+        out.print("nothing scheduled (add one: wechat-pub schedule add FILE --at \"2026-12-02 09:00\")")
+    for row in rows:
+        out.print(f"{row.issue:>4}  {row.when:<26} {row.state:<10} {rx(row.path)}")
+        if row.details:
+            out.print(f"      {rx(row.details)}")
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_state
+def run_command(state: State, host: str, port: int) -> None:
+    """The service: the webhook and the scheduler in one process (the sandbox too, without credentials)."""
+    from wechat_pub.service import Service
+
+    service = Service(state.config, host, port, say=lambda message: err.print(rx(message)))
+    service.run()
+
+
 # ---- the webhook ---------------------------------------------------------------------------------
 
 

@@ -63,6 +63,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sandbox.verified", True, "false: emulate a personal/unverified account (publishing answers 48001)."),
     Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes."),
     Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
+    # schedule: pushing issues at their publish_at
+    Setting("schedule.grace_hours", 6.0, "A push missed while the service was down still runs this late; later, "
+            "it is marked missed."),
+    Setting("schedule.publish", False, "true: a scheduled push also publishes (freepublish); false: draft only."),
+    Setting("schedule.sync_seconds", 30.0, "How often the scheduler rereads the articles' publish_at."),
+    Setting("schedule.retry_minutes", 30.0, "How long a scheduled push keeps retrying transient WeChat errors."),
+    Setting("schedule.lease_seconds", 30.0, "The scheduler's lease: another process takes over this long after "
+            "the active one stops."),
     # webhook: followers' messages (服务器配置 in mp.weixin.qq.com)
     Setting("webhook.path", "/wechat", "URL path of the webhook; the same in mp.weixin.qq.com → 服务器配置."),
     Setting("webhook.token", "", "Token of 服务器配置 (3-32 letters/digits); prefer WECHAT_PUB_WEBHOOK__TOKEN.",

@@ -41,4 +41,5 @@ def setup_logging(secrets: list[str], level: int = logging.WARNING) -> Redacting
         handler.addFilter(redactor)
     for name in ("werkzeug", "wechatpy", "urllib3", "apscheduler", "gunicorn.error", "gunicorn.access"):
         logging.getLogger(name).addFilter(redactor)
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))  # it logs every job run at INFO
     return redactor

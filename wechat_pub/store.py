@@ -81,6 +81,18 @@ history = Table(
 )
 
 
+schedule_runs = Table(  # one row per (issue, scheduled time): the guard that no slot ever runs twice
+    "schedule_runs", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("issue", Integer, primary_key=True),
+    Column("publish_at", String(40), primary_key=True),
+    Column("state", String(20), nullable=False),  # running, retrying, done, missed, failed, canceled
+    Column("owner", String(64), nullable=False, default=""),  # the scheduler (leader) that runs it
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("detail", Text, nullable=False, default=""),
+    Column("updated_at", Float, nullable=False),
+)
+
 replies = Table(  # webhook answers by delivery key, so WeChat's retries get the same answer
     "webhook_replies", metadata,
     Column("key", String(300), primary_key=True),
@@ -174,6 +186,62 @@ class Store:
         finally:
             with self.engine.begin() as conn:
                 conn.execute(delete(locks).where(locks.c.name == name, locks.c.holder == holder))
+
+    def take_lease(self, name: str, holder: str, lease: float) -> bool:
+        """Hold ``name`` (or keep holding it) for ``lease`` more seconds; False while another holds it."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            renewed = conn.execute(update(locks).where(locks.c.name == name, locks.c.holder == holder)
+                                   .values(expires_at=now + lease)).rowcount
+        return renewed == 1 or self._acquire(name, holder, lease)
+
+    def drop_lease(self, name: str, holder: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(locks).where(locks.c.name == name, locks.c.holder == holder))
+
+    # ---- scheduled runs ------------------------------------------------------------------------------
+
+    def run_get(self, appid: str, issue: int, publish_at: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(schedule_runs).where(
+                schedule_runs.c.appid == appid, schedule_runs.c.issue == issue,
+                schedule_runs.c.publish_at == publish_at)).first()
+        return dict(row._mapping) if row else None
+
+    def run_claim(self, appid: str, issue: int, publish_at: str, owner: str) -> dict | None:
+        """Start (or resume) the run of one scheduled slot; None when it is done, or running elsewhere."""
+        now = time.time()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(schedule_runs).values(appid=appid, issue=issue, publish_at=publish_at,
+                                                          state="running", owner=owner, attempts=1, updated_at=now))
+            return self.run_get(appid, issue, publish_at)
+        except IntegrityError:
+            pass
+        with self.engine.begin() as conn:  # resume: a retry of ours, or a run whose scheduler died
+            taken = conn.execute(update(schedule_runs).where(
+                schedule_runs.c.appid == appid, schedule_runs.c.issue == issue,
+                schedule_runs.c.publish_at == publish_at,
+                (schedule_runs.c.state == "retrying") | ((schedule_runs.c.state == "running")
+                                                          & (schedule_runs.c.owner != owner)))
+                .values(state="running", owner=owner, attempts=schedule_runs.c.attempts + 1, updated_at=now)).rowcount
+        return self.run_get(appid, issue, publish_at) if taken else None
+
+    def run_finish(self, appid: str, issue: int, publish_at: str, state: str, detail: str = "") -> None:
+        with self.engine.begin() as conn:
+            found = conn.execute(update(schedule_runs).where(
+                schedule_runs.c.appid == appid, schedule_runs.c.issue == issue,
+                schedule_runs.c.publish_at == publish_at).values(state=state, detail=detail,
+                                                                  updated_at=time.time())).rowcount
+            if not found:
+                conn.execute(insert(schedule_runs).values(appid=appid, issue=issue, publish_at=publish_at, state=state,
+                                                          owner="", attempts=0, detail=detail, updated_at=time.time()))
+
+    def runs(self, appid: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schedule_runs).where(schedule_runs.c.appid == appid)
+                                .order_by(schedule_runs.c.publish_at)).all()
+        return [dict(row._mapping) for row in rows]
 
     def _acquire(self, name: str, holder: str, lease: float) -> bool:
         now = time.time()

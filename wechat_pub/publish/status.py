@@ -20,10 +20,47 @@ class IssueStatus:
     details: str
 
 
+@dataclass
+class ScheduleRow:
+    issue: int
+    path: str
+    when: str
+    state: str
+    details: str
+
+
+def schedule_rows(cfg: Config, store: Store | None = None) -> list[ScheduleRow]:
+    """Every scheduled slot: the articles' current publish_at, and what happened to earlier ones."""
+    from wechat_pub.publish.schedule import scheduled_issues
+
+    store = store or Store(cfg.database_url())
+    appid = cfg["wechat.appid"] or "wx_sandbox"
+    runs = {(r["issue"], r["publish_at"]): r for r in store.runs(appid)}
+    rows = []
+    grace = cfg["schedule.grace_hours"] * 3600
+    for slot in scheduled_issues(cfg)[0]:
+        run = runs.pop((slot.issue, slot.publish_at), None)
+        if run:
+            rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, run["state"], run["detail"]))
+            continue
+        late = dt.datetime.now(dt.timezone.utc).timestamp() - slot.moment.timestamp()
+        if late <= 0:
+            state, details = "scheduled", ""
+        elif late <= grace:
+            state, details = "due", "runs as soon as `wechat-pub run` is running"
+        else:
+            state, details = "missed", "its time and the grace period passed; push it by hand or set a new time"
+        rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details))
+    for (issue, publish_at), run in runs.items():  # earlier slots: history
+        rows.append(ScheduleRow(issue, "", publish_at, run["state"], run["detail"]))
+    return sorted(rows, key=lambda r: r.when)
+
+
 def issue_statuses(cfg: Config, store: Store | None = None) -> list[IssueStatus]:
     store = store or Store(cfg.database_url())
     appid = cfg["wechat.appid"] or "wx_sandbox"
     records = {r.issue: r for r in store.push_list(appid)}
+    runs = {(r["issue"], r["publish_at"]): r for r in store.runs(appid)}
     rows: list[IssueStatus] = []
     folder = cfg.resolve_path("paths.articles")
     for path in sorted(glob.glob(os.path.join(folder, "*.md"))):
@@ -33,7 +70,13 @@ def issue_statuses(cfg: Config, store: Store | None = None) -> list[IssueStatus]
             rows.append(IssueStatus("?", shown, "invalid", f"{len(parsed.errors)} error(s): run wechat-pub check"))
             continue
         number = parsed.issue.number
-        rows.append(describe(number, shown, records.pop(number, None), parsed.issue.publish_at))
+        row = describe(number, shown, records.pop(number, None), parsed.issue.publish_at)
+        run = runs.get((number, parsed.issue.publish_at))
+        if run and run["state"] in ("missed", "failed", "retrying"):
+            row.details = f"scheduled push {run['state']}: {run['detail']}" + (f"; {row.details}" if row.details else "")
+            if row.state == "not pushed":
+                row.state = run["state"]
+        rows.append(row)
     for number, record in sorted(records.items()):  # pushed once, file gone since
         rows.append(describe(number, record.path or "(file removed)", record, None))
     rows.sort(key=lambda r: (int(r.issue) if r.issue.isdigit() else 0))

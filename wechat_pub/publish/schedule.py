@@ -1,0 +1,69 @@
+"""The schedule lives in the articles: ``publish_at`` in each front matter. `schedule add/move/cancel`
+edit that one line (the rest of the file is left exactly as it was); the scheduler reads it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import re
+from dataclasses import dataclass
+
+from wechat_pub.config import Config
+from wechat_pub.errors import ArticleError, WechatPubError
+from wechat_pub.source.article import read_article
+from wechat_pub.source.frontmatter import parse_publish_time
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    issue: int
+    path: str
+    publish_at: str  # ISO 8601 with offset, as normalised by the parser
+
+    @property
+    def moment(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.publish_at)
+
+
+def scheduled_issues(cfg: Config) -> tuple[list[Scheduled], list[str]]:
+    """Every article with a publish_at, and the articles that could not be read (named, not fatal)."""
+    found, broken = [], []
+    for path in sorted(glob.glob(os.path.join(cfg.resolve_path("paths.articles"), "*.md"))):
+        parsed = read_article(path, cfg["publisher.timezone"])
+        if parsed.issue is None or parsed.errors:
+            broken.append(path)
+            continue
+        if parsed.issue.publish_at:
+            found.append(Scheduled(parsed.issue.number, os.path.abspath(path), parsed.issue.publish_at))
+    return found, broken
+
+
+def set_publish_at(path: str, when: str | None, timezone: str) -> str | None:
+    """Write (or, with None, remove) the article's publish_at line; return the normalised time."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise ArticleError(f"Cannot read {path}: {exc.strerror}.", "Check the file name.") from None
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ArticleError(f"{path} has no front matter.", "Run `wechat-pub check` on it first.")
+    end = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---"), None)
+    if end is None:
+        raise ArticleError(f"{path}: the front matter is not closed.", "Run `wechat-pub check` on it first.")
+    normalised = None
+    if when is not None:
+        try:
+            moment = parse_publish_time(when, timezone)
+        except ValueError as exc:
+            raise WechatPubError(f"--at {when!r}: {exc}.", 'Example: --at "2026-12-02 09:00"') from None
+        normalised = moment.isoformat()
+        shown = moment.strftime("%Y-%m-%d %H:%M:%S %z" if moment.second else "%Y-%m-%d %H:%M %z")
+        shown = f"{shown[:-2]}:{shown[-2:]}"
+    head = [line for line in lines[1:end] if not re.match(r"^publish_at\s*:", line)]
+    if normalised:
+        head.append(f"publish_at: {shown}\n")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("".join([lines[0], *head, *lines[end:]]))
+    return normalised
