@@ -196,3 +196,34 @@ def test_example_article_pushes(sandbox_dir, sandbox, run_cli, tmp_path):
     assert "cover: front matter" in out
     content = sandbox.state.drafts()[1][0]["articles"][0]["content"]
     assert '<a href="https://mp.weixin.qq.com/s/example-lifang-135"' in content
+
+
+def test_with_credentials_the_same_push_talks_to_the_configured_api_and_logs_no_secret(firm_dir, sandbox, run_cli,
+                                                                                        monkeypatch, caplog):
+    """Credentials set: no sandbox is started; the API at wechat.base_url is used (here the sandbox's, as a
+    stand-in for api.weixin.qq.com). With -v every HTTP call is logged, and still no secret or token."""
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__APPID", "wx_sandbox")
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__SECRET", "sandbox-secret")
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__BASE_URL", sandbox.api_base)
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__TOKEN_MODE", "token")  # the old API: the secret rides in the URL
+    path = write(firm_dir)
+    caplog.set_level("DEBUG")
+    result = run_cli("-v", "push", path)
+    logged = result.stderr + caplog.text
+    assert "issue 140 → account wx_sandbox: created draft" in result.stdout and "draft page" not in result.stdout
+    assert "GET /cgi-bin/token?grant_type=client_credential" in logged  # the calls are there…
+    assert "sandbox-secret" not in logged  # …their secrets are not
+    token = Store(f"sqlite:///{firm_dir / 'state' / 'state.sqlite3'}").get("wx_sandbox_access_token")["token"]
+    assert token not in logged and "access_token=***" in logged
+
+
+def test_sandbox_fault_option(tmp_path):
+    from wechat_pub.cli import parse_fault
+
+    assert parse_fault("draft/add=busy:2") == ("draft/add", "busy", 2)
+    assert parse_fault("media/uploadimg=errcode:40164") == ("media/uploadimg", "errcode:40164", 1)
+    import click
+    import pytest
+
+    with pytest.raises(click.BadParameter):
+        parse_fault("busy")

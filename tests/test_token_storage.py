@@ -105,3 +105,24 @@ def test_database_store_is_the_default(sandbox, tmp_path):
     client = api_client(sandbox, tmp_path)
     client.draft.count()
     assert isinstance(client.store, Store)
+
+
+@pytest.fixture(params=["database", "redis"])
+def replies(request, tmp_path):
+    from wechat_pub.redis_store import RedisReplies
+    from wechat_pub.store import StoreReplies
+
+    if request.param == "database":
+        return StoreReplies(Store(f"sqlite:///{tmp_path / 'replies.sqlite3'}"))
+    return RedisReplies(request.getfixturevalue("redis_url"), prefix=f"replies-{time.monotonic_ns()}")
+
+
+def test_reply_store_contract(replies):
+    """The first delivery claims the key; a retry gets nothing until the answer is saved, then the answer."""
+    assert replies.claim("k1") == (True, None)
+    assert replies.claim("k1") == (False, None)
+    assert replies.wait("k1", 0.2) is None
+    threading.Timer(0.2, lambda: replies.save("k1", "<xml>answer</xml>")).start()
+    assert replies.wait("k1", 3) == "<xml>answer</xml>"
+    assert replies.claim("k1") == (False, "<xml>answer</xml>")
+    assert replies.claim("k2") == (True, None)

@@ -312,4 +312,4 @@ def test_cdata_splits_the_terminator():
 
 def test_config_for_gunicorn_is_documented():
     readme = (ROOT / "README.md").read_text()
-    assert "gunicorn" in readme and "wechat_pub.app:create_app()" in readme
+    assert "gunicorn" in readme and "wechat_pub.app:create_service()" in readme

@@ -24,8 +24,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 class State:
     """What every command shares: the config, loaded once on first use."""
 
-    def __init__(self, config_path: str | None):
+    def __init__(self, config_path: str | None, verbose: bool = False):
         self.config_path = config_path
+        self.verbose = verbose
         self._config: Config | None = None
 
     @property
@@ -33,8 +34,10 @@ class State:
         if self._config is None:
             from wechat_pub.logs import setup_logging
 
+            import logging
+
             self._config = load_config(self.config_path)
-            setup_logging(self._config.secrets())
+            setup_logging(self._config.secrets(), logging.DEBUG if self.verbose else logging.WARNING)
         return self._config
 
 
@@ -44,11 +47,12 @@ pass_state = click.make_pass_decorator(State)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="PATH", help="Config file (default: ./config.toml).")
 @click.option("--traceback", is_flag=True, help="Show the full traceback on errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (HTTP calls included; secrets masked).")
 @click.version_option(__version__, prog_name="wechat-pub")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, traceback: bool) -> None:
+def cli(ctx: click.Context, config_path: str | None, traceback: bool, verbose: bool) -> None:
     """Publish a bilingual newsletter to a WeChat official account."""
-    ctx.obj = State(config_path)
+    ctx.obj = State(config_path, verbose)
     ctx.meta["traceback"] = traceback
 
 
@@ -296,8 +300,11 @@ def status_command(state: State) -> None:
 @cli.command("sandbox")
 @click.option("--host", help="Address to serve on (default: sandbox.host).")
 @click.option("--port", type=int, help="Port to serve on (default: sandbox.port).")
+@click.option("--fault", "faults", multiple=True, metavar="ENDPOINT=KIND[:TIMES]",
+              help="Inject a fault, e.g. draft/add=busy:2 or media/uploadimg=drop (kinds: expired_token, "
+                   "invalid_token, busy, quota, minute_quota, slow, drop, drop_after, errcode:N).")
 @pass_state
-def sandbox_command(state: State, host: str | None, port: int | None) -> None:
+def sandbox_command(state: State, host: str | None, port: int | None, faults: tuple[str, ...]) -> None:
     """Serve the built-in emulator of the WeChat API and its draft pages."""
     from wechat_pub.publish.account import sandbox_settings
     from wechat_pub.sandbox import create_sandbox_app
@@ -307,6 +314,8 @@ def sandbox_command(state: State, host: str | None, port: int | None) -> None:
     settings = sandbox_settings(cfg)
     settings.public_url = f"http://{host}:{port}"
     app = create_sandbox_app(settings)
+    for fault in faults:
+        app.extensions["wechat_pub.sandbox"].add_fault(*parse_fault(fault))
     err.print(f"Sandbox of the WeChat API at {settings.public_url}/cgi-bin/ (drafts: {settings.public_url}/sandbox/), "
               f"state in {settings.db_path}. Ctrl+C to stop.")
     app.run(host=host, port=port, threaded=True)
@@ -383,6 +392,19 @@ def run_command(state: State, host: str, port: int) -> None:
 
     service = Service(state.config, host, port, say=lambda message: err.print(rx(message)))
     service.run()
+
+
+def parse_fault(text: str) -> tuple[str, str, int]:
+    """'draft/add=busy:2' -> ('draft/add', 'busy', 2); 'x=errcode:40164' -> ('x', 'errcode:40164', 1)."""
+    endpoint, _, spec = text.partition("=")
+    parts = spec.split(":")
+    times = 1
+    if len(parts) > (2 if parts[0] == "errcode" else 1):
+        last = parts.pop()
+        times = int(last) if last.isdigit() else 0
+    if not endpoint or not parts[0] or times < 1:
+        raise click.BadParameter(f"{text!r}: write ENDPOINT=KIND[:TIMES], e.g. draft/add=busy:2", param_hint="--fault")
+    return endpoint, ":".join(parts), times
 
 
 # ---- the webhook ---------------------------------------------------------------------------------

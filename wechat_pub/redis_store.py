@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from wechat_pub.errors import ConfigError
+from wechat_pub.store import WaitingForReplies
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -56,7 +57,7 @@ class RedisTokenStore:
             self.client.eval(_RELEASE, 1, key, holder)
 
 
-class RedisReplies:
+class RedisReplies(WaitingForReplies):
     """Webhook answers by delivery key in Redis (SET NX EX), for webhooks on several hosts."""
 
     def __init__(self, url: str, ttl: int = 120, prefix: str = "wechat_pub:reply"):
@@ -74,12 +75,3 @@ class RedisReplies:
 
     def save(self, key: str, reply: str) -> None:
         self.store.client.set(self.store.key(key), reply, ex=self.ttl)
-
-    def wait(self, key: str, seconds: float) -> str | None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            found = self.get(key)
-            if found:
-                return found
-            time.sleep(0.05)
-        return None

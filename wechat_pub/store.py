@@ -337,7 +337,23 @@ class Store:
         return [dict(row._mapping) for row in rows]
 
 
-class StoreReplies:
+class WaitingForReplies:
+    """What every reply store shares: waiting for the first delivery's answer."""
+
+    def get(self, key: str) -> str | None:  # pragma: no cover - each store has its own
+        raise NotImplementedError
+
+    def wait(self, key: str, seconds: float) -> str | None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = self.get(key)
+            if found is not None:
+                return found
+            time.sleep(0.05)
+        return None
+
+
+class StoreReplies(WaitingForReplies):
     """Webhook answers by delivery key in the state database (shared by every worker and host).
 
     On the webhook's hot path: one plain SQL statement per step on a connection kept per thread."""
@@ -390,15 +406,6 @@ class StoreReplies:
 
     def save(self, key: str, reply: str) -> None:
         self._write("_SAVE", key=key, reply=reply)
-
-    def wait(self, key: str, seconds: float) -> str | None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            found = self.get(key)
-            if found is not None:
-                return found
-            time.sleep(0.05)
-        return None
 
 
 class QueryLog:
