@@ -9,7 +9,6 @@ at most one token call per token lifetime across processes.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -510,18 +509,18 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="wechat-pub", standalone_mode=False)
     except click.exceptions.Abort:
         err.print("Aborted.")
-        raise SystemExit(ExitStatus.ERROR)
+        raise SystemExit(ExitStatus.ERROR) from None
     except click.ClickException as exc:
         exc.show()
-        raise SystemExit(ExitStatus.USAGE)
+        raise SystemExit(ExitStatus.USAGE) from None
     except WechatPubError as exc:
         if show_traceback:
             traceback.print_exc()
         err.print(f"[red]Error:[/] {rx(str(exc))}", markup=True)
-        raise SystemExit(exc.exit_status)
+        raise SystemExit(exc.exit_status) from None
     except KeyboardInterrupt:
         err.print("Interrupted.")
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     except SystemExit:
         raise
     except Exception as exc:  # a bug: say so plainly, and how to get the details
@@ -530,7 +529,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             err.print(f"[red]Internal error:[/] {type(exc).__name__}: {rx(str(exc))}\n"
                       "Run again with --traceback for details, and report it.", markup=True)
-        raise SystemExit(ExitStatus.ERROR)
+        raise SystemExit(ExitStatus.ERROR) from None
     raise SystemExit(ExitStatus.OK)
 
 

@@ -201,7 +201,7 @@ def _read_env(environ) -> dict[str, Any]:
                 values[name] = json.loads(raw)
             except ValueError:
                 raise ConfigError(f"Environment variable {var} must be JSON for a {type(setting.default).__name__} "
-                                  f"setting, got {raw!r}.", 'Write lists as ["a", "b"] and booleans as true/false.')
+                                  f"setting, got {raw!r}.", 'Write lists as ["a", "b"] and booleans as true/false.') from None
     return values
 
 

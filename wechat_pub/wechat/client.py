@@ -123,33 +123,30 @@ class WeChatAPI(WeChatClient):
         return self._request(method, endpoint, **kwargs)
 
     def _with_retries(self, endpoint: str, attempt: Callable[[], Any], retry: bool, context: str = "") -> Any:
+        """Repeat ``attempt`` on transient failures, backing off, until ``retry_window`` runs out. A call
+        WeChat refused for quota did nothing and is always safe to repeat; other transient failures are
+        repeated only when ``retry`` (draft/add must not run twice when its answer was merely lost)."""
         deadline = self.clock() + self.retry_window
         delay = 0.5
         while True:
             try:
                 return attempt()
-            except WeChatClientException as exc:
-                if exc.errcode is None:  # an HTTP error status
-                    failure: Exception = NetworkError(endpoint, f"HTTP {_status(exc)}", self.API_BASE_URL)
-                else:
-                    failure = WeChatAPIError(int(exc.errcode), str(exc.errmsg), endpoint, context)
-                    if int(exc.errcode) not in RETRYABLE:
-                        raise failure from None
-                    if int(exc.errcode) in (45009, 45011):
-                        retryable_anyway = True  # refused before doing anything: safe even for draft/add
-                    else:
-                        retryable_anyway = False
-                    if not (retry or retryable_anyway):
-                        raise failure from None
-            except requests.RequestException as exc:
-                failure = NetworkError(endpoint, _reason(exc), self.API_BASE_URL)
-                if not retry:
-                    raise failure from None
-            if self.clock() + delay > deadline:
-                raise failure
+            except (WeChatClientException, requests.RequestException) as exc:
+                failure, transient, refused = self._failure(exc, endpoint, context)
+            if not (transient and (retry or refused)) or self.clock() + delay > deadline:
+                raise failure from None
             log.warning("%s: %s; retrying in %.1f s", endpoint, failure.message, delay)
             self.sleep(delay)
             delay = min(delay * 2, 8.0)
+
+    def _failure(self, exc: Exception, endpoint: str, context: str) -> tuple[Exception, bool, bool]:
+        """(the error to show, is it transient, was the call refused without effect)."""
+        if isinstance(exc, requests.RequestException):
+            return NetworkError(endpoint, _reason(exc), self.API_BASE_URL), True, False
+        if exc.errcode is None:  # an HTTP error status from a proxy or gateway
+            return NetworkError(endpoint, f"HTTP {_status(exc)}", self.API_BASE_URL), True, False
+        code = int(exc.errcode)
+        return WeChatAPIError(code, str(exc.errmsg), endpoint, context), code in RETRYABLE, code in (45009, 45011)
 
 
 def _status(exc: WeChatClientException) -> str:
