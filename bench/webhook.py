@@ -41,6 +41,22 @@ def app(environ, start_response):
     environ["wsgi.input"].read()
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"success"]
+
+
+from flask import Flask, request
+
+flask_app = Flask(__name__)
+
+
+@flask_app.post("/wechat")
+def success():  # the framework alone: what a Flask webhook costs before it does anything
+    request.get_data()
+    return "success"
+
+
+@flask_app.get("/healthz")
+def healthz():
+    return "ok"
 '''
 
 
@@ -168,6 +184,7 @@ def main() -> None:
               f"(sync); safe mode, 40,000 distinct signed+encrypted keyword messages")
         results = {}
         for name, app in (("bare WSGI 'success' (ceiling)", "bare_app:app"),
+                          ("bare Flask route 'success'", "bare_app:flask_app"),
                           ("wechat-pub webhook", "wechat_pub.app:create_app()")):
             process, port = start_gunicorn(work, app, args.workers, env)
             try:
@@ -181,7 +198,10 @@ def main() -> None:
                   f"non-2xx {r['non2xx']}   socket errors {r['socket_errors']}   "
                   f"worker RSS {', '.join(f'{m:.0f}' for m in r['rss'])} MB")
         ours, ceiling = results["wechat-pub webhook"], results["bare WSGI 'success' (ceiling)"]
+        flask_only = results["bare Flask route 'success'"]
         ratio = ours["rps"] / ceiling["rps"]
+        print(f"Flask alone reaches {flask_only['rps'] / ceiling['rps']:.2f} of the ceiling; the webhook "
+              f"{ours['rps'] / flask_only['rps']:.2f} of Flask alone")
         print(f"throughput: {ratio:.2f} of the ceiling (goal ≥ 0.50: {'met' if ratio >= 0.5 else 'MISSED'}); "
               f"p99 {ours['p99']:.1f} ms (goal < 100 ms: {'met' if ours['p99'] < 100 else 'MISSED'})")
     finally:
