@@ -313,3 +313,13 @@ def test_cdata_splits_the_terminator():
 def test_config_for_gunicorn_is_documented():
     readme = (ROOT / "README.md").read_text()
     assert "gunicorn" in readme and "wechat_pub.app:create_service()" in readme
+
+
+def test_a_real_account_needs_a_webhook_token(site, monkeypatch):
+    from wechat_pub.errors import ConfigError
+
+    monkeypatch.chdir(site)
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__APPID", "wx123")
+    monkeypatch.setenv("WECHAT_PUB_WECHAT__SECRET", "s")
+    with pytest.raises(ConfigError, match="webhook.token is empty"):
+        create_app(load_config())

@@ -16,6 +16,7 @@ from wechat_pub.bot.replies import Replier
 from wechat_pub.bot.search import Archive
 from wechat_pub.bot.webhook import Bot, WebhookSettings, init_app
 from wechat_pub.config import Config, load_config
+from wechat_pub.errors import ConfigError
 from wechat_pub.logs import setup_logging
 from wechat_pub.store import QueryLog, Store, StoreReplies
 
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 def create_app(config: Config | None = None, archive: Archive | None = None) -> Flask:
     cfg = config or load_config()
     setup_logging(cfg.secrets(), logging.INFO)
+    if not cfg.uses_sandbox and not cfg["webhook.token"]:
+        raise ConfigError("webhook.token is empty: anyone could sign messages to the webhook.",
+                          "Set WECHAT_PUB_WEBHOOK__TOKEN to the Token of mp.weixin.qq.com → 服务器配置.")
     app = Flask("wechat_pub")
     app.config["MAX_CONTENT_LENGTH"] = cfg["webhook.max_body"]
     store = Store(cfg.database_url())

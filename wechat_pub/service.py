@@ -32,6 +32,8 @@ class Service:
             self.say(f"no WeChat credentials: using the sandbox at {self.sandbox.url}/sandbox/ "
                      f"({'started here' if self.sandbox.server else 'already running'})")
         app = create_app(self.cfg)
+        if not self.cfg["webhook.token"]:
+            self.say("note: webhook.token is empty (fine with the sandbox; set WECHAT_PUB_WEBHOOK__TOKEN for WeChat)")
         self.scheduler = SchedulerService(self.cfg, on_event=lambda kind, detail: self.say(f"schedule: {kind} {detail}"))
         self.scheduler.start()
         return app
