@@ -151,7 +151,7 @@ def test_publish_time_zones():
     for value, expected in [("2026-12-02 09:00", "2026-12-02T09:00:00+08:00"),
                             ("2026-12-02 09:00 +01:00", "2026-12-02T09:00:00+01:00"),
                             ("2026-12-02 09:00 Europe/London", "2026-12-02T09:00:00+00:00")]:
-        head = HEAD.replace("---\n", f"---\npublish_at: {value}\n", 1) if False else HEAD[:-4] + f"publish_at: {value}\n---\n"
+        head = HEAD[:-4] + f"publish_at: {value}\n---\n"
         result = parse("# 国内 | Domestic\n\n## 中文\n\n中文。\n", head=head)
         assert result.issue.publish_at == expected, result.problems
 

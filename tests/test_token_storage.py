@@ -110,7 +110,7 @@ def test_database_store_is_the_default(sandbox, tmp_path):
 @pytest.fixture(params=["database", "redis"])
 def replies(request, tmp_path):
     from wechat_pub.redis_store import RedisReplies
-    from wechat_pub.store import StoreReplies
+    from wechat_pub.bot.records import StoreReplies
 
     if request.param == "database":
         return StoreReplies(Store(f"sqlite:///{tmp_path / 'replies.sqlite3'}"))

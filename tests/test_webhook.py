@@ -16,7 +16,8 @@ from wechat_pub.app import create_app
 from wechat_pub.bot.protocol import Envelope, cdata, open_reply, parse_xml, signature, signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.config import load_config
-from wechat_pub.store import QueryLog, Store
+from wechat_pub.bot.records import QueryLog
+from wechat_pub.store import Store
 
 TOKEN = "tok3nForTests"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -18,7 +18,8 @@ from wechat_pub.bot.webhook import Bot, WebhookSettings, init_app
 from wechat_pub.config import Config, load_config
 from wechat_pub.errors import ConfigError
 from wechat_pub.logs import setup_logging
-from wechat_pub.store import QueryLog, Store, StoreReplies
+from wechat_pub.bot.records import QueryLog, StoreReplies
+from wechat_pub.store import Store
 
 log = logging.getLogger(__name__)
 

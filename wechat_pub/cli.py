@@ -468,7 +468,8 @@ def queries_command(state: State, days: int, limit: int) -> None:
     """The followers' top queries, and those that found nothing."""
     import time as _time
 
-    from wechat_pub.store import QueryLog, Store
+    from wechat_pub.bot.records import QueryLog
+    from wechat_pub.store import Store
 
     query_log = QueryLog(Store(state.config.database_url()))
     since = _time.time() - days * 86400

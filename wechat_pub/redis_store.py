@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from wechat_pub.errors import ConfigError
-from wechat_pub.store import WaitingForReplies
+from wechat_pub.bot.records import WaitingForReplies
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
