@@ -227,3 +227,12 @@ def test_sandbox_fault_option(tmp_path):
 
     with pytest.raises(click.BadParameter):
         parse_fault("busy")
+
+
+def test_content_too_long_for_wechat_names_the_article(sandbox_dir, sandbox, run_cli):
+    """WeChat may count stricter than we do; its 45002 then names the article to shorten."""
+    sandbox.fault("draft/add", "errcode:45002")
+    err = run_cli("push", write(sandbox_dir), expect=3).stderr
+    assert "article 1 of 1, '数据合规周报｜第140期', has" in err and "errcode 45002" in err
+    assert "shorten the item it names" in err
+    assert "45002" in run_cli("status").stdout

@@ -63,6 +63,7 @@ class Pusher:
 
     def push(self, issue: m.Issue, publish: bool = False) -> PushOutcome:
         outcome = PushOutcome(issue.number, "", "", 0)
+        articles: list[dict] = []
         try:
             images = self.upload_images(issue, outcome)
             cover = self.upload_cover(issue, images, outcome)
@@ -71,8 +72,10 @@ class Pusher:
             if publish:
                 self.publish(issue, outcome)
         except WechatPubError as exc:
+            if isinstance(exc, WeChatAPIError) and exc.errcode == 45002:
+                exc = too_long(exc, articles)
             self.record_failure(issue, exc)
-            raise
+            raise exc from None
         return outcome
 
     def draft_articles(self, issue: m.Issue, images: dict[str, ImageRef], cover: dict) -> list[dict]:
@@ -293,6 +296,17 @@ class Pusher:
         state = record.state if record and record.state in ("draft", "publishing", "published") else "failed"
         self.store.push_save(self.appid, issue.number, state=state, error=exc.message, hint=exc.hint, path=issue.path)
         self.store.log(self.appid, issue.number, "failed", exc.message)
+
+
+def too_long(exc: WeChatAPIError, articles: list[dict]) -> WeChatAPIError:
+    """45002 names no article: say which one is the longest, and by how much."""
+    if not articles:
+        return exc
+    index, longest = max(enumerate(articles, start=1), key=lambda pair: len(pair[1]["content"]))
+    size = len(longest["content"])
+    return WeChatAPIError(exc.errcode, exc.errmsg, exc.endpoint,
+                          f"article {index} of {len(articles)}, {longest['title']!r}, has {size:,} characters "
+                          f"and {len(longest['content'].encode()):,} bytes")
 
 
 def body_images(issue: m.Issue) -> list[m.Image]:
