@@ -40,7 +40,8 @@ def create_app(config: Config | None = None, archive: Archive | None = None) -> 
 
     @app.get("/healthz")
     def healthz():
-        return jsonify(ok=True, issues=archive.latest().issue if archive.latest() else None)
+        latest = archive.latest()
+        return jsonify(ok=True, issues=latest.issue if latest else None)
 
     @app.errorhandler(413)
     def too_large(_error):
