@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from conftest import api_client
 from wechat_pub.redis_store import RedisTokenStore
 from wechat_pub.store import Store
 from wechat_pub.wechat import WeChatAPI
@@ -99,12 +98,6 @@ def test_clients_on_redis_share_one_token(sandbox, redis_url):
     for client in clients:
         client.draft.count()
     assert sandbox.calls()["stable_token"] == 1
-
-
-def test_database_store_is_the_default(sandbox, tmp_path):
-    client = api_client(sandbox, tmp_path)
-    client.draft.count()
-    assert isinstance(client.store, Store)
 
 
 @pytest.fixture(params=["database", "redis"])
