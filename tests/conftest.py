@@ -1,17 +1,25 @@
-"""Shared fixtures: a clean environment per test, paths to the seed and examples, and a CLI runner
-that runs the real ``main()`` (error boundary included) and fails loudly on a surprise exit status."""
+"""Shared fixtures: a clean environment per test, paths to the seed and examples, a CLI runner that runs
+the real ``main()`` (error boundary included) and fails loudly on a surprise exit status, the sandbox, the
+state database (SQLite, and PostgreSQL when CI provides one), Redis, and helpers for real servers.
+
+Nothing here reads outside the repository: the seed issue's PDF text is ``docs/examples/issue-135.txt``."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT.parent / "shared" / "seeds" / "000_eeabedc8267fa16e.txt"
+SEED = ROOT / "docs" / "examples" / "issue-135.txt"  # the real issue No. 135, as text taken out of its PDF
 SEED_ARTICLE = ROOT / "articles" / "issue-135.md"
 EXAMPLE = ROOT / "docs" / "examples" / "issue-136.md"
 CONFIG = ROOT / "config.toml"
@@ -72,6 +80,102 @@ def write_article(folder: Path, text: str, name: str = "issue.md") -> Path:
     return path
 
 
+# ---- real servers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_responds(url: str, timeout: float = 20, process: subprocess.Popen | None = None) -> None:
+    """Poll ``url`` until it answers 200; fail early, with its output, if ``process`` dies meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"the server exited with {process.returncode} before answering {url}:\n{output}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"{url} did not respond within {timeout} s")
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    """A Redis server of the test's own (one it may kill), on a free port, ready to answer."""
+    import redis
+
+    server = shutil.which("redis-server")
+    assert server, "redis-server must be installed (.ci/run installs Debian's redis-server)"
+    port = free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(200):
+        try:
+            client.ping()
+            return process, url
+        except redis.ConnectionError:
+            time.sleep(0.025)
+    process.kill()
+    raise AssertionError("redis-server did not start")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis CI started (WECHAT_PUB_TEST_REDIS_URL), else one started for this test session."""
+    given = os.environ.get("WECHAT_PUB_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    process, url = start_redis()
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+# ---- the state database: SQLite always, PostgreSQL when CI provides one ------------------------------
+
+POSTGRES_URL = os.environ.get("WECHAT_PUB_TEST_DATABASE_URL", "")
+NO_POSTGRES = "WECHAT_PUB_TEST_DATABASE_URL is not set (.ci/run starts a PostgreSQL and sets it)"
+
+
+def postgres_schema_url(base: str) -> str:
+    """A fresh, empty schema on the test PostgreSQL, as a URL whose connections use it (and leave it there)."""
+    import sqlalchemy
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(base)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def make_database_url(kind: str, folder: Path) -> str:
+    """A fresh state database of ``kind`` ('sqlite' in ``folder``, or 'postgresql'); skips without PostgreSQL."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'state' / 'state.sqlite3'}"
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    return postgres_schema_url(POSTGRES_URL)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    """The state database every test of stored state runs against: SQLite, then PostgreSQL."""
+    return make_database_url(request.param, tmp_path)
+
+
 # ---- the sandbox of the WeChat API ---------------------------------------------------------------
 
 import json as _json  # noqa: E402
@@ -130,6 +234,13 @@ def sandbox_dir(firm_dir, sandbox):
     with open(firm_dir / "config.toml", "a", encoding="utf-8") as handle:
         handle.write(f"\n[sandbox]\nport = {sandbox.port}\n")
     return firm_dir
+
+
+def use_database(folder: Path, url: str) -> None:
+    """Point the config in ``folder`` at the state database ``url`` (SQLite URLs keep the default file)."""
+    if not url.startswith("sqlite"):
+        with open(folder / "config.toml", "a", encoding="utf-8") as handle:
+            handle.write(f"\n[state]\ndatabase_url = \"{url}\"\n")
 
 
 def api_client(sandbox, store_dir, **options):

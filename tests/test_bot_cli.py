@@ -11,8 +11,7 @@ import threading
 import pytest
 import requests
 
-from conftest import SEED_ARTICLE
-from test_preview_browser import free_port, wait_until_responds
+from conftest import SEED_ARTICLE, free_port, wait_until_responds
 from wechat_pub.bot.protocol import open_reply, parse_xml, signed_message
 from wechat_pub.bot.simulate import message_xml
 

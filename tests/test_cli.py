@@ -18,7 +18,7 @@ def test_import_the_seed_like_a_user(firm_dir, run_cli):
     target = firm_dir / "articles" / "issue-135.md"
     assert f"wrote {target}: issue 135 (2020-04), 2 section(s), 5 item(s)" in out
     assert "5 item(s) had a (More)/(查看更多) link" in out and "add a 'Source: [name](https://…)' line" in out
-    assert "000_eeabedc8267fa16e.txt:9: masthead line not imported: 关注更多精彩内容" in out
+    assert "issue-135.txt:9: masthead line not imported: 关注更多精彩内容" in out
     imported = read_article(target).issue
     committed = read_article(SEED_ARTICLE).issue
     assert [(i.headline, i.body_zh, i.body_en) for i in imported.items] == \
@@ -117,6 +117,9 @@ def test_readme_starts_with_the_two_commands():
     blocks = readme.split("```")
     assert "pip install" in blocks[1] and "wechat-pub" in blocks[1]
     assert "pytest" in blocks[3]
+    assert blocks[1].strip().startswith("sh\npip install -e '.[test]' && wechat-pub run")
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "-e '.[test]'" in ci and "-e '.[test]'" in blocks[1] and "python -m pytest" in ci
-    assert SEED.exists()
+    # CI runs the README's own commands (read from it), in a virtualenv of its own without site packages
+    assert "README.md" in ci and 'bash -c "$install_command"' in ci and 'bash -c "$test_command"' in ci
+    assert "python3 -m venv" in ci and "system-site-packages" not in ci
+    assert SEED.exists() and SEED.is_relative_to(ROOT)

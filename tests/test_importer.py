@@ -98,7 +98,7 @@ def test_seed_masthead_footer_and_report(seed_import):
     assert issue.title == m.Bilingual("立方网络安全与数据合规周报", "Weekly Cybersecurity and Data Protection Review")
     assert seed_import.lost_links == 5
     assert seed_import.footer_lines >= 10
-    assert seed_import.notes == ["000_eeabedc8267fa16e.txt:9: masthead line not imported: 关注更多精彩内容"]
+    assert seed_import.notes == ["issue-135.txt:9: masthead line not imported: 关注更多精彩内容"]
     for item in issue.items:
         assert "仅供参考" not in m.plain_text(item.body_zh)
         assert "relied on as legal advice" not in m.plain_text(item.body_en)

@@ -8,7 +8,9 @@ import shutil
 
 from PIL import Image
 
-from conftest import EXAMPLE, SEED_ARTICLE, jpeg_bytes
+import pytest
+
+from conftest import EXAMPLE, SEED_ARTICLE, jpeg_bytes, use_database
 from wechat_pub.store import Store
 
 ARTICLE = """---
@@ -39,6 +41,13 @@ def write(folder, number=140, extra="", images="", name=None):
     path.parent.mkdir(exist_ok=True)
     path.write_text(ARTICLE.format(number=number, extra=extra, images=images), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def stored_dir(sandbox_dir, database_url):
+    """The firm's folder on the state database under test (SQLite, then PostgreSQL): push records."""
+    use_database(sandbox_dir, database_url)
+    return sandbox_dir
 
 
 def draft_ids(sandbox) -> list[str]:
@@ -79,8 +88,8 @@ def test_repush_unchanged_uploads_nothing_and_makes_one_draft_call(sandbox_dir, 
     assert len(draft_ids(sandbox)) == 1
 
 
-def test_changed_issue_updates_its_draft(sandbox_dir, sandbox, run_cli):
-    path = write(sandbox_dir)
+def test_changed_issue_updates_its_draft(stored_dir, sandbox, run_cli):
+    path = write(stored_dir)
     first = pushed_media_id(run_cli("push", path).stdout)
     path.write_text(path.read_text().replace("English body.", "English body, revised."))
     out = run_cli("push", path).stdout
@@ -148,8 +157,8 @@ def test_cover_from_front_matter(sandbox_dir, sandbox, run_cli):
     assert article["pic_crop_1_1"] == ""
 
 
-def test_publish_records_the_article_urls(sandbox_dir, sandbox, run_cli):
-    path = write(sandbox_dir)
+def test_publish_records_the_article_urls(stored_dir, sandbox, run_cli):
+    path = write(stored_dir)
     out = run_cli("push", path, "--publish").stdout
     assert re.search(r"publish job \d+: http://127\.0\.0\.1:\d+/sandbox/articles/", out)
     status = run_cli("status").stdout
@@ -180,14 +189,17 @@ def test_status_lists_every_issue(sandbox_dir, sandbox, run_cli):
     assert re.search(r"\?  invalid\s+articles/broken\.md\n\s+3 error\(s\): run wechat-pub check", out)
 
 
-def test_push_records_history_without_secrets(sandbox_dir, sandbox, run_cli):
-    path = write(sandbox_dir)
+def test_push_records_history_without_secrets(stored_dir, sandbox, run_cli, database_url):
+    path = write(stored_dir)
     run_cli("push", path)
-    store = Store(f"sqlite:///{sandbox_dir / 'state' / 'state.sqlite3'}")
+    store = Store(database_url if not database_url.startswith("sqlite") else
+                  f"sqlite:///{stored_dir / 'state' / 'state.sqlite3'}")
     events = [e["event"] for e in store.history("wx_sandbox", 140)]
     assert events == ["draft-added"]
-    dump = (sandbox_dir / "state" / "state.sqlite3").read_bytes()
-    assert b"sandbox-secret" not in dump
+    with store.engine.connect() as conn:  # no secret anywhere in the database
+        for table in ("tokens", "pushes", "history", "uploads"):
+            rows = conn.exec_driver_sql(f"SELECT * FROM {table}").all()
+            assert "sandbox-secret" not in repr(rows)
 
 
 def test_example_article_pushes(sandbox_dir, sandbox, run_cli, tmp_path):

@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from conftest import SEED_ARTICLE
-from test_preview_browser import free_port
+from conftest import SEED_ARTICLE, free_port, use_database
 from wechat_pub.config import load_config
 from wechat_pub.publish.scheduler import SchedulerService
 from wechat_pub.store import Store
@@ -29,7 +28,10 @@ def at(seconds: float) -> str:
 
 
 @pytest.fixture
-def site(sandbox_dir):
+def site(sandbox_dir, database_url):
+    """The firm's folder with the seed issue, on the state database under test (the lease and the runs must
+    hold on PostgreSQL as on SQLite)."""
+    use_database(sandbox_dir, database_url)
     (sandbox_dir / "articles").mkdir()
     text = SEED_ARTICLE.read_text(encoding="utf-8")
     (sandbox_dir / "articles" / "issue-135.md").write_text(text, encoding="utf-8")

@@ -16,8 +16,8 @@ def _open(url: str, results) -> None:
         results.put(repr(exc))
 
 
-def test_many_processes_create_the_database_at_once(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh' / 'state.sqlite3'}"
+def test_many_processes_create_the_database_at_once(database_url):
+    url = database_url
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     workers = [context.Process(target=_open, args=(url, results)) for _ in range(6)]

@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
+from conftest import make_database_url
 from wechat_pub.redis_store import RedisTokenStore
 from wechat_pub.store import Store
 from wechat_pub.wechat import WeChatAPI
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+STORAGES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "redis"]
 
 
-@pytest.fixture(scope="module")
-def redis_url():
-    server = shutil.which("redis-server")
-    assert server, "redis-server must be installed (.ci/run installs Debian's redis-server)"
-    port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    import redis
-
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(10)
-
-
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=STORAGES)
 def storage(request, tmp_path):
-    if request.param == "database":
-        return Store(f"sqlite:///{tmp_path / 'tokens.sqlite3'}")
+    if request.param != "redis":
+        return Store(make_database_url(request.param, tmp_path))
     url = request.getfixturevalue("redis_url")
     store = RedisTokenStore(url, prefix=f"test-{time.monotonic_ns()}")
     return store
@@ -100,13 +73,13 @@ def test_clients_on_redis_share_one_token(sandbox, redis_url):
     assert sandbox.calls()["stable_token"] == 1
 
 
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=STORAGES)
 def replies(request, tmp_path):
     from wechat_pub.redis_store import RedisReplies
     from wechat_pub.bot.records import StoreReplies
 
-    if request.param == "database":
-        return StoreReplies(Store(f"sqlite:///{tmp_path / 'replies.sqlite3'}"))
+    if request.param != "redis":
+        return StoreReplies(Store(make_database_url(request.param, tmp_path)))
     return RedisReplies(request.getfixturevalue("redis_url"), prefix=f"replies-{time.monotonic_ns()}")
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from conftest import ROOT, SEED_ARTICLE
+from conftest import ROOT, SEED_ARTICLE, use_database
 from wechat_pub.app import create_app
 from wechat_pub.bot.protocol import Envelope, cdata, open_reply, parse_xml, signature, signed_message
 from wechat_pub.bot.simulate import message_xml
@@ -57,6 +57,13 @@ def site(firm_dir):
     (firm_dir / "articles").mkdir()
     shutil.copy(SEED_ARTICLE, firm_dir / "articles")
     return firm_dir
+
+
+@pytest.fixture
+def stored(site, database_url):
+    """The site on the state database under test (SQLite, then PostgreSQL): answers, query log, pushes."""
+    use_database(site, database_url)
+    return site, database_url
 
 
 @pytest.fixture
@@ -242,7 +249,9 @@ def test_every_message_and_event_type(site, monkeypatch, xml, expected):
         server.shutdown()
 
 
-def test_retries_get_the_same_answer_and_do_no_work_twice(safe):
+def test_retries_get_the_same_answer_and_do_no_work_twice(stored, monkeypatch):
+    site, database_url = stored
+    safe, server = serve(site, monkeypatch, aes_key=AES_KEY)
     xml = message_xml("个人信息", "gh_test")
     params, body = signed_message(xml, TOKEN, "safe", AES_KEY, APPID)
     answers = []
@@ -250,12 +259,14 @@ def test_retries_get_the_same_answer_and_do_no_work_twice(safe):
         response = requests.post(safe.url, params=params, data=body, timeout=10)
         answers.append(parse_xml(open_reply(response.text, TOKEN, AES_KEY, APPID).encode())["Content"])
     assert answers[0] == answers[1] == answers[2] and "公安部" in answers[0]
-    log = QueryLog(Store(f"sqlite:///{safe.folder / 'state' / 'state.sqlite3'}"))
+    server.shutdown()
+    log = QueryLog(Store(database_url))
     assert log.top() == [("个人信息", 1, 1)]
 
 
-def test_publish_job_finish_records_the_urls_for_replies(site, monkeypatch):
-    store = Store(f"sqlite:///{site / 'state' / 'state.sqlite3'}")
+def test_publish_job_finish_records_the_urls_for_replies(stored, monkeypatch):
+    site, database_url = stored
+    store = Store(database_url)
     store.push_save("wx_sandbox", 135, state="publishing", publish_id="2247483999", draft_media_id="m1")
     webhook, server = serve(site, monkeypatch, aes_key=AES_KEY)
     try:

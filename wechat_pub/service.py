@@ -4,6 +4,7 @@ SQLite) when no WeChat credentials are configured."""
 from __future__ import annotations
 
 import dataclasses
+import signal
 
 from wechat_pub.config import Config
 
@@ -48,7 +49,18 @@ class Service:
         app = self.start()
         self.say(f"webhook at http://{self.host}:{self.port}{self.cfg['webhook.path']}; scheduler running "
                  f"(articles in {self.cfg.resolve_path('paths.articles')}). Ctrl+C to stop.")
+        # SIGTERM (systemd, docker, a supervisor) stops as cleanly as Ctrl+C: the server unwinds, the
+        # scheduler gives up its lease, the sandbox stops.
+        previous = signal.signal(signal.SIGTERM, _exit_quietly)
         try:
             app.run(host=self.host, port=self.port, threaded=True)
+        except KeyboardInterrupt:
+            pass
         finally:
+            signal.signal(signal.SIGTERM, previous)
             self.stop()
+            self.say("stopped")
+
+
+def _exit_quietly(_signum, _frame) -> None:
+    raise KeyboardInterrupt

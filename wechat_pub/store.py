@@ -18,9 +18,12 @@ from typing import Any, Iterator
 
 from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert,
                         select, update)
-from sqlalchemy.engine import Engine
 from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
+
+from wechat_pub.errors import ConfigError
 
 metadata = MetaData()
 
@@ -137,12 +140,10 @@ class Store:
     processes (SQLite in WAL mode with a busy timeout)."""
 
     def __init__(self, url: str):
-        self.url = url
+        self.url = url = driver_url(url)
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True, **_engine_options(url))
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = open_engine(url)
         _create_tables(self.engine)
 
     @classmethod
@@ -161,8 +162,7 @@ class Store:
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         expires = time.time() + ttl if ttl else None
         with self.engine.begin() as conn:
-            conn.execute(delete(tokens).where(tokens.c.key == key))
-            conn.execute(insert(tokens).values(key=key, value=json.dumps(value), expires_at=expires))
+            conn.execute(upsert(self.engine, tokens, {"key": key, "value": json.dumps(value), "expires_at": expires}))
 
     def delete(self, key: str) -> None:
         with self.engine.begin() as conn:
@@ -226,14 +226,10 @@ class Store:
         return self.run_get(appid, issue, publish_at) if taken else None
 
     def run_finish(self, appid: str, issue: int, publish_at: str, state: str, detail: str = "") -> None:
+        row = {"appid": appid, "issue": issue, "publish_at": publish_at, "state": state, "owner": "", "attempts": 0,
+               "detail": detail, "updated_at": time.time()}
         with self.engine.begin() as conn:
-            found = conn.execute(update(schedule_runs).where(
-                schedule_runs.c.appid == appid, schedule_runs.c.issue == issue,
-                schedule_runs.c.publish_at == publish_at).values(state=state, detail=detail,
-                                                                  updated_at=time.time())).rowcount
-            if not found:
-                conn.execute(insert(schedule_runs).values(appid=appid, issue=issue, publish_at=publish_at, state=state,
-                                                          owner="", attempts=0, detail=detail, updated_at=time.time()))
+            conn.execute(upsert(self.engine, schedule_runs, row, update=("state", "detail", "updated_at")))
 
     def runs(self, appid: str) -> list[dict]:
         with self.engine.connect() as conn:
@@ -245,11 +241,9 @@ class Store:
         now = time.time()
         with self.engine.begin() as conn:
             conn.execute(delete(locks).where(locks.c.name == name, locks.c.expires_at < now))
-            try:
-                conn.execute(insert(locks).values(name=name, holder=holder, expires_at=now + lease))
-            except IntegrityError:
-                return False
-        return True
+            taken = conn.execute(insert_ignore(self.engine, locks, {"name": name, "holder": holder,
+                                                                    "expires_at": now + lease})).first()
+        return taken is not None
 
     # ---- upload cache ----------------------------------------------------------------------------
 
@@ -261,11 +255,10 @@ class Store:
 
     def upload_put(self, appid: str, sha256: str, kind: str, url: str = "", media_id: str = "",
                    width: int | None = None) -> None:
+        row = {"appid": appid, "sha256": sha256, "kind": kind, "url": url, "media_id": media_id, "width": width,
+               "created_at": time.time()}
         with self.engine.begin() as conn:
-            conn.execute(delete(uploads).where(uploads.c.appid == appid, uploads.c.sha256 == sha256,
-                                               uploads.c.kind == kind))
-            conn.execute(insert(uploads).values(appid=appid, sha256=sha256, kind=kind, url=url, media_id=media_id,
-                                                width=width, created_at=time.time()))
+            conn.execute(upsert(self.engine, uploads, row))
 
     def upload_forget(self, appid: str, sha256: str, kind: str) -> None:
         with self.engine.begin() as conn:
@@ -289,12 +282,10 @@ class Store:
         if "article_urls" in fields:
             fields["article_urls"] = json.dumps(fields["article_urls"], ensure_ascii=False)
         fields["updated_at"] = time.time()
-        with self.engine.begin() as conn:
-            found = conn.execute(select(pushes.c.issue).where(pushes.c.appid == appid, pushes.c.issue == issue)).first()
-            if found:
-                conn.execute(update(pushes).where(pushes.c.appid == appid, pushes.c.issue == issue).values(**fields))
-            else:
-                conn.execute(insert(pushes).values(appid=appid, issue=issue, **{"state": "new", **fields}))
+        with self.engine.begin() as conn:  # insert-or-update in one statement: two processes may save at once
+            conn.execute(insert_ignore(self.engine, pushes, {"appid": appid, "issue": issue, "state": "new",
+                                                             "updated_at": fields["updated_at"]}))
+            conn.execute(update(pushes).where(pushes.c.appid == appid, pushes.c.issue == issue).values(**fields))
         return self.push_get(appid, issue)
 
     def push_claim(self, appid: str, issue: int, from_states: tuple[str, ...], to_state: str) -> bool:
@@ -335,31 +326,96 @@ class Store:
         return [dict(row._mapping) for row in rows]
 
 
+def driver_url(url: str) -> str:
+    """The URL with the driver wechat-pub installs: ``postgresql://`` means psycopg 3 (not psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for the state database, with a message that says what to do when it cannot be made."""
+    try:
+        engine = create_engine(url, future=True, **_engine_options(url))
+    except ArgumentError:
+        raise ConfigError(f"state.database_url {_shown(url)!r} is not a database URL.",
+                          "Use sqlite:///path/state.sqlite3 or postgresql://user@host/dbname.") from None
+    except ImportError:
+        raise ConfigError("state.database_url points at PostgreSQL but its driver is not installed.",
+                          "pip install 'wechat-pub[postgres]'") from None
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _shown(url: str) -> str:
+    """The URL with its password hidden (it may carry one)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def upsert(engine: Engine, table: Table, row: dict, update: tuple[str, ...] | None = None):
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE: one statement, safe when processes race."""
+    statement = _dialect_insert(engine, table).values(**row)
+    keys = [column.name for column in table.primary_key.columns]
+    changed = update if update is not None else [name for name in row if name not in keys]
+    return statement.on_conflict_do_update(index_elements=keys, set_={name: row[name] for name in changed})
+
+
+def insert_ignore(engine: Engine, table: Table, row: dict):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the key: a row comes back when this caller inserted it
+    (``rowcount`` is not reliable for inserts on every driver: psycopg under SQLAlchemy 2.1 reports -1)."""
+    keys = list(table.primary_key.columns)
+    return _dialect_insert(engine, table).values(**row).on_conflict_do_nothing().returning(*keys)
+
+
+def _dialect_insert(engine: Engine, table: Table):
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+_SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which PostgreSQL tables are made
+
+
 def _create_tables(engine: Engine) -> None:
     """Create what is missing, also when several processes start at once, and add columns that later
-    versions brought to an older state database."""
+    versions brought to an older state database.
+
+    On PostgreSQL two CREATE TABLEs of one table race on its row type (UniqueViolation on pg_type), so
+    the whole step runs in one transaction under an advisory lock. SQLite serialises writers itself; a
+    loser of the race sees 'already exists' and tries again."""
     for attempt in range(5):
         try:
-            metadata.create_all(engine)
-            break
-        except OperationalError as exc:  # another worker created the same table a moment ago
-            if "already exists" not in str(exc) or attempt == 4:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+                metadata.create_all(conn)
+                _add_new_columns(conn)
+            return
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            if not _lost_creation_race(exc) or attempt == 4:
                 raise
             time.sleep(0.05 * (attempt + 1))
-    existing = inspect(engine)
+
+
+def _lost_creation_race(exc: DBAPIError) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("already exists", "duplicate column", "pg_type_typname_nsp_index",
+                                          "database is locked"))
+
+
+def _add_new_columns(conn) -> None:
+    existing = inspect(conn)
     for table in metadata.sorted_tables:
         present = {column["name"] for column in existing.get_columns(table.name)}
         for column in table.columns:
             if column.name not in present:
-                kind = column.type.compile(engine.dialect)
+                kind = column.type.compile(conn.dialect)
                 default = "''" if isinstance(column.type, (String, Text)) else "0"
-                with engine.begin() as conn:
-                    try:
-                        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
-                                             f"NOT NULL DEFAULT {default}")
-                    except OperationalError as exc:
-                        if "duplicate column" not in str(exc):
-                            raise
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
+                                     f"NOT NULL DEFAULT {default}")
 
 
 def _record(row) -> PushRecord:
