@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from wechat_pub.config import load_config  # noqa: E402
-from wechat_pub.render.options import options_from_config  # noqa: E402
+from wechat_pub.deployment import Deployment  # noqa: E402
 from wechat_pub.render.split import render_issue  # noqa: E402
 from wechat_pub.source.article import parse_article  # noqa: E402
 from wechat_pub.source.writer import write_article  # noqa: E402
@@ -51,7 +51,7 @@ def case(name: str, text: str, options) -> None:
 
 
 def main() -> None:
-    options = options_from_config(load_config(ROOT / "config.toml"))
+    options = Deployment(load_config(ROOT / "config.toml")).site().render_options()
     seed = (ROOT / "articles" / "issue-135.md").read_text(encoding="utf-8")
     case("seed issue 135", seed, options)
     big = write_article(IssueFactory(8).issue(sections=8, items_per_section=4))

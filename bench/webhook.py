@@ -174,8 +174,8 @@ def main() -> None:
         (work / "bare_app.py").write_text(BARE_APP)
         script = wrk_script(work, 40_000, "/wechat")
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from wechat_pub.app import open_archive; from wechat_pub.config import "
-                        "load_config; open_archive(load_config())"], cwd=work, env=env, check=True)
+        subprocess.run([sys.executable, "-c", "from wechat_pub.deployment import open_deployment; "
+                        "open_deployment().site().archive"], cwd=work, env=env, check=True)
         indexed = time.perf_counter() - started
         index_mb = (work / "state" / "search.sqlite3").stat().st_size / 2**20
         print(f"archive: {args.items:,} items in {args.items // ITEMS_PER_ISSUE:,} article files (written in "

@@ -80,6 +80,41 @@ def write_article(folder: Path, text: str, name: str = "issue.md") -> Path:
     return path
 
 
+# ---- time ------------------------------------------------------------------------------------------
+
+
+class FakeClock:
+    """Time that moves only when told (or when something sleeps on it): tests inject it instead of sleeping."""
+
+    def __init__(self, start: float = 1_800_000_000.0):
+        self.now = start
+        self.mono = 1_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.mono += seconds
+
+    @property
+    def clock(self):
+        from wechat_pub.clock import Clock
+
+        return Clock(time=self.time, monotonic=self.monotonic, sleep=self.sleep)
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
 # ---- real servers ---------------------------------------------------------------------------------
 
 
@@ -244,11 +279,56 @@ def use_database(folder: Path, url: str) -> None:
 
 
 def api_client(sandbox, store_dir, **options):
-    from wechat_pub.store import Store
     from wechat_pub.wechat import WeChatAPI
 
-    store = Store(f"sqlite:///{store_dir / 'state.sqlite3'}")
-    return WeChatAPI("wx_sandbox", "sandbox-secret", store, sandbox.api_base, **options)
+    stores = stores_at(f"sqlite:///{store_dir / 'state.sqlite3'}")
+    return WeChatAPI("wx_sandbox", "sandbox-secret", stores.tokens, stores.locks, sandbox.api_base, **options)
+
+
+@dataclass
+class Stores:
+    """The job-specific stores over one state database, for tests that read or prepare stored state."""
+
+    db: object
+    tokens: object
+    locks: object
+
+    def pushes(self, appid: str = "wx_sandbox"):
+        from wechat_pub.state.pushes import PushLedger
+
+        return PushLedger(self.db, appid)
+
+    def runs(self, appid: str = "wx_sandbox"):
+        from wechat_pub.state.runs import ScheduleRuns
+
+        return ScheduleRuns(self.db, appid)
+
+    def query_log(self, appid: str = "wx_sandbox"):
+        from wechat_pub.state.querylog import QueryLog
+
+        return QueryLog(self.db, appid)
+
+
+def stores_at(url: str) -> Stores:
+    from wechat_pub.state.database import StateDatabase
+    from wechat_pub.state.locks import Locks
+    from wechat_pub.state.tokens import TokenStorage
+
+    db = StateDatabase(url)
+    return Stores(db, TokenStorage(db), Locks(db))
+
+
+def open_site(folder: Path, account: str | None = None):
+    """The Site of ``account`` as the config in ``folder`` builds it (what the commands there work on)."""
+    from wechat_pub.config import load_config
+    from wechat_pub.deployment import Deployment
+
+    return Deployment(load_config(folder / "config.toml")).site(account)
+
+
+def state_url(folder: Path) -> str:
+    """The state database the config in ``folder`` uses."""
+    return open_site(folder).deployment.database_url
 
 
 def jpeg_bytes(width: int = 120, height: int = 80, colour: str = "#336699", noise: bool = False) -> bytes:

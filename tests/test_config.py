@@ -81,3 +81,15 @@ def test_example_config_documents_every_setting():
         assert re.search(documented_key, text) or re.search(documented_table, text), f"{setting.name} has no comment"
     load_config(ROOT / "config.example.toml")
     load_config(ROOT / "config.toml")
+
+
+def test_example_config_shows_a_second_account(tmp_path):
+    """The commented [accounts.jzfsj] example is valid once uncommented (issue 9)."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    example = text.split("# ---- More WeChat accounts")[1].split("#\n", 1)[1]  # the block after the prose
+    uncommented = "\n".join(line[2:] for line in example.splitlines() if line.startswith("# "))
+    (tmp_path / "config.toml").write_text(text + "\n" + uncommented.replace('appid = "wx0123456789abcdef"', ""))
+    cfg = load_config(tmp_path / "config.toml")
+    assert cfg.account_names == ["default", "jzfsj"]
+    assert cfg.account("jzfsj")["webhook.path"] == "/wechat/jzfsj" and cfg.account("jzfsj")["theme.name"] == "ink"
+    assert cfg.account("jzfsj")["publisher.timezone"] == cfg["publisher.timezone"]  # the rest: from the top

@@ -6,12 +6,10 @@ import io
 import re
 import shutil
 
+import pytest
 from PIL import Image
 
-import pytest
-
-from conftest import EXAMPLE, SEED_ARTICLE, jpeg_bytes, use_database
-from wechat_pub.store import Store
+from conftest import EXAMPLE, SEED_ARTICLE, jpeg_bytes, state_url, stores_at, use_database
 
 ARTICLE = """---
 issue: {number}
@@ -192,11 +190,10 @@ def test_status_lists_every_issue(sandbox_dir, sandbox, run_cli):
 def test_push_records_history_without_secrets(stored_dir, sandbox, run_cli, database_url):
     path = write(stored_dir)
     run_cli("push", path)
-    store = Store(database_url if not database_url.startswith("sqlite") else
-                  f"sqlite:///{stored_dir / 'state' / 'state.sqlite3'}")
-    events = [e["event"] for e in store.history("wx_sandbox", 140)]
+    stores = stores_at(state_url(stored_dir))
+    events = [entry.event for entry in stores.pushes().history(140)]
     assert events == ["draft-added"]
-    with store.engine.connect() as conn:  # no secret anywhere in the database
+    with stores.db.connect() as conn:  # no secret anywhere in the database
         for table in ("tokens", "pushes", "history", "uploads"):
             rows = conn.exec_driver_sql(f"SELECT * FROM {table}").all()
             assert "sandbox-secret" not in repr(rows)
@@ -225,19 +222,18 @@ def test_with_credentials_the_same_push_talks_to_the_configured_api_and_logs_no_
     assert "issue 140 → account wx_sandbox: created draft" in result.stdout and "draft page" not in result.stdout
     assert "GET /cgi-bin/token?grant_type=client_credential" in logged  # the calls are there…
     assert "sandbox-secret" not in logged  # …their secrets are not
-    token = Store(f"sqlite:///{firm_dir / 'state' / 'state.sqlite3'}").get("wx_sandbox_access_token")["token"]
+    token = stores_at(state_url(firm_dir)).tokens.get("wx_sandbox_access_token")["token"]
     assert token not in logged and "access_token=***" in logged
 
 
 def test_sandbox_fault_option(tmp_path):
-    from wechat_pub.cli import parse_fault
+    from wechat_pub.sandbox.faults import parse_fault
 
     assert parse_fault("draft/add=busy:2") == ("draft/add", "busy", 2)
     assert parse_fault("media/uploadimg=errcode:40164") == ("media/uploadimg", "errcode:40164", 1)
-    import click
-    import pytest
+    from wechat_pub.errors import UsageError
 
-    with pytest.raises(click.BadParameter):
+    with pytest.raises(UsageError, match="write ENDPOINT=KIND"):
         parse_fault("busy")
 
 

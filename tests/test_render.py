@@ -11,10 +11,10 @@ from bs4 import BeautifulSoup
 from conftest import CONFIG, EXAMPLE, SEED_ARTICLE
 from wechat_pub import model as m
 from wechat_pub.config import load_config
+from wechat_pub.deployment import Deployment
 from wechat_pub.render.article import RenderOptions, render_article, whole_issue
 from wechat_pub.render.audit import audit_html
 from wechat_pub.render.darkmode import DARK_PAGE, text_contrasts, to_dark
-from wechat_pub.render.options import options_from_config
 from wechat_pub.render.split import render_issue
 from wechat_pub.render.theme import THEMES, load_theme
 from wechat_pub.source.article import parse_article, read_article
@@ -25,7 +25,7 @@ ALLOWED_TAGS = {"section", "p", "span", "strong", "em", "sup", "img", "a", "br",
 
 @pytest.fixture(scope="module")
 def firm_options():
-    return options_from_config(load_config(CONFIG))
+    return Deployment(load_config(CONFIG)).site().render_options()
 
 
 def render_text(body: str, options: RenderOptions | None = None) -> str:

@@ -18,7 +18,7 @@ from wechatpy.exceptions import APILimitedException, WeChatClientException
 from conftest import jpeg_bytes
 from wechat_pub.bot.protocol import signature
 from wechat_pub.sandbox.server import start_in_thread
-from wechat_pub.sandbox.state import SandboxSettings
+from wechat_pub.sandbox.state import SandboxAccount, SandboxSettings
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -207,9 +207,12 @@ def test_daily_quota(tmp_path):
         running.stop()
 
 
-def _token(api_base: str) -> str:
-    return requests.get(f"{api_base}token", params={"grant_type": "client_credential", "appid": "wx_sandbox",
-                                                    "secret": "sandbox-secret"}, timeout=10).json()["access_token"]
+def _token(api_base: str, appid: str = "wx_sandbox", secret: str = "sandbox-secret") -> str:
+    answer = requests.get(f"{api_base}token", params={"grant_type": "client_credential", "appid": appid,
+                                                      "secret": secret}, timeout=10).json()
+    if "access_token" not in answer:
+        raise WeChatClientException(answer["errcode"], answer["errmsg"])
+    return answer["access_token"]
 
 
 def test_unverified_account_cannot_publish(tmp_path):
@@ -284,11 +287,11 @@ class _Receiver(BaseHTTPRequestHandler):
 @pytest.mark.parametrize("aes", [False, True], ids=["plain", "safe"])
 def test_publish_job_finish_event_is_signed_and_encrypted(tmp_path, aes):
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     _Receiver.received = []
-    settings = SandboxSettings(db_path=str(tmp_path / "e.sqlite3"), publish_delay=0.1,
-                               webhook_url=f"http://127.0.0.1:{server.server_port}/wechat", webhook_token="tok3n",
-                               webhook_aes_key=AES_KEY if aes else "")
+    account = SandboxAccount(webhook_url=f"http://127.0.0.1:{server.server_port}/wechat", webhook_token="tok3n",
+                             webhook_aes_key=AES_KEY if aes else "")
+    settings = SandboxSettings(db_path=str(tmp_path / "e.sqlite3"), accounts=[account], publish_delay=0.1)
     running = start_in_thread(settings)
     try:
         client = WeChatClient("wx_sandbox", "sandbox-secret", access_token=_token(running.api_base))
@@ -316,6 +319,35 @@ def test_publish_job_finish_event_is_signed_and_encrypted(tmp_path, aes):
     finally:
         running.stop()
         server.shutdown()
+
+
+def test_several_accounts_see_only_their_own_drafts(tmp_path):
+    """One sandbox emulates several official accounts (issue 9): a call sees only the account of its token."""
+    accounts = [SandboxAccount(), SandboxAccount("wx_sandbox_jzfsj", "sandbox-secret-jzfsj", "gh_sandbox_jzfsj")]
+    running = start_in_thread(SandboxSettings(db_path=str(tmp_path / "two.sqlite3"), accounts=accounts))
+    try:
+        clients = {}
+        for account in accounts:
+            client = WeChatClient(account.appid, account.secret, access_token=_token(running.api_base, account.appid,
+                                                                                     account.secret))
+            client.API_BASE_URL = running.api_base
+            clients[account.appid] = client
+        first, second = clients["wx_sandbox"], clients["wx_sandbox_jzfsj"]
+        thumb = first.material.add("image", ("c.jpg", io.BytesIO(jpeg_bytes())))["media_id"]
+        media_id = first.post("draft/add", data={"articles": [article(thumb)]})["media_id"]
+        assert first.post("draft/batchget", data={"offset": 0, "count": 20})["total_count"] == 1
+        assert second.post("draft/batchget", data={"offset": 0, "count": 20})["total_count"] == 0
+        with pytest.raises(WeChatClientException) as info:  # another account's draft does not exist for it
+            second.post("draft/get", data={"media_id": media_id})
+        assert info.value.errcode == 40007
+        with pytest.raises(WeChatClientException) as info:  # nor can it use another account's cover
+            second.post("draft/add", data={"articles": [article(thumb)]})
+        assert info.value.errcode == 40007
+        with pytest.raises(WeChatClientException) as info:
+            _token(running.api_base, "wx_sandbox_jzfsj", "sandbox-secret")  # the other account's secret
+        assert info.value.errcode == 40125
+    finally:
+        running.stop()
 
 
 def _png() -> bytes:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 
-from wechat_pub.store import Store
+from conftest import stores_at
+from wechat_pub.state.pushes import PushState
 
 
 def _open(url: str, results) -> None:
     try:
-        Store(url).push_save("wx", 1, state="draft")
+        stores_at(url).pushes("wx").draft_added(1, "a.md", "m1", "h", 1)
         results.put("ok")
     except Exception as exc:  # reported to the parent, which fails the test with it
         results.put(repr(exc))
@@ -39,5 +40,6 @@ def test_an_older_database_gains_the_new_columns(tmp_path):
     db.execute("INSERT INTO pushes VALUES ('wx', 135, 'a.md', 'draft', 'h', '', 'm1', 1, '', '[]', '', '', 1.0)")
     db.commit()
     db.close()
-    record = Store(f"sqlite:///{path}").push_get("wx", 135)
+    record = stores_at(f"sqlite:///{path}").pushes("wx").get(135)
     assert (record.draft_media_id, record.pending_hash, record.cover_url) == ("m1", "", "")
+    assert record.state is PushState.DRAFT

@@ -1,4 +1,5 @@
-"""One contract for every token storage (the state database and Redis), and a client on Redis."""
+"""One contract for each storage the API client and the webhook share, in the state database (SQLite and
+PostgreSQL) and in Redis: tokens, locks, webhook answers; and clients on Redis sharing one token."""
 
 from __future__ import annotations
 
@@ -7,45 +8,75 @@ import time
 
 import pytest
 
-from conftest import make_database_url
-from wechat_pub.redis_store import RedisTokenStore
-from wechat_pub.store import Store
+from conftest import FakeClock, make_database_url, stores_at
+from wechat_pub.state.locks import Locks, RedisLocks
+from wechat_pub.state.redis import redis_client
+from wechat_pub.state.replies import RedisReplies, StoredReplies
+from wechat_pub.state.tokens import RedisTokenStorage, TokenStorage
 from wechat_pub.wechat import WeChatAPI
-
 
 STORAGES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "redis"]
 
 
+def prefix() -> str:
+    return f"test-{time.monotonic_ns()}"
+
+
 @pytest.fixture(params=STORAGES)
-def storage(request, tmp_path):
-    if request.param != "redis":
-        return Store(make_database_url(request.param, tmp_path))
-    url = request.getfixturevalue("redis_url")
-    store = RedisTokenStore(url, prefix=f"test-{time.monotonic_ns()}")
-    return store
+def kind(request):
+    return request.param
 
 
-def test_get_set_delete_and_ttl(storage):
-    assert storage.get("k") is None and storage.get("k", "d") == "d"
-    storage.set("k", {"token": "t", "expires_at": 1.5})
-    assert storage.get("k") == {"token": "t", "expires_at": 1.5}
-    storage.set("short", "v", ttl=1)
+@pytest.fixture
+def tokens(kind, tmp_path, request):
+    if kind == "redis":
+        return RedisTokenStorage(redis_client(request.getfixturevalue("redis_url")), prefix())
+    return TokenStorage(stores_at(make_database_url(kind, tmp_path)).db)
+
+
+@pytest.fixture
+def locks(kind, tmp_path, request):
+    if kind == "redis":
+        return RedisLocks(redis_client(request.getfixturevalue("redis_url")), prefix())
+    return Locks(stores_at(make_database_url(kind, tmp_path)).db)
+
+
+def test_get_set_delete(tokens):
+    assert tokens.get("k") is None and tokens.get("k", "d") == "d"
+    tokens.set("k", {"token": "t", "expires_at": 1.5})
+    assert tokens.get("k") == {"token": "t", "expires_at": 1.5}
+    tokens.set("k", {"token": "u", "expires_at": 2.5})  # replaced, not duplicated
+    assert tokens.get("k") == {"token": "u", "expires_at": 2.5}
+    tokens.delete("k")
+    assert tokens.get("k") is None
+
+
+def test_a_value_lives_as_long_as_its_ttl(tmp_path, fake_clock):
+    storage = TokenStorage(stores_at(make_database_url("sqlite", tmp_path)).db, fake_clock.clock)
+    storage.set("short", "v", ttl=60)
+    fake_clock.advance(59)
     assert storage.get("short") == "v"
-    time.sleep(1.2)
+    fake_clock.advance(2)
     assert storage.get("short") is None
-    storage.delete("k")
-    assert storage.get("k") is None
 
 
-def test_lock_is_exclusive(storage):
+def test_redis_values_carry_their_ttl(redis_url):
+    storage = RedisTokenStorage(redis_client(redis_url), prefix())
+    storage.set("short", "v", ttl=60)
+    assert 0 < storage.client.ttl(storage.key("short")) <= 60
+    storage.set("forever", "v")
+    assert storage.client.ttl(storage.key("forever")) == -1
+
+
+def test_lock_is_exclusive(locks):
     inside, overlaps = [0], [0]
 
     def work():
-        with storage.lock("refresh", lease=5, wait=10):
+        with locks.lock("refresh", lease=5, wait=10):
             inside[0] += 1
             if inside[0] > 1:
                 overlaps[0] += 1
-            time.sleep(0.05)
+            time.sleep(0.02)
             inside[0] -= 1
 
     threads = [threading.Thread(target=work) for _ in range(6)]
@@ -56,39 +87,52 @@ def test_lock_is_exclusive(storage):
     assert overlaps[0] == 0
 
 
-def test_a_dead_holder_frees_the_lock_when_its_lease_ends(storage):
-    context = storage.lock("stale", lease=0.5)
-    context.__enter__()  # a holder that never lets go
-    start = time.monotonic()
-    with storage.lock("stale", lease=5, wait=5):
+def test_a_dead_holder_frees_the_lock_when_its_lease_ends(kind, tmp_path, request):
+    clock = FakeClock()
+    if kind == "redis":  # Redis expires the key itself, on its own (real) clock
+        locks = RedisLocks(redis_client(request.getfixturevalue("redis_url")), prefix())
+    else:
+        locks = Locks(stores_at(make_database_url(kind, tmp_path)).db, clock.clock)
+    dead = locks.lock("stale", lease=0.3)
+    dead.__enter__()  # a holder that dies without letting go (kept referenced: no cleanup runs)
+    with pytest.raises(TimeoutError):
+        with locks.lock("stale", lease=5, wait=0.1):
+            pass
+    with locks.lock("stale", lease=5, wait=5):  # its lease runs out; the next holder gets it
         pass
-    assert time.monotonic() - start >= 0.3
+    del dead
+
+
+def test_a_lease_is_renewed_by_its_holder_only(tmp_path, fake_clock):
+    locks = Locks(stores_at(make_database_url("sqlite", tmp_path)).db, fake_clock.clock)
+    assert locks.take_lease("scheduler", "a", 30) and locks.take_lease("scheduler", "a", 30)
+    assert not locks.take_lease("scheduler", "b", 30)
+    fake_clock.advance(31)  # "a" stopped renewing
+    assert locks.take_lease("scheduler", "b", 30) and not locks.take_lease("scheduler", "a", 30)
 
 
 def test_clients_on_redis_share_one_token(sandbox, redis_url):
-    tokens = RedisTokenStore(redis_url, prefix="shared-test")
-    clients = [WeChatAPI("wx_sandbox", "sandbox-secret", tokens, sandbox.api_base) for _ in range(3)]
-    for client in clients:
-        client.draft.count()
+    client = redis_client(redis_url)
+    tokens, locks = RedisTokenStorage(client, prefix()), RedisLocks(client, prefix())
+    clients = [WeChatAPI("wx_sandbox", "sandbox-secret", tokens, locks, sandbox.api_base) for _ in range(3)]
+    for api in clients:
+        api.draft.count()
     assert sandbox.calls()["stable_token"] == 1
 
 
-@pytest.fixture(params=STORAGES)
-def replies(request, tmp_path):
-    from wechat_pub.redis_store import RedisReplies
-    from wechat_pub.bot.records import StoreReplies
-
-    if request.param != "redis":
-        return StoreReplies(Store(make_database_url(request.param, tmp_path)))
-    return RedisReplies(request.getfixturevalue("redis_url"), prefix=f"replies-{time.monotonic_ns()}")
+@pytest.fixture
+def replies(kind, tmp_path, request):
+    if kind == "redis":
+        return RedisReplies(redis_client(request.getfixturevalue("redis_url")), prefix=prefix())
+    return StoredReplies(stores_at(make_database_url(kind, tmp_path)).db)
 
 
 def test_reply_store_contract(replies):
     """The first delivery claims the key; a retry gets nothing until the answer is saved, then the answer."""
     assert replies.claim("k1") == (True, None)
     assert replies.claim("k1") == (False, None)
-    assert replies.wait("k1", 0.2) is None
-    threading.Timer(0.2, lambda: replies.save("k1", "<xml>answer</xml>")).start()
+    assert replies.wait("k1", 0.1) is None
+    threading.Timer(0.1, lambda: replies.save("k1", "<xml>answer</xml>")).start()
     assert replies.wait("k1", 3) == "<xml>answer</xml>"
     assert replies.claim("k1") == (False, "<xml>answer</xml>")
     assert replies.claim("k2") == (True, None)

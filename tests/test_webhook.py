@@ -11,13 +11,11 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from conftest import ROOT, SEED_ARTICLE, use_database
+from conftest import ROOT, SEED_ARTICLE, state_url, stores_at, use_database
 from wechat_pub.app import create_app
 from wechat_pub.bot.protocol import Envelope, cdata, open_reply, parse_xml, signature, signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.config import load_config
-from wechat_pub.bot.records import QueryLog
-from wechat_pub.store import Store
 
 TOKEN = "tok3nForTests"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -47,7 +45,7 @@ def serve(folder, monkeypatch, token: str = TOKEN, **settings) -> tuple[Webhook,
         monkeypatch.setenv(f"WECHAT_PUB_WEBHOOK__{key.upper()}", str(value))
     app = create_app(load_config())
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     mode = settings.get("mode") or ("safe" if settings.get("aes_key") else "plain")
     return Webhook(f"http://127.0.0.1:{server.server_port}/wechat", folder, mode), server
 
@@ -148,7 +146,8 @@ def test_url_verification(site, monkeypatch):
             assert (response.status_code, response.text) == (200, "4375120948345356249")
         forged = dict(query, signature="0" * 40)
         assert requests.get(base + "/wechat", params=forged, timeout=10).status_code == 403
-        assert requests.get(base + "/healthz", timeout=10).json() == {"ok": True, "issues": 135}
+        health = requests.get(base + "/healthz", timeout=10).json()
+        assert health["ok"] is True and health["issues"] == 135 and health["accounts"] == {"default": 135}
     finally:
         server.shutdown()
 
@@ -260,14 +259,14 @@ def test_retries_get_the_same_answer_and_do_no_work_twice(stored, monkeypatch):
         answers.append(parse_xml(open_reply(response.text, TOKEN, AES_KEY, APPID).encode())["Content"])
     assert answers[0] == answers[1] == answers[2] and "公安部" in answers[0]
     server.shutdown()
-    log = QueryLog(Store(database_url))
-    assert log.top() == [("个人信息", 1, 1)]
+    assert stores_at(state_url(site)).query_log().top() == [("个人信息", 1, 1)]
 
 
 def test_publish_job_finish_records_the_urls_for_replies(stored, monkeypatch):
     site, database_url = stored
-    store = Store(database_url)
-    store.push_save("wx_sandbox", 135, state="publishing", publish_id="2247483999", draft_media_id="m1")
+    pushes = stores_at(state_url(site)).pushes()
+    pushes.draft_added(135, "articles/issue-135.md", "m1", "h", 1)
+    pushes.publishing(135, "2247483999")
     webhook, server = serve(site, monkeypatch, aes_key=AES_KEY)
     try:
         event = ("<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oV5CrjpxgaGXNHIQigzNlgLTnwic]]>"
@@ -277,8 +276,9 @@ def test_publish_job_finish_records_the_urls_for_replies(stored, monkeypatch):
                  "</count><item><idx>1</idx><article_url><![CDATA[https://mp.weixin.qq.com/s/published135]]>"
                  "</article_url></item></article_detail></PublishEventInfo></xml>")
         assert webhook.post(event).text == "success"
-        record = store.push_get("wx_sandbox", 135)
+        record = pushes.get(135)
         assert record.state == "published" and record.article_urls == ["https://mp.weixin.qq.com/s/published135"]
+        assert [entry.event for entry in pushes.history(135)] == ["draft-added", "publish-submitted", "published"]
         time.sleep(0.1)
         assert "https://mp.weixin.qq.com/s/published135" in webhook.ask("Apple")
     finally:
@@ -286,9 +286,10 @@ def test_publish_job_finish_records_the_urls_for_replies(stored, monkeypatch):
 
 
 def test_news_card_reply(site, monkeypatch):
-    store = Store(f"sqlite:///{site / 'state' / 'state.sqlite3'}")
-    store.push_save("wx_sandbox", 135, state="published", article_urls=["https://mp.weixin.qq.com/s/p135"],
-                    cover_url="http://mmbiz.qpic.cn/mmbiz_jpg/cover135/0?wx_fmt=jpeg")
+    pushes = stores_at(state_url(site)).pushes()
+    pushes.cover_uploaded(135, "articles/issue-135.md", "http://mmbiz.qpic.cn/mmbiz_jpg/cover135/0?wx_fmt=jpeg")
+    pushes.draft_added(135, "articles/issue-135.md", "m1", "h", 1)
+    pushes.published(135, ["https://mp.weixin.qq.com/s/p135"])
     webhook, server = serve(site, monkeypatch, reply="news")
     try:
         response = webhook.post(message_xml("苹果", "gh_test"))
@@ -333,5 +334,5 @@ def test_a_real_account_needs_a_webhook_token(site, monkeypatch):
     monkeypatch.chdir(site)
     monkeypatch.setenv("WECHAT_PUB_WECHAT__APPID", "wx123")
     monkeypatch.setenv("WECHAT_PUB_WECHAT__SECRET", "s")
-    with pytest.raises(ConfigError, match="webhook.token is empty"):
+    with pytest.raises(ConfigError, match="webhook.token of account 'default' is empty"):
         create_app(load_config())

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from conftest import api_client, jpeg_bytes
-from wechat_pub.store import Store
+from conftest import api_client, jpeg_bytes, stores_at
 from wechat_pub.wechat import NetworkError, WeChatAPI, WeChatAPIError
 
 
@@ -116,7 +115,8 @@ def test_errors_say_what_to_do(sandbox, tmp_path):
 
 
 def test_wrong_secret_is_a_clear_error(sandbox, tmp_path):
-    client = WeChatAPI("wx_sandbox", "wrong", Store(f"sqlite:///{tmp_path / 's.sqlite3'}"), sandbox.api_base)
+    stores = stores_at(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    client = WeChatAPI("wx_sandbox", "wrong", stores.tokens, stores.locks, sandbox.api_base)
     with pytest.raises(WeChatAPIError) as info:
         client.draft.count()
     assert info.value.errcode == 40125 and "WECHAT_PUB_WECHAT__SECRET" in info.value.hint
@@ -124,15 +124,17 @@ def test_wrong_secret_is_a_clear_error(sandbox, tmp_path):
 
 
 def test_unreachable_api_is_a_network_error_without_secrets(tmp_path):
-    client = WeChatAPI("wx1", "s3cret-value", Store(f"sqlite:///{tmp_path / 's.sqlite3'}"),
-                       "http://127.0.0.1:9/cgi-bin/", token_mode="token", sleep=no_sleep, retry_window=1)
+    stores = stores_at(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    client = WeChatAPI("wx1", "s3cret-value", stores.tokens, stores.locks, "http://127.0.0.1:9/cgi-bin/",
+                       token_mode="token", sleep=no_sleep, retry_window=1)
     with pytest.raises(NetworkError) as info:
         client.draft.count()
     assert "connection failed" in str(info.value) and "s3cret-value" not in str(info.value)
 
 
 def _count_in_process(api_base: str, db_url: str, out) -> None:
-    client = WeChatAPI("wx_sandbox", "sandbox-secret", Store(db_url), api_base)
+    stores = stores_at(db_url)
+    client = WeChatAPI("wx_sandbox", "sandbox-secret", stores.tokens, stores.locks, api_base)
     for _ in range(5):
         client.draft.count()
     out.put("ok")
@@ -141,7 +143,7 @@ def _count_in_process(api_base: str, db_url: str, out) -> None:
 def test_one_token_call_across_processes(sandbox, tmp_path):
     """Four processes share the state store: one token fetch between them (the refresh lock)."""
     db_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    Store(db_url)
+    stores_at(db_url)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     workers = [context.Process(target=_count_in_process, args=(sandbox.api_base, db_url, queue)) for _ in range(4)]

@@ -3,6 +3,11 @@
 The table drives the defaults, the type checks, ``wechat-pub config show`` (redacted) and a
 docs test that keeps ``config.example.toml`` complete. A bad config stops the command with a
 message naming the file and key; it never silently falls back.
+
+One deployment can serve several WeChat accounts: the top level is the default account, and each
+``[accounts.NAME]`` table overrides any per-account setting for account NAME (``[accounts.NAME.wechat]``,
+``[accounts.NAME.webhook]``, ...). Settings marked ``shared`` (the state database, the sandbox's port,
+the scheduler's lease) are one for the whole deployment and cannot be overridden.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass
@@ -20,6 +26,8 @@ from wechat_pub.errors import ConfigError
 
 ENV_PREFIX = "WECHAT_PUB_"
 REDACTED = "********"
+DEFAULT_ACCOUNT = "default"
+ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Setting:
     default: Any
     help: str
     secret: bool = False
+    shared: bool = False  # one value for every account of the deployment
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -46,7 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("theme.accent", "", "Accent colour as #rrggbb; empty keeps the theme's own."),
     # paths
     Setting("paths.articles", "articles", "Folder of article files, relative to the config file."),
-    Setting("paths.state", "state", "Folder for the state database, caches and the sandbox's data."),
+    Setting("paths.state", "state", "Folder for the state database, caches and the sandbox's data.", shared=True),
     # wechat: the official-account API (empty appid/secret = the built-in sandbox)
     Setting("wechat.appid", "", "AppID of the official account; empty uses the built-in sandbox."),
     Setting("wechat.secret", "", "AppSecret; prefer the WECHAT_PUB_WECHAT__SECRET environment variable.",
@@ -55,22 +64,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wechat.token_mode", "stable", "'stable' (cgi-bin/stable_token, shared safely) or 'token' (cgi-bin/token)."),
     Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), quota (45009/45011) and network errors."),
     # state: where wechat-pub keeps what it did
-    Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state."),
-    Setting("state.redis_url", "", "Redis URL for the access token (and webhook retries) shared by several hosts."),
+    Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state.", shared=True),
+    Setting("state.redis_url", "", "Redis URL for the access token (and webhook retries) shared by several hosts.", shared=True),
     # sandbox: the built-in emulator of the WeChat API, used while wechat.appid is empty
-    Setting("sandbox.host", "127.0.0.1", "Address the sandbox serves on."),
-    Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials)."),
+    Setting("sandbox.host", "127.0.0.1", "Address the sandbox serves on.", shared=True),
+    Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials).", shared=True),
     Setting("sandbox.verified", True, "false: emulate a personal/unverified account (publishing answers 48001)."),
-    Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes."),
+    Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes.", shared=True),
     Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
     # schedule: pushing issues at their publish_at
     Setting("schedule.grace_hours", 6.0, "A push missed while the service was down still runs this late; later, "
             "it is marked missed."),
     Setting("schedule.publish", False, "true: a scheduled push also publishes (freepublish); false: draft only."),
-    Setting("schedule.sync_seconds", 30.0, "How often the scheduler rereads the articles' publish_at."),
+    Setting("schedule.sync_seconds", 30.0, "How often the scheduler rereads the articles' publish_at.", shared=True),
     Setting("schedule.retry_minutes", 30.0, "How long a scheduled push keeps retrying transient WeChat errors."),
     Setting("schedule.lease_seconds", 30.0, "The scheduler's lease: another process takes over this long after "
-            "the active one stops."),
+            "the active one stops.", shared=True),
     # webhook: followers' messages (服务器配置 in mp.weixin.qq.com)
     Setting("webhook.path", "/wechat", "URL path of the webhook; the same in mp.weixin.qq.com → 服务器配置."),
     Setting("webhook.token", "", "Token of 服务器配置 (3-32 letters/digits); prefer WECHAT_PUB_WEBHOOK__TOKEN.",
@@ -96,17 +105,46 @@ _SECRET_WORDS = ("secret", "token", "aes_key", "password", "key")
 
 
 class Config:
-    """Validated settings. Read with ``cfg["section.key"]``."""
+    """Validated settings of one account. Read with ``cfg["section.key"]``; ``cfg.account(name)`` is the view
+    of another account of the same deployment (its overrides on top of the top level)."""
 
-    def __init__(self, values: dict[str, Any], path: Path | None = None):
+    def __init__(self, values: dict[str, Any], path: Path | None = None,
+                 accounts: dict[str, dict[str, Any]] | None = None, name: str = DEFAULT_ACCOUNT,
+                 base_dir: Path | None = None):
         self._values = values
+        self._accounts = accounts or {}
+        self.name = name
         self.path = path
-        self.base_dir = path.parent if path else Path.cwd()
+        self.base_dir = base_dir or (path.parent if path else Path.cwd())
 
     def __getitem__(self, name: str) -> Any:
         if name not in _BY_NAME:
             raise KeyError(f"unknown setting {name!r}")
         return self._values.get(name, _BY_NAME[name].default)
+
+    @property
+    def account_names(self) -> list[str]:
+        """Every account of the deployment, the default (top-level) one first."""
+        return [DEFAULT_ACCOUNT, *sorted(self._accounts)]
+
+    def account(self, name: str | None = None) -> "Config":
+        """The settings of account ``name`` (None or 'default': the top level)."""
+        if name is None or name == DEFAULT_ACCOUNT:
+            return self if self.name == DEFAULT_ACCOUNT else self._root()
+        if name not in self._accounts:
+            known = ", ".join(self.account_names)
+            raise ConfigError(f"no account {name!r} in {self.path or 'the configuration'}.",
+                              f"Accounts: {known}. Add one as [accounts.{name}.wechat] in config.toml.")
+        top = self._root()
+        return Config({**top._values, **self._accounts[name]}, self.path, self._accounts, name, self.base_dir)
+
+    def overrides(self, name: str) -> dict[str, Any]:
+        """What account ``name`` sets for itself (empty for the default account)."""
+        return dict(self._accounts.get(name, {}))
+
+    def _root(self) -> "Config":
+        top = {k: v for k, v in self._values.items() if k not in self._accounts.get(self.name, {})}
+        return Config(top, self.path, self._accounts, DEFAULT_ACCOUNT, self.base_dir)
 
     def resolve_path(self, name: str) -> Path:
         """A path setting resolved against the config file's folder."""
@@ -118,25 +156,23 @@ class Config:
         """No WeChat credentials: every command works against the built-in sandbox."""
         return not (self["wechat.appid"] or self["wechat.secret"])
 
-    def database_url(self) -> str:
-        url = self["state.database_url"]
-        if url:
-            return url
-        folder = self.resolve_path("paths.state")
-        folder.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{folder / 'state.sqlite3'}"
-
     def redacted(self) -> dict[str, Any]:
-        """All settings, secrets replaced, for display."""
-        out = {}
-        for setting in SETTINGS:
-            value = self[setting.name]
-            out[setting.name] = REDACTED if (setting.secret and value) else value
-        return out
+        """All settings of this account, secrets replaced, for display."""
+        return {setting.name: _redact(setting, self[setting.name]) for setting in SETTINGS}
+
+    def redacted_overrides(self, name: str) -> dict[str, Any]:
+        return {key: _redact(_BY_NAME[key], value) for key, value in sorted(self.overrides(name).items())}
 
     def secrets(self) -> list[str]:
-        """Secret values in force, so log filters can hide them."""
-        return [str(self[s.name]) for s in SETTINGS if s.secret and self[s.name]]
+        """Secret values in force in any account, so log filters can hide them."""
+        found = [str(self[s.name]) for s in SETTINGS if s.secret and self[s.name]]
+        for values in self._accounts.values():
+            found += [str(v) for k, v in values.items() if _BY_NAME[k].secret and v]
+        return list(dict.fromkeys(found))
+
+
+def _redact(setting: Setting, value: Any) -> Any:
+    return REDACTED if (setting.secret and value) else value
 
 
 def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:
@@ -155,54 +191,128 @@ def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:
 
 
 def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
-    """Defaults, then the config file, then the environment."""
+    """Defaults, then the config file, then the environment; the top level and every account."""
     config_path = find_config_path(path)
     values: dict[str, Any] = {}
+    accounts: dict[str, dict[str, Any]] = {}
     if config_path:
-        values.update(_read_toml(config_path))
-    values.update(_read_env(os.environ if env is None else env))
+        top, from_file = _read_toml(config_path)
+        values.update(top)
+        accounts.update(from_file)
+    env_top, env_accounts = _read_env(os.environ if env is None else env)
+    values.update(env_top)
+    for name, overrides in env_accounts.items():
+        accounts.setdefault(name, {}).update(overrides)
+    where = config_path or "environment"
     for name, value in values.items():
-        values[name] = _check_type(name, value, config_path)
-    _check_values(values, config_path)
-    return Config(values, config_path.resolve() if config_path else None)
+        values[name] = _check_type(name, value, where)
+    _check_values(values, where)
+    for account, overrides in accounts.items():
+        account_where = f"{where} [accounts.{account}]"
+        for name, value in overrides.items():
+            overrides[name] = _check_type(name, value, account_where)
+        _check_values({**values, **overrides}, account_where)
+    cfg = Config(values, config_path.resolve() if config_path else None, accounts)
+    _check_accounts(cfg)
+    return cfg
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}.", "Fix the syntax at the position shown.") from None
     except OSError as exc:
         raise ConfigError(f"Unable to read config file {str(path)!r}: {exc.strerror}.") from None
+    accounts = data.pop("accounts", {})
+    if not isinstance(accounts, dict):
+        raise ConfigError(f"{path}: 'accounts' must hold one table per account, e.g. [accounts.jzfsj.wechat].")
+    top = _sections(data, path)
+    per_account = {}
+    for name, sections in accounts.items():
+        _require_account_name(name, path)
+        if not isinstance(sections, dict):
+            raise ConfigError(f"{path}: [accounts.{name}] must hold sections such as [accounts.{name}.wechat].")
+        per_account[name] = _sections(sections, f"{path} [accounts.{name}]", account=name)
+    return top, per_account
+
+
+def _sections(data: dict, where, account: str | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for section, table in data.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: {section!r} must be a [section] table, not a bare value.",
+            raise ConfigError(f"{where}: {section!r} must be a [section] table, not a bare value.",
                               "Settings live in sections such as [publisher] or [wechat]; see config.example.toml.")
         for key, value in table.items():
             name = f"{section}.{key}"
-            _require_known(name, path)
+            _require_known(name, where)
+            if account:
+                _require_per_account(name, account, where)
             values[name] = value
     return values
 
 
-def _read_env(environ) -> dict[str, Any]:
+def _read_env(environ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """WECHAT_PUB_SECTION__KEY for the top level, WECHAT_PUB_ACCOUNTS__NAME__SECTION__KEY for an account."""
     values: dict[str, Any] = {}
+    accounts: dict[str, dict[str, Any]] = {}
     for var, raw in environ.items():
         if not var.startswith(ENV_PREFIX) or var == ENV_PREFIX + "CONFIG" or "__" not in var:
             continue
-        name = var[len(ENV_PREFIX):].lower().replace("__", ".", 1)
+        parts = var[len(ENV_PREFIX):].lower().split("__")
+        if parts[0] == "accounts" and len(parts) == 4:
+            account, name = parts[1], f"{parts[2]}.{parts[3]}"
+            _require_account_name(account, f"environment variable {var}")
+            _require_known(name, f"environment variable {var}")
+            _require_per_account(name, account, f"environment variable {var}")
+            accounts.setdefault(account, {})[name] = _env_value(var, raw, _BY_NAME[name])
+            continue
+        name = ".".join(parts[:1] + ["__".join(parts[1:])])
         _require_known(name, f"environment variable {var}")
-        setting = _BY_NAME[name]
-        if isinstance(setting.default, str):
-            values[name] = raw
-        else:
-            try:
-                values[name] = json.loads(raw)
-            except ValueError:
-                raise ConfigError(f"Environment variable {var} must be JSON for a {type(setting.default).__name__} "
-                                  f"setting, got {raw!r}.", 'Write lists as ["a", "b"] and booleans as true/false.') from None
-    return values
+        values[name] = _env_value(var, raw, _BY_NAME[name])
+    return values, accounts
+
+
+def _env_value(var: str, raw: str, setting: Setting) -> Any:
+    if isinstance(setting.default, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ConfigError(f"Environment variable {var} must be JSON for a {type(setting.default).__name__} "
+                          f"setting, got {raw!r}.", 'Write lists as ["a", "b"] and booleans as true/false.') from None
+
+
+def _require_account_name(name: str, where) -> None:
+    if not ACCOUNT_NAME.match(name) or name == DEFAULT_ACCOUNT:
+        raise ConfigError(f"{where}: {name!r} is not a usable account name.",
+                          "Use lower-case letters, digits, '-' and '_' (e.g. 'jzfsj'); 'default' is the top level.")
+
+
+def _require_per_account(name: str, account: str, where) -> None:
+    if _BY_NAME[name].shared:
+        raise ConfigError(f"{where}: {name} is shared by every account of the deployment; account {account!r} "
+                          "cannot set its own.", f"Set {name} at the top level of the config.")
+
+
+def _check_accounts(cfg: Config) -> None:
+    """What accounts of one deployment must not share: a webhook path, an app id."""
+    paths: dict[str, str] = {}
+    appids: dict[str, str] = {}
+    where = cfg.path or "environment"
+    for name in cfg.account_names:
+        account = cfg.account(name)
+        path = account["webhook.path"].rstrip("/") or "/"
+        if path in paths:
+            raise ConfigError(f"{where}: accounts {paths[path]!r} and {name!r} both use webhook.path {path!r}.",
+                              f"Give account {name!r} its own path, e.g. [accounts.{name}.webhook] path = \"/wechat/{name}\".")
+        paths[path] = name
+        appid = account["wechat.appid"]
+        if appid and appid in appids:
+            raise ConfigError(f"{where}: accounts {appids[appid]!r} and {name!r} both use wechat.appid {appid!r}.",
+                              "Each account is one official account with its own AppID.")
+        if appid:
+            appids[appid] = name
 
 
 def _require_known(name: str, where) -> None:
@@ -213,7 +323,7 @@ def _require_known(name: str, where) -> None:
     raise ConfigError(f"{where}: unknown setting {name!r}.", hint)
 
 
-def _check_type(name: str, value: Any, path) -> Any:
+def _check_type(name: str, value: Any, where) -> Any:
     expected = type(_BY_NAME[name].default)
     if expected is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
@@ -223,13 +333,11 @@ def _check_type(name: str, value: Any, path) -> Any:
         pass
     elif isinstance(value, expected) or (expected is float and isinstance(value, int)):
         return value
-    where = path or "environment"
     raise ConfigError(f"{where}: setting {name!r} must be {expected.__name__}, got {value!r}.",
                       f"Example: {name.split('.')[1]} = {json.dumps(_BY_NAME[name].default, ensure_ascii=False)}")
 
 
-def _check_values(values: dict[str, Any], path) -> None:
-    where = path or "environment"
+def _check_values(values: dict[str, Any], where) -> None:
     tz = values.get("publisher.timezone", _BY_NAME["publisher.timezone"].default)
     try:
         zoneinfo.ZoneInfo(tz)

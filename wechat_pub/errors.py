@@ -18,7 +18,6 @@ class WechatPubError(Exception):
     """Base of every error a user can cause. ``str()`` is the message shown to the user."""
 
     exit_status = ExitStatus.ERROR
-    http_status = 500
 
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)
@@ -31,6 +30,12 @@ class WechatPubError(Exception):
 
 class ConfigError(WechatPubError):
     """The configuration file or environment is wrong."""
+
+
+class UsageError(WechatPubError):
+    """A command was given an option it cannot use (the CLI shows it as a usage error)."""
+
+    exit_status = ExitStatus.USAGE
 
 
 class ArticleError(WechatPubError):

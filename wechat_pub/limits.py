@@ -14,5 +14,6 @@ UPLOADIMG_MAX_BYTES = 1024 * 1024  # media/uploadimg: jpg/png, under 1 MB
 MATERIAL_IMAGE_MAX_BYTES = 10 * 1024 * 1024  # material/add_material type=image
 
 
-def content_fits(html: str) -> bool:
-    return len(html) < CONTENT_MAX_CHARS and len(html.encode("utf-8")) < CONTENT_MAX_BYTES
+def content_fits(html: str, slack: int = 0) -> bool:
+    """Whether an article's HTML is strictly under both limits, with ``slack`` characters to spare."""
+    return len(html) + slack < CONTENT_MAX_CHARS and len(html.encode("utf-8")) + slack < CONTENT_MAX_BYTES

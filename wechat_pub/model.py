@@ -260,8 +260,8 @@ def plain_text(nodes, alt: bool = True) -> str:
             parts.append(node.text + "\n")
         elif isinstance(node, Table):
             for cell in node.header:
-                parts.append(plain_text(cell) + "\n")
+                parts.append(plain_text(cell, alt) + "\n")
             for row in node.rows:
                 for cell in row:
-                    parts.append(plain_text(cell) + "\n")
+                    parts.append(plain_text(cell, alt) + "\n")
     return "".join(parts)

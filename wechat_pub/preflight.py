@@ -12,11 +12,18 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from PIL import Image as PILImage, UnidentifiedImageError
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
 
 from wechat_pub import model as m
-from wechat_pub.limits import (AUTHOR_MAX_CHARS, DIGEST_MAX_CHARS, MATERIAL_IMAGE_MAX_BYTES, SOURCE_URL_MAX_BYTES,
-                               TITLE_MAX_CHARS, UPLOADIMG_MAX_BYTES)
+from wechat_pub.limits import (
+    AUTHOR_MAX_CHARS,
+    DIGEST_MAX_CHARS,
+    MATERIAL_IMAGE_MAX_BYTES,
+    SOURCE_URL_MAX_BYTES,
+    TITLE_MAX_CHARS,
+    UPLOADIMG_MAX_BYTES,
+)
 from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.audit import audit_html
 from wechat_pub.render.split import RenderResult, render_issue

@@ -91,3 +91,23 @@ def _phone(article, account: str, issue: m.Issue, mode: str, content: str) -> st
         f"{escape(issue.display_date)}</div></div>"
         f'<div class="wx-body">{content}</div></div></div>'
     )
+
+
+def create_preview_app(load_issue, options: RenderOptions, account: str = ""):
+    """`wechat-pub preview --serve`: the preview page, rebuilt from the article file on every reload, so
+    edits show at once; an article with errors shows them in the page, and the server keeps serving.
+    ``load_issue()`` reads the article (raising WechatPubError on errors)."""
+    from flask import Flask
+
+    from wechat_pub.errors import WechatPubError
+
+    app = Flask("wechat_pub.preview")
+
+    @app.get("/")
+    def page():
+        try:
+            return preview_page(load_issue(), options, account)
+        except WechatPubError as exc:
+            return f"<!doctype html><meta charset=utf-8><pre>{escape(str(exc))}</pre>", 422
+
+    return app

@@ -39,16 +39,7 @@ def guess_lang(text: str) -> str:
     return "zh" if han_ratio(text) >= 0.2 else "en"
 
 
-def normalise_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def fold(text: str) -> str:
     """A comparison key: NFKC, case-folded, whitespace and punctuation removed."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in text if ch.isalnum())
-
-
-def char_count(text: str) -> int:
-    """Characters as WeChat counts its limits: Unicode code points."""
-    return len(text)

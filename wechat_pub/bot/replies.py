@@ -39,8 +39,9 @@ def shorten(text: str, max_bytes: int) -> str:
 
 class Replier:
     def __init__(self, archive: Archive, urls_for=lambda issue: [], max_results: int = 5, welcome: str = "",
-                 news_reply: bool = False, cover_for=lambda issue: ""):
+                 news_reply: bool = False, cover_for=lambda issue: "", forget_urls=lambda: None):
         self.archive = archive
+        self.forget_urls = forget_urls  # called when an issue was published: its URL is news
         self.urls_for = urls_for  # issue number -> published article URLs
         self.cover_for = cover_for  # issue number -> cover image URL
         self.max_results = max_results

@@ -9,8 +9,6 @@ in atomically, so every worker process reads the same index and none waits for a
 from __future__ import annotations
 
 import fcntl
-import glob
-import hashlib
 import os
 import re
 import sqlite3
@@ -22,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wechat_pub import model as m
-from wechat_pub.source.article import read_article
+from wechat_pub.source.folder import ArticleFolder
 from wechat_pub.text import guess_lang
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
@@ -124,27 +122,16 @@ def _headline_words(headline: m.Bilingual) -> list[str]:
     return zh + en
 
 
-def articles_signature(folder: str | os.PathLike) -> tuple[str, list[str]]:
-    """A fingerprint of the article files (names, sizes, times): it changes when any article does."""
-    paths = sorted(glob.glob(os.path.join(folder, "*.md")))
-    digest = hashlib.sha256()
-    for path in paths:
-        stat = os.stat(path)
-        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest(), paths
-
-
 # ---- the archive: an index kept in step with the articles folder ---------------------------------------
 
 
 class Archive:
-    """Search over the articles folder; checks for changes at most every ``check_every`` seconds."""
+    """Search over an account's articles folder; checks for changes at most every ``check_every`` seconds."""
 
-    def __init__(self, articles_dir: str | os.PathLike, index_path: str | os.PathLike, timezone: str = "Asia/Shanghai",
-                 check_every: float = 5.0, watch: bool = True):
-        self.articles_dir = Path(articles_dir)
+    def __init__(self, folder: ArticleFolder, index_path: str | os.PathLike, check_every: float = 5.0,
+                 watch: bool = True):
+        self.folder = folder
         self.index_path = Path(index_path)
-        self.timezone = timezone
         self.check_every = check_every
         self.watch = watch
         self._checked = 0.0
@@ -159,7 +146,7 @@ class Archive:
 
     def refresh(self, force: bool = False) -> bool:
         """Rebuild when the articles changed; one process rebuilds, the others keep serving the old index."""
-        signature, paths = articles_signature(self.articles_dir)
+        signature = self.folder.signature()
         if not force and self.meta("signature") == signature:
             return False
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,12 +154,8 @@ class Archive:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             if not force and self.meta("signature") == signature:
                 return False  # another process just did it
-            issues = []
-            for path in paths:
-                parsed = read_article(path, self.timezone)
-                if parsed.issue is not None and not parsed.errors:
-                    issues.append(parsed.issue)
-            build_index(self.index_path, issues, signature)
+            catalogue = self.folder.read()
+            build_index(self.index_path, catalogue.issues, catalogue.signature)
         return True
 
     def maybe_refresh(self) -> None:

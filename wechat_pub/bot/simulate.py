@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import requests
 
 from wechat_pub.bot.protocol import ProtocolError, cdata, open_reply, parse_xml, signed_message
-from wechat_pub.config import Config
+from wechat_pub.bot.webhook import WebhookSettings
 from wechat_pub.errors import WechatPubError
 
 SIMULATED_OPENID = "o_simulated_follower_0001"
@@ -36,11 +36,11 @@ def message_xml(text: str, account: str, event: str | None = None, now: int | No
                   f"<MsgId>{random.randrange(10**15, 10**16)}</MsgId></xml>"
 
 
-def simulate(cfg: Config, url: str, text: str, mode: str | None = None, event: str | None = None) -> Simulation:
-    token = cfg["webhook.token"]
-    aes_key = cfg["webhook.aes_key"]
-    appid = cfg["webhook.appid"] or cfg["wechat.appid"] or "wx_sandbox"
-    mode = mode or cfg["webhook.mode"] or ("safe" if aes_key else "plain")
+def simulate(settings: WebhookSettings, url: str, text: str, mode: str | None = None,
+             event: str | None = None) -> Simulation:
+    """Be WeChat for one message to the account whose webhook ``settings`` are given."""
+    token, aes_key, appid = settings.token, settings.aes_key, settings.appid
+    mode = mode or settings.mode
     if mode != "plain" and not aes_key:
         raise WechatPubError(f"{mode} mode needs webhook.aes_key.", "Set WECHAT_PUB_WEBHOOK__AES_KEY (43 characters).")
     params, body = signed_message(message_xml(text, "gh_simulated", event), token, mode, aes_key, appid)

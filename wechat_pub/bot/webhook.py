@@ -13,10 +13,18 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, request
 
-from wechat_pub.bot.protocol import (Envelope, ProtocolError, cdata, check_fresh, check_signature, news_reply,
-                                    parse_xml, text_reply)
+from wechat_pub.bot.protocol import (
+    Envelope,
+    ProtocolError,
+    cdata,
+    check_fresh,
+    check_signature,
+    news_reply,
+    parse_xml,
+    text_reply,
+)
 from wechat_pub.bot.replies import Replier, Reply
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,7 @@ class WebhookSettings:
     max_clock_skew: float = 300
     menu: dict | None = None
     query_salt: str = ""
+    path: str = "/wechat"
 
 
 class Bot:
@@ -70,7 +79,7 @@ class Bot:
         return answer, 200, "application/xml; charset=utf-8"
 
     def answer_once(self, message: dict[str, str]) -> str:
-        key = delivery_key(message)
+        key = delivery_key(self.settings.appid, message)
         if key is None:
             return self.answer(message)
         # Stored without the follower's OpenID (hashed key, addressee blanked): nothing in the database
@@ -130,23 +139,25 @@ class Bot:
 _BLANK_ADDRESSEE = "<ToUserName><![CDATA[]]></ToUserName>"
 
 
-def delivery_key(message: dict[str, str]) -> str | None:
-    """(FromUserName, MsgId) for messages, (FromUserName, CreateTime, Event) for events, hashed."""
+def delivery_key(appid: str, message: dict[str, str]) -> str | None:
+    """(account, FromUserName, MsgId) for messages, (account, FromUserName, CreateTime, Event) for events,
+    hashed: one key per delivery, whatever worker or host it reaches."""
     sender = message.get("FromUserName", "")
     if message.get("MsgId"):
-        raw = f"msg:{sender}:{message['MsgId']}"
+        raw = f"msg:{appid}:{sender}:{message['MsgId']}"
     elif message.get("MsgType") == "event":
-        raw = f"event:{sender}:{message.get('CreateTime', '')}:{message.get('Event', '')}:{message.get('EventKey', '')}"
+        raw = (f"event:{appid}:{sender}:{message.get('CreateTime', '')}:{message.get('Event', '')}:"
+               f"{message.get('EventKey', '')}")
     else:
         return None
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def webhook_blueprint(path: str) -> Blueprint:
-    bp = Blueprint("webhook", __name__)
+def webhook_blueprint(name: str, bot: Bot) -> Blueprint:
+    """The webhook of one account, at its path."""
+    bp = Blueprint(f"webhook_{name}", __name__)
 
     def view():
-        bot: Bot = current_app.extensions["wechat_pub.bot"]
         try:
             body, status, content_type = bot.handle(request.method, request.args, request.get_data(cache=False))
         except ProtocolError as exc:
@@ -155,10 +166,13 @@ def webhook_blueprint(path: str) -> Blueprint:
         return Response(body, status=status, content_type=content_type)
 
     # strict_slashes=False: /wechat and /wechat/ both answer, with no redirect WeChat would not follow
+    path = bot.settings.path
     bp.add_url_rule(path.rstrip("/") or "/", "webhook", view, methods=["GET", "POST"], strict_slashes=False)
     return bp
 
 
-def init_app(app: Flask, bot: Bot, path: str) -> None:
-    app.extensions["wechat_pub.bot"] = bot
-    app.register_blueprint(webhook_blueprint(path))
+def init_app(app: Flask, bots: dict[str, Bot]) -> None:
+    """Serve the webhook of every account (name -> its bot), each at its own path."""
+    app.extensions["wechat_pub.bots"] = bots
+    for name, bot in bots.items():
+        app.register_blueprint(webhook_blueprint(name, bot))

@@ -10,12 +10,12 @@ log = logging.getLogger(__name__)
 SERVICE = None  # the SchedulerService of this process, set when it starts
 
 
-def push_scheduled(issue: int, path: str, publish_at: str) -> None:
-    """The scheduled push of one issue (a date job per issue: id ``issue-<n>``)."""
+def push_scheduled(account: str, issue: int, path: str, publish_at: str) -> None:
+    """The scheduled push of one issue of one account (a date job per issue: id ``<account>:issue-<n>``)."""
     if SERVICE is None:
         log.error("scheduled push of issue %s fired with no scheduler service in this process", issue)
         return
-    SERVICE.run_push(issue, path, publish_at)
+    SERVICE.run_push(account, issue, path, publish_at)
 
 
 def sync_schedule() -> None:

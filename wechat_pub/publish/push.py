@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from wechat_pub import model as m
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ExitStatus, WechatPubError
 from wechat_pub.publish.cover import generate_cover
 from wechat_pub.publish.crash import crash_point
@@ -23,7 +23,9 @@ from wechat_pub.publish.images import prepare, read_image_bytes
 from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
-from wechat_pub.store import PushRecord
+from wechat_pub.state.pushes import PushLedger, PushRecord
+from wechat_pub.state.uploads import UploadCache
+from wechat_pub.wechat import WeChatAPI
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 
 COVER_MAX_BYTES = 1024 * 1024 - 1  # far under add_material's 10 MB; a cover never needs more
@@ -49,15 +51,20 @@ class PushOutcome:
 
 
 class Pusher:
-    def __init__(self, account, options: RenderOptions, brand: str = "",
-                 progress: Callable[[str], None] = lambda message: None, poll_seconds: float = 20.0):
-        self.api = account.api
-        self.store = account.store
-        self.appid = account.appid
+    """Pushes issues of one account: its API client, push ledger and upload cache (from its Site)."""
+
+    def __init__(self, api: WeChatAPI, ledger: PushLedger, uploads: UploadCache, options: RenderOptions,
+                 brand: str = "", progress: Callable[[str], None] | None = None, poll_seconds: float = 20.0,
+                 clock: Clock = SYSTEM_CLOCK):
+        self.api = api
+        self.ledger = ledger
+        self.uploads = uploads
+        self.appid = api.appid
         self.options = options
         self.brand = brand
-        self.progress = progress
+        self.progress = progress or (lambda message: None)
         self.poll_seconds = poll_seconds
+        self.clock = clock
 
     # ---- the pipeline -------------------------------------------------------------------------------
 
@@ -98,14 +105,14 @@ class Pusher:
     def upload_body_image(self, image: m.Image, outcome: PushOutcome) -> ImageRef:
         data = read_image_bytes(image.path, image.src)
         key = hashlib.sha256(data).hexdigest()
-        cached = self.store.upload_get(self.appid, key, "uploadimg")
+        cached = self.uploads.get(key, "uploadimg")
         if cached:
             outcome.cached += 1
-            return ImageRef(cached["url"], cached["width"])
+            return ImageRef(cached.url, cached.width)
         prepared = prepare(data, image.src)
         self.progress(f"uploading image {image.src} ({len(prepared.data) // 1024} KB)")
         url = self.api.media.uploadimg(prepared.name, prepared.data, prepared.mime)
-        self.store.upload_put(self.appid, key, "uploadimg", url=url, width=prepared.width)
+        self.uploads.put(key, "uploadimg", url=url, width=prepared.width)
         outcome.uploaded += 1
         crash_point("upload")
         return ImageRef(url, prepared.width)
@@ -124,16 +131,16 @@ class Pusher:
             crops = {"pic_crop_235_1": generated.crop_235_1, "pic_crop_1_1": generated.crop_1_1}
         outcome.cover = source
         media_id, url = self.cover_material(data, source, outcome)
-        self.store.push_save(self.appid, issue.number, cover_url=url, path=issue.path)
+        self.ledger.cover_uploaded(issue.number, issue.path, url)
         return {"thumb_media_id": media_id, **crops}
 
     def cover_material(self, data: bytes, source: str, outcome: PushOutcome) -> tuple[str, str]:
         """(media_id, url) of the cover as permanent material, uploaded once per content."""
         key = hashlib.sha256(data).hexdigest()
-        cached = self.store.upload_get(self.appid, key, "material")
+        cached = self.uploads.get(key, "material")
         if cached:
             outcome.cached += 1
-            return cached["media_id"], cached["url"]
+            return cached.media_id, cached.url
         prepared = prepare(data, source, max_bytes=COVER_MAX_BYTES, allow_png=False)
         found = self.find_material(prepared.name)  # uploaded by a run that died before recording it
         if found is None:
@@ -141,7 +148,7 @@ class Pusher:
             found = self.api.material.add_material("image", prepared.name, prepared.data, prepared.mime)
             outcome.uploaded += 1
         media_id, url = found["media_id"], found.get("url", "")
-        self.store.upload_put(self.appid, key, "material", url=url, media_id=media_id, width=prepared.width)
+        self.uploads.put(key, "material", url=url, media_id=media_id, width=prepared.width)
         crash_point("upload")
         return media_id, url
 
@@ -161,13 +168,13 @@ class Pusher:
 
     def save_draft(self, issue: m.Issue, articles: list[dict], outcome: PushOutcome) -> None:
         content_hash = digest(articles)
-        record = self.recover_lost_add(issue, self.store.push_get(self.appid, issue.number))
+        record = self.recover_lost_add(issue, self.ledger.get(issue.number))
         outcome.articles = len(articles)
-        if record and record.state in ("publishing", "published") and record.content_hash == content_hash:
+        if record and record.published and record.content_hash == content_hash:
             outcome.action, outcome.media_id = "published-already", record.draft_media_id
             outcome.article_urls = record.article_urls
             return
-        if record and record.draft_media_id and record.state not in ("publishing", "published"):
+        if record and record.draft_media_id and not record.published:
             existing = self.existing_draft(record.draft_media_id)
             if existing is not None:
                 self.change_draft(issue, record, existing, articles, content_hash, outcome)
@@ -175,7 +182,7 @@ class Pusher:
             outcome.notes.append(f"the old draft {record.draft_media_id} is gone (deleted or published in WeChat); "
                                  "a new draft was created")
             outcome.action = "recreated"
-        elif record and record.state in ("publishing", "published"):
+        elif record and record.published:
             outcome.notes.append("the issue was already published; the changed issue went into a new draft")
             outcome.action = "recreated"
         outcome.media_id = self.add_draft(issue, articles, content_hash)
@@ -191,9 +198,7 @@ class Pusher:
             marked = with_marker(articles, marker_for(self.appid, issue.number, content_hash))
             for index, article in enumerate(marked):
                 self.api.draft.update(record.draft_media_id, index, article)
-            self.store.push_save(self.appid, issue.number, state="draft", content_hash=content_hash, error="", hint="",
-                                 path=issue.path)
-            self.store.log(self.appid, issue.number, "draft-updated", record.draft_media_id)
+            self.ledger.draft_updated(issue.number, issue.path, content_hash)
             outcome.action = "updated"
             return
         new_id = self.add_draft(issue, articles, content_hash)
@@ -204,7 +209,7 @@ class Pusher:
 
     def add_draft(self, issue: m.Issue, articles: list[dict], content_hash: str) -> str:
         marker = marker_for(self.appid, issue.number, content_hash)
-        self.store.push_save(self.appid, issue.number, marker=marker, pending_hash=content_hash, path=issue.path)
+        self.ledger.adding_draft(issue.number, issue.path, marker, content_hash)
         crash_point("before-draft-add")
         try:
             media_id = self.api.draft.add(with_marker(articles, marker))
@@ -215,10 +220,7 @@ class Pusher:
             if media_id is None:
                 raise
         crash_point("after-draft-add")
-        self.store.push_save(self.appid, issue.number, state="draft", draft_media_id=media_id, marker="",
-                             pending_hash="", content_hash=content_hash, article_count=len(articles), error="",
-                             hint="", publish_id="", article_urls=[], path=issue.path)
-        self.store.log(self.appid, issue.number, "draft-added", media_id)
+        self.ledger.draft_added(issue.number, issue.path, media_id, content_hash, len(articles))
         return media_id
 
     def recover_lost_add(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:
@@ -228,12 +230,10 @@ class Pusher:
         found = self.find_draft(record.marker)
         if found:
             self.progress(f"found draft {found} from an interrupted push")
-            self.store.push_save(self.appid, issue.number, state="draft", draft_media_id=found, marker="",
-                                 content_hash=record.pending_hash, pending_hash="", error="", hint="")
-            self.store.log(self.appid, issue.number, "draft-recovered", found)
+            self.ledger.draft_recovered(issue.number, found)
         else:
-            self.store.push_save(self.appid, issue.number, marker="", pending_hash="")
-        return self.store.push_get(self.appid, issue.number)
+            self.ledger.add_abandoned(issue.number)
+        return self.ledger.get(issue.number)
 
     def existing_draft(self, media_id: str) -> list[dict] | None:
         try:
@@ -259,30 +259,28 @@ class Pusher:
     # ---- publishing ---------------------------------------------------------------------------------
 
     def publish(self, issue: m.Issue, outcome: PushOutcome) -> None:
-        record = self.store.push_get(self.appid, issue.number)
-        if record.state in ("publishing", "published"):
+        record = self.ledger.get(issue.number)
+        if record.published:
             outcome.publish_id, outcome.article_urls = record.publish_id, record.article_urls
             return
         self.progress(f"publishing draft {record.draft_media_id}")
         crash_point("before-submit")
         publish_id = self.api.freepublish.submit(record.draft_media_id)
-        self.store.push_save(self.appid, issue.number, state="publishing", publish_id=publish_id)
-        self.store.log(self.appid, issue.number, "publish-submitted", publish_id)
+        self.ledger.publishing(issue.number, publish_id)
         outcome.publish_id = publish_id
         outcome.article_urls = self.wait_for_publish(issue, publish_id)
 
     def wait_for_publish(self, issue: m.Issue, publish_id: str) -> list[str]:
         """Poll sparingly (freepublish/get allows 100 calls a day); the webhook's PUBLISHJOBFINISH also
         records the result when polling gives up first."""
-        deadline = time.monotonic() + self.poll_seconds
+        deadline = self.clock.monotonic() + self.poll_seconds
         delay = 1.0
-        while time.monotonic() < deadline:
-            time.sleep(delay)
+        while self.clock.monotonic() < deadline:
+            self.clock.sleep(delay)
             status = self.api.freepublish.get(publish_id)
             if status.get("publish_status") == 0:
                 urls = [item["article_url"] for item in status.get("article_detail", {}).get("item", [])]
-                self.store.push_save(self.appid, issue.number, state="published", article_urls=urls)
-                self.store.log(self.appid, issue.number, "published", json.dumps(urls))
+                self.ledger.published(issue.number, urls, how="freepublish/get")
                 return urls
             if status.get("publish_status", 1) >= 2:
                 raise PushError(f"WeChat did not publish issue {issue.number} (publish_status "
@@ -292,10 +290,7 @@ class Pusher:
         return []
 
     def record_failure(self, issue: m.Issue, exc: WechatPubError) -> None:
-        record = self.store.push_get(self.appid, issue.number)
-        state = record.state if record and record.state in ("draft", "publishing", "published") else "failed"
-        self.store.push_save(self.appid, issue.number, state=state, error=exc.message, hint=exc.hint, path=issue.path)
-        self.store.log(self.appid, issue.number, "failed", exc.message)
+        self.ledger.failed(issue.number, issue.path, exc.message, exc.hint)
 
 
 def too_long(exc: WeChatAPIError, articles: list[dict]) -> WeChatAPIError:

@@ -1,7 +1,8 @@
-"""The scheduler service: pushes each issue at its ``publish_at``, exactly once, surviving restarts.
+"""The scheduler service: pushes each issue at its ``publish_at``, exactly once, surviving restarts, for every
+account of the deployment.
 
-- APScheduler 3.11 with its SQLAlchemy job store in the state database: jobs survive restarts; a job
-  missed while the service was down runs once on start within the grace period, else it is marked missed.
+- APScheduler 3.11 with its SQLAlchemy job store in the state database: jobs survive restarts; a job missed
+  while the service was down runs once on start within the grace period, else it is marked missed.
 - Exactly one scheduler acts, however many processes (gunicorn workers) or hosts share the database: a
   lease in the state database elects it, and the others take over if it stops renewing (APScheduler
   itself cannot share a job store: reference/scale-search.md §1.6).
@@ -9,6 +10,8 @@
   a slot that ran is never run again, and runs of one issue never overlap.
 - The articles are the source of truth: a sync (at start and every ``schedule.sync_seconds``) adds,
   moves and removes jobs to match their publish_at; the job store is derived from them.
+- What to do with a slot (wait, run, missed, finished) and when to retry are decided by
+  :mod:`wechat_pub.publish.timing`, on the injected clock's time.
 """
 
 from __future__ import annotations
@@ -18,40 +21,41 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
+from typing import Callable
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from wechat_pub.config import Config
+from wechat_pub.deployment import Deployment
 from wechat_pub.errors import WechatPubError
 from wechat_pub.publish import jobs
-from wechat_pub.publish.schedule import Scheduled, scheduled_issues
-from wechat_pub.store import Store
+from wechat_pub.publish.timing import Slot, Verdict, may_retry, missed_detail, retry_delay, slots_of, verdict
+from wechat_pub.site import Site
 from wechat_pub.wechat.errors import RETRYABLE, NetworkError, WeChatAPIError
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
-FINAL_STATES = ("done", "missed", "failed", "canceled")
+
+
+def job_id(site: Site, slot: Slot) -> str:
+    return f"{site.name}:issue-{slot.issue}"
 
 
 class SchedulerService:
-    def __init__(self, cfg: Config, store: Store | None = None, on_event=None):
-        self.cfg = cfg
-        self.store = store or Store(cfg.database_url())
-        self.appid = cfg["wechat.appid"] or "wx_sandbox"
+    def __init__(self, deployment: Deployment, on_event: Callable[[str, str], None] | None = None):
+        self.deployment = deployment
+        self.clock = deployment.clock
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.lease = cfg["schedule.lease_seconds"]
-        self.grace = cfg["schedule.grace_hours"] * 3600
+        self.lease = deployment.lease_seconds
         self.scheduler: BackgroundScheduler | None = None
-        self.slots: dict[str, Scheduled] = {}
+        self.slots: dict[str, tuple[Site, Slot]] = {}  # job id -> what it runs
         self.on_event = on_event or (lambda kind, detail: None)  # tests and `run` watch what happens
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sync_lock = threading.Lock()
-        self._signature = ""
+        self._signatures: dict[str, str] = {}
         self.retry_base_seconds = 60.0  # first retry of a transient failure; doubles up to 10 minutes
 
     # ---- leadership -----------------------------------------------------------------------------------
@@ -66,18 +70,17 @@ class SchedulerService:
         if self._thread:
             self._thread.join(timeout=10)
         self._step_down()
-        self.store.drop_lease(LEASE_NAME, self.identity)
+        try:
+            self.deployment.leases.drop_lease(LEASE_NAME, self.identity)
+        except Exception:  # the database is away: the lease runs out by itself
+            log.warning("could not give up the scheduler's lease; it expires in %s s", self.lease)
         if jobs.SERVICE is self:
             jobs.SERVICE = None
-
-    @property
-    def is_leader(self) -> bool:
-        return self.scheduler is not None
 
     def _lead_while_running(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.store.take_lease(LEASE_NAME, self.identity, self.lease):
+                if self.deployment.leases.take_lease(LEASE_NAME, self.identity, self.lease):
                     if self.scheduler is None:
                         self._become_leader()
                 elif self.scheduler is not None:
@@ -87,14 +90,16 @@ class SchedulerService:
             self._stop.wait(self.lease / 3)
 
     def _become_leader(self) -> None:
+        deployment = self.deployment
+        grace = min(site.schedule.grace_seconds for site in deployment.sites.values())
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=self.cfg.database_url(), tablename="apscheduler_jobs")},
-            job_defaults={"misfire_grace_time": int(self.grace) or 1, "coalesce": True, "max_instances": 1},
-            timezone=self.cfg["publisher.timezone"])
+            jobstores={"default": SQLAlchemyJobStore(engine=deployment.db.engine, tablename="apscheduler_jobs")},
+            job_defaults={"misfire_grace_time": int(grace) or 1, "coalesce": True, "max_instances": 1},
+            timezone=deployment.timezone)
         scheduler.add_listener(self._job_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         scheduler.start(paused=True)
         self.scheduler = scheduler
-        scheduler.add_job("wechat_pub.publish.jobs:sync_schedule", "interval", seconds=self.cfg["schedule.sync_seconds"],
+        scheduler.add_job("wechat_pub.publish.jobs:sync_schedule", "interval", seconds=deployment.sync_seconds,
                           id="sync-schedule", replace_existing=True, misfire_grace_time=None)
         self.sync(force=True)
         scheduler.resume()
@@ -110,134 +115,133 @@ class SchedulerService:
     # ---- keeping the jobs in step with the articles ---------------------------------------------------
 
     def sync(self, force: bool = False) -> None:
-        from wechat_pub.bot.search import articles_signature
-
         scheduler = self.scheduler
         if scheduler is None:
             return
         with self._sync_lock:
-            signature, _ = articles_signature(self.cfg.resolve_path("paths.articles"))
-            if not force and signature == self._signature:
+            signatures = {name: site.articles.signature() for name, site in self.deployment.sites.items()}
+            if not force and signatures == self._signatures:
                 return
-            self._signature = signature
-            desired, broken = scheduled_issues(self.cfg)
-            for path in broken:
-                log.warning("not scheduling %s: it has errors (run wechat-pub check)", path)
-            wanted = {}
-            for slot in desired:
-                if self._wants_job(slot):
-                    wanted[f"issue-{slot.issue}"] = slot
+            self._signatures = signatures
+            wanted: dict[str, tuple[Site, Slot]] = {}
+            for site in self.deployment.sites.values():
+                wanted.update(self._wanted_jobs(site))
             for job in scheduler.get_jobs():
-                if job.id.startswith("issue-") and job.id not in wanted:
-                    job.remove()  # publish_at removed, or the slot already ran
+                if job.id != "sync-schedule" and job.id not in wanted:
+                    job.remove()  # publish_at removed, the slot already ran, or a job of an older version
                     self.on_event("unscheduled", job.id)
-            for job_id, slot in wanted.items():
-                job = scheduler.get_job(job_id)
-                if job is not None and tuple(job.args) == (slot.issue, slot.path, slot.publish_at):
-                    continue
-                retrying = self.store.run_get(self.appid, slot.issue, slot.publish_at)
-                if job is not None and retrying and retrying["state"] == "retrying":
-                    continue  # a retry is already waiting for its time
-                scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", run_date=slot.moment,
-                                  args=[slot.issue, slot.path, slot.publish_at], id=job_id, replace_existing=True)
-                self.on_event("scheduled", f"{job_id} at {slot.publish_at}")
+            for key, (site, slot) in wanted.items():
+                self._keep_job(scheduler, key, site, slot)
             self.slots = wanted
 
-    def _wants_job(self, slot: Scheduled) -> bool:
-        run = self.store.run_get(self.appid, slot.issue, slot.publish_at)
-        if run and run["state"] in FINAL_STATES:
-            return False
-        late = time.time() - slot.moment.timestamp()
-        if late > self.grace and not run:
-            self._missed(slot, late)
-            return False
-        return True
+    def _wanted_jobs(self, site: Site) -> dict[str, tuple[Site, Slot]]:
+        catalogue = site.articles.read()
+        for broken in catalogue.broken:
+            log.warning("not scheduling %s: it has errors (run wechat-pub check)", broken.path)
+        wanted = {}
+        now = self.clock.time()
+        for slot in slots_of(catalogue.issues):
+            run = site.runs.get(slot.issue, slot.publish_at)
+            decision = verdict(slot, run, now, site.schedule.grace_seconds)
+            if decision is Verdict.MISSED:
+                self._missed(site, slot)
+            elif decision in (Verdict.WAIT, Verdict.RUN):
+                wanted[job_id(site, slot)] = (site, slot)
+        return wanted
 
-    def _missed(self, slot: Scheduled, late: float) -> None:
-        detail = (f"not pushed: the service was not running at {slot.publish_at} and the grace period of "
-                  f"{self.grace / 3600:g} h had passed ({late / 3600:.1f} h late). Push it with `wechat-pub push` "
-                  "or set a new publish_at.")
-        self.store.run_finish(self.appid, slot.issue, slot.publish_at, "missed", detail)
-        self.store.log(self.appid, slot.issue, "schedule-missed", detail)
-        self.on_event("missed", f"issue-{slot.issue}")
+    def _keep_job(self, scheduler: BackgroundScheduler, key: str, site: Site, slot: Slot) -> None:
+        job = scheduler.get_job(key)
+        args = [site.name, slot.issue, slot.path, slot.publish_at]
+        if job is not None and list(job.args) == args:
+            return
+        run = site.runs.get(slot.issue, slot.publish_at)
+        if job is not None and run and run.state == "retrying":
+            return  # a retry is already waiting for its time
+        scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", run_date=slot.moment, args=args, id=key,
+                          replace_existing=True)
+        self.on_event("scheduled", f"{key} at {slot.publish_at}")
+
+    def _missed(self, site: Site, slot: Slot) -> None:
+        detail = missed_detail(slot, self.clock.time(), site.schedule.grace_seconds)
+        site.runs.finish(slot.issue, slot.publish_at, "missed", detail)
+        site.pushes.note(slot.issue, "schedule-missed", detail)
+        self.on_event("missed", job_id(site, slot))
 
     def _job_event(self, event) -> None:
-        slot = self.slots.get(event.job_id)
-        if slot is None:
+        found = self.slots.get(event.job_id)
+        if found is None:
             return
+        site, slot = found
         if event.code == EVENT_JOB_MISSED:
-            self._missed(slot, time.time() - slot.moment.timestamp())
+            self._missed(site, slot)
         else:
-            self.store.run_finish(self.appid, slot.issue, slot.publish_at, "failed", f"internal error: {event.exception}")
+            site.runs.finish(slot.issue, slot.publish_at, "failed", f"internal error: {event.exception}")
 
     # ---- the push itself ---------------------------------------------------------------------------------
 
-    def run_push(self, issue: int, path: str, publish_at: str) -> None:
-        run = self.store.run_claim(self.appid, issue, publish_at, self.identity)
+    def run_push(self, account: str, issue: int, path: str, publish_at: str) -> None:
+        site = self.deployment.site(account)
+        slot = Slot(issue, path, publish_at)
+        run = site.runs.claim(issue, publish_at, self.identity)
         if run is None:
             log.info("issue %s at %s already ran (or runs elsewhere); not again", issue, publish_at)
             return
-        self.on_event("running", f"issue-{issue}")
+        key = job_id(site, slot)
+        self.on_event("running", key)
         try:
-            outcome = self._push(issue, path, publish_at)
+            outcome = self._push(site, slot)
         except (NetworkError, WeChatAPIError) as exc:
             if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRYABLE:
-                self._fail(issue, publish_at, exc)
+                self._fail(site, slot, exc)
             else:
-                self._retry_or_fail(issue, path, publish_at, run["attempts"], exc)
+                self._retry_or_fail(site, slot, run, exc)
             return
         except WechatPubError as exc:
-            self._fail(issue, publish_at, exc)
+            self._fail(site, slot, exc)
             return
         except Exception as exc:  # a bug must not kill the scheduler: record it, say where to look
             log.exception("scheduled push of issue %s failed", issue)
-            self._fail(issue, publish_at, WechatPubError(f"internal error: {type(exc).__name__}: {exc}",
-                                                         "See the service's log, and report it."))
+            self._fail(site, slot, WechatPubError(f"internal error: {type(exc).__name__}: {exc}",
+                                                  "See the service's log, and report it."))
             return
         if outcome is None:
             return
-        self.store.run_finish(self.appid, issue, publish_at, "done", outcome)
-        self.store.log(self.appid, issue, "schedule-done", outcome)
-        self.on_event("done", f"issue-{issue}: {outcome}")
+        site.runs.finish(issue, publish_at, "done", outcome)
+        site.pushes.note(issue, "schedule-done", outcome)
+        self.on_event("done", f"{key}: {outcome}")
 
-    def _push(self, issue: int, path: str, publish_at: str) -> str | None:
-        from wechat_pub.publish.account import connect
-        from wechat_pub.publish.push import Pusher
-        from wechat_pub.render.options import options_from_config
-        from wechat_pub.source.article import read_article
-
-        parsed = read_article(path, self.cfg["publisher.timezone"])
-        if parsed.issue is None or parsed.errors:
-            raise WechatPubError(f"{path} has {len(parsed.errors)} error(s) at its scheduled time.",
+    def _push(self, site: Site, slot: Slot) -> str | None:
+        issue = site.articles.read().by_path(slot.path)
+        if issue is None:
+            raise WechatPubError(f"{slot.path} cannot be read, or has errors, at its scheduled time.",
                                  "Run `wechat-pub check` on it, fix it, and set a new publish_at.")
-        if parsed.issue.publish_at != publish_at or parsed.issue.number != issue:
-            self.store.run_finish(self.appid, issue, publish_at, "canceled",
-                                  f"moved to {parsed.issue.publish_at or 'no time'} before it ran")
+        if issue.publish_at != slot.publish_at or issue.number != slot.issue:
+            site.runs.finish(slot.issue, slot.publish_at, "canceled",
+                             f"moved to {issue.publish_at or 'no time'} before it ran")
             return None
-        account = connect(self.cfg, self.store)
+        account = site.connect()
         try:
-            brand = " · ".join(x for x in (self.cfg["publisher.newsletter_zh"], self.cfg["publisher.newsletter_en"]) if x)
-            pusher = Pusher(account, options_from_config(self.cfg), brand)
-            outcome = pusher.push(parsed.issue, publish=self.cfg["schedule.publish"])
+            outcome = site.pusher(account).push(issue, publish=site.schedule.publish)
         finally:
             account.close()
         return f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
                                                              if outcome.publish_id else "")
 
-    def _retry_or_fail(self, issue: int, path: str, publish_at: str, attempts: int, exc: WechatPubError) -> None:
-        started = dt.datetime.fromisoformat(publish_at).timestamp()
-        delay = min(self.retry_base_seconds * 2 ** (attempts - 1), 600)
-        if time.time() + delay - max(started, 0) > self.cfg["schedule.retry_minutes"] * 60 or self.scheduler is None:
-            self._fail(issue, publish_at, exc)
+    def _retry_or_fail(self, site: Site, slot: Slot, run, exc: WechatPubError) -> None:
+        now = self.clock.time()
+        delay = retry_delay(run.attempts, self.retry_base_seconds)
+        if self.scheduler is None or not may_retry(slot, run, now, delay, site.schedule.retry_minutes):
+            self._fail(site, slot, exc)
             return
-        self.store.run_finish(self.appid, issue, publish_at, "retrying", f"attempt {attempts}: {exc.message}")
+        site.runs.finish(slot.issue, slot.publish_at, "retrying", f"attempt {run.attempts}: {exc.message}")
+        key = job_id(site, slot)
         self.scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date",
-                               run_date=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delay),
-                               args=[issue, path, publish_at], id=f"issue-{issue}", replace_existing=True)
-        self.on_event("retrying", f"issue-{issue} in {delay} s")
+                               run_date=dt.datetime.fromtimestamp(now + delay, dt.timezone.utc),
+                               args=[site.name, slot.issue, slot.path, slot.publish_at], id=key, replace_existing=True)
+        self.on_event("retrying", f"{key} in {delay:g} s")
 
-    def _fail(self, issue: int, publish_at: str, exc: WechatPubError) -> None:
+    def _fail(self, site: Site, slot: Slot, exc: WechatPubError) -> None:
         detail = exc.message + (f" → {exc.hint}" if exc.hint else "")
-        self.store.run_finish(self.appid, issue, publish_at, "failed", detail)
-        self.store.log(self.appid, issue, "schedule-failed", detail)
-        self.on_event("failed", f"issue-{issue}: {detail}")
+        site.runs.finish(slot.issue, slot.publish_at, "failed", detail)
+        site.pushes.note(slot.issue, "schedule-failed", detail)
+        self.on_event("failed", f"{job_id(site, slot)}: {detail}")

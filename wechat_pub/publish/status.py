@@ -1,15 +1,14 @@
-"""Where every issue stands: the articles folder joined with the push records."""
+"""Where every issue of an account stands: its articles folder joined with its push records and schedule runs."""
 
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import os
 from dataclasses import dataclass
 
-from wechat_pub.config import Config
-from wechat_pub.source.article import read_article
-from wechat_pub.store import PushRecord, Store
+from wechat_pub.publish.timing import slot_status, slots_of
+from wechat_pub.site import Site
+from wechat_pub.state.pushes import PushRecord, PushState
 
 
 @dataclass
@@ -29,53 +28,35 @@ class ScheduleRow:
     details: str
 
 
-def schedule_rows(cfg: Config, store: Store | None = None) -> list[ScheduleRow]:
+def schedule_rows(site: Site) -> list[ScheduleRow]:
     """Every scheduled slot: the articles' current publish_at, and what happened to earlier ones."""
-    from wechat_pub.publish.schedule import scheduled_issues
-
-    store = store or Store(cfg.database_url())
-    appid = cfg["wechat.appid"] or "wx_sandbox"
-    runs = {(r["issue"], r["publish_at"]): r for r in store.runs(appid)}
+    runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
+    now = site.clock.time()
     rows = []
-    grace = cfg["schedule.grace_hours"] * 3600
-    for slot in scheduled_issues(cfg)[0]:
+    for slot in slots_of(site.articles.read().issues):
         run = runs.pop((slot.issue, slot.publish_at), None)
-        if run:
-            rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, run["state"], run["detail"]))
-            continue
-        late = dt.datetime.now(dt.timezone.utc).timestamp() - slot.moment.timestamp()
-        if late <= 0:
-            state, details = "scheduled", ""
-        elif late <= grace:
-            state, details = "due", "runs as soon as `wechat-pub run` is running"
-        else:
-            state, details = "missed", "its time and the grace period passed; push it by hand or set a new time"
+        state, details = slot_status(slot, run, now, site.schedule.grace_seconds)
         rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details))
     for (issue, publish_at), run in runs.items():  # earlier slots: history
-        rows.append(ScheduleRow(issue, "", publish_at, run["state"], run["detail"]))
+        rows.append(ScheduleRow(issue, "", publish_at, run.state, run.detail))
     return sorted(rows, key=lambda r: r.when)
 
 
-def issue_statuses(cfg: Config, store: Store | None = None) -> list[IssueStatus]:
-    store = store or Store(cfg.database_url())
-    appid = cfg["wechat.appid"] or "wx_sandbox"
-    records = {r.issue: r for r in store.push_list(appid)}
-    runs = {(r["issue"], r["publish_at"]): r for r in store.runs(appid)}
+def issue_statuses(site: Site) -> list[IssueStatus]:
+    records = {record.issue: record for record in site.pushes.all()}
+    runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
+    catalogue = site.articles.read()
     rows: list[IssueStatus] = []
-    folder = cfg.resolve_path("paths.articles")
-    for path in sorted(glob.glob(os.path.join(folder, "*.md"))):
-        parsed = read_article(path, cfg["publisher.timezone"])
-        shown = os.path.relpath(path)
-        if parsed.issue is None or parsed.errors:
-            rows.append(IssueStatus("?", shown, "invalid", f"{len(parsed.errors)} error(s): run wechat-pub check"))
-            continue
-        number = parsed.issue.number
-        row = describe(number, shown, records.pop(number, None), parsed.issue.publish_at)
-        run = runs.get((number, parsed.issue.publish_at))
-        if run and run["state"] in ("missed", "failed", "retrying"):
-            row.details = f"scheduled push {run['state']}: {run['detail']}" + (f"; {row.details}" if row.details else "")
+    for broken in catalogue.broken:
+        rows.append(IssueStatus("?", os.path.relpath(broken.path), "invalid",
+                                f"{len(broken.errors)} error(s): run wechat-pub check"))
+    for issue in catalogue.issues:
+        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), issue.publish_at)
+        run = runs.get((issue.number, issue.publish_at))
+        if run and run.state in ("missed", "failed", "retrying"):
+            row.details = f"scheduled push {run.state}: {run.detail}" + (f"; {row.details}" if row.details else "")
             if row.state == "not pushed":
-                row.state = run["state"]
+                row.state = run.state
         rows.append(row)
     for number, record in sorted(records.items()):  # pushed once, file gone since
         rows.append(describe(number, record.path or "(file removed)", record, None))
@@ -85,17 +66,17 @@ def issue_statuses(cfg: Config, store: Store | None = None) -> list[IssueStatus]
 
 def describe(number: int, path: str, record: PushRecord | None, publish_at: str | None) -> IssueStatus:
     when = f"scheduled for {publish_at}" if publish_at else ""
-    if record is None or record.state in ("new",):
+    if record is None or record.state is PushState.NEW:
         return IssueStatus(str(number), path, "not pushed", when)
     at = dt.datetime.fromtimestamp(record.updated_at).strftime("%Y-%m-%d %H:%M")
-    if record.state == "draft":
+    if record.state is PushState.DRAFT:
         details = f"draft {record.draft_media_id} ({record.article_count} article(s)), {at}"
-    elif record.state == "publishing":
+    elif record.state is PushState.PUBLISHING:
         details = f"publish job {record.publish_id} since {at}; waiting for WeChat's result"
-    elif record.state == "published":
+    elif record.state is PushState.PUBLISHED:
         details = "published: " + " ".join(record.article_urls)
     else:
         details = f"failed {at}: {record.error}" + (f" → {record.hint}" if record.hint else "")
-    if record.error and record.state != "failed":
+    if record.error and record.state is not PushState.FAILED:
         details += f"; last attempt failed: {record.error}" + (f" → {record.hint}" if record.hint else "")
-    return IssueStatus(str(number), path, record.state, details)
+    return IssueStatus(str(number), path, record.state.value, details)

@@ -34,6 +34,12 @@ class Publisher:
     disclaimer_en: str = ""
     contact: tuple[str, ...] = ()
 
+    @property
+    def brand(self) -> str:
+        """The masthead's brand line (also on generated covers): the newsletter's names, else the publisher's."""
+        names = " · ".join(t for t in (self.newsletter_zh, self.newsletter_en) if t)
+        return names or " · ".join(t for t in (self.name_zh, self.name_en) if t)
+
 
 @dataclass(frozen=True)
 class RenderOptions:
@@ -168,8 +174,7 @@ def article_digest(issue: m.Issue, part: Part, limit: int = 120) -> str:
 
 
 def masthead(issue: m.Issue, part: Part, publisher: Publisher) -> str:
-    brand = " · ".join(t for t in (publisher.newsletter_zh, publisher.newsletter_en) if t)
-    brand = brand or " · ".join(t for t in (publisher.name_zh, publisher.name_en) if t)
+    brand = publisher.brand
     lines = [f'<p class="brand">{escape(brand)}</p>' if brand else ""]
     lines.append(f'<p class="issue-line">第{issue.number}期 · No.{issue.number} · {escape(issue.display_date)}</p>')
     if issue.title.zh:

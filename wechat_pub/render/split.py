@@ -6,9 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from wechat_pub import model as m
-from wechat_pub.limits import CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, MAX_ARTICLES, TITLE_MAX_CHARS
-from wechat_pub.render.article import (NumberedItem, Part, RenderedArticle, RenderOptions, base_title,
-                                       numbered_sections, render_article, section_names)
+from wechat_pub.limits import CONTENT_MAX_CHARS, MAX_ARTICLES, TITLE_MAX_CHARS, content_fits
+from wechat_pub.render.article import (
+    NumberedItem,
+    Part,
+    RenderedArticle,
+    RenderOptions,
+    base_title,
+    numbered_sections,
+    render_article,
+    section_names,
+)
 
 # Room kept while packing for what changes once the number of articles is known ("Part 3 of 4").
 _SLACK_CHARS = 64
@@ -39,7 +47,7 @@ def render_issue(issue: m.Issue, options: RenderOptions) -> RenderResult:
     """Render ``issue`` as the articles of one draft, splitting it when it is too large."""
     sections = numbered_sections(issue)
     whole = render_article(issue, Part(sections), options)
-    if _fits(whole.content):
+    if content_fits(whole.content):
         return RenderResult([whole])
     packer = _Packer(issue, options)
     groups = packer.pack(sections)
@@ -65,10 +73,6 @@ def titled(issue: m.Issue, parts: list[Part]) -> list[Part]:
     return [replace(part, title_suffix=f"（{part.index}/{part.total}）") for part in parts]
 
 
-def _fits(html: str, slack: int = 0) -> bool:
-    return len(html) + slack < CONTENT_MAX_CHARS and len(html.encode("utf-8")) + slack < CONTENT_MAX_BYTES
-
-
 class _Packer:
     """Greedy packing: whole sections while they fit, a section's items when it does not."""
 
@@ -81,7 +85,7 @@ class _Packer:
 
     def fits(self, group: Sections) -> bool:
         trial = render_article(self.issue, Part(group, MAX_ARTICLES, MAX_ARTICLES), self.options)  # widest label
-        return _fits(trial.content, _SLACK_CHARS)
+        return content_fits(trial.content, _SLACK_CHARS)
 
     def pack(self, sections: Sections) -> list[Sections]:
         for section, entries in sections:

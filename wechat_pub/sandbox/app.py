@@ -6,6 +6,7 @@ import threading
 
 from flask import Flask
 
+from wechat_pub.sandbox import drafts, material, publishing, tokens  # noqa: F401 (their endpoints join `api`)
 from wechat_pub.sandbox.api import api
 from wechat_pub.sandbox.pages import pages
 from wechat_pub.sandbox.state import SandboxSettings, SandboxState

@@ -24,13 +24,13 @@ def finish_publish(state: SandboxState, publish_id: int, base_url: str) -> None:
     article_id = secrets.token_urlsafe(32)[:43]
     urls = [f"{base_url}/sandbox/articles/{article_id}/{i + 1}" for i in range(len(job["articles"]))]
     state.finish_publish(publish_id, article_id, urls)
-    settings = state.settings
-    if not settings.webhook_url:
+    account = state.settings.account(job["appid"])
+    if account is None or not account.webhook_url:
         state.note_event(publish_id, "no webhook configured")
         return
-    xml = publish_event_xml(settings.account_id, publish_id, article_id, urls, int(time.time()))
-    state.note_event(publish_id, deliver(xml, settings.webhook_url, settings.webhook_token, settings.webhook_aes_key,
-                                         settings.appid, settings.account_id, MPHELPER_OPENID))
+    xml = publish_event_xml(account.account_id, publish_id, article_id, urls, int(time.time()))
+    state.note_event(publish_id, deliver(xml, account.webhook_url, account.webhook_token, account.webhook_aes_key,
+                                         account.appid, account.account_id, MPHELPER_OPENID))
 
 
 def publish_event_xml(account_id: str, publish_id: int, article_id: str, urls: list[str], created: int) -> str:

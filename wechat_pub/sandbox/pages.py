@@ -36,6 +36,11 @@ def _local_images(html: str) -> str:
     return re.sub(r'src="([^"]+)"', swap, html)
 
 
+def _account_id(appid: str) -> str:
+    account = state().settings.account(appid)
+    return account.account_id if account else appid
+
+
 def _page(title: str, body: str) -> Response:
     html = (f"<!doctype html><html lang=zh-CN><head><meta charset=utf-8>"
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -54,7 +59,7 @@ def draft_page(media_id: str):
     draft = state().draft(media_id)
     if draft is None:
         abort(404, "No such draft: it was deleted or published.")
-    account = state().settings.account_id
+    account = _account_id(draft["appid"])
     articles = "".join(_article_html(a, account) for a in draft["articles"])
     bar = f'<div class="bar">Sandbox draft {escape(media_id)} · {len(draft["articles"])} article(s)</div>'
     return _page(draft["articles"][0]["title"], bar + articles)
@@ -66,7 +71,7 @@ def article_page(article_id: str, index: int):
     if job is None or not 1 <= index <= len(job["articles"]) or job["articles"][index - 1].get("is_deleted"):
         abort(404, "No such published article.")
     article = job["articles"][index - 1]
-    return _page(article["title"], _article_html(article, state().settings.account_id))
+    return _page(article["title"], _article_html(article, _account_id(job["appid"])))
 
 
 @pages.get("/media/<media_id>")
@@ -86,7 +91,8 @@ def index():
     rows += "".join(f'<tr><td><a href="{escape(j["urls"][0])}">{escape(j["articles"][0]["title"])}</a></td>'
                     f'<td>{len(j["articles"])}</td><td>published</td></tr>' for j in published if j["urls"])
     table = f'<table class="list"><tr><th>title</th><th>articles</th><th>state</th></tr>{rows}</table>'
-    bar = f'<div class="bar">wechat-pub sandbox · account {escape(state().settings.appid)} · {total} draft(s)</div>'
+    appids = ", ".join(account.appid for account in state().settings.accounts)
+    bar = f'<div class="bar">wechat-pub sandbox · account(s) {escape(appids)} · {total} draft(s)</div>'
     return _page("wechat-pub sandbox", bar + table)
 
 
@@ -95,7 +101,7 @@ def index():
 
 @pages.get("/health")
 def health():
-    return jsonify(ok=True, appid=state().settings.appid)
+    return jsonify(ok=True, appid=state().settings.appid, appids=[a.appid for a in state().settings.accounts])
 
 
 @pages.route("/faults", methods=["GET", "POST", "DELETE"])

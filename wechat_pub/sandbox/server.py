@@ -49,7 +49,9 @@ def start_in_thread(settings: SandboxSettings, host: str = "127.0.0.1", port: in
     url = f"http://{host}:{server.server_port}"
     if not settings.public_url:
         settings.public_url = url
-    thread = threading.Thread(target=server.serve_forever, name="wechat-pub-sandbox", daemon=True)
+    # A short poll interval: stopping the sandbox (at the end of a command) waits at most this long.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="wechat-pub-sandbox",
+                              daemon=True)
     thread.start()
     return RunningSandbox(url, server, thread)
 

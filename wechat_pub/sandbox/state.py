@@ -1,5 +1,9 @@
-"""The sandbox's own SQLite database: what a WeChat account holds (tokens, media, drafts, published
-articles), its daily quotas, injected faults, and a log of every call. It survives restarts."""
+"""The sandbox's own SQLite database: what each emulated WeChat account holds (tokens, media, drafts, published
+articles) and its daily quotas, injected faults, and a log of every call. It survives restarts.
+
+Several accounts (app ids) share one sandbox, as several accounts share WeChat: every row of an account carries
+its app id, and a call sees only the account whose access token it carries. Methods that take ``appid=None``
+look across every account (the sandbox's own pages and tests do)."""
 
 from __future__ import annotations
 
@@ -14,20 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+SCHEMA_VERSION = 2  # 2: every account's rows carry its app id
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, kind TEXT NOT NULL, issued_at REAL NOT NULL,
-                                   expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS media (media_id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
-                                  mime TEXT NOT NULL, url TEXT NOT NULL, data BLOB NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS drafts (media_id TEXT PRIMARY KEY, articles TEXT NOT NULL, created_at REAL NOT NULL,
-                                   updated_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS publishes (publish_id INTEGER PRIMARY KEY AUTOINCREMENT, draft_media_id TEXT NOT NULL,
-                                      articles TEXT NOT NULL, status INTEGER NOT NULL, article_id TEXT,
-                                      urls TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL,
+CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, appid TEXT NOT NULL, kind TEXT NOT NULL,
+                                   issued_at REAL NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS media (media_id TEXT PRIMARY KEY, appid TEXT NOT NULL, kind TEXT NOT NULL,
+                                  name TEXT NOT NULL, mime TEXT NOT NULL, url TEXT NOT NULL, data BLOB NOT NULL,
+                                  created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS drafts (media_id TEXT PRIMARY KEY, appid TEXT NOT NULL, articles TEXT NOT NULL,
+                                   created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS publishes (publish_id INTEGER PRIMARY KEY AUTOINCREMENT, appid TEXT NOT NULL,
+                                      draft_media_id TEXT NOT NULL, articles TEXT NOT NULL, status INTEGER NOT NULL,
+                                      article_id TEXT, urls TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL,
                                       finished_at REAL, event_status TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS quotas (day TEXT NOT NULL, endpoint TEXT NOT NULL, used INTEGER NOT NULL,
-                                   PRIMARY KEY (day, endpoint));
-CREATE TABLE IF NOT EXISTS force_refresh (at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS quotas (appid TEXT NOT NULL, day TEXT NOT NULL, endpoint TEXT NOT NULL,
+                                   used INTEGER NOT NULL, PRIMARY KEY (appid, day, endpoint));
+CREATE TABLE IF NOT EXISTS force_refresh (appid TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS faults (id INTEGER PRIMARY KEY AUTOINCREMENT, endpoint TEXT NOT NULL, kind TEXT NOT NULL,
                                    remaining INTEGER NOT NULL, seconds REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, endpoint TEXT NOT NULL,
@@ -48,21 +54,39 @@ DEFAULT_QUOTAS: dict[str, int | None] = {
 
 
 @dataclass
-class SandboxSettings:
-    """The emulated account. ``verified=False`` makes publish calls answer 48001, as for a personal
+class SandboxAccount:
+    """One emulated official account. ``verified=False`` makes publish calls answer 48001, as for a personal
     or unverified account."""
 
-    db_path: str
     appid: str = "wx_sandbox"
     secret: str = "sandbox-secret"
-    verified: bool = True
-    publish_delay: float = 1.0  # seconds until a submitted publish job finishes
-    webhook_url: str = ""  # where PUBLISHJOBFINISH events go
+    account_id: str = "gh_sandbox0001"  # the account's original id (gh_…), the ToUserName of its events
+    webhook_url: str = ""  # where its PUBLISHJOBFINISH events go
     webhook_token: str = ""
     webhook_aes_key: str = ""  # set: events are AES-encrypted (safe mode)
-    account_id: str = "gh_sandbox0001"
+    verified: bool = True
+
+
+@dataclass
+class SandboxSettings:
+    db_path: str
+    accounts: list[SandboxAccount] = field(default_factory=lambda: [SandboxAccount()])
+    verified: bool = True  # false: every account answers 48001 to publishing (tests flip it)
+    publish_delay: float = 1.0  # seconds until a submitted publish job finishes
     quotas: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     public_url: str = ""  # base of page links; default: the address requests come in on
+
+    def account(self, appid: str) -> SandboxAccount | None:
+        return next((account for account in self.accounts if account.appid == appid), None)
+
+    @property
+    def appid(self) -> str:
+        """The first account's app id (the only one, for most uses)."""
+        return self.accounts[0].appid
+
+    @property
+    def secret(self) -> str:
+        return self.accounts[0].secret
 
 
 class SandboxState:
@@ -72,10 +96,22 @@ class SandboxState:
         self.settings = settings
         Path(os.path.dirname(os.path.abspath(settings.db_path))).mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._upgrade()
         self.connection().executescript(SCHEMA)
         with self.transaction() as db:
             if db.execute("SELECT COUNT(*) FROM clock").fetchone()[0] == 0:
                 db.execute("INSERT INTO clock (offset) VALUES (0)")
+
+    def _upgrade(self) -> None:
+        """A sandbox file from an older version starts afresh: it is emulator data, not the account's."""
+        db = self.connection()
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                               "AND name NOT LIKE 'sqlite_%'")]
+        for table in tables:
+            db.execute(f"DROP TABLE {table}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -114,16 +150,18 @@ class SandboxState:
 
     # ---- quotas, faults, the call log ---------------------------------------------------------------
 
-    def take_quota(self, endpoint: str) -> bool:
-        """Count one call; False when the day's quota is already used up."""
+    def take_quota(self, appid: str, endpoint: str) -> bool:
+        """Count one call of an account; False when its quota for the day is already used up."""
         limit = self.settings.quotas.get(endpoint)
         with self.transaction() as db:
-            row = db.execute("SELECT used FROM quotas WHERE day = ? AND endpoint = ?", (self.today(), endpoint)).fetchone()
+            row = db.execute("SELECT used FROM quotas WHERE appid = ? AND day = ? AND endpoint = ?",
+                             (appid, self.today(), endpoint)).fetchone()
             used = row["used"] if row else 0
             if limit is not None and used >= limit:
                 return False
-            db.execute("INSERT INTO quotas (day, endpoint, used) VALUES (?, ?, 1) ON CONFLICT (day, endpoint) "
-                       "DO UPDATE SET used = used + 1", (self.today(), endpoint))
+            db.execute("INSERT INTO quotas (appid, day, endpoint, used) VALUES (?, ?, ?, 1) "
+                       "ON CONFLICT (appid, day, endpoint) DO UPDATE SET used = used + 1",
+                       (appid, self.today(), endpoint))
         return True
 
     def add_fault(self, endpoint: str, kind: str, times: int = 1, seconds: float = 0) -> None:
@@ -160,76 +198,84 @@ class SandboxState:
 
     # ---- tokens -----------------------------------------------------------------------------------
 
-    def issue_token(self, kind: str, lifetime: float = 7200) -> tuple[str, float]:
+    def issue_token(self, appid: str, kind: str, lifetime: float = 7200) -> tuple[str, float]:
         token = f"{int(self.now()) % 100}_" + secrets.token_urlsafe(96)
         now = self.now()
         with self.transaction() as db:
-            if kind == "plain":  # a new plain token ends the old ones 5 minutes later
-                db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE kind = 'plain'", (now + 300,))
-            db.execute("INSERT INTO tokens (token, kind, issued_at, expires_at) VALUES (?, ?, ?, ?)",
-                       (token, kind, now, now + lifetime))
+            if kind == "plain":  # a new plain token ends the account's old ones 5 minutes later
+                db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE kind = 'plain' AND appid = ?",
+                           (now + 300, appid))
+            db.execute("INSERT INTO tokens (token, appid, kind, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                       (token, appid, kind, now, now + lifetime))
         return token, now + lifetime
 
-    def newest_token(self, kind: str) -> sqlite3.Row | None:
-        return self.connection().execute("SELECT * FROM tokens WHERE kind = ? ORDER BY issued_at DESC LIMIT 1",
-                                         (kind,)).fetchone()
+    def newest_token(self, appid: str, kind: str) -> sqlite3.Row | None:
+        return self.connection().execute("SELECT * FROM tokens WHERE appid = ? AND kind = ? "
+                                         "ORDER BY issued_at DESC LIMIT 1", (appid, kind)).fetchone()
 
     def token(self, value: str) -> sqlite3.Row | None:
         return self.connection().execute("SELECT * FROM tokens WHERE token = ?", (value,)).fetchone()
 
-    def expire_tokens(self, kind: str) -> None:
+    def expire_tokens(self, appid: str, kind: str) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE kind = ?", (self.now(), kind))
+            db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE appid = ? AND kind = ?",
+                       (self.now(), appid, kind))
 
-    def force_refreshes_today(self) -> list[float]:
+    def force_refreshes_today(self, appid: str) -> list[float]:
         day_start = self.now() - 86400
-        return [r["at"] for r in self.connection().execute("SELECT at FROM force_refresh WHERE at > ?", (day_start,))]
+        return [r["at"] for r in self.connection().execute("SELECT at FROM force_refresh WHERE appid = ? AND at > ?",
+                                                           (appid, day_start))]
 
-    def note_force_refresh(self) -> None:
+    def note_force_refresh(self, appid: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT INTO force_refresh (at) VALUES (?)", (self.now(),))
+            db.execute("INSERT INTO force_refresh (appid, at) VALUES (?, ?)", (appid, self.now()))
 
     # ---- media ------------------------------------------------------------------------------------
 
-    def add_media(self, kind: str, name: str, mime: str, url_for, data: bytes) -> tuple[str, str]:
+    def add_media(self, appid: str, kind: str, name: str, mime: str, url_for, data: bytes) -> tuple[str, str]:
         media_id = secrets.token_urlsafe(48)[:64]
         url = url_for(media_id)
         with self.transaction() as db:
-            db.execute("INSERT INTO media (media_id, kind, name, mime, url, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (media_id, kind, name, mime, url, data, self.now()))
+            db.execute("INSERT INTO media (media_id, appid, kind, name, mime, url, data, created_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (media_id, appid, kind, name, mime, url, data, self.now()))
         return media_id, url
 
-    def media(self, media_id: str) -> sqlite3.Row | None:
-        return self.connection().execute("SELECT * FROM media WHERE media_id = ?", (media_id,)).fetchone()
+    def media(self, media_id: str, appid: str | None = None) -> sqlite3.Row | None:
+        row = self.connection().execute("SELECT * FROM media WHERE media_id = ?", (media_id,)).fetchone()
+        return row if row is not None and appid in (None, row["appid"]) else None
 
-    def media_list(self, kind: str, offset: int, count: int) -> tuple[int, list[sqlite3.Row]]:
+    def media_list(self, appid: str, kind: str, offset: int, count: int) -> tuple[int, list[sqlite3.Row]]:
         db = self.connection()
-        total = db.execute("SELECT COUNT(*) FROM media WHERE kind = ?", (kind,)).fetchone()[0]
-        rows = db.execute("SELECT media_id, name, url, created_at FROM media WHERE kind = ? ORDER BY created_at DESC "
-                          "LIMIT ? OFFSET ?", (kind, count, offset)).fetchall()
+        total = db.execute("SELECT COUNT(*) FROM media WHERE appid = ? AND kind = ?", (appid, kind)).fetchone()[0]
+        rows = db.execute("SELECT media_id, name, url, created_at FROM media WHERE appid = ? AND kind = ? "
+                          "ORDER BY created_at DESC LIMIT ? OFFSET ?", (appid, kind, count, offset)).fetchall()
         return total, rows
 
-    def media_counts(self) -> dict[str, int]:
-        rows = self.connection().execute("SELECT kind, COUNT(*) AS n FROM media GROUP BY kind")
+    def media_counts(self, appid: str) -> dict[str, int]:
+        rows = self.connection().execute("SELECT kind, COUNT(*) AS n FROM media WHERE appid = ? GROUP BY kind",
+                                         (appid,))
         return {row["kind"]: row["n"] for row in rows}
 
-    def delete_media(self, media_id: str) -> bool:
+    def delete_media(self, appid: str, media_id: str) -> bool:
         with self.transaction() as db:
-            return db.execute("DELETE FROM media WHERE media_id = ? AND kind != 'uploadimg'", (media_id,)).rowcount == 1
+            return db.execute("DELETE FROM media WHERE media_id = ? AND appid = ? AND kind != 'uploadimg'",
+                              (media_id, appid)).rowcount == 1
 
     # ---- drafts -----------------------------------------------------------------------------------
 
-    def add_draft(self, articles: list[dict]) -> str:
+    def add_draft(self, appid: str, articles: list[dict]) -> str:
         media_id = secrets.token_urlsafe(32)[:43]
         now = self.now()
         with self.transaction() as db:
-            db.execute("INSERT INTO drafts (media_id, articles, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                       (media_id, json.dumps(articles, ensure_ascii=False), now, now))
+            db.execute("INSERT INTO drafts (media_id, appid, articles, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       (media_id, appid, json.dumps(articles, ensure_ascii=False), now, now))
         return media_id
 
-    def draft(self, media_id: str) -> dict | None:
+    def draft(self, media_id: str, appid: str | None = None) -> dict | None:
         row = self.connection().execute("SELECT * FROM drafts WHERE media_id = ?", (media_id,)).fetchone()
-        return {**dict(row), "articles": json.loads(row["articles"])} if row else None
+        if row is None or appid not in (None, row["appid"]):
+            return None
+        return {**dict(row), "articles": json.loads(row["articles"])}
 
     def update_draft(self, media_id: str, articles: list[dict]) -> None:
         with self.transaction() as db:
@@ -240,30 +286,32 @@ class SandboxState:
         with self.transaction() as db:
             return db.execute("DELETE FROM drafts WHERE media_id = ?", (media_id,)).rowcount == 1
 
-    def drafts(self, offset: int = 0, count: int = 20) -> tuple[int, list[dict]]:
+    def drafts(self, offset: int = 0, count: int = 20, appid: str | None = None) -> tuple[int, list[dict]]:
         db = self.connection()
-        total = db.execute("SELECT COUNT(*) FROM drafts").fetchone()[0]
-        rows = db.execute("SELECT * FROM drafts ORDER BY updated_at DESC, media_id LIMIT ? OFFSET ?",
-                          (count, offset)).fetchall()
+        where, args = ("WHERE appid = ?", (appid,)) if appid else ("", ())
+        total = db.execute(f"SELECT COUNT(*) FROM drafts {where}", args).fetchone()[0]
+        rows = db.execute(f"SELECT * FROM drafts {where} ORDER BY updated_at DESC, media_id LIMIT ? OFFSET ?",
+                          (*args, count, offset)).fetchall()
         return total, [{**dict(r), "articles": json.loads(r["articles"])} for r in rows]
 
     # ---- publishing -------------------------------------------------------------------------------
 
     def start_publish(self, draft: dict) -> int:
         with self.transaction() as db:
-            cursor = db.execute("INSERT INTO publishes (draft_media_id, articles, status, created_at) VALUES (?, ?, 1, ?)",
-                                (draft["media_id"], json.dumps(draft["articles"], ensure_ascii=False), self.now()))
+            cursor = db.execute("INSERT INTO publishes (appid, draft_media_id, articles, status, created_at) "
+                                "VALUES (?, ?, ?, 1, ?)", (draft["appid"], draft["media_id"],
+                                                          json.dumps(draft["articles"], ensure_ascii=False), self.now()))
             db.execute("DELETE FROM drafts WHERE media_id = ?", (draft["media_id"],))
             return cursor.lastrowid + 2247483000  # real publish ids are large integers
 
-    def publish(self, publish_id: int) -> dict | None:
+    def publish(self, publish_id: int, appid: str | None = None) -> dict | None:
         row = self.connection().execute("SELECT * FROM publishes WHERE publish_id = ?",
                                         (publish_id - 2247483000,)).fetchone()
-        return _publish_dict(row) if row else None
+        return _publish_dict(row) if row and appid in (None, row["appid"]) else None
 
-    def publish_by_article(self, article_id: str) -> dict | None:
+    def publish_by_article(self, article_id: str, appid: str | None = None) -> dict | None:
         row = self.connection().execute("SELECT * FROM publishes WHERE article_id = ?", (article_id,)).fetchone()
-        return _publish_dict(row) if row else None
+        return _publish_dict(row) if row and appid in (None, row["appid"]) else None
 
     def finish_publish(self, publish_id: int, article_id: str, urls: list[str]) -> None:
         with self.transaction() as db:
@@ -283,11 +331,12 @@ class SandboxState:
         with self.transaction() as db:
             db.execute("UPDATE publishes SET event_status = ? WHERE publish_id = ?", (outcome, publish_id - 2247483000))
 
-    def published(self, offset: int = 0, count: int = 20) -> tuple[int, list[dict]]:
+    def published(self, offset: int = 0, count: int = 20, appid: str | None = None) -> tuple[int, list[dict]]:
         db = self.connection()
-        total = db.execute("SELECT COUNT(*) FROM publishes WHERE status = 0").fetchone()[0]
-        rows = db.execute("SELECT * FROM publishes WHERE status = 0 ORDER BY finished_at DESC LIMIT ? OFFSET ?",
-                          (count, offset)).fetchall()
+        where, args = ("AND appid = ?", (appid,)) if appid else ("", ())
+        total = db.execute(f"SELECT COUNT(*) FROM publishes WHERE status = 0 {where}", args).fetchone()[0]
+        rows = db.execute(f"SELECT * FROM publishes WHERE status = 0 {where} ORDER BY finished_at DESC "
+                          "LIMIT ? OFFSET ?", (*args, count, offset)).fetchall()
         return total, [_publish_dict(r) for r in rows]
 
 

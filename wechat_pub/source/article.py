@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from markdown_it.tree import SyntaxTreeNode
 
 from wechat_pub import model as m
+from wechat_pub.errors import ArticleError
 from wechat_pub.source.frontmatter import FieldReader, split_front_matter
 from wechat_pub.source.markdown import BlockBuilder, parse_tokens
 from wechat_pub.text import guess_lang
@@ -40,6 +41,15 @@ def read_article(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.
                             "Check the file name and that you may read it.")
         return m.ParseResult(None, (problem,))
     return parse_article(text, path, timezone)
+
+
+def load_issue(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.Issue:
+    """The issue in the article at ``path``; ArticleError listing every error when it has any."""
+    result = read_article(path, timezone)
+    if result.issue is None or result.errors:
+        raise ArticleError(f"{os.fspath(path)} has {len(result.errors)} error(s):", "Fix them and run the command again.",
+                           result.errors)
+    return result.issue
 
 
 def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shanghai") -> m.ParseResult:

@@ -1,8 +1,8 @@
 """The API client: wechatpy's ``WeChatClient`` with the calls 1.8.18 lacks and its known faults guarded.
 
 - The token comes from ``stable_token`` (or ``token`` by config) at the configured base URL, not the
-  hard-coded real host wechatpy uses; it is kept in the shared state store with its expiry and
-  refreshed before it expires, under a lock, so one refresh serves every process.
+  hard-coded real host wechatpy uses; it is kept in the shared token storage with its expiry and
+  refreshed before it expires, under a shared lock, so one refresh serves every process.
 - A token error (40001/40014/42001) refreshes and retries once, never in a loop.
 - Uploads are rebuilt from bytes for every attempt, so a retry never sends an empty file.
 - -1, 45009, 45011 and network errors are retried with exponential backoff within a bounded time,
@@ -36,12 +36,14 @@ REFRESH_MARGIN = 300  # stable_token hands out the next token in the last 5 minu
 class WeChatAPI(WeChatClient):
     """``client.draft.add(...)``, ``client.media.uploadimg(...)``: one attribute per API group."""
 
-    def __init__(self, appid: str, secret: str, store, base_url: str = "https://api.weixin.qq.com/cgi-bin/",
+    def __init__(self, appid: str, secret: str, tokens, locks, base_url: str = "https://api.weixin.qq.com/cgi-bin/",
                  token_mode: str = "stable", retry_window: float = 30.0, timeout: float = 15.0,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time):
-        super().__init__(appid, secret, session=store, timeout=timeout, auto_retry=False)
+        """``tokens``: token storage (get/set/delete); ``locks``: shared locks (``lock(name)``), so one
+        process refreshes the token for all."""
+        super().__init__(appid, secret, session=tokens, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = base_url if base_url.endswith("/") else base_url + "/"
-        self.store = store
+        self.locks = locks
         self.token_mode = token_mode
         self.retry_window = retry_window
         self.sleep = sleep
@@ -62,7 +64,7 @@ class WeChatAPI(WeChatClient):
 
     def refresh_token(self, stale: str | None = None) -> str:
         """A fresh token; under a lock shared by processes, and only if nobody refreshed meanwhile."""
-        with self.store.lock(f"token:{self.appid}", lease=60, wait=60):
+        with self.locks.lock(f"token:{self.appid}", lease=60, wait=60):
             entry = self.session.get(self.access_token_key)
             if entry and entry["token"] != stale and entry["expires_at"] - self.clock() > REFRESH_MARGIN:
                 return entry["token"]

@@ -61,7 +61,6 @@ class WeChatAPIError(WechatPubError):
     """WeChat answered with an error code."""
 
     exit_status = ExitStatus.WECHAT
-    http_status = 502
 
     def __init__(self, errcode: int, errmsg: str, endpoint: str, context: str = ""):
         meaning, action = HINTS.get(errcode, ("WeChat refused the request", "See the error code in WeChat's "
@@ -81,7 +80,6 @@ class NetworkError(WechatPubError):
     """The API could not be reached, or the answer was lost."""
 
     exit_status = ExitStatus.NETWORK
-    http_status = 504
 
     def __init__(self, endpoint: str, reason: str, base_url: str = ""):
         super().__init__(f"Could not reach WeChat's {endpoint}: {reason}.",

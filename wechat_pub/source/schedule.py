@@ -3,40 +3,10 @@ edit that one line (the rest of the file is left exactly as it was); the schedul
 
 from __future__ import annotations
 
-import datetime as dt
-import glob
-import os
 import re
-from dataclasses import dataclass
 
-from wechat_pub.config import Config
 from wechat_pub.errors import ArticleError, WechatPubError
-from wechat_pub.source.article import read_article
 from wechat_pub.source.frontmatter import parse_publish_time
-
-
-@dataclass(frozen=True)
-class Scheduled:
-    issue: int
-    path: str
-    publish_at: str  # ISO 8601 with offset, as normalised by the parser
-
-    @property
-    def moment(self) -> dt.datetime:
-        return dt.datetime.fromisoformat(self.publish_at)
-
-
-def scheduled_issues(cfg: Config) -> tuple[list[Scheduled], list[str]]:
-    """Every article with a publish_at, and the articles that could not be read (named, not fatal)."""
-    found, broken = [], []
-    for path in sorted(glob.glob(os.path.join(cfg.resolve_path("paths.articles"), "*.md"))):
-        parsed = read_article(path, cfg["publisher.timezone"])
-        if parsed.issue is None or parsed.errors:
-            broken.append(path)
-            continue
-        if parsed.issue.publish_at:
-            found.append(Scheduled(parsed.issue.number, os.path.abspath(path), parsed.issue.publish_at))
-    return found, broken
 
 
 def set_publish_at(path: str, when: str | None, timezone: str) -> str | None:

@@ -1,0 +1,121 @@
+"""The ``wechat-pub`` command. Thin commands named by verb, split by audience:
+
+- :mod:`.articles`: writing an issue (import, check, render, preview)
+- :mod:`.publishing`: getting it out (push, status, schedule, run, sandbox)
+- :mod:`.webhook`: followers (serve, ask, simulate, queries)
+- :mod:`.settings`: the configuration (config show)
+
+Every command works on one account of the deployment (``--account NAME``, before or after the command;
+default: the top-level account). One error boundary, :func:`main`, turns every user error into one clear
+message and an exit status.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from functools import cached_property, wraps
+
+import click
+
+from wechat_pub import __version__
+from wechat_pub.cli.output import err, rx
+from wechat_pub.errors import ExitStatus, WechatPubError
+
+
+class State:
+    """What every command shares: the deployment (the config's accounts and their collaborators), built
+    once on first use."""
+
+    def __init__(self, config_path: str | None, verbose: bool = False, account: str | None = None):
+        self.config_path = config_path
+        self.verbose = verbose
+        self.account = account
+
+    @cached_property
+    def deployment(self):
+        import logging
+
+        from wechat_pub.deployment import open_deployment
+        from wechat_pub.logs import setup_logging
+
+        deployment = open_deployment(self.config_path)
+        setup_logging(deployment.cfg.secrets(), logging.DEBUG if self.verbose else logging.WARNING)
+        return deployment
+
+    def site(self, account: str | None = None):
+        return self.deployment.site(account or self.account)
+
+    def close(self) -> None:
+        if "deployment" in self.__dict__:
+            self.deployment.close()
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def with_site(command):
+    """Give a command the Site of the account chosen with ``--account`` (here or on the group)."""
+    @click.option("--account", "account", metavar="NAME", help="The account to work on (default: the top level).")
+    @pass_state
+    @wraps(command)
+    def wrapper(state: State, account: str | None, **options):
+        return command(state.site(account), **options)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", help="Config file (default: ./config.toml).")
+@click.option("--account", "account", metavar="NAME", help="The account to work on (see [accounts.NAME] in the config).")
+@click.option("--traceback", is_flag=True, help="Show the full traceback on errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (HTTP calls included; secrets masked).")
+@click.version_option(__version__, prog_name="wechat-pub")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, account: str | None, traceback: bool, verbose: bool) -> None:
+    """Publish a bilingual newsletter to a WeChat official account."""
+    state = State(config_path, verbose, account)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def _register() -> None:
+    from wechat_pub.cli import articles, publishing, settings, webhook
+
+    for module in (articles, publishing, webhook, settings):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: user errors print one clear message and exit with their status."""
+    show_traceback = "--traceback" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="wechat-pub", standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        raise SystemExit(ExitStatus.ERROR) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(ExitStatus.USAGE) from None
+    except WechatPubError as exc:
+        if show_traceback:
+            traceback.print_exc()
+        err.print(f"[red]Error:[/] {rx(str(exc))}", markup=True)
+        raise SystemExit(exc.exit_status) from None
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        raise SystemExit(130) from None
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: say so plainly, and how to get the details
+        if show_traceback:
+            traceback.print_exc()
+        else:
+            err.print(f"[red]Internal error:[/] {type(exc).__name__}: {rx(str(exc))}\n"
+                      "Run again with --traceback for details, and report it.", markup=True)
+        raise SystemExit(ExitStatus.ERROR) from None
+    raise SystemExit(ExitStatus.OK)

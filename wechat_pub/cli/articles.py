@@ -1,0 +1,122 @@
+"""Commands for writing an issue: import a newsletter, check it, render it, preview it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from wechat_pub.cli import with_site
+from wechat_pub.cli.output import err, out, print_report, rx
+from wechat_pub.errors import ArticleError, ExitStatus
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--theme", help="Check with this theme instead of the configured one.")
+@with_site
+def check_command(site, files: tuple[str, ...], theme: str | None) -> None:
+    """Report every problem WeChat would reject or mangle. Exit 1 on errors; warnings alone pass."""
+    import datetime as dt
+
+    from wechat_pub.preflight import check_file
+
+    options = site.render_options(theme)
+    now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
+    errors = warnings = 0
+    for path in files:
+        report = check_file(path, options, site.timezone, now)
+        errors += len(report.errors)
+        warnings += len(report.warnings)
+        print_report(report)
+    colour = "red" if errors else ("yellow" if warnings else "green")
+    out.print(f"[{colour}]{len(files)} file(s): {errors} error(s), {warnings} warning(s)[/]")
+    if errors:
+        raise SystemExit(ExitStatus.ERROR)
+
+
+@click.command("render")
+@click.argument("file", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the draft/add payload instead of HTML.")
+@click.option("--theme", help="Render with this theme instead of the configured one.")
+@click.option("-o", "--output", type=click.Path(), help="Write to this file instead of standard output.")
+@with_site
+def render_command(site, file: str, as_json: bool, theme: str | None, output: str | None) -> None:
+    """Print the HTML exactly as it would be pushed (one document per article)."""
+    from wechat_pub.render.split import render_issue
+    from wechat_pub.source.article import load_issue
+
+    issue = load_issue(file, site.timezone)
+    result = render_issue(issue, site.render_options(theme))
+    if result.problems:
+        raise ArticleError(f"{file} cannot be rendered within WeChat's limits:", "", result.problems)
+    if as_json:
+        text = json.dumps({"articles": [a.payload() for a in result.articles]}, ensure_ascii=False, indent=2)
+    else:
+        text = "\n".join(f"<!-- article {a.part.index}/{a.part.total}: {a.title} -->\n{a.content}"
+                         for a in result.articles)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@click.command("preview")
+@click.argument("file", type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="Page to write (default: preview/<article>.html).")
+@click.option("--serve", is_flag=True, help="Serve the page (rebuilt on every reload) instead of writing it.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True, type=int)
+@click.option("--theme", help="Preview with this theme instead of the configured one.")
+@with_site
+def preview_command(site, file: str, output: str | None, serve: bool, host: str, port: int,
+                    theme: str | None) -> None:
+    """Show each article at phone width, light and dark, as a follower will see it."""
+    from wechat_pub.preview import create_preview_app, preview_page
+    from wechat_pub.source.article import load_issue
+
+    options = site.render_options(theme)
+    issue = load_issue(file, site.timezone)  # fail now, not on the first request, if the article is broken
+    if serve:
+        app = create_preview_app(lambda: load_issue(file, site.timezone), options, site.account_name)
+        err.print(f"Previewing {file} at http://{host}:{port}/ (Ctrl+C to stop)")
+        app.run(host=host, port=port)
+        return
+    target = Path(output or Path("preview") / (Path(file).stem + ".html"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(preview_page(issue, options, site.account_name), encoding="utf-8")
+    out.print(f"wrote {target} (open it in a browser)")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path())
+@click.option("-o", "--output", "out_dir", type=click.Path(), help="Folder to write to (default: paths.articles).")
+@click.option("--force", is_flag=True, help="Overwrite an existing article file.")
+@with_site
+def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
+    """Import a plain-text newsletter (text taken from its PDF) as an article file."""
+    from wechat_pub.source.importing import import_newsletter
+
+    brand, footer = site.import_brand()
+    imported = import_newsletter(file, Path(out_dir) if out_dir else site.articles.path, brand, footer, force)
+    result, issue, target = imported.result, imported.result.issue, imported.target
+    out.print(f"wrote [bold]{target}[/]: issue {issue.number} ({issue.date}), {len(issue.sections)} section(s), "
+              f"{len(issue.items)} item(s)")
+    if result.footer_lines:
+        out.print(f"  {result.footer_lines} line(s) matched the publisher's standing masthead/footer from config")
+    if result.lost_links:
+        out.print(f"  [yellow]{result.lost_links} item(s) had a (More)/(查看更多) link whose address the text "
+                  "does not carry:[/] add a 'Source: \\[name](https://…)' line to each")
+    for problem in result.problems:
+        out.print(f"  [yellow]{rx(str(problem))}[/]")
+    if result.notes:
+        out.print(f"  [yellow]{len(result.notes)} line(s) could not be placed[/]; they are kept under "
+                  "'import_notes' in the front matter:")
+        for note in result.notes:
+            out.print(f"    {rx(note[:150])}")
+    out.print(f"next: review it, then run [bold]wechat-pub check {target}[/]")
+
+
+COMMANDS = (import_command, check_command, render_command, preview_command)

@@ -1,0 +1,77 @@
+"""Commands for the followers' side: serve the webhook, ask it, be WeChat to it, read what followers asked."""
+
+from __future__ import annotations
+
+import click
+
+from wechat_pub.cli import pass_state, with_site
+from wechat_pub.cli.output import err, out, rx
+from wechat_pub.errors import ExitStatus
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_state
+def serve_command(state, host: str, port: int) -> None:
+    """Serve every account's webhook (development server; use gunicorn in production, see the README)."""
+    from wechat_pub.app import create_app
+
+    app = create_app(deployment=state.deployment)
+    for name, bot in app.extensions["wechat_pub.bots"].items():
+        if not bot.settings.token:
+            err.print(f"[yellow]warning:[/] webhook.token of account {name!r} is empty: set WECHAT_PUB_WEBHOOK__TOKEN "
+                      "to the Token of 服务器配置, or WeChat's signatures will not match.", markup=True)
+        err.print(f"Webhook of account {name} at http://{host}:{port}{bot.settings.path} ({bot.settings.mode} mode)")
+    err.print("Health at /healthz. Ctrl+C to stop.")
+    app.run(host=host, port=port, threaded=True)
+
+
+@click.command("ask")
+@click.argument("query")
+@with_site
+def ask_command(site, query: str) -> None:
+    """Print the reply a follower sending QUERY would get."""
+    reply = site.replier().answer(query)
+    if reply.kind == "news":
+        click.echo(f"[news card] {reply.title}\n{reply.description}\n{reply.url}\n{reply.pic_url}")
+    else:
+        click.echo(reply.text)
+
+
+@click.command("simulate")
+@click.argument("text")
+@click.option("--url", default="http://127.0.0.1:8000/wechat", show_default=True, help="The running webhook.")
+@click.option("--mode", type=click.Choice(["plain", "compat", "safe"]), help="Default: webhook.mode.")
+@click.option("--event", help="Send this event (subscribe, CLICK) instead of a text message; TEXT is its key.")
+@with_site
+def simulate_command(site, text: str, url: str, mode: str | None, event: str | None) -> None:
+    """Send a correctly signed (and encrypted) message to a running webhook, as WeChat does, and print
+    the decrypted reply."""
+    from wechat_pub.bot.simulate import simulate
+
+    result = simulate(site.webhook_settings(), url, text, mode, event)
+    err.print(f"HTTP {result.status} in {result.seconds * 1000:.0f} ms ({result.mode} mode)")
+    click.echo(result.shown)
+    if result.status != 200:
+        raise SystemExit(ExitStatus.ERROR)
+
+
+@click.command("queries")
+@click.option("--days", default=30, show_default=True, type=int, help="How far back to look.")
+@click.option("--limit", default=15, show_default=True, type=int)
+@with_site
+def queries_command(site, days: int, limit: int) -> None:
+    """The followers' top queries, and those that found nothing."""
+    since = site.clock.time() - days * 86400
+    query_log = site.query_log
+    for title, rows in (("top queries", query_log.top(limit, since)),
+                        ("queries that found nothing", query_log.top(limit, since, unanswered=True))):
+        out.print(f"[bold]{title}[/] (last {days} days)", markup=True)
+        if not rows:
+            out.print("  (none)")
+        for query, count, followers in rows:
+            out.print(f"  {count:>5}×  {rx(query)}  [dim]({followers} follower(s))[/]", markup=True)
+
+
+COMMANDS = (serve_command, ask_command, simulate_command, queries_command)

@@ -1,0 +1,177 @@
+"""One config's worth of wechat-pub: one :class:`~wechat_pub.site.Site` per WeChat account (the top level is the
+account ``default``; ``[accounts.NAME]`` adds others) and what they share: the state database, Redis (when
+configured), the scheduler's lease, the webhook's answers, and the sandbox (for accounts without credentials)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.config import DEFAULT_ACCOUNT, Config
+from wechat_pub.errors import ConfigError
+from wechat_pub.site import Site, sandbox_credentials
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wechat_pub.sandbox.state import SandboxSettings
+    from wechat_pub.state.database import StateDatabase
+
+
+class Deployment:
+    """Every account of one config, over one state database."""
+
+    def __init__(self, cfg: Config, clock: Clock = SYSTEM_CLOCK):
+        self.cfg = cfg.account(DEFAULT_ACCOUNT)
+        self.clock = clock
+        self.state_dir: Path = self.cfg.resolve_path("paths.state")
+        self.sites: dict[str, Site] = {name: Site(self, cfg.account(name)) for name in cfg.account_names}
+        self._sandbox = None
+
+    def site(self, name: str | None = None) -> Site:
+        """The account ``name`` (None: the default account)."""
+        name = name or DEFAULT_ACCOUNT
+        if name not in self.sites:
+            known = ", ".join(self.sites)
+            raise ConfigError(f"no account {name!r} in {self.cfg.path or 'the configuration'}.",
+                              f"Accounts: {known}. Add one as [accounts.{name}.wechat] in config.toml.")
+        return self.sites[name]
+
+    @property
+    def default(self) -> Site:
+        return self.sites[DEFAULT_ACCOUNT]
+
+    # ---- shared state ------------------------------------------------------------------------------------
+
+    @cached_property
+    def database_url(self) -> str:
+        from wechat_pub.state.database import sqlite_url
+
+        return self.cfg["state.database_url"] or sqlite_url(self.state_dir)
+
+    @cached_property
+    def db(self) -> "StateDatabase":
+        from wechat_pub.state.database import StateDatabase
+
+        return StateDatabase(self.database_url)
+
+    @cached_property
+    def redis(self):
+        """The Redis client when ``state.redis_url`` is set, else None."""
+        from wechat_pub.state.redis import redis_client
+
+        url = self.cfg["state.redis_url"]
+        return redis_client(url) if url else None
+
+    @cached_property
+    def token_storage(self):
+        """Where access tokens live: Redis when configured (several hosts), else the state database."""
+        from wechat_pub.state.tokens import RedisTokenStorage, TokenStorage
+
+        return RedisTokenStorage(self.redis) if self.redis else TokenStorage(self.db, self.clock)
+
+    @cached_property
+    def locks(self):
+        """Short locks (the token refresh): in Redis when configured, else in the state database."""
+        from wechat_pub.state.locks import Locks, RedisLocks
+
+        return RedisLocks(self.redis, clock=self.clock) if self.redis else Locks(self.db, self.clock)
+
+    @cached_property
+    def leases(self):
+        """The scheduler's leadership: always in the state database, beside the jobs it guards."""
+        from wechat_pub.state.locks import Locks
+
+        return Locks(self.db, self.clock)
+
+    @cached_property
+    def replies(self):
+        """The webhook's answers by delivery, shared by every worker and host."""
+        from wechat_pub.state.replies import RedisReplies, StoredReplies
+
+        return RedisReplies(self.redis, clock=self.clock) if self.redis else StoredReplies(self.db, clock=self.clock)
+
+    def query_salt(self) -> str:
+        """The salt of the followers' hashed ids: the configured one, else one generated once in the state
+        folder (never written to the database)."""
+        import os
+
+        if self.cfg["webhook.query_salt"]:
+            return self.cfg["webhook.query_salt"]
+        path = self.state_dir / "query-salt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(16))
+        except FileExistsError:
+            pass
+        return path.read_text().strip()
+
+    # ---- the scheduler --------------------------------------------------------------------------------------
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.cfg["schedule.lease_seconds"]
+
+    @property
+    def sync_seconds(self) -> float:
+        return self.cfg["schedule.sync_seconds"]
+
+    @property
+    def timezone(self) -> str:
+        return self.cfg["publisher.timezone"]
+
+    # ---- the sandbox ----------------------------------------------------------------------------------------
+
+    def sandbox_settings(self, webhook_base: str = "") -> "SandboxSettings":
+        """The emulated accounts: every account without credentials, each with its webhook (where
+        PUBLISHJOBFINISH goes: its configured ``sandbox.webhook_url``, else ``webhook_base`` + its path)."""
+        from wechat_pub.sandbox.state import SandboxAccount, SandboxSettings
+
+        accounts = []
+        for site in self.sites.values():  # an account with credentials gets a sandbox twin for trying things
+            cfg = site.cfg
+            appid, secret = (site.appid, site._secret) if site.uses_sandbox else sandbox_credentials(site.name)
+            url = cfg["sandbox.webhook_url"] or (f"{webhook_base}{cfg['webhook.path']}" if webhook_base else "")
+            accounts.append(SandboxAccount(appid=appid, secret=secret,
+                                           account_id=f"gh_sandbox_{site.name}"[:20], webhook_url=url,
+                                           webhook_token=cfg["webhook.token"], webhook_aes_key=cfg["webhook.aes_key"],
+                                           verified=cfg["sandbox.verified"]))
+        return SandboxSettings(db_path=str(self.state_dir / "sandbox.sqlite3"), accounts=accounts,
+                               publish_delay=self.cfg["sandbox.publish_delay"])
+
+    @property
+    def max_body(self) -> int:
+        """The largest webhook request body any account accepts (one limit for the whole web app)."""
+        return max(site.cfg["webhook.max_body"] for site in self.sites.values())
+
+    @property
+    def sandbox_address(self) -> tuple[str, int]:
+        return self.cfg["sandbox.host"], self.cfg["sandbox.port"]
+
+    def ensure_sandbox(self, webhook_base: str = ""):
+        """The sandbox serving the accounts without credentials: one already running on the configured port,
+        else one started in this process (stopped by :meth:`close`)."""
+        from wechat_pub.sandbox.server import ensure_sandbox
+
+        if self._sandbox is None:
+            host, port = self.sandbox_address
+            self._sandbox = ensure_sandbox(self.sandbox_settings(webhook_base), host, port)
+        return self._sandbox
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return any(site.uses_sandbox for site in self.sites.values())
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.stop()
+            self._sandbox = None
+
+
+def open_deployment(config_path: str | None = None, clock: Clock = SYSTEM_CLOCK) -> Deployment:
+    from wechat_pub.config import load_config
+
+    return Deployment(load_config(config_path), clock)

@@ -1,0 +1,231 @@
+"""The composition root, per account: a :class:`Site` holds one WeChat account's collaborators, built once
+from the config: its app id, articles folder, publisher and brand, render options, push ledger, schedule runs,
+upload cache, API client, search archive and webhook. :class:`wechat_pub.deployment.Deployment` holds the
+Sites of one config and what they share. The CLI, the web app, the scheduler and status take a Site or the
+Deployment; nothing else reads config keys to build collaborators.
+
+Collaborators are made on first use (``cached_property``), so a command pays only for what it touches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from wechat_pub.clock import Clock
+from wechat_pub.config import DEFAULT_ACCOUNT, Config
+from wechat_pub.errors import ConfigError
+from wechat_pub.source.folder import ArticleFolder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wechat_pub.deployment import Deployment
+    from wechat_pub.publish.account import Account
+    from wechat_pub.publish.push import Pusher
+    from wechat_pub.render.article import Publisher, RenderOptions
+
+SANDBOX_APPID = "wx_sandbox"
+SANDBOX_SECRET = "sandbox-secret"
+
+
+def sandbox_credentials(account: str) -> tuple[str, str]:
+    """The app id and secret the built-in sandbox gives an account that has no credentials of its own."""
+    if account == DEFAULT_ACCOUNT:
+        return SANDBOX_APPID, SANDBOX_SECRET
+    return f"{SANDBOX_APPID}_{account}", f"{SANDBOX_SECRET}-{account}"
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    grace_seconds: float
+    publish: bool  # a scheduled push also publishes
+    retry_minutes: float
+
+
+class Site:
+    """One WeChat account and its collaborators."""
+
+    def __init__(self, deployment: "Deployment", cfg: Config):
+        self.deployment = deployment
+        self.cfg = cfg
+        self.name = cfg.name
+        self.clock = deployment.clock
+        self.uses_sandbox = cfg.uses_sandbox
+        sandbox_appid, sandbox_secret = sandbox_credentials(self.name)
+        self.appid: str = cfg["wechat.appid"] or sandbox_appid
+        self._secret: str = cfg["wechat.secret"] or sandbox_secret
+        self.timezone: str = cfg["publisher.timezone"]
+        self.articles = ArticleFolder(cfg.resolve_path("paths.articles"), self.timezone)
+        self.schedule = ScheduleSettings(cfg["schedule.grace_hours"] * 3600, cfg["schedule.publish"],
+                                         cfg["schedule.retry_minutes"])
+
+    def __repr__(self) -> str:
+        return f"<Site {self.name} {self.appid}>"
+
+    @property
+    def label(self) -> str:
+        """How messages name the account: 'the sandbox', or the account and its app id."""
+        who = "the sandbox" if self.uses_sandbox else f"account {self.appid}"
+        return who if self.name == DEFAULT_ACCOUNT else f"{who} ({self.name})"
+
+    # ---- what the issues look like -------------------------------------------------------------------
+
+    @cached_property
+    def publisher(self) -> "Publisher":
+        from wechat_pub.render.article import Publisher
+
+        cfg = self.cfg
+        return Publisher(name_zh=cfg["publisher.name_zh"], name_en=cfg["publisher.name_en"],
+                         newsletter_zh=cfg["publisher.newsletter_zh"], newsletter_en=cfg["publisher.newsletter_en"],
+                         author=cfg["publisher.author"], disclaimer_zh=cfg["publisher.disclaimer_zh"],
+                         disclaimer_en=cfg["publisher.disclaimer_en"], contact=tuple(cfg["publisher.contact"]))
+
+    @property
+    def brand(self) -> str:
+        """The masthead's brand line: the newsletter's names, else the publisher's (one rule, everywhere)."""
+        return self.publisher.brand
+
+    @property
+    def account_name(self) -> str:
+        """The account as followers see it above an article."""
+        return self.publisher.name_zh or self.publisher.name_en
+
+    def render_options(self, theme: str | None = None) -> "RenderOptions":
+        from wechat_pub.render.article import RenderOptions
+        from wechat_pub.render.theme import load_theme
+
+        try:
+            loaded = load_theme(theme or self.cfg["theme.name"], self.cfg["theme.accent"])
+        except ValueError as exc:
+            raise ConfigError(f"{self.cfg.path or 'configuration'}: {exc}.",
+                              "Set theme.name to one of the themes listed.") from None
+        return RenderOptions(theme=loaded, publisher=self.publisher)
+
+    def import_brand(self) -> tuple[list[str], list[str]]:
+        """The publisher's standing masthead and footer lines, which the importer recognises and leaves out."""
+        publisher = self.publisher
+        brand = [publisher.name_zh, publisher.name_en, publisher.newsletter_zh, publisher.newsletter_en]
+        footer = [publisher.disclaimer_zh, publisher.disclaimer_en, *publisher.contact]
+        return [b for b in brand if b], [f for f in footer if f]
+
+    # ---- what wechat-pub remembers for this account --------------------------------------------------
+
+    @cached_property
+    def pushes(self):
+        from wechat_pub.state.pushes import PushLedger
+
+        return PushLedger(self.deployment.db, self.appid, self.clock)
+
+    @cached_property
+    def runs(self):
+        from wechat_pub.state.runs import ScheduleRuns
+
+        return ScheduleRuns(self.deployment.db, self.appid, self.clock)
+
+    @cached_property
+    def uploads(self):
+        from wechat_pub.state.uploads import UploadCache
+
+        return UploadCache(self.deployment.db, self.appid, self.clock)
+
+    @cached_property
+    def query_log(self):
+        from wechat_pub.state.querylog import QueryLog
+
+        return QueryLog(self.deployment.db, self.appid, self.cfg["webhook.query_log_delay"], self.clock)
+
+    # ---- WeChat ----------------------------------------------------------------------------------------
+
+    def connect(self) -> "Account":
+        """The API client of this account: WeChat's, or the sandbox's (one already running on the configured
+        port, or one started for this process). Close it when done."""
+        from wechat_pub.publish.account import Account
+        from wechat_pub.wechat import WeChatAPI
+
+        options = {"token_mode": self.cfg["wechat.token_mode"], "retry_window": self.cfg["wechat.retry_seconds"],
+                   "clock": self.clock.time, "sleep": self.clock.sleep}
+        deployment = self.deployment
+        running = deployment.ensure_sandbox() if self.uses_sandbox else None
+        base_url = running.api_base if running else self.cfg["wechat.base_url"]
+        api = WeChatAPI(self.appid, self._secret, deployment.token_storage, deployment.locks, base_url, **options)
+        return Account(api, self, running)
+
+    def pusher(self, account: "Account", progress=None, theme: str | None = None) -> "Pusher":
+        from wechat_pub.publish.push import Pusher
+
+        return Pusher(account.api, self.pushes, self.uploads, self.render_options(theme), self.brand,
+                      progress=progress, clock=self.clock)
+
+    # ---- followers ---------------------------------------------------------------------------------------
+
+    @cached_property
+    def archive(self):
+        """The search index of this account's issues: a local file, rebuilt when the articles change."""
+        from wechat_pub.bot.search import Archive
+
+        index = self.deployment.state_dir / ("search.sqlite3" if self.name == DEFAULT_ACCOUNT
+                                             else f"search-{self.name}.sqlite3")
+        return Archive(self.articles, index)
+
+    def replier(self):
+        from wechat_pub.bot.replies import Replier
+
+        urls = _Cached(self.pushes.published_urls, self.clock)
+        covers = _Cached(self.pushes.cover_urls, self.clock)
+        return Replier(self.archive, urls_for=lambda issue: urls().get(issue, []),
+                       max_results=self.cfg["webhook.max_results"], welcome=self.cfg["webhook.welcome"],
+                       news_reply=self.cfg["webhook.reply"] == "news", cover_for=lambda issue: covers().get(issue, ""),
+                       forget_urls=urls.clear)
+
+    def webhook_settings(self):
+        from wechat_pub.bot.webhook import WebhookSettings
+
+        cfg = self.cfg
+        aes_key = cfg["webhook.aes_key"]
+        return WebhookSettings(token=cfg["webhook.token"], appid=cfg["webhook.appid"] or self.appid, aes_key=aes_key,
+                               mode=cfg["webhook.mode"] or ("safe" if aes_key else "plain"),
+                               max_clock_skew=cfg["webhook.max_clock_skew"], menu=cfg["webhook.menu"],
+                               query_salt=self.deployment.query_salt(), path=cfg["webhook.path"])
+
+    def bot(self):
+        """The webhook's message handler for this account."""
+        from wechat_pub.bot.webhook import Bot
+
+        if not self.uses_sandbox and not self.cfg["webhook.token"]:
+            raise ConfigError(f"webhook.token of account {self.name!r} is empty: anyone could sign messages to its "
+                              "webhook.", "Set WECHAT_PUB_WEBHOOK__TOKEN (or WECHAT_PUB_ACCOUNTS__NAME__WEBHOOK__"
+                                          "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
+        replier = self.replier()
+        return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
+                   on_published=self.record_published(replier))
+
+    def record_published(self, replier):
+        """What a PUBLISHJOBFINISH does: the push record learns its article URLs."""
+        import logging
+
+        def on_published(publish_id: str, article_urls: list[str]) -> None:
+            record = self.pushes.by_publish_id(publish_id)
+            if record is None:
+                logging.getLogger(__name__).warning("PUBLISHJOBFINISH for publish_id %s, which wechat-pub did "
+                                                    "not submit", publish_id)
+                return
+            self.pushes.published(record.issue, article_urls, how="PUBLISHJOBFINISH")
+            replier.forget_urls()
+
+        return on_published
+
+
+class _Cached:
+    """A value recomputed at most every few seconds (published URLs change rarely)."""
+
+    def __init__(self, compute, clock: Clock, seconds: float = 5.0):
+        self.compute, self.clock, self.seconds = compute, clock, seconds
+        self.value, self.at = None, 0.0
+
+    def __call__(self):
+        if self.value is None or self.clock.monotonic() - self.at > self.seconds:
+            self.value, self.at = self.compute(), self.clock.monotonic()
+        return self.value
+
+    def clear(self) -> None:
+        self.value = None

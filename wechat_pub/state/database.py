@@ -1,0 +1,151 @@
+"""The state database: the engine, the tables made (also when several processes start at once on an empty
+database), and the two statements every writer needs when processes race (upsert, insert-if-absent).
+
+SQLite by default (a file in ``paths.state``), PostgreSQL by URL: one code path through SQLAlchemy Core.
+Every write is its own short transaction, so a process killed at any moment leaves the last recorded step
+intact. Secrets (AppSecret, webhook token, AES key) are never stored here.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import String, Table, Text, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
+
+from wechat_pub.errors import ConfigError
+from wechat_pub.state.schema import metadata
+
+_SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which PostgreSQL tables are made
+
+
+class StateDatabase:
+    """One engine per process; the job-specific stores (tokens, locks, pushes, ...) take it."""
+
+    def __init__(self, url: str):
+        self.url = driver_url(url)
+        if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
+            Path(self.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = open_engine(self.url)
+        create_tables(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def begin(self):
+        return self.engine.begin()
+
+    def connect(self):
+        return self.engine.connect()
+
+    def upsert(self, table: Table, row: dict, update: tuple[str, ...] | None = None):
+        """INSERT ... ON CONFLICT (primary key) DO UPDATE: one statement, safe when processes race."""
+        statement = self._insert(table).values(**row)
+        keys = [column.name for column in table.primary_key.columns]
+        changed = update if update is not None else [name for name in row if name not in keys]
+        return statement.on_conflict_do_update(index_elements=keys, set_={name: row[name] for name in changed})
+
+    def insert_ignore(self, table: Table, row: dict):
+        """INSERT ... ON CONFLICT DO NOTHING RETURNING the key: a row comes back when this caller inserted it
+        (``rowcount`` is not reliable for inserts on every driver: psycopg under SQLAlchemy 2.1 reports -1)."""
+        keys = list(table.primary_key.columns)
+        return self._insert(table).values(**row).on_conflict_do_nothing().returning(*keys)
+
+    def _insert(self, table: Table):
+        return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def sqlite_url(state_dir: Path) -> str:
+    """The default state database: a SQLite file in the state folder."""
+    return f"sqlite:///{state_dir / 'state.sqlite3'}"
+
+
+def driver_url(url: str) -> str:
+    """The URL with the driver wechat-pub installs: ``postgresql://`` means psycopg 3 (not psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def shown_url(url: str) -> str:
+    """The URL with its password hidden (it may carry one)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for the state database, with a message that says what to do when it cannot be made."""
+    try:
+        engine = create_engine(url, **_engine_options(url))
+    except ArgumentError:
+        raise ConfigError(f"state.database_url {shown_url(url)!r} is not a database URL.",
+                          "Use sqlite:///path/state.sqlite3 or postgresql://user@host/dbname.") from None
+    except ImportError:
+        raise ConfigError("state.database_url points at PostgreSQL but its driver is not installed.",
+                          "pip install 'wechat-pub[postgres]'") from None
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_tables(engine: Engine) -> None:
+    """Create what is missing, also when several processes start at once, and add columns that later
+    versions brought to an older state database.
+
+    On PostgreSQL two CREATE TABLEs of one table race on its row type (UniqueViolation on pg_type), so
+    the whole step runs in one transaction under an advisory lock. SQLite serialises writers itself; a
+    loser of the race sees 'already exists' and tries again."""
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+                metadata.create_all(conn)
+                _add_new_columns(conn)
+            return
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            if not _lost_creation_race(exc) or attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _lost_creation_race(exc: DBAPIError) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("already exists", "duplicate column", "pg_type_typname_nsp_index",
+                                          "database is locked"))
+
+
+def _add_new_columns(conn) -> None:
+    existing = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(conn.dialect)
+                default = "''" if isinstance(column.type, (String, Text)) else "0"
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
+                                     f"NOT NULL DEFAULT {default}")
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; survives kill -9
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,182 @@
+"""The push ledger: where each issue's draft stands in WeChat, per account, moved only by named transitions.
+
+    new ──adding_draft──> (marker set) ──draft_added / draft_recovered──> draft
+    draft ──draft_updated──> draft ──publishing──> publishing ──published──> published
+    any ──failed──> failed (an issue that has a draft keeps its state; the error is recorded beside it)
+
+Each transition writes its line of history in the same transaction, and nothing else writes history: the
+record and its history never disagree, whoever pushed (the CLI, the scheduler, the webhook's PUBLISHJOBFINISH).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import select, update
+
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.state.database import StateDatabase
+from wechat_pub.state.schema import history, pushes
+
+
+class PushState(str, Enum):
+    NEW = "new"  # known, nothing in WeChat yet (or a draft/add in flight: see PushRecord.marker)
+    DRAFT = "draft"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+HAS_DRAFT = (PushState.DRAFT, PushState.PUBLISHING, PushState.PUBLISHED)
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    appid: str
+    issue: int
+    path: str
+    state: PushState
+    content_hash: str
+    marker: str  # set while a draft/add is in flight: the next push looks for a draft carrying it
+    pending_hash: str  # the content that in-flight draft/add carries
+    draft_media_id: str
+    article_count: int
+    publish_id: str
+    article_urls: list[str]
+    cover_url: str
+    error: str
+    hint: str
+    updated_at: float
+
+    @property
+    def published(self) -> bool:
+        return self.state in (PushState.PUBLISHING, PushState.PUBLISHED)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: float
+    event: str
+    detail: str
+
+
+class PushLedger:
+    def __init__(self, db: StateDatabase, appid: str, clock: Clock = SYSTEM_CLOCK):
+        self.db = db
+        self.appid = appid
+        self.clock = clock
+
+    # ---- reading -------------------------------------------------------------------------------------
+
+    def get(self, issue: int) -> PushRecord | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue)).first()
+        return _record(row) if row else None
+
+    def all(self) -> list[PushRecord]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(pushes).where(pushes.c.appid == self.appid).order_by(pushes.c.issue)).all()
+        return [_record(row) for row in rows]
+
+    def by_publish_id(self, publish_id: str) -> PushRecord | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(pushes).where(pushes.c.appid == self.appid,
+                                                    pushes.c.publish_id == str(publish_id))).first()
+        return _record(row) if row else None
+
+    def published_urls(self) -> dict[int, list[str]]:
+        """Issue number -> article URLs, for every issue WeChat reported published."""
+        with self.db.connect() as conn:
+            rows = conn.execute(select(pushes.c.issue, pushes.c.article_urls).where(
+                pushes.c.appid == self.appid, pushes.c.state == PushState.PUBLISHED.value)).all()
+        return {row.issue: json.loads(row.article_urls or "[]") for row in rows}
+
+    def cover_urls(self) -> dict[int, str]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(pushes.c.issue, pushes.c.cover_url).where(pushes.c.appid == self.appid)).all()
+        return {row.issue: row.cover_url for row in rows if row.cover_url}
+
+    def history(self, issue: int) -> list[HistoryEntry]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(history.c.at, history.c.event, history.c.detail).where(
+                history.c.appid == self.appid, history.c.issue == issue).order_by(history.c.id)).all()
+        return [HistoryEntry(*row) for row in rows]
+
+    # ---- transitions ---------------------------------------------------------------------------------
+
+    def cover_uploaded(self, issue: int, path: str, cover_url: str) -> None:
+        """The cover the draft will carry (the webhook's news card shows it)."""
+        self._move(issue, None, "", path=path, cover_url=cover_url)
+
+    def adding_draft(self, issue: int, path: str, marker: str, pending_hash: str) -> None:
+        """A draft/add is about to be sent: if its answer is lost, the next push finds it by ``marker``."""
+        self._move(issue, None, "", path=path, marker=marker, pending_hash=pending_hash)
+
+    def draft_added(self, issue: int, path: str, media_id: str, content_hash: str, article_count: int) -> None:
+        self._move(issue, "draft-added", media_id, state=PushState.DRAFT, path=path, draft_media_id=media_id,
+                   marker="", pending_hash="", content_hash=content_hash, article_count=article_count, error="",
+                   hint="", publish_id="", article_urls=[])
+
+    def draft_recovered(self, issue: int, media_id: str) -> None:
+        """The draft of an interrupted draft/add was found in WeChat: adopt it, with the content it carries."""
+        record = self.get(issue)
+        self._move(issue, "draft-recovered", media_id, state=PushState.DRAFT, draft_media_id=media_id, marker="",
+                   content_hash=record.pending_hash if record else "", pending_hash="", error="", hint="")
+
+    def add_abandoned(self, issue: int) -> None:
+        """An interrupted draft/add left no draft in WeChat: forget it."""
+        self._move(issue, None, "", marker="", pending_hash="")
+
+    def draft_updated(self, issue: int, path: str, content_hash: str) -> None:
+        record = self.get(issue)
+        self._move(issue, "draft-updated", record.draft_media_id if record else "", state=PushState.DRAFT,
+                   path=path, content_hash=content_hash, error="", hint="")
+
+    def publishing(self, issue: int, publish_id: str) -> None:
+        self._move(issue, "publish-submitted", publish_id, state=PushState.PUBLISHING, publish_id=publish_id)
+
+    def published(self, issue: int, article_urls: list[str], how: str = "") -> None:
+        detail = " ".join(article_urls) + (f" ({how})" if how else "")
+        self._move(issue, "published", detail, state=PushState.PUBLISHED, article_urls=article_urls, error="",
+                   hint="")
+
+    def failed(self, issue: int, path: str, error: str, hint: str = "") -> None:
+        """A push failed: an issue that has a draft keeps its state, with the error beside it."""
+        record = self.get(issue)
+        state = record.state if record and record.state in HAS_DRAFT else PushState.FAILED
+        self._move(issue, "failed", error, state=state, path=path, error=error, hint=hint)
+
+    def note(self, issue: int, event: str, detail: str = "") -> None:
+        """An event of the issue's life that does not move its push (the scheduler's: done, missed, failed)."""
+        with self.db.begin() as conn:
+            self._log(conn, issue, event, detail)
+
+    def _move(self, issue: int, event: str | None, detail: str, **fields) -> None:
+        now = self.clock.time()
+        if "article_urls" in fields:
+            fields["article_urls"] = json.dumps(fields["article_urls"], ensure_ascii=False)
+        if "state" in fields:
+            fields["state"] = PushState(fields["state"]).value
+        with self.db.begin() as conn:  # insert-or-update and its history, in one transaction
+            conn.execute(self.db.insert_ignore(pushes, {"appid": self.appid, "issue": issue,
+                                                        "state": PushState.NEW.value, "updated_at": now}))
+            conn.execute(update(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue)
+                         .values(updated_at=now, **fields))
+            if event:
+                self._log(conn, issue, event, detail)
+
+    def _log(self, conn, issue: int, event: str, detail: str) -> None:
+        conn.execute(history.insert().values(appid=self.appid, issue=issue, at=self.clock.time(), event=event,
+                                             detail=detail))
+
+
+def _record(row) -> PushRecord:
+    data = dict(row._mapping)
+    data["article_urls"] = json.loads(data["article_urls"] or "[]")
+    data["state"] = PushState(data["state"])
+    return PushRecord(**data)

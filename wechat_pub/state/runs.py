@@ -1,0 +1,85 @@
+"""Scheduled runs: one row per (issue, publish_at) slot of an account, claimed before a scheduled push starts.
+A slot that ran is never run again, and two schedulers can never run one slot at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.state.database import StateDatabase
+from wechat_pub.state.schema import schedule_runs
+
+FINAL_STATES = ("done", "missed", "failed", "canceled")
+
+
+@dataclass(frozen=True)
+class Run:
+    issue: int
+    publish_at: str
+    state: str  # running, retrying, done, missed, failed, canceled
+    owner: str
+    attempts: int
+    detail: str
+    started_at: float
+    updated_at: float
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+class ScheduleRuns:
+    def __init__(self, db: StateDatabase, appid: str, clock: Clock = SYSTEM_CLOCK):
+        self.db = db
+        self.appid = appid
+        self.clock = clock
+
+    def get(self, issue: int, publish_at: str) -> Run | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(schedule_runs).where(*self._slot(issue, publish_at))).first()
+        return _run(row) if row else None
+
+    def claim(self, issue: int, publish_at: str, owner: str) -> Run | None:
+        """Start (or resume) the run of one slot; None when it is finished, or running elsewhere."""
+        now = self.clock.time()
+        try:
+            with self.db.begin() as conn:
+                conn.execute(schedule_runs.insert().values(appid=self.appid, issue=issue, publish_at=publish_at,
+                                                           state="running", owner=owner, attempts=1,
+                                                           detail="", started_at=now, updated_at=now))
+            return self.get(issue, publish_at)
+        except IntegrityError:
+            pass
+        with self.db.begin() as conn:  # resume: a retry of ours, or a run whose scheduler died
+            taken = conn.execute(update(schedule_runs).where(
+                *self._slot(issue, publish_at),
+                (schedule_runs.c.state == "retrying") | ((schedule_runs.c.state == "running")
+                                                          & (schedule_runs.c.owner != owner)))
+                .values(state="running", owner=owner, attempts=schedule_runs.c.attempts + 1, updated_at=now)).rowcount
+        return self.get(issue, publish_at) if taken else None
+
+    def finish(self, issue: int, publish_at: str, state: str, detail: str = "") -> None:
+        """Record what became of a slot (also a slot that never started: missed, canceled)."""
+        row = {"appid": self.appid, "issue": issue, "publish_at": publish_at, "state": state, "owner": "",
+               "attempts": 0, "detail": detail, "updated_at": self.clock.time()}
+        with self.db.begin() as conn:
+            conn.execute(self.db.upsert(schedule_runs, row, update=("state", "detail", "updated_at")))
+
+    def all(self) -> list[Run]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(schedule_runs).where(schedule_runs.c.appid == self.appid)
+                                .order_by(schedule_runs.c.publish_at)).all()
+        return [_run(row) for row in rows]
+
+    def _slot(self, issue: int, publish_at: str):
+        return (schedule_runs.c.appid == self.appid, schedule_runs.c.issue == issue,
+                schedule_runs.c.publish_at == publish_at)
+
+
+def _run(row) -> Run:
+    data = dict(row._mapping)
+    data.pop("appid")
+    return Run(**data)

@@ -1,0 +1,93 @@
+"""The tables of the state database, one place for all of them (SQLAlchemy Core, so SQLite and PostgreSQL
+share one definition). Every row that belongs to a WeChat account carries its ``appid``: several accounts
+share one database and never see each other's records."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+tokens = Table(  # the access token (wechatpy's session shape: key -> JSON value, with an expiry)
+    "tokens", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", Float, nullable=True),
+)
+
+locks = Table(  # leases shared by processes and hosts: the token refresh, the scheduler's leadership
+    "locks", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+uploads = Table(  # images WeChat already has, by content hash: never uploaded twice
+    "uploads", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # "uploadimg" (body image) or "material" (cover)
+    Column("url", Text, nullable=False, default=""),
+    Column("media_id", String(200), nullable=False, default=""),
+    Column("width", Integer, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+pushes = Table(  # one row per issue of an account: where its draft stands (state/pushes.py moves it)
+    "pushes", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("issue", Integer, primary_key=True),
+    Column("path", Text, nullable=False, default=""),
+    Column("state", String(20), nullable=False),  # new, draft, publishing, published, failed
+    Column("content_hash", String(64), nullable=False, default=""),
+    Column("marker", String(120), nullable=False, default=""),  # set while a draft/add is in flight
+    Column("pending_hash", String(64), nullable=False, default=""),  # the content that draft/add carries
+    Column("draft_media_id", String(200), nullable=False, default=""),
+    Column("article_count", Integer, nullable=False, default=0),
+    Column("publish_id", String(64), nullable=False, default=""),
+    Column("article_urls", Text, nullable=False, default="[]"),
+    Column("cover_url", Text, nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    Column("hint", Text, nullable=False, default=""),
+    Column("updated_at", Float, nullable=False),
+)
+
+history = Table(  # every push transition, as it happened
+    "history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("appid", String(64), nullable=False),
+    Column("issue", Integer, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+schedule_runs = Table(  # one row per (issue, scheduled time): the guard that no slot ever runs twice
+    "schedule_runs", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("issue", Integer, primary_key=True),
+    Column("publish_at", String(40), primary_key=True),
+    Column("state", String(20), nullable=False),  # running, retrying, done, missed, failed, canceled
+    Column("owner", String(64), nullable=False, default=""),  # the scheduler (leader) that runs it
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("detail", Text, nullable=False, default=""),
+    Column("started_at", Float, nullable=False, default=0),  # the first attempt (retries are timed from it)
+    Column("updated_at", Float, nullable=False),
+)
+
+replies = Table(  # webhook answers by delivery key, so WeChat's retries get the same answer
+    "webhook_replies", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("reply", Text, nullable=True),  # NULL while the first delivery is still working on it
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+queries = Table(  # what followers asked; the follower only as a salted hash
+    "queries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("appid", String(64), nullable=False, default=""),
+    Column("at", Float, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("matches", Integer, nullable=False),
+    Column("follower", String(64), nullable=False),
+)
