@@ -303,10 +303,14 @@ class Stores:
 
         return ScheduleRuns(self.db, appid)
 
-    def query_log(self, appid: str = "wx_sandbox"):
-        from wechat_pub.state.querylog import QueryLog
+    def query_log(self, appid: str = "wx_sandbox", spool_folder: Path | None = None):
+        """The query log of ``appid`` (reading needs no spool; writing here goes through ``spool_folder``)."""
+        import tempfile
 
-        return QueryLog(self.db, appid)
+        from wechat_pub.state.querylog import QueryLog, QuerySpool
+
+        spool = QuerySpool(lambda: self.db, spool_folder or Path(tempfile.mkdtemp()), delay=0)
+        return QueryLog(self.db, appid, spool)
 
 
 def stores_at(url: str) -> Stores:

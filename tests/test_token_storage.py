@@ -11,7 +11,7 @@ import pytest
 from conftest import FakeClock, make_database_url, stores_at
 from wechat_pub.state.locks import Locks, RedisLocks
 from wechat_pub.state.redis import redis_client
-from wechat_pub.state.replies import RedisReplies, StoredReplies
+from wechat_pub.state.replies import CLAIM_LEASE, Claim, RedisReplies, StoredReplies
 from wechat_pub.state.tokens import RedisTokenStorage, TokenStorage
 from wechat_pub.wechat import WeChatAPI
 
@@ -121,18 +121,48 @@ def test_clients_on_redis_share_one_token(sandbox, redis_url):
 
 
 @pytest.fixture
-def replies(kind, tmp_path, request):
+def replies(kind, tmp_path, request, fake_clock):
     if kind == "redis":
-        return RedisReplies(redis_client(request.getfixturevalue("redis_url")), prefix=prefix())
-    return StoredReplies(stores_at(make_database_url(kind, tmp_path)).db)
+        return RedisReplies(redis_client(request.getfixturevalue("redis_url")), prefix=prefix(), clock=fake_clock.clock)
+    return StoredReplies(stores_at(make_database_url(kind, tmp_path)).db, clock=fake_clock.clock)
 
 
-def test_reply_store_contract(replies):
-    """The first delivery claims the key; a retry gets nothing until the answer is saved, then the answer."""
-    assert replies.claim("k1") == (True, None)
-    assert replies.claim("k1") == (False, None)
-    assert replies.wait("k1", 0.1) is None
-    threading.Timer(0.1, lambda: replies.save("k1", "<xml>answer</xml>")).start()
-    assert replies.wait("k1", 3) == "<xml>answer</xml>"
-    assert replies.claim("k1") == (False, "<xml>answer</xml>")
-    assert replies.claim("k2") == (True, None)
+def test_reply_store_contract(replies, fake_clock):
+    """The first delivery claims the key; a retry finds the claim, then the answer once it is saved."""
+    assert replies.claim("k1") == Claim(True)
+    assert replies.claim("k1") == Claim(False) and replies.get("k1") is None
+    replies.save("k1", "<xml>answer</xml>")
+    assert replies.claim("k1") == Claim(False, "<xml>answer</xml>") and replies.get("k1") == "<xml>answer</xml>"
+    assert replies.claim("k2") == Claim(True)
+
+
+def test_an_abandoned_claim_is_taken_over_after_its_lease(replies, fake_clock):
+    """Issue 10: a worker killed after claiming left retries silent for 120 s; now a retry answers itself."""
+    assert replies.claim("k") == Claim(True)
+    fake_clock.advance(CLAIM_LEASE - 0.5)
+    assert not replies.take_over("k") and replies.claim("k") == Claim(False)  # still within its lease
+    fake_clock.advance(1)
+    assert replies.take_over("k")  # the lease ran out: this delivery answers
+    assert not replies.take_over("k")  # and holds a fresh lease
+    replies.save("k", "<xml>late</xml>")
+    fake_clock.advance(CLAIM_LEASE * 10)
+    assert replies.claim("k") == Claim(False, "<xml>late</xml>") and not replies.take_over("k")
+
+
+def test_a_released_claim_is_free_at_once(replies):
+    assert replies.claim("k").first
+    replies.release("k")
+    assert replies.claim("k").first
+
+
+def test_answers_outlive_the_timestamp_window(tmp_path, fake_clock):
+    """A replay accepted by the ±300 s timestamp check must find the stored answer, not run again."""
+    replies = StoredReplies(stores_at(make_database_url("sqlite", tmp_path)).db, ttl=360, clock=fake_clock.clock)
+    replies.claim("k")
+    replies.save("k", "<xml>a</xml>")
+    fake_clock.advance(300)
+    assert replies.claim("other").first  # (a claim also purges what expired)
+    assert replies.claim("k") == Claim(False, "<xml>a</xml>")
+    fake_clock.advance(120)
+    assert replies.claim("third").first
+    assert replies.claim("k").first  # gone after its time to live

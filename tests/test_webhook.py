@@ -204,6 +204,31 @@ def test_hostile_and_broken_input(plain):
         assert "Traceback" not in response.text
 
 
+def test_no_encoding_or_comment_smuggles_an_entity(plain, caplog):
+    """Issue 10: a DTD in a UTF-16 body, or after a 5 KB comment, was expanded; a GBK body gave a traceback."""
+    def send(body: bytes):
+        params, _ = signed_message("<xml/>", TOKEN)
+        return requests.post(plain.url, params=params, data=body, timeout=10)
+
+    message = (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[o_x]]></FromUserName>"
+               f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+               "<Content>&a;</Content><MsgId>{}</MsgId></xml>")
+    dtd = '<!DOCTYPE xml [<!ENTITY a "苹果">]>'
+    utf16 = ('<?xml version="1.0" encoding="UTF-16"?>' + dtd + message.format(1)).encode("utf-16")
+    after_comment = ("<!--" + "x" * 5000 + "-->" + dtd + message.format(2)).encode()
+    no_bom = ('<?xml version="1.0" encoding="UTF-16"?>' + dtd + message.format(3)).encode("utf-16-le")
+    for body in (utf16, after_comment, no_bom):
+        response = send(body)
+        assert response.status_code == 400 and "苹果" not in response.text, response.text
+    gbk = message.replace("&a;", "苹果").format(4)
+    response = send(('<?xml version="1.0" encoding="GBK"?>' + gbk).encode("gbk"))
+    assert response.status_code == 200 and "苹果和谷歌" in parse_xml(response.content)["Content"]  # read correctly
+    for declared in ("x-no-such-encoding", "ascii"):
+        response = send((f'<?xml version="1.0" encoding="{declared}"?>' + gbk).encode("gbk"))
+        assert response.status_code == 400 and "Traceback" not in response.text
+    assert "Traceback" not in caplog.text
+
+
 @pytest.mark.parametrize("xml, expected", [
     ("<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x]]></PicUrl><MediaId>1</MediaId><MsgId>11</MsgId>",
      "success"),

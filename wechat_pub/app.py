@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 
 from wechat_pub.bot.webhook import init_app
 from wechat_pub.config import Config, load_config
@@ -29,8 +29,16 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
 
     @app.get("/healthz")
     def healthz():
+        """200 while this process answers followers (from its local index, whatever else is away): "status" is
+        "ok", or "degraded" naming the services that are down. With ?strict=1 a degraded process answers 503,
+        for load balancers that should prefer hosts with every service."""
         latest = {name: _latest(site) for name, site in deployment.sites.items()}
-        return jsonify(ok=True, issues=latest[deployment.default.name], accounts=latest)
+        services = deployment.health()
+        degraded = [name for name, state in services.items() if state.startswith("down")]
+        status = "degraded" if degraded else "ok"
+        code = 503 if degraded and request.args.get("strict") else 200
+        return jsonify(ok=True, status=status, degraded=degraded, **services, issues=latest[deployment.default.name],
+                       accounts=latest), code
 
     @app.errorhandler(413)
     def too_large(_error):

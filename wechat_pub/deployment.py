@@ -85,12 +85,69 @@ class Deployment:
 
         return Locks(self.db, self.clock)
 
+    # ---- what the webhook uses: every wait bounded, and a way on when a service is away --------------------
+
+    @cached_property
+    def bounded_db(self) -> "StateDatabase":
+        """The state database for the webhook: every wait ends within a second, with an error."""
+        from wechat_pub.state.database import StateDatabase
+
+        return StateDatabase(self.database_url, bounded=True)
+
+    @cached_property
+    def fast_redis(self):
+        from wechat_pub.state.redis import redis_client
+
+        url = self.cfg["state.redis_url"]
+        return redis_client(url, timeout=0.5) if url else None
+
+    @cached_property
+    def breakers(self) -> dict:
+        from wechat_pub.state.outage import Breaker
+
+        return {"database": Breaker("the state database", clock=self.clock), "redis": Breaker("Redis", clock=self.clock)}
+
     @cached_property
     def replies(self):
-        """The webhook's answers by delivery, shared by every worker and host."""
-        from wechat_pub.state.replies import RedisReplies, StoredReplies
+        """The webhook's answers by delivery: in Redis or the state database (shared by every worker and host),
+        falling back to a file on this host while that is away."""
+        from wechat_pub.state.database import StateDatabase, sqlite_url
+        from wechat_pub.state.replies import RedisReplies, StoredReplies, TieredReplies
 
-        return RedisReplies(self.redis, clock=self.clock) if self.redis else StoredReplies(self.db, clock=self.clock)
+        ttl = max(120, max(site.cfg["webhook.max_clock_skew"] for site in self.sites.values()) + 60)
+        local_db = StateDatabase(sqlite_url(self.state_dir).replace("state.sqlite3", "webhook-local.sqlite3"),
+                                 tables=("webhook_replies",))
+        local = StoredReplies(local_db, ttl, self.clock)
+        if self.fast_redis is not None:
+            return TieredReplies(RedisReplies(self.fast_redis, ttl, clock=self.clock), local, self.breakers["redis"],
+                                 self.clock)
+        return TieredReplies(StoredReplies(self.bounded_db, ttl, self.clock), local, self.breakers["database"],
+                             self.clock)
+
+    @cached_property
+    def query_spool(self):
+        from wechat_pub.state.querylog import QuerySpool
+
+        delay = min(site.cfg["webhook.query_log_delay"] for site in self.sites.values())
+        return QuerySpool(lambda: self.db, self.state_dir / "query-log", delay, self.clock)
+
+    def health(self) -> dict:
+        """Each backing service as the webhook sees it: 'ok', 'down' (with why) or 'off' (not configured)."""
+        from sqlalchemy import text
+
+        report = {"database": "ok", "redis": "off"}
+        try:
+            with self.bounded_db.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            report["database"] = f"down ({type(exc).__name__})"
+        if self.fast_redis is not None:
+            try:
+                self.fast_redis.ping()
+                report["redis"] = "ok"
+            except Exception as exc:
+                report["redis"] = f"down ({type(exc).__name__})"
+        return report
 
     def query_salt(self) -> str:
         """The salt of the followers' hashed ids: the configured one, else one generated once in the state

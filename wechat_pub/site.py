@@ -132,7 +132,7 @@ class Site:
     def query_log(self):
         from wechat_pub.state.querylog import QueryLog
 
-        return QueryLog(self.deployment.db, self.appid, self.cfg["webhook.query_log_delay"], self.clock)
+        return QueryLog(self.deployment.db, self.appid, self.deployment.query_spool, self.clock)
 
     # ---- WeChat ----------------------------------------------------------------------------------------
 
@@ -168,10 +168,14 @@ class Site:
         return Archive(self.articles, index)
 
     def replier(self):
+        """What followers get back. Published links and covers come from the state database through the
+        webhook's bounded engine, cached; while the database is away the last ones known are used."""
         from wechat_pub.bot.replies import Replier
+        from wechat_pub.state.pushes import PushLedger
 
-        urls = _Cached(self.pushes.published_urls, self.clock)
-        covers = _Cached(self.pushes.cover_urls, self.clock)
+        ledger = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
+        urls = _Cached(ledger.published_urls, self.clock, fallback={})
+        covers = _Cached(ledger.cover_urls, self.clock, fallback={})
         return Replier(self.archive, urls_for=lambda issue: urls().get(issue, []),
                        max_results=self.cfg["webhook.max_results"], welcome=self.cfg["webhook.welcome"],
                        news_reply=self.cfg["webhook.reply"] == "news", cover_for=lambda issue: covers().get(issue, ""),
@@ -200,31 +204,66 @@ class Site:
                    on_published=self.record_published(replier))
 
     def record_published(self, replier):
-        """What a PUBLISHJOBFINISH does: the push record learns its article URLs."""
+        """What a PUBLISHJOBFINISH does: the push record learns its article URLs. Written through the bounded
+        engine; while the database is away, a background thread keeps trying (WeChat sends the event once)."""
         import logging
+        import threading
+
+        from wechat_pub.state.outage import is_outage
+        from wechat_pub.state.pushes import PushLedger
+
+        log = logging.getLogger(__name__)
+        bounded = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
+
+        def record(ledger: PushLedger, publish_id: str, article_urls: list[str]) -> None:
+            found = ledger.by_publish_id(publish_id)
+            if found is None:
+                log.warning("PUBLISHJOBFINISH for publish_id %s, which wechat-pub did not submit", publish_id)
+                return
+            ledger.published(found.issue, article_urls, how="PUBLISHJOBFINISH")
+            replier.forget_urls()
+
+        def keep_trying(publish_id: str, article_urls: list[str]) -> None:
+            for _ in range(360):  # an hour, every 10 s
+                self.clock.sleep(10)
+                try:
+                    record(self.pushes, publish_id, article_urls)
+                    return
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+            log.error("PUBLISHJOBFINISH for publish_id %s could not be recorded: run `wechat-pub status`", publish_id)
 
         def on_published(publish_id: str, article_urls: list[str]) -> None:
-            record = self.pushes.by_publish_id(publish_id)
-            if record is None:
-                logging.getLogger(__name__).warning("PUBLISHJOBFINISH for publish_id %s, which wechat-pub did "
-                                                    "not submit", publish_id)
-                return
-            self.pushes.published(record.issue, article_urls, how="PUBLISHJOBFINISH")
-            replier.forget_urls()
+            try:
+                record(bounded, publish_id, article_urls)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                threading.Thread(target=keep_trying, args=(publish_id, article_urls), daemon=True).start()
 
         return on_published
 
 
 class _Cached:
-    """A value recomputed at most every few seconds (published URLs change rarely)."""
+    """A value recomputed at most every few seconds (published URLs change rarely); while it cannot be
+    recomputed (the database is away) the last value, or ``fallback``, stands."""
 
-    def __init__(self, compute, clock: Clock, seconds: float = 5.0):
-        self.compute, self.clock, self.seconds = compute, clock, seconds
+    def __init__(self, compute, clock: Clock, seconds: float = 5.0, fallback=None):
+        self.compute, self.clock, self.seconds, self.fallback = compute, clock, seconds, fallback
         self.value, self.at = None, 0.0
 
     def __call__(self):
         if self.value is None or self.clock.monotonic() - self.at > self.seconds:
-            self.value, self.at = self.compute(), self.clock.monotonic()
+            try:
+                self.value = self.compute()
+            except Exception as exc:
+                from wechat_pub.state.outage import is_outage
+
+                if not is_outage(exc):
+                    raise
+                self.value = self.value if self.value is not None else self.fallback
+            self.at = self.clock.monotonic()
         return self.value
 
     def clear(self) -> None:

@@ -1,15 +1,18 @@
 """WeChat's message-push protocol (reference/webhook.md §1-2): signatures, the AES envelope of safe
-mode, safe XML parsing, and reply XML that nothing in an article can break."""
+mode, hardened XML parsing, and reply XML that nothing in an article can break."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
 import re
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
 
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
@@ -49,15 +52,38 @@ def check_fresh(timestamp: str, max_skew: float, now: float | None = None) -> No
         raise ProtocolError(403, "stale timestamp")
 
 
-def parse_xml(body: bytes) -> dict[str, str]:
-    """The message's top-level fields (and PublishEventInfo's). DTDs and entities are refused before
-    parsing, so no XML bomb or external entity is ever expanded."""
-    head = body[:4096].lower()
-    if b"<!doctype" in head or b"<!entity" in body.lower():
-        raise ProtocolError(400, "DTDs and entities are not accepted")
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_body(body: bytes) -> str:
+    """The request body as text: by its byte-order mark, else its declared encoding, else UTF-8. An encoding
+    Python does not know, or bytes that are not what they claim, are refused with 400."""
+    encoding = next((name for bom, name in _BOMS if body.startswith(bom)), None)
+    if encoding is None and body[:4] in (b"<\x00?\x00", b"\x00<\x00?"):  # UTF-16 without a mark
+        encoding = "utf-16-le" if body[0:1] == b"<" else "utf-16-be"
+    if encoding is None:
+        declared = _DECLARED.match(body[:200])
+        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
     try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
+        codecs.lookup(encoding)
+        return body.decode(encoding)
+    except LookupError:
+        raise ProtocolError(400, f"unknown encoding {encoding[:40]!r}") from None
+    except UnicodeDecodeError:
+        raise ProtocolError(400, f"the body is not valid {encoding[:40]}") from None
+
+
+def parse_xml(body: bytes) -> dict[str, str]:
+    """The message's top-level fields (and PublishEventInfo's). The parser (defusedxml) refuses any DTD,
+    entity or external reference wherever it appears and in whatever encoding, so no XML bomb or external
+    entity is ever expanded."""
+    try:
+        root = SafeET.fromstring(decode_body(body), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise ProtocolError(400, "DTDs and entities are not accepted") from None
+    except (ParseError, ValueError):
         raise ProtocolError(400, "malformed XML") from None
     if root.tag != "xml":
         raise ProtocolError(400, "not a WeChat message")

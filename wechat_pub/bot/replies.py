@@ -146,6 +146,10 @@ class Replier:
                 "Send a keyword in Chinese or English (e.g. GDPR, contact tracing), an issue number (135), "
                 "or “latest”.")
 
+    def unavailable_text(self) -> str:
+        return ("抱歉，检索暂时不可用，请稍后再试。发送“最新”查看最新一期。\n"
+                "Sorry, search is unavailable right now; please try again shortly, or send “latest”.")
+
     def welcome_text(self) -> str:
         return self.welcome or ("感谢关注！" + self.help_text())
 

@@ -65,8 +65,8 @@ def show(response: requests.Response, token: str, aes_key: str, appid: str) -> s
     except (ProtocolError, Exception) as exc:  # a broken reply is exactly what simulate must reveal
         return f"the reply is not valid for WeChat ({type(exc).__name__}): {response.text[:200]}"
     if fields.get("MsgType") == "news":
-        import xml.etree.ElementTree as ET
+        import defusedxml.ElementTree as SafeET
 
-        item = ET.fromstring(xml).find("Articles/item")
+        item = SafeET.fromstring(xml).find("Articles/item")
         return "\n".join(f"{tag}: {item.findtext(tag)}" for tag in ("Title", "Description", "Url", "PicUrl"))
     return fields.get("Content", xml)

@@ -26,9 +26,10 @@ from wechat_pub.bot.protocol import (
     text_reply,
 )
 from wechat_pub.bot.replies import Replier, Reply
+from wechat_pub.crash import crash_point
 
 log = logging.getLogger(__name__)
-RETRY_WAIT = 4.0  # a retry waits this long for the first delivery's answer (WeChat gives 5 s)
+RETRY_WAIT = 4.0  # a retry waits at most this long for the first delivery's answer (WeChat gives 5 s)
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Bot:
     def __init__(self, settings: WebhookSettings, replier: Replier, replies, query_log=None, on_published=None):
         self.settings = settings
         self.replier = replier
-        self.replies = replies  # StoreReplies or RedisReplies: answers by delivery key
+        self.replies = replies  # TieredReplies: answers by delivery key, shared by workers and hosts
         self.query_log = query_log
         self.on_published = on_published or (lambda publish_id, urls: None)
         self.envelope = Envelope(settings.token, settings.aes_key, settings.appid) if settings.aes_key else None
@@ -79,18 +80,26 @@ class Bot:
         return answer, 200, "application/xml; charset=utf-8"
 
     def answer_once(self, message: dict[str, str]) -> str:
+        """The answer to one delivery: the stored one for WeChat's retries (no second search or log entry),
+        else a new one. A retry whose first delivery's claim ran out without an answer answers itself."""
         key = delivery_key(self.settings.appid, message)
         if key is None:
             return self.answer(message)
         # Stored without the follower's OpenID (hashed key, addressee blanked): nothing in the database
         # says who asked what.
         addressee = f"<ToUserName>{cdata(message.get('FromUserName', ''))}</ToUserName>"
-        first, stored = self.replies.claim(key)
-        if not first:  # WeChat's retry: the same answer, no second search or log entry
-            stored = stored or self.replies.wait(key, RETRY_WAIT) or "success"
-            return stored.replace(_BLANK_ADDRESSEE, addressee, 1)
-        answer = self.answer(message)
-        self.replies.save(key, answer.replace(addressee, _BLANK_ADDRESSEE, 1))
+        claim = self.replies.claim(key)
+        crash_point("after-claim")
+        if not claim.first:
+            stored = claim.answer or self.replies.settle(key, claim, RETRY_WAIT)
+            if stored is not None:
+                return stored.replace(_BLANK_ADDRESSEE, addressee, 1)
+        try:
+            answer = self.answer(message)
+        except Exception:
+            self.replies.release(key, claim)  # a retry does the work again, at once
+            raise
+        self.replies.save(key, answer.replace(addressee, _BLANK_ADDRESSEE, 1), claim)
         return answer
 
     # ---- what to answer --------------------------------------------------------------------------------
@@ -120,7 +129,11 @@ class Bot:
         return "success"
 
     def reply_to_query(self, message: dict[str, str], query: str, log: bool = True) -> str:
-        reply = self.replier.answer(query)
+        try:
+            reply = self.replier.answer(query)
+        except Exception:  # never silence: the follower hears that search failed, and what else to try
+            logging.getLogger(__name__).exception("search failed for a follower's query")
+            reply = Reply("text", self.replier.unavailable_text(), matches=-1)
         if log and self.query_log is not None:
             self.query_log.add(query.strip(), reply.matches, self.follower_hash(message.get("FromUserName", "")))
         return self.render(message, reply)

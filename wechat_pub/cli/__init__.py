@@ -111,7 +111,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(130) from None
     except SystemExit:
         raise
-    except Exception as exc:  # a bug: say so plainly, and how to get the details
+    except Exception as exc:  # a service away, or a bug: say so plainly, and what to do
+        from wechat_pub.state.outage import explain_outage, is_outage
+
+        if is_outage(exc):
+            error = explain_outage(exc, "finish")
+            err.print(f"[red]Error:[/] {rx(str(error))}", markup=True)
+            raise SystemExit(error.exit_status) from None
         if show_traceback:
             traceback.print_exc()
         else:

@@ -16,9 +16,9 @@ from typing import Callable
 
 from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.crash import crash_point
 from wechat_pub.errors import ExitStatus, WechatPubError
 from wechat_pub.publish.cover import generate_cover
-from wechat_pub.publish.crash import crash_point
 from wechat_pub.publish.images import prepare, read_image_bytes
 from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.rules import ImageRef

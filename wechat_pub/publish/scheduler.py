@@ -33,6 +33,7 @@ from wechat_pub.errors import WechatPubError
 from wechat_pub.publish import jobs
 from wechat_pub.publish.timing import Slot, Verdict, may_retry, missed_detail, retry_delay, slots_of, verdict
 from wechat_pub.site import Site
+from wechat_pub.state.outage import is_outage
 from wechat_pub.wechat.errors import RETRYABLE, NetworkError, WeChatAPIError
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class SchedulerService:
         self._thread: threading.Thread | None = None
         self._sync_lock = threading.Lock()
         self._signatures: dict[str, str] = {}
+        self._active: set[str] = set()  # job ids of the pushes running in this process now
         self.retry_base_seconds = 60.0  # first retry of a transient failure; doubles up to 10 minutes
 
     # ---- leadership -----------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ class SchedulerService:
             decision = verdict(slot, run, now, site.schedule.grace_seconds)
             if decision is Verdict.MISSED:
                 self._missed(site, slot)
-            elif decision in (Verdict.WAIT, Verdict.RUN):
+            elif decision in (Verdict.WAIT, Verdict.RUN) and job_id(site, slot) not in self._active:
                 wanted[job_id(site, slot)] = (site, slot)
         return wanted
 
@@ -182,33 +184,56 @@ class SchedulerService:
     def run_push(self, account: str, issue: int, path: str, publish_at: str) -> None:
         site = self.deployment.site(account)
         slot = Slot(issue, path, publish_at)
-        run = site.runs.claim(issue, publish_at, self.identity)
-        if run is None:
-            log.info("issue %s at %s already ran (or runs elsewhere); not again", issue, publish_at)
-            return
         key = job_id(site, slot)
+        if key in self._active:
+            return
+        self._active.add(key)
+        try:
+            self._run_slot(site, slot, key)
+        except Exception as exc:  # recording the outcome failed (the database went away): resumed later
+            if not is_outage(exc):
+                raise
+            log.warning("scheduled push of issue %s: the state database is away (%s); it resumes when it is back",
+                        issue, type(exc).__name__)
+            self.on_event("interrupted", key)
+        finally:
+            self._active.discard(key)
+
+    def _run_slot(self, site: Site, slot: Slot, key: str) -> None:
+        # take_own: a run of ours left 'running' by an outage (no push of it is active here) is resumed
+        run = site.runs.claim(slot.issue, slot.publish_at, self.identity, take_own=True)
+        if run is None:
+            log.info("issue %s at %s already ran (or runs elsewhere); not again", slot.issue, slot.publish_at)
+            return
         self.on_event("running", key)
         try:
             outcome = self._push(site, slot)
-        except (NetworkError, WeChatAPIError) as exc:
-            if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRYABLE:
-                self._fail(site, slot, exc)
-            else:
-                self._retry_or_fail(site, slot, run, exc)
-            return
-        except WechatPubError as exc:
-            self._fail(site, slot, exc)
-            return
-        except Exception as exc:  # a bug must not kill the scheduler: record it, say where to look
-            log.exception("scheduled push of issue %s failed", issue)
-            self._fail(site, slot, WechatPubError(f"internal error: {type(exc).__name__}: {exc}",
-                                                  "See the service's log, and report it."))
+        except Exception as exc:
+            self._after_failure(site, slot, run, exc)
             return
         if outcome is None:
             return
-        site.runs.finish(issue, publish_at, "done", outcome)
-        site.pushes.note(issue, "schedule-done", outcome)
+        site.runs.finish(slot.issue, slot.publish_at, "done", outcome)
+        site.pushes.note(slot.issue, "schedule-done", outcome)
         self.on_event("done", f"{key}: {outcome}")
+
+    def _after_failure(self, site: Site, slot: Slot, run, exc: Exception) -> None:
+        """Transient failures (WeChat busy or over quota, the network, the state database or Redis away) are
+        retried within schedule.retry_minutes; the rest fail the slot, with what to do."""
+        if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRYABLE:
+            self._fail(site, slot, exc)
+        elif isinstance(exc, (NetworkError, WeChatAPIError)):
+            self._retry_or_fail(site, slot, run, exc)
+        elif is_outage(exc):
+            from wechat_pub.state.outage import explain_outage
+
+            self._retry_or_fail(site, slot, run, explain_outage(exc, "reach the state it needs"))
+        elif isinstance(exc, WechatPubError):
+            self._fail(site, slot, exc)
+        else:  # a bug must not kill the scheduler: record it, say where to look
+            log.exception("scheduled push of issue %s failed", slot.issue)
+            self._fail(site, slot, WechatPubError(f"internal error: {type(exc).__name__}: {exc}",
+                                                  "See the service's log, and report it."))
 
     def _push(self, site: Site, slot: Slot) -> str | None:
         issue = site.articles.read().by_path(slot.path)

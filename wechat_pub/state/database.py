@@ -17,20 +17,30 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from wechat_pub.errors import ConfigError
-from wechat_pub.state.schema import metadata
+from wechat_pub.state.schema import LATER_INDEXES, metadata
 
 _SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which PostgreSQL tables are made
 
 
-class StateDatabase:
-    """One engine per process; the job-specific stores (tokens, locks, pushes, ...) take it."""
+BOUND_SECONDS = 1.0  # the longest a bounded connection waits for a lock, a statement or the server
 
-    def __init__(self, url: str):
+
+class StateDatabase:
+    """One engine per process; the job-specific stores (tokens, locks, pushes, ...) take it.
+
+    ``bounded=True`` gives the webhook's engine: every wait (a locked SQLite file, a PostgreSQL lock or
+    statement, connecting) ends within :data:`BOUND_SECONDS` with an error, instead of the 30 s a command may
+    patiently wait; and it makes no tables (the service's main engine does)."""
+
+    def __init__(self, url: str, bounded: bool = False, tables: tuple[str, ...] | None = None):
+        """``tables``: make only these (a host-local file that holds one job's rows); default: every table."""
         self.url = driver_url(url)
+        self.bounded = bounded
         if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
             Path(self.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = open_engine(self.url)
-        create_tables(self.engine)
+        self.engine: Engine = open_engine(self.url, bounded)
+        if not bounded:
+            create_tables(self.engine, tables)
 
     @property
     def dialect(self) -> str:
@@ -83,10 +93,10 @@ def shown_url(url: str) -> str:
         return url
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, bounded: bool = False) -> Engine:
     """An engine for the state database, with a message that says what to do when it cannot be made."""
     try:
-        engine = create_engine(url, **_engine_options(url))
+        engine = create_engine(url, **_engine_options(url, bounded))
     except ArgumentError:
         raise ConfigError(f"state.database_url {shown_url(url)!r} is not a database URL.",
                           "Use sqlite:///path/state.sqlite3 or postgresql://user@host/dbname.") from None
@@ -94,11 +104,14 @@ def open_engine(url: str) -> Engine:
         raise ConfigError("state.database_url points at PostgreSQL but its driver is not installed.",
                           "pip install 'wechat-pub[postgres]'") from None
     if url.startswith("sqlite"):
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(BOUND_SECONDS * 1000) if bounded else 30_000
+        event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms))
+    elif bounded:
+        event.listen(engine, "connect", _postgres_bounds)
     return engine
 
 
-def create_tables(engine: Engine) -> None:
+def create_tables(engine: Engine, only: tuple[str, ...] | None = None) -> None:
     """Create what is missing, also when several processes start at once, and add columns that later
     versions brought to an older state database.
 
@@ -110,8 +123,11 @@ def create_tables(engine: Engine) -> None:
             with engine.begin() as conn:
                 if engine.dialect.name == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-                metadata.create_all(conn)
-                _add_new_columns(conn)
+                tables = [metadata.tables[name] for name in only] if only else metadata.sorted_tables
+                metadata.create_all(conn, tables=tables)
+                _add_new_columns(conn, tables)
+                for statement in LATER_INDEXES if not only else ():
+                    conn.exec_driver_sql(statement)
             return
         except (OperationalError, IntegrityError, ProgrammingError) as exc:
             if not _lost_creation_race(exc) or attempt == 4:
@@ -125,9 +141,9 @@ def _lost_creation_race(exc: DBAPIError) -> bool:
                                           "database is locked"))
 
 
-def _add_new_columns(conn) -> None:
+def _add_new_columns(conn, tables) -> None:
     existing = inspect(conn)
-    for table in metadata.sorted_tables:
+    for table in tables:
         present = {column["name"] for column in existing.get_columns(table.name)}
         for column in table.columns:
             if column.name not in present:
@@ -137,15 +153,27 @@ def _add_new_columns(conn) -> None:
                                      f"NOT NULL DEFAULT {default}")
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(url: str, bounded: bool) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {"connect_args": {"timeout": BOUND_SECONDS if bounded else 30, "check_same_thread": False}}
+    if bounded:
+        return {"pool_pre_ping": True, "pool_timeout": BOUND_SECONDS, "connect_args": {"connect_timeout": 1}}
     return {"pool_pre_ping": True}
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; survives kill -9
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
+
+
+def _postgres_bounds(dbapi_connection, _record) -> None:
+    """Statements and lock waits of the bounded engine end with an error after BOUND_SECONDS."""
+    milliseconds = int(BOUND_SECONDS * 1000)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET statement_timeout = {milliseconds}")
+    cursor.execute(f"SET lock_timeout = {milliseconds}")
+    cursor.close()
+    dbapi_connection.commit()

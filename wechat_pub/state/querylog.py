@@ -1,47 +1,191 @@
 """What followers asked, per account: the query, how many matches it found, and the follower only as a salted
-hash. Written in batches (every ``delay`` seconds at most): one write per many requests keeps the webhook fast."""
+hash. Nothing asked is lost, and the webhook never waits for the database to record it:
+
+- every query is appended at once to this process's spool file in the state folder (a line of JSON: a
+  process killed a moment later, even by SIGKILL, has it on disk);
+- a background thread moves the spool into the database every ``delay`` seconds (and at exit), one
+  transaction per batch; each entry carries an id, so a batch moved twice (a crash between the insert and
+  the spool's removal) is written once;
+- while the database is away the spool waits (up to :data:`SPOOL_LIMIT` bytes) and moves when it is back;
+- the spools of processes that died are adopted by the next process that flushes.
+"""
 
 from __future__ import annotations
 
 import atexit
+import fcntl
+import json
+import logging
+import os
+import socket
 import threading
+import uuid
+from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
+from wechat_pub.state.outage import is_outage
 from wechat_pub.state.schema import queries
 
-BATCH = 500
+log = logging.getLogger(__name__)
+SPOOL_LIMIT = 64 * 1024 * 1024  # bytes of queries kept on disk while the database is away
+BATCH = 2000  # rows per insert
+
+
+class QuerySpool:
+    """One per process: the spool file, and the thread that moves spools into the database."""
+
+    def __init__(self, db_factory, folder: Path, delay: float = 2.0, clock: Clock = SYSTEM_CLOCK):
+        self.db_factory = db_factory  # the state database, opened on first flush (it may be away at start)
+        self.folder = Path(folder)
+        self.delay = delay
+        self.clock = clock
+        self.written = 0  # rows this process moved into the database
+        self.dropped = 0  # rows refused because the spool was full
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._file = None
+        self._thread: threading.Thread | None = None
+        atexit.register(self.close)
+
+    # ---- writing ------------------------------------------------------------------------------------
+
+    def append(self, row: dict) -> None:
+        line = json.dumps({"entry_id": uuid.uuid4().hex, **row}, ensure_ascii=False) + "\n"
+        with self._lock:
+            handle = self._spool()
+            if handle.tell() + len(line) > SPOOL_LIMIT:
+                self.dropped += 1
+                return
+            handle.write(line)
+            handle.flush()  # in the kernel's hands: a killed process keeps it
+        if self.delay <= 0:
+            self.flush()
+        elif self._thread is None:
+            self._start()
+
+    def _spool(self):
+        if self._file is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
+            self._file = open(self.folder / name, "a", encoding="utf-8")
+            fcntl.flock(self._file, fcntl.LOCK_EX)  # held while this process lives: others leave it alone
+        return self._file
+
+    # ---- moving into the database -----------------------------------------------------------------
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="wechat-pub-querylog", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self.delay)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # a bug must not stop the log: the spool stays on disk, tried again next time
+                log.exception("query log: flush failed")
+
+    def flush(self) -> int:
+        """Move every spool this process may (its own, and those of dead processes) into the database; the
+        rows written. A database outage leaves the spools for the next time."""
+        moved = 0
+        ready = self._ready_spools()
+        try:
+            for path, _handle in ready:
+                moved += self._move(path)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("query log: the database is away (%s); kept on disk", type(exc).__name__)
+        finally:
+            for _path, handle in ready:
+                handle.close()
+        self.written += moved
+        return moved
+
+    def _ready_spools(self):
+        """(path, lock) of each spool to move: ours (renamed aside first, so appends go to a new file) and any
+        whose owner died (its lock is free)."""
+        ready = []
+        with self._lock:
+            if self._file is not None and self._file.tell() > 0:
+                own = Path(self._file.name)
+                self._file.close()  # releases our lock; the renamed file is ours alone
+                self._file = None
+                os.replace(own, own.with_suffix(".moving"))
+        if not self.folder.exists():
+            return ready
+        for path in sorted(self.folder.glob("*.moving")) + sorted(self.folder.glob("*.jsonl")):
+            handle = _try_lock(path)  # ours (just set aside), or a dead process's; a live owner holds its own
+            if handle is not None:
+                ready.append((path, handle))
+        return ready
+
+    def _move(self, path: Path) -> int:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:  # another process moved it a moment ago
+            return 0
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        db = self.db_factory()
+        insert = (postgresql if db.dialect == "postgresql" else sqlite).insert(queries)
+        with db.begin() as conn:
+            for start in range(0, len(rows), BATCH):
+                conn.execute(insert.on_conflict_do_nothing(), rows[start:start + BATCH])
+        path.unlink()
+        return len(rows)
+
+    def close(self) -> None:
+        """Stop the thread and move what is left (at exit, on SIGTERM)."""
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        try:
+            self.flush()
+        except Exception:  # at exit: the spool stays on disk for the next process
+            log.warning("query log: left on disk for the next start")
+
+
+def _try_lock(path: Path):
+    try:
+        handle = open(path, "a", encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # a live process owns it
+        handle.close()
+        return None
+    if not path.exists():  # moved by another process between our open and our lock
+        handle.close()
+        return None
+    return handle
 
 
 class QueryLog:
-    def __init__(self, db: StateDatabase, appid: str, delay: float = 0.0, clock: Clock = SYSTEM_CLOCK):
+    """One account's queries: written through the process's spool, read from the database."""
+
+    def __init__(self, db: StateDatabase, appid: str, spool: QuerySpool, clock: Clock = SYSTEM_CLOCK):
         self.db = db
         self.appid = appid
-        self.delay = delay
+        self.spool = spool
         self.clock = clock
-        self._pending: list[dict] = []
-        self._flushed = clock.monotonic()
-        self._lock = threading.Lock()
-        if delay:
-            atexit.register(self.flush)
 
     def add(self, query: str, matches: int, follower: str) -> None:
-        with self._lock:
-            self._pending.append({"appid": self.appid, "at": self.clock.time(), "query": query[:500],
-                                  "matches": matches, "follower": follower})
-            due = self.clock.monotonic() - self._flushed >= self.delay or len(self._pending) >= BATCH
-        if due:
-            self.flush()
+        self.spool.append({"appid": self.appid, "at": self.clock.time(), "query": query[:500], "matches": matches,
+                           "follower": follower})
 
     def flush(self) -> None:
-        with self._lock:
-            rows, self._pending = self._pending, []
-            self._flushed = self.clock.monotonic()
-        if rows:
-            with self.db.begin() as conn:
-                conn.execute(insert(queries), rows)
+        self.spool.flush()
 
     def top(self, limit: int = 20, since: float = 0, unanswered: bool = False) -> list[tuple[str, int, int]]:
         """(query, times asked, distinct followers), most asked first."""

@@ -42,8 +42,9 @@ class ScheduleRuns:
             row = conn.execute(select(schedule_runs).where(*self._slot(issue, publish_at))).first()
         return _run(row) if row else None
 
-    def claim(self, issue: int, publish_at: str, owner: str) -> Run | None:
-        """Start (or resume) the run of one slot; None when it is finished, or running elsewhere."""
+    def claim(self, issue: int, publish_at: str, owner: str, take_own: bool = False) -> Run | None:
+        """Start (or resume) the run of one slot; None when it is finished, or running elsewhere.
+        ``take_own``: also resume a run this owner left 'running' (an outage cut it short)."""
         now = self.clock.time()
         try:
             with self.db.begin() as conn:
@@ -57,7 +58,7 @@ class ScheduleRuns:
             taken = conn.execute(update(schedule_runs).where(
                 *self._slot(issue, publish_at),
                 (schedule_runs.c.state == "retrying") | ((schedule_runs.c.state == "running")
-                                                          & (schedule_runs.c.owner != owner)))
+                                                          & ((schedule_runs.c.owner != owner) | take_own)))
                 .values(state="running", owner=owner, attempts=schedule_runs.c.attempts + 1, updated_at=now)).rowcount
         return self.get(issue, publish_at) if taken else None
 

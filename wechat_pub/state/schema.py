@@ -80,14 +80,21 @@ replies = Table(  # webhook answers by delivery key, so WeChat's retries get the
     Column("key", String(300), primary_key=True),
     Column("reply", Text, nullable=True),  # NULL while the first delivery is still working on it
     Column("created_at", Float, nullable=False, index=True),
+    Column("claimed_at", Float, nullable=False, default=0),  # the claim's lease runs from here
 )
 
 queries = Table(  # what followers asked; the follower only as a salted hash
     "queries", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(40), nullable=False, default=""),  # unique once written: a spool moves in once
     Column("appid", String(64), nullable=False, default=""),
     Column("at", Float, nullable=False),
     Column("query", Text, nullable=False),
     Column("matches", Integer, nullable=False),
     Column("follower", String(64), nullable=False),
+)
+
+# Indexes that later versions added to tables an older database already has (create_all does not add them).
+LATER_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
 )
