@@ -95,10 +95,10 @@ def test_each_account_pushes_to_its_own_draft_box(two, sandbox, run_cli):
 
 
 def test_one_scheduler_runs_every_account(two, sandbox, run_cli):
-    from test_scheduler import Running, at
+    from test_scheduler import Running, passed
 
-    run_cli("schedule", "add", "articles/issue-135.md", "--at", at(-1))
-    run_cli("--account", "jzfsj", "schedule", "add", "articles-jzfsj/issue-007.md", "--at", at(-1))
+    passed(two / "articles" / "issue-135.md", 1)
+    passed(two / "articles-jzfsj" / "issue-007.md", 1)
     service = Running(two)
     try:
         done = {service.wait_for("done"), service.wait_for("done", after=service.kinds().index("done") + 1)}
@@ -118,6 +118,7 @@ def test_each_webhook_answers_from_its_own_issues(two, monkeypatch):
     monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", "tok3n")
     monkeypatch.setenv("WECHAT_PUB_ACCOUNTS__JZFSJ__WEBHOOK__TOKEN", "other-tok3n")
     monkeypatch.setenv("WECHAT_PUB_WEBHOOK__QUERY_LOG_DELAY", "0")  # every account: write each query at once
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__SEARCH_SCOPE", "all")  # (published-only is tested on its own)
     app = create_app(load_config())
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()

@@ -21,8 +21,12 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 @pytest.fixture
 def site(firm_dir):
+    """The firm's folder with the seed issue, published (as the team marks an issue it published by hand)."""
     (firm_dir / "articles").mkdir()
     shutil.copy(SEED_ARTICLE, firm_dir / "articles")
+    done = cli(firm_dir, environment(), "mark-published", "articles/issue-135.md", "--url",
+               "https://mp.weixin.qq.com/s/issue135")
+    assert done.returncode == 0, done.stderr
     return firm_dir
 
 
@@ -76,6 +80,7 @@ def test_ask_and_queries(site):
     env = environment()
     done = cli(site, env, "ask", "苹果")
     assert done.returncode == 0 and "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in done.stdout
+    assert "https://mp.weixin.qq.com/s/issue135" in done.stdout  # the published article's link
     server, base = start([sys.executable, "-m", "wechat_pub", "serve", "--port", "{port}"], site, env)
     try:
         for query in ("苹果", "苹果", "GDPR", "量子计算"):

@@ -57,8 +57,9 @@ def pushed_media_id(output: str) -> str:
 
 
 def test_seed_issue_lands_in_the_draft_box(sandbox_dir, sandbox, run_cli):
-    shutil.copy(SEED_ARTICLE, sandbox_dir / "135.md")
-    out = run_cli("push", "135.md").stdout
+    (sandbox_dir / "articles").mkdir()
+    shutil.copy(SEED_ARTICLE, sandbox_dir / "articles" / "135.md")
+    out = run_cli("push", "articles/135.md").stdout
     media_id = pushed_media_id(out)
     assert "issue 135 → the sandbox: created draft" in out
     assert f"draft page: {sandbox.url}/sandbox/drafts/{media_id}" in out
@@ -110,7 +111,8 @@ def test_split_issue_becomes_a_multi_article_draft_and_replaces_on_count_change(
     from wechat_pub.source.writer import write_article
     from wechat_pub.synthetic import IssueFactory
 
-    big = sandbox_dir / "big.md"
+    (sandbox_dir / "articles").mkdir()
+    big = sandbox_dir / "articles" / "big.md"
     big.write_text(write_article(IssueFactory(2).issue(number=150, sections=3, items_per_section=5)))
     out = run_cli("push", big).stdout
     first = pushed_media_id(out)
@@ -200,8 +202,8 @@ def test_push_records_history_without_secrets(stored_dir, sandbox, run_cli, data
 
 
 def test_example_article_pushes(sandbox_dir, sandbox, run_cli, tmp_path):
-    shutil.copytree(EXAMPLE.parent, sandbox_dir / "example")
-    out = run_cli("push", "example/issue-136.md").stdout
+    shutil.copytree(EXAMPLE.parent, sandbox_dir / "articles")
+    out = run_cli("push", "articles/issue-136.md").stdout
     assert "cover: front matter" in out
     content = sandbox.state.drafts()[1][0]["articles"][0]["content"]
     assert '<a href="https://mp.weixin.qq.com/s/example-lifang-135"' in content

@@ -24,7 +24,9 @@ NDRC = "NDRC & CAC Jointly Publish"
 def archive(tmp_path):
     (tmp_path / "articles").mkdir()
     shutil.copy(SEED_ARTICLE, tmp_path / "articles")
-    return Archive(ArticleFolder(tmp_path / "articles"), tmp_path / "state" / "search.sqlite3", check_every=0)
+    folder = ArticleFolder(tmp_path / "articles")  # the issues straight from a folder, looked at on every search
+    return Archive(lambda: (folder.signature(), folder.read().issues), tmp_path / "state" / "search.sqlite3",
+                   check_every=0)
 
 
 def found(archive, query: str) -> list[str]:
@@ -73,7 +75,7 @@ def test_headline_outranks_body(tmp_path):
     in_headline = replace(in_headline, headline=m.Bilingual("区块链监管新规", "Blockchain rules"))
     issue = replace(issue, sections=(replace(issue.sections[0], items=(body_only, in_headline)),))
     build_index(tmp_path / "i.sqlite3", [issue])
-    archive = Archive(ArticleFolder(tmp_path / "none"), tmp_path / "i.sqlite3", watch=False)
+    archive = Archive(None, tmp_path / "i.sqlite3")
     assert [h.headline_en for h in archive.search("区块链监管").hits][0] == "Blockchain rules"
 
 
@@ -83,7 +85,7 @@ def test_recency_breaks_ties(tmp_path):
     newer = older.__class__(**{**{f: getattr(older, f) for f in older.__dataclass_fields__}, "number": 11,
                                "date": "2026-01-01"})
     build_index(tmp_path / "i.sqlite3", [older, newer])
-    archive = Archive(ArticleFolder(tmp_path / "none"), tmp_path / "i.sqlite3", watch=False)
+    archive = Archive(None, tmp_path / "i.sqlite3")
     hits = archive.search(older.items[0].headline.en.split()[0]).hits
     assert [h.issue for h in hits] == [11, 10]
 
@@ -127,7 +129,7 @@ def big_archive(tmp_path_factory):
     issues = [IssueFactory(n).issue(number=n, sections=4, items_per_section=8, date=f"2026-{n % 12 + 1:02d}-01")
               for n in range(1, 31)]
     build_index(folder / "i.sqlite3", issues)
-    return Archive(ArticleFolder(folder / "none"), folder / "i.sqlite3", watch=False)
+    return Archive(None, folder / "i.sqlite3")
 
 
 @pytest.mark.parametrize("max_results", [5, 50])
@@ -156,5 +158,5 @@ def test_one_huge_entry_is_shortened_not_dropped(tmp_path):
     issue = m.Issue(1, "2026-01-01", m.Bilingual("周报", "Weekly"), (m.Section(m.Bilingual("国内", "Domestic"), (
         m.Item(m.Bilingual("监管" * 700, "Rules " * 300), (m.Paragraph((m.Text("监管"),)),)),)),))
     build_index(tmp_path / "i.sqlite3", [issue])
-    reply = Replier(Archive(ArticleFolder(tmp_path / "none"), tmp_path / "i.sqlite3", watch=False)).answer("监管")
+    reply = Replier(Archive(None, tmp_path / "i.sqlite3")).answer("监管")
     assert len(reply.text.encode("utf-8")) <= TEXT_LIMIT and reply.text.count("…") == 1

@@ -41,6 +41,7 @@ def serve(folder, monkeypatch, token: str = TOKEN, **settings) -> tuple[Webhook,
     monkeypatch.chdir(folder)
     monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", token)
     monkeypatch.setenv("WECHAT_PUB_WEBHOOK__QUERY_LOG_DELAY", "0")
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__SEARCH_SCOPE", "all")  # the protocol's tests: every issue is findable
     for key, value in settings.items():
         monkeypatch.setenv(f"WECHAT_PUB_WEBHOOK__{key.upper()}", str(value))
     app = create_app(load_config())
@@ -148,6 +149,7 @@ def test_url_verification(site, monkeypatch):
         assert requests.get(base + "/wechat", params=forged, timeout=10).status_code == 403
         health = requests.get(base + "/healthz", timeout=10).json()
         assert health["ok"] is True and health["issues"] == 135 and health["accounts"] == {"default": 135}
+        assert health["status"] == "ok" and health["database"] == "ok" and health["redis"] == "off"
     finally:
         server.shutdown()
 

@@ -57,7 +57,10 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
 
 
 def _latest(site) -> int | None:
-    latest = site.archive.latest()
+    try:
+        latest = site.archive().latest()
+    except Exception:  # no index yet, and nothing to build it from: the health report says why
+        return None
     return latest.issue if latest else None
 
 

@@ -27,6 +27,7 @@ from wechat_pub.errors import ConfigError
 ENV_PREFIX = "WECHAT_PUB_"
 REDACTED = "********"
 DEFAULT_ACCOUNT = "default"
+SEARCH_SCOPES = ("published", "scheduled", "all")
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
@@ -92,6 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook.max_clock_skew", 300, "Refuse requests whose timestamp is further off than this (s); 0: off."),
     Setting("webhook.max_results", 5, "Most matches listed in one reply."),
     Setting("webhook.reply", "text", "'text' (a list of matches) or 'news' (one card: the best match's issue)."),
+    Setting("webhook.search_scope", "published", "What followers can find: 'published' issues (WeChat reported them "
+            "published, or the team marked them), 'scheduled' (also issues whose publish time has passed), or 'all'."),
     Setting("webhook.welcome", "", "Text sent to new followers; default: how to ask."),
     Setting("webhook.menu", {}, "Menu CLICK keys -> what they send, e.g. {LATEST = \"最新\", HELP = \"帮助\"}."),
     Setting("webhook.query_log_delay", 2.0, "Seconds the query log may hold entries before writing them (one "
@@ -360,6 +363,8 @@ def _check_values(values: dict[str, Any], where) -> None:
                           "Copy the EncodingAESKey from mp.weixin.qq.com → 服务器配置 exactly.")
     if values.get("webhook.reply", "text") not in ("text", "news"):
         raise ConfigError(f"{where}: webhook.reply must be text or news.")
+    if values.get("webhook.search_scope", "published") not in SEARCH_SCOPES:
+        raise ConfigError(f"{where}: webhook.search_scope must be one of {', '.join(SEARCH_SCOPES)}.")
     if values.get("wechat.token_mode", "stable") not in ("stable", "token"):
         raise ConfigError(f"{where}: wechat.token_mode must be 'stable' or 'token'.")
     accent = values.get("theme.accent", "")

@@ -150,21 +150,35 @@ class Deployment:
         return report
 
     def query_salt(self) -> str:
-        """The salt of the followers' hashed ids: the configured one, else one generated once in the state
-        folder (never written to the database)."""
+        """The salt of the followers' hashed ids, the same on every host: the configured one, else one kept in
+        the shared database (made by the first host; a host's older salt file is adopted, so earlier hashes
+        still match). Cached in the state folder, for a start while the database is away. Never logged."""
+        import logging
         import os
+
+        from wechat_pub.state.issues import SharedValues
+        from wechat_pub.state.outage import is_outage
 
         if self.cfg["webhook.query_salt"]:
             return self.cfg["webhook.query_salt"]
-        path = self.state_dir / "query-salt"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        cached = self.state_dir / "query-salt"
+        known = cached.read_text().strip() if cached.exists() else ""
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            salt = SharedValues(self.db).get_or_create("query_salt", lambda: known or secrets.token_hex(16))
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            if known:
+                return known
+            logging.getLogger(__name__).warning("the state database is away and no query salt is known yet: "
+                                                "followers are counted by this process alone until it is back")
+            return secrets.token_hex(16)
+        if salt != known:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(cached, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_hex(16))
-        except FileExistsError:
-            pass
-        return path.read_text().strip()
+                handle.write(salt)
+        return salt
 
     # ---- the scheduler --------------------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ class Site:
         self.articles = ArticleFolder(cfg.resolve_path("paths.articles"), self.timezone)
         self.schedule = ScheduleSettings(cfg["schedule.grace_hours"] * 3600, cfg["schedule.publish"],
                                          cfg["schedule.retry_minutes"])
+        self._archives: dict[str, object] = {}
 
     def __repr__(self) -> str:
         return f"<Site {self.name} {self.appid}>"
@@ -156,18 +157,51 @@ class Site:
         return Pusher(account.api, self.pushes, self.uploads, self.render_options(theme), self.brand,
                       progress=progress, clock=self.clock)
 
+    @cached_property
+    def library(self):
+        """The account's issues as every host sees them: the shared database's copy, in step with this host's
+        articles folder."""
+        import hashlib
+
+        from wechat_pub.library import Library
+        from wechat_pub.state.issues import IssueStore
+
+        folder = hashlib.sha256(str(self.articles.path.resolve()).encode()).hexdigest()[:10]
+        record = self.deployment.state_dir / "folders" / f"{self.name}-{folder}.json"
+        return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock)
+
     # ---- followers ---------------------------------------------------------------------------------------
 
-    @cached_property
-    def archive(self):
-        """The search index of this account's issues: a local file, rebuilt when the articles change."""
+    def searchable(self, scope: str | None = None):
+        """(signature, issues) followers may find: published ones (WeChat reported them, or the team marked
+        them), also those whose publish time has passed ('scheduled'), or every one ('all')."""
+        import hashlib
+
+        scope = scope or self.cfg["webhook.search_scope"]
+        self.library.sync()
+        files = [article for article in self.library.catalogue().files if article.valid]
+        if scope != "all":
+            published = set(self.pushes.published_urls())
+            now = self.clock.time()
+            files = [article for article in files if article.number in published or (
+                scope == "scheduled" and article.issue.publish_at and _timestamp(article.issue.publish_at) <= now)]
+        key = ";".join(f"{article.number}:{article.path}:{article.sha256}" for article in files)
+        return hashlib.sha256(f"{scope}|{key}".encode()).hexdigest(), [article.issue for article in files]
+
+    def archive(self, scope: str | None = None, live: bool = False):
+        """The search index of the issues followers may find: a local file (so answers need nothing but this
+        host), rebuilt when those issues change; ``live`` (the webhook): rebuilt in the background."""
         from wechat_pub.bot.search import Archive
 
-        index = self.deployment.state_dir / ("search.sqlite3" if self.name == DEFAULT_ACCOUNT
-                                             else f"search-{self.name}.sqlite3")
-        return Archive(self.articles, index)
+        scope = scope or self.cfg["webhook.search_scope"]
+        if scope not in self._archives:
+            index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
+            self._archives[scope] = Archive(lambda: self.searchable(scope), index, clock=self.clock)
+        archive = self._archives[scope]
+        archive.background = archive.background or live
+        return archive
 
-    def replier(self):
+    def replier(self, scope: str | None = None, live: bool = False):
         """What followers get back. Published links and covers come from the state database through the
         webhook's bounded engine, cached; while the database is away the last ones known are used."""
         from wechat_pub.bot.replies import Replier
@@ -176,7 +210,7 @@ class Site:
         ledger = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
         urls = _Cached(ledger.published_urls, self.clock, fallback={})
         covers = _Cached(ledger.cover_urls, self.clock, fallback={})
-        return Replier(self.archive, urls_for=lambda issue: urls().get(issue, []),
+        return Replier(self.archive(scope, live), urls_for=lambda issue: urls().get(issue, []),
                        max_results=self.cfg["webhook.max_results"], welcome=self.cfg["webhook.welcome"],
                        news_reply=self.cfg["webhook.reply"] == "news", cover_for=lambda issue: covers().get(issue, ""),
                        forget_urls=urls.clear)
@@ -199,7 +233,7 @@ class Site:
             raise ConfigError(f"webhook.token of account {self.name!r} is empty: anyone could sign messages to its "
                               "webhook.", "Set WECHAT_PUB_WEBHOOK__TOKEN (or WECHAT_PUB_ACCOUNTS__NAME__WEBHOOK__"
                                           "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
-        replier = self.replier()
+        replier = self.replier(live=True)
         return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
                    on_published=self.record_published(replier))
 
@@ -243,6 +277,12 @@ class Site:
                 threading.Thread(target=keep_trying, args=(publish_id, article_urls), daemon=True).start()
 
         return on_published
+
+
+def _timestamp(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).timestamp()
 
 
 class _Cached:

@@ -9,6 +9,7 @@ in atomically, so every worker process reads the same index and none waits for a
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import sqlite3
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wechat_pub import model as m
-from wechat_pub.source.folder import ArticleFolder
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.text import guess_lang
+
+log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _TERMS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -126,27 +129,30 @@ def _headline_words(headline: m.Bilingual) -> list[str]:
 
 
 class Archive:
-    """Search over an account's articles folder; checks for changes at most every ``check_every`` seconds."""
+    """Search over the issues ``source()`` gives (as ``(signature, issues)``), kept in a local index file that
+    every worker of the host shares. Changes are looked for at most every ``check_every`` seconds. With
+    ``background`` (the webhook) a request never waits for a rebuild, nor for the database the issues come
+    from: the current index answers meanwhile. ``source=None``: a fixed index, never rebuilt."""
 
-    def __init__(self, folder: ArticleFolder, index_path: str | os.PathLike, check_every: float = 5.0,
-                 watch: bool = True):
-        self.folder = folder
+    def __init__(self, source, index_path: str | os.PathLike, check_every: float = 5.0,
+                 clock: Clock = SYSTEM_CLOCK, background: bool = False):
+        self.source = source
         self.index_path = Path(index_path)
         self.check_every = check_every
-        self.watch = watch
-        self._checked = 0.0
+        self.clock = clock
+        self.background = background
+        self._checked = -check_every
+        self._refreshing = threading.Lock()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cache: dict[tuple, SearchResult] = {}  # followers ask the same few words again and again
         self._cache_identity: tuple | None = None
-        if watch or not self.index_path.exists():
-            self.refresh(force=not self.index_path.exists())
 
     # ---- keeping it fresh --------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> bool:
-        """Rebuild when the articles changed; one process rebuilds, the others keep serving the old index."""
-        signature = self.folder.signature()
+        """Rebuild when the issues changed; one process rebuilds, the others keep serving the old index."""
+        signature, issues = self.source()
         if not force and self.meta("signature") == signature:
             return False
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,26 +160,36 @@ class Archive:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             if not force and self.meta("signature") == signature:
                 return False  # another process just did it
-            catalogue = self.folder.read()
-            build_index(self.index_path, catalogue.issues, catalogue.signature)
+            build_index(self.index_path, issues, signature)
         return True
 
     def maybe_refresh(self) -> None:
-        if not self.watch:
+        if self.source is None:
             return
-        now = time.monotonic()
-        if now - self._checked < self.check_every:
+        now = self.clock.monotonic()
+        if now - self._checked < self.check_every and self.index_path.exists():
             return
-        with self._lock:
-            if now - self._checked < self.check_every:
-                return
-            self._checked = now
+        self._checked = now
+        if self.background and self.index_path.exists():
+            if self._refreshing.acquire(blocking=False):  # one refresh at a time; nobody waits for it
+                threading.Thread(target=self._refresh_quietly, daemon=True).start()
+            return
+        self.refresh()
+
+    def _refresh_quietly(self) -> None:
+        try:
             self.refresh()
+        except Exception as exc:  # the database is away, or a bug: the index we have keeps answering
+            log.warning("search index not refreshed (%s: %s); answering from the current one", type(exc).__name__, exc)
+        finally:
+            self._refreshing.release()
 
     # ---- reading ------------------------------------------------------------------------------------
 
     def db(self) -> sqlite3.Connection:
         """This thread's connection, reopened when the index file was replaced."""
+        if not self.index_path.exists():
+            self.refresh()
         stat = os.stat(self.index_path)
         identity = (stat.st_ino, stat.st_mtime_ns)
         cached = getattr(self._local, "conn", None)

@@ -19,9 +19,10 @@ STATE_COLOURS = {"published": "green", "draft": "cyan", "publishing": "yellow", 
 @with_site
 def push_command(site, file: str, publish: bool, theme: str | None) -> None:
     """Push an issue into the draft box: images, cover, draft/add or draft/update; never twice."""
-    from wechat_pub.source.article import load_issue
+    from wechat_pub.publish.actions import issue_of
 
-    issue = load_issue(file, site.timezone)
+    issue = issue_of(site, file)
+    report_sync(site)
     account = site.connect()
     try:
         pusher = site.pusher(account, progress=lambda message: err.print(f"  {rx(message)}"), theme=theme)
@@ -36,6 +37,7 @@ def status_command(site) -> None:
     """Every issue and where it stands: not pushed, draft, publishing, published, failed."""
     from wechat_pub.publish.status import issue_statuses
 
+    report_sync(site)
     rows = issue_statuses(site)
     if not rows:
         out.print(f"no articles in {site.articles.path}")
@@ -51,16 +53,14 @@ def schedule_group() -> None:
 
 
 def _set_time(site, file: str, at: str | None) -> None:
-    from wechat_pub.source.article import load_issue
-    from wechat_pub.source.schedule import set_publish_at
+    from wechat_pub.publish.actions import schedule
 
-    issue = load_issue(file, site.timezone)  # refuse a broken article before touching it
-    normalised = set_publish_at(file, at, site.timezone)
-    if normalised:
-        out.print(f"issue {issue.number} ({rx(file)}) will be pushed at {normalised}")
+    done = schedule(site, file, at)  # refuses a broken article, a file elsewhere, a time passed: file untouched
+    if done.publish_at:
+        out.print(f"issue {done.issue.number} ({rx(file)}) will be pushed at {done.publish_at}")
         out.print("  `wechat-pub run` picks it up within schedule.sync_seconds; `wechat-pub schedule list` shows it")
     else:
-        out.print(f"issue {issue.number} ({rx(file)}) is no longer scheduled")
+        out.print(f"issue {done.issue.number} ({rx(file)}) is no longer scheduled")
 
 
 @schedule_group.command("add")
@@ -95,6 +95,7 @@ def schedule_list(site) -> None:
     """Every scheduled issue, its time, and what happened."""
     from wechat_pub.publish.status import schedule_rows
 
+    report_sync(site)
     rows = schedule_rows(site)
     if not rows:
         out.print("nothing scheduled (add one: wechat-pub schedule add FILE --at \"2026-12-02 09:00\")")
@@ -102,6 +103,36 @@ def schedule_list(site) -> None:
         out.print(f"{row.issue:>4}  {row.when:<26} {row.state:<10} {rx(row.path)}")
         if row.details:
             out.print(f"      {rx(row.details)}")
+
+
+@click.command("mark-published")
+@click.argument("file", type=click.Path())
+@click.option("--url", required=True, help="The published article's link (https://mp.weixin.qq.com/s/…).")
+@with_site
+def mark_published_command(site, file: str, url: str) -> None:
+    """Record that an issue was published by hand in mp.weixin.qq.com (followers can then find it)."""
+    from wechat_pub.publish.actions import mark_published
+
+    issue = mark_published(site, file, url)
+    out.print(f"issue {issue.number} is published at {url}; followers now find it")
+
+
+@click.command("sync")
+@with_site
+def sync_command(site) -> None:
+    """Bring this host's articles folder and the shared database into step, and say what changed."""
+    report = site.library.sync(force=True)
+    for line in report.lines():
+        out.print(rx(line))
+    if not report.lines():
+        out.print(f"{site.articles.path} and the database agree")
+
+
+def report_sync(site) -> None:
+    """Sync the folder with the database first (every host sees the same issues); say what needs a person."""
+    report = site.library.sync()
+    for line in report.conflicts + report.skipped:
+        err.print(f"[yellow]note:[/] {rx(line)}", markup=True)
 
 
 # ---- the service and the sandbox ---------------------------------------------------------------------
@@ -146,4 +177,5 @@ def sandbox_command(state, host: str | None, port: int | None, faults: tuple[str
     app.run(host=host, port=port, threaded=True)
 
 
-COMMANDS = (push_command, status_command, schedule_group, run_command, sandbox_command)
+COMMANDS = (push_command, status_command, schedule_group, mark_published_command, sync_command, run_command,
+            sandbox_command)

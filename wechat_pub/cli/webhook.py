@@ -29,10 +29,12 @@ def serve_command(state, host: str, port: int) -> None:
 
 @click.command("ask")
 @click.argument("query")
+@click.option("--all", "everything", is_flag=True,
+              help="Search every issue, unpublished ones too (followers only find what webhook.search_scope allows).")
 @with_site
-def ask_command(site, query: str) -> None:
+def ask_command(site, query: str, everything: bool) -> None:
     """Print the reply a follower sending QUERY would get."""
-    reply = site.replier().answer(query)
+    reply = site.replier("all" if everything else None).answer(query)
     if reply.kind == "news":
         click.echo(f"[news card] {reply.title}\n{reply.description}\n{reply.url}\n{reply.pic_url}")
     else:

@@ -8,8 +8,10 @@ account of the deployment.
   itself cannot share a job store: reference/scale-search.md §1.6).
 - Whatever APScheduler does, a run claims its (issue, publish_at) slot in ``schedule_runs`` first:
   a slot that ran is never run again, and runs of one issue never overlap.
-- The articles are the source of truth: a sync (at start and every ``schedule.sync_seconds``) adds,
-  moves and removes jobs to match their publish_at; the job store is derived from them.
+- The issues are the source of truth: each host's articles folder is kept in step with the shared database
+  (:mod:`wechat_pub.library`) by every service process, and the leader's sync (at start and every
+  ``schedule.sync_seconds``) adds, moves and removes jobs to match the database's publish times, whichever
+  host an issue came from. An issue whose text broke keeps its time, and is blocked (not pushed) then.
 - What to do with a slot (wait, run, missed, finished) and when to retry are decided by
   :mod:`wechat_pub.publish.timing`, on the injected clock's time.
 """
@@ -31,7 +33,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from wechat_pub.deployment import Deployment
 from wechat_pub.errors import WechatPubError
 from wechat_pub.publish import jobs
-from wechat_pub.publish.timing import Slot, Verdict, may_retry, missed_detail, retry_delay, slots_of, verdict
+from wechat_pub.publish.timing import Slot, Verdict, blocked_detail, may_retry, missed_detail, retry_delay, verdict
 from wechat_pub.site import Site
 from wechat_pub.state.outage import is_outage
 from wechat_pub.wechat.errors import RETRYABLE, NetworkError, WeChatAPIError
@@ -80,6 +82,7 @@ class SchedulerService:
             jobs.SERVICE = None
 
     def _lead_while_running(self) -> None:
+        synced = 0.0
         while not self._stop.is_set():
             try:
                 if self.deployment.leases.take_lease(LEASE_NAME, self.identity, self.lease):
@@ -87,9 +90,20 @@ class SchedulerService:
                         self._become_leader()
                 elif self.scheduler is not None:
                     self._step_down()  # the lease went to another process: never two schedulers
-            except Exception:  # the database was busy or away: try again on the next beat
-                log.exception("scheduler lease check failed")
-            self._stop.wait(self.lease / 3)
+            except Exception as exc:  # the database was busy or away: try again on the next beat
+                log.warning("scheduler lease check failed: %s: %s", type(exc).__name__, exc)
+            if self.scheduler is None and self.clock.monotonic() - synced >= self.deployment.sync_seconds:
+                synced = self.clock.monotonic()  # followers too: this host's folder reaches the database
+                self._sync_folders()
+            self._stop.wait(min(self.lease / 3, self.deployment.sync_seconds))
+
+    def _sync_folders(self) -> None:
+        for site in self.deployment.sites.values():
+            try:
+                for line in site.library.sync().conflicts:
+                    self.on_event("conflict", f"{site.name}: {line}")
+            except Exception as exc:
+                log.warning("articles of account %s not synced: %s: %s", site.name, type(exc).__name__, exc)
 
     def _become_leader(self) -> None:
         deployment = self.deployment
@@ -121,7 +135,8 @@ class SchedulerService:
         if scheduler is None:
             return
         with self._sync_lock:
-            signatures = {name: site.articles.signature() for name, site in self.deployment.sites.items()}
+            self._sync_folders()
+            signatures = {name: site.library.store.revision() for name, site in self.deployment.sites.items()}
             if not force and signatures == self._signatures:
                 return
             self._signatures = signatures
@@ -137,12 +152,9 @@ class SchedulerService:
             self.slots = wanted
 
     def _wanted_jobs(self, site: Site) -> dict[str, tuple[Site, Slot]]:
-        catalogue = site.articles.read()
-        for broken in catalogue.broken:
-            log.warning("not scheduling %s: it has errors (run wechat-pub check)", broken.path)
         wanted = {}
         now = self.clock.time()
-        for slot in slots_of(catalogue.issues):
+        for slot in site.library.slots():
             run = site.runs.get(slot.issue, slot.publish_at)
             decision = verdict(slot, run, now, site.schedule.grace_seconds)
             if decision is Verdict.MISSED:
@@ -236,13 +248,18 @@ class SchedulerService:
                                                   "See the service's log, and report it."))
 
     def _push(self, site: Site, slot: Slot) -> str | None:
-        issue = site.articles.read().by_path(slot.path)
-        if issue is None:
-            raise WechatPubError(f"{slot.path} cannot be read, or has errors, at its scheduled time.",
-                                 "Run `wechat-pub check` on it, fix it, and set a new publish_at.")
-        if issue.publish_at != slot.publish_at or issue.number != slot.issue:
-            site.runs.finish(slot.issue, slot.publish_at, "canceled",
-                             f"moved to {issue.publish_at or 'no time'} before it ran")
+        site.library.sync()  # the latest text, and its images in this host's folder
+        row = site.library.row(slot.issue)
+        if row is None or row.removed or row.publish_at != slot.publish_at:
+            moved = row.publish_at if row is not None and not row.removed else None
+            site.runs.finish(slot.issue, slot.publish_at, "canceled", f"moved to {moved or 'no time'} before it ran")
+            return None
+        issue = site.library.catalogue().issue(slot.issue)
+        if issue is None or not row.valid:
+            blocked = Slot(slot.issue, slot.path, slot.publish_at, row.problems or ("-: it cannot be read",))
+            site.runs.finish(slot.issue, slot.publish_at, "blocked", blocked_detail(blocked))
+            site.pushes.note(slot.issue, "schedule-blocked", blocked_detail(blocked))
+            self.on_event("blocked", f"{job_id(site, slot)}: {blocked_detail(blocked)}")
             return None
         account = site.connect()
         try:

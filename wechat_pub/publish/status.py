@@ -1,4 +1,5 @@
-"""Where every issue of an account stands: its articles folder joined with its push records and schedule runs."""
+"""Where every issue of an account stands: its issues (the shared database's copy, as every host sees them)
+joined with its push records and schedule runs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from wechat_pub.publish.timing import slot_status, slots_of
+from wechat_pub.publish.timing import slot_status
 from wechat_pub.site import Site
 from wechat_pub.state.pushes import PushRecord, PushState
 
@@ -33,7 +34,7 @@ def schedule_rows(site: Site) -> list[ScheduleRow]:
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     now = site.clock.time()
     rows = []
-    for slot in slots_of(site.articles.read().issues):
+    for slot in site.library.slots():
         run = runs.pop((slot.issue, slot.publish_at), None)
         state, details = slot_status(slot, run, now, site.schedule.grace_seconds)
         rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details))
@@ -45,11 +46,16 @@ def schedule_rows(site: Site) -> list[ScheduleRow]:
 def issue_statuses(site: Site) -> list[IssueStatus]:
     records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
-    catalogue = site.articles.read()
+    catalogue = site.library.catalogue()
     rows: list[IssueStatus] = []
     for broken in catalogue.broken:
-        rows.append(IssueStatus("?", os.path.relpath(broken.path), "invalid",
+        rows.append(IssueStatus(str(broken.number or "?"), os.path.relpath(broken.path), "invalid",
                                 f"{len(broken.errors)} error(s): run wechat-pub check"))
+        records.pop(broken.number, None)
+    for unsynced in site.articles.read().files:  # files of this folder that cannot reach the database at all
+        if not unsynced.number:
+            rows.append(IssueStatus("?", os.path.relpath(unsynced.path), "invalid",
+                                    f"{len(unsynced.errors)} error(s): run wechat-pub check"))
     for issue in catalogue.issues:
         row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), issue.publish_at)
         run = runs.get((issue.number, issue.publish_at))

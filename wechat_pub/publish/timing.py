@@ -20,6 +20,11 @@ class Slot:
     issue: int
     path: str
     publish_at: str  # ISO 8601 with offset, as normalised by the parser
+    problems: tuple[str, ...] = ()  # the issue's text has errors: at its time it is blocked, not pushed
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.problems)
 
     @property
     def moment(self) -> dt.datetime:
@@ -76,10 +81,17 @@ def may_retry(slot: Slot, run: Run, now: float, delay: float, retry_minutes: flo
     return now + delay - started <= retry_minutes * 60
 
 
+def blocked_detail(slot: Slot) -> str:
+    return (f"its article has {len(slot.problems)} error(s), so it will not be pushed: "
+            + "; ".join(f"line {p}" for p in slot.problems[:3]) + ". Fix them (`wechat-pub check`).")
+
+
 def slot_status(slot: Slot, run: Run | None, now: float, grace_seconds: float) -> tuple[str, str]:
-    """(state, what it means) of a slot, for people: scheduled, due, missed, or what its run became."""
+    """(state, what it means) of a slot, for people: scheduled, due, missed, blocked, or what its run became."""
     if run is not None:
         return run.state, run.detail
+    if slot.blocked:
+        return "blocked", blocked_detail(slot)
     late = now - slot.timestamp
     if late <= 0:
         return "scheduled", ""

@@ -26,21 +26,26 @@ BARE_URL = re.compile(r"https?://[^\s<>\"'）)]+")
 HEADING_SPLIT = re.compile(r"\s*[|｜]\s*")
 
 
-def read_article(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.ParseResult:
-    """Parse the article at ``path``. Problems carry ``path:line``; nothing raises for bad input."""
+def read_text(path: str | os.PathLike) -> tuple[str | None, m.Problem | None]:
+    """The article file's text, or the problem that stops it being read."""
     path = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            return handle.read(), None
     except UnicodeDecodeError as exc:
-        problem = m.Problem(m.Pos(path), "error", f"the file is not UTF-8 text ({exc.reason}).",
-                            "Save it as UTF-8 in your editor (\"Save with encoding\").")
-        return m.ParseResult(None, (problem,))
+        return None, m.Problem(m.Pos(path), "error", f"the file is not UTF-8 text ({exc.reason}).",
+                               "Save it as UTF-8 in your editor (\"Save with encoding\").")
     except OSError as exc:
-        problem = m.Problem(m.Pos(path), "error", f"cannot read the file: {exc.strerror}.",
-                            "Check the file name and that you may read it.")
+        return None, m.Problem(m.Pos(path), "error", f"cannot read the file: {exc.strerror}.",
+                               "Check the file name and that you may read it.")
+
+
+def read_article(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.ParseResult:
+    """Parse the article at ``path``. Problems carry ``path:line``; nothing raises for bad input."""
+    text, problem = read_text(path)
+    if text is None:
         return m.ParseResult(None, (problem,))
-    return parse_article(text, path, timezone)
+    return parse_article(text, os.fspath(path), timezone)
 
 
 def load_issue(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.Issue:

@@ -1,6 +1,6 @@
-"""An account's articles folder, read in one place: the issues in it, the files that could not be read (with
-their problems), and a signature that changes whenever any file does. Schedule, status and search all read
-the folder through here; a read is reused until the signature changes."""
+"""An account's articles folder, read in one place: each article file (its text, a hash of it, the issue it
+holds and its problems), the issues that read without errors, the files that do not, and issue numbers that
+two files claim. A read is reused until the folder's signature (names, sizes, times) changes."""
 
 from __future__ import annotations
 
@@ -12,34 +12,83 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wechat_pub import model as m
-from wechat_pub.source.article import read_article
+from wechat_pub.source.article import parse_article, read_text
 
 
 @dataclass(frozen=True)
-class BrokenFile:
+class ArticleFile:
     path: str
+    text: str
+    sha256: str
+    issue: m.Issue | None  # as far as it could be read (None: not at all)
     problems: tuple[m.Problem, ...]
+
+    @property
+    def filename(self) -> str:
+        return os.path.basename(self.path)
 
     @property
     def errors(self) -> tuple[m.Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "error")
 
+    @property
+    def valid(self) -> bool:
+        return self.issue is not None and not self.errors
+
+    @property
+    def number(self) -> int:
+        """The issue number the file claims (0 when it has none)."""
+        return self.issue.number if self.issue is not None else 0
+
 
 @dataclass(frozen=True)
 class Catalogue:
-    """What the folder holds at one moment."""
+    """The issues of an account at one moment (from a folder, or from the shared database)."""
 
     signature: str
-    issues: tuple[m.Issue, ...] = ()
-    broken: tuple[BrokenFile, ...] = ()
+    files: tuple[ArticleFile, ...] = ()
     duplicates: dict[int, tuple[str, ...]] = field(default_factory=dict)  # issue number -> its files (2 or more)
 
+    @property
+    def issues(self) -> tuple[m.Issue, ...]:
+        return tuple(f.issue for f in self.files if f.valid)
+
+    @property
+    def broken(self) -> tuple[ArticleFile, ...]:
+        return tuple(f for f in self.files if not f.valid)
+
+    def file(self, number: int) -> ArticleFile | None:
+        return next((f for f in self.files if f.number == number), None)
+
     def issue(self, number: int) -> m.Issue | None:
-        return next((issue for issue in self.issues if issue.number == number), None)
+        found = self.file(number)
+        return found.issue if found is not None and found.valid else None
 
     def by_path(self, path: str | os.PathLike) -> m.Issue | None:
         wanted = os.path.abspath(path)
-        return next((issue for issue in self.issues if os.path.abspath(issue.path) == wanted), None)
+        found = next((f for f in self.files if os.path.abspath(f.path) == wanted), None)
+        return found.issue if found is not None and found.valid else None
+
+    def others_with_number(self, path: str | os.PathLike, number: int) -> list[str]:
+        """The other files that claim issue ``number`` (two files, one issue: neither may be pushed)."""
+        wanted = os.path.abspath(path)
+        return [p for p in self.duplicates.get(number, ()) if os.path.abspath(p) != wanted]
+
+
+def read_article_file(path: str, timezone: str) -> ArticleFile:
+    text, problem = read_text(path)
+    if text is None:
+        return ArticleFile(path, "", "", None, (problem,))
+    parsed = parse_article(text, path, timezone)
+    return ArticleFile(path, text, hashlib.sha256(text.encode("utf-8")).hexdigest(), parsed.issue, parsed.problems)
+
+
+def duplicates_of(files) -> dict[int, tuple[str, ...]]:
+    paths: dict[int, list[str]] = {}
+    for article in files:
+        if article.number:
+            paths.setdefault(article.number, []).append(article.path)
+    return {number: tuple(found) for number, found in paths.items() if len(found) > 1}
 
 
 class ArticleFolder:
@@ -64,19 +113,13 @@ class ArticleFolder:
         return digest.hexdigest()
 
     def read(self) -> Catalogue:
-        """Every issue in the folder (parsed), and what could not be read; reused while nothing changed."""
+        """Every article file in the folder, read; reused while nothing changed."""
         signature = self.signature()
         with self._lock:
             if self._cached is not None and self._cached.signature == signature:
                 return self._cached
-        issues, broken = [], []
-        for path in self.files():
-            parsed = read_article(path, self.timezone)
-            if parsed.issue is None or parsed.errors:
-                broken.append(BrokenFile(path, parsed.problems))
-            else:
-                issues.append(parsed.issue)
-        catalogue = Catalogue(signature, tuple(issues), tuple(broken), _duplicates(issues))
+        files = tuple(read_article_file(path, self.timezone) for path in self.files())
+        catalogue = Catalogue(signature, files, duplicates_of(files))
         with self._lock:
             self._cached = catalogue
         return catalogue
@@ -84,10 +127,3 @@ class ArticleFolder:
     def contains(self, path: str | os.PathLike) -> bool:
         """Whether ``path`` is an article file of this folder (not a file elsewhere that merely exists)."""
         return os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.path)
-
-
-def _duplicates(issues: list[m.Issue]) -> dict[int, tuple[str, ...]]:
-    files: dict[int, list[str]] = {}
-    for issue in issues:
-        files.setdefault(issue.number, []).append(issue.path)
-    return {number: tuple(paths) for number, paths in files.items() if len(paths) > 1}

@@ -12,14 +12,14 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.schema import schedule_runs
 
-FINAL_STATES = ("done", "missed", "failed", "canceled")
+FINAL_STATES = ("done", "missed", "failed", "canceled", "blocked")
 
 
 @dataclass(frozen=True)
 class Run:
     issue: int
     publish_at: str
-    state: str  # running, retrying, done, missed, failed, canceled
+    state: str  # running, retrying, done, missed, failed, canceled, blocked
     owner: str
     attempts: int
     detail: str

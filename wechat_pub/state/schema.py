@@ -4,7 +4,7 @@ share one database and never see each other's records."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -92,6 +92,39 @@ queries = Table(  # what followers asked; the follower only as a salted hash
     Column("query", Text, nullable=False),
     Column("matches", Integer, nullable=False),
     Column("follower", String(64), nullable=False),
+)
+
+issues = Table(  # each account's issues, the same for every host: the article text and what it says
+    "issues", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("filename", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("text_hash", String(64), nullable=False),
+    Column("valid", Integer, nullable=False, default=1),
+    Column("problems", Text, nullable=False, default="[]"),
+    Column("publish_at", String(40), nullable=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("date", String(10), nullable=False, default=""),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", Float, nullable=False),
+    Column("updated_by", String(200), nullable=False, default=""),
+    Column("removed", Integer, nullable=False, default=0),
+)
+
+issue_files = Table(  # the images an issue's text refers to, so every host can show and push it
+    "issue_files", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("relpath", String(500), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+shared_values = Table(  # small values every host must share (the query salt)
+    "shared_values", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # Indexes that later versions added to tables an older database already has (create_all does not add them).

@@ -1,0 +1,266 @@
+"""One account's issues, one truth for every host: the shared database's copy, kept in step with this host's
+articles folder (the folder people edit and keep in git).
+
+:meth:`Library.sync` compares each article file with the database's row for its issue number and with what
+this host last synced (a small record in the state folder), and does what a careful person would:
+
+- a file changed here since the last sync goes to the database (a new version);
+- a file unchanged here follows the database (edited on another host, or in the console): it is rewritten,
+  with its images;
+- changed here *and* in the database: the database's version stays, this host's file is kept aside under
+  ``articles/.conflicts/`` and the sync says so: nothing is lost, nothing is silently replaced;
+- a file deleted here (and unchanged elsewhere) removes the issue; a row removed elsewhere removes the file;
+- a new issue from another host appears in the folder; two files with one issue number are reported and
+  neither is synced until one is renamed or removed.
+
+Schedule, status and search read :meth:`Library.catalogue` (the database's copy); with several hosts they
+therefore agree, whichever host's folder an issue came from.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wechat_pub import model as m
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.publish.timing import Slot
+from wechat_pub.source.article import parse_article
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of
+from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
+
+log = logging.getLogger(__name__)
+CONFLICTS = ".conflicts"
+
+
+@dataclass
+class SyncReport:
+    imported: list[str] = field(default_factory=list)  # files sent to the database
+    written: list[str] = field(default_factory=list)  # files written from the database
+    removed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # what was set aside, and why
+    skipped: list[str] = field(default_factory=list)  # files that cannot be synced until fixed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.imported or self.written or self.removed or self.conflicts)
+
+    def lines(self) -> list[str]:
+        out = [f"sent to the database: {name}" for name in self.imported]
+        out += [f"updated from the database: {name}" for name in self.written]
+        out += [f"removed: {name}" for name in self.removed]
+        return out + self.conflicts + self.skipped
+
+
+class Library:
+    def __init__(self, folder: ArticleFolder, store: IssueStore, record: Path, clock: Clock = SYSTEM_CLOCK,
+                 author: str = ""):
+        self.folder = folder
+        self.store = store
+        self.record = Path(record)  # this host's last-synced hash of each file
+        self.clock = clock
+        self.author = author or socket.gethostname()
+        self._seen: tuple[str, str] | None = None  # (folder signature, database revision) of the last sync
+        self._parsed: dict[tuple[str, str], ArticleFile] = {}
+        self._lock = threading.Lock()
+
+    # ---- folder <-> database ---------------------------------------------------------------------------
+
+    def sync(self, force: bool = False) -> SyncReport:
+        """Bring the folder and the database into step (see the module's description)."""
+        seen = (self.folder.signature(), self.store.revision())
+        if not force and seen == self._seen:
+            return SyncReport()
+        report = SyncReport()
+        self.record.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
+            synced = self._load_record()
+            local = self.folder.read()
+            rows = {row.number: row for row in self.store.all(include_removed=True)}
+            numbers = set()
+            for article in local.files:
+                if not article.number:
+                    report.skipped.append(f"{article.filename} has no issue number: run `wechat-pub check` on it")
+                elif article.number in local.duplicates:
+                    numbers.add(article.number)
+                else:
+                    numbers.add(article.number)
+                    self._sync_file(article, rows.get(article.number), synced, report)
+            for number, paths in local.duplicates.items():
+                names = " and ".join(os.path.basename(p) for p in paths)
+                report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
+            for number, row in rows.items():
+                if number not in numbers:
+                    self._sync_row(row, synced, report)
+            self._save_record(synced)
+            self._seen = (self.folder.signature(), self.store.revision())
+        for line in report.conflicts:
+            log.warning("%s", line)
+        return report
+
+    def _sync_file(self, article: ArticleFile, row: IssueRow | None, synced: dict, report: SyncReport) -> None:
+        name, current = article.filename, article.sha256
+        base = synced.get(name)
+        try:
+            if row is None or (row.removed and base != current):  # new (or brought back by an edit here)
+                self._import(article, row, report)
+            elif row.removed:  # removed on another host, unchanged here
+                os.remove(article.path)
+                synced.pop(name, None)
+                report.removed.append(name)
+                return
+            elif row.text_hash == current:
+                self._write_files(row)
+            elif base == current:  # unchanged here: the database moved on
+                self._write(row, article.path, report)
+                current = row.text_hash
+            elif base == row.text_hash:  # changed here only
+                self._import(article, row, report)
+            else:  # changed here and in the database (or never synced here, and different)
+                aside = self._set_aside(article.path)
+                self._write(row, article.path, report)
+                current = row.text_hash
+                report.conflicts.append(
+                    f"{name}: issue {row.number} was changed here and by {row.updated_by or 'another host'} (saved "
+                    f"{_when(row.updated_at)}); the database's version is in the folder now, this host's was kept "
+                    f"as {os.path.relpath(aside, self.folder.path)}")
+        except StaleVersion:
+            log.info("issue %s changed in the database while syncing; the next sync takes it up", article.number)
+            return
+        synced[name] = current
+
+    def _sync_row(self, row: IssueRow, synced: dict, report: SyncReport) -> None:
+        """A database row with no file of its number here."""
+        base = synced.get(row.filename)
+        if row.removed:
+            synced.pop(row.filename, None)
+            return
+        path = self.folder.path / row.filename
+        if base is None or base != row.text_hash:  # new from elsewhere, or deleted here but changed there
+            self._write(row, str(path), report)
+            synced[row.filename] = row.text_hash
+            if base is not None:
+                report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
+                                        f"({_when(row.updated_at)}); it is back in the folder")
+            return
+        try:  # deleted here, and nobody changed it since: the issue goes
+            self.store.remove(row.number, self.author, row.version)
+        except StaleVersion:
+            return
+        synced.pop(row.filename, None)
+        report.removed.append(row.filename)
+
+    def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport) -> None:
+        issue = article.issue
+        problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
+        self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
+                        issue.publish_at if article.valid else None, issue.title.joined(), issue.date, self.author,
+                        row.version if row is not None else None)
+        self.store.put_files(article.number, _local_files(issue, self.folder.path))
+        report.imported.append(article.filename)
+
+    def _write(self, row: IssueRow, path: str, report: SyncReport) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(row.text, encoding="utf-8")
+        os.replace(temporary, path)
+        self._write_files(row)
+        report.written.append(path.name)
+
+    def _write_files(self, row: IssueRow) -> None:
+        """The issue's images, where its text expects them (only those missing or different here)."""
+        wanted = self.store.file_hashes(row.number)
+        stale = [rel for rel, sha in wanted.items() if _sha256_of(self.folder.path / rel) != sha]
+        if not stale:
+            return
+        stored = self.store.files(row.number)
+        for relpath in stale:
+            target = self.folder.path / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(stored[relpath][1])
+
+    def _set_aside(self, path: str) -> Path:
+        aside_dir = self.folder.path / CONFLICTS
+        aside_dir.mkdir(parents=True, exist_ok=True)
+        stem = Path(path).stem
+        aside = aside_dir / f"{stem}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(self.clock.time()))}.md"
+        shutil.copy2(path, aside)
+        return aside
+
+    def _load_record(self) -> dict[str, str]:
+        try:
+            return json.loads(self.record.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _save_record(self, synced: dict[str, str]) -> None:
+        temporary = self.record.with_suffix(".tmp")
+        temporary.write_text(json.dumps(synced, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, self.record)
+
+    # ---- reading --------------------------------------------------------------------------------------
+
+    def catalogue(self) -> Catalogue:
+        """The account's issues as the database holds them (paths: where they live in this host's folder)."""
+        rows = self.store.all()
+        files = []
+        for row in rows:
+            key = (row.filename, row.text_hash)
+            parsed = self._parsed.get(key)
+            if parsed is None:
+                path = str(self.folder.path / row.filename)
+                result = parse_article(row.text, path, self.folder.timezone)
+                parsed = ArticleFile(path, row.text, row.text_hash, result.issue, result.problems)
+                self._parsed[key] = parsed
+            files.append(parsed)
+        signature = hashlib.sha256("".join(f"{r.number}:{r.text_hash};" for r in rows).encode()).hexdigest()
+        return Catalogue(signature, tuple(files), duplicates_of(files))
+
+    def row(self, number: int) -> IssueRow | None:
+        return self.store.get(number)
+
+    def slots(self) -> list[Slot]:
+        """Every issue with a publish time; an issue whose text broke keeps its time, with its problems."""
+        return [Slot(row.number, str(self.folder.path / row.filename), row.publish_at, row.problems)
+                for row in self.store.all() if row.publish_at]
+
+
+def _local_files(issue: m.Issue | None, folder: Path) -> dict[str, tuple[str, bytes]]:
+    """The images (and cover) the issue shows that live in the articles folder: relative path -> (sha, bytes)."""
+    if issue is None:
+        return {}
+    paths = [node.path for item in issue.items for body in (item.body_zh, item.body_en)
+             for node in m.walk_inlines(body) if isinstance(node, m.Image) and node.path]
+    if issue.cover and not issue.cover.startswith(("http://", "https://")):
+        paths.append(issue.cover)
+    found = {}
+    root = os.path.abspath(folder)
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if not absolute.startswith(root + os.sep) or not os.path.isfile(absolute):
+            continue  # outside the folder (not ours to copy) or missing (check reports it)
+        data = Path(absolute).read_bytes()
+        found[os.path.relpath(absolute, root)] = (hashlib.sha256(data).hexdigest(), data)
+    return found
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))

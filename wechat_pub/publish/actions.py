@@ -1,0 +1,72 @@
+"""What people do to an issue, with the guards that keep work from being lost or sent by mistake: schedule,
+move and cancel it, push it, mark it published. The CLI and the console call these; each refuses with a
+message that says what to do, before changing anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from wechat_pub import model as m
+from wechat_pub.errors import ArticleError, WechatPubError
+from wechat_pub.source.article import load_issue
+from wechat_pub.source.frontmatter import parse_publish_time
+from wechat_pub.source.schedule import set_publish_at
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    issue: m.Issue
+    publish_at: str | None  # None: no longer scheduled
+
+
+def issue_of(site, path: str) -> m.Issue:
+    """The issue in an article file of the account's folder, refused when it has errors, lies outside the folder
+    (the schedule, status and search only know the folder), or shares its number with another file."""
+    if not site.articles.contains(path):
+        raise WechatPubError(f"{path} is not in the articles folder of account {site.name!r} ({site.articles.path}).",
+                             "Move it there (or pick the account whose folder it is in, with --account); issues "
+                             "outside the folder are never pushed on schedule, listed or found by followers.")
+    issue = load_issue(path, site.timezone)
+    others = site.articles.read().others_with_number(path, issue.number)
+    if others:
+        raise ArticleError(f"issue {issue.number} is in two files: {path} and {', '.join(others)}.",
+                           "Give one of them another issue number, or remove it; until then neither is pushed.")
+    return issue
+
+
+def schedule(site, path: str, when: str | None) -> Scheduled:
+    """Set (or, with None, remove) the issue's publish time: its front matter's publish_at, then the shared
+    database. A time that has passed is refused, saying what time it is in the publisher's zone."""
+    issue = issue_of(site, path)
+    if when is not None:
+        moment = _publish_time(when, site.timezone)
+        now = site.clock.time()
+        if moment.timestamp() <= now:
+            current = dt.datetime.fromtimestamp(now, zoneinfo.ZoneInfo(site.timezone))
+            raise WechatPubError(f"{when!r} ({moment.isoformat()}) has already passed: it is now "
+                                 f"{current.strftime('%Y-%m-%d %H:%M')} in {site.timezone}.",
+                                 "Give a time in the future; to send the issue now, use `wechat-pub push`.")
+    normalised = set_publish_at(path, when, site.timezone)
+    site.library.sync()
+    return Scheduled(issue, normalised)
+
+
+def _publish_time(when: str, timezone: str) -> dt.datetime:
+    try:
+        return parse_publish_time(when, timezone)
+    except ValueError as exc:
+        raise WechatPubError(f"--at {when!r}: {exc}.", 'Example: --at "2026-12-02 09:00"') from None
+
+
+def mark_published(site, path: str, url: str) -> m.Issue:
+    """Record that the team published the issue by hand in mp.weixin.qq.com, at ``url`` (followers can then
+    find it, and its link is in their answers)."""
+    if not url.startswith(("https://", "http://")):
+        raise WechatPubError(f"{url!r} is not the article's link.", "Copy it from the published article: "
+                                                                   "https://mp.weixin.qq.com/s/…")
+    issue = issue_of(site, path)
+    site.library.sync()
+    site.pushes.published(issue.number, [url], how="marked by hand")
+    return issue

@@ -1,0 +1,145 @@
+"""The issues of each account, as every host of a deployment sees them: each article file's text, its publish
+time, whether it reads without errors, and the images it shows. Hosts keep their articles folders in step
+with these rows (:mod:`wechat_pub.library`); schedule, status and search read them.
+
+Every change bumps the row's ``version``; a change made from an older version is refused (someone else saved
+in between), so no save silently replaces another.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.state.database import StateDatabase
+from wechat_pub.state.schema import issue_files, issues, shared_values
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    number: int
+    filename: str  # the article file's name in an articles folder
+    text: str
+    text_hash: str
+    valid: bool  # the text reads without errors
+    problems: tuple[str, ...]  # "line: message" when it does not
+    publish_at: str | None  # from its last valid text: a scheduled issue that broke keeps its time
+    title: str
+    date: str
+    version: int
+    updated_at: float
+    updated_by: str
+    removed: bool
+
+
+class StaleVersion(Exception):
+    """The row changed since the version the caller read."""
+
+
+class IssueStore:
+    def __init__(self, db: StateDatabase, appid: str, clock: Clock = SYSTEM_CLOCK):
+        self.db = db
+        self.appid = appid
+        self.clock = clock
+
+    def all(self, include_removed: bool = False) -> list[IssueRow]:
+        statement = select(issues).where(issues.c.appid == self.appid).order_by(issues.c.number)
+        if not include_removed:
+            statement = statement.where(issues.c.removed == 0)
+        with self.db.connect() as conn:
+            return [_row(row) for row in conn.execute(statement)]
+
+    def get(self, number: int) -> IssueRow | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(issues).where(issues.c.appid == self.appid, issues.c.number == number)).first()
+        return _row(row) if row else None
+
+    def revision(self) -> str:
+        """Changes whenever any row of the account does (cheap: one aggregate)."""
+        with self.db.connect() as conn:
+            count, versions, latest = conn.execute(
+                select(func.count(), func.coalesce(func.sum(issues.c.version), 0),
+                       func.coalesce(func.max(issues.c.updated_at), 0)).where(issues.c.appid == self.appid)).one()
+        return f"{count}:{versions}:{latest}"
+
+    def save(self, number: int, filename: str, text: str, text_hash: str, valid: bool, problems: list[str],
+             publish_at: str | None, title: str, date: str, by: str, expected_version: int | None) -> int:
+        """Write the issue's text; the new version. ``expected_version``: the version this change was made
+        from (None: the issue is new); StaleVersion when the row is not at that version any more."""
+        now = self.clock.time()
+        values = {"filename": filename, "text": text, "text_hash": text_hash, "valid": int(valid),
+                  "problems": json.dumps(problems, ensure_ascii=False), "title": title, "date": date,
+                  "updated_at": now, "updated_by": by, "removed": 0}
+        if valid or publish_at is not None:
+            values["publish_at"] = publish_at
+        with self.db.begin() as conn:
+            if expected_version is None:
+                inserted = conn.execute(self.db.insert_ignore(issues, {"appid": self.appid, "number": number,
+                                                                       "version": 1, **values})).first()
+                if inserted is None:
+                    raise StaleVersion(number)
+                return 1
+            changed = conn.execute(update(issues).where(
+                issues.c.appid == self.appid, issues.c.number == number, issues.c.version == expected_version)
+                .values(version=expected_version + 1, **values)).rowcount
+        if changed != 1:
+            raise StaleVersion(number)
+        return expected_version + 1
+
+    def remove(self, number: int, by: str, expected_version: int) -> None:
+        """Mark the issue removed (its file was deleted); its record stays, for history."""
+        with self.db.begin() as conn:
+            changed = conn.execute(update(issues).where(
+                issues.c.appid == self.appid, issues.c.number == number, issues.c.version == expected_version)
+                .values(removed=1, version=expected_version + 1, updated_at=self.clock.time(), updated_by=by)).rowcount
+        if changed != 1:
+            raise StaleVersion(number)
+
+    # ---- the images an issue shows ------------------------------------------------------------------------
+
+    def files(self, number: int) -> dict[str, tuple[str, bytes]]:
+        """relative path -> (sha256, bytes) of the files the issue's text refers to."""
+        with self.db.connect() as conn:
+            rows = conn.execute(select(issue_files.c.relpath, issue_files.c.sha256, issue_files.c.data).where(
+                issue_files.c.appid == self.appid, issue_files.c.number == number)).all()
+        return {row.relpath: (row.sha256, bytes(row.data)) for row in rows}
+
+    def file_hashes(self, number: int) -> dict[str, str]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(issue_files.c.relpath, issue_files.c.sha256).where(
+                issue_files.c.appid == self.appid, issue_files.c.number == number)).all()
+        return {row.relpath: row.sha256 for row in rows}
+
+    def put_files(self, number: int, files: dict[str, tuple[str, bytes]]) -> None:
+        """Make the issue's files exactly ``files`` (relative path -> (sha256, bytes))."""
+        with self.db.begin() as conn:
+            conn.execute(delete(issue_files).where(issue_files.c.appid == self.appid, issue_files.c.number == number,
+                                                   issue_files.c.relpath.notin_(list(files))))
+            for relpath, (sha256, data) in files.items():
+                conn.execute(self.db.upsert(issue_files, {"appid": self.appid, "number": number, "relpath": relpath,
+                                                          "sha256": sha256, "data": data}))
+
+
+class SharedValues:
+    """Small values every host must agree on (the query salt), made once by whichever host comes first."""
+
+    def __init__(self, db: StateDatabase):
+        self.db = db
+
+    def get_or_create(self, key: str, make) -> str:
+        with self.db.begin() as conn:
+            conn.execute(self.db.insert_ignore(shared_values, {"key": key, "value": make()}))
+        with self.db.connect() as conn:
+            return conn.execute(select(shared_values.c.value).where(shared_values.c.key == key)).scalar_one()
+
+
+def _row(row) -> IssueRow:
+    data = dict(row._mapping)
+    data.pop("appid")
+    data["valid"] = bool(data["valid"])
+    data["removed"] = bool(data["removed"])
+    data["problems"] = tuple(json.loads(data["problems"] or "[]"))
+    return IssueRow(**data)
