@@ -38,7 +38,8 @@ def article(folder, extra: str = "", image: str = "", name: str = "issue.md"):
 def test_repository_articles_pass(firm_dir, run_cli):
     shutil.copy(SEED_ARTICLE, firm_dir / "135.md")
     result = run_cli("check", firm_dir / "135.md", EXAMPLE)
-    assert "2 file(s): 0 error(s), 5 warning(s)" in result.stdout
+    assert "2 file(s): 0 error(s), 6 warning(s)" in result.stdout  # 5 missing sources in 135; and:
+    assert "has a publish_at but is not in the articles folder" in result.stdout  # the example lives in docs/
     assert result.stdout.count("has no source link") == 5  # the PDF text lost the (More) links
     assert "fits in one article" in result.stdout
 

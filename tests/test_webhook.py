@@ -352,7 +352,8 @@ def test_cdata_splits_the_terminator():
 
 def test_config_for_gunicorn_is_documented():
     readme = (ROOT / "README.md").read_text()
-    assert "gunicorn" in readme and "wechat_pub.app:create_service()" in readme
+    assert "gunicorn -k gthread -w 2 --threads 8 -b 127.0.0.1:8000 'wechat_pub.app:create_service()'" in readme
+    assert "/healthz?strict=1" in readme  # what a load balancer can act on
 
 
 def test_a_real_account_needs_a_webhook_token(site, monkeypatch):

@@ -155,7 +155,7 @@ class Site:
         from wechat_pub.publish.push import Pusher
 
         return Pusher(account.api, self.pushes, self.uploads, self.render_options(theme), self.brand,
-                      progress=progress, clock=self.clock)
+                      progress=progress, clock=self.clock, keep_dir=self.deployment.state_dir / "wechat-drafts")
 
     @cached_property
     def library(self):

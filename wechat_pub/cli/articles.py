@@ -21,12 +21,14 @@ def check_command(site, files: tuple[str, ...], theme: str | None) -> None:
     import datetime as dt
 
     from wechat_pub.preflight import check_file
+    from wechat_pub.publish.actions import folder_problems
 
     options = site.render_options(theme)
     now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
     errors = warnings = 0
     for path in files:
         report = check_file(path, options, site.timezone, now)
+        report.problems[:0] = folder_problems(site, path, report.issue)
         errors += len(report.errors)
         warnings += len(report.warnings)
         print_report(report)
@@ -93,7 +95,8 @@ def preview_command(site, file: str, output: str | None, serve: bool, host: str,
 @click.command("import")
 @click.argument("file", type=click.Path())
 @click.option("-o", "--output", "out_dir", type=click.Path(), help="Folder to write to (default: paths.articles).")
-@click.option("--force", is_flag=True, help="Overwrite an existing article file.")
+@click.option("--force", is_flag=True, help="Replace an existing article file (kept under .backups/; what was added by "
+                                            "hand, such as Source: lines and publish_at, is carried over).")
 @with_site
 def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
     """Import a plain-text newsletter (text taken from its PDF) as an article file."""
@@ -116,6 +119,11 @@ def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
                   "'import_notes' in the front matter:")
         for note in result.notes:
             out.print(f"    {rx(note[:150])}")
+    if imported.backup:
+        out.print(f"  the file it replaced is kept as {rx(str(imported.backup))}")
+    for what in imported.carried:
+        out.print(f"  carried over from it: {rx(what)}")
+    site.library.sync()
     out.print(f"next: review it, then run [bold]wechat-pub check {target}[/]")
 
 

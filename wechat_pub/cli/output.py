@@ -41,6 +41,10 @@ def print_push(outcome, account) -> None:
     out.print(f"  images: {outcome.uploaded} uploaded, {outcome.cached} from the upload cache; cover: {outcome.cover}")
     for note in outcome.notes:
         out.print(f"  [yellow]note:[/] {rx(note)}", markup=True)
+    if outcome.wechat_changes:
+        out.print(f"  [yellow]WeChat changed what was sent[/] ({len(outcome.wechat_changes)}):", markup=True)
+        for change in outcome.wechat_changes[:12]:
+            out.print(f"    {rx(change)}")
     if outcome.publish_id:
         out.print(f"  publish job {outcome.publish_id}: " + (", ".join(outcome.article_urls) if outcome.article_urls
                                                               else "publishing; `wechat-pub status` shows the result"))

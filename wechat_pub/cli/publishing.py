@@ -16,8 +16,10 @@ STATE_COLOURS = {"published": "green", "draft": "cyan", "publishing": "yellow", 
 @click.argument("file", type=click.Path())
 @click.option("--publish", is_flag=True, help="Also publish the draft (freepublish/submit).")
 @click.option("--theme", help="Render with this theme instead of the configured one.")
+@click.option("--force", is_flag=True, help="Replace the draft even if it was edited in WeChat since the last push "
+                                            "(WeChat's version is saved under state/wechat-drafts/ first).")
 @with_site
-def push_command(site, file: str, publish: bool, theme: str | None) -> None:
+def push_command(site, file: str, publish: bool, theme: str | None, force: bool) -> None:
     """Push an issue into the draft box: images, cover, draft/add or draft/update; never twice."""
     from wechat_pub.publish.actions import issue_of
 
@@ -26,7 +28,7 @@ def push_command(site, file: str, publish: bool, theme: str | None) -> None:
     account = site.connect()
     try:
         pusher = site.pusher(account, progress=lambda message: err.print(f"  {rx(message)}"), theme=theme)
-        print_push(pusher.push(issue, publish=publish), account)
+        print_push(pusher.push(issue, publish=publish, force=force), account)
     finally:
         account.close()
 

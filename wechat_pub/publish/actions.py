@@ -36,6 +36,24 @@ def issue_of(site, path: str) -> m.Issue:
     return issue
 
 
+def folder_problems(site, path: str, issue: m.Issue | None) -> list[m.Problem]:
+    """What `check` adds about the file's place: two files with one issue number (an error: neither may be
+    pushed), or a scheduled file outside the account's articles folder (its time would never come)."""
+    if issue is None:
+        return []
+    if not site.articles.contains(path):
+        if not issue.publish_at:
+            return []
+        return [m.Problem(m.Pos(path), "warning", f"{path} has a publish_at but is not in the articles folder of "
+                          f"account {site.name!r} ({site.articles.path}): it will not be pushed then.",
+                          "Move it into the folder (or check it with --account for the account whose folder it is).")]
+    others = site.articles.read().others_with_number(path, issue.number)
+    if not others:
+        return []
+    return [m.Problem(m.Pos(path, 2), "error", f"issue {issue.number} is also in {', '.join(others)}.",
+                      "Give one of the files another issue number, or remove it; until then neither is pushed.")]
+
+
 def schedule(site, path: str, when: str | None) -> Scheduled:
     """Set (or, with None, remove) the issue's publish time: its front matter's publish_at, then the shared
     database. A time that has passed is refused, saying what time it is in the publisher's zone."""

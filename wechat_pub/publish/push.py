@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
 from wechat_pub import model as m
@@ -20,6 +22,7 @@ from wechat_pub.crash import crash_point
 from wechat_pub.errors import ExitStatus, WechatPubError
 from wechat_pub.publish.cover import generate_cover
 from wechat_pub.publish.images import prepare, read_image_bytes
+from wechat_pub.publish.readback import differences, wechat_digest
 from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
@@ -36,6 +39,10 @@ class PushError(WechatPubError):
     exit_status = ExitStatus.ERROR
 
 
+class DraftEditedInWeChat(PushError):
+    """The draft was changed in WeChat's editor since the last push: pushing would overwrite that work."""
+
+
 @dataclass
 class PushOutcome:
     issue: int
@@ -48,6 +55,7 @@ class PushOutcome:
     publish_id: str = ""
     article_urls: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    wechat_changes: list[str] = field(default_factory=list)  # what WeChat changed of what was sent
 
 
 class Pusher:
@@ -55,8 +63,10 @@ class Pusher:
 
     def __init__(self, api: WeChatAPI, ledger: PushLedger, uploads: UploadCache, options: RenderOptions,
                  brand: str = "", progress: Callable[[str], None] | None = None, poll_seconds: float = 20.0,
-                 clock: Clock = SYSTEM_CLOCK):
+                 clock: Clock = SYSTEM_CLOCK, keep_dir: Path | None = None):
+        """``keep_dir``: where a draft edited in WeChat is saved before ``push(force=True)`` replaces it."""
         self.api = api
+        self.keep_dir = keep_dir
         self.ledger = ledger
         self.uploads = uploads
         self.appid = api.appid
@@ -68,9 +78,12 @@ class Pusher:
 
     # ---- the pipeline -------------------------------------------------------------------------------
 
-    def push(self, issue: m.Issue, publish: bool = False) -> PushOutcome:
+    def push(self, issue: m.Issue, publish: bool = False, force: bool = False) -> PushOutcome:
+        """``force``: replace a draft even when it was edited in WeChat since the last push (its version is
+        kept under ``keep_dir`` first)."""
         outcome = PushOutcome(issue.number, "", "", 0)
         articles: list[dict] = []
+        self.force = force
         try:
             images = self.upload_images(issue, outcome)
             cover = self.upload_cover(issue, images, outcome)
@@ -185,34 +198,63 @@ class Pusher:
         elif record and record.published:
             outcome.notes.append("the issue was already published; the changed issue went into a new draft")
             outcome.action = "recreated"
-        outcome.media_id = self.add_draft(issue, articles, content_hash)
+        outcome.media_id = self.add_draft(issue, articles, content_hash, outcome)
         outcome.action = outcome.action or "created"
 
     def change_draft(self, issue: m.Issue, record: PushRecord, existing: list[dict], articles: list[dict],
                      content_hash: str, outcome: PushOutcome) -> None:
         outcome.media_id = record.draft_media_id
+        edited = bool(record.wechat_hash) and wechat_digest(existing) != record.wechat_hash
         if record.content_hash == content_hash:
             outcome.action = "unchanged"
+            if edited:
+                outcome.notes.append("the draft was edited in WeChat since the last push; the article file did not "
+                                     "change, so nothing was sent")
             return
+        if edited:
+            self.keep_edited(issue, record, existing, outcome)
         if len(existing) == len(articles):
             marked = with_marker(articles, marker_for(self.appid, issue.number, content_hash))
             for index, article in enumerate(marked):
                 self.api.draft.update(record.draft_media_id, index, article)
             self.ledger.draft_updated(issue.number, issue.path, content_hash)
+            self.read_back(issue, record.draft_media_id, marked, outcome)
             outcome.action = "updated"
             return
-        new_id = self.add_draft(issue, articles, content_hash)
+        new_id = self.add_draft(issue, articles, content_hash, outcome)
         self.api.draft.delete(record.draft_media_id)  # after the new one exists: nothing is lost
         outcome.notes.append(f"the number of articles changed ({len(existing)} → {len(articles)}): draft "
                              f"{record.draft_media_id} was replaced by {new_id}")
         outcome.action, outcome.media_id = "replaced", new_id
 
-    def add_draft(self, issue: m.Issue, articles: list[dict], content_hash: str) -> str:
+    def keep_edited(self, issue: m.Issue, record: PushRecord, existing: list[dict], outcome: PushOutcome) -> None:
+        """A draft edited in WeChat since our last push: stop, unless forced; forced, keep WeChat's version."""
+        if not self.force or self.keep_dir is None:
+            raise DraftEditedInWeChat(
+                f"draft {record.draft_media_id} of issue {issue.number} was edited in WeChat since the last push; "
+                "pushing would overwrite that work.",
+                "Copy the edits into the article file and push again, or push with --force to replace it (WeChat's "
+                "version is saved under state/wechat-drafts/ first).")
+        self.keep_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock.time()))
+        kept = self.keep_dir / f"issue-{issue.number}-{stamp}.json"
+        kept.write_text(json.dumps(existing, ensure_ascii=False, indent=2), encoding="utf-8")
+        outcome.notes.append(f"the draft had been edited in WeChat; that version was saved as {kept} and replaced")
+
+    def read_back(self, issue: m.Issue, media_id: str, sent: list[dict], outcome: PushOutcome) -> None:
+        """What WeChat kept of what was just sent: its changes are reported and recorded, and its fingerprint
+        kept, so the next push notices edits made in WeChat."""
+        kept = self.api.draft.get(media_id)
+        outcome.wechat_changes = differences(sent, kept)
+        self.ledger.draft_read_back(issue.number, wechat_digest(kept), "; ".join(outcome.wechat_changes))
+
+    def add_draft(self, issue: m.Issue, articles: list[dict], content_hash: str, outcome: PushOutcome) -> str:
         marker = marker_for(self.appid, issue.number, content_hash)
         self.ledger.adding_draft(issue.number, issue.path, marker, content_hash)
         crash_point("before-draft-add")
+        marked = with_marker(articles, marker)
         try:
-            media_id = self.api.draft.add(with_marker(articles, marker))
+            media_id = self.api.draft.add(marked)
         except (NetworkError, WeChatAPIError) as exc:
             if isinstance(exc, WeChatAPIError) and exc.errcode != -1:
                 raise
@@ -221,6 +263,7 @@ class Pusher:
                 raise
         crash_point("after-draft-add")
         self.ledger.draft_added(issue.number, issue.path, media_id, content_hash, len(articles))
+        self.read_back(issue, media_id, marked, outcome)
         return media_id
 
     def recover_lost_add(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:

@@ -117,6 +117,20 @@ def faults():
     return jsonify(faults=state().faults())
 
 
+@pages.post("/drafts/<media_id>/edit")
+def edit_draft(media_id: str):
+    """POST {"index": 0, "find": "...", "replace": "..."}: change a draft as a person does in WeChat's editor."""
+    draft = state().draft(media_id)
+    if draft is None:
+        abort(404, "No such draft.")
+    data = request.get_json(force=True)
+    articles = draft["articles"]
+    article = articles[int(data.get("index", 0))]
+    article["content"] = article["content"].replace(data["find"], data["replace"])
+    state().update_draft(media_id, articles)
+    return jsonify(ok=True)
+
+
 @pages.post("/clock")
 def clock():
     """POST {"advance": seconds}: move the sandbox's clock forward (token lifetimes, quotas)."""

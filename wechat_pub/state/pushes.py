@@ -49,6 +49,7 @@ class PushRecord:
     publish_id: str
     article_urls: list[str]
     cover_url: str
+    wechat_hash: str  # what WeChat held right after our last draft/add or draft/update ('' before any)
     error: str
     hint: str
     updated_at: float
@@ -120,13 +121,19 @@ class PushLedger:
     def draft_added(self, issue: int, path: str, media_id: str, content_hash: str, article_count: int) -> None:
         self._move(issue, "draft-added", media_id, state=PushState.DRAFT, path=path, draft_media_id=media_id,
                    marker="", pending_hash="", content_hash=content_hash, article_count=article_count, error="",
-                   hint="", publish_id="", article_urls=[])
+                   hint="", publish_id="", article_urls=[], wechat_hash="")
+
+    def draft_read_back(self, issue: int, wechat_hash: str, changes: str = "") -> None:
+        """What WeChat holds right after our push (its editor rewrites some markup): the next push compares the
+        draft with it, to find edits made in WeChat. ``changes``: what WeChat changed of what we sent."""
+        self._move(issue, "draft-read-back" if changes else None, changes, wechat_hash=wechat_hash)
 
     def draft_recovered(self, issue: int, media_id: str) -> None:
         """The draft of an interrupted draft/add was found in WeChat: adopt it, with the content it carries."""
         record = self.get(issue)
         self._move(issue, "draft-recovered", media_id, state=PushState.DRAFT, draft_media_id=media_id, marker="",
-                   content_hash=record.pending_hash if record else "", pending_hash="", error="", hint="")
+                   content_hash=record.pending_hash if record else "", pending_hash="", error="", hint="",
+                   wechat_hash="")
 
     def add_abandoned(self, issue: int) -> None:
         """An interrupted draft/add left no draft in WeChat: forget it."""

@@ -47,6 +47,7 @@ pushes = Table(  # one row per issue of an account: where its draft stands (stat
     Column("publish_id", String(64), nullable=False, default=""),
     Column("article_urls", Text, nullable=False, default="[]"),
     Column("cover_url", Text, nullable=False, default=""),
+    Column("wechat_hash", String(64), nullable=False, default=""),  # the draft as WeChat held it after our push
     Column("error", Text, nullable=False, default=""),
     Column("hint", Text, nullable=False, default=""),
     Column("updated_at", Float, nullable=False),

@@ -1,0 +1,277 @@
+"""One truth on every host (issue 10): two hosts, each with its own working folder and state folder, share one
+state database (SQLite here, PostgreSQL in CI). Issues, schedule, published links, what followers find and the
+query salt are the same on both; no edit is lost or silently replaced."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from conftest import CONFIG, SEED_ARTICLE, free_port, open_site, wait_until_responds
+from wechat_pub.bot.protocol import parse_xml, signed_message
+from wechat_pub.bot.simulate import message_xml
+from wechat_pub.source.writer import write_article
+from wechat_pub.synthetic import IssueFactory
+
+
+def host(root, name: str, database_url: str, sandbox_port: int | None = None):
+    """A host's working folder: the publisher's config, the shared database, its own articles and state."""
+    folder = root / name
+    (folder / "articles").mkdir(parents=True)
+    text = CONFIG.read_text(encoding="utf-8") + f'\n[state]\ndatabase_url = "{database_url}"\n'
+    if sandbox_port:
+        text += f"\n[sandbox]\nport = {sandbox_port}\n"
+    text += "\n[schedule]\nsync_seconds = 0.2\nlease_seconds = 1.0\n"
+    (folder / "config.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def hosts(tmp_path, database_url):
+    url = database_url if not database_url.startswith("sqlite") else f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    return host(tmp_path, "a", url), host(tmp_path, "b", url)
+
+
+def article(number: int, body: str = "中文正文。", publish_at: str = "") -> str:
+    extra = f"publish_at: {publish_at}\n" if publish_at else ""
+    return (f"---\nissue: {number}\ndate: 2026-12-02\ntitle:\n  zh: 周报\n  en: Weekly\n{extra}---\n\n"
+            f"# 国内要闻 | Domestic News\n\n## 第{number}期要闻\n## News of {number}\n\n{body}\n\n---\n\n"
+            f"English body.\n\nSource: [Origin](https://example.org/{number})\n")
+
+
+def sync(folder):
+    return open_site(folder).library.sync(force=True)
+
+
+def test_an_issue_written_on_one_host_reaches_the_other(hosts):
+    a, b = hosts
+    shutil.copy(SEED_ARTICLE, a / "articles" / "issue-135.md")
+    assert sync(a).imported == ["issue-135.md"]
+    assert sync(b).written == ["issue-135.md"]
+    assert (b / "articles" / "issue-135.md").read_text() == SEED_ARTICLE.read_text()
+    for folder in (a, b):
+        assert [issue.number for issue in open_site(folder).library.catalogue().issues] == [135]
+
+
+def test_an_edit_travels_and_the_folder_follows(hosts):
+    a, b = hosts
+    (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
+    sync(a), sync(b)
+    (b / "articles" / "issue-140.md").write_text(article(140, "乙方修改的正文。"), encoding="utf-8")
+    assert sync(b).imported == ["issue-140.md"]
+    assert sync(a).written == ["issue-140.md"]  # unchanged on a: it follows the database
+    assert "乙方修改的正文" in (a / "articles" / "issue-140.md").read_text()
+
+
+def test_edits_on_both_hosts_lose_nothing(hosts):
+    a, b = hosts
+    (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
+    sync(a), sync(b)
+    (a / "articles" / "issue-140.md").write_text(article(140, "甲方的修改。"), encoding="utf-8")
+    (b / "articles" / "issue-140.md").write_text(article(140, "乙方的修改。"), encoding="utf-8")
+    sync(a)
+    report = sync(b)
+    assert len(report.conflicts) == 1 and "issue 140 was changed here and by" in report.conflicts[0]
+    assert "甲方的修改" in (b / "articles" / "issue-140.md").read_text()  # the database's version is in the folder
+    [aside] = (b / "articles" / ".conflicts").glob("issue-140.*.md")  # and b's own is kept, not lost
+    assert "乙方的修改" in aside.read_text()
+
+
+def test_deletions_and_new_issues_travel(hosts):
+    a, b = hosts
+    (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
+    sync(a), sync(b)
+    (a / "articles" / "issue-140.md").unlink()
+    assert sync(a).removed == ["issue-140.md"]
+    assert sync(b).removed == ["issue-140.md"] and not (b / "articles" / "issue-140.md").exists()
+    (b / "articles" / "issue-141.md").write_text(article(141), encoding="utf-8")
+    sync(b)
+    assert sync(a).written == ["issue-141.md"]
+
+
+def test_images_travel_with_their_issue(hosts):
+    a, b = hosts
+    shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)
+    sync(a), sync(b)
+    assert (b / "articles" / "images" / "fines-2020.png").read_bytes() == \
+        (a / "articles" / "images" / "fines-2020.png").read_bytes()
+
+
+def test_two_files_with_one_number_are_an_error_everywhere(hosts, run_cli, monkeypatch):
+    a, _ = hosts
+    shutil.copy(SEED_ARTICLE, a / "articles" / "issue-135.md")
+    shutil.copy(SEED_ARTICLE, a / "articles" / "copy-of-135.md")
+    monkeypatch.chdir(a)
+    report = sync(a)
+    assert report.imported == [] and "issue 135 is in copy-of-135.md and issue-135.md" in report.skipped[0]
+    out = run_cli("check", "articles/issue-135.md", expect=1).stdout
+    assert "issue 135 is also in" in out and "copy-of-135.md" in out
+    err = run_cli("push", "articles/issue-135.md", expect=1).stderr
+    assert "issue 135 is in two files" in err and "copy-of-135.md" in err
+    err = run_cli("schedule", "add", "articles/issue-135.md", "--at", "2099-01-01 09:00", expect=1).stderr
+    assert "issue 135 is in two files" in err
+    assert "publish_at" not in (a / "articles" / "issue-135.md").read_text()
+
+
+def test_schedule_guards(hosts, run_cli, monkeypatch):
+    """Issue 10: a past time was accepted ("will be pushed", exit 0); a file outside articles/ was 'scheduled'."""
+    a, _ = hosts
+    shutil.copy(SEED_ARTICLE, a / "articles" / "issue-135.md")
+    shutil.copy(SEED_ARTICLE, a / "elsewhere.md")
+    monkeypatch.chdir(a)
+    before = (a / "articles" / "issue-135.md").read_bytes()
+    err = run_cli("schedule", "add", "articles/issue-135.md", "--at", "2020-01-01 09:00", expect=1).stderr
+    assert "'2020-01-01 09:00' (2020-01-01T09:00:00+08:00) has already passed: it is now" in err
+    assert "in Asia/Shanghai" in err and "wechat-pub push" in err
+    assert (a / "articles" / "issue-135.md").read_bytes() == before  # untouched
+    err = run_cli("schedule", "add", "elsewhere.md", "--at", "2099-01-01 09:00", expect=1).stderr
+    assert "elsewhere.md is not in the articles folder of account 'default'" in err
+    assert "publish_at" not in (a / "elsewhere.md").read_text()
+
+
+def test_a_scheduled_issue_that_breaks_stays_listed_as_blocked(hosts, run_cli, monkeypatch):
+    a, _ = hosts
+    path = a / "articles" / "issue-140.md"
+    path.write_text(article(140), encoding="utf-8")
+    monkeypatch.chdir(a)
+    run_cli("schedule", "add", "articles/issue-140.md", "--at", "2099-01-01 09:00")
+    path.write_text(path.read_text().replace("## News of 140\n", "## News of 140\n\n<div>raw html</div>\n"))
+    listed = run_cli("schedule", "list").stdout
+    assert "2099-01-01T09:00:00+08:00  blocked" in listed and "error(s), so it will not be pushed" in listed
+
+
+def test_followers_find_only_published_issues(hosts, run_cli, monkeypatch):
+    """Issue 10: `ask "第140期"` found an issue that was cancelled and never pushed."""
+    a, _ = hosts
+    shutil.copy(SEED_ARTICLE, a / "articles" / "issue-135.md")
+    (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
+    monkeypatch.chdir(a)
+    assert "没有找到" in run_cli("ask", "第140期").stdout
+    assert "没有找到" in run_cli("ask", "苹果").stdout
+    assert "苹果和谷歌" in run_cli("ask", "--all", "苹果").stdout  # the team can try replies before publishing
+    run_cli("mark-published", "articles/issue-135.md", "--url", "https://mp.weixin.qq.com/s/published135")
+    answer = run_cli("ask", "苹果").stdout
+    assert "苹果和谷歌" in answer and "https://mp.weixin.qq.com/s/published135" in answer
+    assert "第135期" in run_cli("ask", "最新").stdout  # the newest *published* issue, not 140
+    assert "没有找到" in run_cli("ask", "第140期").stdout
+
+
+def test_scheduled_scope_includes_issues_whose_time_has_passed(hosts, run_cli, monkeypatch):
+    from test_scheduler import passed
+
+    a, _ = hosts
+    (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
+    (a / "articles" / "issue-141.md").write_text(article(141, publish_at="2099-01-01 09:00"), encoding="utf-8")
+    passed(a / "articles" / "issue-140.md", 60)
+    monkeypatch.chdir(a)
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__SEARCH_SCOPE", "scheduled")
+    assert "第140期" in run_cli("ask", "最新").stdout
+    assert "没有找到" in run_cli("ask", "第141期").stdout  # its time has not come
+
+
+def test_import_force_keeps_a_backup_and_what_was_added_by_hand(hosts, run_cli, monkeypatch):
+    """Issue 10: `import --force` threw away hand-added Source: lines and publish_at (and so the schedule)."""
+    from conftest import SEED
+
+    a, _ = hosts
+    monkeypatch.chdir(a)
+    run_cli("import", SEED)
+    path = a / "articles" / "issue-135.md"
+    text = path.read_text()
+    head = "## 苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术"
+    start = text.index(head)
+    end = text.find("\n## ", text.index("---\n", start))
+    end = len(text) if end < 0 else end
+    text = text[:end].rstrip("\n") + "\n\nSource: [Apple](https://www.apple.com/newsroom/contact-tracing)\n" + text[end:]
+    path.write_text(text)
+    run_cli("schedule", "add", "articles/issue-135.md", "--at", "2099-01-01 09:00")
+    out = run_cli("import", SEED, "--force").stdout
+    assert "the file it replaced is kept as" in out and "carried over from it: publish_at" in out
+    assert "carried over from it: Source of '苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术'" in out
+    new = path.read_text()
+    assert "publish_at: '2099-01-01T09:00:00+08:00'" in new or "publish_at: 2099-01-01" in new
+    assert "https://www.apple.com/newsroom/contact-tracing" in new
+    [backup] = (a / "articles" / ".backups").glob("issue-135.*.md")
+    assert backup.read_text() == text.replace("---\n\n#", "publish_at: 2099-01-01 09:00 +08:00\n---\n\n#", 1)
+    assert "2099-01-01T09:00:00+08:00  scheduled" in run_cli("schedule", "list").stdout
+
+
+def test_an_edit_made_in_wechat_is_not_overwritten_unseen(sandbox_dir, sandbox, run_cli):
+    """Issue 10: an edit in WeChat's draft editor was overwritten by the next push, without a word."""
+    (sandbox_dir / "articles").mkdir()
+    path = sandbox_dir / "articles" / "issue-140.md"
+    path.write_text(article(140), encoding="utf-8")
+    out = run_cli("push", "articles/issue-140.md").stdout
+    media_id = out.split("created draft ")[1].split()[0]
+    sandbox.admin(f"drafts/{media_id}/edit", "POST", {"find": "中文正文。", "replace": "编辑在微信里改过。"})
+    assert "edited in WeChat" in run_cli("push", "articles/issue-140.md").stdout  # unchanged file: nothing sent
+    path.write_text(article(140, "文件里的新正文。"), encoding="utf-8")
+    err = run_cli("push", "articles/issue-140.md", expect=1).stderr
+    assert f"draft {media_id} of issue 140 was edited in WeChat since the last push" in err and "--force" in err
+    assert "编辑在微信里改过" in sandbox.state.draft(media_id)["articles"][0]["content"]  # untouched
+    out = run_cli("push", "articles/issue-140.md", "--force").stdout
+    [kept] = (sandbox_dir / "state" / "wechat-drafts").glob("issue-140-*.json")
+    assert "编辑在微信里改过" in kept.read_text() and "that version was saved as" in out
+    assert "文件里的新正文" in sandbox.state.draft(media_id)["articles"][0]["content"]
+    assert "updated draft" in out
+
+
+# ---- two service processes, one database ---------------------------------------------------------------
+
+
+def start(folder, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    env.update(WECHAT_PUB_WEBHOOK__TOKEN="tok3n", WECHAT_PUB_WEBHOOK__QUERY_LOG_DELAY="0")
+    return subprocess.Popen([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=folder, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def ask(port: int, text: str, follower: str = "o_one_follower") -> str:
+    xml = message_xml(text, "gh_test").replace("o_simulated_follower_0001", follower)
+    params, body = signed_message(xml, "tok3n")
+    response = requests.post(f"http://127.0.0.1:{port}/wechat", params=params, data=body, timeout=10)
+    return parse_xml(response.content).get("Content", response.text)
+
+
+def test_two_hosts_agree(tmp_path, database_url, sandbox, run_cli, monkeypatch):
+    """Two `wechat-pub run` processes with their own working folders on one database: an issue scheduled on
+    the host that does not lead fires once; both hosts give the same answers; a follower is one follower."""
+    url = database_url if not database_url.startswith("sqlite") else f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    a, b = host(tmp_path, "a", url, sandbox.port), host(tmp_path, "b", url, sandbox.port)
+    shutil.copy(SEED_ARTICLE, a / "articles" / "issue-135.md")
+    monkeypatch.chdir(a)
+    run_cli("mark-published", "articles/issue-135.md", "--url", "https://mp.weixin.qq.com/s/p135")
+    port_a, port_b = free_port(), free_port()
+    first = start(a, port_a)
+    wait_until_responds(f"http://127.0.0.1:{port_a}/healthz", process=first)
+    second = start(b, port_b)  # a leads (it started first); b follows
+    try:
+        wait_until_responds(f"http://127.0.0.1:{port_b}/healthz", process=second)
+        big = IssueFactory(3).issue(number=136, sections=1, items_per_section=2, date="2026-12-01")
+        (b / "articles" / "issue-136.md").write_text(write_article(big), encoding="utf-8")
+        monkeypatch.chdir(b)
+        when = time.strftime("%Y-%m-%d %H:%M:%S +00:00", time.gmtime(time.time() + 3))
+        run_cli("schedule", "add", "articles/issue-136.md", "--at", when)  # scheduled on the follower
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and sandbox.state.drafts(0, 100)[0] == 0:
+            time.sleep(0.2)
+        assert sandbox.state.drafts(0, 100)[0] == 1  # pushed (by the leader, from the database)
+        for port in (port_a, port_b):  # both hosts: the newest published issue, and the same match
+            assert ask(port, "最新").startswith("第135期")
+        assert ask(port_a, "苹果") == ask(port_b, "苹果")
+        assert "苹果和谷歌" in ask(port_b, "苹果")
+        assert (b / "articles" / "issue-135.md").exists() and (a / "articles" / "issue-136.md").exists()
+    finally:
+        for process in (first, second):
+            process.send_signal(signal.SIGTERM)
+        logs = [process.communicate(timeout=30)[0] for process in (first, second)]
+    assert sum(log.count("schedule: done") for log in logs) == 1, logs
+    top = open_site(a).query_log.top()
+    assert ("苹果", 3, 1) in top  # asked 3 times on two hosts, by one follower (one salt for both)
