@@ -1,4 +1,5 @@
-"""The web app factory: every account's webhook at its configured path, and ``/healthz``.
+"""The web app factory: every account's webhook at its configured path, the team's console at ``/console/``,
+and ``/healthz``.
 
     gunicorn -w 4 -b 0.0.0.0:8000 'wechat_pub.app:create_app()'       # the webhook alone
     gunicorn -w 4 -b 0.0.0.0:8000 'wechat_pub.app:create_service()'   # the webhook and the scheduler
@@ -16,6 +17,7 @@ from wechat_pub.deployment import Deployment
 from wechat_pub.logs import setup_logging
 
 log = logging.getLogger(__name__)
+CONSOLE_MAX_BODY = 20 * 1024 * 1024  # an uploaded newsletter, an article with its text
 
 
 def create_app(config: Config | None = None, deployment: Deployment | None = None) -> Flask:
@@ -23,9 +25,10 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
     setup_logging(deployment.cfg.secrets(), logging.INFO)
     bots = {name: site.bot() for name, site in deployment.sites.items()}
     app = Flask("wechat_pub")
-    app.config["MAX_CONTENT_LENGTH"] = deployment.max_body
+    app.config["MAX_CONTENT_LENGTH"] = CONSOLE_MAX_BODY  # the webhook's own, smaller limit is set per request
     app.extensions["wechat_pub.deployment"] = deployment
-    init_app(app, bots)
+    init_app(app, bots, deployment.max_body)
+    _serve_console(app, deployment)
 
     @app.get("/healthz")
     def healthz():
@@ -54,6 +57,26 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
         return Response("success", status=200, content_type="text/plain")
 
     return app
+
+
+def _serve_console(app: Flask, deployment: Deployment) -> None:
+    """The console needs the state database (its users, sessions' key); while that is away at start the webhook
+    still serves, and the console says why it is not there."""
+    from wechat_pub.console import init_console
+    from wechat_pub.state.outage import is_outage
+
+    try:
+        init_console(app, deployment)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.error("the console is not served: the state database is away (%s); restart when it is back", exc)
+
+        @app.route("/console/", defaults={"rest": ""})
+        @app.route("/console/<path:rest>")
+        def console_away(rest: str):
+            return Response("The console needs the state database, which was away when this process started. "
+                            "Restart the service once it is back.", status=503, content_type="text/plain")
 
 
 def _latest(site) -> int | None:

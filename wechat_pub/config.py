@@ -101,6 +101,25 @@ SETTINGS: tuple[Setting, ...] = (
             "write per many queries); 0: write each at once."),
     Setting("webhook.query_salt", "", "Salt for the followers' hashed ids in the query log; empty: one is "
             "generated in paths.state.", secret=True),
+    # console: the marketing team's web pages, served by `wechat-pub run` at /console/
+    Setting("console.require_approval", False, "true: a scheduled issue is pushed only once an approver approved "
+            "its current text; unapproved at its time, it is not pushed, and the team is told."),
+    Setting("console.public_url", "", "Where people reach the service (https://pub.example.com), for links in "
+            "notifications; empty: the address `wechat-pub run` serves on.", shared=True),
+    Setting("console.secure_cookies", False, "true behind HTTPS: the session cookie is sent over HTTPS only.",
+            shared=True),
+    Setting("console.secret_key", "", "Signs the console's session cookies; empty: one is made once and kept in the "
+            "state database (the same on every host).", secret=True, shared=True),
+    # notify: telling the team when a scheduled push succeeds, fails, is missed or blocked, and when publishing ends
+    Setting("notify.wecom_webhook", "", "A WeCom (企业微信) group robot's webhook URL "
+            "(https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…); empty: no robot.", secret=True),
+    Setting("notify.smtp_host", "", "SMTP server for e-mail notifications; empty: no e-mail."),
+    Setting("notify.smtp_port", 587, "SMTP port."),
+    Setting("notify.smtp_starttls", True, "Use STARTTLS (port 587); false for a plain local relay."),
+    Setting("notify.smtp_user", "", "SMTP login; empty: none."),
+    Setting("notify.smtp_password", "", "SMTP password; prefer WECHAT_PUB_NOTIFY__SMTP_PASSWORD.", secret=True),
+    Setting("notify.email_from", "", "The From address of notification e-mails."),
+    Setting("notify.email_to", [], "Who gets notification e-mails, e.g. [\"team@example.com\"]."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

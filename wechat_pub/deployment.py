@@ -28,6 +28,7 @@ class Deployment:
         self.state_dir: Path = self.cfg.resolve_path("paths.state")
         self.sites: dict[str, Site] = {name: Site(self, cfg.account(name)) for name in cfg.account_names}
         self._sandbox = None
+        self.console_url = self.cfg["console.public_url"].rstrip("/")  # `run` fills in its address when empty
 
     def site(self, name: str | None = None) -> Site:
         """The account ``name`` (None: the default account)."""
@@ -179,6 +180,36 @@ class Deployment:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(salt)
         return salt
+
+    def console_secret(self) -> str:
+        """Signs the console's session cookies: the configured key, else one made once in the shared database
+        (the same on every host and worker, so a session works whichever one answers)."""
+        from wechat_pub.state.issues import SharedValues
+
+        return self.cfg["console.secret_key"] or SharedValues(self.db).get_or_create(
+            "console_secret_key", lambda: secrets.token_hex(32))
+
+    @cached_property
+    def users(self):
+        from wechat_pub.state.users import Users
+
+        return Users(self.db, self.clock)
+
+    @cached_property
+    def login_throttle(self):
+        from wechat_pub.state.users import LoginThrottle
+
+        return LoginThrottle(self.db, self.clock)
+
+    @cached_property
+    def audit(self):
+        from wechat_pub.state.audit import AuditLog
+
+        return AuditLog(self.db, self.clock)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cfg["console.secure_cookies"]
 
     # ---- the scheduler --------------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.errors import ArticleError
 from wechat_pub.publish.timing import Slot
 from wechat_pub.source.article import parse_article
 from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of
@@ -44,6 +45,7 @@ CONFLICTS = ".conflicts"
 
 @dataclass
 class SyncReport:
+    author: str = ""  # who the changes sent to the database are credited to
     imported: list[str] = field(default_factory=list)  # files sent to the database
     written: list[str] = field(default_factory=list)  # files written from the database
     removed: list[str] = field(default_factory=list)
@@ -75,12 +77,13 @@ class Library:
 
     # ---- folder <-> database ---------------------------------------------------------------------------
 
-    def sync(self, force: bool = False) -> SyncReport:
-        """Bring the folder and the database into step (see the module's description)."""
+    def sync(self, force: bool = False, author: str | None = None) -> SyncReport:
+        """Bring the folder and the database into step (see the module's description). ``author``: who made
+        the changes found in the folder (default: this host)."""
         seen = (self.folder.signature(), self.store.revision())
         if not force and seen == self._seen:
             return SyncReport()
-        report = SyncReport()
+        report = SyncReport(author=author or self.author)
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
@@ -164,19 +167,22 @@ class Library:
         issue = article.issue
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
-                        issue.publish_at if article.valid else None, issue.title.joined(), issue.date, self.author,
-                        row.version if row is not None else None)
+                        issue.publish_at if article.valid else None, issue.title.joined(), issue.date,
+                        report.author or self.author, row.version if row is not None else None)
         self.store.put_files(article.number, _local_files(issue, self.folder.path))
         report.imported.append(article.filename)
 
     def _write(self, row: IssueRow, path: str, report: SyncReport) -> None:
-        path = Path(path)
+        self._write_text(Path(path), row.text)
+        self._write_files(row)
+        report.written.append(Path(path).name)
+
+    @staticmethod
+    def _write_text(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(row.text, encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
-        self._write_files(row)
-        report.written.append(path.name)
 
     def _write_files(self, row: IssueRow) -> None:
         """The issue's images, where its text expects them (only those missing or different here)."""
@@ -208,6 +214,39 @@ class Library:
         temporary = self.record.with_suffix(".tmp")
         temporary.write_text(json.dumps(synced, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         os.replace(temporary, self.record)
+
+    # ---- saving from the console -------------------------------------------------------------------------
+
+    def save(self, filename: str, text: str, expected_version: int | None, author: str) -> IssueRow:
+        """Save an article's text (the console's editor and import): the database first, refused with
+        StaleVersion when it changed since ``expected_version`` (None: a new issue), then this host's file.
+        Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
+        path = self.folder.path / filename
+        parsed = parse_article(text, str(path), self.folder.timezone)
+        article = ArticleFile(str(path), text, hashlib.sha256(text.encode("utf-8")).hexdigest(), parsed.issue,
+                              parsed.problems)
+        if not article.number:
+            raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
+                                                                             "matter.")
+        current = self.store.get(article.number)
+        if current is not None and not current.removed and current.filename != filename:
+            raise ArticleError(f"issue {article.number} is already {current.filename}.",
+                               "Keep the issue number this article had, or open that issue instead.")
+        self.record.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
+            issue = article.issue
+            self.store.save(article.number, filename, text, article.sha256, article.valid, problems,
+                            issue.publish_at if article.valid else None, issue.title.joined() if issue else "",
+                            issue.date if issue else "", author,
+                            expected_version if current is None or not current.removed else current.version)
+            self.store.put_files(article.number, _local_files(issue, self.folder.path))
+            self._write_text(path, text)
+            synced = self._load_record()
+            synced[filename] = article.sha256
+            self._save_record(synced)
+        return self.store.get(article.number)
 
     # ---- reading --------------------------------------------------------------------------------------
 

@@ -130,6 +130,40 @@ class Site:
         return UploadCache(self.deployment.db, self.appid, self.clock)
 
     @cached_property
+    def approvals(self):
+        from wechat_pub.state.audit import Approvals
+
+        return Approvals(self.deployment.db, self.appid, self.clock)
+
+    @property
+    def require_approval(self) -> bool:
+        return self.cfg["console.require_approval"]
+
+    # ---- telling the team ---------------------------------------------------------------------------
+
+    @cached_property
+    def notifier(self):
+        """Where the team hears what happened: the account's WeCom robot and/or e-mail (none configured: no one)."""
+        from wechat_pub.notify import Email, Notifier, WeComRobot
+
+        cfg, channels = self.cfg, []
+        if cfg["notify.wecom_webhook"]:
+            channels.append(WeComRobot(cfg["notify.wecom_webhook"]))
+        if cfg["notify.smtp_host"] and cfg["notify.email_to"]:
+            channels.append(Email(cfg["notify.smtp_host"], cfg["notify.smtp_port"], cfg["notify.smtp_starttls"],
+                                  cfg["notify.smtp_user"], cfg["notify.smtp_password"],
+                                  cfg["notify.email_from"] or "wechat-pub@localhost", cfg["notify.email_to"]))
+        return Notifier(channels)
+
+    def notice(self, issue: int, event: str, detail: str):
+        from wechat_pub.notify import Notice
+
+        return Notice(self.account_name or self.name, issue, event, detail, self.console_link(issue))
+
+    def console_link(self, issue: int) -> str:
+        return f"{self.deployment.console_url}/console/{self.name}/issues/{issue}"
+
+    @cached_property
     def query_log(self):
         from wechat_pub.state.querylog import QueryLog
 
@@ -256,6 +290,7 @@ class Site:
                 return
             ledger.published(found.issue, article_urls, how="PUBLISHJOBFINISH")
             replier.forget_urls()
+            self.notifier.notify_later(self.notice(found.issue, "published", " ".join(article_urls)))
 
         def keep_trying(publish_id: str, article_urls: list[str]) -> None:
             for _ in range(360):  # an hour, every 10 s

@@ -166,9 +166,13 @@ def delivery_key(appid: str, message: dict[str, str]) -> str | None:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def webhook_blueprint(name: str, bot: Bot) -> Blueprint:
-    """The webhook of one account, at its path."""
+def webhook_blueprint(name: str, bot: Bot, max_body: int) -> Blueprint:
+    """The webhook of one account, at its path; bodies over ``max_body`` bytes get 413."""
     bp = Blueprint(f"webhook_{name}", __name__)
+
+    @bp.before_request
+    def limit_body():
+        request.max_content_length = max_body  # WeChat's messages are a few KB; the console's forms are larger
 
     def view():
         try:
@@ -184,8 +188,8 @@ def webhook_blueprint(name: str, bot: Bot) -> Blueprint:
     return bp
 
 
-def init_app(app: Flask, bots: dict[str, Bot]) -> None:
+def init_app(app: Flask, bots: dict[str, Bot], max_body: int) -> None:
     """Serve the webhook of every account (name -> its bot), each at its own path."""
     app.extensions["wechat_pub.bots"] = bots
     for name, bot in bots.items():
-        app.register_blueprint(webhook_blueprint(name, bot))
+        app.register_blueprint(webhook_blueprint(name, bot, max_body))

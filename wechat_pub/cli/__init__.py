@@ -3,6 +3,7 @@
 - :mod:`.articles`: writing an issue (import, check, render, preview)
 - :mod:`.publishing`: getting it out (push, status, schedule, run, sandbox)
 - :mod:`.webhook`: followers (serve, ask, simulate, queries)
+- :mod:`.users`: the console's users (user add, list, remove, passwd)
 - :mod:`.settings`: the configuration (config show)
 
 Every command works on one account of the deployment (``--account NAME``, before or after the command;
@@ -80,9 +81,9 @@ def cli(ctx: click.Context, config_path: str | None, account: str | None, traceb
 
 
 def _register() -> None:
-    from wechat_pub.cli import articles, publishing, settings, webhook
+    from wechat_pub.cli import articles, publishing, settings, users, webhook
 
-    for module in (articles, publishing, webhook, settings):
+    for module in (articles, publishing, webhook, users, settings):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -54,9 +54,10 @@ def folder_problems(site, path: str, issue: m.Issue | None) -> list[m.Problem]:
                       "Give one of the files another issue number, or remove it; until then neither is pushed.")]
 
 
-def schedule(site, path: str, when: str | None) -> Scheduled:
+def schedule(site, path: str, when: str | None, author: str | None = None) -> Scheduled:
     """Set (or, with None, remove) the issue's publish time: its front matter's publish_at, then the shared
-    database. A time that has passed is refused, saying what time it is in the publisher's zone."""
+    database (the change credited to ``author``). A time that has passed is refused, saying what time it is in
+    the publisher's zone."""
     issue = issue_of(site, path)
     if when is not None:
         moment = _publish_time(when, site.timezone)
@@ -67,7 +68,7 @@ def schedule(site, path: str, when: str | None) -> Scheduled:
                                  f"{current.strftime('%Y-%m-%d %H:%M')} in {site.timezone}.",
                                  "Give a time in the future; to send the issue now, use `wechat-pub push`.")
     normalised = set_publish_at(path, when, site.timezone)
-    site.library.sync()
+    site.library.sync(author=author)
     return Scheduled(issue, normalised)
 
 

@@ -179,6 +179,7 @@ class SchedulerService:
         detail = missed_detail(slot, self.clock.time(), site.schedule.grace_seconds)
         site.runs.finish(slot.issue, slot.publish_at, "missed", detail)
         site.pushes.note(slot.issue, "schedule-missed", detail)
+        site.notifier.notify(site.notice(slot.issue, "missed", detail))
         self.on_event("missed", job_id(site, slot))
 
     def _job_event(self, event) -> None:
@@ -227,6 +228,7 @@ class SchedulerService:
             return
         site.runs.finish(slot.issue, slot.publish_at, "done", outcome)
         site.pushes.note(slot.issue, "schedule-done", outcome)
+        site.notifier.notify(site.notice(slot.issue, "pushed", outcome))
         self.on_event("done", f"{key}: {outcome}")
 
     def _after_failure(self, site: Site, slot: Slot, run, exc: Exception) -> None:
@@ -257,10 +259,13 @@ class SchedulerService:
         issue = site.library.catalogue().issue(slot.issue)
         if issue is None or not row.valid:
             blocked = Slot(slot.issue, slot.path, slot.publish_at, row.problems or ("-: it cannot be read",))
-            site.runs.finish(slot.issue, slot.publish_at, "blocked", blocked_detail(blocked))
-            site.pushes.note(slot.issue, "schedule-blocked", blocked_detail(blocked))
-            self.on_event("blocked", f"{job_id(site, slot)}: {blocked_detail(blocked)}")
-            return None
+            return self._blocked(site, slot, blocked_detail(blocked))
+        if site.require_approval:
+            approval = site.approvals.get(slot.issue)
+            if approval is None or approval.text_hash != row.text_hash:
+                why = "it was approved, but changed since" if approval else "nobody approved it"
+                return self._blocked(site, slot, f"console.require_approval is on and {why}: an approver must "
+                                                 "approve this version, then push it or set a new time.")
         account = site.connect()
         try:
             outcome = site.pusher(account).push(issue, publish=site.schedule.publish)
@@ -268,6 +273,13 @@ class SchedulerService:
             account.close()
         return f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
                                                              if outcome.publish_id else "")
+
+    def _blocked(self, site: Site, slot: Slot, detail: str) -> None:
+        site.runs.finish(slot.issue, slot.publish_at, "blocked", detail)
+        site.pushes.note(slot.issue, "schedule-blocked", detail)
+        site.notifier.notify(site.notice(slot.issue, "blocked", detail))
+        self.on_event("blocked", f"{job_id(site, slot)}: {detail}")
+        return None
 
     def _retry_or_fail(self, site: Site, slot: Slot, run, exc: WechatPubError) -> None:
         now = self.clock.time()
@@ -286,4 +298,5 @@ class SchedulerService:
         detail = exc.message + (f" → {exc.hint}" if exc.hint else "")
         site.runs.finish(slot.issue, slot.publish_at, "failed", detail)
         site.pushes.note(slot.issue, "schedule-failed", detail)
+        site.notifier.notify(site.notice(slot.issue, "failed", detail))
         self.on_event("failed", f"{job_id(site, slot)}: {detail}")

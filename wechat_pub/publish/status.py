@@ -86,3 +86,85 @@ def describe(number: int, path: str, record: PushRecord | None, publish_at: str 
     if record.error and record.state is not PushState.FAILED:
         details += f"; last attempt failed: {record.error}" + (f" → {record.hint}" if record.hint else "")
     return IssueStatus(str(number), path, record.state.value, details)
+
+
+# ---- the console's overview ----------------------------------------------------------------------------
+
+STATUSES = ("not pushed", "scheduled", "awaiting approval", "draft", "publishing", "published", "failed", "missed",
+            "blocked")
+
+
+@dataclass
+class Overview:
+    """One issue as the console lists it."""
+
+    number: int
+    filename: str
+    title: str
+    status: str  # one of STATUSES
+    publish_at: str | None
+    when: str  # the publish time in the publisher's zone, with the zone
+    last_push: str  # what the last push did
+    advice: str  # what to do about it
+    valid: bool
+    version: int
+    approved_by: str = ""
+
+
+def overview(site: Site) -> list[Overview]:
+    records = {record.issue: record for record in site.pushes.all()}
+    runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
+    approvals = site.approvals.all()
+    now = site.clock.time()
+    rows = []
+    for row in site.library.store.all():
+        record = records.get(row.number)
+        run = runs.get((row.number, row.publish_at)) if row.publish_at else None
+        approval = approvals.get(row.number)
+        approved = approval is not None and approval.text_hash == row.text_hash
+        status, advice = _status(site, row, record, run, approved, now)
+        rows.append(Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
+                             _last_push(record), advice, row.valid, row.version, approval.by if approved else ""))
+    return sorted(rows, key=lambda r: -r.number)
+
+
+def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now: float) -> tuple[str, str]:
+    state = record.state if record else PushState.NEW
+    if state is PushState.PUBLISHED:
+        return "published", ""
+    if state is PushState.PUBLISHING:
+        return "publishing", "WeChat is publishing it; the links come when it is done."
+    if run is not None and run.state in ("missed", "failed", "blocked"):
+        return run.state, run.detail
+    if not row.valid and row.publish_at:
+        return "blocked", "Its article has errors: fix them, or it is not pushed at its time."
+    if state is PushState.FAILED:
+        return "failed", record.error + (f" → {record.hint}" if record.hint else "")
+    if row.publish_at and _timestamp(row.publish_at) > now:
+        if site.require_approval and not approved:
+            return "awaiting approval", "An approver must approve this version before its time."
+        return "scheduled", ""
+    if state is PushState.DRAFT:
+        return "draft", "In the draft box: publish it (here, as an approver, or in mp.weixin.qq.com)."
+    return "not pushed", "Schedule it, or push it to the draft box now."
+
+
+def _last_push(record: PushRecord | None) -> str:
+    if record is None or record.state is PushState.NEW:
+        return ""
+    at = dt.datetime.fromtimestamp(record.updated_at).strftime("%Y-%m-%d %H:%M")
+    last = f"{record.state.value} {at}"
+    return last + (f"; last attempt failed: {record.error}" if record.error else "")
+
+
+def _local(publish_at: str | None, site: Site) -> str:
+    if not publish_at:
+        return ""
+    import zoneinfo
+
+    moment = dt.datetime.fromisoformat(publish_at).astimezone(zoneinfo.ZoneInfo(site.timezone))
+    return f"{moment.strftime('%Y-%m-%d %H:%M')} ({site.timezone})"
+
+
+def _timestamp(iso: str) -> float:
+    return dt.datetime.fromisoformat(iso).timestamp()

@@ -196,3 +196,10 @@ class QueryLog:
         statement = statement.group_by(queries.c.query).order_by(func.count().desc(), queries.c.query).limit(limit)
         with self.db.connect() as conn:
             return [tuple(row) for row in conn.execute(statement)]
+
+    def entries(self, since: float = 0) -> list[tuple[float, str, int, str]]:
+        """(time, query, matches, follower hash) of every query since ``since``, oldest first."""
+        statement = (select(queries.c.at, queries.c.query, queries.c.matches, queries.c.follower)
+                     .where(queries.c.appid == self.appid, queries.c.at >= since).order_by(queries.c.at))
+        with self.db.connect() as conn:
+            return [tuple(row) for row in conn.execute(statement)]

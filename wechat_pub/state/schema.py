@@ -128,6 +128,43 @@ shared_values = Table(  # small values every host must share (the query salt)
     Column("value", Text, nullable=False),
 )
 
+users = Table(  # people who may use the console; passwords only as argon2 hashes
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # editor, approver, admin
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+login_failures = Table(  # wrong passwords by user name and by address: after 5, attempts wait
+    "login_failures", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_at", Float, nullable=False),
+    Column("blocked_until", Float, nullable=False, default=0),
+)
+
+audit = Table(  # who did what, when, in the console (and user management from the command line)
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("user", String(64), nullable=False),
+    Column("appid", String(64), nullable=False, default=""),
+    Column("action", String(40), nullable=False),
+    Column("issue", Integer, nullable=False, default=0),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+approvals = Table(  # an approver's yes to one version of an issue (a later edit needs a new one)
+    "approvals", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("issue", Integer, primary_key=True),
+    Column("text_hash", String(64), nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+)
+
 # Indexes that later versions added to tables an older database already has (create_all does not add them).
 LATER_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",

@@ -1,0 +1,436 @@
+"""The marketing team's console in a real browser (issue 11): Debian's Chromium, driven by Playwright, against
+`wechat-pub run` as a real process, with the sandbox for WeChat, a local HTTP endpoint for the WeCom robot and a
+local SMTP server for e-mail. Screenshots of the main pages land in preview/screenshots/console-*.png."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import zoneinfo
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+import requests
+
+from conftest import CONFIG, ROOT, SEED, free_port, wait_until_responds
+
+SHOTS = ROOT / "preview" / "screenshots"
+PASSWORD = "correct horse battery staple"
+ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+class Robot(BaseHTTPRequestHandler):
+    """Stands in for a WeCom group robot: records what it is sent, answers as WeCom does."""
+
+    received: list[dict] = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        Robot.received.append(json.loads(self.rfile.read(length)))
+        body = b'{"errcode": 0, "errmsg": "ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Mailbox:
+    """A local SMTP server (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[bytes] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+    def stop(self):
+        self.controller.stop()
+
+
+def cli(folder, *args, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    return subprocess.run([sys.executable, "-m", "wechat_pub", *args], cwd=folder, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def start_console(folder, sandbox_port: int, extra: str = ""):
+    """`wechat-pub run` serving the console in ``folder``, with approval required and both notification channels
+    (a local robot endpoint and a local SMTP server), and three users made as an admin would."""
+    from wechat_pub.config import load_config
+    from wechat_pub.deployment import Deployment
+
+    robot = HTTPServer(("127.0.0.1", 0), Robot)
+    threading.Thread(target=robot.serve_forever, args=(0.05,), daemon=True).start()
+    mailbox = Mailbox()
+    port = free_port()
+    (folder / "articles").mkdir(parents=True)
+    (folder / "config.toml").write_text(CONFIG.read_text(encoding="utf-8") + f"""
+[sandbox]
+port = {sandbox_port}
+[schedule]
+sync_seconds = 0.3
+lease_seconds = 1.0
+[console]
+require_approval = true
+[notify]
+wecom_webhook = "http://127.0.0.1:{robot.server_port}/cgi-bin/webhook/send?key=test-robot-key"
+smtp_host = "127.0.0.1"
+smtp_port = {mailbox.port}
+smtp_starttls = false
+email_from = "wechat-pub@lifang.test"
+email_to = ["marketing@lifang.test"]
+""" + extra, encoding="utf-8")
+    users = Deployment(load_config(folder / "config.toml")).users
+    for name, role in (("editor1", "admin"), ("editor2", "editor"), ("boss", "approver")):
+        users.add(name, role, PASSWORD)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    process = subprocess.Popen([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=folder, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_responds(f"{base}/healthz", timeout=30, process=process)
+
+    def stop():
+        process.terminate()
+        process.communicate(timeout=20)
+        robot.shutdown()
+        mailbox.stop()
+
+    return type("Console", (), {"base": base, "folder": folder, "mailbox": mailbox, "stop": staticmethod(stop)})
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """One service for the module's tests (each works on issues and users of its own)."""
+    from wechat_pub.sandbox.server import start_in_thread
+    from wechat_pub.sandbox.state import SandboxSettings
+
+    folder = tmp_path_factory.mktemp("console")
+    settings = SandboxSettings(db_path=str(folder / "sandbox.sqlite3"), publish_delay=0.3)
+    sandbox = start_in_thread(settings)
+    running = start_console(folder / "site", int(sandbox.url.rsplit(":", 1)[1]))
+    running.sandbox = SandboxView(sandbox, settings)
+    yield running
+    running.stop()
+    sandbox.stop()
+
+
+class SandboxView:
+    def __init__(self, running, settings):
+        from wechat_pub.sandbox.state import SandboxState
+
+        self.running, self.settings, self.state = running, settings, SandboxState(settings)
+
+
+def write_issue(console, number: int) -> None:
+    text = (ROOT / "articles" / "issue-135.md").read_text().replace("issue: 135", f"issue: {number}")
+    (console.folder / "articles" / f"issue-{number}.md").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Asia/Shanghai")
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page, base: str, name: str = "editor1") -> None:
+    page.goto(f"{base}/console/")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r".*/console/default/$"))
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+
+
+def wait_for_preview(page, after: int) -> None:
+    page.wait_for_function(f"Number(document.querySelector('.editor').dataset.updated || 0) > {after}", timeout=15000)
+
+
+def preview_updates(page) -> int:
+    return int(page.eval_on_selector(".editor", "e => Number(e.dataset.updated || 0)"))
+
+
+def test_a_marketing_person_does_everything_without_a_terminal(console, page):
+    base = console.base
+    page.goto(f"{base}/console/")
+    assert "/console/login" in page.url
+    shot(page, "login")
+    sign_in(page, base)
+    assert page.inner_text("h1").startswith("Issues")
+
+    # import the seed's PDF text: what was found is shown before anything is saved
+    page.click("text=Import a newsletter")
+    page.set_input_files("input[name=newsletter]", str(SEED))
+    page.click("button:has-text('Read it')")
+    found = page.inner_text("#found")
+    assert "issue 135 (2020-04), 2 section(s), 5 item(s)" in found
+    assert "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in found and "To review" in found
+    assert not (console.folder / "articles" / "issue-135.md").exists()
+    shot(page, "import")
+    page.click("button:has-text('Save as issue-135.md')")
+    page.wait_for_url(re.compile(r".*/issues/135/edit$"))
+    assert (console.folder / "articles" / "issue-135.md").exists()
+
+    # the editor: the preview follows the text, check's problems are listed by line
+    wait_for_preview(page, 0)
+    frame = page.frame_locator("#preview")
+    assert "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in frame.locator("body").inner_text()
+    problems = page.inner_text("#problems")
+    assert "has no source link" in problems and "import note(s)" in problems
+    text = page.input_value("#source")
+    seen = preview_updates(page)
+    page.fill("#source", text.replace("苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术", "苹果和谷歌联手推出接触者追踪技术"))
+    wait_for_preview(page, seen)
+    assert "苹果和谷歌联手推出接触者追踪技术" in frame.locator("body").inner_text()
+    apple = [line for line in page.inner_text("#problems").splitlines() if "苹果和谷歌" in line and "source" in line]
+    assert apple, page.inner_text("#problems")
+    page.click("#problems li:has-text('苹果和谷歌') >> a")  # the problem's line link selects that line
+    selected = page.evaluate("() => { const s = document.getElementById('source'); "
+                             "return s.value.slice(s.selectionStart, s.selectionEnd); }")
+    assert selected.startswith("## 苹果和谷歌")
+    fixed = page.input_value("#source").rstrip("\n") + "\n\nSource: [Apple Newsroom](https://www.apple.com/newsroom/)\n"
+    seen = preview_updates(page)
+    page.fill("#source", fixed)
+    wait_for_preview(page, seen)
+    assert not [line for line in page.inner_text("#problems").splitlines()
+                if "苹果和谷歌" in line and "no source link" in line]  # the problem check reported is fixed
+    shot(page, "editor")
+    page.click("button:has-text('Save')")
+    assert "Saved issue-135.md (version 2)" in page.inner_text(".flash")
+    assert "苹果和谷歌联手推出接触者追踪技术" in (console.folder / "articles" / "issue-135.md").read_text()
+
+    # schedule it a few seconds ahead; with approval required it waits for an approver
+    page.goto(f"{base}/console/default/issues/135")
+    at = dt.datetime.now(ZONE) + dt.timedelta(seconds=7)
+    page.fill("input[name=at]", at.strftime("%Y-%m-%dT%H:%M:%S"))
+    page.click("button:has-text('Schedule')")
+    assert "will be pushed at" in page.inner_text(".flash")
+    assert "awaiting approval" in page.inner_text(".status")
+    page.click("button:has-text('Approve this version')")
+    assert "is approved" in page.inner_text(".flash") and "scheduled" in page.inner_text(".status")
+
+    # it is on the calendar, on its day, with its time
+    page.goto(f"{base}/console/default/calendar")
+    chip = page.locator(f"td[data-day='{at.date().isoformat()}'] .chip")
+    assert f"{at.strftime('%H:%M')} · 135 scheduled" in chip.inner_text()
+    shot(page, "calendar")
+
+    # the scheduler pushes it to the sandbox's draft box at its time; the page shows it, the team is told
+    page.goto(f"{base}/console/default/issues/135")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "draft" not in page.inner_text(".status"):
+        page.wait_for_timeout(500)
+        page.reload()
+    assert "draft" in page.inner_text(".status") and console.sandbox.state.drafts(0, 10)[0] >= 1
+    shot(page, "issue")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (any("issue 135" in r["text"]["content"] for r in Robot.received)
+                                               and console.mailbox.messages):
+        time.sleep(0.1)
+    robot = next(r["text"]["content"] for r in Robot.received if "issue 135" in r["text"]["content"])
+    assert "issue 135 pushed to the draft box" in robot and f"{base}/console/default/issues/135" in robot
+    from test_notify import read_mail
+
+    mail = read_mail(console.mailbox.messages[-1])
+    assert mail.startswith("✅ 立方律师事务所: issue 135 pushed to the draft box") and "/issues/135" in mail
+    page.goto(f"{base}/console/default/")
+    assert "draft" in page.inner_text("tr[data-issue='135']")
+    shot(page, "issues")
+    page.goto(f"{base}/console/audit")
+    audit = page.inner_text("table.audit")
+    for action in ("import", "save", "schedule", "approve", "sign-in"):
+        assert action in audit
+    shot(page, "audit")
+
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url(re.compile(r".*/console/login$"))
+    page.goto(f"{base}/console/default/")
+    assert "/console/login" in page.url
+
+
+CONSOLE_URLS = ["/console/", "/console/default/", "/console/default/issues/135", "/console/default/issues/135/edit",
+                "/console/default/import", "/console/default/calendar", "/console/default/followers",
+                "/console/default/followers.csv", "/console/users", "/console/audit"]
+CONSOLE_POSTS = ["/console/default/preview", "/console/default/issues/135/edit", "/console/default/issues/135/schedule",
+                 "/console/default/issues/135/approve", "/console/default/issues/135/push",
+                 "/console/default/issues/135/publish", "/console/default/import", "/console/default/import/save",
+                 "/console/users", "/console/users/boss/remove", "/console/users/boss/password", "/console/logout"]
+
+
+def test_every_console_page_is_closed_without_signing_in(console):
+    for path in CONSOLE_URLS:
+        response = requests.get(console.base + path, allow_redirects=False, timeout=10)
+        assert response.status_code == 302 and "/console/login" in response.headers["Location"], path
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{console.base}/console/login").text).group(1)
+    for path in CONSOLE_POSTS:  # with a valid CSRF token, still no entry
+        response = session.post(console.base + path, data={"csrf_token": token}, allow_redirects=False, timeout=10)
+        closed = ("/console/login" in response.headers.get("Location", "") if response.status_code == 302
+                  else response.status_code == 401 and "sign in first" in response.text)
+        assert closed, (path, response.status_code)
+
+
+def test_forms_without_a_csrf_token_are_refused(console, page):
+    sign_in(page, console.base)
+    cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+    for path, data in (("/console/users", {"name": "mallory", "role": "admin", "password": "x" * 12}),
+                       ("/console/logout", {})):
+        response = requests.post(console.base + path, data=data, cookies=cookies, allow_redirects=False, timeout=10)
+        assert response.status_code == 400 and "CSRF" in response.text, path
+    assert "mallory" not in cli(console.folder, "user", "list").stdout
+
+
+@pytest.fixture
+def own_console(tmp_path, sandbox):
+    """A service of the test's own (wrong passwords lock this address out for everyone)."""
+    running = start_console(tmp_path / "site", sandbox.port)
+    yield running
+    running.stop()
+
+
+def test_wrong_passwords_are_throttled(own_console):
+    console = own_console
+    session = requests.Session()
+    for attempt in range(6):
+        page = session.get(f"{console.base}/console/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = session.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1",
+                                                                       "password": f"wrong-{attempt}"}, timeout=10)
+        assert response.status_code == (401 if attempt < 5 else 429), (attempt, response.status_code)
+    assert "try again in about 5 minute(s)" in response.text and int(response.headers["Retry-After"]) > 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{console.base}/console/login").text).group(1)
+    response = session.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1",
+                                                                   "password": PASSWORD}, timeout=10)
+    assert response.status_code == 429  # even the right password waits
+
+
+def test_two_editors_saving_one_issue(console, browser):
+    write_issue(console, 140)
+    pages = []
+    for name in ("editor1", "editor2"):
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+        sign_in(page, console.base, name)
+        page.goto(f"{console.base}/console/default/issues/140/edit")
+        pages.append(page)
+    first, second = pages
+    first.fill("#source", first.input_value("#source").replace("公安部", "公安部（甲改）", 1))
+    first.click("button:has-text('Save')")
+    assert "version 2" in first.inner_text(".flash")
+    second.fill("#source", second.input_value("#source").replace("公安部", "公安部（乙改）", 1))
+    second.click("button:has-text('Save')")
+    assert "someone else saved issue 140 meanwhile" in second.inner_text("h1")
+    assert "editor1" in second.inner_text(".flash") and "公安部（乙改）" in second.input_value("textarea.mine")
+    shot(second, "conflict")
+    assert "（甲改）" in (console.folder / "articles" / "issue-140.md").read_text()
+    for page in pages:
+        page.context.close()
+
+
+def test_roles_and_users(console, page):
+    write_issue(console, 141)
+    sign_in(page, console.base, "editor2")  # an editor: no approving, no publishing, no users
+    page.goto(f"{console.base}/console/default/issues/141")
+    assert page.locator("button:has-text('Approve this version')").count() == 0
+    cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+    token = page.get_attribute("meta[name=csrf-token]", "content")
+    response = requests.post(f"{console.base}/console/default/issues/141/approve", data={"csrf_token": token},
+                             cookies=cookies, allow_redirects=False, timeout=10)
+    assert response.status_code == 403 and "approver" in response.text
+    assert requests.get(f"{console.base}/console/users", cookies=cookies, timeout=10).status_code == 403
+    page.context.clear_cookies()
+    sign_in(page, console.base, "editor1")  # an admin adds someone
+    page.goto(f"{console.base}/console/users")
+    page.fill("section input[name=name]", "newcomer")
+    page.select_option("section select[name=role]", "approver")
+    page.fill("section input[name=password]", "another long password")
+    page.click("section button:has-text('Add')")
+    assert "newcomer can sign in now, as approver" in page.inner_text(".flash")
+    shot(page, "users")
+    assert "newcomer" in cli(console.folder, "user", "list").stdout
+
+
+def test_what_followers_ask(console, page):
+    from wechat_pub.bot.protocol import signed_message
+    from wechat_pub.bot.simulate import message_xml
+
+    for word in ("苹果", "苹果", "个人信息", "量子计算"):  # (the only queries sent to this service)
+        params, body = signed_message(message_xml(word, "gh_test"), "")
+        assert requests.post(f"{console.base}/wechat", params=params, data=body, timeout=10).status_code == 200
+    sign_in(page, console.base)
+    deadline = time.monotonic() + 15  # the query log is written within its delay
+    while time.monotonic() < deadline:
+        page.goto(f"{console.base}/console/default/followers?days=7")
+        if "4 queries" in page.inner_text("h1"):
+            break
+        page.wait_for_timeout(300)
+    assert "4 queries in the last 7 days" in page.inner_text("h1")
+    assert page.locator("svg.chart rect").count() == 7
+    tables = page.locator("table.plain")
+    assert "苹果" in tables.nth(0).inner_text() and "量子计算" in tables.nth(1).inner_text()
+    shot(page, "followers")
+    cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+    csv = requests.get(f"{console.base}/console/default/followers.csv?days=7", cookies=cookies, timeout=10)
+    assert csv.headers["Content-Type"].startswith("text/csv") and csv.text.count("\n") == 5
+    assert "o_simulated_follower" not in csv.text  # hashes only
+
+
+def test_with_no_user_yet_the_console_says_how_to_make_one(tmp_path, sandbox):
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    (folder / "config.toml").write_text(CONFIG.read_text(encoding="utf-8") + f"\n[sandbox]\nport = {sandbox.port}\n")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    process = subprocess.Popen([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=folder, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_responds(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        page = requests.get(f"http://127.0.0.1:{port}/console/login", timeout=10).text
+        assert "Nobody can sign in yet" in page and "wechat-pub user add NAME --role admin --password-stdin" in page
+        assert "<form method=\"post\">" not in page
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_push_publish_and_markdown_import(console, page, tmp_path):
+    sign_in(page, console.base, "boss")  # an approver
+    article = tmp_path / "issue-136.md"  # an article in Markdown, from someone's computer
+    article.write_text((ROOT / "articles" / "issue-135.md").read_text().replace("issue: 135", "issue: 136"))
+    page.goto(f"{console.base}/console/default/import")
+    page.set_input_files("input[name=newsletter]", str(article))
+    page.click("button:has-text('Read it')")
+    assert "issue 136 (2020-04), 2 section(s), 5 item(s)" in page.inner_text("#found")
+    page.click("button:has-text('Save as issue-136.md')")
+    page.goto(f"{console.base}/console/default/issues/136")
+    page.click("button:has-text('Push to the draft box now')")
+    assert "Issue 136: created draft" in page.inner_text(".flash")
+    console.sandbox.settings.verified = False  # a personal or unverified account
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Publish now')")
+    flash = page.inner_text(".flash")
+    assert "errcode 48001" in flash and "drafts still work" in flash
+    console.sandbox.settings.verified = True
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Publish now')")
+    assert "publish job" in page.inner_text(".flash")
+    assert "publish" in page.inner_text("table.plain")

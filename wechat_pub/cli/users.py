@@ -1,0 +1,84 @@
+"""Commands for the people who use the console: add, list, remove, change passwords."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+
+from wechat_pub.cli import pass_state
+from wechat_pub.cli.output import out, rx
+from wechat_pub.errors import UsageError
+from wechat_pub.state.users import ROLES
+
+
+@click.group("user")
+def user_group() -> None:
+    """The console's users: editors import, edit, schedule and push; approvers also approve and publish; admins
+    also manage users."""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise UsageError("no password on standard input.", "echo 'a long password' | wechat-pub user add NAME "
+                                                                "--role editor --password-stdin")
+        return password
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise UsageError("the two passwords differ.", "Run the command again.")
+    return first
+
+
+def _who() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@pass_state
+def user_add(state, name: str, role: str, password_stdin: bool) -> None:
+    """Create a console user (the first one should be an admin)."""
+    deployment = state.deployment
+    deployment.users.add(name, role, _password(password_stdin))
+    deployment.audit.record(_who(), "user-add", detail=f"{name} ({role})")
+    out.print(f"{rx(name)} can sign in at /console/ as {role}")
+
+
+@user_group.command("list")
+@pass_state
+def user_list(state) -> None:
+    """Who may sign in, and as what."""
+    users = state.deployment.users.all()
+    if not users:
+        out.print("no users yet: wechat-pub user add NAME --role admin")
+    for user in users:
+        out.print(f"{rx(user.name):<24} {user.role}")
+
+
+@user_group.command("remove")
+@click.argument("name")
+@pass_state
+def user_remove(state, name: str) -> None:
+    """Remove a user (they cannot sign in any more)."""
+    state.deployment.users.remove(name)
+    state.deployment.audit.record(_who(), "user-remove", detail=name)
+    out.print(f"{rx(name)} was removed")
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@pass_state
+def user_passwd(state, name: str, password_stdin: bool) -> None:
+    """Set a user's password."""
+    state.deployment.users.set_password(name, _password(password_stdin))
+    state.deployment.audit.record(_who(), "user-password", detail=name)
+    out.print(f"{rx(name)}'s password was changed")
+
+
+COMMANDS = (user_group,)

@@ -1,0 +1,64 @@
+"""Users (admins only) and the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from wechat_pub.console import bp, deployment, record, requires
+from wechat_pub.errors import WechatPubError
+from wechat_pub.state.users import ROLES
+
+
+@bp.get("/users")
+@requires("admin")
+def users():
+    return render_template("users.html", users=deployment().users.all(), roles=ROLES)
+
+
+@bp.post("/users")
+@requires("admin")
+def add_user():
+    name, role = request.form.get("name", "").strip(), request.form.get("role", "")
+    try:
+        deployment().users.add(name, role, request.form.get("password", ""))
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("user-add", detail=f"{name} ({role})")
+        flash(f"{name} can sign in now, as {role}.", "ok")
+    return redirect(url_for("console.users"))
+
+
+@bp.post("/users/<name>/remove")
+@requires("admin")
+def remove_user(name: str):
+    if name == current_user.name:
+        abort(400, "You cannot remove yourself; ask another admin.")
+    try:
+        deployment().users.remove(name)
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("user-remove", detail=name)
+        flash(f"{name} was removed.", "ok")
+    return redirect(url_for("console.users"))
+
+
+@bp.post("/users/<name>/password")
+@requires("admin")
+def set_password(name: str):
+    try:
+        deployment().users.set_password(name, request.form.get("password", ""))
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("user-password", detail=name)
+        flash(f"{name}'s password was changed.", "ok")
+    return redirect(url_for("console.users"))
+
+
+@bp.get("/audit")
+def audit():
+    names = {site.appid: site.name for site in deployment().sites.values()}
+    return render_template("audit.html", entries=deployment().audit.recent(300), accounts=names)

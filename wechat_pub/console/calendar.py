@@ -1,0 +1,45 @@
+"""A month of scheduled and published issues, in the publisher's time zone; choose a day and a time to
+schedule (or move) an issue there."""
+
+from __future__ import annotations
+
+import calendar as months
+import datetime as dt
+import zoneinfo
+
+from flask import render_template, request
+
+from wechat_pub.console import bp, site_of
+
+
+@bp.get("/<account>/calendar")
+def calendar(account: str):
+    from wechat_pub.publish.status import overview
+
+    site = site_of(account)
+    site.library.sync()
+    zone = zoneinfo.ZoneInfo(site.timezone)
+    today = dt.datetime.fromtimestamp(site.clock.time(), zone).date()
+    month = _month(request.args.get("month"), today)
+    rows = overview(site)
+    published = {record.issue: record for record in site.pushes.all() if record.state.value == "published"}
+    days: dict[dt.date, list[dict]] = {}
+    for row in rows:
+        if row.publish_at:
+            moment = dt.datetime.fromisoformat(row.publish_at).astimezone(zone)
+            days.setdefault(moment.date(), []).append({"row": row, "time": moment.strftime("%H:%M")})
+        elif row.number in published:
+            moment = dt.datetime.fromtimestamp(published[row.number].updated_at, zone)
+            days.setdefault(moment.date(), []).append({"row": row, "time": moment.strftime("%H:%M")})
+    weeks = months.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    previous = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    following = (month.replace(day=28) + dt.timedelta(days=7)).strftime("%Y-%m")
+    return render_template("calendar.html", weeks=weeks, month=month, today=today, days=days, rows=rows,
+                           previous=previous, following=following, timezone=site.timezone)
+
+
+def _month(text: str | None, today: dt.date) -> dt.date:
+    try:
+        return dt.datetime.strptime(text or "", "%Y-%m").date()
+    except ValueError:
+        return today.replace(day=1)

@@ -1,0 +1,244 @@
+"""Issues: the list with where each stands, an issue's page (history, schedule, approve, push, publish), the
+editor with its live preview, and import. Actions go through :mod:`wechat_pub.publish.actions` and the library,
+as the command line's do, and each is recorded in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from wechat_pub.console import bp, record, requires, site_of
+from wechat_pub.errors import WechatPubError
+from wechat_pub.state.issues import StaleVersion
+
+
+@bp.get("/<account>/")
+def issues(account: str):
+    from wechat_pub.publish.status import overview
+
+    site = site_of(account)
+    report = site.library.sync()
+    return render_template("issues.html", rows=overview(site), notes=report.conflicts + report.skipped)
+
+
+@bp.get("/<account>/issues/<int:number>")
+def issue(account: str, number: int):
+    from wechat_pub.publish.status import overview
+
+    site = site_of(account)
+    site.library.sync()
+    row = _row(site, number)
+    summary = next(r for r in overview(site) if r.number == number)
+    events = [(entry.at, entry.event, entry.detail) for entry in site.pushes.history(number)]
+    events += [(entry.at, f"{entry.action} by {entry.user}", entry.detail)
+               for entry in site.deployment.audit.recent(100, site.appid, number)]
+    return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),
+                           record=site.pushes.get(number), approval=site.approvals.get(number))
+
+
+@bp.get("/<account>/issues/<int:number>/edit")
+def edit(account: str, number: int):
+    site = site_of(account)
+    site.library.sync()
+    return render_template("edit.html", row=_row(site, number), text=None)
+
+
+@bp.post("/<account>/issues/<int:number>/edit")
+def save(account: str, number: int):
+    site = site_of(account)
+    row = _row(site, number)
+    text = request.form.get("text", "").replace("\r\n", "\n")
+    try:
+        saved = site.library.save(row.filename, text, int(request.form.get("version", "0")), current_user.name)
+    except StaleVersion:
+        theirs = site.library.row(number)
+        record("save-refused", number, f"version {request.form.get('version')} was stale")
+        return render_template("conflict.html", row=theirs, text=text), 409
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+        return render_template("edit.html", row=row, text=text), 422
+    record("save", number, f"version {saved.version}")
+    flash(f"Saved {saved.filename} (version {saved.version})." + ("" if saved.valid else
+                                                                     " It still has errors: see the list."), "ok")
+    return redirect(url_for("console.edit", account=account, number=number))
+
+
+@bp.post("/<account>/preview")
+def preview(account: str):
+    """The editor's live preview: the text rendered at phone width, light and WeChat-dark, and `check`'s
+    problems with their lines. Nothing is saved."""
+    from wechat_pub.preflight import check_file
+    from wechat_pub.preview import preview_page
+
+    site = site_of(account)
+    data = request.get_json(force=True)
+    folder = site.articles.path
+    draft = folder / f".preview-{uuid.uuid4().hex}.md"  # a hidden file: never taken for an article
+    folder.mkdir(parents=True, exist_ok=True)
+    draft.write_text(data.get("text", ""), encoding="utf-8")
+    try:
+        now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
+        report = check_file(str(draft), site.render_options(), site.timezone, now)
+        page = preview_page(report.issue, site.render_options(), site.account_name) if report.rendered else ""
+    finally:
+        draft.unlink(missing_ok=True)
+    problems = [{"line": p.pos.line if p.pos and p.pos.line else None, "severity": p.severity,
+                 "message": p.message.replace(str(draft), "this article"), "hint": p.hint} for p in report.problems]
+    return {"page": page, "problems": problems}
+
+
+@bp.route("/<account>/import", methods=["GET", "POST"])
+def import_page(account: str):
+    """Upload a newsletter's text (or an article in Markdown): what was found is shown before anything is saved."""
+    from wechat_pub.source.article import parse_article
+    from wechat_pub.source.plaintext import import_plaintext
+    from wechat_pub.source.writer import write_article
+
+    site = site_of(account)
+    if request.method == "GET":
+        return render_template("import.html", found=None)
+    upload = request.files.get("newsletter")
+    if upload is None or not upload.filename:
+        flash("Choose a file first: the newsletter's text (.txt) or an article (.md).", "error")
+        return render_template("import.html", found=None), 400
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        flash(f"{upload.filename} is not UTF-8 text: export it again as UTF-8.", "error")
+        return render_template("import.html", found=None), 400
+    if text.lstrip().startswith("---"):
+        parsed = parse_article(text, upload.filename, site.timezone)
+        issue, notes, problems, article = parsed.issue, [], list(parsed.problems), text
+    else:
+        brand, footer = site.import_brand()
+        result = import_plaintext(upload.filename, text, brand, footer)
+        issue, notes, problems = result.issue, result.notes, list(result.problems)
+        article = write_article(issue, str(site.articles.path)) if issue else ""
+    if issue is None or not issue.number:
+        flash("No issue could be read from it: " + "; ".join(str(p) for p in problems[:3]), "error")
+        return render_template("import.html", found=None), 422
+    filename = f"issue-{issue.number:03d}.md"
+    exists = site.library.row(issue.number)
+    return render_template("import.html", found=issue, notes=notes, problems=problems, article=article,
+                           filename=exists.filename if exists and not exists.removed else filename,
+                           exists=exists if exists and not exists.removed else None, source=upload.filename)
+
+
+@bp.post("/<account>/import/save")
+def import_save(account: str):
+    from wechat_pub.source.article import parse_article
+    from wechat_pub.source.importing import carry_over, keep_backup
+    from wechat_pub.source.writer import write_article
+
+    site = site_of(account)
+    text = request.form.get("text", "").replace("\r\n", "\n")
+    filename = os.path.basename(request.form.get("filename", ""))
+    if not filename.endswith(".md"):
+        return "the file name must end in .md", 400
+    new = parse_article(text, str(site.articles.path / filename), site.timezone).issue
+    if new is None or not new.number:
+        return "the article has no issue number", 400
+    row = site.library.row(new.number)
+    version = None
+    if row is not None and not row.removed:
+        if not request.form.get("replace"):
+            flash(f"{filename} exists: tick 'replace it' to import over it.", "error")
+            return redirect(url_for("console.import_page", account=account))
+        old = site.library.catalogue().file(new.number)
+        merged, carried = carry_over(new, old.issue if old else None)
+        backup = keep_backup(site.articles.path / row.filename, site.articles.path)
+        text, filename, version = write_article(merged, str(site.articles.path)), row.filename, row.version
+        flash(f"The file it replaced is kept as {backup.name}; carried over: {', '.join(carried) or 'nothing'}.", "ok")
+    try:
+        saved = site.library.save(filename, text, version, current_user.name)
+    except (StaleVersion, WechatPubError) as exc:
+        flash(f"Not saved: {exc or 'someone saved this issue meanwhile'}. Import it again.", "error")
+        return redirect(url_for("console.import_page", account=account))
+    record("import", saved.number, filename)
+    flash(f"Imported as {filename}: review it here, then schedule it.", "ok")
+    return redirect(url_for("console.edit", account=account, number=saved.number))
+
+
+# ---- actions -------------------------------------------------------------------------------------------
+
+
+@bp.post("/<account>/issues/<int:number>/schedule")
+def schedule(account: str, number: int):
+    """Schedule or move (``at`` given, in the publisher's time zone), or unschedule (``at`` empty)."""
+    from wechat_pub.publish.actions import schedule as set_time
+
+    site = site_of(account)
+    row = _row(site, number)
+    at = request.form.get("at", "").strip().replace("T", " ") or None
+    try:
+        done = set_time(site, str(site.articles.path / row.filename), at, author=current_user.name)
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("schedule" if done.publish_at else "unschedule", number, done.publish_at or "")
+        flash(f"Issue {number} will be pushed at {done.publish_at}." if done.publish_at else
+              f"Issue {number} is no longer scheduled.", "ok")
+    return redirect(request.form.get("back") or url_for("console.issue", account=account, number=number))
+
+
+@bp.post("/<account>/issues/<int:number>/approve")
+@requires("approver")
+def approve(account: str, number: int):
+    site = site_of(account)
+    row = _row(site, number)
+    if not row.valid:
+        flash("It has errors: fix them before approving it.", "error")
+    else:
+        site.approvals.approve(number, row.text_hash, current_user.name)
+        record("approve", number, f"version {row.version}")
+        flash(f"Issue {number} (version {row.version}) is approved.", "ok")
+    return redirect(url_for("console.issue", account=account, number=number))
+
+
+@bp.post("/<account>/issues/<int:number>/push")
+def push(account: str, number: int):
+    return _push(account, number, publish=False)
+
+
+@bp.post("/<account>/issues/<int:number>/publish")
+@requires("approver")
+def publish(account: str, number: int):
+    return _push(account, number, publish=True)
+
+
+def _push(account: str, number: int, publish: bool):
+    from wechat_pub.publish.actions import issue_of
+
+    site = site_of(account)
+    row = _row(site, number)
+    try:
+        issue = issue_of(site, str(site.articles.path / row.filename))
+        connection = site.connect()
+        try:
+            outcome = site.pusher(connection).push(issue, publish=publish, force=bool(request.form.get("force")))
+        finally:
+            connection.close()
+    except WechatPubError as exc:
+        record("publish-failed" if publish else "push-failed", number, exc.message)
+        flash(str(exc), "error")
+    else:
+        what = f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
+                                                             if outcome.publish_id else "")
+        record("publish" if publish else "push", number, what)
+        flash(f"Issue {number}: {what}." + "".join(f" Note: {note}" for note in outcome.notes), "ok")
+        if outcome.wechat_changes:
+            flash("WeChat changed what was sent: " + "; ".join(outcome.wechat_changes[:6]), "warning")
+    return redirect(url_for("console.issue", account=account, number=number))
+
+
+def _row(site, number: int):
+    from flask import abort
+
+    row = site.library.row(number)
+    if row is None or row.removed:
+        abort(404, f"No issue {number} in account {site.name!r}.")
+    return row

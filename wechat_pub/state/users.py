@@ -1,0 +1,144 @@
+"""The console's people: users with a role and an argon2 password hash (argon2-cffi), and the throttle on
+wrong passwords (kept in the state database, so every worker and host counts the same attempts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.errors import UsageError
+from wechat_pub.state.database import StateDatabase
+from wechat_pub.state.schema import login_failures, users
+
+ROLES = ("editor", "approver", "admin")  # each may do what the ones before it may
+MIN_PASSWORD = 8
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    created_at: float
+
+    def may(self, role: str) -> bool:
+        """Whether this user has ``role`` or a stronger one."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class Users:
+    def __init__(self, db: StateDatabase, clock: Clock = SYSTEM_CLOCK):
+        self.db = db
+        self.clock = clock
+
+    def add(self, name: str, role: str, password: str) -> User:
+        _check_name(name), _check_role(role), _check_password(password)
+        now = self.clock.time()
+        row = {"name": name, "role": role, "password_hash": _hasher.hash(password), "created_at": now, "updated_at": now}
+        with self.db.begin() as conn:
+            if conn.execute(self.db.insert_ignore(users, row)).first() is None:
+                raise UsageError(f"there is already a user {name!r}.", "Pick another name, or change their password "
+                                                                       "with `wechat-pub user passwd`.")
+        return User(name, role, now)
+
+    def remove(self, name: str) -> None:
+        with self.db.begin() as conn:
+            if conn.execute(delete(users).where(users.c.name == name)).rowcount != 1:
+                raise UsageError(f"there is no user {name!r}.", "`wechat-pub user list` shows who there is.")
+
+    def set_password(self, name: str, password: str) -> None:
+        _check_password(password)
+        with self.db.begin() as conn:
+            changed = conn.execute(update(users).where(users.c.name == name).values(
+                password_hash=_hasher.hash(password), updated_at=self.clock.time())).rowcount
+        if changed != 1:
+            raise UsageError(f"there is no user {name!r}.", "`wechat-pub user list` shows who there is.")
+
+    def get(self, name: str) -> User | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(users.c.name, users.c.role, users.c.created_at).where(users.c.name == name)).first()
+        return User(*row) if row else None
+
+    def all(self) -> list[User]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(users.c.name, users.c.role, users.c.created_at).order_by(users.c.name)).all()
+        return [User(*row) for row in rows]
+
+    def count(self) -> int:
+        with self.db.connect() as conn:
+            return conn.execute(select(func.count()).select_from(users)).scalar_one()
+
+    def verify(self, name: str, password: str) -> User | None:
+        """The user, when the password is theirs; None otherwise (the same time either way)."""
+        with self.db.connect() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        stored = row.password_hash if row else _DUMMY
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            self.set_password(name, password)
+        return User(row.name, row.role, row.created_at)
+
+
+_DUMMY = _hasher.hash("an unknown user takes as long as a wrong password")
+
+
+def _check_name(name: str) -> None:
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
+        raise UsageError(f"{name!r} is not a usable user name.", "Use letters, digits, '.', '_', '-' or '@'.")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UsageError(f"{role!r} is not a role.", f"Roles: {', '.join(ROLES)}.")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"the password is too short ({len(password)} characters).",
+                         f"Use at least {MIN_PASSWORD} characters.")
+
+
+class LoginThrottle:
+    """After :data:`LIMIT` wrong passwords within :data:`WINDOW` seconds for a user name or an address, further
+    attempts for it wait :data:`BLOCK` seconds."""
+
+    LIMIT, WINDOW, BLOCK = 5, 900.0, 300.0
+
+    def __init__(self, db: StateDatabase, clock: Clock = SYSTEM_CLOCK):
+        self.db = db
+        self.clock = clock
+
+    def wait_for(self, keys: list[str]) -> float:
+        """Seconds until these may try again (0: now)."""
+        now = self.clock.time()
+        with self.db.connect() as conn:
+            until = conn.execute(select(func.max(login_failures.c.blocked_until)).where(
+                login_failures.c.key.in_(keys))).scalar()
+        return max(0.0, (until or 0) - now)
+
+    def failed(self, keys: list[str]) -> None:
+        now = self.clock.time()
+        with self.db.begin() as conn:
+            for key in keys:
+                conn.execute(delete(login_failures).where(login_failures.c.key == key,
+                                                          login_failures.c.first_at < now - self.WINDOW))
+                conn.execute(self.db.insert_ignore(login_failures, {"key": key, "failures": 0, "first_at": now,
+                                                                    "blocked_until": 0}))
+                conn.execute(update(login_failures).where(login_failures.c.key == key)
+                             .values(failures=login_failures.c.failures + 1))
+                conn.execute(update(login_failures).where(login_failures.c.key == key,
+                                                          login_failures.c.failures >= self.LIMIT)
+                             .values(blocked_until=now + self.BLOCK))
+
+    def succeeded(self, keys: list[str]) -> None:
+        with self.db.begin() as conn:
+            conn.execute(delete(login_failures).where(login_failures.c.key.in_(keys)))
