@@ -434,3 +434,31 @@ def test_push_publish_and_markdown_import(console, page, tmp_path):
     page.click("button:has-text('Publish now')")
     assert "publish job" in page.inner_text(".flash")
     assert "publish" in page.inner_text("table.plain")
+
+
+def test_the_calendar_schedules_moves_and_unschedules(console, browser):
+    write_issue(console, 142)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Europe/London")
+    page = context.new_page()
+    sign_in(page, console.base, "editor2")
+    page.goto(f"{console.base}/console/default/calendar")
+    assert "Your browser is in Europe/London" in page.inner_text(".zone")  # the publisher's zone is not yours
+    day = (dt.datetime.now(ZONE) + dt.timedelta(days=3)).date()
+    if day.month != dt.datetime.now(ZONE).month:
+        page.goto(f"{console.base}/console/default/calendar?month={day.strftime('%Y-%m')}")
+    page.click(f"td[data-day='{day.isoformat()}'] button[data-schedule-day]")
+    page.select_option("#schedule-form select[name=issue]", "142")
+    page.fill("#schedule-form input[name=time]", "10:30")
+    page.click("#schedule-form button:has-text('Schedule')")
+    assert "will be pushed at" in page.inner_text(".flash")
+    assert "10:30 · 142" in page.inner_text(f"td[data-day='{day.isoformat()}']")  # back on the calendar
+    page.goto(f"{console.base}/console/default/issues/142")
+    assert f"{day.isoformat()} 10:30 (Asia/Shanghai)" in page.inner_text("section.card")
+    page.fill("input[name=at]", f"{day.isoformat()}T11:45:00")
+    page.click("button:has-text('Move')")
+    assert f"{day.isoformat()}T11:45:00+08:00" in page.inner_text(".flash")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Unschedule')")
+    assert "no longer scheduled" in page.inner_text(".flash") and "not pushed" in page.inner_text(".status")
+    assert "publish_at" not in (console.folder / "articles" / "issue-142.md").read_text()
+    context.close()
