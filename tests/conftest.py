@@ -40,10 +40,27 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+def firm_config(folder: Path, extra: str = "") -> Path:
+    """The publisher's config.toml (plus ``extra`` settings) in ``folder``, with the files it names (its QR code)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.toml").write_text(CONFIG.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    shutil.copytree(ROOT / "assets", folder / "assets", dirs_exist_ok=True)
+    return folder / "config.toml"
+
+
+@pytest.fixture(scope="module")
+def firm_options():
+    """The publisher's render options (theme, publisher, QR code), from this repository's config.toml."""
+    from wechat_pub.config import load_config
+    from wechat_pub.deployment import Deployment
+
+    return Deployment(load_config(CONFIG)).site().render_options()
+
+
 @pytest.fixture
 def firm_dir(tmp_path, monkeypatch):
     """A folder with the publisher's config.toml, as in this repository."""
-    shutil.copy(CONFIG, tmp_path / "config.toml")
+    firm_config(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

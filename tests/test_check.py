@@ -150,3 +150,19 @@ def _png(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), "#ffffff").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_an_accent_unreadable_in_either_mode_fails_check(workdir, run_cli):
+    """WeChat's green is too light for text on white; check says so, names the colour and what to do."""
+    (workdir / "config.toml").write_text('[theme]\naccent = "#07c160"\n', encoding="utf-8")
+    out = run_cli("check", article(workdir), expect=1).stdout
+    assert "unreadable in WeChat's light mode:" in out and "#07c160 on #ffffff" in out
+    assert "pick a mid-dark accent (theme.accent in config.toml)" in out
+
+
+def test_a_missing_qr_code_is_an_error_naming_the_setting(workdir, run_cli):
+    (workdir / "config.toml").write_text('[publisher]\nqr_code = "qr.png"\n', encoding="utf-8")
+    out = run_cli("check", article(workdir), expect=1).stdout
+    assert "publisher.qr_code: image file" in out and "does not exist" in out
+    Image.new("RGB", (200, 200), "white").save(workdir / "qr.png")
+    assert "0 error(s)" in run_cli("check", article(workdir)).stdout

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import requests
 
-from conftest import CONFIG, ROOT, SEED, free_port, wait_until_responds
+from conftest import ROOT, SEED, firm_config, free_port, wait_until_responds
 
 SHOTS = ROOT / "preview" / "screenshots"
 PASSWORD = "correct horse battery staple"
@@ -80,7 +80,7 @@ def start_console(folder, sandbox_port: int, extra: str = ""):
     mailbox = Mailbox()
     port = free_port()
     (folder / "articles").mkdir(parents=True)
-    (folder / "config.toml").write_text(CONFIG.read_text(encoding="utf-8") + f"""
+    firm_config(folder, f"""
 [sandbox]
 port = {sandbox_port}
 [schedule]
@@ -95,7 +95,7 @@ smtp_port = {mailbox.port}
 smtp_starttls = false
 email_from = "wechat-pub@lifang.test"
 email_to = ["marketing@lifang.test"]
-""" + extra, encoding="utf-8")
+""" + extra)
     users = Deployment(load_config(folder / "config.toml")).users
     for name, role in (("editor1", "admin"), ("editor2", "editor"), ("boss", "approver")):
         users.add(name, role, PASSWORD)
@@ -397,7 +397,7 @@ def test_what_followers_ask(console, page):
 def test_with_no_user_yet_the_console_says_how_to_make_one(tmp_path, sandbox):
     folder = tmp_path / "fresh"
     folder.mkdir()
-    (folder / "config.toml").write_text(CONFIG.read_text(encoding="utf-8") + f"\n[sandbox]\nport = {sandbox.port}\n")
+    firm_config(folder, f"\n[sandbox]\nport = {sandbox.port}\n")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
     process = subprocess.Popen([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=folder, env=env,

@@ -73,9 +73,9 @@ def test_killed_push_reruns_to_exactly_one_draft(issue_dir, sandbox, step):
     assert total == 1
     [article] = drafts[0]["articles"]
     assert "English body of the killed push." in article["content"]
-    assert article["content"].count("mmbiz.qpic.cn") == 2  # both images, as WeChat URLs
+    assert article["content"].count("mmbiz.qpic.cn") == 3  # both images and the QR code, as WeChat URLs
     kinds = [row["kind"] for row in sandbox.state.connection().execute("SELECT kind FROM media")]
-    assert kinds.count("uploadimg") == 2 and kinds.count("image") == 1  # nothing uploaded twice
+    assert kinds.count("uploadimg") == 3 and kinds.count("image") == 1  # nothing uploaded twice
 
 
 def test_lost_answer_to_draft_add_is_recovered_in_the_same_run(issue_dir, sandbox):

@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from conftest import CONFIG, SEED_ARTICLE, free_port, open_site, wait_until_responds
+from conftest import SEED_ARTICLE, firm_config, free_port, open_site, wait_until_responds
 from wechat_pub.bot.protocol import parse_xml, signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.source.writer import write_article
@@ -25,11 +25,11 @@ def host(root, name: str, database_url: str, sandbox_port: int | None = None):
     """A host's working folder: the publisher's config, the shared database, its own articles and state."""
     folder = root / name
     (folder / "articles").mkdir(parents=True)
-    text = CONFIG.read_text(encoding="utf-8") + f'\n[state]\ndatabase_url = "{database_url}"\n'
+    text = f'\n[state]\ndatabase_url = "{database_url}"\n'
     if sandbox_port:
         text += f"\n[sandbox]\nport = {sandbox_port}\n"
     text += "\n[schedule]\nsync_seconds = 0.2\nlease_seconds = 1.0\n"
-    (folder / "config.toml").write_text(text, encoding="utf-8")
+    firm_config(folder, text)
     return folder
 
 

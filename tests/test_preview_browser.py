@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, ROOT, SEED_ARTICLE, free_port, wait_until_responds
+from conftest import EXAMPLE, ROOT, SEED_ARTICLE, firm_config, free_port, wait_until_responds
 
 SHOTS = ROOT / "preview" / "screenshots"  # kept after the run, to look at
 
@@ -17,7 +17,7 @@ SHOTS = ROOT / "preview" / "screenshots"  # kept after the run, to look at
 @pytest.fixture
 def served(tmp_path):
     """`wechat-pub preview --serve` as a real process, in a folder with the publisher's config."""
-    shutil.copy(ROOT / "config.toml", tmp_path)
+    firm_config(tmp_path)
     processes = []
 
     def serve(article: Path, *extra: str) -> str:
@@ -81,4 +81,65 @@ def test_serve_reloads_edits_and_shows_errors(browser, served, tmp_path):
     article.write_text(article.read_text().replace("issue: 136", "issue: none"))
     response = page.reload()
     assert response.status == 422 and "issue must be a positive whole number" in page.content()
+    page.close()
+
+
+# What a follower's phone shows, measured in the page: every text's colour against what it is painted on.
+READINGS = """frame => {
+  const rgb = s => s.match(/[\\d.]+/g).map(Number);
+  const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92
+                     : Math.pow((v + 0.055) / 1.055, 2.4)); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ground = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+                           if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; };
+  const out = [];
+  for (const el of frame.querySelectorAll('.wx-body *')) {
+    const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+    if (!own) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(ground(el))].sort((x, y) => y - x);
+    out.push([own.slice(0, 30), (a + 0.05) / (b + 0.05)]);
+  }
+  const boxes = [...frame.querySelectorAll('.wx-body *')].map(e => rgb(getComputedStyle(e).backgroundColor))
+    .filter(c => c.length < 4 || c[3] > 0).map(([r, g, b]) => 0.299 * r + 0.587 * g + 0.114 * b);
+  return {readings: out, brightest_box: Math.max(0, ...boxes)};
+}"""
+
+# Opening brackets and quotes that a line break separates from what follows them.
+STRANDED = """frame => {
+  const found = [];
+  const walker = document.createTreeWalker(frame.querySelector('.wx-body'), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length - 1; i++) {
+      if (!'（“‘《「'.includes(node.data[i])) continue;
+      const here = document.createRange(); here.setStart(node, i); here.setEnd(node, i + 1);
+      const next = document.createRange(); next.setStart(node, i + 1); next.setEnd(node, i + 2);
+      if (Math.abs(here.getBoundingClientRect().top - next.getBoundingClientRect().top) > 2)
+        found.push(node.data.slice(Math.max(0, i - 5), i + 5));
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("theme", ["classic", "ink"])
+def test_the_seed_as_followers_read_it(browser, served, theme):
+    """The seed at 375 px, light and in WeChat's dark mode (its rules applied): every text 4.5:1 or better, no
+    light box on the dark page, no opening bracket or quote left at a line end, and the news within
+    1.35 screens. Screenshots: preview/screenshots/seed-<theme>-<light|dark>.png."""
+    page = browser.new_page(viewport={"width": 900, "height": 1400})
+    page.goto(served(SEED_ARTICLE, "--theme", theme))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for mode in ("light", "dark"):
+        frame = page.locator(f".phone.{mode}")
+        frame.screenshot(path=str(SHOTS / f"seed-{theme}-{mode}.png"))
+        measured = frame.evaluate(READINGS)
+        low = [(text, round(ratio, 2)) for text, ratio in measured["readings"] if ratio < 4.5]
+        assert len(measured["readings"]) > 40 and low == [], f"{mode}: {low}"
+        if mode == "dark":
+            assert measured["brightest_box"] < 100  # every box WeChat leaves dark
+        assert frame.evaluate(STRANDED) == []
+    first = page.evaluate("""() => { const frame = document.querySelector('.phone.light');
+        const p = [...frame.querySelectorAll('.wx-body p')].find(p => p.textContent.startsWith('2020年4月15日'));
+        return p.getBoundingClientRect().top - frame.getBoundingClientRect().top; }""")
+    print(f"{theme}: first news paragraph at y = {first:.0f} px")
+    assert first <= 900
     page.close()

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from PIL import Image
 
-from conftest import EXAMPLE, SEED_ARTICLE, jpeg_bytes, state_url, stores_at, use_database
+from conftest import EXAMPLE, SEED_ARTICLE, jpeg_bytes, open_site, state_url, stores_at, use_database
 
 ARTICLE = """---
 issue: {number}
@@ -81,7 +81,7 @@ def test_repush_unchanged_uploads_nothing_and_makes_one_draft_call(sandbox_dir, 
     run_cli("push", path)
     sandbox.reset_calls()
     out = run_cli("push", path).stdout
-    assert "unchanged" in out and "images: 0 uploaded, 2 from the upload cache" in out
+    assert "unchanged" in out and "images: 0 uploaded, 3 from the upload cache" in out  # chart, QR code, cover
     calls = sandbox.calls()
     assert {k: v for k, v in calls.items() if k.startswith(("media", "material", "draft"))} == {"draft/get": 1}
     assert len(draft_ids(sandbox)) == 1
@@ -135,14 +135,14 @@ def test_images_are_uploaded_once_and_made_acceptable(sandbox_dir, sandbox, run_
     images = "\n\n![大图](big.png)\n\n![透明](clear.png)\n\n![动图](anim.gif)\n\n![再一次](big.png)"
     path = write(sandbox_dir, images=images)
     out = run_cli("push", path).stdout
-    assert "images: 4 uploaded" in out  # three body images (one used twice) and the first image as cover
+    assert "images: 5 uploaded" in out  # 3 body images (one used twice), the footer's QR code, the first as cover
     media = sandbox.state.connection().execute("SELECT kind, mime, length(data) AS size FROM media").fetchall()
     body = [m for m in media if m["kind"] == "uploadimg"]
-    assert len(body) == 3 and all(m["size"] < 1024 * 1024 and m["mime"] in ("image/jpeg", "image/png") for m in body)
+    assert len(body) == 4 and all(m["size"] < 1024 * 1024 and m["mime"] in ("image/jpeg", "image/png") for m in body)
     # the same image in another issue is not uploaded again
     other = write(sandbox_dir, number=141, images="\n\n![大图](big.png)")
     out = run_cli("push", other).stdout
-    assert "images: 0 uploaded, 2 from the upload cache" in out  # body image and cover (the same first image)
+    assert "images: 0 uploaded, 3 from the upload cache" in out  # body image, QR code, cover (the first image)
     content = sandbox.state.drafts()[1][0]["articles"][0]["content"]
     assert "mmbiz.qpic.cn" in content and "big.png" not in content and 'data-w="' in content
 
@@ -246,3 +246,18 @@ def test_content_too_long_for_wechat_names_the_article(sandbox_dir, sandbox, run
     assert "article 1 of 1, '数据合规周报｜第140期', has" in err and "errcode 45002" in err
     assert "shorten the item it names" in err
     assert "45002" in run_cli("status").stdout
+
+
+def test_push_reports_what_wechat_changed_and_keeps_it_with_the_record(sandbox_dir, sandbox, run_cli):
+    """WeChat's editor swallows a pure-black colour (reference/wechat-html.md §1.3); the sandbox does the same,
+    and the read-back after draft/add finds it: `push` says so, and the push record keeps it."""
+    config = sandbox_dir / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[theme]\n", '[theme]\naccent = "#000000"\n'),
+                      encoding="utf-8")
+    (sandbox_dir / "articles").mkdir()
+    shutil.copy(SEED_ARTICLE, sandbox_dir / "articles" / "135.md")
+    out = run_cli("push", "articles/135.md").stdout
+    assert "WeChat changed what was sent" in out
+    assert "article 1: 14 style(s) color:#000000 removed" in out  # the accent: headings, numbers, marks
+    [event] = [e for e in open_site(sandbox_dir).pushes.history(135) if e.event == "draft-read-back"]
+    assert "color:#000000 removed" in event.detail

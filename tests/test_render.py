@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import re
 import textwrap
+from dataclasses import replace
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import CONFIG, EXAMPLE, SEED_ARTICLE
+from conftest import EXAMPLE, SEED_ARTICLE
 from wechat_pub import model as m
-from wechat_pub.config import load_config
-from wechat_pub.deployment import Deployment
 from wechat_pub.render.article import RenderOptions, render_article, whole_issue
 from wechat_pub.render.audit import audit_html
-from wechat_pub.render.darkmode import DARK_PAGE, text_contrasts, to_dark
+from wechat_pub.render.darkmode import contrast_problems, readings
 from wechat_pub.render.split import render_issue
 from wechat_pub.render.theme import THEMES, load_theme
 from wechat_pub.source.article import parse_article, read_article
 
 ALLOWED_TAGS = {"section", "p", "span", "strong", "em", "sup", "img", "a", "br", "table", "thead", "tbody", "tr",
                 "th", "td"}
-
-
-@pytest.fixture(scope="module")
-def firm_options():
-    return Deployment(load_config(CONFIG)).site().render_options()
 
 
 def render_text(body: str, options: RenderOptions | None = None) -> str:
@@ -56,7 +50,7 @@ def test_seed_payload_holds_every_item_in_both_languages(firm_options):
     payload = article.payload()
     assert set(payload) == {"title", "author", "digest", "content", "content_source_url", "need_open_comment",
                             "only_fans_can_comment"}
-    text = BeautifulSoup(payload["content"], "html.parser").get_text()
+    text = BeautifulSoup(payload["content"], "html.parser").get_text().replace("\xa0", " ")
     for item in issue.items:
         for part in (item.headline.zh, item.headline.en, m.plain_text(item.body_zh), m.plain_text(item.body_en)):
             assert part.strip() and part.strip() in text
@@ -86,7 +80,7 @@ def test_outside_links_become_numbered_references():
     text = soup.get_text()
     assert "规定[1]和同一规定[1]" in text and "锚点。" in text
     assert "the rule[1] and another[3]" in text  # numbered in reading order: the zh source came first
-    assert "查看更多[2]" in text and "More[2]" in text
+    assert "查看更多 [2]" in text and "More [2]" in text
     assert [a["href"] for a in soup.find_all("a")] == ["https://mp.weixin.qq.com/s/abc"]
     assert "参考链接 | References" in text
     refs = [p.get_text() for p in soup.find_all("p") if re.match(r"\[\d\] ", p.get_text())]
@@ -135,14 +129,16 @@ def test_user_text_is_escaped():
 
         a &lt; b, 1 < 2 \\<img src=x onerror=alert(1)>
     """)
-    assert "<script" not in html and "onerror" not in BeautifulSoup(html, "html.parser").find_all(True)[0].attrs
-    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-
-
-def style_of(html: str, text: str) -> dict[str, str]:
-    """The styles in force on the element holding ``text`` (inherited ones from its ancestors)."""
     soup = BeautifulSoup(html, "html.parser")
-    node = soup.find(string=re.compile(re.escape(text)))
+    assert "<script" not in html and not soup.find_all(["script", "img"])
+    assert "<script>" in soup.get_text() and "<img src=x onerror=alert(1)>" in soup.get_text()
+
+
+def style_of(html: str, text: str, last: bool = False) -> dict[str, str]:
+    """The styles in force on the (first or last) element holding ``text`` (inherited ones from its ancestors)."""
+    soup = BeautifulSoup(html, "html.parser")
+    found = soup.find_all(string=re.compile(re.escape(text)))
+    node = found[-1] if last else found[0]
     chain = [tag for tag in node.parents if tag.get("style")]
     styles: dict[str, str] = {}
     for tag in reversed(chain):
@@ -150,14 +146,77 @@ def style_of(html: str, text: str) -> dict[str, str]:
     return styles
 
 
-def test_english_is_secondary_but_readable(firm_options):
+def test_english_reads_as_a_first_class_language(firm_options):
+    """No letter-spacing on Latin text (also inside Chinese paragraphs), an English headline that is not a bold
+    grey block, and the Chinese set with its spacing and strict line breaking."""
     issue = read_article(SEED_ARTICLE).issue
     html = render_issue(issue, firm_options).articles[0].content
-    zh = style_of(html, "2020年4月15日")
-    en = style_of(html, "On April 15, 2020")
-    assert int(en["font-size"].rstrip("px")) < int(zh["font-size"].rstrip("px"))
-    assert int(en["font-size"].rstrip("px")) >= 14
-    assert en["color"] != zh["color"]
+    zh, en = style_of(html, "2020年4月15日"), style_of(html, "On April 15, 2020")
+    assert zh["letter-spacing"] == "0.5px" and zh["line-break"] == "strict"
+    assert en["letter-spacing"] == "0" and int(en["font-size"].rstrip("px")) >= 15
+    headline = style_of(html, "MPS & CAC Take the Lead to Establish a Long-Term", last=True)  # not the contents
+    assert headline.get("font-weight", "normal") == "normal" and headline["color"] == "#3f3f3f"
+    assert style_of(html, "EDPB")["letter-spacing"] == "0"  # Latin inside a Chinese paragraph
+
+
+def test_lead_language_en_puts_english_first(firm_options):
+    issue = read_article(SEED_ARTICLE).issue
+    html = render_issue(issue, replace(firm_options, lead_language="en")).articles[0].content
+    text = BeautifulSoup(html, "html.parser").get_text()
+    assert text.index("Contents") < text.index("本期目录")
+    assert text.index("MPS & CAC Take the Lead") < text.index("公安部、中央网信办牵头")
+    assert text.index("On April 15, 2020") < text.index("2020年4月15日")
+    assert style_of(html, "On April 15, 2020")["font-size"] == "16px"
+    assert style_of(html, "2020年4月15日")["font-size"] == "15px"
+
+
+def test_contents_are_compact_but_hold_both_languages(firm_options):
+    issue = read_article(SEED_ARTICLE).issue
+    html = render_issue(issue, firm_options).articles[0].content
+    toc = BeautifulSoup(html, "html.parser").find(string=re.compile("本期目录")).find_parent("section")
+    for item in issue.items:
+        assert item.headline.zh in toc.get_text() and item.headline.en in toc.get_text()
+    second = toc.find(string=re.compile("^MPS & CAC")).parent["style"]
+    assert "white-space:nowrap" in second and "text-overflow:ellipsis" in second  # one line each
+
+
+def test_footer_prints_the_qr_code_where_it_asks_to_scan(firm_options):
+    issue = read_article(SEED_ARTICLE).issue
+    html = render_issue(issue, firm_options).articles[0].content
+    soup = BeautifulSoup(html, "html.parser")
+    [qr] = soup.find_all("img")
+    assert qr["src"].endswith("assets/qr-code.png")
+    ask = soup.find(string=re.compile("扫码关注"))
+    assert ask.find_next("img") is qr and "北京" in qr.find_next("p").get_text()
+    korea = soup.find(string=re.compile("Korea")).parent
+    assert korea["style"] == "white-space:nowrap" and korea.get_text() == "Shenzhen\xa0|\xa0Korea"
+    more = style_of(render_text(SOURCED), "查看更多")
+    assert more["color"] == "#595959"  # a reference mark, not link-coloured
+
+
+def test_contact_entries_never_break_inside():
+    from wechat_pub.render.layout import contact_line
+
+    assert contact_line("北京 | 上海 | 深圳 | 韩国") == (
+        '<span class="entry">北京</span> | <span class="entry">上海</span> | '
+        '<span class="entry">深圳&nbsp;|&nbsp;韩国</span>')
+    assert contact_line("Email: info@lifanglaw.com") == "Email:&nbsp;info@lifanglaw.com"
+
+
+SOURCED = """
+    # 国内 | Domestic
+
+    ## 标题
+    ## Title
+
+    正文。
+
+    ---
+
+    Text.
+
+    Source: [Origin](https://c.example/z)
+"""
 
 
 def test_themes_differ_in_look_not_in_content():
@@ -171,21 +230,18 @@ def test_themes_differ_in_look_not_in_content():
 
 
 @pytest.mark.parametrize("theme", sorted(THEMES))
-def test_every_text_stays_readable_in_light_and_dark_mode(theme):
-    """WCAG AA (4.5:1) for every text, on white and after WeChat-style dark recolouring."""
-    issue = read_article(EXAMPLE).issue
+@pytest.mark.parametrize("article", [SEED_ARTICLE, EXAMPLE], ids=["seed", "example"])
+def test_every_text_stays_readable_in_light_and_wechat_dark_mode(theme, article):
+    """WCAG AA (4.5:1) for every text, on WeChat's white page and after WeChat's own dark-mode rules, and no
+    light box left on the dark page."""
+    issue = read_article(article).issue
     html = render_issue(issue, RenderOptions(theme=load_theme(theme))).articles[0].content
-    light = text_contrasts(html, (255, 255, 255))
-    dark = text_contrasts(to_dark(html), DARK_PAGE)
-    assert len(light) > 30 and len(dark) == len(light)
-    low = [(text, round(ratio, 2)) for text, ratio in light + dark if ratio < 4.5]
-    assert low == []
+    assert len(readings(html, "light")) > 30
+    assert contrast_problems(html) == []
 
 
-def test_dark_mode_recolours_backgrounds_and_text():
-    html = '<section style="background-color:#f7f7f7;color:#333333"><p style="color:#1f4e79">x</p></section>'
-    dark = to_dark(html)
-    soup = BeautifulSoup(dark, "html.parser")
-    section_style = soup.section["style"]
-    assert "background-color:#f7f7f7" not in section_style
-    assert soup.p["style"] != "color:#1f4e79"
+def test_a_light_accent_is_unreadable_and_said_so():
+    issue = read_article(EXAMPLE).issue
+    html = render_issue(issue, RenderOptions(theme=load_theme("classic", "#07c160"))).articles[0].content
+    problems = contrast_problems(html)
+    assert any(p.startswith("light mode:") and "#07c160" in p for p in problems)

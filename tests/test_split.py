@@ -37,8 +37,10 @@ def test_large_issue_splits_at_sections_within_every_limit():
         assert len(article.title) <= TITLE_MAX_CHARS
         assert audit_html(article.content) == []
         assert article.digest == ""  # WeChat keeps no digest in multi-article drafts
-        text = BeautifulSoup(article.content, "html.parser").get_text()
-        assert f"Part {article.part.index} of {len(result.articles)}" in text
+        text = BeautifulSoup(article.content, "html.parser").get_text().replace("\xa0", " ")
+        total = len(result.articles)
+        assert f"本期分 {total} 篇 · This issue comes in {total} parts" in text
+        assert f"{article.part.index}/{total}" in text and "（本篇 | this part）" in text
         # its own references: numbered from 1, only its own items' sources
         assert "[1] Notice" in text
         for number in item_numbers(article):
@@ -52,7 +54,28 @@ def test_a_section_too_large_alone_splits_at_items():
     assert result.problems == [] and len(result.articles) > 1
     assert all(len(a.part.sections) == 1 for a in result.articles)
     assert [n for a in result.articles for n in item_numbers(a)] == list(range(1, 13))
-    assert result.articles[1].title.endswith(f"（2/{len(result.articles)}）")
+    titles = [a.title for a in result.articles]
+    assert len(set(titles)) == len(titles) and all(len(t) <= TITLE_MAX_CHARS for t in titles)
+    if len(titles) == 2:  # the second part goes on with the section
+        assert titles == ["数据合规周报｜第1期·国内要闻", "数据合规周报｜第1期·国内要闻（续）"]
+    else:  # several parts of one section: numbered
+        assert titles[1].endswith(f"（2/{len(titles)}）")
+
+
+def test_a_three_part_issue_reads_as_a_series():
+    """Each part named after its sections, the series box saying which part this is and what the others hold."""
+    factory = IssueFactory(6)
+    big = factory.issue(sections=3, items_per_section=5)
+    names = [("国内要闻", "Domestic News"), ("海外动态", "Overseas News"), ("行业观察", "Industry Watch")]
+    sections = tuple(m.Section(m.Bilingual(zh, en), section.items, section.pos)
+                     for (zh, en), section in zip(names, big.sections))
+    issue = m.Issue(935, "2026-12-02", m.Bilingual("立方观评", "Newsletter"), sections, path="935.md")
+    result = render_issue(issue, RenderOptions())
+    assert [a.title for a in result.articles] == ["立方观评｜第935期·国内要闻", "立方观评｜第935期·海外动态",
+                                                  "立方观评｜第935期·行业观察"]
+    second = BeautifulSoup(result.articles[1].content, "html.parser").get_text().replace("\xa0", " ")
+    assert "1/3  国内要闻 Domestic News" in second and "3/3  行业观察 Industry Watch" in second
+    assert "2/3  海外动态 Overseas News（本篇 | this part）" in second
 
 
 def test_more_than_eight_articles_is_an_error():

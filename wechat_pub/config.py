@@ -1,4 +1,5 @@
-"""Configuration: one settings table, three layers (defaults < config.toml < WECHAT_PUB_* env).
+"""Configuration: one settings table (:mod:`wechat_pub.settings`), three layers (defaults < config.toml <
+WECHAT_PUB_* env).
 
 The table drives the defaults, the type checks, ``wechat-pub config show`` (redacted) and a
 docs test that keeps ``config.example.toml`` complete. A bad config stops the command with a
@@ -18,109 +19,17 @@ import os
 import re
 import tomllib
 import zoneinfo
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wechat_pub.errors import ConfigError
+from wechat_pub.settings import LEAD_LANGUAGES, SEARCH_SCOPES, SETTINGS, Setting
 
 ENV_PREFIX = "WECHAT_PUB_"
 REDACTED = "********"
 DEFAULT_ACCOUNT = "default"
-SEARCH_SCOPES = ("published", "scheduled", "all")
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
-
-@dataclass(frozen=True)
-class Setting:
-    name: str  # "section.key"
-    default: Any
-    help: str
-    secret: bool = False
-    shared: bool = False  # one value for every account of the deployment
-
-
-SETTINGS: tuple[Setting, ...] = (
-    # publisher: the standing identity, printed on every issue
-    Setting("publisher.name_zh", "", "Publisher name in Chinese, shown in the masthead."),
-    Setting("publisher.name_en", "", "Publisher name in English, shown in the masthead."),
-    Setting("publisher.newsletter_zh", "", "Newsletter brand in Chinese (e.g. 立方观评)."),
-    Setting("publisher.newsletter_en", "", "Newsletter brand in English (e.g. NEWSLETTER)."),
-    Setting("publisher.author", "", "Default article author (at most 16 characters)."),
-    Setting("publisher.disclaimer_zh", "", "Standing disclaimer in Chinese, printed at the end of every article."),
-    Setting("publisher.disclaimer_en", "", "Standing disclaimer in English."),
-    Setting("publisher.contact", [], "Contact footer lines (offices, web, email, phone), one string per line."),
-    Setting("publisher.timezone", "Asia/Shanghai", "Time zone for publish times written without one."),
-    # theme: how articles look
-    Setting("theme.name", "classic", "Theme: 'classic' (navy accent, serif-free) or 'ink' (green accent, cards)."),
-    Setting("theme.accent", "", "Accent colour as #rrggbb; empty keeps the theme's own."),
-    # paths
-    Setting("paths.articles", "articles", "Folder of article files, relative to the config file."),
-    Setting("paths.state", "state", "Folder for the state database, caches and the sandbox's data.", shared=True),
-    # wechat: the official-account API (empty appid/secret = the built-in sandbox)
-    Setting("wechat.appid", "", "AppID of the official account; empty uses the built-in sandbox."),
-    Setting("wechat.secret", "", "AppSecret; prefer the WECHAT_PUB_WECHAT__SECRET environment variable.",
-            secret=True),
-    Setting("wechat.base_url", "https://api.weixin.qq.com/cgi-bin/", "API base URL."),
-    Setting("wechat.token_mode", "stable", "'stable' (cgi-bin/stable_token, shared safely) or 'token' (cgi-bin/token)."),
-    Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), quota (45009/45011) and network errors."),
-    # state: where wechat-pub keeps what it did
-    Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state.", shared=True),
-    Setting("state.redis_url", "", "Redis URL for the access token (and webhook retries) shared by several hosts.", shared=True),
-    # sandbox: the built-in emulator of the WeChat API, used while wechat.appid is empty
-    Setting("sandbox.host", "127.0.0.1", "Address the sandbox serves on.", shared=True),
-    Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials).", shared=True),
-    Setting("sandbox.verified", True, "false: emulate a personal/unverified account (publishing answers 48001)."),
-    Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes.", shared=True),
-    Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
-    # schedule: pushing issues at their publish_at
-    Setting("schedule.grace_hours", 6.0, "A push missed while the service was down still runs this late; later, "
-            "it is marked missed."),
-    Setting("schedule.publish", False, "true: a scheduled push also publishes (freepublish); false: draft only."),
-    Setting("schedule.sync_seconds", 30.0, "How often the scheduler rereads the articles' publish_at.", shared=True),
-    Setting("schedule.retry_minutes", 30.0, "How long a scheduled push keeps retrying transient WeChat errors."),
-    Setting("schedule.lease_seconds", 30.0, "The scheduler's lease: another process takes over this long after "
-            "the active one stops.", shared=True),
-    # webhook: followers' messages (服务器配置 in mp.weixin.qq.com)
-    Setting("webhook.path", "/wechat", "URL path of the webhook; the same in mp.weixin.qq.com → 服务器配置."),
-    Setting("webhook.token", "", "Token of 服务器配置 (3-32 letters/digits); prefer WECHAT_PUB_WEBHOOK__TOKEN.",
-            secret=True),
-    Setting("webhook.aes_key", "", "EncodingAESKey (43 characters) for compatible and safe mode; prefer "
-            "WECHAT_PUB_WEBHOOK__AES_KEY.", secret=True),
-    Setting("webhook.appid", "", "AppID messages are encrypted for; default: wechat.appid (or the sandbox's)."),
-    Setting("webhook.mode", "", "'plain', 'compat' or 'safe'; default: safe when aes_key is set, else plain."),
-    Setting("webhook.max_body", 16384, "Largest request body accepted (bytes); larger ones get 413."),
-    Setting("webhook.max_clock_skew", 300, "Refuse requests whose timestamp is further off than this (s); 0: off."),
-    Setting("webhook.max_results", 5, "Most matches listed in one reply."),
-    Setting("webhook.reply", "text", "'text' (a list of matches) or 'news' (one card: the best match's issue)."),
-    Setting("webhook.search_scope", "published", "What followers can find: 'published' issues (WeChat reported them "
-            "published, or the team marked them), 'scheduled' (also issues whose publish time has passed), or 'all'."),
-    Setting("webhook.welcome", "", "Text sent to new followers; default: how to ask."),
-    Setting("webhook.menu", {}, "Menu CLICK keys -> what they send, e.g. {LATEST = \"最新\", HELP = \"帮助\"}."),
-    Setting("webhook.query_log_delay", 2.0, "Seconds the query log may hold entries before writing them (one "
-            "write per many queries); 0: write each at once."),
-    Setting("webhook.query_salt", "", "Salt for the followers' hashed ids in the query log; empty: one is "
-            "generated in paths.state.", secret=True),
-    # console: the marketing team's web pages, served by `wechat-pub run` at /console/
-    Setting("console.require_approval", False, "true: a scheduled issue is pushed only once an approver approved "
-            "its current text; unapproved at its time, it is not pushed, and the team is told."),
-    Setting("console.public_url", "", "Where people reach the service (https://pub.example.com), for links in "
-            "notifications; empty: the address `wechat-pub run` serves on.", shared=True),
-    Setting("console.secure_cookies", False, "true behind HTTPS: the session cookie is sent over HTTPS only.",
-            shared=True),
-    Setting("console.secret_key", "", "Signs the console's session cookies; empty: one is made once and kept in the "
-            "state database (the same on every host).", secret=True, shared=True),
-    # notify: telling the team when a scheduled push succeeds, fails, is missed or blocked, and when publishing ends
-    Setting("notify.wecom_webhook", "", "A WeCom (企业微信) group robot's webhook URL "
-            "(https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…); empty: no robot.", secret=True),
-    Setting("notify.smtp_host", "", "SMTP server for e-mail notifications; empty: no e-mail."),
-    Setting("notify.smtp_port", 587, "SMTP port."),
-    Setting("notify.smtp_starttls", True, "Use STARTTLS (port 587); false for a plain local relay."),
-    Setting("notify.smtp_user", "", "SMTP login; empty: none."),
-    Setting("notify.smtp_password", "", "SMTP password; prefer WECHAT_PUB_NOTIFY__SMTP_PASSWORD.", secret=True),
-    Setting("notify.email_from", "", "The From address of notification e-mails."),
-    Setting("notify.email_to", [], "Who gets notification e-mails, e.g. [\"team@example.com\"]."),
-)
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 _SECRET_WORDS = ("secret", "token", "aes_key", "password", "key")
@@ -386,6 +295,8 @@ def _check_values(values: dict[str, Any], where) -> None:
         raise ConfigError(f"{where}: webhook.search_scope must be one of {', '.join(SEARCH_SCOPES)}.")
     if values.get("wechat.token_mode", "stable") not in ("stable", "token"):
         raise ConfigError(f"{where}: wechat.token_mode must be 'stable' or 'token'.")
+    if values.get("theme.lead_language", "zh") not in LEAD_LANGUAGES:
+        raise ConfigError(f"{where}: theme.lead_language must be 'zh' or 'en'.")
     accent = values.get("theme.accent", "")
     if accent and not _is_hex_colour(accent):
         raise ConfigError(f"{where}: theme.accent {accent!r} is not a #rrggbb colour.", "Example: accent = \"#1f4e79\"")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
@@ -26,9 +26,12 @@ from wechat_pub.limits import (
 )
 from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.audit import audit_html
+from wechat_pub.render.darkmode import describe, light_boxes, unreadable
 from wechat_pub.render.split import RenderResult, render_issue
 from wechat_pub.source.article import read_article
 from wechat_pub.source.frontmatter import field_line
+from wechat_pub.source.tidy import chinese_lines
+from wechat_pub.typography import chinese_problems
 
 SUPPORTED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF"}
 UPLOAD_FORMATS = {"JPEG", "PNG"}
@@ -60,6 +63,9 @@ def check_file(path: str, options: RenderOptions, timezone: str = "Asia/Shanghai
         return report  # rendering a broken issue would only repeat the same problems
     report.rendered = render_issue(parsed.issue, options)
     report.problems.extend(check_issue(parsed.issue, report.rendered, now))
+    report.problems.extend(check_typography(path))
+    report.problems.extend(check_contrast(report.rendered, options))
+    report.problems.extend(check_publisher(options))
     report.problems.sort(key=lambda p: (p.pos.line or 0) if p.pos else 0)
     return report
 
@@ -81,6 +87,56 @@ def check_issue(issue: m.Issue, rendered: RenderResult, now: dt.datetime | None 
         problems.append(_at(issue, "publish_at", "warning", f"publish_at {issue.publish_at} is in the past.",
                             "It will not be scheduled; set a future time or push it by hand."))
     return problems
+
+
+def check_typography(path: str) -> list[m.Problem]:
+    """ASCII punctuation in Chinese lines (其中,4起 · "暗网" · (试行)): a warning per line, fixable with --fix."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().split("\n")
+    except OSError:
+        return []
+    problems = []
+    for number, line in chinese_lines(lines):
+        found = chinese_problems(line)
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            problems.append(m.Problem(m.Pos(path, number), "warning",
+                                      f"ASCII punctuation in Chinese text: {found[0]}{more}.",
+                                      "Run `wechat-pub check --fix` to make it full-width (or edit it by hand)."))
+    return problems
+
+
+def check_contrast(rendered: RenderResult, options: RenderOptions) -> list[m.Problem]:
+    """Colours that WeChat's reader would show under 4.5:1, light or after its dark mode, and light boxes left
+    on its dark page: one error per colour pair, with an example."""
+    found: dict[tuple, list] = {}
+    for article in rendered.articles:
+        for mode, reading in unreadable(article.content):
+            found.setdefault((mode, reading.colour, reading.background), []).append(reading)
+        for box in light_boxes(article.content):
+            found.setdefault(("box", box), []).append(box)
+    theme = options.theme
+    hint = (f"The colours come from theme {theme.name!r} with accent {theme.accent}: pick a mid-dark accent "
+            "(theme.accent in config.toml), or leave it empty for the theme's own.")
+    problems = []
+    for key, readings in found.items():
+        if key[0] == "box":
+            message = f"in WeChat's dark mode a light box stays on the dark page: {key[1]}"
+        else:
+            times = f" ({len(readings)} places)" if len(readings) > 1 else ""
+            message = f"unreadable in WeChat's {describe(key[0], readings[0])}{times}"
+        problems.append(m.Problem(None, "error", message, hint))
+    return problems
+
+
+def check_publisher(options: RenderOptions) -> list[m.Problem]:
+    qr_code = options.publisher.qr_code
+    if not qr_code:
+        return []
+    return [replace(problem, message=f"publisher.qr_code: {problem.message}",
+                    hint="Set publisher.qr_code in config.toml to the account's QR code image (PNG or JPEG).")
+            for problem in check_image(qr_code, qr_code, None)]
 
 
 def check_fields(issue: m.Issue, rendered: RenderResult) -> list[m.Problem]:

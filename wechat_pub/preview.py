@@ -1,8 +1,8 @@
 """Preview: each article at phone width (375 px), in light and in dark mode, side by side.
 
 The page wraps the exact HTML that would be pushed (images shown from the local files) in a
-frame that looks like WeChat's article view. Dark mode is painted by
-:mod:`wechat_pub.render.darkmode`, an approximation of WeChat's own recolouring.
+frame that looks like WeChat's article view (its padding and fonts). Dark mode is painted by
+:mod:`wechat_pub.render.darkmode`, which applies WeChat's own dark-mode rules.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
+from dataclasses import replace
 from html import escape
 
 from wechat_pub import model as m
@@ -20,43 +21,51 @@ from wechat_pub.render.split import RenderResult, render_issue
 
 PHONE_WIDTH = 375
 
+# WeChat's reader: the article column has 20px 16px of padding, and text is set in WeChat's own stack
+# (PingFang SC and the system's fonts on the phone). On Linux, where neither exists, Noto Sans CJK SC
+# stands in for both scripts (its Latin is a plain sans close to the phone's), before system-ui, which
+# would give Latin text DejaVu.
+READER_FONTS = ('"mp-quote", "PingFang SC", -apple-system, BlinkMacSystemFont, "Helvetica Neue", '
+                '"Hiragino Sans GB", "Microsoft YaHei UI", "Microsoft YaHei", "Noto Sans CJK SC", '
+                '"Source Han Sans SC", system-ui, Arial, sans-serif')
+
 PAGE_CSS = """
-body { margin: 0; padding: 24px; background: #e9e9ec; font-family: -apple-system, "PingFang SC", system-ui,
-       "Noto Sans CJK SC", sans-serif; color: #222; }
+body { margin: 0; padding: 24px; background: #e9e9ec; font-family: %(fonts)s; color: #222; }
 h1 { font-size: 18px; margin: 0 0 4px 0; }
 .meta { font-size: 13px; color: #555; margin: 0 0 20px 0; }
 .article-row { display: flex; gap: 32px; flex-wrap: wrap; margin-bottom: 40px; align-items: flex-start; }
-.phone { width: 375px; flex: 0 0 375px; border-radius: 28px; padding: 14px 0; box-shadow: 0 4px 18px rgba(0,0,0,.18); }
-.phone.light { background: #ffffff; }
+.phone { box-sizing: border-box; width: 375px; flex: 0 0 375px; border-radius: 28px; padding: 20px 16px;
+         box-shadow: 0 4px 18px rgba(0,0,0,.18); font-family: %(fonts)s; }
+.phone.light { background: #ffffff; color: #191919; }
 .phone.dark { background: #191919; color: #a3a3a3; }
 .label { font-size: 12px; text-align: center; color: #888; margin-bottom: 6px; }
-.wx-head { padding: 6px 16px 10px 16px; }
-.wx-title { font-size: 22px; line-height: 1.4; font-weight: bold; margin: 0 0 8px 0; }
+.wx-head { padding: 0 0 20px 0; }
+.wx-title { font-size: 22px; line-height: 1.4; font-weight: bold; margin: 0 0 12px 0; }
 .light .wx-title { color: #191919; }
 .dark .wx-title { color: #c8c8c8; }
-.wx-meta { font-size: 14px; color: #8c8c8c; }
+.wx-meta { font-size: 15px; color: #8c8c8c; }
 .wx-meta .account { color: #576b95; }
-.wx-body { padding: 0 8px 16px 8px; }
+.wx-body { padding: 0; }
 .problems { background: #fff4e5; border: 1px solid #f0b866; padding: 10px 14px; font-size: 13px; margin-bottom: 24px; white-space: pre-wrap; }
-"""
+""" % {"fonts": READER_FONTS}
 
-
-def embedded_images(issue: m.Issue) -> dict[str, ImageRef]:
-    """Local images as data URIs, for the preview page only (WeChat drops data: images)."""
+def embedded_images(issue: m.Issue, qr_code: str = "") -> dict[str, ImageRef]:
+    """Local images (and the footer's QR code) as data URIs, for the preview page only (WeChat drops data: images)."""
+    files = {node.src: node.path for item in issue.items for body in (item.body_zh, item.body_en)
+             for node in m.walk_inlines(body) if isinstance(node, m.Image) and node.path}
+    if qr_code:
+        files[qr_code] = qr_code
     images: dict[str, ImageRef] = {}
-    for item in issue.items:
-        for body in (item.body_zh, item.body_en):
-            for node in m.walk_inlines(body):
-                if isinstance(node, m.Image) and node.path and os.path.isfile(node.path):
-                    kind = mimetypes.guess_type(node.path)[0] or "image/png"
-                    with open(node.path, "rb") as handle:
-                        data = base64.b64encode(handle.read()).decode()
-                    images[node.src] = ImageRef(f"data:{kind};base64,{data}")
+    for src, path in files.items():
+        if os.path.isfile(path):
+            kind = mimetypes.guess_type(path)[0] or "image/png"
+            with open(path, "rb") as handle:
+                images[src] = ImageRef(f"data:{kind};base64,{base64.b64encode(handle.read()).decode()}")
     return images
 
 
 def preview_page(issue: m.Issue, options: RenderOptions, account: str = "", notes: str = "") -> str:
-    preview_options = RenderOptions(options.theme, options.publisher, embedded_images(issue))
+    preview_options = replace(options, images=embedded_images(issue, options.publisher.qr_code))
     result: RenderResult = render_issue(issue, preview_options)
     rows = [_article_row(article, account, issue) for article in result.articles]
     problems = "\n".join(str(p) for p in result.problems)

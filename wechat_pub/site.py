@@ -79,7 +79,8 @@ class Site:
         return Publisher(name_zh=cfg["publisher.name_zh"], name_en=cfg["publisher.name_en"],
                          newsletter_zh=cfg["publisher.newsletter_zh"], newsletter_en=cfg["publisher.newsletter_en"],
                          author=cfg["publisher.author"], disclaimer_zh=cfg["publisher.disclaimer_zh"],
-                         disclaimer_en=cfg["publisher.disclaimer_en"], contact=tuple(cfg["publisher.contact"]))
+                         disclaimer_en=cfg["publisher.disclaimer_en"], contact=tuple(cfg["publisher.contact"]),
+                         qr_code=str(cfg.resolve_path("publisher.qr_code")) if cfg["publisher.qr_code"] else "")
 
     @property
     def brand(self) -> str:
@@ -100,7 +101,7 @@ class Site:
         except ValueError as exc:
             raise ConfigError(f"{self.cfg.path or 'configuration'}: {exc}.",
                               "Set theme.name to one of the themes listed.") from None
-        return RenderOptions(theme=loaded, publisher=self.publisher)
+        return RenderOptions(theme=loaded, publisher=self.publisher, lead_language=self.cfg["theme.lead_language"])
 
     def import_brand(self) -> tuple[list[str], list[str]]:
         """The publisher's standing masthead and footer lines, which the importer recognises and leaves out."""

@@ -15,8 +15,10 @@ from wechat_pub.errors import ArticleError, ExitStatus
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--theme", help="Check with this theme instead of the configured one.")
+@click.option("--fix", is_flag=True, help="First make ASCII punctuation in Chinese text full-width, in the file "
+                                          "(the file before is kept under .backups/).")
 @with_site
-def check_command(site, files: tuple[str, ...], theme: str | None) -> None:
+def check_command(site, files: tuple[str, ...], theme: str | None, fix: bool) -> None:
     """Report every problem WeChat would reject or mangle. Exit 1 on errors; warnings alone pass."""
     import datetime as dt
 
@@ -27,6 +29,8 @@ def check_command(site, files: tuple[str, ...], theme: str | None) -> None:
     now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
     errors = warnings = 0
     for path in files:
+        if fix:
+            tidy(site, Path(path))
         report = check_file(path, options, site.timezone, now)
         report.problems[:0] = folder_problems(site, path, report.issue)
         errors += len(report.errors)
@@ -36,6 +40,20 @@ def check_command(site, files: tuple[str, ...], theme: str | None) -> None:
     out.print(f"[{colour}]{len(files)} file(s): {errors} error(s), {warnings} warning(s)[/]")
     if errors:
         raise SystemExit(ExitStatus.ERROR)
+
+
+def tidy(site, path: Path) -> None:
+    from wechat_pub.source.tidy import tidy_chinese
+
+    if not path.is_file():
+        return  # check reports the missing file
+    tidied = tidy_chinese(path, site.articles.path)
+    if not tidied.lines:
+        out.print(f"{path}: Chinese punctuation already full-width")
+        return
+    marks = ", ".join(f"{count} {mark}" for mark, count in sorted(tidied.changes.items()))
+    out.print(f"{path}: made full-width in Chinese text: {marks} (line(s) {', '.join(map(str, tidied.lines))}); "
+              f"the file before is kept as {rx(str(tidied.backup))}")
 
 
 @click.command("render")
@@ -109,6 +127,9 @@ def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
               f"{len(issue.items)} item(s)")
     if result.footer_lines:
         out.print(f"  {result.footer_lines} line(s) matched the publisher's standing masthead/footer from config")
+    if result.punctuation:
+        marks = ", ".join(f"{count} {mark}" for mark, count in sorted(result.punctuation.items()))
+        out.print(f"  Chinese punctuation the PDF had flattened to ASCII was made full-width: {marks}")
     if result.lost_links:
         out.print(f"  [yellow]{result.lost_links} item(s) had a (More)/(查看更多) link whose address the text "
                   "does not carry:[/] add a 'Source: \\[name](https://…)' line to each")

@@ -108,8 +108,11 @@ class Pusher:
     # ---- images -------------------------------------------------------------------------------------
 
     def upload_images(self, issue: m.Issue, outcome: PushOutcome) -> dict[str, ImageRef]:
+        """The body images and the footer's QR code, each uploaded once (by content) for this account."""
         refs: dict[str, ImageRef] = {}
-        for image in body_images(issue):
+        qr_code = self.options.publisher.qr_code
+        extra = [m.Image(qr_code, "QR code", qr_code)] if qr_code else []
+        for image in body_images(issue) + extra:
             if image.src in refs:
                 continue
             refs[image.src] = self.upload_body_image(image, outcome)

@@ -1,34 +1,67 @@
-"""An approximation of WeChat's dark mode, for previews and contrast checks.
+"""WeChat's dark mode, as its article reader applies it, and the contrast of every text in both modes.
 
-WeChat recolours articles on the phone with its own algorithm (wechatjs/mp-darkmode). As its
-documentation describes it (reference/wechat-html.md §5): only inline colours change; light
-backgrounds become dark, near the #191919 page; text and borders are then lightened until their
-brightness differs from the (new) background by at least 65; images are left alone. This module
-follows that description; it is not WeChat's code, so treat the result as a close preview.
+WeChat recolours an article for dark mode with the script of wechatjs/mp-darkmode (1.2.1). This
+module implements its rules as measured (docs/wechat-darkmode.md; the 233 measured cases are
+``tests/data/wechat-darkmode-table.json`` and a test reproduces every one):
+
+- only inline ``color``, ``background(-color)`` and border colours change; the page is #191919
+  and text without an inline colour is #a3a3a3;
+- backgrounds: pale greys (and anything nearly white) are inverted, other pale colours are capped
+  at brightness 190 (so they stay light), very dark ones are raised to 22 % lightness;
+- text is judged against the converted background it sits on: it is left alone when the
+  brightness gap is 65 or more (whatever its WCAG contrast), else flipped or scaled; on the dark
+  page a gap over 138 is scaled back to #a3a3a3's brightness;
+- borders follow the text rules against the page; a box with a background but no text colour
+  gets one derived from its nearest coloured ancestor (or #191919).
+
+"Brightness" is (299 R + 587 G + 114 B) / 1000, as the script uses it.
 """
 
 from __future__ import annotations
 
 import colorsys
+import math
 import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from bs4 import BeautifulSoup
 
-DARK_PAGE = (0x19, 0x19, 0x19)
-DARK_TEXT = (0xA3, 0xA3, 0xA3)  # WeChat's default text colour in dark mode
-MIN_BRIGHTNESS_GAP = 65
+RGB = tuple[float, float, float]
+
+DARK_PAGE: RGB = (0x19, 0x19, 0x19)
+DARK_TEXT: RGB = (0xA3, 0xA3, 0xA3)  # the reader's text colour in dark mode
+LIGHT_PAGE: RGB = (0xFF, 0xFF, 0xFF)
+LIGHT_TEXT: RGB = (0x19, 0x19, 0x19)  # what the injected colour of a box starts from
+
+MIN_READABLE = 4.5  # WCAG AA for body text
+
+_KEEP_TEXT = 250  # text this bright is never touched
+_INVERT = 250  # backgrounds brighter than this are inverted, whatever their hue
+_CAP = 190  # other backgrounds brighter than this are scaled down to it
+_RAISE_LIGHTNESS = 0.22  # backgrounds darker than this lightness are raised to it
+_GREY_INVERT_LIGHTNESS = 0.40  # greys lighter than this are inverted
+_MIN_GAP = 65  # text/background brightness gap the script wants
+_MAX_GAP = 138  # #a3a3a3 on #191919: the most it allows on a dark page
+_DARK_BACKGROUND = 100  # below this brightness a background counts as dark
+_DARKEST_PAGE = 27  # the "too bright" rule only applies on backgrounds this dark
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b|rgba?\([^)]*\)")
-_TEXT_PROPS = ("color", "border", "border-top", "border-bottom", "border-left", "border-right", "border-color")
+_BORDER_PROPS = ("border", "border-top", "border-bottom", "border-left", "border-right", "border-color",
+                 "border-top-color", "border-bottom-color", "border-left-color", "border-right-color")
 _BG_PROPS = ("background-color", "background")
 
 
-def brightness(rgb: tuple[int, int, int]) -> float:
+# ---- colours ----------------------------------------------------------------------------------
+
+
+def brightness(rgb: RGB) -> float:
     r, g, b = rgb
     return (299 * r + 587 * g + 114 * b) / 1000
 
 
-def parse_colour(text: str) -> tuple[int, int, int] | None:
+def parse_colour(text: str) -> RGB | None:
+    """#rgb, #rrggbb or rgb()/rgba() (a fully transparent rgba is no colour)."""
     text = text.strip()
     if text.startswith("#"):
         hexpart = text[1:]
@@ -36,78 +69,61 @@ def parse_colour(text: str) -> tuple[int, int, int] | None:
             hexpart = "".join(c * 2 for c in hexpart)
         return tuple(int(hexpart[i:i + 2], 16) for i in (0, 2, 4))
     numbers = re.findall(r"[\d.]+", text)
-    return tuple(int(float(n)) for n in numbers[:3]) if len(numbers) >= 3 else None
+    if len(numbers) < 3 or (len(numbers) > 3 and float(numbers[3]) == 0):
+        return None
+    return tuple(float(n) for n in numbers[:3])
 
 
-def to_hex(rgb) -> str:
-    return "#" + "".join(f"{max(0, min(255, round(c))):02x}" for c in rgb)
+def _round(value: float) -> int:
+    """A channel as the reader ends up painting it: the script writes it with one decimal
+    (rgb(195.5, …)), and the browser rounds that half up."""
+    one_decimal = Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return max(0, min(255, math.floor(one_decimal + Decimal("0.5"))))
 
 
-def dark_background(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Light backgrounds turn dark (keeping their hue); dark ones stay dark."""
-    h, lightness, s = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
-    if brightness(rgb) > 250:
-        return DARK_PAGE
-    new_l = min(lightness, 1 - lightness) * 0.45 + 0.08
-    return tuple(round(c * 255) for c in colorsys.hls_to_rgb(h, new_l, s * 0.6))
+def settle(rgb: RGB) -> RGB:
+    return tuple(float(_round(c)) for c in rgb)
 
 
-def dark_foreground(rgb: tuple[int, int, int], background: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Text turns light until it stands out from its background by the minimum gap."""
-    h, lightness, s = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
-    new_l = 0.35 + (1 - lightness) * 0.5 if lightness < 0.5 else lightness
-    out = colorsys.hls_to_rgb(h, new_l, s)
-    while brightness([c * 255 for c in out]) - brightness(background) < MIN_BRIGHTNESS_GAP and new_l < 0.95:
-        new_l += 0.03
-        out = colorsys.hls_to_rgb(h, new_l, s)
-    return tuple(round(c * 255) for c in out)
+def to_hex(rgb: RGB) -> str:
+    return "#" + "".join(f"{_round(c):02x}" for c in rgb)
 
 
-def to_dark(html: str) -> str:
-    """The HTML as WeChat's dark mode would paint it (approximately)."""
-    soup = BeautifulSoup(html, "html.parser")
-    for root in soup.find_all(True, recursive=False):
-        _walk(root, DARK_PAGE)
-    return str(soup)
+def _lightness(rgb: RGB) -> float:
+    return colorsys.rgb_to_hls(*(c / 255 for c in rgb))[1]
 
 
-def _walk(tag, background) -> None:
-    style = tag.get("style", "")
-    if style:
-        declarations = _declarations(style)
-        for prop in _BG_PROPS:
-            if prop in declarations and (rgb := _first_colour(declarations[prop])):
-                background = dark_background(rgb)
-                declarations[prop] = _COLOUR.sub(to_hex(background), declarations[prop], count=1)
-        for prop in _TEXT_PROPS:
-            if prop in declarations and (rgb := _first_colour(declarations[prop])):
-                new = dark_foreground(rgb, background)
-                declarations[prop] = _COLOUR.sub(to_hex(new), declarations[prop], count=1)
-        tag["style"] = ";".join(f"{k}:{v}" for k, v in declarations.items())
-    for child in tag.find_all(True, recursive=False):
-        _walk(child, background)
+def _with_lightness(rgb: RGB, lightness: float) -> RGB:
+    hue, _, saturation = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
+    return tuple(c * 255 for c in colorsys.hls_to_rgb(hue, lightness, saturation))
 
 
-def _declarations(style: str) -> dict[str, str]:
-    out = {}
-    for part in style.split(";"):
-        name, _, value = part.partition(":")
-        if name.strip():
-            out[name.strip()] = value.strip()
-    return out
+def _is_grey(rgb: RGB) -> bool:
+    return max(rgb) - min(rgb) < 1e-9
 
 
-def _first_colour(value: str):
-    found = _COLOUR.search(value)
-    return parse_colour(found.group(0)) if found else None
+def scale_to_brightness(rgb: RGB, target: float) -> RGB:
+    """The script's brightness adjustment: scale the channels, then make up in one channel what
+    clipping at 0 or 255 lost."""
+    current = brightness(rgb)
+    if current == 0:
+        return (target, target, target)
+    r, g, b = (min(255.0, c * target / current) for c in rgb)
+    if g == 0 or r == 255 or b == 255:
+        g = (target * 1000 - r * 299 - b * 114) / 587
+    elif r == 0:
+        r = (target * 1000 - g * 587 - b * 114) / 299
+    elif b == 0 or g == 255:
+        b = (target * 1000 - r * 299 - g * 587) / 114
+    return (r, g, b)
 
 
-def contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+def contrast_ratio(a: RGB, b: RGB) -> float:
     """WCAG 2 contrast ratio between two colours."""
     def luminance(rgb):
         channels = []
         for c in rgb:
-            c = c / 255
+            c = _round(c) / 255
             channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
         return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
 
@@ -115,25 +131,181 @@ def contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def text_contrasts(html: str, page: tuple[int, int, int]) -> list[tuple[str, float]]:
-    """(text, contrast) for every element with its own text colour, against its background."""
+# ---- the rules --------------------------------------------------------------------------------
+
+
+def dark_background(rgb: RGB) -> RGB:
+    return settle(_dark_background(rgb))
+
+
+def _dark_background(rgb: RGB) -> RGB:
+    lightness = _lightness(rgb)
+    if (_is_grey(rgb) and lightness > _GREY_INVERT_LIGHTNESS) or brightness(rgb) > _INVERT:
+        grey = min(1.0, 1.098 - lightness) * 255
+        return (grey, grey, grey)
+    if brightness(rgb) > _CAP:
+        return scale_to_brightness(rgb, _CAP)
+    if lightness < _RAISE_LIGHTNESS:
+        return _with_lightness(rgb, _RAISE_LIGHTNESS)
+    return rgb
+
+
+def dark_text(rgb: RGB, background: RGB) -> RGB:
+    """``rgb`` as text on ``background`` (already converted)."""
+    return settle(_dark_text(rgb, background))
+
+
+def _dark_text(rgb: RGB, background: RGB) -> RGB:
+    if brightness(rgb) >= _KEEP_TEXT:
+        return rgb
+    ground = brightness(background)
+    out = rgb
+    if abs(brightness(rgb) - ground) < _MIN_GAP:
+        out = _separate(rgb, ground)
+    if ground <= _DARKEST_PAGE and abs(brightness(out) - ground) > _MAX_GAP:
+        out = scale_to_brightness(out, ground + _MAX_GAP)
+    return out
+
+
+def _separate(rgb: RGB, ground: float) -> RGB:
+    """Text too close in brightness to its background: flip its lightness, or scale it away."""
+    lightness = _lightness(rgb)
+    if ground >= _DARK_BACKGROUND:
+        if lightness > 0.5:
+            return _with_lightness(rgb, 0.9 - lightness)
+        return scale_to_brightness(rgb, ground - _MIN_GAP)
+    if lightness <= 0.4:
+        return _with_lightness(rgb, 0.9 - lightness)
+    return scale_to_brightness(rgb, min(_MAX_GAP, ground + _MIN_GAP))
+
+
+def dark_border(rgb: RGB) -> RGB:
+    return dark_text(rgb, DARK_PAGE)
+
+
+# ---- on HTML ----------------------------------------------------------------------------------
+
+
+def to_dark(html: str) -> str:
+    """The HTML as WeChat's dark mode paints it: converted colours written into the inline styles
+    (WeChat adds them as !important class rules; the look is the same)."""
     soup = BeautifulSoup(html, "html.parser")
-    found: list[tuple[str, float]] = []
+    for root in soup.find_all(True, recursive=False):
+        _recolour(root, DARK_PAGE, LIGHT_TEXT)
+    return str(soup)
+
+
+def _recolour(tag, background: RGB, inherited: RGB) -> None:
+    declarations = declarations_of(tag.get("style", ""))
+    own_background = _colour_in(declarations, _BG_PROPS)
+    own_colour = _colour_in(declarations, ("color",))
+    if own_background:
+        background = dark_background(own_background)
+        _replace_colour(declarations, _BG_PROPS, background)
+        if not own_colour:  # the script gives the box a text colour of its own
+            declarations["color"] = to_hex(dark_text(inherited, background))
+    if own_colour:
+        declarations["color"] = to_hex(dark_text(own_colour, background))
+    for prop in _BORDER_PROPS:
+        if prop in declarations and (rgb := _first_colour(declarations[prop])):
+            declarations[prop] = _COLOUR.sub(to_hex(dark_border(rgb)), declarations[prop], count=1)
+    if declarations:
+        tag["style"] = ";".join(f"{k}:{v}" for k, v in declarations.items())
+    for child in tag.find_all(True, recursive=False):
+        _recolour(child, background, own_colour or inherited)
+
+
+def declarations_of(style: str) -> dict[str, str]:
+    out = {}
+    for part in style.split(";"):
+        name, _, value = part.partition(":")
+        if name.strip():
+            out[name.strip().lower()] = value.strip()
+    return out
+
+
+def _colour_in(declarations: dict[str, str], props) -> RGB | None:
+    for prop in props:
+        if prop in declarations and (rgb := _first_colour(declarations[prop])):
+            return rgb
+    return None
+
+
+def _replace_colour(declarations: dict[str, str], props, rgb: RGB) -> None:
+    for prop in props:
+        if prop in declarations and _first_colour(declarations[prop]):
+            declarations[prop] = _COLOUR.sub(to_hex(rgb), declarations[prop], count=1)
+            return
+
+
+def _first_colour(value: str) -> RGB | None:
+    found = _COLOUR.search(value)
+    return parse_colour(found.group(0)) if found else None
+
+
+# ---- reading it -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One run of text as a reader sees it: its colour on what it is read on."""
+
+    text: str
+    colour: RGB
+    background: RGB
+
+    @property
+    def contrast(self) -> float:
+        return contrast_ratio(self.colour, self.background)
+
+
+def readings(html: str, mode: str) -> list[Reading]:
+    """Every element's own text with its colour and background, on WeChat's ``light`` page or in
+    its ``dark`` mode (the transform applied here)."""
+    if mode == "dark":
+        html, page, text = to_dark(html), DARK_PAGE, DARK_TEXT
+    else:
+        page, text = LIGHT_PAGE, LIGHT_TEXT
+    found: list[Reading] = []
 
     def walk(tag, background, colour):
-        declarations = _declarations(tag.get("style", ""))
-        for prop in _BG_PROPS:
-            if prop in declarations and (rgb := _first_colour(declarations[prop])):
-                background = rgb
-        if "color" in declarations and (rgb := _first_colour(declarations["color"])):
-            colour = rgb
-        own_text = "".join(s for s in tag.find_all(string=True, recursive=False)).strip()
+        declarations = declarations_of(tag.get("style", ""))
+        background = _colour_in(declarations, _BG_PROPS) or background
+        colour = _colour_in(declarations, ("color",)) or colour
+        own_text = "".join(tag.find_all(string=True, recursive=False)).strip()
         if own_text:
-            found.append((own_text[:40], contrast_ratio(colour, background)))
+            found.append(Reading(own_text[:40], colour, background))
         for child in tag.find_all(True, recursive=False):
             walk(child, background, colour)
 
-    default_text = DARK_TEXT if page == DARK_PAGE else (0x19, 0x19, 0x19)
-    for root in soup.find_all(True, recursive=False):
-        walk(root, page, default_text)
+    for root in BeautifulSoup(html, "html.parser").find_all(True, recursive=False):
+        walk(root, page, text)
     return found
+
+
+def light_boxes(html: str) -> list[str]:
+    """Boxes that stay light on WeChat's dark page (a pale tinted background is capped, not
+    inverted): each as a short description."""
+    found = []
+    for tag in BeautifulSoup(to_dark(html), "html.parser").find_all(style=True):
+        rgb = _colour_in(declarations_of(tag["style"]), _BG_PROPS)
+        if rgb and brightness(rgb) >= _DARK_BACKGROUND:
+            found.append(f"{to_hex(rgb)} box: {tag.get_text(' ', strip=True)[:30]!r}")
+    return found
+
+
+def unreadable(html: str) -> list[tuple[str, Reading]]:
+    """(mode, reading) for every text under 4.5:1 in WeChat's light mode or its dark mode."""
+    return [(mode, reading) for mode in ("light", "dark") for reading in readings(html, mode)
+            if reading.contrast < MIN_READABLE]
+
+
+def describe(mode: str, reading: Reading) -> str:
+    return (f"{mode} mode: {reading.text!r} is {to_hex(reading.colour)} on {to_hex(reading.background)}, "
+            f"{reading.contrast:.2f}:1 (needs {MIN_READABLE}:1)")
+
+
+def contrast_problems(html: str) -> list[str]:
+    """Texts under 4.5:1 in WeChat's light or dark mode, and light boxes on the dark page."""
+    problems = [describe(mode, reading) for mode, reading in unreadable(html)]
+    return problems + [f"dark mode: a light box stays on the dark page, {box}" for box in light_boxes(html)]

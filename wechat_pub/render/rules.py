@@ -9,6 +9,7 @@ inlined; :mod:`wechat_pub.render.article` removes them afterwards.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable
@@ -29,6 +30,22 @@ class ImageRef:
 class RenderContext:
     refs: References = field(default_factory=References)
     images: dict[str, ImageRef] = field(default_factory=dict)  # by Image.src
+    language: str = "zh"  # of the body being rendered
+
+
+# A run of Latin words inside Chinese text: EDPB, App, European Data Protection Board.
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'’.\- ]*[A-Za-z0-9]|[A-Za-z]")
+
+
+def latin_runs(text: str) -> str:
+    """Chinese ``text``, escaped, with its Latin runs marked so the Chinese letter-spacing skips them."""
+    out, last = [], 0
+    for run in _LATIN_RUN.finditer(text):
+        out.append(escape(text[last:run.start()], quote=False))
+        out.append(f'<span class="latin">{escape(run.group(0), quote=False)}</span>')
+        last = run.end()
+    out.append(escape(text[last:], quote=False))
+    return "".join(out)
 
 
 def render_blocks(blocks, ctx: RenderContext, depth: int = 0) -> str:
@@ -96,7 +113,7 @@ BLOCK_RULES: dict[type, Callable[..., str]] = {
 
 
 def text(node: m.Text, ctx: RenderContext) -> str:
-    return escape(node.text, quote=False)
+    return latin_runs(node.text) if ctx.language == "zh" else escape(node.text, quote=False)
 
 
 def strong(node: m.Strong, ctx: RenderContext) -> str:

@@ -6,20 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from wechat_pub import model as m
-from wechat_pub.limits import CONTENT_MAX_CHARS, MAX_ARTICLES, TITLE_MAX_CHARS, content_fits
+from wechat_pub.limits import CONTENT_MAX_CHARS, MAX_ARTICLES, content_fits
 from wechat_pub.render.article import (
     NumberedItem,
     Part,
     RenderedArticle,
     RenderOptions,
-    base_title,
     numbered_sections,
     render_article,
-    section_names,
 )
+from wechat_pub.render.titles import part_names, part_titles
 
-# Room kept while packing for what changes once the number of articles is known ("Part 3 of 4").
-_SLACK_CHARS = 64
+# Room kept while packing for what is known only once the parts are: the series box naming every part.
+_SLACK_CHARS = 600
 
 Sections = tuple[tuple[m.Section, tuple[NumberedItem, ...]], ...]
 
@@ -49,43 +48,49 @@ def render_issue(issue: m.Issue, options: RenderOptions) -> RenderResult:
     whole = render_article(issue, Part(sections), options)
     if content_fits(whole.content):
         return RenderResult([whole])
-    packer = _Packer(issue, options)
-    groups = packer.pack(sections)
+    slack = _SLACK_CHARS
+    while True:
+        packer = _Packer(issue, options, slack)
+        groups = packer.pack(sections)
+        total = len(groups)
+        parts = titled(issue, [Part(group, index, total) for index, group in enumerate(groups, start=1)])
+        articles = [render_article(issue, part, options) for part in parts]
+        over = max(len(a.content) - CONTENT_MAX_CHARS + 1 for a in articles)
+        if over <= 0 or packer.problems or slack > CONTENT_MAX_CHARS // 4:
+            break
+        slack += over  # the series box came out longer than the room kept for it: pack again
     problems = packer.problems
-    if len(groups) > MAX_ARTICLES:
+    if total > MAX_ARTICLES:
         problems.append(m.Problem(m.Pos(issue.path), "error",
-                                  f"the issue needs {len(groups)} articles; a WeChat draft holds at most "
-                                  f"{MAX_ARTICLES}.",
+                                  f"the issue needs {total} articles; a WeChat draft holds at most {MAX_ARTICLES}.",
                                   "Move some items to another issue, or shorten long items."))
-    total = len(groups)
-    parts = [Part(group, index, total) for index, group in enumerate(groups, start=1)]
-    articles = [render_article(issue, part, options) for part in titled(issue, parts)]
     return RenderResult(articles, problems)
 
 
 def titled(issue: m.Issue, parts: list[Part]) -> list[Part]:
-    """Each article's own title: the issue title plus its sections when those tell the articles
-    apart and fit WeChat's 32 characters, else plus its number ('（2/3）')."""
-    names = [section_names(part) for part in parts]
-    base = base_title(issue)
-    if len(set(names)) == len(names) and all(len(f"{base}｜{n}") <= TITLE_MAX_CHARS for n in names):
-        return [replace(part, title_suffix=f"｜{name}") for part, name in zip(parts, names)]
-    return [replace(part, title_suffix=f"（{part.index}/{part.total}）") for part in parts]
+    """Each part's own title (its sections) and the series: what every part holds."""
+    names = []
+    for index, part in enumerate(parts):
+        previous = parts[index - 1].sections[-1][0] if index else None
+        names.append(part_names(part.sections, continued=part.sections[0][0] is previous))
+    titles = part_titles(issue, names)
+    return [replace(part, title=title, series=tuple(names)) for part, title in zip(parts, titles)]
 
 
 class _Packer:
     """Greedy packing: whole sections while they fit, a section's items when it does not."""
 
-    def __init__(self, issue: m.Issue, options: RenderOptions):
+    def __init__(self, issue: m.Issue, options: RenderOptions, slack: int):
         self.issue = issue
+        self.slack = slack
         self.options = options
         self.groups: list[Sections] = []
         self.current: Sections = ()
         self.problems: list[m.Problem] = []
 
     def fits(self, group: Sections) -> bool:
-        trial = render_article(self.issue, Part(group, MAX_ARTICLES, MAX_ARTICLES), self.options)  # widest label
-        return content_fits(trial.content, _SLACK_CHARS)
+        trial = render_article(self.issue, Part(group), self.options)
+        return content_fits(trial.content, self.slack)
 
     def pack(self, sections: Sections) -> list[Sections]:
         for section, entries in sections:

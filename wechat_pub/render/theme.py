@@ -30,15 +30,8 @@ def load_theme(name: str = "classic", accent: str = "") -> Theme:
     folder = resources.files("wechat_pub.render").joinpath("themes")
     source = folder.joinpath("base.css").read_text(encoding="utf-8") + folder.joinpath(f"{name}.css").read_text(
         encoding="utf-8")  # the theme's rules come last, so they win the cascade
-    css = Template(source).substitute(accent=accent, accent_soft=tint(accent, 0.92))
+    css = Template(source).substitute(accent=accent)
     return Theme(name, accent, _strip_comments(css))
-
-
-def tint(colour: str, amount: float) -> str:
-    """Mix ``colour`` (#rrggbb) with white; amount 0 keeps it, 1 gives white."""
-    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
-    mixed = [round(c + (255 - c) * amount) for c in rgb]
-    return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def _strip_comments(css: str) -> str:

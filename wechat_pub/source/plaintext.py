@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from wechat_pub import model as m
 from wechat_pub.text import fold, guess_lang, han_count
+from wechat_pub.typography import fix_chinese
 
 SECTION_HEADING = re.compile(
     r"^(?P<zh>[\u4e00-\u9fff]{2,12})\s*[|｜/]?\s*(?P<en>[A-Z][A-Za-z&'’\- ]{1,58}[A-Za-z])$")
@@ -26,10 +28,6 @@ SENTENCE_INSIDE = re.compile(r"[。！？]|[a-z]{2,}[.!?] [A-Z]")  # headlines h
 ISSUE_NUMBER = re.compile(r"(?:第\s*(\d{1,4})\s*期|\bN[\W_]*[oO0º°][\W_]*(\d{1,4})\b|\bNo\.?\s*(\d{1,4}))")
 ISSUE_DATE = re.compile(r"\b((?:19|20)\d{2})\s*[.\-/年]\s*(\d{1,2})(?:\s*[.\-/月]\s*(\d{1,2}))?")
 EMPHASIS = re.compile(r"(\*\*[^*\n]+\*\*|\*[^*\n]+\*)")
-# PDF text tools often turn Chinese full-width punctuation into ASCII ("日,公安部"); put it back
-# where it follows Chinese text and is not part of a number or an English phrase.
-ASCII_AFTER_HAN = re.compile(r"(?<=[\u4e00-\u9fff\u3001-\u303f\uff01-\uff5e》」』”）])([,;:!?])(?![0-9A-Za-z])")
-FULL_WIDTH = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 
 MAX_ZH_HEADLINE = 60  # Han characters
 MAX_EN_HEADLINE = 45  # words
@@ -42,6 +40,7 @@ class ImportResult:
     problems: list[m.Problem] = field(default_factory=list)
     footer_lines: int = 0  # lines recognised as the publisher's standing footer
     lost_links: int = 0  # "(More)" markers whose URL the text does not carry
+    punctuation: Counter = field(default_factory=Counter)  # full-width marks put back in Chinese text
 
 
 @dataclass
@@ -106,6 +105,7 @@ class PlainTextImporter:
         self.footer_keys = [fold(t) for t in (footer or []) if fold(t)]
         self.brand_words = {fold(word) for text in (brand or []) for word in text.split()} - {""}
         self.footer_lines = 0
+        self.punctuation: Counter = Counter()
         self.toc: list[tuple[str, list[Line]]] = []  # (section key, headline lines)
         self.toc_keys: set[str] = set()
 
@@ -129,7 +129,7 @@ class PlainTextImporter:
                         sections=tuple(self.to_section(s) for s in sections if s.items),
                         import_notes=tuple(self.notes), path=self.path)
         lost = sum(1 for s in sections for item in s.items if item.more)
-        return ImportResult(issue, self.notes, self.problems, self.footer_lines, lost)
+        return ImportResult(issue, self.notes, self.problems, self.footer_lines, lost, self.punctuation)
 
     def fail(self, message: str, hint: str = "") -> ImportResult:
         self.problems.append(m.Problem(m.Pos(self.path), "error", message, hint))
@@ -186,7 +186,7 @@ class PlainTextImporter:
         if not date:
             self.problems.append(m.Problem(m.Pos(self.path), "error", "no issue date found in the masthead.",
                                            "Set 'date:' in the imported file's front matter."))
-        title = m.Bilingual(title_zh.text if title_zh else "", title_en.text if title_en else "")
+        title = m.Bilingual(self.chinese(title_zh.text) if title_zh else "", title_en.text if title_en else "")
         return number, date, title
 
     # ---- table of contents ---------------------------------------------------------------------
@@ -307,9 +307,15 @@ class PlainTextImporter:
 
     def to_item(self, item: _Item) -> m.Item:
         pos = m.Pos(self.path, item.line)
-        return m.Item(m.Bilingual(chinese_punctuation(item.zh_head), item.en_head),
-                      tuple(_paragraph(chinese_punctuation(p.text)) for p in item.zh),
+        return m.Item(m.Bilingual(self.chinese(item.zh_head), item.en_head),
+                      tuple(_paragraph(self.chinese(p.text)) for p in item.zh),
                       tuple(_paragraph(p.text) for p in item.en), (), pos)
+
+    def chinese(self, text: str) -> str:
+        """PDF text tools flatten Chinese punctuation to ASCII ("日,公安部"): put it back, and count it."""
+        fixed = fix_chinese(text)
+        self.punctuation.update(fixed.changes)
+        return fixed.text
 
 
 def import_plaintext(path: str, text: str | None = None, brand: list[str] | None = None,
@@ -319,10 +325,6 @@ def import_plaintext(path: str, text: str | None = None, brand: list[str] | None
         with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
     return PlainTextImporter(path, brand, footer).run(text)
-
-
-def chinese_punctuation(text: str) -> str:
-    return ASCII_AFTER_HAN.sub(lambda mt: FULL_WIDTH[mt.group(1)], text)
 
 
 def _strip_more(text: str) -> tuple[str, bool]:
