@@ -185,6 +185,7 @@ def test_a_marketing_person_does_everything_without_a_terminal(console, page):
     found = page.inner_text("#found")
     assert "issue 135 (2020-04), 2 section(s), 5 item(s)" in found
     assert "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in found and "To review" in found
+    assert "made full-width: 7 “”, 3 （）, 38 ，" in found
     assert not (console.folder / "articles" / "issue-135.md").exists()
     shot(page, "import")
     page.click("button:has-text('Save as issue-135.md')")

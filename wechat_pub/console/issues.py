@@ -112,11 +112,12 @@ def import_page(account: str):
         return render_template("import.html", found=None), 400
     if text.lstrip().startswith("---"):
         parsed = parse_article(text, upload.filename, site.timezone)
-        issue, notes, problems, article = parsed.issue, [], list(parsed.problems), text
+        issue, notes, problems, article, punctuation = parsed.issue, [], list(parsed.problems), text, ""
     else:
         brand, footer = site.import_brand()
         result = import_plaintext(upload.filename, text, brand, footer)
         issue, notes, problems = result.issue, result.notes, list(result.problems)
+        punctuation = ", ".join(f"{count} {mark}" for mark, count in sorted(result.punctuation.items()))
         article = write_article(issue, str(site.articles.path)) if issue else ""
     if issue is None or not issue.number:
         flash("No issue could be read from it: " + "; ".join(str(p) for p in problems[:3]), "error")
@@ -124,6 +125,7 @@ def import_page(account: str):
     filename = f"issue-{issue.number:03d}.md"
     exists = site.library.row(issue.number)
     return render_template("import.html", found=issue, notes=notes, problems=problems, article=article,
+                           punctuation=punctuation,
                            filename=exists.filename if exists and not exists.removed else filename,
                            exists=exists if exists and not exists.removed else None, source=upload.filename)
 
