@@ -45,12 +45,14 @@ class RenderResult:
 def render_issue(issue: m.Issue, options: RenderOptions) -> RenderResult:
     """Render ``issue`` as the articles of one draft, splitting it when it is too large."""
     sections = numbered_sections(issue)
-    whole = render_article(issue, Part(sections), options)
-    if content_fits(whole.content):
-        return RenderResult([whole])
+    if visible_chars(issue) < CONTENT_MAX_CHARS:  # more text than that cannot fit, whatever the markup
+        whole = render_article(issue, Part(sections), options)
+        if content_fits(whole.content):
+            return RenderResult([whole])
+    sizes = _Sizes(issue, options)
     slack = _SLACK_CHARS
     while True:
-        packer = _Packer(issue, options, slack)
+        packer = _Packer(sizes, slack)
         groups = packer.pack(sections)
         total = len(groups)
         parts = titled(issue, [Part(group, index, total) for index, group in enumerate(groups, start=1)])
@@ -58,13 +60,17 @@ def render_issue(issue: m.Issue, options: RenderOptions) -> RenderResult:
         over = max(len(a.content) - CONTENT_MAX_CHARS + 1 for a in articles)
         if over <= 0 or packer.problems or slack > CONTENT_MAX_CHARS // 4:
             break
-        slack += over  # the series box came out longer than the room kept for it: pack again
+        slack += over  # a part came out longer than its estimate: pack again with more room
     problems = packer.problems
     if total > MAX_ARTICLES:
         problems.append(m.Problem(m.Pos(issue.path), "error",
                                   f"the issue needs {total} articles; a WeChat draft holds at most {MAX_ARTICLES}.",
                                   "Move some items to another issue, or shorten long items."))
     return RenderResult(articles, problems)
+
+
+def visible_chars(issue: m.Issue) -> int:
+    return sum(len(m.plain_text(item.body_zh)) + len(m.plain_text(item.body_en)) for item in issue.items)
 
 
 def titled(issue: m.Issue, parts: list[Part]) -> list[Part]:
@@ -77,20 +83,45 @@ def titled(issue: m.Issue, parts: list[Part]) -> list[Part]:
     return [replace(part, title=title, series=tuple(names)) for part, title in zip(parts, titles)]
 
 
+class _Sizes:
+    """How many characters a group of sections takes once rendered, from each section (or item) rendered alone:
+    packing adds these up instead of rendering every trial group. An item's size includes its section's
+    heading, so a group of items of one section is over-estimated a little, never under."""
+
+    def __init__(self, issue: m.Issue, options: RenderOptions):
+        self.issue = issue
+        self.options = options
+        self.base = self.rendered(())  # masthead, contents title, footer
+        self._cache: dict[tuple, int] = {}
+
+    def rendered(self, group: Sections) -> int:
+        return len(render_article(self.issue, Part(group), self.options).content)
+
+    def cost(self, section: m.Section, entries: tuple[NumberedItem, ...]) -> int:
+        key = (id(section), tuple(e.number for e in entries))
+        if key not in self._cache:
+            if len(entries) in (1, len(section.items)):  # one item, or the whole section: rendered alone
+                self._cache[key] = self.rendered(((section, entries),)) - self.base
+            else:
+                self._cache[key] = sum(self.cost(section, (entry,)) for entry in entries)
+        return self._cache[key]
+
+    def of(self, group: Sections) -> int:
+        return self.base + sum(self.cost(section, entries) for section, entries in group)
+
+
 class _Packer:
     """Greedy packing: whole sections while they fit, a section's items when it does not."""
 
-    def __init__(self, issue: m.Issue, options: RenderOptions, slack: int):
-        self.issue = issue
+    def __init__(self, sizes: _Sizes, slack: int):
+        self.sizes = sizes
         self.slack = slack
-        self.options = options
         self.groups: list[Sections] = []
         self.current: Sections = ()
         self.problems: list[m.Problem] = []
 
     def fits(self, group: Sections) -> bool:
-        trial = render_article(self.issue, Part(group), self.options)
-        return content_fits(trial.content, self.slack)
+        return self.sizes.of(group) + self.slack < CONTENT_MAX_CHARS
 
     def pack(self, sections: Sections) -> list[Sections]:
         for section, entries in sections:

@@ -50,14 +50,14 @@ def split_front_matter(text: str, path: str, problems: list[Problem]) -> FrontMa
     return FrontMatter(body="")
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when PyYAML has it: 10x faster
     """Safe YAML that keeps dates and times as text: the fields are checked by our own rules,
     and an impossible date ('2026-13-40') is a message, not a crash."""
 
 
 _Loader.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for key, resolvers in _Loader.yaml_implicit_resolvers.items()
 }
 
 
