@@ -5,7 +5,7 @@ last got no answer), and one fault at a time in the middle of the stream:
   redis-killed        Redis is SIGKILLed, then started again
   postgres-stopped    PostgreSQL is stopped (immediate), then started again
   database-locked     another session holds a lock on the webhook's tables for 8 s
-  worker-killed       a worker is SIGKILLed right after claiming a delivery (gunicorn starts a new one)
+  worker-killed       a worker is SIGKILLed after working out an answer, before keeping it (gunicorn starts a new one)
 
 For each: messages answered (a reply, not `success`, within WeChat's deliveries), retries answered identically
 (one more delivery of each answered message), duplicates (messages logged twice), query-log rows lost.
@@ -153,8 +153,8 @@ def as_wechat(url: str, xml: str) -> str | None:
 def run_fault(name: str, site: Path, redis: Redis, postgres, database_url: str) -> dict:
     port = free_port()
     env = {}
-    if name == "worker-killed":  # the worker that makes the 6th claim dies; the one gunicorn starts lives on
-        env = {"WECHAT_PUB_TEST_CRASH_AT": "after-claim#6", "WECHAT_PUB_TEST_CRASH_ONCE": str(site / f"killed-{port}")}
+    if name == "worker-killed":  # the worker with the 6th answer dies before keeping it; the next one lives on
+        env = {"WECHAT_PUB_TEST_CRASH_AT": "before-keep#6", "WECHAT_PUB_TEST_CRASH_ONCE": str(site / f"killed-{port}")}
     server = start_webhook(site, port, env)
     url = f"http://127.0.0.1:{port}/wechat"
     results: dict[int, tuple[str | None, str | None, str]] = {}
@@ -180,7 +180,7 @@ def run_fault(name: str, site: Path, redis: Redis, postgres, database_url: str) 
     server.send_signal(signal.SIGTERM)  # a graceful stop: the workers write what their spools hold
     server.wait(30)
     if name == "worker-killed" and not (site / f"killed-{port}").exists():
-        raise SystemExit("worker-killed: no worker reached its 6th claim; the fault did not happen")
+        raise SystemExit("worker-killed: no worker reached its 6th answer; the fault did not happen")
     logged = count_logged(site, database_url, {text for _, _, text in results.values()})
     answered = [n for n, (answer, _, _) in results.items() if answer is not None]
     identical = [n for n in answered if results[n][1] == results[n][0]]

@@ -70,6 +70,7 @@ def main() -> None:
         folder = work / "site"
         folder.mkdir()
         shutil.copy(ROOT / "config.toml", folder)
+        shutil.copytree(ROOT / "assets", folder / "assets")
         with open(folder / "config.toml", "a") as handle:
             handle.write(f"\n[sandbox]\nport = {running.url.rsplit(':', 1)[1]}\n")
         (folder / "articles").mkdir()

@@ -1,16 +1,20 @@
-"""The webhook under load: gunicorn on loopback, an archive of 100,000 bilingual items, keyword queries in
-safe mode (signed and AES-encrypted, every request a new message) at 50 concurrent connections from wrk
-(one thread: the load generator leaves the server the other core). The same server and load against a bare
-WSGI app that answers "success" gives the ceiling, measured in the same run.
+"""The webhook under load: gunicorn on loopback, keyword queries in safe mode (signed and AES-encrypted, every
+request a new message) at 50 concurrent connections from wrk (one thread: the load generator leaves the server
+the other core), over a small archive (50 items) and a large one (100,000 items). The same server and load
+against a bare WSGI app that answers "success" gives the ceiling, measured in the same run; with --peer werobot,
+a WeRoBot keyword bot (safe mode) over the same items is measured the same way.
 
-    python bench/webhook.py [--items 100000] [--seconds 20] [--workers 4]
+    python bench/webhook.py --workers 2 [--peer werobot] [--items 100000] [--seconds 15]
 
-Needs Debian's wrk. Goal (printed, not asserted): at least half the ceiling's throughput, p99 under 100 ms.
+Needs Debian's wrk; --peer werobot needs the `bench` extra (pip install -e '.[bench]'). Goals (printed, not
+asserted): at least 0.65 of the ceiling with 50 items and 0.50 with 100,000, p99 under 50 ms, worker RSS under
+100 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -29,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from wechat_pub.bot.protocol import signed_message  # noqa: E402
 from wechat_pub.bot.simulate import message_xml  # noqa: E402
+from wechat_pub.model import plain_text  # noqa: E402
 from wechat_pub.source.writer import write_article  # noqa: E402
 from wechat_pub.synthetic import EN_WORDS, ZH_WORDS, IssueFactory  # noqa: E402
 
@@ -58,6 +64,28 @@ def success():  # the framework alone: what a Flask webhook costs before it does
 def healthz():
     return "ok"
 '''
+# The peer: WeRoBot's own keyword-bot shape (a @robot.text handler) in safe mode, scanning the same items for
+# the query as WeRoBot users do (it has no search of its own); sessions off, as a keyword bot needs none.
+PEER_APP = '''
+import json, os
+from werobot import WeRoBot
+
+ITEMS = json.load(open(os.environ["BENCH_ITEMS"], encoding="utf-8"))
+robot = WeRoBot(token=os.environ["BENCH_TOKEN"], encoding_aes_key=os.environ["BENCH_AES_KEY"],
+                app_id=os.environ["BENCH_APPID"])
+robot.config["SESSION_STORAGE"] = False  # (the session_storage=False argument is ignored by WeRoBot 1.13)
+
+
+@robot.text
+def search(message):
+    query = message.content.strip().lower()
+    found = [item for item in ITEMS if query in item[3]]
+    lines = [f"{n}. 第{issue}期 {zh}\\n{en}" for n, (issue, zh, en, _) in enumerate(found[:5], start=1)]
+    return "\\n".join(lines) if lines else "没有找到。"
+
+
+app = robot.wsgi
+'''
 
 
 def free_port() -> int:
@@ -66,15 +94,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def build_site(folder: Path, items: int) -> None:
+def build_site(folder: Path, items: int) -> list[list]:
+    """An articles folder of ``items`` items (50 per issue); returns the items for the peer bot."""
     articles = folder / "articles"
     articles.mkdir(parents=True)
     shutil.copy(ROOT / "config.toml", folder)
-    for number in range(1, items // ITEMS_PER_ISSUE + 1):
-        issue = IssueFactory(number).issue(number=number, sections=5, items_per_section=ITEMS_PER_ISSUE // 5,
+    shutil.copytree(ROOT / "assets", folder / "assets")
+    flat = []
+    per_issue = min(items, ITEMS_PER_ISSUE)
+    for number in range(1, items // per_issue + 1):
+        issue = IssueFactory(number).issue(number=number, sections=5, items_per_section=per_issue // 5,
                                            paragraphs=1, sentences=6,
                                            date=f"20{10 + number % 16:02d}-{number % 12 + 1:02d}-01")
         (articles / f"issue-{number:05d}.md").write_text(write_article(issue), encoding="utf-8")
+        for item in issue.items:
+            text = " ".join([item.headline.zh, item.headline.en, plain_text(item.body_zh), plain_text(item.body_en)])
+            flat.append([number, item.headline.zh, item.headline.en, text.lower()])
+    return flat
 
 
 def wrk_script(folder: Path, count: int, path: str) -> Path:
@@ -112,6 +148,8 @@ def start_gunicorn(folder: Path, app: str, workers: int, env: dict) -> tuple[sub
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
                 return process, port
+        except urllib.error.HTTPError:  # it answers (the peer refuses an unsigned GET): it is up
+            return process, port
         except OSError:
             if process.poll() is not None:
                 raise SystemExit("gunicorn exited; run it by hand to see why")
@@ -155,55 +193,92 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(30)
 
 
+def index(folder: Path, env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from wechat_pub.deployment import open_deployment; "
+                    "open_deployment().site().archive().refresh()"], cwd=folder, env=env, check=True)
+    return time.perf_counter() - started
+
+
+def measure(name: str, folder: Path, app: str, args, script: Path, env: dict, results: dict) -> None:
+    process, port = start_gunicorn(folder, app, args.workers, env)
+    try:
+        run_wrk(port, script, 3, args.connections)  # warm up
+        result = run_wrk(port, script, args.seconds, args.connections)
+        result["rss"] = worker_rss_mb(process)
+    finally:
+        stop(process)
+    results[name] = result
+    print(f"  {name:<40} {result['rps']:8.0f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
+          f"non-2xx {result['non2xx']}   socket errors {result['socket_errors']}   "
+          f"worker RSS {', '.join(f'{m:.0f}' for m in result['rss'])} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--items", type=int, default=100_000, help="items in the large archive")
+    parser.add_argument("--small", type=int, default=50, help="items in the small archive")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--peer", choices=["werobot"], help="also measure a WeRoBot keyword bot on the same items")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    if args.peer:
+        try:
+            import werobot  # noqa: F401
+        except ImportError:
+            raise SystemExit("--peer werobot needs WeRoBot: pip install -e '.[bench]'") from None
     work = Path(tempfile.mkdtemp(prefix="wechat-pub-webhook-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
-    env.update(WECHAT_PUB_WEBHOOK__TOKEN=TOKEN, WECHAT_PUB_WEBHOOK__AES_KEY=AES_KEY)
+    env.update(WECHAT_PUB_WEBHOOK__TOKEN=TOKEN, WECHAT_PUB_WEBHOOK__AES_KEY=AES_KEY, BENCH_TOKEN=TOKEN,
+               BENCH_AES_KEY=AES_KEY, BENCH_APPID=APPID)
     try:
-        started = time.perf_counter()
-        build_site(work, args.items)
-        written = time.perf_counter() - started
+        sites = {}
+        for label, count in (("small", args.small), ("large", args.items)):
+            folder = work / label
+            started = time.perf_counter()
+            items = build_site(folder, count)
+            (folder / "items.json").write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+            written = time.perf_counter() - started
+            seconds = index(folder, env)
+            size = sum(f.stat().st_size for f in (folder / "state").glob("search-*.sqlite3")) / 2**20
+            print(f"archive {label}: {count:,} items in {max(1, count // ITEMS_PER_ISSUE):,} article file(s) "
+                  f"(written in {written:.1f} s); parsed and indexed in {seconds:.1f} s, index {size:.1f} MB")
+            sites[label] = folder
         (work / "bare_app.py").write_text(BARE_APP)
+        (work / "peer_app.py").write_text(PEER_APP)
         script = wrk_script(work, 40_000, "/wechat")
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from wechat_pub.deployment import open_deployment; "
-                        "open_deployment().site().archive"], cwd=work, env=env, check=True)
-        indexed = time.perf_counter() - started
-        index_mb = (work / "state" / "search.sqlite3").stat().st_size / 2**20
-        print(f"archive: {args.items:,} items in {args.items // ITEMS_PER_ISSUE:,} article files (written in "
-              f"{written:.0f} s); parsed and indexed in {indexed:.0f} s, index {index_mb:.0f} MB")
         print(f"load: wrk, 1 thread, {args.connections} connections, {args.seconds} s; gunicorn -w {args.workers} "
               f"(sync); safe mode, 40,000 distinct signed+encrypted keyword messages")
-        results = {}
-        for name, app in (("bare WSGI 'success' (ceiling)", "bare_app:app"),
-                          ("bare Flask route 'success'", "bare_app:flask_app"),
-                          ("wechat-pub webhook", "wechat_pub.app:create_app()")):
-            process, port = start_gunicorn(work, app, args.workers, env)
-            try:
-                run_wrk(port, script, 3, args.connections)  # warm up
-                results[name] = run_wrk(port, script, args.seconds, args.connections)
-                results[name]["rss"] = worker_rss_mb(process)
-            finally:
-                stop(process)
-            r = results[name]
-            print(f"  {name:<32} {r['rps']:8.0f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms   "
-                  f"non-2xx {r['non2xx']}   socket errors {r['socket_errors']}   "
-                  f"worker RSS {', '.join(f'{m:.0f}' for m in r['rss'])} MB")
-        ours, ceiling = results["wechat-pub webhook"], results["bare WSGI 'success' (ceiling)"]
-        flask_only = results["bare Flask route 'success'"]
-        ratio = ours["rps"] / ceiling["rps"]
-        print(f"Flask alone reaches {flask_only['rps'] / ceiling['rps']:.2f} of the ceiling; the webhook "
-              f"{ours['rps'] / flask_only['rps']:.2f} of Flask alone")
-        print(f"throughput: {ratio:.2f} of the ceiling (goal ≥ 0.50: {'met' if ratio >= 0.5 else 'MISSED'}); "
-              f"p99 {ours['p99']:.1f} ms (goal < 100 ms: {'met' if ours['p99'] < 100 else 'MISSED'})")
+        results: dict = {}
+        measure("bare WSGI 'success' (ceiling)", work, "bare_app:app", args, script, env, results)
+        measure("bare Flask route 'success'", work, "bare_app:flask_app", args, script, env, results)
+        for label in ("small", "large"):
+            count = args.small if label == "small" else args.items
+            measure(f"wechat-pub, {count:,} items", sites[label], "wechat_pub.app:create_app()", args, script, env,
+                    results)
+            if args.peer:
+                peer_env = {**env, "PYTHONPATH": str(work), "BENCH_ITEMS": str(sites[label] / "items.json")}
+                measure(f"WeRoBot keyword bot, {count:,} items", sites[label], "peer_app:app", args, script,
+                        peer_env, results)
+        ceiling = results["bare WSGI 'success' (ceiling)"]["rps"]
+        print("share of the ceiling:")
+        for name, result in results.items():
+            print(f"  {name:<40} {result['rps'] / ceiling:5.2f}")
+        for label, goal in (("small", 0.65), ("large", 0.50)):
+            count = args.small if label == "small" else args.items
+            ours = results[f"wechat-pub, {count:,} items"]
+            share = ours["rps"] / ceiling
+            rss = max(ours["rss"] or [0])
+            print(f"goal {count:,} items: {share:.2f} of the ceiling (≥ {goal}: {'met' if share >= goal else 'MISSED'}); "
+                  f"p99 {ours['p99']:.1f} ms (< 50: {'met' if ours['p99'] < 50 else 'MISSED'}); worker RSS "
+                  f"{rss:.0f} MB (< 100: {'met' if rss < 100 else 'MISSED'})")
+            if args.peer:
+                peer = results[f"WeRoBot keyword bot, {count:,} items"]
+                print(f"  ahead of WeRoBot: {'yes' if ours['rps'] > peer['rps'] else 'NO'} "
+                      f"({ours['rps'] / peer['rps']:.2f}x its throughput)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import FakeClock, make_database_url, stores_at
 from wechat_pub.state.locks import Locks, RedisLocks
 from wechat_pub.state.redis import redis_client
-from wechat_pub.state.replies import CLAIM_LEASE, Claim, RedisReplies, StoredReplies
+from wechat_pub.state.replies import Kept, RedisReplies, StoredReplies
 from wechat_pub.state.tokens import RedisTokenStorage, TokenStorage
 from wechat_pub.wechat import WeChatAPI
 
@@ -128,41 +128,44 @@ def replies(kind, tmp_path, request, fake_clock):
 
 
 def test_reply_store_contract(replies, fake_clock):
-    """The first delivery claims the key; a retry finds the claim, then the answer once it is saved."""
-    assert replies.claim("k1") == Claim(True)
-    assert replies.claim("k1") == Claim(False) and replies.get("k1") is None
-    replies.save("k1", "<xml>answer</xml>")
-    assert replies.claim("k1") == Claim(False, "<xml>answer</xml>") and replies.get("k1") == "<xml>answer</xml>"
-    assert replies.claim("k2") == Claim(True)
+    """The first answer kept for a key is the one every delivery sends; only its delivery is told it was first."""
+    assert replies.keep("k1", "<xml>first</xml>") == Kept("<xml>first</xml>", True)
+    assert replies.keep("k1", "<xml>a retry's</xml>") == Kept("<xml>first</xml>", False)
+    assert replies.get("k1") == "<xml>first</xml>" and replies.get("k2") is None
+    assert replies.keep("k2", "<xml>other</xml>").first
 
 
-def test_an_abandoned_claim_is_taken_over_after_its_lease(replies, fake_clock):
-    """Issue 10: a worker killed after claiming left retries silent for 120 s; now a retry answers itself."""
-    assert replies.claim("k") == Claim(True)
-    fake_clock.advance(CLAIM_LEASE - 0.5)
-    assert not replies.take_over("k") and replies.claim("k") == Claim(False)  # still within its lease
-    fake_clock.advance(1)
-    assert replies.take_over("k")  # the lease ran out: this delivery answers
-    assert not replies.take_over("k")  # and holds a fresh lease
-    replies.save("k", "<xml>late</xml>")
-    fake_clock.advance(CLAIM_LEASE * 10)
-    assert replies.claim("k") == Claim(False, "<xml>late</xml>") and not replies.take_over("k")
+def test_answers_are_kept_by_concurrent_deliveries_once(replies):
+    """Deliveries of one message racing from several threads (workers): one answer kept, the same one sent."""
+    results = []
+
+    def deliver(n):
+        results.append(replies.keep("race", f"<xml>{n}</xml>"))
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({kept.answer for kept in results}) == 1 and sum(kept.first for kept in results) == 1
 
 
-def test_a_released_claim_is_free_at_once(replies):
-    assert replies.claim("k").first
-    replies.release("k")
-    assert replies.claim("k").first
+def test_an_older_unanswered_claim_is_answered(tmp_path):
+    """A row an older version left claimed but unanswered (its worker died) takes the next answer."""
+    stores = stores_at(make_database_url("sqlite", tmp_path))
+    with stores.db.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO webhook_replies (key, reply, created_at, claimed_at) VALUES ('k', NULL, 1, 1)")
+    replies = StoredReplies(stores.db)
+    assert replies.keep("k", "<xml>now</xml>") == Kept("<xml>now</xml>", True)
 
 
 def test_answers_outlive_the_timestamp_window(tmp_path, fake_clock):
-    """A replay accepted by the ±300 s timestamp check must find the stored answer, not run again."""
+    """A replay accepted by the ±300 s timestamp check must find the kept answer, not run again."""
     replies = StoredReplies(stores_at(make_database_url("sqlite", tmp_path)).db, ttl=360, clock=fake_clock.clock)
-    replies.claim("k")
-    replies.save("k", "<xml>a</xml>")
+    replies.keep("k", "<xml>a</xml>")
     fake_clock.advance(300)
-    assert replies.claim("other").first  # (a claim also purges what expired)
-    assert replies.claim("k") == Claim(False, "<xml>a</xml>")
+    assert replies.keep("other", "<xml>o</xml>").first  # (keeping also purges what expired, once a minute)
+    assert replies.keep("k", "<xml>b</xml>") == Kept("<xml>a</xml>", False)
     fake_clock.advance(120)
-    assert replies.claim("third").first
-    assert replies.claim("k").first  # gone after its time to live
+    assert replies.keep("third", "<xml>t</xml>").first
+    assert replies.keep("k", "<xml>c</xml>") == Kept("<xml>c</xml>", True)  # gone after its time to live

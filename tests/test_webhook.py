@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -13,7 +14,7 @@ from werkzeug.serving import make_server
 
 from conftest import ROOT, SEED_ARTICLE, state_url, stores_at, use_database
 from wechat_pub.app import create_app
-from wechat_pub.bot.protocol import Envelope, cdata, open_reply, parse_xml, signature, signed_message
+from wechat_pub.bot.protocol import Envelope, ProtocolError, cdata, open_reply, parse_xml, signature, signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.config import load_config
 
@@ -104,14 +105,12 @@ def test_official_safe_mode_vector_decrypts():
     assert fields["Content"] == "abcdteT" and fields["MsgId"] == "6054768590064713728"
 
 
-def test_official_reply_vector(monkeypatch):
-    from wechatpy.crypto.base import BasePrpCrypto
-
-    monkeypatch.setattr(BasePrpCrypto, "get_random_string", lambda self: "1234567890123456")  # the vector's prefix
+def test_official_reply_vector():
     plain = ("<xml><ToUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></ToUserName><FromUserName><![CDATA["
              "gh_10f6c3c3ac5a]]></FromUserName><CreateTime>1409735669</CreateTime><MsgType><![CDATA[text]]></MsgType>"
              "<Content><![CDATA[你好 hello]]></Content></xml>")
-    sealed = Envelope("spamtest", AES_KEY, "wx2c2769f8efd9abc2").seal(plain, "1320562132", "1409735669")
+    sealed = Envelope("spamtest", AES_KEY, "wx2c2769f8efd9abc2").seal(plain, "1320562132", "1409735669",
+                                                                      prefix=b"1234567890123456")  # the vector's
     fields = parse_xml(sealed.encode())
     assert fields["MsgSignature"] == "f1958587a690285c1845639af0a487d8417220ca"
     assert fields["Encrypt"].startswith("QCTqNwyPmqRu4xuyqVsja5cfI7K1o6+8f3qq7k7TA3aM7KqAcndMGsWyi/Z9MYZtru/Mbfowt")
@@ -128,8 +127,7 @@ def test_safe_mode_request_from_the_vector_over_http(site, monkeypatch):
                   "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa"}
         response = requests.post(webhook.url, params=params, data=body, timeout=10)
         assert response.status_code == 200
-        reply = parse_xml(Envelope("spamtest", AES_KEY, "wx2c2769f8efd9abc2").crypto.decrypt_message(
-            response.text, parse_xml(response.text.encode())["MsgSignature"], "1409735669", "1320562132").encode())
+        reply = parse_xml(Envelope("spamtest", AES_KEY, "wx2c2769f8efd9abc2").unseal(response.text).encode())
         assert "没有找到与「abcdteT」相关的内容" in reply["Content"]
         assert reply["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
     finally:
@@ -364,3 +362,32 @@ def test_a_real_account_needs_a_webhook_token(site, monkeypatch):
     monkeypatch.setenv("WECHAT_PUB_WECHAT__SECRET", "s")
     with pytest.raises(ConfigError, match="webhook.token of account 'default' is empty"):
         create_app(load_config())
+
+
+def test_our_envelope_and_wechatpys_read_each_other():
+    """The cipher is ours (one per process); wechatpy's, a different implementation, agrees with it both ways."""
+    from wechatpy.crypto import WeChatCrypto
+
+    theirs = WeChatCrypto("spamtest", AES_KEY, "wx2c2769f8efd9abc2")
+    ours = Envelope("spamtest", AES_KEY, "wx2c2769f8efd9abc2")
+    for text in ("你好 hello", "x" * 31, "y" * 32, "長" * 700):
+        xml = f"<xml><Content><![CDATA[{text}]]></Content></xml>"
+        sealed = ours.seal(xml, "42", "1409735669")
+        fields = parse_xml(sealed.encode())
+        assert theirs.decrypt_message(sealed, fields["MsgSignature"], "1409735669", "42") == xml
+        body = theirs.encrypt_message(xml, "43", "1409735670")
+        wrapped = parse_xml(body.encode())
+        assert ours.open(body.encode(), wrapped["MsgSignature"], "1409735670", "43").decode() == xml
+
+
+def test_a_message_for_another_app_id_or_broken_base64_is_refused():
+    other = Envelope("spamtest", AES_KEY, "wx_other")
+    params, body = signed_message("<xml><Content>x</Content></xml>", "spamtest", "safe", AES_KEY, "wx2c2769f8efd9abc2",
+                                  timestamp="1409735669", nonce="1")
+    with pytest.raises(ProtocolError) as refused:
+        other.open(body, params["msg_signature"], "1409735669", "1")
+    assert (refused.value.status, refused.value.reason) == (403, "message for another app id")
+    broken = body.replace(b"<![CDATA[", b"<![CDATA[A", 1)
+    with pytest.raises(ProtocolError):
+        other.open(broken, signature("spamtest", "1409735669", "1", re.search(
+            r"CDATA\[([^\]]+)", broken.decode().split("<Encrypt>")[1]).group(1)), "1409735669", "1")

@@ -248,7 +248,7 @@ class Site:
         return Replier(self.archive(scope, live), urls_for=lambda issue: urls().get(issue, []),
                        max_results=self.cfg["webhook.max_results"], welcome=self.cfg["webhook.welcome"],
                        news_reply=self.cfg["webhook.reply"] == "news", cover_for=lambda issue: covers().get(issue, ""),
-                       forget_urls=urls.clear)
+                       forget_urls=urls.clear, sources=lambda: (urls(), covers()))
 
     def webhook_settings(self):
         from wechat_pub.bot.webhook import WebhookSettings
@@ -332,7 +332,9 @@ class _Cached:
     def __call__(self):
         if self.value is None or self.clock.monotonic() - self.at > self.seconds:
             try:
-                self.value = self.compute()
+                value = self.compute()
+                if value != self.value:  # the same value stays the same object: what was made from it holds
+                    self.value = value
             except Exception as exc:
                 from wechat_pub.state.outage import is_outage
 

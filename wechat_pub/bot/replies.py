@@ -37,10 +37,20 @@ def shorten(text: str, max_bytes: int) -> str:
     return out + "…"
 
 
+ANSWERS_KEPT = 1024  # recent answers per process: followers ask the same few words again and again
+
+
 class Replier:
+    """``sources()``: the objects the answers are made of besides the index (the published URLs and covers, as
+    the caller caches them); answers are reused while the index and those objects are the same."""
+
     def __init__(self, archive: Archive, urls_for=lambda issue: [], max_results: int = 5, welcome: str = "",
-                 news_reply: bool = False, cover_for=lambda issue: "", forget_urls=lambda: None):
+                 news_reply: bool = False, cover_for=lambda issue: "", forget_urls=lambda: None,
+                 sources=lambda: ()):
         self.archive = archive
+        self.sources = sources
+        self._answers: dict[str, Reply] = {}
+        self._made_of: tuple = ()
         self.forget_urls = forget_urls  # called when an issue was published: its URL is news
         self.urls_for = urls_for  # issue number -> published article URLs
         self.cover_for = cover_for  # issue number -> cover image URL
@@ -51,6 +61,19 @@ class Replier:
     # ---- answering a query ---------------------------------------------------------------------------
 
     def answer(self, query: str) -> Reply:
+        """The reply to ``query``: from the answers made lately while they still hold, else worked out."""
+        made_of = (self.archive.version(), *self.sources())
+        if len(made_of) != len(self._made_of) or made_of[0] != self._made_of[0] or any(
+                a is not b for a, b in zip(made_of[1:], self._made_of[1:])):
+            self._answers, self._made_of = {}, made_of
+        reply = self._answers.get(query)
+        if reply is None:
+            reply = self._answers[query] = self.work_out(query)
+            if len(self._answers) > ANSWERS_KEPT:
+                self._answers.pop(next(iter(self._answers)))
+        return reply
+
+    def work_out(self, query: str) -> Reply:
         query = query.strip()
         lowered = query.lower()
         if not query or lowered in HELP_WORDS:

@@ -167,8 +167,8 @@ class Archive:
         if self.source is None:
             return
         now = self.clock.monotonic()
-        if now - self._checked < self.check_every and self.index_path.exists():
-            return
+        if now - self._checked < self.check_every and getattr(self._local, "conn", None) is not None:
+            return  # (a thread with a connection has an index file)
         self._checked = now
         if self.background and self.index_path.exists():
             if self._refreshing.acquire(blocking=False):  # one refresh at a time; nobody waits for it
@@ -188,9 +188,11 @@ class Archive:
 
     def db(self) -> sqlite3.Connection:
         """This thread's connection, reopened when the index file was replaced."""
-        if not self.index_path.exists():
+        try:
+            stat = os.stat(self.index_path)
+        except FileNotFoundError:
             self.refresh()
-        stat = os.stat(self.index_path)
+            stat = os.stat(self.index_path)
         identity = (stat.st_ino, stat.st_mtime_ns)
         cached = getattr(self._local, "conn", None)
         if cached is None or self._local.identity != identity:
@@ -199,6 +201,12 @@ class Archive:
             conn = sqlite3.connect(f"file:{self.index_path}?mode=ro", uri=True, check_same_thread=False)
             self._local.conn, self._local.identity = conn, identity
         return self._local.conn
+
+    def version(self) -> tuple:
+        """The index being read (it changes when a rebuild replaces the file): what answers were made from."""
+        self.maybe_refresh()
+        self.db()
+        return self._local.identity
 
     def meta(self, key: str) -> str | None:
         if not self.index_path.exists():

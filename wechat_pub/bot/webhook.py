@@ -2,7 +2,7 @@
 
 Every request's ``signature`` is checked in constant time; safe mode also checks ``msg_signature``
 and the app id. A delivery is answered once: WeChat's retries (the same FromUserName+MsgId, or
-FromUserName+CreateTime for events) get the stored answer, from any worker, and do no work twice.
+FromUserName+CreateTime for events) get the first answer kept, from any worker, and log nothing twice.
 Nothing a client sends can produce a traceback: bad input gets 400/403/413, unknown kinds ``success``.
 """
 
@@ -12,8 +12,9 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
-from flask import Blueprint, Flask, Response, request
+from flask import Flask
 
 from wechat_pub.bot.protocol import (
     Envelope,
@@ -29,7 +30,6 @@ from wechat_pub.bot.replies import Replier, Reply
 from wechat_pub.crash import crash_point
 
 log = logging.getLogger(__name__)
-RETRY_WAIT = 4.0  # a retry waits at most this long for the first delivery's answer (WeChat gives 5 s)
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Bot:
     def __init__(self, settings: WebhookSettings, replier: Replier, replies, query_log=None, on_published=None):
         self.settings = settings
         self.replier = replier
-        self.replies = replies  # TieredReplies: answers by delivery key, shared by workers and hosts
+        self.replies = replies  # TieredReplies: answers by delivery key, kept for every worker and host
         self.query_log = query_log
         self.on_published = on_published or (lambda publish_id, urls: None)
         self.envelope = Envelope(settings.token, settings.aes_key, settings.appid) if settings.aes_key else None
@@ -80,31 +80,29 @@ class Bot:
         return answer, 200, "application/xml; charset=utf-8"
 
     def answer_once(self, message: dict[str, str]) -> str:
-        """The answer to one delivery: the stored one for WeChat's retries (no second search or log entry),
-        else a new one. A retry whose first delivery's claim ran out without an answer answers itself."""
+        """The answer to one delivery. Every delivery of a message (WeChat's retries, on any worker or host)
+        sends the first answer kept for it, and only the delivery whose answer was kept logs the query and
+        runs the event's effects: one write per message, no waiting."""
+        answer, effects = self.answer(message)
         key = delivery_key(self.settings.appid, message)
         if key is None:
-            return self.answer(message)
-        # Stored without the follower's OpenID (hashed key, addressee blanked): nothing in the database
-        # says who asked what.
-        addressee = f"<ToUserName>{cdata(message.get('FromUserName', ''))}</ToUserName>"
-        claim = self.replies.claim(key)
-        crash_point("after-claim")
-        if not claim.first:
-            stored = claim.answer or self.replies.settle(key, claim, RETRY_WAIT)
-            if stored is not None:
-                return stored.replace(_BLANK_ADDRESSEE, addressee, 1)
-        try:
-            answer = self.answer(message)
-        except Exception:
-            self.replies.release(key, claim)  # a retry does the work again, at once
-            raise
-        self.replies.save(key, answer.replace(addressee, _BLANK_ADDRESSEE, 1), claim)
-        return answer
+            kept_first, sent = True, answer
+        else:
+            # Kept without the follower's OpenID (hashed key, addressee blanked): nothing in the database
+            # says who asked what.
+            addressee = f"<ToUserName>{cdata(message.get('FromUserName', ''))}</ToUserName>"
+            crash_point("before-keep")
+            kept = self.replies.keep(key, answer.replace(addressee, _BLANK_ADDRESSEE, 1))
+            kept_first, sent = kept.first, kept.answer.replace(_BLANK_ADDRESSEE, addressee, 1)
+        if kept_first:
+            for effect in effects:
+                effect()
+        return sent
 
     # ---- what to answer --------------------------------------------------------------------------------
 
-    def answer(self, message: dict[str, str]) -> str:
+    def answer(self, message: dict[str, str]) -> tuple[str, list]:
+        """(the answer, what to do once it is the one kept: log the query, record a publication)."""
         kind = message.get("MsgType", "")
         if kind == "text":
             return self.reply_to_query(message, message.get("Content", ""))
@@ -112,31 +110,32 @@ class Bot:
             return self.reply_to_query(message, message["Recognition"])
         if kind == "event":
             return self.answer_event(message)
-        return "success"  # images, links, locations…: nothing to search for
+        return "success", []  # images, links, locations…: nothing to search for
 
-    def answer_event(self, message: dict[str, str]) -> str:
+    def answer_event(self, message: dict[str, str]) -> tuple[str, list]:
         event = message.get("Event", "")
         if event == "subscribe":
-            return self.render(message, Reply("text", self.replier.welcome_text()))
+            return self.render(message, Reply("text", self.replier.welcome_text())), []
         if event == "CLICK":
             mapped = (self.settings.menu or {}).get(message.get("EventKey", ""))
-            return self.reply_to_query(message, mapped, log=False) if mapped else "success"
-        if event == "PUBLISHJOBFINISH":
-            if message.get("publish_status") == "0":
-                urls = [u for u in message.get("article_urls", "").split("\n") if u]
-                self.on_published(message.get("publish_id", ""), urls)
-            return "success"
-        return "success"
+            return self.reply_to_query(message, mapped, log=False) if mapped else ("success", [])
+        if event == "PUBLISHJOBFINISH" and message.get("publish_status") == "0":
+            urls = [u for u in message.get("article_urls", "").split("\n") if u]
+            publish_id = message.get("publish_id", "")
+            return "success", [lambda: self.on_published(publish_id, urls)]
+        return "success", []
 
-    def reply_to_query(self, message: dict[str, str], query: str, log: bool = True) -> str:
+    def reply_to_query(self, message: dict[str, str], query: str, log: bool = True) -> tuple[str, list]:
         try:
             reply = self.replier.answer(query)
         except Exception:  # never silence: the follower hears that search failed, and what else to try
             logging.getLogger(__name__).exception("search failed for a follower's query")
             reply = Reply("text", self.replier.unavailable_text(), matches=-1)
+        effects = []
         if log and self.query_log is not None:
-            self.query_log.add(query.strip(), reply.matches, self.follower_hash(message.get("FromUserName", "")))
-        return self.render(message, reply)
+            follower = message.get("FromUserName", "")
+            effects.append(lambda: self.query_log.add(query.strip(), reply.matches, self.follower_hash(follower)))
+        return self.render(message, reply), effects
 
     def render(self, message: dict[str, str], reply: Reply) -> str:
         to_user, from_user = message.get("FromUserName", ""), message.get("ToUserName", "")
@@ -166,30 +165,66 @@ def delivery_key(appid: str, message: dict[str, str]) -> str | None:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def webhook_blueprint(name: str, bot: Bot, max_body: int) -> Blueprint:
-    """The webhook of one account, at its path; bodies over ``max_body`` bytes get 413."""
-    bp = Blueprint(f"webhook_{name}", __name__)
+class WebhookRoutes:
+    """WSGI middleware in front of the web app: each account's webhook path (with or without a trailing slash)
+    is answered here, straight from the WSGI environ; everything else (the console, /healthz) goes on to the
+    app. A follower's message needs nothing of a web framework, and at thousands of messages a second its
+    request and session machinery would cost more than the answer does."""
 
-    @bp.before_request
-    def limit_body():
-        request.max_content_length = max_body  # WeChat's messages are a few KB; the console's forms are larger
+    def __init__(self, app, bots: dict[str, Bot], max_body: int):
+        self.app = app
+        self.max_body = max_body
+        self.paths = {(bot.settings.path.rstrip("/") or "/"): bot for bot in bots.values()}
 
-    def view():
+    def __call__(self, environ, start_response):
+        bot = self.paths.get(environ.get("PATH_INFO", "").rstrip("/") or "/")
+        if bot is None:
+            return self.app(environ, start_response)
+        body, status, content_type = self.answer(bot, environ)
+        data = body.encode("utf-8")
+        start_response(_STATUS[status], [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def answer(self, bot: Bot, environ) -> tuple[str, int, str]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "POST"):
+            return "method not allowed", 405, _PLAIN
         try:
-            body, status, content_type = bot.handle(request.method, request.args, request.get_data(cache=False))
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return "bad Content-Length", 400, _PLAIN
+        if length > self.max_body:  # WeChat's messages are a few KB
+            return "request body too large", 413, _PLAIN
+        body = environ["wsgi.input"].read(length) if length else b""
+        args = query_args(environ.get("QUERY_STRING", ""))
+        try:
+            return bot.handle(method, args, body)
         except ProtocolError as exc:
             log.info("refused a webhook request: %s", exc.reason)
-            return Response(exc.reason, status=exc.status, content_type="text/plain; charset=utf-8")
-        return Response(body, status=status, content_type=content_type)
+            return exc.reason, exc.status, _PLAIN
+        except Exception:  # never a traceback to WeChat: log it, and say nothing it would show
+            log.exception("webhook failed")
+            return "success", 200, _PLAIN
 
-    # strict_slashes=False: /wechat and /wechat/ both answer, with no redirect WeChat would not follow
-    path = bot.settings.path
-    bp.add_url_rule(path.rstrip("/") or "/", "webhook", view, methods=["GET", "POST"], strict_slashes=False)
-    return bp
+
+def query_args(query_string: str) -> dict[str, str]:
+    """The first value of each parameter (WeChat sends each once: signature, timestamp, nonce, …)."""
+    args: dict[str, str] = {}
+    for pair in query_string.split("&"):
+        name, _, value = pair.partition("=")
+        if "%" in pair or "+" in pair:
+            name, value = unquote_plus(name), unquote_plus(value)
+        if name and name not in args:
+            args[name] = value
+    return args
+
+
+_PLAIN = "text/plain; charset=utf-8"
+_STATUS = {200: "200 OK", 400: "400 Bad Request", 403: "403 Forbidden", 405: "405 Method Not Allowed",
+           413: "413 Request Entity Too Large"}
 
 
 def init_app(app: Flask, bots: dict[str, Bot], max_body: int) -> None:
-    """Serve the webhook of every account (name -> its bot), each at its own path."""
+    """Serve the webhook of every account (name -> its bot), each at its own path, in front of ``app``."""
     app.extensions["wechat_pub.bots"] = bots
-    for name, bot in bots.items():
-        app.register_blueprint(webhook_blueprint(name, bot, max_body))
+    app.wsgi_app = WebhookRoutes(app.wsgi_app, bots, max_body)

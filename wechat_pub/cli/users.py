@@ -10,7 +10,7 @@ import click
 from wechat_pub.cli import pass_state
 from wechat_pub.cli.output import out, rx
 from wechat_pub.errors import UsageError
-from wechat_pub.state.users import ROLES
+from wechat_pub.roles import ROLES
 
 
 @click.group("user")

@@ -18,6 +18,7 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, Flask, abort, current_app, g
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -71,9 +72,20 @@ def record(action: str, issue: int = 0, detail: str = "", site=None) -> None:
     deployment().audit.record(current_user.name, action, site.appid if site else "", issue, detail)
 
 
+class ConsoleSessions(SecureCookieSessionInterface):
+    """Session cookies for the console's pages only: the webhook and /healthz neither read nor write one (a
+    follower's message has no use for it, and it would cost every message a signature check)."""
+
+    def open_session(self, app: Flask, request):
+        if not request.path.startswith("/console"):
+            return None  # Flask's null session, never saved
+        return super().open_session(app, request)
+
+
 def init_console(app: Flask, deployment) -> None:
     """Serve the console on ``app``: sessions, CSRF for the console's forms only (WeChat's webhook posts carry
     no token), sign-in, and the pages."""
+    app.session_interface = ConsoleSessions()
     app.secret_key = deployment.console_secret()
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=deployment.secure_cookies, PERMANENT_SESSION_LIFETIME=timedelta(hours=12),

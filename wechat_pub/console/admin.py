@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from wechat_pub.console import bp, deployment, record, requires
 from wechat_pub.errors import WechatPubError
-from wechat_pub.state.users import ROLES
+from wechat_pub.roles import ROLES
 
 
 @bp.get("/users")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Callable
 from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
-from wechat_pub.errors import ExitStatus, WechatPubError
+from wechat_pub.errors import ConfigError, ExitStatus, WechatPubError
 from wechat_pub.publish.cover import generate_cover
 from wechat_pub.publish.images import prepare, read_image_bytes
 from wechat_pub.publish.readback import differences, wechat_digest
@@ -111,6 +112,10 @@ class Pusher:
         """The body images and the footer's QR code, each uploaded once (by content) for this account."""
         refs: dict[str, ImageRef] = {}
         qr_code = self.options.publisher.qr_code
+        if qr_code and not os.path.isfile(qr_code):
+            raise ConfigError(f"publisher.qr_code: {qr_code} does not exist.",
+                              "Set publisher.qr_code in config.toml to the account's QR code image (relative to "
+                              "config.toml), or empty it to print the footer without one.")
         extra = [m.Image(qr_code, "QR code", qr_code)] if qr_code else []
         for image in body_images(issue) + extra:
             if image.src in refs:

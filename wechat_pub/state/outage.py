@@ -29,11 +29,25 @@ def is_outage(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and _statement_timeout(exc):
         return True
+    if _driver_outage(exc):  # raised straight from a DB-API connection (the webhook's answers)
+        return True
     try:
         import redis
     except ImportError:
         return False
     return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+
+
+def _driver_outage(exc: BaseException) -> bool:
+    import sqlite3
+
+    if isinstance(exc, sqlite3.OperationalError):  # locked, busy, cannot open
+        return True
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg.OperationalError)  # connection lost, statement or lock timeout
 
 
 def _statement_timeout(exc) -> bool:

@@ -48,33 +48,42 @@ class QuerySpool:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
-        self._file = None
+        self._fd: int | None = None  # this process's spool, appended with single writes
+        self._path: Path | None = None
+        self._size = 0
         self._thread: threading.Thread | None = None
+        self._prefix, self._count = uuid.uuid4().hex[:20], 0
         atexit.register(self.close)
 
     # ---- writing ------------------------------------------------------------------------------------
 
     def append(self, row: dict) -> None:
-        line = json.dumps({"entry_id": uuid.uuid4().hex, **row}, ensure_ascii=False) + "\n"
         with self._lock:
-            handle = self._spool()
-            if handle.tell() + len(line) > SPOOL_LIMIT:
+            line = (json.dumps({"entry_id": self._entry_id(), **row}, ensure_ascii=False) + "\n").encode("utf-8")
+            fd = self._spool()
+            if self._size + len(line) > SPOOL_LIMIT:
                 self.dropped += 1
                 return
-            handle.write(line)
-            handle.flush()  # in the kernel's hands: a killed process keeps it
+            os.write(fd, line)  # one system call, in the kernel's hands at once: a killed process keeps it
+            self._size += len(line)
         if self.delay <= 0:
             self.flush()
         elif self._thread is None:
             self._start()
 
-    def _spool(self):
-        if self._file is None:
+    def _entry_id(self) -> str:
+        """Unique across processes and hosts: this process's random prefix and a counter."""
+        self._count += 1
+        return f"{self._prefix}{self._count:x}"
+
+    def _spool(self) -> int:
+        if self._fd is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
-            self._file = open(self.folder / name, "a", encoding="utf-8")
-            fcntl.flock(self._file, fcntl.LOCK_EX)  # held while this process lives: others leave it alone
-        return self._file
+            self._path = self.folder / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)  # held while this process lives: others leave it alone
+            self._size = 0
+        return self._fd
 
     # ---- moving into the database -----------------------------------------------------------------
 
@@ -116,11 +125,10 @@ class QuerySpool:
         whose owner died (its lock is free)."""
         ready = []
         with self._lock:
-            if self._file is not None and self._file.tell() > 0:
-                own = Path(self._file.name)
-                self._file.close()  # releases our lock; the renamed file is ours alone
-                self._file = None
-                os.replace(own, own.with_suffix(".moving"))
+            if self._fd is not None and self._size > 0:
+                os.close(self._fd)  # releases our lock; the renamed file is ours alone
+                self._fd = None
+                os.replace(self._path, self._path.with_suffix(".moving"))
         if not self.folder.exists():
             return ready
         for path in sorted(self.folder.glob("*.moving")) + sorted(self.folder.glob("*.jsonl")):

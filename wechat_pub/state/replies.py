@@ -1,25 +1,25 @@
 """Webhook answers by delivery key, so WeChat's retries of one message get the first answer again, from any
-worker and any host, and no message is answered twice.
+worker and any host, and no message is answered (or logged) twice.
 
-A delivery *claims* its key before it works. The claim carries a short lease (:data:`CLAIM_LEASE`, under
-WeChat's 5 s): a retry that finds a claim without an answer waits for it, and when the lease runs out (the
-first worker died, or failed) the retry takes the claim over and answers the message itself. An answer is
-kept for as long as a request's timestamp is accepted, so a replay inside that window gets the stored answer,
-never a second run. Keys are hashes that include the account's app id; a stored answer has its addressee
-blanked (no OpenID at rest).
+A delivery works out its answer, then *keeps* it under its key in one write: the first to keep an answer is
+the one every delivery of that message sends (a retry that raced the first one, or came after it, sends the
+stored answer, not its own), and only the delivery whose answer was kept logs the query. A worker that dies
+before keeping its answer leaves nothing behind: the retry simply answers. An answer is kept for as long as
+a request's timestamp is accepted, so a replay inside that window gets it again. Keys are hashes that
+include the account's app id; a kept answer has its addressee blanked (no OpenID at rest).
 
-Stores: the state database (:class:`StoredReplies`), Redis (:class:`RedisReplies`), and a SQLite file on the
-host (also :class:`StoredReplies`) that :class:`TieredReplies` falls back to while the shared store is away:
-the answer is then still sent, and retries reaching any worker of the host still get it.
+Stores: the state database (:class:`StoredReplies`, raw SQL on a DB-API connection per thread), Redis
+(:class:`RedisReplies`, one SET NX), and a SQLite file on the host (also :class:`StoredReplies`) that
+:class:`TieredReplies` falls back to while the shared store is away: the answer is then still sent, and
+retries reaching any worker of the host still get it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
-
-from sqlalchemy import text
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
@@ -27,102 +27,85 @@ from wechat_pub.state.outage import Breaker, is_outage
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = 3.0  # seconds a claim holds without an answer; WeChat retries after 5
-POLL_SECONDS = 0.05
+PURGE_EVERY = 60.0  # seconds between deletions of answers older than the time to live
 
 
 @dataclass(frozen=True)
-class Claim:
-    first: bool  # this delivery answers the message
-    answer: str | None = None  # a retry: the stored answer, if there is one yet
-    tier: str = "shared"  # where the claim lives: "shared" or "local"
+class Kept:
+    answer: str  # the answer every delivery of this message sends
+    first: bool  # this delivery's answer is the one kept (it logs the query, runs the event's effects)
 
 
 class StoredReplies:
-    """In a SQL database (the shared state database, or the host's local file). One plain statement per step,
-    on a connection kept per thread."""
+    """In a SQL database (the shared state database, or the host's local file): one statement per message on a
+    DB-API connection kept per thread, in autocommit."""
 
     _SQL = {
-        "claim": "INSERT INTO webhook_replies (key, reply, created_at, claimed_at) VALUES (:key, NULL, :now, :now) "
-                 "ON CONFLICT DO NOTHING",
-        "get": "SELECT reply, claimed_at FROM webhook_replies WHERE key = :key",
-        "take_over": "UPDATE webhook_replies SET claimed_at = :now WHERE key = :key AND reply IS NULL "
-                     "AND claimed_at < :expired",
-        "save": "INSERT INTO webhook_replies (key, reply, created_at, claimed_at) VALUES (:key, :reply, :now, :now) "
-                "ON CONFLICT (key) DO UPDATE SET reply = :reply",
-        "release": "DELETE FROM webhook_replies WHERE key = :key AND reply IS NULL",
-        "purge": "DELETE FROM webhook_replies WHERE created_at < :before",
+        # Inserts the answer, or fills a row an older version left without one; returns a row only then.
+        "keep": "INSERT INTO webhook_replies (key, reply, created_at, claimed_at) VALUES (?, ?, ?, 0) "
+                "ON CONFLICT (key) DO UPDATE SET reply = excluded.reply WHERE webhook_replies.reply IS NULL "
+                "RETURNING key",
+        "get": "SELECT reply FROM webhook_replies WHERE key = ?",
+        "purge": "DELETE FROM webhook_replies WHERE created_at < ?",
     }
 
     def __init__(self, db: StateDatabase, ttl: float = 360, clock: Clock = SYSTEM_CLOCK):
-        self.engine = db.engine
+        self.db = db
         self.ttl = ttl
         self.clock = clock
         self._purged = 0.0
         self._local = threading.local()
-        self._statements = {name: text(sql) for name, sql in self._SQL.items()}
+        self._sql = {name: db.driver_sql(text) for name, text in self._SQL.items()}
+        # A file beside a SQLite store, touched when it keeps answers: lets other processes know to look here.
+        self.marker = f"{db.path}.kept" if db.path else None
+        self._marked = 0.0
 
-    def _conn(self):
+    def _run(self, name: str, *params):
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = self.engine.connect()
-        return conn
-
-    def _run(self, name: str, **params):
-        conn = self._conn()
+            conn = self._local.conn = self.db.raw_connection()
         try:
-            result = conn.execute(self._statements[name], params)
-            found = result.first() if result.returns_rows else result.rowcount
-            conn.commit()  # also ends a read: later reads see other workers' writes
+            cursor = conn.cursor()
+            cursor.execute(self._sql[name], params)
+            row = cursor.fetchone() if cursor.description else None
+            cursor.close()
         except BaseException:
-            self._discard()
+            self._local.conn = None  # a fresh connection next time
+            conn.close()
             raise
-        return found
+        return row
 
-    def _discard(self) -> None:
-        """Forget this thread's connection after an error: the next call gets a fresh one."""
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # the server is gone: nothing to close
-                pass
-
-    def claim(self, key: str) -> Claim:
+    def keep(self, key: str, answer: str) -> Kept:
         now = self.clock.time()
-        if now - self._purged > 60:
+        if now - self._purged > PURGE_EVERY:
             self._purged = now
-            self._run("purge", before=now - self.ttl)
-        if self._run("claim", key=key, now=now) == 1:
-            return Claim(True)
-        row = self._run("get", key=key)
-        if row is not None and row.reply is not None:
-            return Claim(False, row.reply)
-        return Claim(self.take_over(key))
-
-    def take_over(self, key: str) -> bool:
-        """Take a claim whose lease ran out without an answer (its worker died, or failed)."""
-        now = self.clock.time()
-        return self._run("take_over", key=key, now=now, expired=now - CLAIM_LEASE) == 1
+            self._run("purge", now - self.ttl)
+        if self._run("keep", key, answer, now) is not None:
+            self._mark(now)
+            return Kept(answer, True)
+        stored = self.get(key)
+        return Kept(stored if stored is not None else answer, False)
 
     def get(self, key: str) -> str | None:
-        row = self._run("get", key=key)
-        return row.reply if row is not None else None
+        row = self._run("get", key)
+        return row[0] if row is not None else None
 
-    def save(self, key: str, reply: str) -> None:
-        self._run("save", key=key, reply=reply, now=self.clock.time())
+    def _mark(self, now: float) -> None:
+        if self.marker and now - self._marked > 1.0:
+            self._marked = now
+            with open(self.marker, "a"):
+                os.utime(self.marker, (now, now))
 
-    def release(self, key: str) -> None:
-        """Give up a claim without an answer (the work failed): a retry does it again at once."""
-        self._run("release", key=key)
+    def recently_kept(self) -> bool:
+        """Whether any process kept an answer here within the time to live (its marker file's age says so)."""
+        try:
+            return self.clock.time() - os.stat(self.marker).st_mtime < self.ttl
+        except (OSError, TypeError):
+            return False
 
 
 class RedisReplies:
-    """In Redis: the claim is ``claim:<time>`` set with NX; the answer replaces it; both expire with the TTL."""
-
-    _TAKE_OVER = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
-                  "redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 else return 0 end")
+    """In Redis: one SET NX with the time to live; a delivery that finds the key set sends what it holds."""
 
     def __init__(self, client, ttl: int = 360, prefix: str = "wechat_pub:reply", clock: Clock = SYSTEM_CLOCK):
         self.client = client
@@ -133,52 +116,23 @@ class RedisReplies:
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
-    def _claim_value(self) -> str:
-        return f"claim:{self.clock.time():.3f}"
-
-    def claim(self, key: str) -> Claim:
-        if self.client.set(self.key(key), self._claim_value(), nx=True, ex=self.ttl):
-            return Claim(True)
-        raw = self.client.get(self.key(key))
-        value = raw.decode() if raw is not None else None
-        if value is not None and not value.startswith("claim:"):
-            return Claim(False, value)
-        return Claim(self._take_over(key, value))
-
-    def _take_over(self, key: str, seen: str | None) -> bool:
-        if seen is None:  # expired meanwhile: claim it afresh
-            return bool(self.client.set(self.key(key), self._claim_value(), nx=True, ex=self.ttl))
-        if float(seen.split(":", 1)[1]) >= self.clock.time() - CLAIM_LEASE:
-            return False
-        return bool(self.client.eval(self._TAKE_OVER, 1, self.key(key), seen, self._claim_value(), self.ttl))
-
-    def take_over(self, key: str) -> bool:
-        raw = self.client.get(self.key(key))
-        value = raw.decode() if raw is not None else None
-        if value is not None and not value.startswith("claim:"):
-            return False
-        return self._take_over(key, value)
+    def keep(self, key: str, answer: str) -> Kept:
+        if self.client.set(self.key(key), answer, nx=True, ex=self.ttl):
+            return Kept(answer, True)
+        stored = self.get(key)
+        return Kept(stored if stored is not None else answer, stored is None)
 
     def get(self, key: str) -> str | None:
         raw = self.client.get(self.key(key))
-        value = raw.decode() if raw is not None else None
-        return None if value is None or value.startswith("claim:") else value
-
-    def save(self, key: str, reply: str) -> None:
-        self.client.set(self.key(key), reply, ex=self.ttl)
-
-    def release(self, key: str) -> None:
-        raw = self.client.get(self.key(key))
-        if raw is not None and raw.decode().startswith("claim:"):
-            self.client.delete(self.key(key))
+        return raw.decode() if raw is not None else None
 
 
 class TieredReplies:
     """The shared store first, the host's local store when the shared one is away; what the webhook uses.
 
     Every call on the shared store is bounded (its client's timeouts); a failure opens the breaker for a few
-    seconds, during which the local store serves alone. Answers given from the local store are found there
-    first, so a retry reaching any worker of this host gets them, even after the shared store is back."""
+    seconds, during which the local store serves alone. While the local store holds recent answers (the shared
+    one was away), they are looked for there first, so a retry reaching any worker of this host gets them."""
 
     def __init__(self, shared, local: StoredReplies, breaker: Breaker, clock: Clock = SYSTEM_CLOCK):
         self.shared = shared
@@ -186,69 +140,27 @@ class TieredReplies:
         self.breaker = breaker
         self.clock = clock
 
-    def _tier(self, name: str):
-        return self.shared if name == "shared" else self.local
-
-    def _shared(self, call, *args) -> tuple[bool, object]:
-        """(reached, result) of ``call(*args)`` on the shared store; not reached while it is away (the breaker
-        then stays open for a few seconds)."""
-        if self.shared is None or self.breaker.open:
-            return False, None
-        try:
-            result = call(*args)
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            log.warning("%s unavailable (%s): answering from this host", self.breaker.name, type(exc).__name__)
-            self.breaker.failed(exc)
-            return False, None
-        self.breaker.succeeded()
-        return True, result
-
-    def claim(self, key: str) -> Claim:
-        answered_here = self.local.get(key)
-        if answered_here is not None:
-            return Claim(False, answered_here, "local")
-        reached, claim = self._shared(self.shared.claim, key) if self.shared is not None else (False, None)
-        if reached:
-            return claim
-        local = self.local.claim(key)
-        return Claim(local.first, local.answer, "local")
-
-    def settle(self, key: str, claim: Claim, seconds: float) -> str | None:
-        """A retry's wait for the first delivery's answer: the answer, or None once this delivery holds the
-        claim (the first one's lease ran out, or its store went away) and must answer itself."""
-        deadline = self.clock.monotonic() + seconds
-        while self.clock.monotonic() < deadline:
-            if claim.tier == "shared":
-                reached, found = self._shared(self.shared.get, key)
-                if reached and found is None:
-                    reached, taken = self._shared(self.shared.take_over, key)
-                    if reached and taken:
-                        return None
-                if not reached:  # the shared store went away while we waited
-                    claim = Claim(False, None, "local")
-                    if self.local.claim(key).first:
-                        return None
-                    continue
+    def keep(self, key: str, answer: str) -> Kept:
+        if self.shared is not None and self.local.recently_kept():
+            answered_here = self.local.get(key)
+            if answered_here is not None:
+                return Kept(answered_here, False)
+        if self.shared is not None and not self.breaker.open:
+            try:
+                kept = self.shared.keep(key, answer)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.warning("%s unavailable (%s): answering from this host", self.breaker.name, type(exc).__name__)
+                self.breaker.failed(exc)
             else:
-                found = self.local.get(key)
-                if found is None and self.local.take_over(key):
-                    return None
-            if found is not None:
-                return found
-            self.clock.sleep(POLL_SECONDS)
-        return None  # nobody answered in time: answering twice beats leaving the follower without an answer
+                self.breaker.succeeded()
+                return kept
+        try:
+            return self.local.keep(key, answer)
+        except Exception:  # this host's file is broken too: the follower still gets the answer, unkept
+            log.exception("the webhook's answers could not be kept on this host (%s)", self.local.db.path)
+            return Kept(answer, True)
 
-    def save(self, key: str, reply: str, claim: Claim) -> None:
-        if claim.tier == "shared":
-            reached, _ = self._shared(self.shared.save, key, reply)
-            if reached:
-                return
-        self.local.save(key, reply)
-
-    def release(self, key: str, claim: Claim) -> None:
-        if claim.tier == "shared":
-            self._shared(self.shared.release, key)
-        else:
-            self.local.release(key)
+    def get(self, key: str) -> str | None:
+        return self.local.get(key) or (self.shared.get(key) if self.shared is not None else None)

@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import UsageError
+from wechat_pub.roles import ROLES
 from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.schema import login_failures, users
 
-ROLES = ("editor", "approver", "admin")  # each may do what the ones before it may
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 
