@@ -195,8 +195,8 @@ def stop(process: subprocess.Popen) -> None:
 
 def index(folder: Path, env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from wechat_pub.deployment import open_deployment; "
-                    "open_deployment().site().archive().refresh()"], cwd=folder, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "wechat_pub", "index"], cwd=folder, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
@@ -232,7 +232,9 @@ def main() -> None:
             raise SystemExit("--peer werobot needs WeRoBot: pip install -e '.[bench]'") from None
     work = Path(tempfile.mkdtemp(prefix="wechat-pub-webhook-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    # scope "all": every issue of the archive is found (none of these is published in WeChat)
     env.update(WECHAT_PUB_WEBHOOK__TOKEN=TOKEN, WECHAT_PUB_WEBHOOK__AES_KEY=AES_KEY, BENCH_TOKEN=TOKEN,
+               WECHAT_PUB_WEBHOOK__SEARCH_SCOPE="all",
                BENCH_AES_KEY=AES_KEY, BENCH_APPID=APPID)
     try:
         sites = {}

@@ -7,8 +7,9 @@ import shutil
 import pytest
 
 from conftest import SEED_ARTICLE
+from wechat_pub.bot.index import build_index, entries_of
 from wechat_pub.bot.replies import TEXT_LIMIT, Replier
-from wechat_pub.bot.search import Archive, build_index
+from wechat_pub.bot.search import Archive
 from wechat_pub.source.folder import ArticleFolder
 from wechat_pub.source.writer import write_article
 from wechat_pub.synthetic import IssueFactory
@@ -25,7 +26,7 @@ def archive(tmp_path):
     (tmp_path / "articles").mkdir()
     shutil.copy(SEED_ARTICLE, tmp_path / "articles")
     folder = ArticleFolder(tmp_path / "articles")  # the issues straight from a folder, looked at on every search
-    return Archive(lambda: (folder.signature(), folder.read().issues), tmp_path / "state" / "search.sqlite3",
+    return Archive(lambda: (folder.signature(), entries_of(folder.read().issues)), tmp_path / "state" / "search.sqlite3",
                    check_every=0)
 
 
@@ -160,3 +161,69 @@ def test_one_huge_entry_is_shortened_not_dropped(tmp_path):
     build_index(tmp_path / "i.sqlite3", [issue])
     reply = Replier(Archive(None, tmp_path / "i.sqlite3")).answer("监管")
     assert len(reply.text.encode("utf-8")) <= TEXT_LIMIT and reply.text.count("…") == 1
+
+
+def test_a_changed_issue_is_reindexed_alone(tmp_path):
+    """Issue 13: every change re-indexed everything; now only the issues whose text changed, came or went."""
+    from dataclasses import replace
+
+    from wechat_pub import model as m
+    from wechat_pub.bot.index import IndexEntry, extract, update_index
+
+    issues = {n: IssueFactory(n).issue(number=n, sections=1, items_per_section=3) for n in (1, 2, 3)}
+    loads = []
+
+    def entries(fingerprints):
+        return [IndexEntry(n, fingerprints[n], (lambda n=n: loads.append(n) or extract(issues[n])))
+                for n in fingerprints]
+
+    path = tmp_path / "i.sqlite3"
+    assert update_index(path, entries({1: "a", 2: "a", 3: "a"})) == 3 and sorted(loads) == [1, 2, 3]
+    loads.clear()
+    first = issues[2].items[0]
+    issues[2] = replace(issues[2], sections=(replace(issues[2].sections[0], items=(
+        replace(first, headline=m.Bilingual("区块链白皮书发布", "Blockchain white paper")),
+        *issues[2].sections[0].items[1:])),))
+    assert update_index(path, entries({1: "a", 2: "b"})) == 2 and loads == [2]  # 2 changed, 3 went
+    archive = Archive(None, path)
+    assert [h.issue for h in archive.search("区块链白皮书").hits] == [2]
+    assert archive.issue(3) is None and archive.issue(1) is not None
+
+
+def test_readers_see_the_index_before_or_after_an_update(tmp_path):
+    """The update is one transaction in WAL mode: a reader that opened the index keeps reading it meanwhile."""
+    from wechat_pub.bot.index import entries_of, update_index
+
+    path = tmp_path / "i.sqlite3"
+    first = IssueFactory(1).issue(number=1, sections=1, items_per_section=2)
+    update_index(path, entries_of([first]))
+    archive = Archive(None, path)
+    before = archive.version()
+    second = IssueFactory(2).issue(number=2, sections=1, items_per_section=2)
+    update_index(path, entries_of([first, second]))
+    assert archive.version() != before  # answers made from the old index are not reused
+    assert archive.issue(2) is not None and [i.issue for i in [archive.latest()]] == [2]
+
+
+def test_an_index_of_an_older_layout_is_rebuilt(tmp_path):
+    import sqlite3
+
+    from wechat_pub.bot.index import entries_of, update_index
+
+    path = tmp_path / "i.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)")  # what an older version left
+    issue = IssueFactory(5).issue(number=5, sections=1, items_per_section=2)
+    assert update_index(path, entries_of([issue])) == 1
+    assert Archive(None, path).issue(5) is not None
+
+
+@pytest.mark.parametrize("run, vocabulary, words", [
+    ("接触追踪", {"接触者", "追踪"}, ["接触", "追踪"]),
+    ("个人信息保护法", {"个人信息", "保护"}, ["个人信息", "保护", "法"]),
+    ("量子计算", set(), ["量子计算"]),
+])
+def test_queries_are_split_by_the_headlines_words(run, vocabulary, words):
+    from wechat_pub.bot.search import split_words
+
+    assert split_words(run, frozenset(vocabulary)) == words

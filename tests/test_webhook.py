@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -391,3 +394,29 @@ def test_a_message_for_another_app_id_or_broken_base64_is_refused():
     with pytest.raises(ProtocolError):
         other.open(broken, signature("spamtest", "1409735669", "1", re.search(
             r"CDATA\[([^\]]+)", broken.decode().split("<Encrypt>")[1]).group(1)), "1409735669", "1")
+
+
+WORKER_MODULES = """
+import io, sys
+from wechat_pub.app import create_app
+from wechat_pub.bot.protocol import signed_message
+from wechat_pub.bot.simulate import message_xml
+app = create_app()
+params, body = signed_message(message_xml("苹果", "gh_test"), sys.argv[1])
+query = "&".join(f"{k}={v}" for k, v in params.items())
+environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/wechat", "QUERY_STRING": query, "wsgi.input": io.BytesIO(body),
+           "CONTENT_LENGTH": str(len(body)), "SERVER_NAME": "x", "SERVER_PORT": "1", "wsgi.url_scheme": "http"}
+reply = b"".join(app(environ, lambda status, headers: None)).decode()
+print("苹果和谷歌" in reply, sorted(m for m in ("rjieba", "markdown_it", "yaml", "PIL") if m in sys.modules))
+"""
+
+
+def test_a_webhook_worker_holds_no_parser_or_segmenter(site):
+    """Issue 13: workers held the segmenter's 30 MB dictionary and the article parser; the index is now built by
+    a process of its own (`wechat-pub index`), and queries are split by the index's own words."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    env.update(WECHAT_PUB_WEBHOOK__TOKEN=TOKEN, WECHAT_PUB_WEBHOOK__SEARCH_SCOPE="all")
+    done = subprocess.run([sys.executable, "-c", WORKER_MODULES, TOKEN], cwd=site, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip() == "True []", done.stdout + done.stderr
+    assert (site / "state" / "search-default-all.sqlite3").exists()

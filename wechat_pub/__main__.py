@@ -1,3 +1,4 @@
 from wechat_pub.cli import main
 
-main()
+if __name__ == "__main__":  # (not when a worker process of a parallel read imports it)
+    main()

@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wechat_pub import model as m
+from wechat_pub.bulk import paused_gc
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.article import parse_article
-from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of, read_many
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 
 log = logging.getLogger(__name__)
@@ -73,23 +73,27 @@ class Library:
         self.author = author or socket.gethostname()
         self._seen: tuple[str, str] | None = None  # (folder signature, database revision) of the last sync
         self._parsed: dict[tuple[str, str], ArticleFile] = {}
+        self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
         self._lock = threading.Lock()
 
     # ---- folder <-> database ---------------------------------------------------------------------------
 
-    def sync(self, force: bool = False, author: str | None = None) -> SyncReport:
+    def sync(self, force: bool = False, author: str | None = None, also=None) -> SyncReport:
         """Bring the folder and the database into step (see the module's description). ``author``: who made
-        the changes found in the folder (default: this host)."""
+        the changes found in the folder (default: this host). ``also``: see :func:`read_many`."""
         seen = (self.folder.signature(), self.store.revision())
         if not force and seen == self._seen:
             return SyncReport()
         report = SyncReport(author=author or self.author)
         self.record.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
+        with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
             synced = self._load_record()
             local = self.folder.read()
             rows = {row.number: row for row in self.store.all(include_removed=True)}
+            self._file_hashes = self.store.all_file_hashes()
+            read_many([article for article in local.files  # what will be imported, read at once on every core
+                       if article.number not in rows or rows[article.number].text_hash != article.sha256], also)
             numbers = set()
             for article in local.files:
                 if not article.number:
@@ -106,6 +110,7 @@ class Library:
                 if number not in numbers:
                     self._sync_row(row, synced, report)
             self._save_record(synced)
+            self._file_hashes = None
             self._seen = (self.folder.signature(), self.store.revision())
         for line in report.conflicts:
             log.warning("%s", line)
@@ -167,9 +172,11 @@ class Library:
         issue = article.issue
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
-                        issue.publish_at if article.valid else None, issue.title.joined(), issue.date,
-                        report.author or self.author, row.version if row is not None else None)
+                        issue.publish_at if article.valid else None, issue.title.joined() if issue else "",
+                        issue.date if issue else "", report.author or self.author,
+                        row.version if row is not None else None)
         self.store.put_files(article.number, _local_files(issue, self.folder.path))
+        self._parsed[(article.filename, article.sha256)] = article  # read already: the index takes it from here
         report.imported.append(article.filename)
 
     def _write(self, row: IssueRow, path: str, report: SyncReport) -> None:
@@ -186,7 +193,8 @@ class Library:
 
     def _write_files(self, row: IssueRow) -> None:
         """The issue's images, where its text expects them (only those missing or different here)."""
-        wanted = self.store.file_hashes(row.number)
+        known = self._file_hashes
+        wanted = known.get(row.number, {}) if known is not None else self.store.file_hashes(row.number)
         stale = [rel for rel, sha in wanted.items() if _sha256_of(self.folder.path / rel) != sha]
         if not stale:
             return
@@ -221,10 +229,12 @@ class Library:
         """Save an article's text (the console's editor and import): the database first, refused with
         StaleVersion when it changed since ``expected_version`` (None: a new issue), then this host's file.
         Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
+        from wechat_pub.source.article import parse_article
+
         path = self.folder.path / filename
         parsed = parse_article(text, str(path), self.folder.timezone)
-        article = ArticleFile(str(path), text, hashlib.sha256(text.encode("utf-8")).hexdigest(), parsed.issue,
-                              parsed.problems)
+        article = ArticleFile(str(path), text, hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                              self.folder.timezone, parsed.issue, tuple(parsed.problems))
         if not article.number:
             raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
                                                                              "matter.")
@@ -258,13 +268,53 @@ class Library:
             key = (row.filename, row.text_hash)
             parsed = self._parsed.get(key)
             if parsed is None:
-                path = str(self.folder.path / row.filename)
-                result = parse_article(row.text, path, self.folder.timezone)
-                parsed = ArticleFile(path, row.text, row.text_hash, result.issue, result.problems)
+                parsed = ArticleFile(str(self.folder.path / row.filename), row.text, row.text_hash,
+                                     self.folder.timezone)
                 self._parsed[key] = parsed
             files.append(parsed)
         signature = hashlib.sha256("".join(f"{r.number}:{r.text_hash};" for r in rows).encode()).hexdigest()
         return Catalogue(signature, tuple(files), duplicates_of(files))
+
+    def read_issues(self, numbers: list[int], also=None) -> None:
+        """Have issues ``numbers`` read (from the database's texts, on every core), for :meth:`issue` and
+        :meth:`derived`; ``also``: see :func:`read_many`."""
+        wanted = set(numbers)
+        articles = []
+        rows = self.store.all() if len(wanted) > 50 else [row for n in sorted(wanted) if (row := self.store.get(n))]
+        for row in rows:
+            if row.number in wanted:
+                key = (row.filename, row.text_hash)
+                if key not in self._parsed:
+                    self._parsed[key] = ArticleFile(str(self.folder.path / row.filename), row.text, row.text_hash,
+                                                    self.folder.timezone)
+                articles.append(self._parsed[key])
+        read_many(articles, also)
+
+    def issue(self, number: int) -> m.Issue | None:
+        """Issue ``number`` as the database holds it, read (and kept read while its text is the same)."""
+        article = self._article(number)
+        return article.issue if article is not None and article.valid else None
+
+    def derived(self, number: int, also, filename: str | None = None, text_hash: str | None = None):
+        """``also(issue)`` for issue ``number`` (of ``filename`` and ``text_hash`` when known): as worked out when
+        it was read, else now."""
+        known = self._parsed.get((filename, text_hash)) if filename else None
+        article = known or self._article(number)
+        if article is None or not article.valid:
+            return None
+        if article.derived is None:
+            article.derived = also(article.issue)
+        return article.derived
+
+    def _article(self, number: int) -> ArticleFile | None:
+        row = self.store.get(number)
+        if row is None:
+            return None
+        key = (row.filename, row.text_hash)
+        if key not in self._parsed:
+            self._parsed[key] = ArticleFile(str(self.folder.path / row.filename), row.text, row.text_hash,
+                                            self.folder.timezone)
+        return self._parsed[key]
 
     def row(self, number: int) -> IssueRow | None:
         return self.store.get(number)

@@ -207,34 +207,76 @@ class Site:
 
     # ---- followers ---------------------------------------------------------------------------------------
 
-    def searchable(self, scope: str | None = None):
-        """(signature, issues) followers may find: published ones (WeChat reported them, or the team marked
-        them), also those whose publish time has passed ('scheduled'), or every one ('all')."""
+    def search_version(self, scope: str | None = None) -> str:
+        """Changes whenever what followers may find may have changed: the articles folder, the shared issues,
+        which were published, and (for 'scheduled') whose publish time has passed. Cheap: no text is read."""
         import hashlib
 
         scope = scope or self.cfg["webhook.search_scope"]
-        self.library.sync()
-        files = [article for article in self.library.catalogue().files if article.valid]
+        parts = [scope, self.articles.signature(), self.library.store.revision()]
+        if scope != "all":
+            parts.append(",".join(map(str, sorted(self.pushes.published_urls()))))
+        if scope == "scheduled":
+            now = self.clock.time()
+            parts.append(",".join(str(number) for number, _, _, _, at in self.library.store.summary()
+                                  if at and _timestamp(at) <= now))
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def searchable(self, scope: str | None = None):
+        """(version, entries) of the issues followers may find: published ones (WeChat reported them, or the
+        team marked them), also those whose publish time has passed ('scheduled'), or every one ('all'). An
+        entry's issue is read only if the index has to take it up."""
+        from functools import partial
+
+        from wechat_pub.bot.index import IndexEntry, extract
+
+        scope = scope or self.cfg["webhook.search_scope"]
+        self.library.sync(also=extract)  # what the index keeps is worked out while the issues are read
+        version = self.search_version(scope)
+        rows = [row for row in self.library.store.summary() if row[3]]
         if scope != "all":
             published = set(self.pushes.published_urls())
             now = self.clock.time()
-            files = [article for article in files if article.number in published or (
-                scope == "scheduled" and article.issue.publish_at and _timestamp(article.issue.publish_at) <= now)]
-        key = ";".join(f"{article.number}:{article.path}:{article.sha256}" for article in files)
-        return hashlib.sha256(f"{scope}|{key}".encode()).hexdigest(), [article.issue for article in files]
+            rows = [row for row in rows if row[0] in published or (
+                scope == "scheduled" and row[4] and _timestamp(row[4]) <= now)]
+        return version, [IndexEntry(number, text_hash, partial(self.library.derived, number, extract, name, text_hash))
+                         for number, name, text_hash, _, _ in rows]
 
     def archive(self, scope: str | None = None, live: bool = False):
         """The search index of the issues followers may find: a local file (so answers need nothing but this
-        host), rebuilt when those issues change; ``live`` (the webhook): rebuilt in the background."""
+        host), updated when those issues change; ``live`` (the webhook): updated by a separate process
+        (``wechat-pub index``) while this one goes on answering from the current index."""
         from wechat_pub.bot.search import Archive
 
         scope = scope or self.cfg["webhook.search_scope"]
         if scope not in self._archives:
             index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
-            self._archives[scope] = Archive(lambda: self.searchable(scope), index, clock=self.clock)
+            self._archives[scope] = Archive(lambda: self.searchable(scope), index, clock=self.clock,
+                                            version=lambda: self.search_version(scope),
+                                            read_ahead=self._read_for_index)
         archive = self._archives[scope]
-        archive.background = archive.background or live
+        if live and not archive.background:
+            archive.background = True
+            archive.updater = lambda: self.index_elsewhere(scope)
         return archive
+
+    def _read_for_index(self, numbers: list[int]) -> None:
+        from wechat_pub.bot.index import extract
+
+        self.library.read_issues(numbers, also=extract)
+
+    def index_elsewhere(self, scope: str) -> None:
+        """Update the search index in a short-lived process of its own: the parser and the segmenter it needs
+        (and their memory) never enter the webhook's workers, and their work takes no worker's time."""
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "wechat_pub", "index", "--scope", scope, "--account", self.name]
+        if self.cfg.path:
+            command[3:3] = ["--config", str(self.cfg.path)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"`wechat-pub index` failed: {done.stderr.strip()[-300:]}")
 
     def replier(self, scope: str | None = None, live: bool = False):
         """What followers get back. Published links and covers come from the state database through the

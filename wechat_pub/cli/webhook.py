@@ -41,6 +41,22 @@ def ask_command(site, query: str, everything: bool) -> None:
         click.echo(reply.text)
 
 
+@click.command("index")
+@click.option("--scope", type=click.Choice(["published", "scheduled", "all"]),
+              help="Which issues (default: webhook.search_scope).")
+@click.option("--rebuild", is_flag=True, help="Build it afresh instead of updating the issues that changed.")
+@with_site
+def index_command(site, scope: str | None, rebuild: bool) -> None:
+    """Bring the search index of followers' queries up to date (the webhook keeps it so by itself)."""
+    import time
+
+    started = time.perf_counter()
+    archive = site.archive(scope)
+    changed = archive.refresh(force=rebuild)
+    state = "updated" if changed else "already up to date"
+    out.print(f"search index {archive.index_path.name}: {state} ({time.perf_counter() - started:.1f} s)")
+
+
 @click.command("simulate")
 @click.argument("text")
 @click.option("--url", default="http://127.0.0.1:8000/wechat", show_default=True, help="The running webhook.")
@@ -76,4 +92,4 @@ def queries_command(site, days: int, limit: int) -> None:
             out.print(f"  {count:>5}×  {rx(query)}  [dim]({followers} follower(s))[/]", markup=True)
 
 
-COMMANDS = (serve_command, ask_command, simulate_command, queries_command)
+COMMANDS = (serve_command, ask_command, index_command, simulate_command, queries_command)

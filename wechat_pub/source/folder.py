@@ -1,27 +1,54 @@
-"""An account's articles folder, read in one place: each article file (its text, a hash of it, the issue it
-holds and its problems), the issues that read without errors, the files that do not, and issue numbers that
-two files claim. A read is reused until the folder's signature (names, sizes, times) changes."""
+"""An account's articles folder, read in one place: each article file (its text, a hash of it, and when asked
+for the issue it holds and its problems), the issues that read without errors, the files that do not, and
+issue numbers that two files claim. A read is reused until the folder's signature (names, sizes, times)
+changes; a file whose text is unchanged keeps what was read of it."""
 
 from __future__ import annotations
 
 import glob
 import hashlib
 import os
+import re
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 from wechat_pub import model as m
-from wechat_pub.source.article import parse_article, read_text
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
+_ISSUE_FIELD = re.compile(r"^issue:[ \t]*[\"']?(\d{1,6})[\"']?[ \t]*(?:#.*)?$", re.M)
 
 
-@dataclass(frozen=True)
 class ArticleFile:
-    path: str
-    text: str
-    sha256: str
-    issue: m.Issue | None  # as far as it could be read (None: not at all)
-    problems: tuple[m.Problem, ...]
+    """An article file: its text and a hash of it, and (read only when first asked for: a folder of two
+    thousand issues is compared by hashes) the issue it holds and its problems."""
+
+    def __init__(self, path: str, text: str, sha256: str, timezone: str = "Asia/Shanghai",
+                 issue: m.Issue | None = None, problems: tuple[m.Problem, ...] | None = None):
+        self.path = path
+        self.text = text
+        self.sha256 = sha256
+        self.timezone = timezone
+        self.derived = None  # what read_many(also=...) worked out from the issue
+        if problems is not None:  # read already
+            self.__dict__["_read"] = (issue, tuple(problems))
+
+    @cached_property
+    def _read(self) -> tuple[m.Issue | None, tuple[m.Problem, ...]]:
+        from wechat_pub.source.article import parse_article  # the parser (and YAML) only where an issue is read
+
+        parsed = parse_article(self.text, self.path, self.timezone)
+        return parsed.issue, tuple(parsed.problems)
+
+    @property
+    def issue(self) -> m.Issue | None:  # as far as it could be read (None: not at all)
+        return self._read[0]
+
+    @property
+    def problems(self) -> tuple[m.Problem, ...]:
+        return self._read[1]
 
     @property
     def filename(self) -> str:
@@ -35,9 +62,14 @@ class ArticleFile:
     def valid(self) -> bool:
         return self.issue is not None and not self.errors
 
-    @property
+    @cached_property
     def number(self) -> int:
-        """The issue number the file claims (0 when it has none)."""
+        """The issue number the file claims (0 when it has none): from its front matter's ``issue:`` line
+        when that reads plainly, without reading the whole article."""
+        front = _FRONT_MATTER.match(self.text)
+        found = _ISSUE_FIELD.search(front.group(1)) if front else None
+        if found:
+            return int(found.group(1))
         return self.issue.number if self.issue is not None else 0
 
 
@@ -75,12 +107,54 @@ class Catalogue:
         return [p for p in self.duplicates.get(number, ()) if os.path.abspath(p) != wanted]
 
 
+PARALLEL_FROM = 24  # files: fewer are read here, more on every core
+
+
+def read_many(articles: list[ArticleFile], also: Callable[[m.Issue], object] | None = None) -> None:
+    """Read the issues of many article files at once, on every core (the first sync or index of a large
+    archive): what each read finds is kept on its ArticleFile, as if it had been read there. ``also``: a
+    module-level function of the issue, worked out where it was read and kept as ``article.derived``."""
+    todo = [article for article in articles if "_read" not in article.__dict__ or (also and not article.derived)]
+    processes = min(os.cpu_count() or 1, 8)
+    if len(todo) < PARALLEL_FROM or processes < 2:
+        for article in todo:
+            if also is not None and article.issue is not None:
+                article.derived = also(article.issue)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the caller may have threads (the scheduler's), whose locks a fork would copy held
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = [(article.text, article.path, article.timezone, also) for article in todo]
+        for article, (issue, problems, derived) in zip(todo, pool.map(_read_text, jobs, chunksize=8)):
+            article.__dict__["_read"] = (issue, problems)
+            article.derived = derived
+
+
+def _read_text(job) -> tuple[m.Issue | None, tuple[m.Problem, ...], object]:
+    from wechat_pub.source.article import parse_article
+
+    text, path, timezone, also = job
+    parsed = parse_article(text, path, timezone)
+    derived = also(parsed.issue) if also is not None and parsed.issue is not None else None
+    return parsed.issue, tuple(parsed.problems), derived
+
+
 def read_article_file(path: str, timezone: str) -> ArticleFile:
+    """The file's text and hash (its issue is read when asked for)."""
+    from wechat_pub.source.article import read_text
+
     text, problem = read_text(path)
     if text is None:
-        return ArticleFile(path, "", "", None, (problem,))
-    parsed = parse_article(text, path, timezone)
-    return ArticleFile(path, text, hashlib.sha256(text.encode("utf-8")).hexdigest(), parsed.issue, parsed.problems)
+        return ArticleFile(path, "", "", timezone, None, (problem,))
+    return ArticleFile(path, text, hashlib.sha256(text.encode("utf-8")).hexdigest(), timezone)
+
+
+def _unless_unchanged(article: ArticleFile, previous: dict[str, ArticleFile]) -> ArticleFile:
+    """The file as read before when its text is the same (what was read of it stands)."""
+    before = previous.get(article.path)
+    return before if before is not None and before.sha256 == article.sha256 else article
 
 
 def duplicates_of(files) -> dict[int, tuple[str, ...]]:
@@ -118,7 +192,8 @@ class ArticleFolder:
         with self._lock:
             if self._cached is not None and self._cached.signature == signature:
                 return self._cached
-        files = tuple(read_article_file(path, self.timezone) for path in self.files())
+        previous = {f.path: f for f in self._cached.files} if self._cached is not None else {}
+        files = tuple(_unless_unchanged(read_article_file(path, self.timezone), previous) for path in self.files())
         catalogue = Catalogue(signature, files, duplicates_of(files))
         with self._lock:
             self._cached = catalogue

@@ -52,6 +52,14 @@ class IssueStore:
         with self.db.connect() as conn:
             return [_row(row) for row in conn.execute(statement)]
 
+    def summary(self) -> list[tuple[int, str, str, bool, str | None]]:
+        """(number, filename, text hash, valid, publish_at) of every issue of the account, without the texts."""
+        statement = (select(issues.c.number, issues.c.filename, issues.c.text_hash, issues.c.valid, issues.c.publish_at)
+                     .where(issues.c.appid == self.appid, issues.c.removed == 0).order_by(issues.c.number))
+        with self.db.connect() as conn:
+            return [(row.number, row.filename, row.text_hash, bool(row.valid), row.publish_at)
+                    for row in conn.execute(statement)]
+
     def get(self, number: int) -> IssueRow | None:
         with self.db.connect() as conn:
             row = conn.execute(select(issues).where(issues.c.appid == self.appid, issues.c.number == number)).first()
@@ -106,6 +114,15 @@ class IssueStore:
             rows = conn.execute(select(issue_files.c.relpath, issue_files.c.sha256, issue_files.c.data).where(
                 issue_files.c.appid == self.appid, issue_files.c.number == number)).all()
         return {row.relpath: (row.sha256, bytes(row.data)) for row in rows}
+
+    def all_file_hashes(self) -> dict[int, dict[str, str]]:
+        """Issue number -> relative path -> sha256, for every issue of the account (one query)."""
+        found: dict[int, dict[str, str]] = {}
+        with self.db.connect() as conn:
+            for row in conn.execute(select(issue_files.c.number, issue_files.c.relpath, issue_files.c.sha256).where(
+                    issue_files.c.appid == self.appid)):
+                found.setdefault(row.number, {})[row.relpath] = row.sha256
+        return found
 
     def file_hashes(self, number: int) -> dict[str, str]:
         with self.db.connect() as conn:

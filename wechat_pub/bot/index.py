@@ -1,0 +1,216 @@
+"""The search index file: built once, then kept in step one issue at a time.
+
+SQLite FTS5 with one token per Chinese character (exact matches for 苹果 or 个人信息, on any SQLite), Porter
+stemming and case-folding for English (reference/scale-search.md §2). An item's id is its issue number times
+1000 plus its position, so ids follow the issues' order and an issue's rows are found by range.
+
+:func:`update_index` compares each issue's fingerprint (the hash of its text) with the one indexed and
+re-indexes only the issues that changed, came or went, in one transaction: the file is in WAL mode, so readers
+go on reading the index as it was until that transaction commits, and then see all of it. A file of an older
+layout is rebuilt beside it and swapped in with an atomic rename.
+
+The words of the headlines (segmented by rjieba) are kept per issue: the most frequent ones are the
+suggestions shown when nothing matches, and all of them are the vocabulary that splits a follower's Chinese
+query into words, so answering needs no segmenter (and no dictionary in memory).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from wechat_pub import model as m
+from wechat_pub.bulk import paused_gc
+
+LAYOUT = "2"  # bump when the tables change: an index of another layout is rebuilt
+ID_STRIDE = 1000  # item id = issue * ID_STRIDE + position
+RECENT_ITEMS = 5_000  # a very common word is ranked among the newest items only: bounded time per query
+
+_HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+STOP_ZH = set("的 了 和 与 及 在 对 为 是 将 等 关于 发布 有关 相关 公司 工作 进行 一 本 其 中 并 或 以 于".split())
+STOP_EN = set("the a an and or of to in on for with by from at as is are be its this that new".split())
+
+SCHEMA = """
+CREATE TABLE items (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, date TEXT NOT NULL, position INTEGER NOT NULL,
+                    headline_zh TEXT NOT NULL, headline_en TEXT NOT NULL, path TEXT NOT NULL);
+CREATE VIRTUAL TABLE items_fts USING fts5(headline_zh, headline_en, body_zh, body_en,
+                                          tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE issues (issue INTEGER PRIMARY KEY, date TEXT NOT NULL, title_zh TEXT NOT NULL, title_en TEXT NOT NULL,
+                     items INTEGER NOT NULL, path TEXT NOT NULL, fingerprint TEXT NOT NULL);
+CREATE TABLE words (issue INTEGER NOT NULL, word TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (issue, word));
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class IssueText:
+    """What the index keeps of an issue: :func:`extract` makes it (in whichever process read the issue)."""
+
+    number: int
+    date: str
+    title_zh: str
+    title_en: str
+    path: str
+    headlines: tuple[tuple[str, str], ...]  # (zh, en) per item, in order
+    texts: tuple[tuple[str, str, str, str], ...]  # per item, normalised: headline zh, en, body zh, en
+    words: tuple[tuple[str, int], ...]  # headline words and how often they occur
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """An issue the index should hold: its number, a fingerprint that changes with its text, and how to get
+    its :class:`IssueText` (called only when it has to be indexed; None: it cannot be read)."""
+
+    number: int
+    fingerprint: str
+    load: Callable[[], IssueText | None]
+
+
+def entries_of(issues: Iterable[m.Issue]) -> list[IndexEntry]:
+    """Entries for issues already read (tests, small tools): fingerprinted by their content."""
+    return [IndexEntry(issue.number, str(hash(repr(issue))), (lambda issue=issue: extract(issue))) for issue in issues]
+
+
+def extract(issue: m.Issue) -> IssueText:
+    items = issue.items[:ID_STRIDE - 1]
+    texts = tuple((normalise(item.headline.zh), normalise(item.headline.en),
+                   normalise(m.plain_text(item.body_zh, alt=False)), normalise(m.plain_text(item.body_en, alt=False)))
+                  for item in items)
+    words = Counter(word for item in items for word in headline_words(item.headline))
+    return IssueText(issue.number, issue.date, issue.title.zh, issue.title.en, issue.path,
+                     tuple((item.headline.zh, item.headline.en) for item in items), texts, tuple(words.items()))
+
+
+def normalise(text: str) -> str:
+    """What the index stores and queries use: NFKC, lower case, a space around every Han character."""
+    return _HAN_RUN.sub(_spaced, unicodedata.normalize("NFKC", text).lower())
+
+
+def _spaced(run: re.Match) -> str:
+    return " " + " ".join(run.group()) + " "
+
+
+def update_index(path: str | os.PathLike, entries: list[IndexEntry], version: str = "",
+                 read_ahead: Callable[[list[int]], None] | None = None) -> int:
+    """Bring the index at ``path`` in step with ``entries``: the issues (re)indexed. ``version``: what the
+    source was when read, stored for :meth:`Archive.refresh` to compare. ``read_ahead(numbers)``: called with
+    the issues about to be indexed, a batch at a time, to read them at once (on every core)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with paused_gc():
+        if not _current_layout(path):
+            return _rebuild(path, entries, version, read_ahead)
+        db = _open(path)
+        try:
+            with db:  # one transaction: readers see the index before it, or after it
+                changed = _apply(db, entries, read_ahead)
+                _finish(db, version)
+            return changed
+        finally:
+            db.close()
+
+
+def build_index(path: str | os.PathLike, issues: Iterable[m.Issue], version: str = "") -> None:
+    """A fresh index of ``issues`` at ``path`` (replacing what is there)."""
+    _rebuild(Path(path), entries_of(issues), version)
+
+
+def _rebuild(path: Path, entries: list[IndexEntry], version: str, read_ahead=None) -> int:
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+    db = sqlite3.connect(temporary)
+    try:
+        db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;" + SCHEMA)
+        with db:
+            db.execute("INSERT INTO meta VALUES ('layout', ?)", (LAYOUT,))
+            changed = _apply(db, entries, read_ahead)
+            _finish(db, version)
+        db.execute("PRAGMA journal_mode=WAL")  # from now on updated in place, readers never blocked
+    finally:
+        db.close()
+    os.replace(temporary, path)
+    return changed
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30)
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+def _current_layout(path: Path) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return row is not None and row[0] == LAYOUT
+
+
+READ_BATCH = 400  # issues read ahead at a time
+
+
+def _apply(db: sqlite3.Connection, entries: list[IndexEntry], read_ahead=None) -> int:
+    indexed = dict(db.execute("SELECT issue, fingerprint FROM issues"))
+    wanted = {entry.number: entry for entry in entries}
+    gone = [number for number, fingerprint in indexed.items()
+            if number not in wanted or wanted[number].fingerprint != fingerprint]
+    for number in gone:
+        low, high = number * ID_STRIDE, (number + 1) * ID_STRIDE
+        db.execute("DELETE FROM items_fts WHERE rowid >= ? AND rowid < ?", (low, high))
+        db.execute("DELETE FROM items WHERE id >= ? AND id < ?", (low, high))
+        db.execute("DELETE FROM issues WHERE issue = ?", (number,))
+        db.execute("DELETE FROM words WHERE issue = ?", (number,))
+    fresh = [entry for number, entry in wanted.items() if indexed.get(number) != entry.fingerprint]
+    for start in range(0, len(fresh), READ_BATCH):
+        batch = fresh[start:start + READ_BATCH]
+        if read_ahead is not None:
+            read_ahead([entry.number for entry in batch])
+        for entry in batch:
+            text = entry.load()
+            if text is not None:
+                _insert(db, text, entry.fingerprint)
+    return len(fresh) + len([n for n in gone if n not in wanted])
+
+
+def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:
+    db.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?)", (text.number, text.date, text.title_zh,
+                                                                    text.title_en, len(text.headlines), text.path,
+                                                                    fingerprint))
+    base = text.number * ID_STRIDE
+    db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [(base + position, text.number, text.date, position, zh, en, text.path)
+                    for position, (zh, en) in enumerate(text.headlines, start=1)])
+    db.executemany("INSERT INTO items_fts (rowid, headline_zh, headline_en, body_zh, body_en) VALUES (?, ?, ?, ?, ?)",
+                   [(base + position, *normalised) for position, normalised in enumerate(text.texts, start=1)])
+    db.executemany("INSERT INTO words VALUES (?, ?, ?)", [(text.number, w, n) for w, n in text.words])
+
+
+def _finish(db: sqlite3.Connection, version: str) -> None:
+    suggestions = [word for word, in db.execute("SELECT word FROM words GROUP BY word "
+                                                 "ORDER BY SUM(count) DESC, MIN(rowid) LIMIT 8")]  # ties: first seen
+    recent = db.execute("SELECT id FROM items ORDER BY id DESC LIMIT 1 OFFSET ?", (RECENT_ITEMS - 1,)).fetchone()
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                   [("version", version), ("suggestions", ",".join(suggestions)),
+                    ("recent_from", str(recent[0] if recent else 0))])
+
+
+def headline_words(headline: m.Bilingual) -> list[str]:
+    """The words of a headline worth suggesting and segmenting by: Chinese words of two characters or more, and
+    English proper nouns and acronyms."""
+    import rjieba  # only where an index is built: its dictionary alone is 30 MB
+
+    zh = [w for w in rjieba.cut(headline.zh) if len(w) >= 2 and w not in STOP_ZH and _HAN.match(w)]
+    en = [w for w in re.findall(r"[A-Z][A-Za-z]{2,}|[A-Z]{2,}", headline.en) if w.lower() not in STOP_EN]
+    return zh + en
