@@ -190,17 +190,21 @@ def test_a_changed_issue_is_reindexed_alone(tmp_path):
     assert archive.issue(3) is None and archive.issue(1) is not None
 
 
-def test_readers_see_the_index_before_or_after_an_update(tmp_path):
-    """The update is one transaction in WAL mode: a reader that opened the index keeps reading it meanwhile."""
+def test_readers_see_the_index_before_or_after_an_update(tmp_path, fake_clock):
+    """The update is one transaction in WAL mode: a reader that opened the index keeps reading it meanwhile; it
+    notices another process's update within VERSION_EVERY seconds, and stops reusing answers then."""
     from wechat_pub.bot.index import entries_of, update_index
+    from wechat_pub.bot.search import VERSION_EVERY
 
     path = tmp_path / "i.sqlite3"
     first = IssueFactory(1).issue(number=1, sections=1, items_per_section=2)
     update_index(path, entries_of([first]))
-    archive = Archive(None, path)
+    archive = Archive(None, path, clock=fake_clock.clock)
     before = archive.version()
     second = IssueFactory(2).issue(number=2, sections=1, items_per_section=2)
     update_index(path, entries_of([first, second]))
+    assert archive.version() == before  # (looked at again only every VERSION_EVERY seconds)
+    fake_clock.advance(VERSION_EVERY)
     assert archive.version() != before  # answers made from the old index are not reused
     assert archive.issue(2) is not None and [i.issue for i in [archive.latest()]] == [2]
 

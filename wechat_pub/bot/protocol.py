@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import re
 import time
+from functools import lru_cache
 from xml.parsers import expat
 
 from wechat_pub.bot.crypto import CryptoError, MessageCipher
@@ -184,6 +185,7 @@ class Envelope:
             raise ProtocolError(400, "cannot decrypt") from None
 
 
+@lru_cache(maxsize=4096)  # a reply's text is the same object for every follower who asks the same thing
 def cdata(text: str) -> str:
     """Text inside CDATA: ``]]>`` split across two sections, characters XML forbids removed."""
     clean = _CONTROL.sub("", text)

@@ -32,6 +32,7 @@ HEADLINE_WEIGHT = 6.0
 COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
 LONGEST_WORD = 8  # characters: the longest vocabulary word a query is split by
+VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Archive:
         self._cache: dict[tuple, SearchResult] = {}  # followers ask the same few words again and again
         self._cache_identity: tuple | None = None
         self._vocabulary: tuple[tuple | None, frozenset] = (None, frozenset())
+        self._updates = 0  # updates made by this process: answers made before one are not reused
 
     # ---- keeping it in step --------------------------------------------------------------------------
 
@@ -110,6 +112,7 @@ class Archive:
             if force:
                 self.index_path.unlink(missing_ok=True)
             update_index(self.index_path, entries, version, self.read_ahead)
+        self._updates += 1
         return True
 
     def maybe_refresh(self) -> None:
@@ -157,10 +160,16 @@ class Archive:
 
     def version(self) -> tuple:
         """The index being read: it changes when an update commits or a rebuild replaces the file (what answers
-        were made from)."""
+        were made from). Looked at most every :data:`VERSION_EVERY` seconds per thread."""
         self.maybe_refresh()
+        now = self.clock.monotonic()
+        seen = getattr(self._local, "version", None)
+        if seen is not None and now - self._local.version_at < VERSION_EVERY and seen[2] == self._updates:
+            return seen
         db = self.db()
-        return self._local.inode, db.execute("PRAGMA data_version").fetchone()[0]
+        self._local.version = (self._local.inode, db.execute("PRAGMA data_version").fetchone()[0], self._updates)
+        self._local.version_at = now
+        return self._local.version
 
     def meta(self, key: str) -> str | None:
         if not self.index_path.exists():

@@ -54,6 +54,7 @@ class Bot:
         self.query_log = query_log
         self.on_published = on_published or (lambda publish_id, urls: None)
         self.envelope = Envelope(settings.token, settings.aes_key, settings.appid) if settings.aes_key else None
+        self._followers: dict[str, str] = {}  # OpenID -> its salted hash, for followers who ask again
 
     # ---- the HTTP exchange -----------------------------------------------------------------------------
 
@@ -145,7 +146,13 @@ class Bot:
 
     def follower_hash(self, openid: str) -> str:
         """The query log keeps followers apart without keeping who they are."""
-        return hmac.new(self.settings.query_salt.encode(), openid.encode(), hashlib.sha256).hexdigest()[:32]
+        hashed = self._followers.get(openid)
+        if hashed is None:
+            hashed = hmac.new(self.settings.query_salt.encode(), openid.encode(), hashlib.sha256).hexdigest()[:32]
+            if len(self._followers) > 10_000:
+                self._followers.clear()
+            self._followers[openid] = hashed
+        return hashed
 
 
 _BLANK_ADDRESSEE = "<ToUserName><![CDATA[]]></ToUserName>"

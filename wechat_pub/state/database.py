@@ -65,10 +65,10 @@ class StateDatabase:
         pooled = self.engine.raw_connection()
         conn = pooled.driver_connection
         if self.dialect == "sqlite":
-            conn.isolation_level = None
+            previous, conn.isolation_level = conn.isolation_level, None
         else:
-            conn.autocommit = True
-        return _Held(pooled, conn)
+            previous, conn.autocommit = conn.autocommit, True
+        return _Held(pooled, conn, self.dialect, previous)
 
     def driver_sql(self, sql: str) -> str:
         """``sql`` with the driver's placeholders: sqlite3 takes ``?``, psycopg ``%s``."""
@@ -100,8 +100,9 @@ class StateDatabase:
 class _Held:
     """A driver connection, and the pool's handle on it (which must live as long as it is used)."""
 
-    def __init__(self, pooled, conn):
+    def __init__(self, pooled, conn, dialect: str, previous):
         self._pooled, self._conn = pooled, conn
+        self._dialect, self._previous = dialect, previous  # the driver's mode, given back with the connection
 
     def cursor(self):
         return self._conn.cursor()
@@ -111,6 +112,18 @@ class _Held:
             self._pooled.invalidate()  # after an error: the pool opens a fresh one next time
         except Exception:  # the server is gone: nothing to close
             pass
+
+    def release(self) -> None:
+        """Give the connection back to the pool, in the mode it had (after a batch; the webhook's stores keep
+        theirs)."""
+        try:
+            if self._dialect == "sqlite":
+                self._conn.isolation_level = self._previous
+            else:
+                self._conn.autocommit = self._previous
+            self._pooled.close()
+        except Exception:  # the server is gone: the pool finds out when it next uses it
+            self.close()
 
 
 def sqlite_url(state_dir: Path) -> str:

@@ -23,7 +23,6 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
@@ -137,17 +136,27 @@ class QuerySpool:
                 ready.append((path, handle))
         return ready
 
+    _INSERT = ("INSERT INTO queries (entry_id, appid, at, query, matches, follower) VALUES (?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING")
+
     def _move(self, path: Path) -> int:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:  # another process moved it a moment ago
             return 0
-        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        rows = [(row["entry_id"], row["appid"], row["at"], row["query"], row["matches"], row["follower"])
+                for row in map(json.loads, filter(str.strip, text.splitlines()))]
         db = self.db_factory()
-        insert = (postgresql if db.dialect == "postgresql" else sqlite).insert(queries)
-        with db.begin() as conn:
+        conn = db.raw_connection()  # a plain executemany: thousands of rows a second come in at full load
+        try:
+            cursor = conn.cursor()
+            cursor.execute("BEGIN")
             for start in range(0, len(rows), BATCH):
-                conn.execute(insert.on_conflict_do_nothing(), rows[start:start + BATCH])
+                cursor.executemany(db.driver_sql(self._INSERT), rows[start:start + BATCH])
+            cursor.execute("COMMIT")
+            cursor.close()
+        finally:
+            conn.release()
         path.unlink()
         return len(rows)
 
@@ -191,6 +200,7 @@ class QueryLog:
     def add(self, query: str, matches: int, follower: str) -> None:
         self.spool.append({"appid": self.appid, "at": self.clock.time(), "query": query[:500], "matches": matches,
                            "follower": follower})
+
 
     def flush(self) -> None:
         self.spool.flush()
