@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wechat_pub.sandbox.server import RunningSandbox
 from wechat_pub.wechat import WeChatAPI
 
 if TYPE_CHECKING:  # pragma: no cover
+    from wechat_pub.sandbox.server import RunningSandbox
     from wechat_pub.site import Site
 
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class Account:
     api: WeChatAPI
     site: "Site"
-    sandbox: RunningSandbox | None = None
+    sandbox: "RunningSandbox | None" = None
 
     @property
     def appid(self) -> str:

@@ -4,6 +4,7 @@ publisher's accent colour. The CJK font comes with the noto-cjk-sans-otc package
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from dataclasses import dataclass
@@ -21,6 +22,18 @@ class Cover:
     data: bytes
     crop_235_1: str  # WeChat's pic_crop_235_1: X1_Y1_X2_Y2 as fractions of the image
     crop_1_1: str
+
+
+LAYOUT = "1"  # bump when the drawing changes: covers are looked up by what they are drawn from
+CROP_235_1 = "0_0_1_1"
+CROP_1_1 = f"{(WIDTH - HEIGHT) / 2 / WIDTH:.6f}_0_{(WIDTH + HEIGHT) / 2 / WIDTH:.6f}_1"
+
+
+def cover_key(issue: m.Issue, brand: str, accent: str) -> str:
+    """What a generated cover is drawn from, hashed: the same inputs give the same cover (it is not drawn again)."""
+    drawn_from = "\0".join([LAYOUT, brand, accent, str(issue.number), issue.display_date, issue.title.zh,
+                            issue.title.en])
+    return hashlib.sha256(drawn_from.encode("utf-8")).hexdigest()
 
 
 def font_path() -> str:
@@ -42,8 +55,7 @@ def generate_cover(issue: m.Issue, brand: str, accent: str) -> Cover:
     draw.rectangle([0, HEIGHT - 8, WIDTH, HEIGHT], fill="#ffffff")
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85, optimize=True)
-    square = f"{left / WIDTH:.6f}_0_{(left + HEIGHT) / WIDTH:.6f}_1"
-    return Cover(buffer.getvalue(), "0_0_1_1", square)
+    return Cover(buffer.getvalue(), CROP_235_1, CROP_1_1)
 
 
 def _text(draw: ImageDraw.ImageDraw, text: str, box, y: float, size: int, colour: str, max_lines: int = 2) -> float:

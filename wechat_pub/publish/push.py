@@ -21,8 +21,6 @@ from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import ConfigError, ExitStatus, WechatPubError
-from wechat_pub.publish.cover import generate_cover
-from wechat_pub.publish.images import prepare, read_image_bytes
 from wechat_pub.publish.readback import differences, wechat_digest
 from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.rules import ImageRef
@@ -124,6 +122,8 @@ class Pusher:
         return refs
 
     def upload_body_image(self, image: m.Image, outcome: PushOutcome) -> ImageRef:
+        from wechat_pub.publish.images import prepare, read_image_bytes  # Pillow and requests: for images only
+
         data = read_image_bytes(image.path, image.src)
         key = hashlib.sha256(data).hexdigest()
         cached = self.uploads.get(key, "uploadimg")
@@ -140,6 +140,8 @@ class Pusher:
 
     def upload_cover(self, issue: m.Issue, images: dict[str, ImageRef], outcome: PushOutcome) -> dict:
         """The front-matter cover, else the first body image, else a generated one; permanent material."""
+        from wechat_pub.publish.images import read_image_bytes
+
         crops: dict[str, str] = {}
         if issue.cover:
             source, data = "front matter", read_image_bytes(None if issue.cover.startswith("http") else issue.cover,
@@ -147,16 +149,33 @@ class Pusher:
         elif body := next(iter(body_images(issue)), None):
             source, data = f"first image ({body.src})", read_image_bytes(body.path, body.src)
         else:
-            generated = generate_cover(issue, self.brand, self.options.theme.accent)
-            source, data = "generated (900×383)", generated.data
-            crops = {"pic_crop_235_1": generated.crop_235_1, "pic_crop_1_1": generated.crop_1_1}
+            return self.generated_cover(issue, outcome)
         outcome.cover = source
         media_id, url = self.cover_material(data, source, outcome)
         self.ledger.cover_uploaded(issue.number, issue.path, url)
         return {"thumb_media_id": media_id, **crops}
 
+    def generated_cover(self, issue: m.Issue, outcome: PushOutcome) -> dict:
+        """A cover drawn from the issue's titles; drawn and uploaded once for the same titles, brand and colour."""
+        from wechat_pub.publish.cover import CROP_1_1, CROP_235_1, cover_key, generate_cover
+
+        outcome.cover = "generated (900×383)"
+        key = cover_key(issue, self.brand, self.options.theme.accent)
+        cached = self.uploads.get(key, "generated")  # (by what it is drawn from, not by its bytes)
+        if cached:
+            outcome.cached += 1
+            media_id, url = cached.media_id, cached.url
+        else:
+            media_id, url = self.cover_material(generate_cover(issue, self.brand, self.options.theme.accent).data,
+                                                outcome.cover, outcome)
+            self.uploads.put(key, "generated", url=url, media_id=media_id, width=900)
+        self.ledger.cover_uploaded(issue.number, issue.path, url)
+        return {"thumb_media_id": media_id, "pic_crop_235_1": CROP_235_1, "pic_crop_1_1": CROP_1_1}
+
     def cover_material(self, data: bytes, source: str, outcome: PushOutcome) -> tuple[str, str]:
         """(media_id, url) of the cover as permanent material, uploaded once per content."""
+        from wechat_pub.publish.images import prepare
+
         key = hashlib.sha256(data).hexdigest()
         cached = self.uploads.get(key, "material")
         if cached:
@@ -253,7 +272,7 @@ class Pusher:
         """What WeChat kept of what was just sent: its changes are reported and recorded, and its fingerprint
         kept, so the next push notices edits made in WeChat."""
         kept = self.api.draft.get(media_id)
-        outcome.wechat_changes = differences(sent, kept)
+        outcome.wechat_changes = differences(sent, kept) if wechat_digest(sent) != wechat_digest(kept) else []
         self.ledger.draft_read_back(issue.number, wechat_digest(kept), "; ".join(outcome.wechat_changes))
 
     def add_draft(self, issue: m.Issue, articles: list[dict], content_hash: str, outcome: PushOutcome) -> str:

@@ -10,8 +10,6 @@ import json
 import re
 from collections import Counter
 
-from bs4 import BeautifulSoup
-
 _SPACE = re.compile(r"\s+")
 OUR_ATTRIBUTES = ("data-wechat-pub",)
 
@@ -61,6 +59,8 @@ class _Shape:
 
 def _shape(html: str) -> _Shape:
     """Counts of tags, attributes and style declarations (name:value), and the visible text, normalised."""
+    from bs4 import BeautifulSoup  # only when WeChat kept something other than what was sent
+
     soup = BeautifulSoup(html, "html.parser")
     tags, attributes, styles = Counter(), Counter(), Counter()
     for tag in soup.find_all(True):

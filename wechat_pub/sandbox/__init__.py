@@ -1,6 +1,11 @@
-"""A local emulator of the WeChat official-account API: the embedded default and the test double."""
+"""A local emulator of the WeChat official-account API: the embedded default and the test double.
 
-from wechat_pub.sandbox.app import create_sandbox_app
-from wechat_pub.sandbox.state import SandboxSettings
+Its modules are imported where they are used (the web app by :mod:`.app`): a command that finds the sandbox
+already running needs none of them, nor Flask.
+"""
 
-__all__ = ["create_sandbox_app", "SandboxSettings"]
+
+def create_sandbox_app(settings):
+    from wechat_pub.sandbox.app import create_sandbox_app as create
+
+    return create(settings)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import threading
 import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.serving import BaseWSGIServer
 
-from wechat_pub.sandbox.app import create_sandbox_app
-from wechat_pub.sandbox.state import SandboxSettings
+    from wechat_pub.sandbox.state import SandboxSettings
 
 
 @dataclass
 class RunningSandbox:
     url: str  # http://host:port
-    server: BaseWSGIServer | None = None  # None when it was already running elsewhere
+    server: "BaseWSGIServer | None" = None  # None when it was already running elsewhere
     thread: threading.Thread | None = None
 
     @property
@@ -36,16 +37,17 @@ def is_running(url: str) -> bool:
         return False
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: a sandbox serving one command should not talk over it."""
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
-def start_in_thread(settings: SandboxSettings, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
+def start_in_thread(settings: "SandboxSettings", host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
     """Serve the sandbox from a background thread (port 0: any free port)."""
-    server = make_server(host, port, create_sandbox_app(settings), threaded=True, request_handler=_QuietHandler)
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from wechat_pub.sandbox.app import create_sandbox_app
+
+    class QuietHandler(WSGIRequestHandler):  # no access log: a sandbox serving one command should not talk over it
+        def log_request(self, *args, **kwargs) -> None:
+            pass
+
+    server = make_server(host, port, create_sandbox_app(settings), threaded=True, request_handler=QuietHandler)
     url = f"http://{host}:{server.server_port}"
     if not settings.public_url:
         settings.public_url = url
@@ -56,7 +58,7 @@ def start_in_thread(settings: SandboxSettings, host: str = "127.0.0.1", port: in
     return RunningSandbox(url, server, thread)
 
 
-def ensure_sandbox(settings: SandboxSettings, host: str, port: int) -> RunningSandbox:
+def ensure_sandbox(settings: "SandboxSettings", host: str, port: int) -> RunningSandbox:
     """Use the sandbox already serving on host:port, or start one there for this command."""
     url = f"http://{host}:{port}"
     if is_running(url):

@@ -26,7 +26,8 @@ uploads = Table(  # images WeChat already has, by content hash: never uploaded t
     "uploads", metadata,
     Column("appid", String(64), primary_key=True),
     Column("sha256", String(64), primary_key=True),
-    Column("kind", String(16), primary_key=True),  # "uploadimg" (body image) or "material" (cover)
+    Column("kind", String(16), primary_key=True),  # "uploadimg" (body image), "material" (cover), "generated" (a
+    # generated cover, by the hash of what it is drawn from)
     Column("url", Text, nullable=False, default=""),
     Column("media_id", String(200), nullable=False, default=""),
     Column("width", Integer, nullable=True),
