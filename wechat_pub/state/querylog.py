@@ -201,7 +201,6 @@ class QueryLog:
         self.spool.append({"appid": self.appid, "at": self.clock.time(), "query": query[:500], "matches": matches,
                            "follower": follower})
 
-
     def flush(self) -> None:
         self.spool.flush()
 

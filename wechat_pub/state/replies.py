@@ -41,10 +41,9 @@ class StoredReplies:
     DB-API connection kept per thread, in autocommit."""
 
     _SQL = {
-        # Inserts the answer, or fills a row an older version left without one; returns a row only then.
+        # Inserts the answer, or fills a row an older version left without one; one row changed only then.
         "keep": "INSERT INTO webhook_replies (key, reply, created_at, claimed_at) VALUES (?, ?, ?, 0) "
-                "ON CONFLICT (key) DO UPDATE SET reply = excluded.reply WHERE webhook_replies.reply IS NULL "
-                "RETURNING key",
+                "ON CONFLICT (key) DO UPDATE SET reply = excluded.reply WHERE webhook_replies.reply IS NULL",
         "get": "SELECT reply FROM webhook_replies WHERE key = ?",
         "purge": "DELETE FROM webhook_replies WHERE created_at < ?",
     }
@@ -67,20 +66,20 @@ class StoredReplies:
         try:
             cursor = conn.cursor()
             cursor.execute(self._sql[name], params)
-            row = cursor.fetchone() if cursor.description else None
+            result = cursor.fetchone() if cursor.description else cursor.rowcount
             cursor.close()
         except BaseException:
             self._local.conn = None  # a fresh connection next time
             conn.close()
             raise
-        return row
+        return result
 
     def keep(self, key: str, answer: str) -> Kept:
         now = self.clock.time()
         if now - self._purged > PURGE_EVERY:
             self._purged = now
             self._run("purge", now - self.ttl)
-        if self._run("keep", key, answer, now) is not None:
+        if self._run("keep", key, answer, now) == 1:
             self._mark(now)
             return Kept(answer, True)
         stored = self.get(key)
