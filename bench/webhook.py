@@ -249,6 +249,14 @@ def main() -> None:
             print(f"archive {label}: {count:,} items in {max(1, count // ITEMS_PER_ISSUE):,} article file(s) "
                   f"(written in {written:.1f} s); parsed and indexed in {seconds:.1f} s, index {size:.1f} MB")
             sites[label] = folder
+        large = sites["large"]
+        changed = sorted((large / "articles").glob("*.md"))[len(list((large / "articles").glob("*.md"))) // 2]
+        changed.write_text(changed.read_text(encoding="utf-8").replace("## ", "## 区块链白皮书", 1), encoding="utf-8")
+        again = index(large, env)
+        print(f"one article file of the large archive changed: `wechat-pub index` in {again:.2f} s (the whole process; "
+              f"goal for the update: under 1 s)")
+        print(f"goal: {args.items:,} items parsed and indexed in under 15 s: "
+              f"{'met' if seconds < 15 else 'MISSED'} ({seconds:.1f} s)")
         (work / "bare_app.py").write_text(BARE_APP)
         (work / "peer_app.py").write_text(PEER_APP)
         script = wrk_script(work, 40_000, "/wechat")
