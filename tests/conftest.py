@@ -25,6 +25,19 @@ EXAMPLE = ROOT / "docs" / "examples" / "issue-136.md"
 CONFIG = ROOT / "config.toml"
 
 
+def pytest_configure(config) -> None:
+    """One clear message, instead of an import error per test module, when this Python lacks the project."""
+    import importlib.util
+    import sys
+
+    needed = ("markdown_it", "css_inline", "PIL", "bs4", "sqlalchemy", "flask", "psycopg", "redis", "playwright")
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.exit(f"the tests need wechat-pub installed with its test extra in this Python ({sys.executable}); "
+                    f"missing: {', '.join(missing)}. Run the README's install command first: pip install -e '.[test]'",
+                    returncode=4)
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """No WECHAT_PUB_* variable from the developer's shell leaks into a test."""

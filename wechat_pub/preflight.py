@@ -26,7 +26,7 @@ from wechat_pub.limits import (
 )
 from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.audit import audit_html
-from wechat_pub.render.darkmode import describe, light_boxes, unreadable
+from wechat_pub.render.darkmode import describe, examine
 from wechat_pub.render.split import RenderResult, render_issue
 from wechat_pub.source.article import read_article
 from wechat_pub.source.frontmatter import field_line
@@ -112,9 +112,10 @@ def check_contrast(rendered: RenderResult, options: RenderOptions) -> list[m.Pro
     on its dark page: one error per colour pair, with an example."""
     found: dict[tuple, list] = {}
     for article in rendered.articles:
-        for mode, reading in unreadable(article.content):
+        low, boxes = examine(article.content)
+        for mode, reading in low:
             found.setdefault((mode, reading.colour, reading.background), []).append(reading)
-        for box in light_boxes(article.content):
+        for box in boxes:
             found.setdefault(("box", box), []).append(box)
     theme = options.theme
     hint = (f"The colours come from theme {theme.name!r} with accent {theme.accent}: pick a mid-dark accent "

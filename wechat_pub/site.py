@@ -218,8 +218,8 @@ class Site:
             parts.append(",".join(map(str, sorted(self.pushes.published_urls()))))
         if scope == "scheduled":
             now = self.clock.time()
-            parts.append(",".join(str(number) for number, _, _, _, at in self.library.store.summary()
-                                  if at and _timestamp(at) <= now))
+            parts.append(",".join(str(row.number) for row in self.library.store.summary()
+                                  if row.publish_at and _timestamp(row.publish_at) <= now))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def searchable(self, scope: str | None = None):
@@ -233,14 +233,15 @@ class Site:
         scope = scope or self.cfg["webhook.search_scope"]
         self.library.sync(also=extract)  # what the index keeps is worked out while the issues are read
         version = self.search_version(scope)
-        rows = [row for row in self.library.store.summary() if row[3]]
+        rows = [row for row in self.library.store.summary() if row.valid]
         if scope != "all":
             published = set(self.pushes.published_urls())
             now = self.clock.time()
-            rows = [row for row in rows if row[0] in published or (
-                scope == "scheduled" and row[4] and _timestamp(row[4]) <= now)]
-        return version, [IndexEntry(number, text_hash, partial(self.library.derived, number, extract, name, text_hash))
-                         for number, name, text_hash, _, _ in rows]
+            rows = [row for row in rows if row.number in published or (
+                scope == "scheduled" and row.publish_at and _timestamp(row.publish_at) <= now)]
+        return version, [IndexEntry(row.number, row.text_hash,
+                                    partial(self.library.derived, row.number, extract, row.filename, row.text_hash))
+                         for row in rows]
 
     def archive(self, scope: str | None = None, live: bool = False):
         """The search index of the issues followers may find: a local file (so answers need nothing but this

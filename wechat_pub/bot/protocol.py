@@ -93,18 +93,20 @@ def parse_xml(body: bytes) -> dict[str, str]:
     urls: list[str] = []
     path: list[str] = []
     chunks: list[str] = []
-    leaf = [False]  # whether the element just opened has no child element (yet)
+    leaf = False  # whether the element just opened has no child element (yet)
 
     def start(name, _attrs):
+        nonlocal leaf
         if not path and name != "xml":
             raise ProtocolError(400, "not a WeChat message")
         path.append(name)
-        leaf[0] = True
+        leaf = True
         chunks.clear()
 
     def end(name):
+        nonlocal leaf
         depth = len(path)
-        if leaf[0] and depth == 2:
+        if leaf and depth == 2:
             fields[name] = "".join(chunks).strip()
         elif depth >= 3 and path[1] == "PublishEventInfo":
             if name == "article_url":
@@ -112,7 +114,7 @@ def parse_xml(body: bytes) -> dict[str, str]:
             elif depth == 3 and name in _INFO_FIELDS:
                 fields[name] = "".join(chunks).strip()
         path.pop()
-        leaf[0] = False
+        leaf = False
         chunks.clear()
 
     parser = expat.ParserCreate(encoding="utf-8")  # the text is decoded already: its declaration no longer counts

@@ -189,10 +189,14 @@ def dark_border(rgb: RGB) -> RGB:
 def to_dark(html: str) -> str:
     """The HTML as WeChat's dark mode paints it: converted colours written into the inline styles
     (WeChat adds them as !important class rules; the look is the same)."""
+    return str(_darkened(html))
+
+
+def _darkened(html: str) -> BeautifulSoup:
     soup = BeautifulSoup(html, "html.parser")
     for root in soup.find_all(True, recursive=False):
         _recolour(root, DARK_PAGE, LIGHT_TEXT)
-    return str(soup)
+    return soup
 
 
 def _recolour(tag, background: RGB, inherited: RGB) -> None:
@@ -263,9 +267,11 @@ def readings(html: str, mode: str) -> list[Reading]:
     """Every element's own text with its colour and background, on WeChat's ``light`` page or in
     its ``dark`` mode (the transform applied here)."""
     if mode == "dark":
-        html, page, text = to_dark(html), DARK_PAGE, DARK_TEXT
-    else:
-        page, text = LIGHT_PAGE, LIGHT_TEXT
+        return _readings(_darkened(html), DARK_PAGE, DARK_TEXT)
+    return _readings(BeautifulSoup(html, "html.parser"), LIGHT_PAGE, LIGHT_TEXT)
+
+
+def _readings(soup: BeautifulSoup, page: RGB, text: RGB) -> list[Reading]:
     found: list[Reading] = []
 
     def walk(tag, background, colour):
@@ -278,7 +284,7 @@ def readings(html: str, mode: str) -> list[Reading]:
         for child in tag.find_all(True, recursive=False):
             walk(child, background, colour)
 
-    for root in BeautifulSoup(html, "html.parser").find_all(True, recursive=False):
+    for root in soup.find_all(True, recursive=False):
         walk(root, page, text)
     return found
 
@@ -286,18 +292,26 @@ def readings(html: str, mode: str) -> list[Reading]:
 def light_boxes(html: str) -> list[str]:
     """Boxes that stay light on WeChat's dark page (a pale tinted background is capped, not
     inverted): each as a short description."""
+    return _light_boxes(_darkened(html))
+
+
+def _light_boxes(dark: BeautifulSoup) -> list[str]:
     found = []
-    for tag in BeautifulSoup(to_dark(html), "html.parser").find_all(style=True):
+    for tag in dark.find_all(style=True):
         rgb = _colour_in(declarations_of(tag["style"]), _BG_PROPS)
         if rgb and brightness(rgb) >= _DARK_BACKGROUND:
             found.append(f"{to_hex(rgb)} box: {tag.get_text(' ', strip=True)[:30]!r}")
     return found
 
 
-def unreadable(html: str) -> list[tuple[str, Reading]]:
-    """(mode, reading) for every text under 4.5:1 in WeChat's light mode or its dark mode."""
-    return [(mode, reading) for mode in ("light", "dark") for reading in readings(html, mode)
-            if reading.contrast < MIN_READABLE]
+def examine(html: str) -> tuple[list[tuple[str, Reading]], list[str]]:
+    """((mode, reading) of every text under 4.5:1 in WeChat's light or dark mode, light boxes left on the dark
+    page), with the dark-mode transform applied once."""
+    dark = _darkened(html)
+    views = (("light", _readings(BeautifulSoup(html, "html.parser"), LIGHT_PAGE, LIGHT_TEXT)),
+             ("dark", _readings(dark, DARK_PAGE, DARK_TEXT)))
+    low = [(mode, reading) for mode, found in views for reading in found if reading.contrast < MIN_READABLE]
+    return low, _light_boxes(dark)
 
 
 def describe(mode: str, reading: Reading) -> str:
@@ -307,5 +321,6 @@ def describe(mode: str, reading: Reading) -> str:
 
 def contrast_problems(html: str) -> list[str]:
     """Texts under 4.5:1 in WeChat's light or dark mode, and light boxes on the dark page."""
-    problems = [describe(mode, reading) for mode, reading in unreadable(html)]
-    return problems + [f"dark mode: a light box stays on the dark page, {box}" for box in light_boxes(html)]
+    low, boxes = examine(html)
+    return ([describe(mode, reading) for mode, reading in low]
+            + [f"dark mode: a light box stays on the dark page, {box}" for box in boxes])

@@ -30,12 +30,14 @@ _ENTRY_MAX = 40
 _HAN_ENTRY_MAX = 16
 
 
+def languages(lead: str) -> tuple[str, str]:
+    """The reading order: the lead language first."""
+    return ("en", "zh") if lead == "en" else ("zh", "en")
+
+
 def ordered(pair: m.Bilingual, lead: str) -> list[tuple[str, str]]:
     """(language, text) of a bilingual text, lead language first, empty sides left out."""
-    sides = [("zh", pair.zh), ("en", pair.en)]
-    if lead == "en":
-        sides.reverse()
-    return [(lang, text) for lang, text in sides if text]
+    return [(lang, getattr(pair, lang)) for lang in languages(lead) if getattr(pair, lang)]
 
 
 def text_in(lang: str, text: str) -> str:
@@ -44,7 +46,7 @@ def text_in(lang: str, text: str) -> str:
 
 
 def label(key: str, lead: str) -> str:
-    return " | ".join(LABELS[key][lang] for lang, _ in ordered(m.Bilingual("x", "x"), lead))
+    return " | ".join(LABELS[key][lang] for lang in languages(lead))
 
 
 # ---- the top of the page ----------------------------------------------------------------------
@@ -113,9 +115,7 @@ def item_html(entry, ctx: RenderContext, lead: str) -> str:
     for role, (lang, text) in zip(("headline-lead", "headline-second"), ordered(item.headline, lead)):
         out.append(f'<p class="{role} {lang}">{number}{text_in(lang, text)}</p>')
         number = ""
-    bodies = [("zh", item.body_zh), ("en", item.body_en)]
-    if lead == "en":
-        bodies.reverse()
+    bodies = [(lang, item.body_zh if lang == "zh" else item.body_en) for lang in languages(lead)]
     shown = [(lang, body) for lang, body in bodies if body or (item.sources and lang in item.languages)]
     for role, (lang, body) in zip(("body-lead", "body-second"), shown):
         ctx.language = lang

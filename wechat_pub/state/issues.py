@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select, update
 
@@ -35,6 +36,16 @@ class IssueRow:
     removed: bool
 
 
+class IssueSummary(NamedTuple):
+    """What an issue row says without its text."""
+
+    number: int
+    filename: str
+    text_hash: str
+    valid: bool
+    publish_at: str | None
+
+
 class StaleVersion(Exception):
     """The row changed since the version the caller read."""
 
@@ -52,12 +63,12 @@ class IssueStore:
         with self.db.connect() as conn:
             return [_row(row) for row in conn.execute(statement)]
 
-    def summary(self) -> list[tuple[int, str, str, bool, str | None]]:
-        """(number, filename, text hash, valid, publish_at) of every issue of the account, without the texts."""
+    def summary(self) -> list[IssueSummary]:
+        """Every issue of the account, without the texts."""
         statement = (select(issues.c.number, issues.c.filename, issues.c.text_hash, issues.c.valid, issues.c.publish_at)
                      .where(issues.c.appid == self.appid, issues.c.removed == 0).order_by(issues.c.number))
         with self.db.connect() as conn:
-            return [(row.number, row.filename, row.text_hash, bool(row.valid), row.publish_at)
+            return [IssueSummary(row.number, row.filename, row.text_hash, bool(row.valid), row.publish_at)
                     for row in conn.execute(statement)]
 
     def get(self, number: int) -> IssueRow | None:
