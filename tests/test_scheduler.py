@@ -273,8 +273,8 @@ def test_processes_racing_fire_each_job_once(site, sandbox, run_cli):
     try:
         wait_for_runs(site, lambda rows: rows and rows[0][1] == "done")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
+        for process in processes:  # (SIGTERM, as a supervisor stops it: a shell's background job ignores SIGINT)
+            process.send_signal(signal.SIGTERM)
         logs = [process.communicate(timeout=30)[0] for process in processes]
     assert drafts(sandbox) == 1
     assert sum(log.count("schedule: running") for log in logs) == 1, logs  # one process ran it…

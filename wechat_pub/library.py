@@ -30,13 +30,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from wechat_pub import model as m
 from wechat_pub.bulk import paused_gc
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of, read_many
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of, read_each
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class Library:
 
     def sync(self, force: bool = False, author: str | None = None, also=None) -> SyncReport:
         """Bring the folder and the database into step (see the module's description). ``author``: who made
-        the changes found in the folder (default: this host). ``also``: see :func:`read_many`."""
+        the changes found in the folder (default: this host). ``also``: see :func:`read_each`."""
         seen = (self.folder.signature(), self.store.revision())
         if not force and seen == self._seen:
             return SyncReport()
@@ -92,17 +93,7 @@ class Library:
             local = self.folder.read()
             rows = {row.number: row for row in self.store.all(include_removed=True)}
             self._file_hashes = self.store.all_file_hashes()
-            read_many([article for article in local.files  # what will be imported, read at once on every core
-                       if article.number not in rows or rows[article.number].text_hash != article.sha256], also)
-            numbers = set()
-            for article in local.files:
-                if not article.number:
-                    report.skipped.append(f"{article.filename} has no issue number: run `wechat-pub check` on it")
-                elif article.number in local.duplicates:
-                    numbers.add(article.number)
-                else:
-                    numbers.add(article.number)
-                    self._sync_file(article, rows.get(article.number), synced, report)
+            numbers = self._sync_files(local, rows, synced, report, also)
             for number, paths in local.duplicates.items():
                 names = " and ".join(os.path.basename(p) for p in paths)
                 report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
@@ -115,6 +106,27 @@ class Library:
         for line in report.conflicts:
             log.warning("%s", line)
         return report
+
+    def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
+                    also) -> set[int]:
+        """Each file of the folder synced with its row; the numbers of the folder's issues. What will be imported
+        is read on every core, and each file synced as soon as it has been read."""
+        read = _Arrivals([article for article in local.files
+                          if article.number not in rows or rows[article.number].text_hash != article.sha256], also)
+        numbers = set()
+        try:
+            for article in local.files:
+                if not article.number:
+                    report.skipped.append(f"{article.filename} has no issue number: run `wechat-pub check` on it")
+                    continue
+                numbers.add(article.number)
+                if article.number not in local.duplicates:
+                    read.wait_for(article)
+                    self._sync_file(article, rows.get(article.number), synced, report)
+            read.finish()
+        finally:
+            read.close()
+        return numbers
 
     def _sync_file(self, article: ArticleFile, row: IssueRow | None, synced: dict, report: SyncReport) -> None:
         name, current = article.filename, article.sha256
@@ -275,11 +287,13 @@ class Library:
         signature = hashlib.sha256("".join(f"{r.number}:{r.text_hash};" for r in rows).encode()).hexdigest()
         return Catalogue(signature, tuple(files), duplicates_of(files))
 
-    def read_issues(self, numbers: list[int], also=None) -> None:
+    def read_each_issue(self, numbers: list[int], also=None) -> Iterator[int]:
         """Have issues ``numbers`` read (from the database's texts, on every core), for :meth:`issue` and
-        :meth:`derived`; ``also``: see :func:`read_many`."""
+        :meth:`derived`, yielding each number as soon as its issue is read (in no set order), so the caller works
+        on it while the rest are still being read; ``also``: see :func:`read_each`."""
         wanted = set(numbers)
-        articles = []
+        articles: list[ArticleFile] = []
+        number_of: dict[int, int] = {}  # id(article) -> its issue number
         rows = self.store.all() if len(wanted) > 50 else [row for n in sorted(wanted) if (row := self.store.get(n))]
         for row in rows:
             if row.number in wanted:
@@ -288,7 +302,10 @@ class Library:
                     self._parsed[key] = ArticleFile(str(self.folder.path / row.filename), row.text, row.text_hash,
                                                     self.folder.timezone)
                 articles.append(self._parsed[key])
-        read_many(articles, also)
+                number_of[id(self._parsed[key])] = row.number
+        for article in read_each(articles, also):
+            yield number_of[id(article)]
+        yield from sorted(wanted - set(number_of.values()))  # not in the database: nothing to read
 
     def issue(self, number: int) -> m.Issue | None:
         """Issue ``number`` as the database holds it, read (and kept read while its text is the same)."""
@@ -349,6 +366,26 @@ def _sha256_of(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
         return None
+
+
+class _Arrivals:
+    """Articles being read on every core (:func:`read_each`), waited for one at a time as they are needed."""
+
+    def __init__(self, articles: list[ArticleFile], also=None):
+        self.pending = {id(article) for article in articles}
+        self.reading = read_each(articles, also)
+
+    def wait_for(self, article: ArticleFile) -> None:
+        """Until ``article`` has been read (at once when it is not one of those being read)."""
+        while id(article) in self.pending:
+            self.pending.discard(id(next(self.reading)))
+
+    def finish(self) -> None:
+        for _ in self.reading:
+            pass
+
+    def close(self) -> None:
+        self.reading.close()  # (when stopped early: the articles not read yet are not waited for)
 
 
 def _when(timestamp: float) -> str:

@@ -254,17 +254,17 @@ class Site:
             index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
             self._archives[scope] = Archive(lambda: self.searchable(scope), index, clock=self.clock,
                                             version=lambda: self.search_version(scope),
-                                            read_ahead=self._read_for_index)
+                                            reading=self._read_for_index)
         archive = self._archives[scope]
         if live and not archive.background:
             archive.background = True
             archive.updater = lambda: self.index_elsewhere(scope)
         return archive
 
-    def _read_for_index(self, numbers: list[int]) -> None:
+    def _read_for_index(self, numbers: list[int]):
         from wechat_pub.bot.index import extract
 
-        self.library.read_issues(numbers, also=extract)
+        return self.library.read_each_issue(numbers, also=extract)
 
     def index_elsewhere(self, scope: str) -> None:
         """Update the search index in a short-lived process of its own: the parser and the segmenter it needs

@@ -99,19 +99,19 @@ def _spaced(run: re.Match) -> str:
 
 
 def update_index(path: str | os.PathLike, entries: list[IndexEntry], version: str = "",
-                 read_ahead: Callable[[list[int]], None] | None = None) -> int:
+                 reading: Callable[[list[int]], Iterable[int]] | None = None) -> int:
     """Bring the index at ``path`` in step with ``entries``: the issues (re)indexed. ``version``: what the
-    source was when read, stored for :meth:`Archive.refresh` to compare. ``read_ahead(numbers)``: called with
-    the issues about to be indexed, a batch at a time, to read them at once (on every core)."""
+    source was when read, stored for :meth:`Archive.refresh` to compare. ``reading(numbers)``: reads the issues
+    about to be indexed (on every core), yielding each number once its issue is read."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with paused_gc():
         if not _current_layout(path):
-            return _rebuild(path, entries, version, read_ahead)
+            return _rebuild(path, entries, version, reading)
         db = _open(path)
         try:
             with db:  # one transaction: readers see the index before it, or after it
-                changed = _apply(db, entries, read_ahead)
+                changed = _apply(db, entries, reading)
                 _finish(db, version)
             return changed
         finally:
@@ -123,7 +123,7 @@ def build_index(path: str | os.PathLike, issues: Iterable[m.Issue], version: str
     _rebuild(Path(path), entries_of(issues), version)
 
 
-def _rebuild(path: Path, entries: list[IndexEntry], version: str, read_ahead=None) -> int:
+def _rebuild(path: Path, entries: list[IndexEntry], version: str, reading=None) -> int:
     temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{temporary}{suffix}").unlink(missing_ok=True)
@@ -132,7 +132,7 @@ def _rebuild(path: Path, entries: list[IndexEntry], version: str, read_ahead=Non
         db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;" + SCHEMA)
         with db:
             db.execute("INSERT INTO meta VALUES ('layout', ?)", (LAYOUT,))
-            changed = _apply(db, entries, read_ahead)
+            changed = _apply(db, entries, reading)
             _finish(db, version)
         db.execute("PRAGMA journal_mode=WAL")  # from now on updated in place, readers never blocked
     finally:
@@ -158,10 +158,7 @@ def _current_layout(path: Path) -> bool:
     return row is not None and row[0] == LAYOUT
 
 
-READ_BATCH = 400  # issues read ahead at a time
-
-
-def _apply(db: sqlite3.Connection, entries: list[IndexEntry], read_ahead=None) -> int:
+def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None) -> int:
     indexed = dict(db.execute("SELECT issue, fingerprint FROM issues"))
     wanted = {entry.number: entry for entry in entries}
     gone = [number for number, fingerprint in indexed.items()
@@ -172,15 +169,12 @@ def _apply(db: sqlite3.Connection, entries: list[IndexEntry], read_ahead=None) -
         db.execute("DELETE FROM items WHERE id >= ? AND id < ?", (low, high))
         db.execute("DELETE FROM issues WHERE issue = ?", (number,))
         db.execute("DELETE FROM words WHERE issue = ?", (number,))
-    fresh = [entry for number, entry in wanted.items() if indexed.get(number) != entry.fingerprint]
-    for start in range(0, len(fresh), READ_BATCH):
-        batch = fresh[start:start + READ_BATCH]
-        if read_ahead is not None:
-            read_ahead([entry.number for entry in batch])
-        for entry in batch:
-            text = entry.load()
-            if text is not None:
-                _insert(db, text, entry.fingerprint)
+    fresh = [number for number, entry in wanted.items() if indexed.get(number) != entry.fingerprint]
+    # Each issue is indexed as soon as it is read, while the others are still being read elsewhere.
+    for number in (reading(fresh) if reading is not None else fresh):
+        text = wanted[number].load()
+        if text is not None:
+            _insert(db, text, wanted[number].fingerprint)
     return len(fresh) + len([n for n in gone if n not in wanted])
 
 

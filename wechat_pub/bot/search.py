@@ -78,9 +78,9 @@ class Archive:
 
     def __init__(self, source, index_path: str | os.PathLike, check_every: float = 5.0,
                  clock: Clock = SYSTEM_CLOCK, background: bool = False, version=None, updater=None,
-                 read_ahead=None):
+                 reading=None):
         self.source = source
-        self.read_ahead = read_ahead  # numbers -> None: read those issues at once, before they are indexed
+        self.reading = reading  # numbers -> each number once its issue is read (on every core)
         self.source_version = version
         self.updater = updater
         self.index_path = Path(index_path)
@@ -111,7 +111,7 @@ class Archive:
                 return False  # another process just did it
             if force:
                 self.index_path.unlink(missing_ok=True)
-            update_index(self.index_path, entries, version, self.read_ahead)
+            update_index(self.index_path, entries, version, self.reading)
         self._updates += 1
         return True
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup
-
+from wechat_pub.render.htmltree import parse_fragment
 from wechat_pub.render.references import is_wechat_link
 
 FORBIDDEN_TAGS = {"script", "style", "link", "iframe", "frame", "object", "embed", "form", "input", "button",
@@ -29,19 +28,21 @@ FORBIDDEN_CSS = [
 def audit_html(html: str) -> list[str]:
     """Every problem found, as 'what: fragment' strings; empty when the HTML is WeChat-safe."""
     found: list[str] = []
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(True):
-        snippet = str(tag)[:80]
+    for tag in parse_fragment(html).iter():
+        problems = []
         if tag.name in FORBIDDEN_TAGS:
-            found.append(f"<{tag.name}> is stripped or mangled by WeChat: {snippet}")
-        for attr in FORBIDDEN_ATTRS & set(tag.attrs):
-            found.append(f"attribute {attr!r} is not kept by WeChat: {snippet}")
-        style = tag.get("style", "")
+            problems.append(f"<{tag.name}> is stripped or mangled by WeChat")
+        for attr in FORBIDDEN_ATTRS & tag.attrs.keys():
+            problems.append(f"attribute {attr!r} is not kept by WeChat")
+        style = tag.get("style")
         for pattern, why in FORBIDDEN_CSS:
             if pattern.search(style):
-                found.append(f"style uses {why}: {snippet}")
-        if tag.name == "a" and not is_wechat_link(tag.get("href", "")):
-            found.append(f"link outside mp.weixin.qq.com (WeChat refuses to save it): {snippet}")
-        if tag.name == "img" and tag.get("src", "").startswith("data:"):
-            found.append(f"data: image (WeChat drops it): {snippet}")
+                problems.append(f"style uses {why}")
+        if tag.name == "a" and not is_wechat_link(tag.get("href")):
+            problems.append("link outside mp.weixin.qq.com (WeChat refuses to save it)")
+        if tag.name == "img" and tag.get("src").startswith("data:"):
+            problems.append("data: image (WeChat drops it)")
+        if problems:  # the fragment is written out only for a tag found wanting
+            snippet = str(tag)[:80]
+            found += [f"{problem}: {snippet}" for problem in problems]
     return found

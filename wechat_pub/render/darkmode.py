@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from bs4 import BeautifulSoup
+from wechat_pub.render.htmltree import Element, parse_fragment
 
 RGB = tuple[float, float, float]
 
@@ -192,15 +192,15 @@ def to_dark(html: str) -> str:
     return str(_darkened(html))
 
 
-def _darkened(html: str) -> BeautifulSoup:
-    soup = BeautifulSoup(html, "html.parser")
-    for root in soup.find_all(True, recursive=False):
+def _darkened(html: str) -> Element:
+    tree = parse_fragment(html)
+    for root in tree.elements():
         _recolour(root, DARK_PAGE, LIGHT_TEXT)
-    return soup
+    return tree
 
 
-def _recolour(tag, background: RGB, inherited: RGB) -> None:
-    declarations = declarations_of(tag.get("style", ""))
+def _recolour(tag: Element, background: RGB, inherited: RGB) -> None:
+    declarations = declarations_of(tag.get("style"))
     own_background = _colour_in(declarations, _BG_PROPS)
     own_colour = _colour_in(declarations, ("color",))
     if own_background:
@@ -214,8 +214,8 @@ def _recolour(tag, background: RGB, inherited: RGB) -> None:
         if prop in declarations and (rgb := _first_colour(declarations[prop])):
             declarations[prop] = _COLOUR.sub(to_hex(dark_border(rgb)), declarations[prop], count=1)
     if declarations:
-        tag["style"] = ";".join(f"{k}:{v}" for k, v in declarations.items())
-    for child in tag.find_all(True, recursive=False):
+        tag.attrs["style"] = ";".join(f"{k}:{v}" for k, v in declarations.items())
+    for child in tag.elements():
         _recolour(child, background, own_colour or inherited)
 
 
@@ -268,23 +268,23 @@ def readings(html: str, mode: str) -> list[Reading]:
     its ``dark`` mode (the transform applied here)."""
     if mode == "dark":
         return _readings(_darkened(html), DARK_PAGE, DARK_TEXT)
-    return _readings(BeautifulSoup(html, "html.parser"), LIGHT_PAGE, LIGHT_TEXT)
+    return _readings(parse_fragment(html), LIGHT_PAGE, LIGHT_TEXT)
 
 
-def _readings(soup: BeautifulSoup, page: RGB, text: RGB) -> list[Reading]:
+def _readings(tree: Element, page: RGB, text: RGB) -> list[Reading]:
     found: list[Reading] = []
 
     def walk(tag, background, colour):
-        declarations = declarations_of(tag.get("style", ""))
+        declarations = declarations_of(tag.get("style"))
         background = _colour_in(declarations, _BG_PROPS) or background
         colour = _colour_in(declarations, ("color",)) or colour
-        own_text = "".join(tag.find_all(string=True, recursive=False)).strip()
+        own_text = tag.own_text().strip()
         if own_text:
             found.append(Reading(own_text[:40], colour, background))
-        for child in tag.find_all(True, recursive=False):
+        for child in tag.elements():
             walk(child, background, colour)
 
-    for root in soup.find_all(True, recursive=False):
+    for root in tree.elements():
         walk(root, page, text)
     return found
 
@@ -295,12 +295,12 @@ def light_boxes(html: str) -> list[str]:
     return _light_boxes(_darkened(html))
 
 
-def _light_boxes(dark: BeautifulSoup) -> list[str]:
+def _light_boxes(dark: Element) -> list[str]:
     found = []
-    for tag in dark.find_all(style=True):
-        rgb = _colour_in(declarations_of(tag["style"]), _BG_PROPS)
+    for tag in dark.iter():
+        rgb = _colour_in(declarations_of(tag.get("style")), _BG_PROPS)
         if rgb and brightness(rgb) >= _DARK_BACKGROUND:
-            found.append(f"{to_hex(rgb)} box: {tag.get_text(' ', strip=True)[:30]!r}")
+            found.append(f"{to_hex(rgb)} box: {tag.text(' ', strip=True)[:30]!r}")
     return found
 
 
@@ -308,7 +308,7 @@ def examine(html: str) -> tuple[list[tuple[str, Reading]], list[str]]:
     """((mode, reading) of every text under 4.5:1 in WeChat's light or dark mode, light boxes left on the dark
     page), with the dark-mode transform applied once."""
     dark = _darkened(html)
-    views = (("light", _readings(BeautifulSoup(html, "html.parser"), LIGHT_PAGE, LIGHT_TEXT)),
+    views = (("light", _readings(parse_fragment(html), LIGHT_PAGE, LIGHT_TEXT)),
              ("dark", _readings(dark, DARK_PAGE, DARK_TEXT)))
     low = [(mode, reading) for mode, found in views for reading in found if reading.contrast < MIN_READABLE]
     return low, _light_boxes(dark)

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from wechat_pub import model as m
 
@@ -31,7 +31,7 @@ class ArticleFile:
         self.text = text
         self.sha256 = sha256
         self.timezone = timezone
-        self.derived = None  # what read_many(also=...) worked out from the issue
+        self.derived = None  # what read_each(also=...) worked out from the issue
         if problems is not None:  # read already
             self.__dict__["_read"] = (issue, tuple(problems))
 
@@ -110,26 +110,35 @@ class Catalogue:
 PARALLEL_FROM = 24  # files: fewer are read here, more on every core
 
 
-def read_many(articles: list[ArticleFile], also: Callable[[m.Issue], object] | None = None) -> None:
+def read_each(articles: list[ArticleFile], also: Callable[[m.Issue], object] | None = None) -> Iterator[ArticleFile]:
     """Read the issues of many article files at once, on every core (the first sync or index of a large
-    archive): what each read finds is kept on its ArticleFile, as if it had been read there. ``also``: a
-    module-level function of the issue, worked out where it was read and kept as ``article.derived``."""
+    archive), handing over each article as soon as it is read (those read already first), so the caller works
+    on it while the others are still being read. What each read finds is kept on its ArticleFile, as if it had
+    been read there. ``also``: a module-level function of the issue, worked out where it was read and kept as
+    ``article.derived``."""
     todo = [article for article in articles if "_read" not in article.__dict__ or (also and not article.derived)]
+    pending = {id(article) for article in todo}
+    yield from (article for article in articles if id(article) not in pending)
     processes = min(os.cpu_count() or 1, 8)
     if len(todo) < PARALLEL_FROM or processes < 2:
         for article in todo:
             if also is not None and article.issue is not None:
                 article.derived = also(article.issue)
+            yield article
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: the caller may have threads (the scheduler's), whose locks a fork would copy held
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    try:
         jobs = [(article.text, article.path, article.timezone, also) for article in todo]
         for article, (issue, problems, derived) in zip(todo, pool.map(_read_text, jobs, chunksize=8)):
             article.__dict__["_read"] = (issue, problems)
             article.derived = derived
+            yield article
+    finally:  # also when the caller stops early: what is not read yet is not waited for
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _read_text(job) -> tuple[m.Issue | None, tuple[m.Problem, ...], object]:

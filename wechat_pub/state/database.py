@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 from sqlalchemy import String, Table, Text, create_engine, event, inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
@@ -91,7 +90,13 @@ class StateDatabase:
         return self._insert(table).values(**row).on_conflict_do_nothing().returning(*keys)
 
     def _insert(self, table: Table):
-        return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
+        if self.dialect == "postgresql":  # imported here: SQLite's users never load PostgreSQL's dialect
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
 
     def dispose(self) -> None:
         self.engine.dispose()
