@@ -91,7 +91,7 @@ class Library:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
             synced = self._load_record()
             local = self.folder.read()
-            rows = {row.number: row for row in self.store.all(include_removed=True)}
+            rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
             self._file_hashes = self.store.all_file_hashes()
             numbers = self._sync_files(local, rows, synced, report, also)
             for number, paths in local.duplicates.items():
@@ -187,12 +187,20 @@ class Library:
                         issue.publish_at if article.valid else None, issue.title.joined() if issue else "",
                         issue.date if issue else "", report.author or self.author,
                         row.version if row is not None else None)
-        self.store.put_files(article.number, _local_files(issue, self.folder.path))
+        self._put_files(article.number, issue)
         self._parsed[(article.filename, article.sha256)] = article  # read already: the index takes it from here
         report.imported.append(article.filename)
 
+    def _put_files(self, number: int, issue: m.Issue | None) -> None:
+        """The images the issue shows, into the database (not even a statement for an issue that has none
+        and had none, as in a first sync of two thousand issues)."""
+        files, stored = _local_files(issue, self.folder.path), self._file_hashes
+        if files or stored is None or stored.get(number):
+            self.store.put_files(number, files)
+
     def _write(self, row: IssueRow, path: str, report: SyncReport) -> None:
-        self._write_text(Path(path), row.text)
+        text = row.text if row.text is not None else self.store.get(row.number).text
+        self._write_text(Path(path), text)
         self._write_files(row)
         report.written.append(Path(path).name)
 
@@ -263,7 +271,7 @@ class Library:
                             issue.publish_at if article.valid else None, issue.title.joined() if issue else "",
                             issue.date if issue else "", author,
                             expected_version if current is None or not current.removed else current.version)
-            self.store.put_files(article.number, _local_files(issue, self.folder.path))
+            self._put_files(article.number, issue)
             self._write_text(path, text)
             synced = self._load_record()
             synced[filename] = article.sha256

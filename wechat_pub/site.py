@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wechat_pub.clock import Clock
@@ -55,7 +56,8 @@ class Site:
         self.appid: str = cfg["wechat.appid"] or sandbox_appid
         self._secret: str = cfg["wechat.secret"] or sandbox_secret
         self.timezone: str = cfg["publisher.timezone"]
-        self.articles = ArticleFolder(cfg.resolve_path("paths.articles"), self.timezone)
+        articles = Path(cfg.resolve_path("paths.articles"))
+        self.articles = ArticleFolder(articles, self.timezone, known=self._folder_record(articles, "files.json"))
         self.schedule = ScheduleSettings(cfg["schedule.grace_hours"] * 3600, cfg["schedule.publish"],
                                          cfg["schedule.retry_minutes"])
         self._archives: dict[str, object] = {}
@@ -196,14 +198,18 @@ class Site:
     def library(self):
         """The account's issues as every host sees them: the shared database's copy, in step with this host's
         articles folder."""
-        import hashlib
-
         from wechat_pub.library import Library
         from wechat_pub.state.issues import IssueStore
 
-        folder = hashlib.sha256(str(self.articles.path.resolve()).encode()).hexdigest()[:10]
-        record = self.deployment.state_dir / "folders" / f"{self.name}-{folder}.json"
+        record = self._folder_record(self.articles.path, "json")
         return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock)
+
+    def _folder_record(self, folder: Path, suffix: str) -> Path:
+        """A file of this host's state about the account's articles folder (named after the folder's path)."""
+        import hashlib
+
+        key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
+        return self.deployment.state_dir / "folders" / f"{self.name}-{key}.{suffix}"
 
     # ---- followers ---------------------------------------------------------------------------------------
 
