@@ -12,10 +12,11 @@ import signal
 from collections import Counter
 
 _seen: Counter = Counter()
+_TARGET = os.environ.get("WECHAT_PUB_TEST_CRASH_AT")  # read once: a webhook passes a point per message
 
 
 def crash_point(name: str) -> None:
-    target = os.environ.get("WECHAT_PUB_TEST_CRASH_AT")
+    target = _TARGET
     if not target:
         return
     _seen[name] += 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
@@ -30,8 +30,7 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = 60.0  # seconds between deletions of answers older than the time to live
 
 
-@dataclass(frozen=True)
-class Kept:
+class Kept(NamedTuple):  # (made once per message: a tuple is the cheapest)
     answer: str  # the answer every delivery of this message sends
     first: bool  # this delivery's answer is the one kept (it logs the query, runs the event's effects)
 
