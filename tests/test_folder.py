@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import SEED_ARTICLE
+from conftest import SEED_ARTICLE, open_site
 from wechat_pub.source.folder import ArticleFolder
 from wechat_pub.source.writer import write_article
 from wechat_pub.synthetic import IssueFactory
@@ -62,3 +62,60 @@ def test_the_seed_reads_the_same_known_or_not(tmp_path):
     fresh = ArticleFolder(articles, known=known).read()
     again = ArticleFolder(articles, known=known).read()
     assert again.issues == fresh.issues
+
+
+def test_a_folder_too_large_for_one_core_is_synced_and_indexed_as_it_is_read(firm_dir, run_cli, monkeypatch):
+    """More files than PARALLEL_FROM: they are read in a pool of processes, each synced and indexed as it
+    arrives; a file without a number and two files with one number are left out, as when read one by one."""
+    import concurrent.futures
+
+    from wechat_pub.source.folder import PARALLEL_FROM
+
+    pools = []
+
+    class CountedPool(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, workers, **options):
+            pools.append(workers)
+            super().__init__(workers, **options)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__SEARCH_SCOPE", "all")
+    articles = firm_dir / "articles"
+    articles.mkdir(exist_ok=True)
+    count = PARALLEL_FROM + 6
+    for number in range(1, count + 1):
+        text = write_article(IssueFactory(number).issue(number=number))
+        (articles / f"issue-{number:03d}.md").write_text(text.replace("## ", f"## Quokka{number} ", 1),
+                                                          encoding="utf-8")
+    (articles / "no-number.md").write_text("# 国内要闻 | Domestic News\n", encoding="utf-8")
+    (articles / "issue-007-copy.md").write_text((articles / "issue-007.md").read_text(encoding="utf-8"),
+                                                encoding="utf-8")
+    assert "updated" in run_cli("index").stdout
+    site = open_site(firm_dir)
+    numbers = [row.number for row in site.library.store.summary() if row.valid]
+    assert numbers == [n for n in range(1, count + 1) if n != 7]
+    assert pools == [2]  # the first sync read them on both cores (the index took them from there)
+    archive = site.archive("all")
+    assert [hit.issue for hit in archive.search(f"quokka{count - 2}").hits] == [count - 2]
+    assert archive.search("quokka7").hits == []  # two files claim issue 7: neither is taken
+    assert "already up to date" in run_cli("index").stdout
+    changed = articles / "issue-003.md"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("Quokka3 ", "Wombat3 ", 1), encoding="utf-8")
+    assert "updated" in run_cli("index").stdout
+    archive = open_site(firm_dir).archive("all")
+    assert [hit.issue for hit in archive.search("wombat3").hits] == [3]
+    assert archive.search("quokka3").hits == []
+
+
+def test_reading_stopped_early_does_not_wait_for_the_rest(tmp_path):
+    from wechat_pub.source.folder import PARALLEL_FROM, ArticleFile, read_each
+
+    text = write_article(IssueFactory(1).issue(number=1, sections=5, items_per_section=10))
+    articles = [ArticleFile(str(tmp_path / f"issue-{n}.md"), text.replace("issue: 1", f"issue: {n}", 1), str(n))
+                for n in range(1, 40 * PARALLEL_FROM)]
+    reading = read_each(articles)
+    first = next(reading)
+    reading.close()  # the pool is shut down with what it has not started cancelled
+    assert first.valid and first.number == 1
+    assert sum("_read" in article.__dict__ for article in articles) < len(articles)
