@@ -193,3 +193,14 @@ def test_writer_escapes_markdown_in_plain_text():
     assert got.headline == item.headline
     assert m.plain_text(got.body_zh).strip() == "- 不是列表 & &amp; `代码` _下划线_"
     assert m.plain_text(got.body_en).strip() == "> not a quote | pipe"
+
+
+def test_an_issue_crosses_between_processes_unchanged():
+    """Issues read on other cores come back pickled; model nodes pickle as their class and field values."""
+    import pickle
+
+    result = read_article(SEED_ARTICLE)
+    copied = pickle.loads(pickle.dumps((result.issue, tuple(result.problems))))
+    assert copied == (result.issue, tuple(result.problems))
+    assert pickle.loads(pickle.dumps(m.LineBreak())) == m.LineBreak()  # (no fields)
+    assert pickle.loads(pickle.dumps(m.Text("一"))) == m.Text("一")  # (one field)
