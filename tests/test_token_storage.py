@@ -3,15 +3,17 @@ PostgreSQL) and in Redis: tokens, locks, webhook answers; and clients on Redis s
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
 import pytest
 
 from conftest import FakeClock, make_database_url, stores_at
+from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.locks import Locks, RedisLocks
 from wechat_pub.state.redis import redis_client
-from wechat_pub.state.replies import Kept, RedisReplies, StoredReplies
+from wechat_pub.state.replies import LOCK_RETRY, Kept, RedisReplies, StoredReplies
 from wechat_pub.state.tokens import RedisTokenStorage, TokenStorage
 from wechat_pub.wechat import WeChatAPI
 
@@ -169,3 +171,48 @@ def test_answers_outlive_the_timestamp_window(tmp_path, fake_clock):
     fake_clock.advance(120)
     assert replies.keep("third", "<xml>t</xml>").first
     assert replies.keep("k", "<xml>c</xml>") == Kept("<xml>c</xml>", True)  # gone after its time to live
+
+
+class TickingClock(FakeClock):
+    """A monotonic clock that moves by ``step`` each time it is read (a store waiting for a lock reads it once
+    per try); ``on_sleep`` runs whenever the waiter sleeps, with how long."""
+
+    def __init__(self, step: float, on_sleep=lambda seconds: None):
+        super().__init__()
+        self.step, self.on_sleep = step, on_sleep
+
+    def monotonic(self) -> float:
+        self.mono += self.step
+        return self.mono
+
+    def sleep(self, seconds: float) -> None:
+        self.on_sleep(seconds)
+        super().sleep(seconds)
+
+
+def test_a_host_file_write_waits_briefly_for_another_workers_lock(tmp_path):
+    """Another worker holding the host file's write lock: the write sleeps a tenth of a millisecond between
+    tries (SQLite's own handler would sleep a millisecond or more) and goes through once the lock is free; held
+    past the engine's busy timeout (30 s), the write fails (and TieredReplies sends the answer unkept)."""
+    db = StateDatabase(f"sqlite:///{tmp_path / 'webhook-local.sqlite3'}", tables=("webhook_replies",),
+                       disposable=True)
+    holder = sqlite3.connect(db.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another worker in the middle of its write
+    sleeps = []
+
+    def release_after_three(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            holder.execute("COMMIT")
+
+    replies = StoredReplies(db, clock=TickingClock(0.0001, on_sleep=release_after_three).clock)
+    assert replies.keep("k", "<xml>a</xml>") == Kept("<xml>a</xml>", True)
+    assert sleeps == [LOCK_RETRY] * 3 and LOCK_RETRY < 0.001
+
+    holder.execute("BEGIN IMMEDIATE")
+    stuck = StoredReplies(db, clock=TickingClock(1.0).clock)  # each try a second later: past 30 s, it gives up
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        stuck.keep("j", "<xml>b</xml>")
+    holder.execute("COMMIT")
+    assert stuck.keep("j", "<xml>b</xml>").first  # a fresh connection, once the lock is free
+    assert replies.keep("j", "<xml>c</xml>") == Kept("<xml>b</xml>", False)

@@ -22,6 +22,12 @@ _SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which 
 
 
 BOUND_SECONDS = 1.0  # the longest a bounded connection waits for a lock, a statement or the server
+PATIENT_SECONDS = 30.0  # the longest any other SQLite connection waits for the write lock
+
+
+def lock_wait(bounded: bool) -> float:
+    """Seconds a SQLite statement waits for another connection's write lock before it fails."""
+    return BOUND_SECONDS if bounded else PATIENT_SECONDS
 
 
 class StateDatabase:
@@ -163,7 +169,7 @@ def open_engine(url: str, bounded: bool = False, disposable: bool = False) -> En
         raise ConfigError("state.database_url points at PostgreSQL but its driver is not installed.",
                           "pip install 'wechat-pub[postgres]'") from None
     if url.startswith("sqlite"):
-        busy_ms = int(BOUND_SECONDS * 1000) if bounded else 30_000
+        busy_ms = int(lock_wait(bounded) * 1000)
         event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms, disposable))
     elif bounded:
         event.listen(engine, "connect", _postgres_bounds)
@@ -214,7 +220,7 @@ def _add_new_columns(conn, tables) -> None:
 
 def _engine_options(url: str, bounded: bool) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": BOUND_SECONDS if bounded else 30, "check_same_thread": False}}
+        return {"connect_args": {"timeout": lock_wait(bounded), "check_same_thread": False}}
     if bounded:
         return {"pool_pre_ping": True, "pool_timeout": BOUND_SECONDS, "connect_args": {"connect_timeout": 1}}
     return {"pool_pre_ping": True}
