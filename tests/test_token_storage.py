@@ -194,8 +194,7 @@ def test_a_host_file_write_waits_briefly_for_another_workers_lock(tmp_path):
     """Another worker holding the host file's write lock: the write sleeps a tenth of a millisecond between
     tries (SQLite's own handler would sleep a millisecond or more) and goes through once the lock is free; held
     past the engine's busy timeout (30 s), the write fails (and TieredReplies sends the answer unkept)."""
-    db = StateDatabase(f"sqlite:///{tmp_path / 'webhook-local.sqlite3'}", tables=("webhook_replies",),
-                       disposable=True)
+    db = host_file(tmp_path)
     holder = sqlite3.connect(db.path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another worker in the middle of its write
     sleeps = []
@@ -216,3 +215,59 @@ def test_a_host_file_write_waits_briefly_for_another_workers_lock(tmp_path):
     holder.execute("COMMIT")
     assert stuck.keep("j", "<xml>b</xml>").first  # a fresh connection, once the lock is free
     assert replies.keep("j", "<xml>c</xml>") == Kept("<xml>b</xml>", False)
+
+
+def host_file(tmp_path, name="webhook-local.sqlite3"):
+    return StateDatabase(f"sqlite:///{tmp_path / name}", tables=("webhook_replies",), disposable=True)
+
+
+def indexes(db) -> set[str]:
+    with db.connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                                       "AND name NOT LIKE 'sqlite_%'")}
+
+
+def test_a_host_file_has_no_created_at_index_and_the_shared_database_has(tmp_path):
+    """Each message's write on the host changes one B-tree fewer; the shared store still purges by index. A
+    host file an older version made with the index loses it when opened, and keeps its rows."""
+    assert "ix_webhook_replies_created_at" in indexes(stores_at(make_database_url("sqlite", tmp_path)).db)
+    with sqlite3.connect(tmp_path / "older.sqlite3") as conn:
+        conn.executescript("CREATE TABLE webhook_replies (key VARCHAR(300) PRIMARY KEY, reply TEXT, "
+                           "created_at FLOAT NOT NULL, claimed_at FLOAT NOT NULL); "
+                           "CREATE INDEX ix_webhook_replies_created_at ON webhook_replies (created_at);"
+                           "INSERT INTO webhook_replies VALUES ('k', '<xml>kept</xml>', 1, 0);")
+    assert indexes(host_file(tmp_path)) == set()
+    assert indexes(host_file(tmp_path, "older.sqlite3")) == set()
+    assert StoredReplies(host_file(tmp_path, "older.sqlite3")).get("k") == "<xml>kept</xml>"
+
+
+@pytest.mark.postgres
+def test_the_shared_postgres_store_keeps_its_created_at_index(tmp_path):
+    db = stores_at(make_database_url("postgresql", tmp_path)).db
+    with db.connect() as conn:
+        names = {row[0] for row in conn.exec_driver_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'webhook_replies' "
+            "AND schemaname = current_schema()")}
+    assert "ix_webhook_replies_created_at" in names
+
+
+def test_a_host_file_purges_exactly_the_expired_answers(tmp_path, fake_clock):
+    """Purged by rowid up to the first answer still young: the expired ones go, none that is young, and all
+    of them when all have expired. (An answer whose time was read a moment before another worker's but written
+    after it waits for the next purge: nothing young is ever deleted.)"""
+    replies = StoredReplies(host_file(tmp_path), ttl=360, clock=fake_clock.clock)
+    replies.keep("first", "<xml>1</xml>")  # (purges the empty table; then once a minute at most)
+    for n in range(5):
+        fake_clock.advance(30)
+        replies.keep(f"old-{n}", f"<xml>{n}</xml>")
+    fake_clock.advance(200)
+    replies.keep("young", "<xml>y</xml>")
+    fake_clock.advance(100)
+    replies.keep("trigger", "<xml>t</xml>")  # purges: more than a minute since the last purge
+    kept = {key for key in ["first", *(f"old-{n}" for n in range(5)), "young", "trigger"] if replies.get(key)}
+    # ages then: first 450 s, old-n 420 − 30n s, young 100 s; the time to live is 360 s (old-2 is exactly 360)
+    assert kept == {"old-2", "old-3", "old-4", "young", "trigger"}
+    fake_clock.advance(1000)
+    replies.keep("last", "<xml>l</xml>")  # everything before it has expired
+    assert [key for key in ("old-4", "young", "trigger") if replies.get(key)] == []
+    assert replies.get("last") == "<xml>l</xml>"

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from wechat_pub.errors import ConfigError
-from wechat_pub.state.schema import LATER_INDEXES, metadata
+from wechat_pub.state.schema import HOST_FILE_DROPS, LATER_INDEXES, metadata
 
 _SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which PostgreSQL tables are made
 
@@ -191,7 +191,7 @@ def create_tables(engine: Engine, only: tuple[str, ...] | None = None) -> None:
                 tables = [metadata.tables[name] for name in only] if only else metadata.sorted_tables
                 metadata.create_all(conn, tables=tables)
                 _add_new_columns(conn, tables)
-                for statement in LATER_INDEXES if not only else ():
+                for statement in LATER_INDEXES if not only else HOST_FILE_DROPS:
                     conn.exec_driver_sql(statement)
             return
         except (OperationalError, IntegrityError, ProgrammingError) as exc:

@@ -48,6 +48,10 @@ class StoredReplies:
         "get": "SELECT reply FROM webhook_replies WHERE key = ?",
         "purge": "DELETE FROM webhook_replies WHERE created_at < ?",
     }
+    # A host's SQLite file has no index on created_at. Its rows go in in rowid order, so every row before the
+    # first one young enough to stay has expired: reading up to that one finds exactly them.
+    _SQLITE_PURGE = ("DELETE FROM webhook_replies WHERE rowid < coalesce((SELECT rowid FROM webhook_replies "
+                     "WHERE created_at >= ? ORDER BY rowid LIMIT 1), 9223372036854775807)")
 
     def __init__(self, db: StateDatabase, ttl: float = 360, clock: Clock = SYSTEM_CLOCK):
         self.db = db
@@ -57,6 +61,8 @@ class StoredReplies:
         self._local = threading.local()
         self._lock_wait = lock_wait(db.bounded)
         self._sql = {name: db.driver_sql(text) for name, text in self._SQL.items()}
+        if db.dialect == "sqlite":
+            self._sql["purge"] = self._SQLITE_PURGE
         # A file beside a SQLite store, touched when it keeps answers: lets other processes know to look here.
         self.marker = f"{db.path}.kept" if db.path else None
         self._marked = 0.0
