@@ -60,6 +60,8 @@ class StoredReplies:
         self._purged = 0.0
         self._local = threading.local()
         self._lock_wait = lock_wait(db.bounded)
+        # A host's own answer file (an engine only this store uses) waits for the write lock itself: see _execute
+        self._waits_itself = db.dialect == "sqlite" and db.disposable
         self._sql = {name: db.driver_sql(text) for name, text in self._SQL.items()}
         if db.dialect == "sqlite":
             self._sql["purge"] = self._SQLITE_PURGE
@@ -80,14 +82,14 @@ class StoredReplies:
 
     def _connect(self):
         conn = self.db.raw_connection()
-        if self.db.dialect == "sqlite":  # it waits for the write lock itself: see _execute
+        if self._waits_itself:
             cursor = conn.cursor()
             cursor.execute("PRAGMA busy_timeout = 0")
             cursor.close()
         return conn
 
     def _execute(self, conn, sql: str, params: tuple):
-        """One statement. On SQLite, the host's workers take turns at the file's write lock, each holding it for
+        """One statement. On the host's file, its workers take turns at the file's write lock, each holding it for
         the few microseconds of one write; SQLite's own busy handler would sleep a millisecond, then 2, 5, 10,
         before trying again, and under load a few messages in a hundred find the lock held: those sleeps were
         the workers' idle time (measured: 50–75 µs a message, a twentieth of the webhook's throughput). This
@@ -100,7 +102,7 @@ class StoredReplies:
                 cursor.execute(sql, params)
                 return cursor.fetchone() if cursor.description else cursor.rowcount
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc):
+                if not self._waits_itself or "locked" not in str(exc):
                     raise
                 now = self.clock.monotonic()
                 waited_since = now if waited_since is None else waited_since
