@@ -175,6 +175,28 @@ def test_a_killed_process_loses_no_query(tmp_path, database_url):
     assert sorted(q for q, _, _ in stores.query_log().top()) == [f"query {n}" for n in range(5)]
 
 
+def test_a_spool_an_older_version_left_is_moved_after_an_upgrade(tmp_path, database_url):
+    """Spools were lines of JSON objects before they were arrays: one left by a process of the older version
+    (killed, or stopped for the upgrade) is moved all the same, beside the new kind, each row once."""
+    from wechat_pub.state.querylog import QueryLog, QuerySpool
+
+    folder = tmp_path / "query-log"
+    folder.mkdir()
+    older = [{"entry_id": f"old{n}", "appid": "wx_sandbox", "at": 1_800_000_000.0 + n, "query": f"旧 {n}",
+              "matches": n, "follower": "f"} for n in range(3)]
+    (folder / "oldhost-123-abcdef.jsonl").write_text(
+        "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in older), encoding="utf-8")
+    stores = stores_at(database_url)
+    spool = QuerySpool(lambda: stores.db, folder, delay=3600)
+    QueryLog(stores.db, "wx_sandbox", spool).add("新", 2, "g")
+    assert spool.flush() == 4 and spool.flush() == 0
+    entries = stores.query_log().entries()
+    assert sorted((query, matches, follower) for _, query, matches, follower in entries) == [
+        ("新", 2, "g"), ("旧 0", 0, "f"), ("旧 1", 1, "f"), ("旧 2", 2, "f")]
+    assert sorted(at for at, query, _, _ in entries if query.startswith("旧")) == [
+        1_800_000_000.0, 1_800_000_001.0, 1_800_000_002.0]
+
+
 def test_queries_wait_out_a_database_outage(tmp_path, database_url):
     """Kept on disk while the database is away, written when it is back; written once."""
     from wechat_pub.state.database import StateDatabase
