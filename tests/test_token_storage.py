@@ -173,6 +173,16 @@ def test_answers_outlive_the_timestamp_window(tmp_path, fake_clock):
     assert replies.keep("k", "<xml>c</xml>") == Kept("<xml>c</xml>", True)  # gone after its time to live
 
 
+def host_file(tmp_path, name="webhook-local.sqlite3"):
+    return StateDatabase(f"sqlite:///{tmp_path / name}", tables=("webhook_replies",), disposable=True)
+
+
+def indexes(db) -> set[str]:
+    with db.connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                                       "AND name NOT LIKE 'sqlite_%'")}
+
+
 class TickingClock(FakeClock):
     """A monotonic clock that moves by ``step`` each time it is read (a store waiting for a lock reads it once
     per try); ``on_sleep`` runs whenever the waiter sleeps, with how long."""
@@ -215,16 +225,6 @@ def test_a_host_file_write_waits_briefly_for_another_workers_lock(tmp_path):
     holder.execute("COMMIT")
     assert stuck.keep("j", "<xml>b</xml>").first  # a fresh connection, once the lock is free
     assert replies.keep("j", "<xml>c</xml>") == Kept("<xml>b</xml>", False)
-
-
-def host_file(tmp_path, name="webhook-local.sqlite3"):
-    return StateDatabase(f"sqlite:///{tmp_path / name}", tables=("webhook_replies",), disposable=True)
-
-
-def indexes(db) -> set[str]:
-    with db.connect() as conn:
-        return {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                                       "AND name NOT LIKE 'sqlite_%'")}
 
 
 def test_a_host_file_has_no_created_at_index_and_the_shared_database_has(tmp_path):

@@ -48,8 +48,8 @@ class StoredReplies:
         "get": "SELECT reply FROM webhook_replies WHERE key = ?",
         "purge": "DELETE FROM webhook_replies WHERE created_at < ?",
     }
-    # A host's SQLite file has no index on created_at. Its rows go in in rowid order, so every row before the
-    # first one young enough to stay has expired: reading up to that one finds exactly them.
+    # On SQLite (the host's file, which has no index on created_at): rows go in in rowid order, so every row
+    # before the first one young enough to stay has expired, and reading up to that one finds exactly them.
     _SQLITE_PURGE = ("DELETE FROM webhook_replies WHERE rowid < coalesce((SELECT rowid FROM webhook_replies "
                      "WHERE created_at >= ? ORDER BY rowid LIMIT 1), 9223372036854775807)")
 
