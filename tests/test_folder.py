@@ -96,6 +96,8 @@ def test_a_folder_too_large_for_one_core_is_synced_and_indexed_as_it_is_read(fir
     numbers = [row.number for row in site.library.store.summary() if row.valid]
     assert numbers == [n for n in range(1, count + 1) if n != 7]
     assert pools == [2]  # the first sync read them on both cores (the index took them from there)
+    row, one_by_one = site.library.store.get(5), site.articles.read().file(5)  # what the database keeps ...
+    assert (row.title, row.date) == (one_by_one.issue.title.joined(), one_by_one.issue.date)  # ... as read here
     archive = site.archive("all")
     assert [hit.issue for hit in archive.search(f"quokka{count - 2}").hits] == [count - 2]
     assert archive.search("quokka7").hits == []  # two files claim issue 7: neither is taken
@@ -119,3 +121,26 @@ def test_reading_stopped_early_does_not_wait_for_the_rest(tmp_path):
     reading.close()  # the pool is shut down with what it has not started cancelled
     assert first.valid and first.number == 1
     assert sum("_read" in article.__dict__ for article in articles) < len(articles)
+
+
+def test_issues_read_on_other_cores_for_something_made_of_them_come_back_as_that_and_their_facts(tmp_path):
+    """With ``also``, the pool sends back what ``also`` made of each issue, the issue's facts (what the database
+    keeps of it) and its problems, not the issue: a large archive's issues cost more to send between processes
+    than to read. The issue is read here when it is asked for, and its facts are the same either way."""
+    from wechat_pub.bot.index import extract
+    from wechat_pub.source.folder import PARALLEL_FROM, ArticleFile, IssueFacts, read_each
+
+    written = write_article(IssueFactory(1).issue(number=1, sections=1, items_per_section=2))
+    text = (written.replace("issue: 1\n", "issue: 1\npublish_at: 2026-12-07 09:00\ncover: img/cover.jpg\n", 1)
+            .replace("\n---\n\nSallo", "\n![图一](img/one.png)\n\n---\n\nSallo", 1))
+    articles = [ArticleFile(str(tmp_path / f"issue-{n}.md"), text.replace("issue: 1", f"issue: {n}", 1), str(n))
+                for n in range(1, PARALLEL_FROM + 2)]
+    assert [article.number for article in read_each(articles, also=extract)] == list(range(1, PARALLEL_FROM + 2))
+    first = articles[0]
+    assert "_read" not in first.__dict__  # the issue did not come back ...
+    assert first.valid and first.derived.number == 1 and first.derived.headlines
+    assert first.facts == IssueFacts("2026-12-07T09:00:00+08:00", "数据合规周报 | Weekly Data Protection Review",
+                                     "2026-12-02", (str(tmp_path / "img" / "one.png"), str(tmp_path / "img" / "cover.jpg")))
+    assert first.issue.number == 1  # ... and is read here when asked for
+    assert IssueFacts.of(first.issue) == first.facts
+    assert first.problems == ArticleFile(first.path, first.text, first.sha256).problems

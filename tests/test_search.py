@@ -222,6 +222,29 @@ def test_an_index_of_an_older_layout_is_rebuilt(tmp_path):
     assert Archive(None, path).issue(5) is not None
 
 
+def test_a_new_index_is_merged_once_and_then_merges_as_it_grows(tmp_path):
+    """A new index is written without merging and merged once at the end; SQLite's own merging (off meanwhile)
+    is back on for the updates that follow, which find what they add."""
+    import sqlite3
+
+    from wechat_pub.bot.index import entries_of, update_index
+
+    path = tmp_path / "i.sqlite3"
+    issues = [IssueFactory(n).issue(number=n, sections=1, items_per_section=3) for n in range(1, 6)]
+    update_index(path, entries_of(issues[:4]))
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone() == (4,)
+    update_index(path, entries_of(issues))
+    assert Archive(None, path).issue(5) is not None
+
+
+def test_english_text_is_only_lowered_and_chinese_is_spaced_by_character():
+    from wechat_pub.bot.index import normalise
+
+    assert normalise("Apple's GDPR Fine") == "apple's gdpr fine"
+    assert normalise("苹果Ｇ罚款") == " 苹 果 g 罚 款 "  # NFKC: the full-width letter is a plain one
+
+
 @pytest.mark.parametrize("run, vocabulary, words", [
     ("接触追踪", {"接触者", "追踪"}, ["接触", "追踪"]),
     ("个人信息保护法", {"个人信息", "保护"}, ["个人信息", "保护", "法"]),

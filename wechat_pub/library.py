@@ -181,20 +181,23 @@ class Library:
         report.removed.append(row.filename)
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport) -> None:
-        issue = article.issue
-        problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
-        self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
-                        issue.publish_at if article.valid else None, issue.title.joined() if issue else "",
-                        issue.date if issue else "", report.author or self.author,
-                        row.version if row is not None else None)
-        self._put_files(article.number, issue)
+        self._store(article, report.author or self.author, row.version if row is not None else None)
         self._parsed[(article.filename, article.sha256)] = article  # read already: the index takes it from here
         report.imported.append(article.filename)
 
-    def _put_files(self, number: int, issue: m.Issue | None) -> None:
+    def _store(self, article: ArticleFile, author: str, expected_version: int | None) -> None:
+        """The article's text, what was found in it, and the images it shows, into the database."""
+        facts = article.facts
+        problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
+        self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
+                        facts.publish_at if article.valid else None, facts.title if facts else "",
+                        facts.date if facts else "", author, expected_version)
+        self._put_files(article.number, facts.paths if facts else ())
+
+    def _put_files(self, number: int, paths: tuple[str, ...]) -> None:
         """The images the issue shows, into the database (not even a statement for an issue that has none
         and had none, as in a first sync of two thousand issues)."""
-        files, stored = _local_files(issue, self.folder.path), self._file_hashes
+        files, stored = _local_files(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
             self.store.put_files(number, files)
 
@@ -265,13 +268,8 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
-            issue = article.issue
-            self.store.save(article.number, filename, text, article.sha256, article.valid, problems,
-                            issue.publish_at if article.valid else None, issue.title.joined() if issue else "",
-                            issue.date if issue else "", author,
-                            expected_version if current is None or not current.removed else current.version)
-            self._put_files(article.number, issue)
+            self._store(article, author,
+                        expected_version if current is None or not current.removed else current.version)
             self._write_text(path, text)
             synced = self._load_record()
             synced[filename] = article.sha256
@@ -350,14 +348,9 @@ class Library:
                 for row in self.store.all() if row.publish_at]
 
 
-def _local_files(issue: m.Issue | None, folder: Path) -> dict[str, tuple[str, bytes]]:
-    """The images (and cover) the issue shows that live in the articles folder: relative path -> (sha, bytes)."""
-    if issue is None:
-        return {}
-    paths = [node.path for item in issue.items for body in (item.body_zh, item.body_en)
-             for node in m.walk_inlines(body) if isinstance(node, m.Image) and node.path]
-    if issue.cover and not issue.cover.startswith(("http://", "https://")):
-        paths.append(issue.cover)
+def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, bytes]]:
+    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder: relative
+    path -> (sha, bytes)."""
     found = {}
     root = os.path.abspath(folder)
     for path in paths:

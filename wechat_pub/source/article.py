@@ -13,12 +13,10 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from markdown_it.tree import SyntaxTreeNode
-
 from wechat_pub import model as m
 from wechat_pub.errors import ArticleError
 from wechat_pub.source.frontmatter import FieldReader, split_front_matter
-from wechat_pub.source.markdown import BlockBuilder, parse_tokens
+from wechat_pub.source.markdown import BlockBuilder, Node, parse_tree
 from wechat_pub.text import guess_lang
 
 SOURCE_PREFIX = re.compile(r"^\s*(sources?|来源|原文|出处)\s*[:：]\s*", re.I)
@@ -66,7 +64,7 @@ def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shan
     fields.check_unknown()
     base_dir = os.path.dirname(os.path.abspath(path)) if path != "<article>" else os.getcwd()
     builder = BlockBuilder(path, fm.body_line, base_dir, problems)
-    sections = _StructureWalker(builder).walk(parse_tokens(fm.body))
+    sections = _StructureWalker(builder).walk(parse_tree(fm.body))
     cover = fields.text_field("cover") or None
     if cover and not re.match(r"^https?://", cover):
         cover = os.path.normpath(os.path.join(base_dir, cover))
@@ -118,8 +116,8 @@ class _StructureWalker:
         self.items: list[m.Item] = []
         self.item: _ItemDraft | None = None
 
-    def walk(self, root: SyntaxTreeNode) -> tuple[m.Section, ...]:
-        for node in root.children:
+    def walk(self, nodes: list[Node]) -> tuple[m.Section, ...]:
+        for node in nodes:
             if node.type == "heading" and node.markup == "#":
                 self.start_section(node)
             elif node.type == "heading" and node.markup == "##":
@@ -137,7 +135,7 @@ class _StructureWalker:
 
     # ---- sections --------------------------------------------------------------------------
 
-    def start_section(self, node: SyntaxTreeNode) -> None:
+    def start_section(self, node: Node) -> None:
         self.finish_section()
         text = _inline_text(node)
         self.section_heading = split_bilingual(text)
@@ -160,7 +158,7 @@ class _StructureWalker:
 
     # ---- items -----------------------------------------------------------------------------
 
-    def headline(self, node: SyntaxTreeNode) -> None:
+    def headline(self, node: Node) -> None:
         text = _inline_text(node)
         if self.section_heading is None:
             self.b.problem(node, "error", f"item {text!r} is not inside a section.",
@@ -176,7 +174,7 @@ class _StructureWalker:
         self.finish_item()
         self.item = _ItemDraft(headlines=[(text, self.b.pos(node))], pos=self.b.pos(node))
 
-    def language_rule(self, node: SyntaxTreeNode) -> None:
+    def language_rule(self, node: Node) -> None:
         if self.item.rule_seen:
             self.b.stray_rule(node)
             return
@@ -184,7 +182,7 @@ class _StructureWalker:
         self.item.zh.extend(self.item.unsplit)
         self.item.unsplit = []
 
-    def body_block(self, node: SyntaxTreeNode) -> None:
+    def body_block(self, node: Node) -> None:
         if node.type == "paragraph" and SOURCE_PREFIX.match(_inline_text(node)):
             self.item.sources.extend(self.sources(node))
             return
@@ -192,7 +190,7 @@ class _StructureWalker:
         target = self.item.en if self.item.rule_seen else self.item.unsplit
         target.extend(block_list)
 
-    def sources(self, node: SyntaxTreeNode) -> list[m.Source]:
+    def sources(self, node: Node) -> list[m.Source]:
         para = self.b.paragraph(node)
         found = [m.Source(link.href, m.plain_text(link.children).strip())
                  for link in para.children if isinstance(link, m.Link)]
@@ -204,7 +202,7 @@ class _StructureWalker:
                            "Write 'Source: [name](https://…)' or paste the URL after 'Source:'.")
         return found
 
-    def outside_item(self, node: SyntaxTreeNode) -> None:
+    def outside_item(self, node: Node) -> None:
         where = "before the first section" if self.section_heading is None else "before the first item"
         self.b.problem(node, "error", f"text {where} belongs to no item.",
                        "Put issue details in the front matter, and text under an item headline ('## …').")
@@ -286,8 +284,8 @@ def split_bilingual(text: str) -> m.Bilingual:
     return m.Bilingual("", only) if guess_lang(only) == "en" else m.Bilingual(only, "")
 
 
-def _inline_text(node: SyntaxTreeNode) -> str:
-    def text_of(n: SyntaxTreeNode) -> str:
+def _inline_text(node: Node) -> str:
+    def text_of(n: Node) -> str:
         if n.type in ("text", "code_inline", "html_inline"):  # headlines are plain text: keep what was typed
             return n.content
         if n.type in ("softbreak", "hardbreak"):

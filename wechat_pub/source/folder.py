@@ -22,6 +22,26 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*$"
 _ISSUE_FIELD = re.compile(r"^issue:[ \t]*[\"']?(\d{1,6})[\"']?[ \t]*(?:#.*)?$", re.M)
 
 
+@dataclass(frozen=True)
+class IssueFacts:
+    """What keeping an issue in the database takes of it: sent back instead of the whole issue when the issue
+    was read on another core for something worked out of it (a large archive's issues cost more to send between
+    processes than to read)."""
+
+    publish_at: str | None
+    title: str  # both languages, joined
+    date: str
+    paths: tuple[str, ...]  # the local files it shows: its images, and its cover
+
+    @classmethod
+    def of(cls, issue: m.Issue) -> IssueFacts:
+        paths = [node.path for item in issue.items for body in (item.body_zh, item.body_en)
+                 for node in m.walk_inlines(body) if isinstance(node, m.Image) and node.path]
+        if issue.cover and not issue.cover.startswith(("http://", "https://")):
+            paths.append(issue.cover)
+        return cls(issue.publish_at, issue.title.joined(), issue.date, tuple(paths))
+
+
 class ArticleFile:
     """An article file: its text and a hash of it, and (read only when first asked for: a folder of two
     thousand issues is compared by hashes) the issue it holds and its problems."""
@@ -64,9 +84,19 @@ class ArticleFile:
     def issue(self) -> m.Issue | None:  # as far as it could be read (None: not at all)
         return self._read[0]
 
+    @cached_property
+    def _known(self) -> tuple[IssueFacts | None, tuple[m.Problem, ...]]:
+        """The issue's facts and its problems: from the issue, unless they came from another core without it."""
+        issue, problems = self._read
+        return (IssueFacts.of(issue) if issue is not None else None), problems
+
+    @property
+    def facts(self) -> IssueFacts | None:  # None: the issue could not be read at all
+        return self._known[0]
+
     @property
     def problems(self) -> tuple[m.Problem, ...]:
-        return self._read[1]
+        return self._known[1]
 
     @property
     def filename(self) -> str:
@@ -78,7 +108,7 @@ class ArticleFile:
 
     @property
     def valid(self) -> bool:
-        return self.issue is not None and not self.errors
+        return self.facts is not None and not self.errors
 
     @cached_property
     def number(self) -> int:
@@ -133,8 +163,10 @@ def read_each(articles: list[ArticleFile], also: Callable[[m.Issue], object] | N
     archive), handing over each article as soon as it is read (those read already first), so the caller works
     on it while the others are still being read. What each read finds is kept on its ArticleFile, as if it had
     been read there. ``also``: a module-level function of the issue, worked out where it was read and kept as
-    ``article.derived``."""
-    todo = [article for article in articles if "_read" not in article.__dict__ or (also and not article.derived)]
+    ``article.derived``; only that, the issue's facts and its problems come back then (a caller that wants
+    something worked out of each issue of an archive seldom wants the issues too; one that does reads it
+    again, here)."""
+    todo = [article for article in articles if not _read_already(article) or (also and not article.derived)]
     pending = {id(article) for article in todo}
     yield from (article for article in articles if id(article) not in pending)
     processes = min(os.cpu_count() or 1, 8)
@@ -151,21 +183,30 @@ def read_each(articles: list[ArticleFile], also: Callable[[m.Issue], object] | N
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
     try:
         jobs = [(article.text, article.path, article.timezone, also) for article in todo]
-        for article, (issue, problems, derived) in zip(todo, pool.map(_read_text, jobs, chunksize=8)):
-            article.__dict__["_read"] = (issue, problems)
+        for article, (found, problems, derived) in zip(todo, pool.map(_read_text, jobs, chunksize=8)):
+            if also is None:
+                article.__dict__["_read"] = (found, problems)
+            else:
+                article.__dict__["_known"] = (found, problems)
             article.derived = derived
             yield article
     finally:  # also when the caller stops early: what is not read yet is not waited for
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_text(job) -> tuple[m.Issue | None, tuple[m.Problem, ...], object]:
+def _read_already(article: ArticleFile) -> bool:
+    return "_read" in article.__dict__ or "_known" in article.__dict__
+
+
+def _read_text(job) -> tuple[m.Issue | IssueFacts | None, tuple[m.Problem, ...], object]:
+    """(the issue, or only its facts when ``also`` is given; its problems; ``also(issue)``)."""
     from wechat_pub.source.article import parse_article
 
     text, path, timezone, also = job
     parsed = parse_article(text, path, timezone)
-    derived = also(parsed.issue) if also is not None and parsed.issue is not None else None
-    return parsed.issue, tuple(parsed.problems), derived
+    if also is None or parsed.issue is None:
+        return parsed.issue, tuple(parsed.problems), None
+    return IssueFacts.of(parsed.issue), tuple(parsed.problems), also(parsed.issue)
 
 
 def read_article_file(path: str, timezone: str) -> ArticleFile:
