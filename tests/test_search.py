@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pytest
 
 from conftest import SEED_ARTICLE
-from wechat_pub.bot.index import build_index, entries_of
+from wechat_pub.bot.index import IndexEntry, build_index, entries_of
 from wechat_pub.bot.replies import TEXT_LIMIT, Replier
 from wechat_pub.bot.search import Archive
 from wechat_pub.source.folder import ArticleFolder
@@ -26,7 +27,7 @@ def archive(tmp_path):
     (tmp_path / "articles").mkdir()
     shutil.copy(SEED_ARTICLE, tmp_path / "articles")
     folder = ArticleFolder(tmp_path / "articles")  # the issues straight from a folder, looked at on every search
-    return Archive(lambda: (folder.signature(), entries_of(folder.read().issues)), tmp_path / "state" / "search.sqlite3",
+    return Archive(lambda offer: (folder.signature(), entries_of(folder.read().issues)), tmp_path / "state" / "search.sqlite3",
                    check_every=0)
 
 
@@ -67,8 +68,6 @@ def test_two_character_words_match_exactly(archive):
 def test_headline_outranks_body(tmp_path):
     factory = IssueFactory(1)
     issue = factory.issue(number=1, sections=1, items_per_section=2)
-    from dataclasses import replace
-
     from wechat_pub import model as m
 
     body_only, in_headline = issue.sections[0].items
@@ -165,8 +164,6 @@ def test_one_huge_entry_is_shortened_not_dropped(tmp_path):
 
 def test_a_changed_issue_is_reindexed_alone(tmp_path):
     """Issue 13: every change re-indexed everything; now only the issues whose text changed, came or went."""
-    from dataclasses import replace
-
     from wechat_pub import model as m
     from wechat_pub.bot.index import IndexEntry, extract, update_index
 
@@ -236,6 +233,57 @@ def test_a_new_index_is_merged_once_and_then_merges_as_it_grows(tmp_path):
         assert db.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone() == (4,)
     update_index(path, entries_of(issues))
     assert Archive(None, path).issue(5) is not None
+
+
+def test_issues_offered_while_the_source_is_read_are_kept_only_as_the_entries_want_them(tmp_path):
+    """Archive.refresh hands the source an ``offer``: what it offers is indexed at once (while the rest is
+    read), and the update then keeps an offered issue only if the entries want it with that fingerprint."""
+    from wechat_pub.bot.index import entries_of, extract
+
+    issues = {n: IssueFactory(n).issue(number=n, sections=1, items_per_section=2) for n in (1, 2, 3)}
+    wanted = entries_of([issues[1], issues[2]])
+    fingerprint = {entry.number: entry.fingerprint for entry in wanted}
+    loaded = []
+
+    def source(offer):
+        offer(1, fingerprint[1], extract(issues[1]))  # wanted so: kept, not loaded again
+        offer(2, "an older text", extract(issues[2]))  # wanted, but as another text: indexed again
+        offer(3, "x", extract(issues[3]))  # not wanted (say, not published): dropped
+        return "v1", [replace(entry, load=lambda entry=entry: loaded.append(entry.number) or entry.load())
+                      for entry in wanted]
+
+    archive = Archive(source, tmp_path / "i.sqlite3")
+    assert archive.refresh()
+    assert loaded == [2]
+    assert archive.issue(1) is not None and archive.issue(2) is not None and archive.issue(3) is None
+    assert [hit.issue for hit in archive.search(issues[2].items[0].headline.en).hits][:1] == [2]
+
+    def offers_then_fails(offer):  # say, the database went away in the middle of the sync
+        offer(3, "x", extract(issues[3]))
+        raise ConnectionError("database away")
+
+    archive.source = offers_then_fails
+    with pytest.raises(ConnectionError):
+        archive.refresh()
+    assert archive.issue(3) is None and archive.meta("version") == "v1"  # the index as it was
+    with pytest.raises(ConnectionError):
+        archive.refresh(force=True)  # a rebuild: its file beside the index is removed again
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp" in p.name]
+    assert archive.issue(1) is not None  # and the index it would have replaced still answers
+
+
+def test_an_issue_offered_again_replaces_the_one_indexed(tmp_path):
+    from wechat_pub.bot.index import IndexUpdate, entries_of, extract, update_index
+
+    path = tmp_path / "i.sqlite3"
+    old = IssueFactory(1).issue(number=1, sections=1, items_per_section=2)
+    update_index(path, entries_of([old]))
+    new = IssueFactory(2).issue(number=1, sections=1, items_per_section=3)  # issue 1, rewritten
+    update = IndexUpdate(path)
+    update.offer(1, "new", extract(new))
+    assert update.finish([IndexEntry(1, "new", lambda: pytest.fail("offered already"))], "v2") == 1
+    archive = Archive(None, path)
+    assert archive.issue(1).items == 3
 
 
 def test_english_text_is_only_lowered_and_chinese_is_spaced_by_character():

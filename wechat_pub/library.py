@@ -79,9 +79,10 @@ class Library:
 
     # ---- folder <-> database ---------------------------------------------------------------------------
 
-    def sync(self, force: bool = False, author: str | None = None, also=None) -> SyncReport:
+    def sync(self, force: bool = False, author: str | None = None, also=None, each=None) -> SyncReport:
         """Bring the folder and the database into step (see the module's description). ``author``: who made
-        the changes found in the folder (default: this host). ``also``: see :func:`read_each`."""
+        the changes found in the folder (default: this host). ``also``: see :func:`read_each`. ``each(article)``:
+        called with each article read for this sync once it is synced, while the rest are still being read."""
         seen = (self.folder.signature(), self.store.revision())
         if not force and seen == self._seen:
             return SyncReport()
@@ -93,7 +94,7 @@ class Library:
             local = self.folder.read()
             rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
             self._file_hashes = self.store.all_file_hashes()
-            numbers = self._sync_files(local, rows, synced, report, also)
+            numbers = self._sync_files(local, rows, synced, report, also, each)
             for number, paths in local.duplicates.items():
                 names = " and ".join(os.path.basename(p) for p in paths)
                 report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
@@ -108,11 +109,13 @@ class Library:
         return report
 
     def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
-                    also) -> set[int]:
+                    also, each) -> set[int]:
         """Each file of the folder synced with its row; the numbers of the folder's issues. What will be imported
         is read on every core, and each file synced as soon as it has been read."""
-        read = _Arrivals([article for article in local.files
-                          if article.number not in rows or rows[article.number].text_hash != article.sha256], also)
+        to_read = [article for article in local.files
+                   if article.number not in rows or rows[article.number].text_hash != article.sha256]
+        read = _Arrivals(to_read, also)
+        read_here = {id(article) for article in to_read}
         numbers = set()
         try:
             for article in local.files:
@@ -123,6 +126,8 @@ class Library:
                 if article.number not in local.duplicates:
                     read.wait_for(article)
                     self._sync_file(article, rows.get(article.number), synced, report)
+                    if each is not None and id(article) in read_here:
+                        each(article)
             read.finish()
         finally:
             read.close()

@@ -228,26 +228,39 @@ class Site:
                                   if row.publish_at and _timestamp(row.publish_at) <= now))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    def searchable(self, scope: str | None = None):
+    def searchable(self, scope: str | None = None, offer=None):
         """(version, entries) of the issues followers may find: published ones (WeChat reported them, or the
         team marked them), also those whose publish time has passed ('scheduled'), or every one ('all'). An
-        entry's issue is read only if the index has to take it up."""
+        entry's issue is read only if the index has to take it up. ``offer(number, fingerprint, text)``: given
+        each such issue that the sync reads meanwhile (see :meth:`IndexUpdate.offer`)."""
         from functools import partial
 
         from wechat_pub.bot.index import IndexEntry, extract
 
         scope = scope or self.cfg["webhook.search_scope"]
-        self.library.sync(also=extract)  # what the index keeps is worked out while the issues are read
+        findable = self._findable(scope)
+
+        def offer_read(article) -> None:  # (what the entries below do not want, the index drops again)
+            if offer is not None and article.valid and findable(article.number, article.facts.publish_at):
+                offer(article.number, article.sha256, article.derived)
+
+        # what the index keeps is worked out while the issues are read, and indexed as each arrives
+        self.library.sync(also=extract, each=offer_read)
         version = self.search_version(scope)
-        rows = [row for row in self.library.store.summary() if row.valid]
-        if scope != "all":
-            published = set(self.pushes.published_urls())
-            now = self.clock.time()
-            rows = [row for row in rows if row.number in published or (
-                scope == "scheduled" and row.publish_at and _timestamp(row.publish_at) <= now)]
+        findable = self._findable(scope)  # as of now
+        rows = [row for row in self.library.store.summary() if row.valid and findable(row.number, row.publish_at)]
         return version, [IndexEntry(row.number, row.text_hash,
                                     partial(self.library.derived, row.number, extract, row.filename, row.text_hash))
                          for row in rows]
+
+    def _findable(self, scope: str):
+        """Whether followers may find an issue (by its number and publish time) in ``scope``, as of now."""
+        if scope == "all":
+            return lambda number, publish_at: True
+        published = set(self.pushes.published_urls())
+        now = self.clock.time()
+        return lambda number, publish_at: number in published or (
+            scope == "scheduled" and bool(publish_at) and _timestamp(publish_at) <= now)
 
     def archive(self, scope: str | None = None, live: bool = False):
         """The search index of the issues followers may find: a local file (so answers need nothing but this
@@ -258,7 +271,7 @@ class Site:
         scope = scope or self.cfg["webhook.search_scope"]
         if scope not in self._archives:
             index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
-            self._archives[scope] = Archive(lambda: self.searchable(scope), index, clock=self.clock,
+            self._archives[scope] = Archive(lambda offer: self.searchable(scope, offer), index, clock=self.clock,
                                             version=lambda: self.search_version(scope),
                                             reading=self._read_for_index)
         archive = self._archives[scope]

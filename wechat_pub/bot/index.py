@@ -105,53 +105,93 @@ def update_index(path: str | os.PathLike, entries: list[IndexEntry], version: st
     """Bring the index at ``path`` in step with ``entries``: the issues (re)indexed. ``version``: what the
     source was when read, stored for :meth:`Archive.refresh` to compare. ``reading(numbers)``: reads the issues
     about to be indexed (on every core), yielding each number once its issue is read."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with paused_gc():
-        if not _current_layout(path):
-            return _rebuild(path, entries, version, reading)
-        db = _open(path)
-        try:
-            with db:  # one transaction: readers see the index before it, or after it
-                changed = _apply(db, entries, reading)
-                _finish(db, version)
-            return changed
-        finally:
-            db.close()
+    return IndexUpdate(path).finish(entries, version, reading)
 
 
 def build_index(path: str | os.PathLike, issues: Iterable[m.Issue], version: str = "") -> None:
     """A fresh index of ``issues`` at ``path`` (replacing what is there)."""
-    _rebuild(Path(path), entries_of(issues), version)
+    IndexUpdate(path, rebuild=True).finish(entries_of(issues), version)
 
 
-def _rebuild(path: Path, entries: list[IndexEntry], version: str, reading=None) -> int:
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{temporary}{suffix}").unlink(missing_ok=True)
-    db = sqlite3.connect(temporary)
-    try:
-        db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;" + SCHEMA)
-        with db:
-            db.execute("INSERT INTO meta VALUES ('layout', ?)", (LAYOUT,))
-            # Written as it comes and merged once at the end: less work than merging as it grows, and one
-            # segment to read per query.
-            db.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 0)")
-            changed = _apply(db, entries, reading)
-            db.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
-            db.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 4)")  # SQLite's default
+class IndexUpdate:
+    """One update of the index file at ``path``: in place, in one transaction (the file is in WAL mode, so
+    readers see the index before it, or after it); or, for a file of an older layout, none, or ``rebuild``, a
+    new file built beside it and swapped in with an atomic rename.
+
+    Issues may be :meth:`offer` ed while their source is still being read (the first sync of a large archive
+    reads it on every core): each is indexed as it comes, so SQLite's full-text work (a quarter of building
+    such an index) is done while the other cores read, not after them. :meth:`finish` keeps what was offered
+    when its fingerprint is the one wanted, removes the rest, and indexes what is still missing."""
+
+    def __init__(self, path: str | os.PathLike, rebuild: bool = False):
+        self.path = Path(path)
+        self.rebuild = rebuild or not _current_layout(self.path)
+        self.temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        self._db: sqlite3.Connection | None = None
+        self._before: dict[int, str] = {}  # issue -> fingerprint, as indexed before this update
+
+    def offer(self, number: int, fingerprint: str, text: IssueText) -> None:
+        """Index issue ``number`` as ``text`` now; :meth:`finish` keeps it if ``fingerprint`` is the one wanted."""
+        db = self._open()
+        if number in self._before:  # (only then: a deletion makes SQLite write out what it holds so far)
+            _remove(db, number)
+        _insert(db, text, fingerprint)
+
+    def finish(self, entries: list[IndexEntry], version: str,
+               reading: Callable[[list[int]], Iterable[int]] | None = None) -> int:
+        """The index in step with ``entries`` (see :func:`update_index`), committed: the issues (re)indexed."""
+        try:
+            db = self._open()
+            with paused_gc():
+                _apply(db, entries, reading)
             _finish(db, version)
-        db.execute("PRAGMA journal_mode=WAL")  # from now on updated in place, readers never blocked
-    finally:
-        db.close()
-    os.replace(temporary, path)
-    return changed
+            after = dict(db.execute("SELECT issue, fingerprint FROM issues"))
+            if self.rebuild:  # merged once, now: less work than merging as it grew, and one segment to read
+                db.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+                db.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 4)")  # SQLite's default
+            db.commit()
+            if self.rebuild:
+                db.execute("PRAGMA journal_mode=WAL")  # from now on updated in place, readers never blocked
+            db.close()
+            self._db = None
+        except BaseException:
+            self.abort()
+            raise
+        if self.rebuild:
+            os.replace(self.temporary, self.path)
+        return len({n for n in self._before.keys() | after.keys() if self._before.get(n) != after.get(n)})
 
+    def abort(self) -> None:
+        """Nothing of this update is kept (its source failed, or nothing changed)."""
+        if self._db is not None:
+            self._db.rollback()
+            self._db.close()
+            self._db = None
+        if self.rebuild:
+            self._remove_temporary()
 
-def _open(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=30)
-    db.execute("PRAGMA synchronous=NORMAL")
-    return db
+    def _open(self) -> sqlite3.Connection:
+        """The update's connection, in its transaction (opened when first needed)."""
+        if self._db is not None:
+            return self._db
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.rebuild:
+            self._remove_temporary()
+            db = sqlite3.connect(self.temporary)
+            db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;" + SCHEMA)
+            db.execute("INSERT INTO meta VALUES ('layout', ?)", (LAYOUT,))
+            db.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 0)")  # see finish()
+        else:
+            db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("BEGIN IMMEDIATE")
+            self._before = dict(db.execute("SELECT issue, fingerprint FROM issues"))
+        self._db = db
+        return db
+
+    def _remove_temporary(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.temporary}{suffix}").unlink(missing_ok=True)
 
 
 def _current_layout(path: Path) -> bool:
@@ -165,24 +205,27 @@ def _current_layout(path: Path) -> bool:
     return row is not None and row[0] == LAYOUT
 
 
-def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None) -> int:
+def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None) -> None:
     indexed = dict(db.execute("SELECT issue, fingerprint FROM issues"))
     wanted = {entry.number: entry for entry in entries}
     gone = [number for number, fingerprint in indexed.items()
             if number not in wanted or wanted[number].fingerprint != fingerprint]
     for number in gone:
-        low, high = number * ID_STRIDE, (number + 1) * ID_STRIDE
-        db.execute("DELETE FROM items_fts WHERE rowid >= ? AND rowid < ?", (low, high))
-        db.execute("DELETE FROM items WHERE id >= ? AND id < ?", (low, high))
-        db.execute("DELETE FROM issues WHERE issue = ?", (number,))
-        db.execute("DELETE FROM words WHERE issue = ?", (number,))
+        _remove(db, number)
     fresh = [number for number, entry in wanted.items() if indexed.get(number) != entry.fingerprint]
     # Each issue is indexed as soon as it is read, while the others are still being read elsewhere.
     for number in (reading(fresh) if reading is not None else fresh):
         text = wanted[number].load()
         if text is not None:
             _insert(db, text, wanted[number].fingerprint)
-    return len(fresh) + len([n for n in gone if n not in wanted])
+
+
+def _remove(db: sqlite3.Connection, number: int) -> None:
+    low, high = number * ID_STRIDE, (number + 1) * ID_STRIDE
+    db.execute("DELETE FROM items_fts WHERE rowid >= ? AND rowid < ?", (low, high))
+    db.execute("DELETE FROM items WHERE id >= ? AND id < ?", (low, high))
+    db.execute("DELETE FROM issues WHERE issue = ?", (number,))
+    db.execute("DELETE FROM words WHERE issue = ?", (number,))
 
 
 def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:

@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from wechat_pub.bot.index import STOP_EN, STOP_ZH, normalise, update_index
+from wechat_pub.bot.index import STOP_EN, STOP_ZH, IndexUpdate, normalise
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.text import guess_lang
 
@@ -68,8 +68,9 @@ class SearchResult:
 
 
 class Archive:
-    """Search over the issues ``source()`` gives (as ``(version, entries)``: a string that changes when they may
-    have changed, and an :class:`IndexEntry` per issue), kept in a local index file that every worker of the
+    """Search over the issues ``source(offer)`` gives (as ``(version, entries)``: a string that changes when they
+    may have changed, and an :class:`IndexEntry` per issue; meanwhile it may hand each issue it reads to
+    ``offer``, see :meth:`IndexUpdate.offer`), kept in a local index file that every worker of the
     host shares. ``version()``, when given, is the cheap check of that string, made at most every
     ``check_every`` seconds; without it ``source()`` itself is called. With ``background`` (the webhook) no
     request waits for an update, nor for the database the issues come from: ``updater`` (run in a thread of
@@ -100,18 +101,20 @@ class Archive:
 
     def refresh(self, force: bool = False) -> bool:
         """Update the index when the issues changed (only the issues that did); one process at a time, the
-        others go on reading the index as it was."""
-        version, entries = self.source()
-        if not force and self.meta("version") == version:
-            return False
+        others go on reading the index as it was. ``force``: a new index, built beside the old one."""
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.index_path.with_suffix(".lock"), "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
-            if not force and self.meta("version") == version:
-                return False  # another process just did it
-            if force:
-                self.index_path.unlink(missing_ok=True)
-            update_index(self.index_path, entries, version, self.reading)
+            update = IndexUpdate(self.index_path, rebuild=force)
+            try:
+                version, entries = self.source(update.offer)  # what it reads meanwhile is indexed meanwhile
+                if not force and self.meta("version") == version:
+                    update.abort()
+                    return False  # unchanged, or another process just did it
+                update.finish(entries, version, self.reading)
+            except BaseException:
+                update.abort()
+                raise
         self._updates += 1
         return True
 
