@@ -12,9 +12,6 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
-
 from wechat_pub import model as m
 from wechat_pub.limits import (
     AUTHOR_MAX_CHARS,
@@ -213,6 +210,9 @@ def check_image(path: str | None, src: str, pos: m.Pos | None, cover: bool = Fal
     if size > MATERIAL_IMAGE_MAX_BYTES:
         return [m.Problem(pos, "error", f"{what} {src!r} is {size / 1048576:.1f} MB; WeChat takes at most "
                           f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")]
+    from PIL import Image as PILImage  # (only for an issue with images of its own)
+    from PIL import UnidentifiedImageError
+
     try:
         with PILImage.open(path) as img:
             img.verify()

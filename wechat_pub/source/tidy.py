@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wechat_pub.source.importing import keep_backup
 from wechat_pub.text import guess_lang
 from wechat_pub.typography import fix_chinese
 
@@ -35,6 +34,8 @@ def tidy_chinese(path: Path, backups_in: Path) -> Tidied:
             result.changes.update(fixed.changes)
             result.lines.append(number)
     if result.lines:
+        from wechat_pub.source.importing import keep_backup  # (the importer: not loaded for a check without --fix)
+
         result.backup = keep_backup(path, backups_in)
         path.write_text("\n".join(lines), encoding="utf-8")
     return result
