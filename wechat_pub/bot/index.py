@@ -154,11 +154,11 @@ class IndexUpdate:
                 db.execute("PRAGMA journal_mode=WAL")  # from now on updated in place, readers never blocked
             db.close()
             self._db = None
+            if self.rebuild:
+                os.replace(self.temporary, self.path)
         except BaseException:
             self.abort()
             raise
-        if self.rebuild:
-            os.replace(self.temporary, self.path)
         return len({n for n in self._before.keys() | after.keys() if self._before.get(n) != after.get(n)})
 
     def abort(self) -> None:
