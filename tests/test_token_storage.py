@@ -3,17 +3,16 @@ PostgreSQL) and in Redis: tokens, locks, webhook answers; and clients on Redis s
 
 from __future__ import annotations
 
-import sqlite3
+import os
 import threading
 import time
 
 import pytest
 
 from conftest import FakeClock, make_database_url, stores_at
-from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.locks import Locks, RedisLocks
 from wechat_pub.state.redis import redis_client
-from wechat_pub.state.replies import LOCK_RETRY, Kept, RedisReplies, StoredReplies
+from wechat_pub.state.replies import HostReplies, Kept, RedisReplies, StoredReplies
 from wechat_pub.state.tokens import RedisTokenStorage, TokenStorage
 from wechat_pub.wechat import WeChatAPI
 
@@ -122,11 +121,13 @@ def test_clients_on_redis_share_one_token(sandbox, redis_url):
     assert sandbox.calls()["stable_token"] == 1
 
 
-@pytest.fixture
-def replies(kind, tmp_path, request, fake_clock):
-    if kind == "redis":
+@pytest.fixture(params=["host", *STORAGES])
+def replies(request, tmp_path, fake_clock):
+    if request.param == "host":  # this host's own store, which every store falls back to
+        return HostReplies(tmp_path / "answers", clock=fake_clock.clock)
+    if request.param == "redis":
         return RedisReplies(redis_client(request.getfixturevalue("redis_url")), prefix=prefix(), clock=fake_clock.clock)
-    return StoredReplies(stores_at(make_database_url(kind, tmp_path)).db, clock=fake_clock.clock)
+    return StoredReplies(stores_at(make_database_url(request.param, tmp_path)).db, clock=fake_clock.clock)
 
 
 def test_reply_store_contract(replies, fake_clock):
@@ -161,9 +162,11 @@ def test_an_older_unanswered_claim_is_answered(tmp_path):
     assert replies.keep("k", "<xml>now</xml>") == Kept("<xml>now</xml>", True)
 
 
-def test_answers_outlive_the_timestamp_window(tmp_path, fake_clock):
+@pytest.mark.parametrize("store", ["host", "database"])
+def test_answers_outlive_the_timestamp_window(store, tmp_path, fake_clock):
     """A replay accepted by the ±300 s timestamp check must find the kept answer, not run again."""
-    replies = StoredReplies(stores_at(make_database_url("sqlite", tmp_path)).db, ttl=360, clock=fake_clock.clock)
+    replies = (HostReplies(tmp_path / "answers", ttl=360, clock=fake_clock.clock) if store == "host" else
+               StoredReplies(stores_at(make_database_url("sqlite", tmp_path)).db, ttl=360, clock=fake_clock.clock))
     replies.keep("k", "<xml>a</xml>")
     fake_clock.advance(300)
     assert replies.keep("other", "<xml>o</xml>").first  # (keeping also purges what expired, once a minute)
@@ -173,72 +176,77 @@ def test_answers_outlive_the_timestamp_window(tmp_path, fake_clock):
     assert replies.keep("k", "<xml>c</xml>") == Kept("<xml>c</xml>", True)  # gone after its time to live
 
 
-def host_file(tmp_path, name="webhook-local.sqlite3"):
-    return StateDatabase(f"sqlite:///{tmp_path / name}", tables=("webhook_replies",), disposable=True)
+def test_the_host_store_purges_exactly_the_expired_answers(tmp_path, fake_clock):
+    replies = HostReplies(tmp_path / "answers", ttl=360, clock=fake_clock.clock)
+    replies.keep("first", "<xml>1</xml>")  # (purges the empty store; then once a minute at most)
+    for n in range(5):
+        fake_clock.advance(30)
+        replies.keep(f"old-{n}", f"<xml>{n}</xml>")
+    fake_clock.advance(200)
+    replies.keep("young", "<xml>y</xml>")
+    fake_clock.advance(100)
+    replies.keep("trigger", "<xml>t</xml>")  # purges: more than a minute since the last purge
+    kept = {key for key in ["first", *(f"old-{n}" for n in range(5)), "young", "trigger"] if replies.get(key)}
+    # ages then: first 450 s, old-n 420 − 30n s, young 100 s; the time to live is 360 s (old-2 is exactly 360)
+    assert kept == {"old-2", "old-3", "old-4", "young", "trigger"}
+    fake_clock.advance(1000)
+    assert replies.purge(fake_clock.clock.time()) == 5  # the five kept until now
+    assert [key for key in ("old-4", "young", "trigger", "last") if replies.get(key)] == []
 
 
-def indexes(db) -> set[str]:
+def _keep_in_another_process(path, key, answer, results):
+    results.put(tuple(HostReplies(path).keep(key, answer)))
+
+
+def test_workers_racing_on_one_message_keep_one_answer_on_this_host(tmp_path):
+    """Workers are processes: each maps the host's store; of eight racing deliveries of one message, one answer
+    is kept, and every one of them sends it."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    workers = [spawn.Process(target=_keep_in_another_process, args=(tmp_path / "answers", "race", f"<xml>{n}</xml>",
+                                                                    results)) for n in range(8)]
+    for worker in workers:
+        worker.start()
+    kept = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(10)
+    assert len({answer for answer, _first in kept}) == 1 and sum(first for _answer, first in kept) == 1
+    assert HostReplies(tmp_path / "answers").get("race") == kept[0][0]
+
+
+def _die_while_writing(path):
+    import signal
+
+    replies = HostReplies(path)
+    replies.keep("before", "<xml>kept</xml>")
+    environment, answers, _times = replies._open()
+    txn = environment.begin(write=True)  # the store's write lock, held ...
+    txn.put(b"half", b"<xml>never committed</xml>", db=answers)
+    os.kill(os.getpid(), signal.SIGKILL)  # ... by a worker killed in the middle of a write
+
+
+def test_a_worker_killed_while_writing_leaves_the_store_to_the_others(tmp_path):
+    import multiprocessing
+
+    worker = multiprocessing.get_context("spawn").Process(target=_die_while_writing, args=(tmp_path / "answers",))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == -9
+    replies, outcome = HostReplies(tmp_path / "answers"), []
+    writer = threading.Thread(target=lambda: outcome.append(replies.keep("after", "<xml>a</xml>")), daemon=True)
+    writer.start()
+    writer.join(10)  # (the lock the dead worker held is taken over, not waited for)
+    assert outcome == [Kept("<xml>a</xml>", True)]
+    assert replies.get("before") == "<xml>kept</xml>" and replies.get("half") is None
+
+
+def test_the_shared_databases_have_the_index_their_purge_uses(tmp_path):
+    db = stores_at(make_database_url("sqlite", tmp_path)).db
     with db.connect() as conn:
-        return {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                                       "AND name NOT LIKE 'sqlite_%'")}
-
-
-class TickingClock(FakeClock):
-    """A monotonic clock that moves by ``step`` each time it is read (a store waiting for a lock reads it once
-    per try); ``on_sleep`` runs whenever the waiter sleeps, with how long."""
-
-    def __init__(self, step: float, on_sleep=lambda seconds: None):
-        super().__init__()
-        self.step, self.on_sleep = step, on_sleep
-
-    def monotonic(self) -> float:
-        self.mono += self.step
-        return self.mono
-
-    def sleep(self, seconds: float) -> None:
-        self.on_sleep(seconds)
-        super().sleep(seconds)
-
-
-def test_a_host_file_write_waits_briefly_for_another_workers_lock(tmp_path):
-    """Another worker holding the host file's write lock: the write sleeps a tenth of a millisecond between
-    tries (SQLite's own handler would sleep a millisecond or more) and goes through once the lock is free; held
-    past the engine's busy timeout (30 s), the write fails (and TieredReplies sends the answer unkept)."""
-    db = host_file(tmp_path)
-    holder = sqlite3.connect(db.path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another worker in the middle of its write
-    sleeps = []
-
-    def release_after_three(seconds):
-        sleeps.append(seconds)
-        if len(sleeps) == 3:
-            holder.execute("COMMIT")
-
-    replies = StoredReplies(db, clock=TickingClock(0.0001, on_sleep=release_after_three).clock)
-    assert replies.keep("k", "<xml>a</xml>") == Kept("<xml>a</xml>", True)
-    assert sleeps == [LOCK_RETRY] * 3 and LOCK_RETRY < 0.001
-
-    holder.execute("BEGIN IMMEDIATE")
-    stuck = StoredReplies(db, clock=TickingClock(1.0).clock)  # each try a second later: past 30 s, it gives up
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
-        stuck.keep("j", "<xml>b</xml>")
-    holder.execute("COMMIT")
-    assert stuck.keep("j", "<xml>b</xml>").first  # a fresh connection, once the lock is free
-    assert replies.keep("j", "<xml>c</xml>") == Kept("<xml>b</xml>", False)
-
-
-def test_a_host_file_has_no_created_at_index_and_the_shared_database_has(tmp_path):
-    """Each message's write on the host changes one B-tree fewer; the shared store still purges by index. A
-    host file an older version made with the index loses it when opened, and keeps its rows."""
-    assert "ix_webhook_replies_created_at" in indexes(stores_at(make_database_url("sqlite", tmp_path)).db)
-    with sqlite3.connect(tmp_path / "older.sqlite3") as conn:
-        conn.executescript("CREATE TABLE webhook_replies (key VARCHAR(300) PRIMARY KEY, reply TEXT, "
-                           "created_at FLOAT NOT NULL, claimed_at FLOAT NOT NULL); "
-                           "CREATE INDEX ix_webhook_replies_created_at ON webhook_replies (created_at);"
-                           "INSERT INTO webhook_replies VALUES ('k', '<xml>kept</xml>', 1, 0);")
-    assert indexes(host_file(tmp_path)) == set()
-    assert indexes(host_file(tmp_path, "older.sqlite3")) == set()
-    assert StoredReplies(host_file(tmp_path, "older.sqlite3")).get("k") == "<xml>kept</xml>"
+        names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_webhook_replies_created_at" in names
 
 
 @pytest.mark.postgres
@@ -251,23 +259,19 @@ def test_the_shared_postgres_store_keeps_its_created_at_index(tmp_path):
     assert "ix_webhook_replies_created_at" in names
 
 
-def test_a_host_file_purges_exactly_the_expired_answers(tmp_path, fake_clock):
-    """Purged by rowid up to the first answer still young: the expired ones go, none that is young, and all
-    of them when all have expired. (An answer whose time was read a moment before another worker's but written
-    after it waits for the next purge: nothing young is ever deleted.)"""
-    replies = StoredReplies(host_file(tmp_path), ttl=360, clock=fake_clock.clock)
-    replies.keep("first", "<xml>1</xml>")  # (purges the empty table; then once a minute at most)
-    for n in range(5):
-        fake_clock.advance(30)
-        replies.keep(f"old-{n}", f"<xml>{n}</xml>")
-    fake_clock.advance(200)
-    replies.keep("young", "<xml>y</xml>")
-    fake_clock.advance(100)
-    replies.keep("trigger", "<xml>t</xml>")  # purges: more than a minute since the last purge
-    kept = {key for key in ["first", *(f"old-{n}" for n in range(5)), "young", "trigger"] if replies.get(key)}
-    # ages then: first 450 s, old-n 420 − 30n s, young 100 s; the time to live is 360 s (old-2 is exactly 360)
-    assert kept == {"old-2", "old-3", "old-4", "young", "trigger"}
-    fake_clock.advance(1000)
-    replies.keep("last", "<xml>l</xml>")  # everything before it has expired
-    assert [key for key in ("old-4", "young", "trigger") if replies.get(key)] == []
-    assert replies.get("last") == "<xml>l</xml>"
+def test_a_host_store_filling_up_is_purged_before_it_is_full(tmp_path, fake_clock):
+    """Once the file has been half full, what expired is purged every FILL_CHECK_EVERY keeps too, not only once
+    a minute: a full LMDB file would take no write at all, not even the deletions that make room. Only more
+    answers within their time to live than it holds fill it (and TieredReplies then sends answers unkept)."""
+    import lmdb
+
+    replies = HostReplies(tmp_path / "answers", ttl=10, clock=fake_clock.clock)
+    replies.MAP_SIZE, replies.FILL_CHECK_EVERY = 512 * 1024, 8
+    answer = "<xml>" + "答" * 1000 + "</xml>"
+    for n in range(400):  # the file holds about 120 such answers, a minute brings 240, 40 at a time are young
+        fake_clock.advance(0.25)
+        assert replies.keep(f"k-{n}", answer).first
+    assert replies.get("k-399") == answer and replies.get("k-0") is None
+    with pytest.raises(lmdb.MapFullError):
+        for n in range(2000):  # all young
+            replies.keep(f"young-{n}", answer)

@@ -111,15 +111,12 @@ class Deployment:
     @cached_property
     def replies(self):
         """The webhook's answers by delivery, where every worker a retry can reach finds them: Redis, or a
-        PostgreSQL state database, for several hosts (with this host's file to fall back to while that is
-        away); this host's file alone when the state database is SQLite (which is one host's anyway)."""
-        from wechat_pub.state.database import StateDatabase, sqlite_url
-        from wechat_pub.state.replies import RedisReplies, StoredReplies, TieredReplies
+        PostgreSQL state database, for several hosts (with this host's own store to fall back to while that is
+        away); this host's store alone when the state database is SQLite (which is one host's anyway)."""
+        from wechat_pub.state.replies import HostReplies, RedisReplies, StoredReplies, TieredReplies
 
         ttl = max(120, max(site.cfg["webhook.max_clock_skew"] for site in self.sites.values()) + 60)
-        local_db = StateDatabase(sqlite_url(self.state_dir).replace("state.sqlite3", "webhook-local.sqlite3"),
-                                 tables=("webhook_replies",), disposable=True)
-        local = StoredReplies(local_db, ttl, self.clock)
+        local = HostReplies(self.state_dir / "webhook-answers", ttl, self.clock)
         if self.fast_redis is not None:
             return TieredReplies(RedisReplies(self.fast_redis, ttl, clock=self.clock), local, self.breakers["redis"],
                                  self.clock)

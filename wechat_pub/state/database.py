@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from wechat_pub.errors import ConfigError
-from wechat_pub.state.schema import HOST_FILE_DROPS, LATER_INDEXES, metadata
+from wechat_pub.state.schema import LATER_INDEXES, metadata
 
 _SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which PostgreSQL tables are made
 
@@ -37,19 +37,14 @@ class StateDatabase:
     statement, connecting) ends within :data:`BOUND_SECONDS` with an error, instead of the 30 s a command may
     patiently wait; and it makes no tables (the service's main engine does)."""
 
-    def __init__(self, url: str, bounded: bool = False, tables: tuple[str, ...] | None = None,
-                 disposable: bool = False):
-        """``tables``: make only these (a host-local file that holds one job's rows); default: every table.
-        ``disposable``: a SQLite file whose rows may be lost with the machine (the webhook's answers, kept a
-        few minutes for retries): written without syncing to disk."""
+    def __init__(self, url: str, bounded: bool = False):
         self.url = driver_url(url)
         self.bounded = bounded
-        self.disposable = disposable
         if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
             Path(self.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = open_engine(self.url, bounded, disposable)
+        self.engine: Engine = open_engine(self.url, bounded)
         if not bounded:
-            create_tables(self.engine, tables)
+            create_tables(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -158,7 +153,7 @@ def shown_url(url: str) -> str:
         return url
 
 
-def open_engine(url: str, bounded: bool = False, disposable: bool = False) -> Engine:
+def open_engine(url: str, bounded: bool = False) -> Engine:
     """An engine for the state database, with a message that says what to do when it cannot be made."""
     try:
         engine = create_engine(url, **_engine_options(url, bounded))
@@ -170,13 +165,13 @@ def open_engine(url: str, bounded: bool = False, disposable: bool = False) -> En
                           "pip install 'wechat-pub[postgres]'") from None
     if url.startswith("sqlite"):
         busy_ms = int(lock_wait(bounded) * 1000)
-        event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms, disposable))
+        event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms))
     elif bounded:
         event.listen(engine, "connect", _postgres_bounds)
     return engine
 
 
-def create_tables(engine: Engine, only: tuple[str, ...] | None = None) -> None:
+def create_tables(engine: Engine) -> None:
     """Create what is missing, also when several processes start at once, and add columns that later
     versions brought to an older state database.
 
@@ -188,10 +183,9 @@ def create_tables(engine: Engine, only: tuple[str, ...] | None = None) -> None:
             with engine.begin() as conn:
                 if engine.dialect.name == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-                tables = [metadata.tables[name] for name in only] if only else metadata.sorted_tables
-                metadata.create_all(conn, tables=tables)
-                _add_new_columns(conn, tables)
-                for statement in LATER_INDEXES if not only else HOST_FILE_DROPS:
+                metadata.create_all(conn)
+                _add_new_columns(conn, metadata.sorted_tables)
+                for statement in LATER_INDEXES:
                     conn.exec_driver_sql(statement)
             return
         except (OperationalError, IntegrityError, ProgrammingError) as exc:
@@ -226,12 +220,10 @@ def _engine_options(url: str, bounded: bool) -> dict:
     return {"pool_pre_ping": True}
 
 
-def _sqlite_pragmas(dbapi_connection, busy_ms: int, disposable: bool = False) -> None:
+def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; survives kill -9
-    # A process killed at any moment loses nothing either way; OFF skips the disk syncs that only a power loss
-    # needs: twice as fast a write, for rows worth nothing after a power loss.
-    cursor.execute("PRAGMA synchronous=OFF" if disposable else "PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
 

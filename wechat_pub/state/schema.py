@@ -169,9 +169,5 @@ approvals = Table(  # an approver's yes to one version of an issue (a later edit
 # Indexes that later versions added to tables an older database already has (create_all does not add them).
 LATER_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
-    # For the shared store's purge of old answers. A host's own answer file has none (an index is one more
-    # B-tree that each message's write reads and changes): it purges by rowid (see StoredReplies).
-    "CREATE INDEX IF NOT EXISTS ix_webhook_replies_created_at ON webhook_replies (created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_webhook_replies_created_at ON webhook_replies (created_at)",  # (the purge's)
 )
-# What a host's own file of one job's rows (``StateDatabase(tables=...)``) drops of what older versions made.
-HOST_FILE_DROPS = ("DROP INDEX IF EXISTS ix_webhook_replies_created_at",)
