@@ -81,7 +81,7 @@ replies = Table(  # webhook answers by delivery key, so WeChat's retries get the
     "webhook_replies", metadata,
     Column("key", String(300), primary_key=True),
     Column("reply", Text, nullable=True),  # NULL while the first delivery is still working on it
-    Column("created_at", Float, nullable=False),  # indexed in the shared database only: see LATER_INDEXES
+    Column("created_at", Float, nullable=False, index=True),
     Column("claimed_at", Float, nullable=False, default=0),  # the claim's lease runs from here
 )
 
@@ -169,5 +169,4 @@ approvals = Table(  # an approver's yes to one version of an issue (a later edit
 # Indexes that later versions added to tables an older database already has (create_all does not add them).
 LATER_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
-    "CREATE INDEX IF NOT EXISTS ix_webhook_replies_created_at ON webhook_replies (created_at)",  # (the purge's)
 )
