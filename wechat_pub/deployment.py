@@ -47,9 +47,9 @@ class Deployment:
 
     @cached_property
     def database_url(self) -> str:
-        from wechat_pub.state.database import sqlite_url
+        from wechat_pub.state.urls import driver_url, sqlite_url
 
-        return self.cfg["state.database_url"] or sqlite_url(self.state_dir)
+        return driver_url(self.cfg["state.database_url"] or sqlite_url(self.state_dir))
 
     @cached_property
     def db(self) -> "StateDatabase":

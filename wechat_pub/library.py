@@ -37,7 +37,7 @@ from wechat_pub.bulk import paused_gc
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of, read_each
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, LastSync, duplicates_of, read_each
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,13 @@ class SyncReport:
 
 class Library:
     def __init__(self, folder: ArticleFolder, store: IssueStore, record: Path, clock: Clock = SYSTEM_CLOCK,
-                 author: str = ""):
+                 author: str = "", last_sync: Path | None = None):
+        """``record``: this host's last-synced hash of each file; ``last_sync``: where the last sync's
+        :class:`LastSync` is kept (an unchanged re-push reads it to know a sync would do nothing)."""
         self.folder = folder
         self.store = store
-        self.record = Path(record)  # this host's last-synced hash of each file
+        self.record = Path(record)
+        self.last_sync = last_sync
         self.clock = clock
         self.author = author or socket.gethostname()
         self._seen: tuple[str, str] | None = None  # (folder signature, database revision) of the last sync
@@ -104,9 +107,26 @@ class Library:
             self._save_record(synced)
             self._file_hashes = None
             self._seen = (self.folder.signature(), self.store.revision())
+            if self.last_sync is not None:
+                self._keep_last_sync(synced)
         for line in report.conflicts:
             log.warning("%s", line)
         return report
+
+    def _keep_last_sync(self, synced: dict[str, str]) -> None:
+        """Keep what this sync left when another sync would provably do nothing: the folder and the database agree
+        file for file (the same texts, each synced from here), and nothing changed while that was checked."""
+        signature, revision = self.folder.signature(), self.store.revision()
+        local = self.folder.read()
+        files = {article.filename: article for article in local.files}
+        rows = {row.filename: row for row in self.store.all(texts=False)}
+        agree = not local.duplicates and files.keys() == rows.keys() and all(
+            row.number == files[name].number and row.text_hash == files[name].sha256 == synced.get(name)
+            for name, row in rows.items())
+        if agree and (self.folder.signature(), self.store.revision()) == (signature, revision):
+            LastSync(signature, revision).save(self.last_sync)
+        else:
+            self.last_sync.unlink(missing_ok=True)
 
     def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
                     also, each) -> set[int]:

@@ -204,6 +204,7 @@ class Issue:
     fans_only_comment: bool = False
     import_notes: tuple[str, ...] = ()
     path: str = ""
+    text_sha256: str = field(default="", compare=False)  # of the text it was read from, as its folder hashes it
 
     @property
     def items(self) -> tuple[Item, ...]:

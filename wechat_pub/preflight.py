@@ -21,9 +21,9 @@ from wechat_pub.limits import (
     TITLE_MAX_CHARS,
     UPLOADIMG_MAX_BYTES,
 )
-from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.audit import audit_html
 from wechat_pub.render.darkmode import describe, examine
+from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.split import RenderResult, render_issue
 from wechat_pub.source.article import read_article
 from wechat_pub.source.frontmatter import field_line

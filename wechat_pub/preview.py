@@ -14,8 +14,8 @@ from dataclasses import replace
 from html import escape
 
 from wechat_pub import model as m
-from wechat_pub.render.article import RenderOptions
 from wechat_pub.render.darkmode import to_dark
+from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import RenderResult, render_issue
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from wechat_pub.deployment import Deployment
     from wechat_pub.publish.account import Account
     from wechat_pub.publish.push import Pusher
-    from wechat_pub.render.article import Publisher, RenderOptions
+    from wechat_pub.render.options import Publisher, RenderOptions
 
 SANDBOX_APPID = "wx_sandbox"
 SANDBOX_SECRET = "sandbox-secret"
@@ -75,7 +75,7 @@ class Site:
 
     @cached_property
     def publisher(self) -> "Publisher":
-        from wechat_pub.render.article import Publisher
+        from wechat_pub.render.options import Publisher
 
         cfg = self.cfg
         return Publisher(name_zh=cfg["publisher.name_zh"], name_en=cfg["publisher.name_en"],
@@ -95,7 +95,7 @@ class Site:
         return self.publisher.name_zh or self.publisher.name_en
 
     def render_options(self, theme: str | None = None) -> "RenderOptions":
-        from wechat_pub.render.article import RenderOptions
+        from wechat_pub.render.options import RenderOptions
         from wechat_pub.render.theme import load_theme
 
         try:
@@ -202,7 +202,13 @@ class Site:
         from wechat_pub.state.issues import IssueStore
 
         record = self._folder_record(self.articles.path, "json")
-        return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock)
+        return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock,
+                       last_sync=self.last_sync_path)
+
+    @property
+    def last_sync_path(self) -> Path:
+        """Where this host keeps what its last sync of the account's folder left (:class:`LastSync`)."""
+        return self._folder_record(self.articles.path, "last-sync.json")
 
     def _folder_record(self, folder: Path, suffix: str) -> Path:
         """A file of this host's state about the account's articles folder (named after the folder's path)."""

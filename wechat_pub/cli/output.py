@@ -35,8 +35,10 @@ PUSH_VERBS = {"created": "created draft", "updated": "updated draft", "unchanged
               "published-already": "already published from draft"}
 
 
-def print_push(outcome, account) -> None:
-    out.print(f"issue {outcome.issue} → {rx(account.name)}: {PUSH_VERBS[outcome.action]} [bold]{outcome.media_id}[/] "
+def print_push(outcome, account: str, sandbox_url: str = "", started_here: bool = False) -> None:
+    """What a push did, to ``account`` (its label); ``sandbox_url``: the sandbox's when the account is the sandbox's
+    (``started_here``: for this command only)."""
+    out.print(f"issue {outcome.issue} → {rx(account)}: {PUSH_VERBS[outcome.action]} [bold]{outcome.media_id}[/] "
               f"({outcome.articles} article(s))", markup=True)
     out.print(f"  images: {outcome.uploaded} uploaded, {outcome.cached} from the upload cache; cover: {outcome.cover}")
     for note in outcome.notes:
@@ -48,9 +50,9 @@ def print_push(outcome, account) -> None:
     if outcome.publish_id:
         out.print(f"  publish job {outcome.publish_id}: " + (", ".join(outcome.article_urls) if outcome.article_urls
                                                               else "publishing; `wechat-pub status` shows the result"))
-    if account.sandbox is not None and not outcome.publish_id and outcome.action != "published-already":
-        out.print(f"  draft page: {account.sandbox.url}/sandbox/drafts/{outcome.media_id}")
-        if account.sandbox.server is not None:
+    if sandbox_url and not outcome.publish_id and outcome.action != "published-already":
+        out.print(f"  draft page: {sandbox_url}/sandbox/drafts/{outcome.media_id}")
+        if started_here:
             out.print("  (the sandbox ran for this command only; `wechat-pub sandbox` serves that page)")
 
 

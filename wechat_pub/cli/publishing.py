@@ -21,6 +21,13 @@ STATE_COLOURS = {"published": "green", "draft": "cyan", "publishing": "yellow", 
 @with_site
 def push_command(site, file: str, publish: bool, theme: str | None, force: bool) -> None:
     """Push an issue into the draft box: images, cover, draft/add or draft/update; never twice."""
+    from wechat_pub.publish.unchanged import unchanged_push
+
+    known = None if publish else unchanged_push(site, file, theme)  # one API call when nothing changed
+    if known is not None:
+        outcome, sandbox_url = known
+        print_push(outcome, site.label, sandbox_url)
+        return
     from wechat_pub.publish.actions import issue_of
 
     issue = issue_of(site, file)
@@ -28,7 +35,9 @@ def push_command(site, file: str, publish: bool, theme: str | None, force: bool)
     account = site.connect()
     try:
         pusher = site.pusher(account, progress=lambda message: err.print(f"  {rx(message)}"), theme=theme)
-        print_push(pusher.push(issue, publish=publish, force=force), account)
+        sandbox = account.sandbox
+        print_push(pusher.push(issue, publish=publish, force=force), account.name, sandbox.url if sandbox else "",
+                   started_here=sandbox is not None and sandbox.server is not None)
     finally:
         account.close()
 

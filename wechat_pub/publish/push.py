@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -21,8 +21,10 @@ from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import ConfigError, ExitStatus, WechatPubError
-from wechat_pub.publish.readback import differences, wechat_digest
-from wechat_pub.render.article import RenderOptions
+from wechat_pub.publish.outcome import PushOutcome
+from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_digest
+from wechat_pub.publish.unchanged import receipt
+from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
 from wechat_pub.state.pushes import PushLedger, PushRecord
@@ -40,21 +42,6 @@ class PushError(WechatPubError):
 
 class DraftEditedInWeChat(PushError):
     """The draft was changed in WeChat's editor since the last push: pushing would overwrite that work."""
-
-
-@dataclass
-class PushOutcome:
-    issue: int
-    action: str  # created, updated, unchanged, replaced, recreated, published-already
-    media_id: str
-    articles: int
-    uploaded: int = 0
-    cached: int = 0
-    cover: str = ""
-    publish_id: str = ""
-    article_urls: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    wechat_changes: list[str] = field(default_factory=list)  # what WeChat changed of what was sent
 
 
 class Pusher:
@@ -83,11 +70,14 @@ class Pusher:
         outcome = PushOutcome(issue.number, "", "", 0)
         articles: list[dict] = []
         self.force = force
+        self.inputs: dict[str, str] | None = {}  # path -> sha256 of the bytes used (None: some came from the web)
         try:
             images = self.upload_images(issue, outcome)
             cover = self.upload_cover(issue, images, outcome)
             articles = self.draft_articles(issue, images, cover)
-            self.save_draft(issue, articles, outcome)
+            content_hash = digest(articles)
+            self.save_draft(issue, articles, content_hash, outcome)
+            self.keep_receipt(issue, content_hash, len(images) + 1, outcome)
             if publish:
                 self.publish(issue, outcome)
         except WechatPubError as exc:
@@ -125,7 +115,7 @@ class Pusher:
         from wechat_pub.publish.images import prepare, read_image_bytes  # Pillow and requests: for images only
 
         data = read_image_bytes(image.path, image.src)
-        key = hashlib.sha256(data).hexdigest()
+        key = self.used(image.path, data)
         cached = self.uploads.get(key, "uploadimg")
         if cached:
             outcome.cached += 1
@@ -144,10 +134,12 @@ class Pusher:
 
         crops: dict[str, str] = {}
         if issue.cover:
-            source, data = "front matter", read_image_bytes(None if issue.cover.startswith("http") else issue.cover,
-                                                            issue.cover)
+            local = None if issue.cover.startswith("http") else issue.cover
+            source, data = "front matter", read_image_bytes(local, issue.cover)
+            self.used(local, data)
         elif body := next(iter(body_images(issue)), None):
             source, data = f"first image ({body.src})", read_image_bytes(body.path, body.src)
+            self.used(body.path, data)
         else:
             return self.generated_cover(issue, outcome)
         outcome.cover = source
@@ -171,6 +163,15 @@ class Pusher:
             self.uploads.put(key, "generated", url=url, media_id=media_id, width=900)
         self.ledger.cover_uploaded(issue.number, issue.path, url)
         return {"thumb_media_id": media_id, "pic_crop_235_1": CROP_235_1, "pic_crop_1_1": CROP_1_1}
+
+    def used(self, path: str | None, data: bytes) -> str:
+        """The sha256 of ``data``, noted as what the local file ``path`` held (None: it came from the web)."""
+        key = hashlib.sha256(data).hexdigest()
+        if path is None:
+            self.inputs = None
+        elif self.inputs is not None:
+            self.inputs[path] = key
+        return key
 
     def cover_material(self, data: bytes, source: str, outcome: PushOutcome) -> tuple[str, str]:
         """(media_id, url) of the cover as permanent material, uploaded once per content."""
@@ -206,8 +207,7 @@ class Pusher:
 
     # ---- the draft ----------------------------------------------------------------------------------
 
-    def save_draft(self, issue: m.Issue, articles: list[dict], outcome: PushOutcome) -> None:
-        content_hash = digest(articles)
+    def save_draft(self, issue: m.Issue, articles: list[dict], content_hash: str, outcome: PushOutcome) -> None:
         record = self.recover_lost_add(issue, self.ledger.get(issue.number))
         outcome.articles = len(articles)
         if record and record.published and record.content_hash == content_hash:
@@ -231,7 +231,7 @@ class Pusher:
     def change_draft(self, issue: m.Issue, record: PushRecord, existing: list[dict], articles: list[dict],
                      content_hash: str, outcome: PushOutcome) -> None:
         outcome.media_id = record.draft_media_id
-        edited = bool(record.wechat_hash) and wechat_digest(existing) != record.wechat_hash
+        edited = edited_in_wechat(record.wechat_hash, existing)
         if record.content_hash == content_hash:
             outcome.action = "unchanged"
             if edited:
@@ -292,6 +292,15 @@ class Pusher:
         self.ledger.draft_added(issue.number, issue.path, media_id, content_hash, len(articles))
         self.read_back(issue, media_id, marked, outcome)
         return media_id
+
+    def keep_receipt(self, issue: m.Issue, content_hash: str, cached: int, outcome: PushOutcome) -> None:
+        """What the draft was made from, for a later push that finds it unchanged without reading it
+        (:mod:`wechat_pub.publish.unchanged`); ``cached``: the images such a push finds in the upload cache (every
+        image, and the cover). Not kept when something came from the web, or for a published issue."""
+        if self.inputs is None or not issue.text_sha256 or outcome.action == "published-already":
+            return
+        self.ledger.receipt_kept(issue.number, receipt(issue.text_sha256, self.inputs, self.options, content_hash,
+                                                      outcome.articles, cached, outcome.cover))
 
     def recover_lost_add(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:
         """A draft/add whose answer was never recorded: adopt the draft if WeChat has it."""

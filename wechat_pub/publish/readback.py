@@ -20,6 +20,11 @@ def wechat_digest(news_item: list[dict]) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
+def edited_in_wechat(pushed_digest: str, news_item: list[dict]) -> bool:
+    """Whether the draft changed since our last push, which left it with ``pushed_digest`` ('' when unknown)."""
+    return bool(pushed_digest) and wechat_digest(news_item) != pushed_digest
+
+
 def differences(sent: list[dict], kept: list[dict]) -> list[str]:
     """What WeChat changed, article by article, in words a person can act on (empty: it kept everything)."""
     found = []

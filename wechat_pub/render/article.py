@@ -10,47 +10,21 @@ and the classes are removed: WeChat keeps only ``style``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import css_inline
 
 from wechat_pub import model as m
 from wechat_pub.render.layout import footer, masthead, references_html, section_html, series, table_of_contents
+from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.references import References
-from wechat_pub.render.rules import ImageRef, RenderContext
-from wechat_pub.render.theme import Theme, load_theme
+from wechat_pub.render.rules import RenderContext
+from wechat_pub.render.theme import Theme
 from wechat_pub.render.titles import base_title, issue_digest
 
 # One pass over the inlined HTML: class attributes go (WeChat keeps only style), styles are compacted.
 _CLASS_OR_STYLE = re.compile(r' class="[^"]*"| style="([^"]*)"')
-
-
-@dataclass(frozen=True)
-class Publisher:
-    name_zh: str = ""
-    name_en: str = ""
-    newsletter_zh: str = ""
-    newsletter_en: str = ""
-    author: str = ""
-    disclaimer_zh: str = ""
-    disclaimer_en: str = ""
-    contact: tuple[str, ...] = ()
-    qr_code: str = ""  # a local image file, uploaded with the article's images
-
-    @property
-    def brand(self) -> str:
-        """The masthead's brand line (also on generated covers): the newsletter's names, else the publisher's."""
-        names = " · ".join(t for t in (self.newsletter_zh, self.newsletter_en) if t)
-        return names or " · ".join(t for t in (self.name_zh, self.name_en) if t)
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    theme: Theme = field(default_factory=load_theme)
-    publisher: Publisher = field(default_factory=Publisher)
-    images: dict[str, ImageRef] = field(default_factory=dict, hash=False, compare=False)
-    lead_language: str = "zh"  # which language comes first: "zh" or "en"
 
 
 @dataclass(frozen=True)

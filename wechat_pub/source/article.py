@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from wechat_pub import model as m
 from wechat_pub.errors import ArticleError
+from wechat_pub.source.folder import hash_text
 from wechat_pub.source.frontmatter import FieldReader, split_front_matter
 from wechat_pub.source.markdown import BlockBuilder, Node, parse_tree
 from wechat_pub.text import guess_lang
@@ -55,8 +56,11 @@ def load_issue(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.Is
     return result.issue
 
 
-def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shanghai") -> m.ParseResult:
+def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shanghai",
+                  text_sha256: str | None = None) -> m.ParseResult:
+    """``text_sha256``: the text's hash when the caller knows it already (else it is worked out here)."""
     problems: list[m.Problem] = []
+    sha = text_sha256 if text_sha256 is not None else hash_text(text)
     text = text.lstrip("\ufeff")
     fm = split_front_matter(text, path, problems)
     header_text = "".join(text.splitlines(keepends=True)[: fm.body_line])
@@ -84,6 +88,7 @@ def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shan
         fans_only_comment=fans_only,
         import_notes=fields.import_notes(),
         path=path,
+        text_sha256=sha,
     )
     if not sections and not any(p.severity == "error" for p in problems):
         problems.append(m.Problem(m.Pos(path, fm.body_line + 1), "error", "the issue has no sections.",

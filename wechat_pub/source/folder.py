@@ -70,14 +70,14 @@ class ArticleFile:
             from wechat_pub.source.article import read_text
 
             self._text = read_text(self.path)[0] or ""
-            self.sha256 = _sha256(self._text)  # (the same, unless it was edited a moment ago)
+            self.sha256 = hash_text(self._text)  # (the same, unless it was edited a moment ago)
         return self._text
 
     @cached_property
     def _read(self) -> tuple[m.Issue | None, tuple[m.Problem, ...]]:
         from wechat_pub.source.article import parse_article  # the parser (and YAML) only where an issue is read
 
-        parsed = parse_article(self.text, self.path, self.timezone)
+        parsed = parse_article(self.text, self.path, self.timezone, self.sha256)
         return parsed.issue, tuple(parsed.problems)
 
     @property
@@ -155,6 +155,28 @@ class Catalogue:
         return [p for p in self.duplicates.get(number, ()) if os.path.abspath(p) != wanted]
 
 
+@dataclass(frozen=True)
+class LastSync:
+    """What this host's last sync of the folder with the database left them at, kept (in a small file of the state
+    folder) when they agreed file for file: the folder's signature and the database's revision. While both are
+    the same, another sync would do nothing."""
+
+    folder: str
+    database: str
+
+    @classmethod
+    def load(cls, path: Path) -> LastSync | None:
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):  # none yet, or unreadable: nothing is known
+            return None
+
+    def save(self, path: Path) -> None:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(self.__dict__), encoding="utf-8")
+        os.replace(temporary, path)
+
+
 PARALLEL_FROM = 24  # files: fewer are read here, more on every core
 
 
@@ -182,7 +204,7 @@ def read_each(articles: list[ArticleFile], also: Callable[[m.Issue], object] | N
     # spawn, not fork: the caller may have threads (the scheduler's), whose locks a fork would copy held
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
     try:
-        jobs = [(article.text, article.path, article.timezone, also) for article in todo]
+        jobs = [(article.text, article.path, article.timezone, article.sha256, also) for article in todo]
         for article, (found, problems, derived) in zip(todo, pool.map(_read_text, jobs, chunksize=8)):
             if also is None:
                 article.__dict__["_read"] = (found, problems)
@@ -202,8 +224,8 @@ def _read_text(job) -> tuple[m.Issue | IssueFacts | None, tuple[m.Problem, ...],
     """(the issue, or only its facts when ``also`` is given; its problems; ``also(issue)``)."""
     from wechat_pub.source.article import parse_article
 
-    text, path, timezone, also = job
-    parsed = parse_article(text, path, timezone)
+    text, path, timezone, sha256, also = job
+    parsed = parse_article(text, path, timezone, sha256)
     if also is None or parsed.issue is None:
         return parsed.issue, tuple(parsed.problems), None
     return IssueFacts.of(parsed.issue), tuple(parsed.problems), also(parsed.issue)
@@ -216,10 +238,11 @@ def read_article_file(path: str, timezone: str) -> ArticleFile:
     text, problem = read_text(path)
     if text is None:
         return ArticleFile(path, "", "", timezone, None, (problem,))
-    return ArticleFile(path, text, _sha256(text), timezone)
+    return ArticleFile(path, text, hash_text(text), timezone)
 
 
-def _sha256(text: str) -> str:
+def hash_text(text: str) -> str:
+    """The hash an article file is known by: of its text as read (UTF-8, newlines as Python reads them)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

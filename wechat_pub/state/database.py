@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 
 from wechat_pub.errors import ConfigError
 from wechat_pub.state.schema import LATER_INDEXES, metadata
+from wechat_pub.state.urls import driver_url
 
 _SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which PostgreSQL tables are made
 
@@ -130,19 +131,6 @@ class _Held:
             self._pooled.close()
         except Exception:  # the server is gone: the pool finds out when it next uses it
             self.close()
-
-
-def sqlite_url(state_dir: Path) -> str:
-    """The default state database: a SQLite file in the state folder."""
-    return f"sqlite:///{state_dir / 'state.sqlite3'}"
-
-
-def driver_url(url: str) -> str:
-    """The URL with the driver wechat-pub installs: ``postgresql://`` means psycopg 3 (not psycopg2)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
 
 
 def shown_url(url: str) -> str:

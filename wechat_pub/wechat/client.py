@@ -27,10 +27,9 @@ from wechat_pub.wechat.errors import RETRYABLE, TOKEN_ERRORS, NetworkError, WeCh
 from wechat_pub.wechat.freepublish import FreePublish
 from wechat_pub.wechat.material import Material
 from wechat_pub.wechat.media import Media
+from wechat_pub.wechat.quick import token_key, usable_token
 
 log = logging.getLogger(__name__)
-
-REFRESH_MARGIN = 300  # stable_token hands out the next token in the last 5 minutes; refresh then
 
 
 class WeChatAPI(WeChatClient):
@@ -56,17 +55,19 @@ class WeChatAPI(WeChatClient):
     # ---- the access token -------------------------------------------------------------------------
 
     @property
+    def access_token_key(self) -> str:
+        return token_key(self.appid)
+
+    @property
     def access_token(self) -> str:
         entry = self.session.get(self.access_token_key)
-        if entry and entry["expires_at"] - self.clock() > REFRESH_MARGIN:
-            return entry["token"]
-        return self.refresh_token(stale=entry["token"] if entry else None)
+        return usable_token(entry, self.clock()) or self.refresh_token(stale=entry["token"] if entry else None)
 
     def refresh_token(self, stale: str | None = None) -> str:
         """A fresh token; under a lock shared by processes, and only if nobody refreshed meanwhile."""
         with self.locks.lock(f"token:{self.appid}", lease=60, wait=60):
             entry = self.session.get(self.access_token_key)
-            if entry and entry["token"] != stale and entry["expires_at"] - self.clock() > REFRESH_MARGIN:
+            if entry and entry["token"] != stale and usable_token(entry, self.clock()):
                 return entry["token"]
             return self.fetch_access_token()["access_token"]
 
