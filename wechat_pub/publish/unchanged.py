@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import wechat_pub
 from wechat_pub.publish.outcome import PushOutcome
 from wechat_pub.publish.readback import edited_in_wechat
-from wechat_pub.source.folder import LastSync
+from wechat_pub.source.folder import ArticleFile, LastSync
 from wechat_pub.state.direct import DirectReads
 from wechat_pub.wechat.quick import post, token_key, usable_token
 
@@ -103,29 +103,13 @@ def reason(exc: Exception) -> str:
 
 
 def _unchanged(site: Site, path: str, theme: str | None) -> tuple[PushOutcome, str]:
-    if not site.articles.contains(path):
-        raise NotKnown("not in the articles folder")
-    catalogue = site.articles.read()
-    wanted = os.path.abspath(path)
-    article = next((f for f in catalogue.files if os.path.abspath(f.path) == wanted), None)
-    if article is None or not article.number or article.number in catalogue.duplicates:
-        raise NotKnown("no issue number of its own")
-    last = LastSync.load(site.last_sync_path)
-    if last is None or last.folder != catalogue.signature:
-        raise NotKnown("the folder changed since the last sync")
+    article, last = _in_step(site, path)
     reads = DirectReads(site.deployment.database_url)
     try:
         if reads.revision(site.appid) != last.database:
             raise NotKnown("the database changed since the last sync")
         record = reads.push(site.appid, article.number)
-        if record is None or record["state"] != "draft" or record["marker"] or not record["draft_media_id"]:
-            raise NotKnown("no draft of it in the ledger (or a draft/add in flight, or published)")
-        kept = json.loads(record["receipt"] or "{}")
-        if not kept or kept["content"] != record["content_hash"]:
-            raise NotKnown("no receipt for the draft's content")
-        inputs = {input_path: _sha256_of(input_path) for input_path in kept["inputs"]}
-        if made_from(article.sha256, inputs, site.render_options(theme)) != kept["made_from"]:
-            raise NotKnown("what the issue is made of changed")
+        kept = _receipt_that_holds(site, record, article, theme)
         token = _kept_token(site, reads)
     finally:
         reads.close()
@@ -137,6 +121,34 @@ def _unchanged(site: Site, path: str, theme: str | None) -> tuple[PushOutcome, s
         raise NotKnown("the draft was edited in WeChat")
     return PushOutcome(article.number, "unchanged", record["draft_media_id"], kept["articles"],
                        cached=kept["cached"], cover=kept["cover"]), sandbox
+
+
+def _in_step(site: Site, path: str) -> tuple[ArticleFile, LastSync]:
+    """The article file, alone with its number in the folder, and the last sync, which left the folder as it is."""
+    if not site.articles.contains(path):
+        raise NotKnown("not in the articles folder")
+    catalogue = site.articles.read()
+    wanted = os.path.abspath(path)
+    article = next((f for f in catalogue.files if os.path.abspath(f.path) == wanted), None)
+    if article is None or not article.number or article.number in catalogue.duplicates:
+        raise NotKnown("no issue number of its own")
+    last = LastSync.load(site.last_sync_path)
+    if last is None or last.folder != catalogue.signature:
+        raise NotKnown("the folder changed since the last sync")
+    return article, last
+
+
+def _receipt_that_holds(site: Site, record: dict | None, article: ArticleFile, theme: str | None) -> dict:
+    """The receipt of the issue's draft, when what the draft was made from is what the issue is made of now."""
+    if record is None or record["state"] != "draft" or record["marker"] or not record["draft_media_id"]:
+        raise NotKnown("no draft of it in the ledger (or a draft/add in flight, or published)")
+    kept = json.loads(record["receipt"] or "{}")
+    if not kept or kept["content"] != record["content_hash"]:
+        raise NotKnown("no receipt for the draft's content")
+    inputs = {input_path: _sha256_of(input_path) for input_path in kept["inputs"]}
+    if made_from(article.sha256, inputs, site.render_options(theme)) != kept["made_from"]:
+        raise NotKnown("what the issue is made of changed")
+    return kept
 
 
 def _sha256_of(path: str) -> str:
