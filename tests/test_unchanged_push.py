@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,4 +195,18 @@ def test_the_token_kept_in_redis_serves_as_well(pushed, sandbox, redis_url, run_
     run_cli("push", "articles/issue-140.md")  # the whole way fetches one, into Redis
     sandbox.reset_calls()
     assert unchanged_push(open_site(pushed), "articles/issue-140.md") is not None
+    assert sandbox.calls() == {"draft/get": 1}
+
+
+HEAVY = ("sqlalchemy", "wechatpy", "requests", "markdown_it", "yaml", "PIL", "css_inline", "wechat_pub.render.article")
+
+
+def test_an_unchanged_repush_loads_neither_the_pipeline_nor_the_state_layer(pushed, sandbox):
+    """What makes it fast: a process that answers it imports none of these (checked in a process of its own)."""
+    program = ("import sys\nfrom wechat_pub.cli import main\ntry:\n    main(['push', 'articles/issue-140.md'])\n"
+               "except SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+               f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=pushed, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "unchanged" in done.stdout and done.stdout.strip().endswith("[]"), done.stdout
     assert sandbox.calls() == {"draft/get": 1}
