@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from conftest import SEED_ARTICLE, firm_config, free_port, open_site, wait_until_responds
+from conftest import SEED_ARTICLE, firm_config, free_port, jpeg_bytes, open_site, wait_until_responds
 from wechat_pub.bot.protocol import parse_xml, signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.source.writer import write_article
@@ -102,6 +102,32 @@ def test_images_travel_with_their_issue(hosts):
     sync(a), sync(b)
     assert (b / "articles" / "images" / "fines-2020.png").read_bytes() == \
         (a / "articles" / "images" / "fines-2020.png").read_bytes()
+
+
+def test_a_replaced_image_travels_as_a_new_version_of_its_issue(hosts):
+    a, b = hosts
+    shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)
+    sync(a), sync(b)
+    replaced = jpeg_bytes(300, 200, colour="#993366")
+    (a / "articles" / "images" / "fines-2020.png").write_bytes(replaced)  # the text stays as it was
+    assert sync(a).imported == ["issue-136.md"]
+    assert sync(a).imported == [] and (a / "articles" / "images" / "fines-2020.png").read_bytes() == replaced
+    assert sync(b).conflicts == [] and (b / "articles" / "images" / "fines-2020.png").read_bytes() == replaced
+
+
+def test_an_image_replaced_on_both_hosts_loses_nothing(hosts):
+    a, b = hosts
+    shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)
+    sync(a), sync(b)
+    (a / "articles" / "images" / "fines-2020.png").write_bytes(jpeg_bytes(300, 200, colour="#993366"))
+    (b / "articles" / "images" / "fines-2020.png").write_bytes(jpeg_bytes(300, 200, colour="#336699"))
+    sync(a)
+    report = sync(b)
+    assert len(report.conflicts) == 1 and "images/fines-2020.png: the image of issue 136 was changed here and in " \
+        "the database" in report.conflicts[0]
+    assert (b / "articles" / "images" / "fines-2020.png").read_bytes() == jpeg_bytes(300, 200, colour="#993366")
+    [aside] = (b / "articles" / ".conflicts").glob("fines-2020.*.png")  # b's own is kept, not lost
+    assert aside.read_bytes() == jpeg_bytes(300, 200, colour="#336699")
 
 
 def test_two_files_with_one_number_are_an_error_everywhere(hosts, run_cli, monkeypatch):

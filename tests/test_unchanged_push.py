@@ -78,6 +78,14 @@ def test_a_changed_image_or_render_option_goes_the_whole_way(pushed, sandbox, ru
     assert "updated draft" in run_cli("push", "articles/issue-140.md").stdout
 
 
+def test_a_replaced_image_of_the_folder_goes_the_whole_way_and_is_sent(pushed, sandbox, run_cli):
+    (pushed / "articles" / "chart.jpg").write_bytes(jpeg_bytes(400, 300, colour="#993366"))  # the text unchanged
+    assert why_not(pushed) == "what the issue is made of changed"
+    out = run_cli("push", "articles/issue-140.md").stdout
+    assert "updated draft" in out and "2 uploaded" in out  # the image, and the cover made from it
+    assert unchanged_push(open_site(pushed), "articles/issue-140.md") is not None
+
+
 def test_an_edit_of_the_article_goes_the_whole_way(pushed, run_cli):
     write(pushed, 140, body="English body, revised.")
     assert why_not(pushed) == "the folder changed since the last sync"

@@ -9,6 +9,9 @@ this host last synced (a small record in the state folder), and does what a care
   with its images;
 - changed here *and* in the database: the database's version stays, this host's file is kept aside under
   ``articles/.conflicts/`` and the sync says so: nothing is lost, nothing is silently replaced;
+- the images an issue shows go the same way: one replaced here (its text unchanged) sends the issue to the
+  database as a new version; one replaced here *and* in the database is kept aside like a file; one missing here
+  is written from the database;
 - a file deleted here (and unchanged elsewhere) removes the issue; a row removed elsewhere removes the file;
 - a new issue from another host appears in the folder; two files with one issue number are reported and
   neither is synced until one is renamed or removed.
@@ -158,22 +161,25 @@ class Library:
         base = synced.get(name)
         try:
             if row is None or (row.removed and base != current):  # new (or brought back by an edit here)
-                self._import(article, row, report)
+                self._import(article, row, report, synced)
             elif row.removed:  # removed on another host, unchanged here
                 os.remove(article.path)
                 synced.pop(name, None)
                 report.removed.append(name)
                 return
             elif row.text_hash == current:
-                self._write_files(row)
+                if self._images_changed_here(row, synced):  # a replaced image: a new version of its issue
+                    self._import(article, row, report, synced)
+                else:
+                    self._write_files(row, synced, report)
             elif base == current:  # unchanged here: the database moved on
-                self._write(row, article.path, report)
+                self._write(row, article.path, report, synced)
                 current = row.text_hash
             elif base == row.text_hash:  # changed here only
-                self._import(article, row, report)
+                self._import(article, row, report, synced)
             else:  # changed here and in the database (or never synced here, and different)
                 aside = self._set_aside(article.path)
-                self._write(row, article.path, report)
+                self._write(row, article.path, report, synced)
                 current = row.text_hash
                 report.conflicts.append(
                     f"{name}: issue {row.number} was changed here and by {row.updated_by or 'another host'} (saved "
@@ -192,7 +198,7 @@ class Library:
             return
         path = self.folder.path / row.filename
         if base is None or base != row.text_hash:  # new from elsewhere, or deleted here but changed there
-            self._write(row, str(path), report)
+            self._write(row, str(path), report, synced)
             synced[row.filename] = row.text_hash
             if base is not None:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
@@ -205,31 +211,33 @@ class Library:
         synced.pop(row.filename, None)
         report.removed.append(row.filename)
 
-    def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport) -> None:
-        self._store(article, report.author or self.author, row.version if row is not None else None)
+    def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
+        synced.update(self._store(article, report.author or self.author, row.version if row is not None else None))
         self._parsed[(article.filename, article.sha256)] = article  # read already: the index takes it from here
         report.imported.append(article.filename)
 
-    def _store(self, article: ArticleFile, author: str, expected_version: int | None) -> None:
-        """The article's text, what was found in it, and the images it shows, into the database."""
+    def _store(self, article: ArticleFile, author: str, expected_version: int | None) -> dict[str, str]:
+        """The article's text, what was found in it, and the images it shows, into the database; the images sent
+        (relative path -> sha256), which this host now has as the database does."""
         facts = article.facts
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version)
-        self._put_files(article.number, facts.paths if facts else ())
+        return self._put_files(article.number, facts.paths if facts else ())
 
-    def _put_files(self, number: int, paths: tuple[str, ...]) -> None:
+    def _put_files(self, number: int, paths: tuple[str, ...]) -> dict[str, str]:
         """The images the issue shows, into the database (not even a statement for an issue that has none
         and had none, as in a first sync of two thousand issues)."""
         files, stored = _local_files(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
             self.store.put_files(number, files)
+        return {relpath: sha for relpath, (sha, _data) in files.items()}
 
-    def _write(self, row: IssueRow, path: str, report: SyncReport) -> None:
+    def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> None:
         text = row.text if row.text is not None else self.store.get(row.number).text
         self._write_text(Path(path), text)
-        self._write_files(row)
+        self._write_files(row, synced, report)
         report.written.append(Path(path).name)
 
     @staticmethod
@@ -239,24 +247,39 @@ class Library:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
 
-    def _write_files(self, row: IssueRow) -> None:
-        """The issue's images, where its text expects them (only those missing or different here)."""
+    def _database_files(self, row: IssueRow) -> dict[str, str]:
         known = self._file_hashes
-        wanted = known.get(row.number, {}) if known is not None else self.store.file_hashes(row.number)
-        stale = [rel for rel, sha in wanted.items() if _sha256_of(self.folder.path / rel) != sha]
-        if not stale:
-            return
-        stored = self.store.files(row.number)
+        return known.get(row.number, {}) if known is not None else self.store.file_hashes(row.number)
+
+    def _images_changed_here(self, row: IssueRow, synced: dict) -> bool:
+        """Whether an image of the issue was replaced here since the last sync, and not in the database."""
+        return any(synced.get(relpath) == sha and (local := _sha256_of(self.folder.path / relpath)) is not None
+                   and local != sha for relpath, sha in self._database_files(row).items())
+
+    def _write_files(self, row: IssueRow, synced: dict, report: SyncReport) -> None:
+        """The issue's images, where its text expects them (only those missing or different here). One changed
+        here too since the last sync (or never synced here) is kept aside first, and the sync says so."""
+        wanted = self._database_files(row)
+        here = {relpath: _sha256_of(self.folder.path / relpath) for relpath in wanted}
+        stale = [relpath for relpath, sha in wanted.items() if here[relpath] != sha]
+        stored = self.store.files(row.number) if stale else {}
         for relpath in stale:
             target = self.folder.path / relpath
+            if here[relpath] is not None and here[relpath] != synced.get(relpath):
+                aside = self._set_aside(str(target))
+                report.conflicts.append(
+                    f"{relpath}: the image of issue {row.number} was changed here and in the database (by "
+                    f"{row.updated_by or 'another host'}, {_when(row.updated_at)}); the database's is in the folder "
+                    f"now, this host's was kept as {os.path.relpath(aside, self.folder.path)}")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(stored[relpath][1])
+        synced.update(wanted)
 
     def _set_aside(self, path: str) -> Path:
         aside_dir = self.folder.path / CONFLICTS
         aside_dir.mkdir(parents=True, exist_ok=True)
-        stem = Path(path).stem
-        aside = aside_dir / f"{stem}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(self.clock.time()))}.md"
+        stem, suffix = Path(path).stem, Path(path).suffix
+        aside = aside_dir / f"{stem}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(self.clock.time()))}{suffix}"
         shutil.copy2(path, aside)
         return aside
 
@@ -293,10 +316,11 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self._store(article, author,
-                        expected_version if current is None or not current.removed else current.version)
+            sent = self._store(article, author,
+                               expected_version if current is None or not current.removed else current.version)
             self._write_text(path, text)
             synced = self._load_record()
+            synced.update(sent)
             synced[filename] = article.sha256
             self._save_record(synced)
         return self.store.get(article.number)
