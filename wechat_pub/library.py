@@ -111,18 +111,18 @@ class Library:
             self._file_hashes = None
             self._seen = (self.folder.signature(), self.store.revision())
             if self.last_sync is not None:
-                self._keep_last_sync(synced)
+                self._keep_last_sync(synced, *self._seen)
         for line in report.conflicts:
             log.warning("%s", line)
         return report
 
-    def _keep_last_sync(self, synced: dict[str, str]) -> None:
-        """Keep what this sync left when another sync would provably do nothing: the folder and the database agree
-        file for file (the same texts, each synced from here), and nothing changed while that was checked."""
-        signature, revision = self.folder.signature(), self.store.revision()
+    def _keep_last_sync(self, synced: dict[str, str], signature: str, revision: str) -> None:
+        """Keep what this sync left (``signature``, ``revision``) when another sync would provably do nothing: the
+        folder and the database agree file for file (the same texts, each synced from here), and nothing changed
+        while that was checked."""
         local = self.folder.read()
         files = {article.filename: article for article in local.files}
-        rows = {row.filename: row for row in self.store.all(texts=False)}
+        rows = {row.filename: row for row in self.store.summary()}
         agree = not local.duplicates and files.keys() == rows.keys() and all(
             row.number == files[name].number and row.text_hash == files[name].sha256 == synced.get(name)
             for name, row in rows.items())
@@ -168,10 +168,11 @@ class Library:
                 report.removed.append(name)
                 return
             elif row.text_hash == current:
-                if self._images_changed_here(row, synced):  # a replaced image: a new version of its issue
+                images = self._images(row)
+                if _replaced_here(images, synced):  # an image replaced here: a new version of its issue
                     self._import(article, row, report, synced)
                 else:
-                    self._write_files(row, synced, report)
+                    self._write_files(row, synced, report, images)
             elif base == current:  # unchanged here: the database moved on
                 self._write(row, article.path, report, synced)
                 current = row.text_hash
@@ -247,20 +248,19 @@ class Library:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
 
-    def _database_files(self, row: IssueRow) -> dict[str, str]:
+    def _images(self, row: IssueRow) -> dict[str, tuple[str, str | None]]:
+        """The issue's images: relative path -> (the database's sha256, this folder's, None when missing)."""
         known = self._file_hashes
-        return known.get(row.number, {}) if known is not None else self.store.file_hashes(row.number)
+        wanted = known.get(row.number, {}) if known is not None else self.store.file_hashes(row.number)
+        return {relpath: (sha, _sha256_of(self.folder.path / relpath)) for relpath, sha in wanted.items()}
 
-    def _images_changed_here(self, row: IssueRow, synced: dict) -> bool:
-        """Whether an image of the issue was replaced here since the last sync, and not in the database."""
-        return any(synced.get(relpath) == sha and (local := _sha256_of(self.folder.path / relpath)) is not None
-                   and local != sha for relpath, sha in self._database_files(row).items())
-
-    def _write_files(self, row: IssueRow, synced: dict, report: SyncReport) -> None:
+    def _write_files(self, row: IssueRow, synced: dict, report: SyncReport,
+                     images: dict[str, tuple[str, str | None]] | None = None) -> None:
         """The issue's images, where its text expects them (only those missing or different here). One changed
         here too since the last sync (or never synced here) is kept aside first, and the sync says so."""
-        wanted = self._database_files(row)
-        here = {relpath: _sha256_of(self.folder.path / relpath) for relpath in wanted}
+        images = self._images(row) if images is None else images
+        wanted = {relpath: sha for relpath, (sha, _local) in images.items()}
+        here = {relpath: local for relpath, (_sha, local) in images.items()}
         stale = [relpath for relpath, sha in wanted.items() if here[relpath] != sha]
         stored = self.store.files(row.number) if stale else {}
         for relpath in stale:
@@ -409,6 +409,12 @@ def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, b
         data = Path(absolute).read_bytes()
         found[os.path.relpath(absolute, root)] = (hashlib.sha256(data).hexdigest(), data)
     return found
+
+
+def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> bool:
+    """Whether an image was replaced here since the last sync, while the database kept what was synced."""
+    return any(synced.get(relpath) == sha and local is not None and local != sha
+               for relpath, (sha, local) in images.items())
 
 
 def _sha256_of(path: Path) -> str | None:

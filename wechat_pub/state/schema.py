@@ -170,4 +170,6 @@ approvals = Table(  # an approver's yes to one version of an issue (a later edit
 # Indexes that later versions added to tables an older database already has (create_all does not add them).
 LATER_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
+    # the revision of an account's issues (state/direct.py) from the index alone, not from rows of 50 KB texts
+    "CREATE INDEX IF NOT EXISTS ix_issues_revision ON issues (appid, version, updated_at)",
 )
