@@ -40,7 +40,16 @@ from wechat_pub.bulk import paused_gc
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, LastSync, duplicates_of, read_each
+from wechat_pub.source.folder import (
+    ArticleFile,
+    ArticleFolder,
+    Catalogue,
+    LastSync,
+    duplicates_of,
+    hash_file,
+    hash_text,
+    read_each,
+)
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 
 log = logging.getLogger(__name__)
@@ -252,7 +261,7 @@ class Library:
         """The issue's images: relative path -> (the database's sha256, this folder's, None when missing)."""
         known = self._file_hashes
         wanted = known.get(row.number, {}) if known is not None else self.store.file_hashes(row.number)
-        return {relpath: (sha, _sha256_of(self.folder.path / relpath)) for relpath, sha in wanted.items()}
+        return {relpath: (sha, hash_file(self.folder.path / relpath)) for relpath, sha in wanted.items()}
 
     def _write_files(self, row: IssueRow, synced: dict, report: SyncReport,
                      images: dict[str, tuple[str, str | None]] | None = None) -> None:
@@ -302,10 +311,9 @@ class Library:
         Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
         from wechat_pub.source.article import parse_article
 
-        path = self.folder.path / filename
-        parsed = parse_article(text, str(path), self.folder.timezone)
-        article = ArticleFile(str(path), text, hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                              self.folder.timezone, parsed.issue, tuple(parsed.problems))
+        path, sha256 = self.folder.path / filename, hash_text(text)
+        parsed = parse_article(text, str(path), self.folder.timezone, sha256)
+        article = ArticleFile(str(path), text, sha256, self.folder.timezone, parsed.issue, tuple(parsed.problems))
         if not article.number:
             raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
                                                                              "matter.")
@@ -415,13 +423,6 @@ def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> b
     """Whether an image was replaced here since the last sync, while the database kept what was synced."""
     return any(synced.get(relpath) == sha and local is not None and local != sha
                for relpath, (sha, local) in images.items())
-
-
-def _sha256_of(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
 
 
 class _Arrivals:

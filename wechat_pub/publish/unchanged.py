@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import wechat_pub
 from wechat_pub.publish.outcome import PushOutcome
 from wechat_pub.publish.readback import edited_in_wechat
-from wechat_pub.source.folder import ArticleFile, LastSync
+from wechat_pub.source.folder import ArticleFile, LastSync, hash_file
 from wechat_pub.state.direct import DirectReads
 from wechat_pub.wechat.quick import post, token_key, usable_token
 
@@ -145,15 +145,10 @@ def _receipt_that_holds(site: Site, record: dict | None, article: ArticleFile, t
     kept = json.loads(record["receipt"] or "{}")
     if not kept or kept["content"] != record["content_hash"]:
         raise NotKnown("no receipt for the draft's content")
-    inputs = {input_path: _sha256_of(input_path) for input_path in kept["inputs"]}
+    inputs = {input_path: hash_file(input_path) for input_path in kept["inputs"]}  # (None: gone)
     if made_from(article.sha256, inputs, site.render_options(theme)) != kept["made_from"]:
         raise NotKnown("what the issue is made of changed")
     return kept
-
-
-def _sha256_of(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
 
 
 def _kept_token(site: Site, reads: DirectReads) -> str | None:

@@ -241,6 +241,15 @@ def read_article_file(path: str, timezone: str) -> ArticleFile:
     return ArticleFile(path, text, hash_text(text), timezone)
 
 
+def hash_file(path: str | os.PathLike) -> str | None:
+    """The sha256 of a file's bytes (an image an issue shows); None when it is missing."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
 def hash_text(text: str) -> str:
     """The hash an article file is known by: of its text as read (UTF-8, newlines as Python reads them)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
