@@ -406,16 +406,20 @@ class Library:
 
 
 def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, bytes]]:
-    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder: relative
+    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder and are
+    images it may show (read through :func:`~wechat_pub.source.images.open_image`, symlinks resolved): relative
     path -> (sha, bytes)."""
+    from wechat_pub.source.images import ImageFile, open_image
+
     found = {}
     root = os.path.abspath(folder)
     for path in paths:
         absolute = os.path.abspath(path)
-        if not absolute.startswith(root + os.sep) or not os.path.isfile(absolute):
-            continue  # outside the folder (not ours to copy) or missing (check reports it)
-        data = Path(absolute).read_bytes()
-        found[os.path.relpath(absolute, root)] = (hashlib.sha256(data).hexdigest(), data)
+        if not absolute.startswith(root + os.sep):
+            continue  # outside the folder: not ours to copy (check reports it)
+        opened = open_image(absolute, path, (root,))
+        if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
+            found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
     return found
 
 

@@ -103,7 +103,8 @@ class Site:
         except ValueError as exc:
             raise ConfigError(f"{self.cfg.path or 'configuration'}: {exc}.",
                               "Set theme.name to one of the themes listed.") from None
-        return RenderOptions(theme=loaded, publisher=self.publisher, lead_language=self.cfg["theme.lead_language"])
+        return RenderOptions(theme=loaded, publisher=self.publisher, lead_language=self.cfg["theme.lead_language"],
+                             image_folders=(str(self.articles.path), str(self.cfg.resolve_path("paths.assets"))))
 
     def import_brand(self) -> tuple[list[str], list[str]]:
         """The publisher's standing masthead and footer lines, which the importer recognises and leaves out."""
