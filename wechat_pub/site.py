@@ -349,6 +349,7 @@ class Site:
 
         from wechat_pub.state.outage import is_outage
         from wechat_pub.state.pushes import PushLedger
+        from wechat_pub.urls import safe_links
 
         log = logging.getLogger(__name__)
         bounded = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
@@ -373,7 +374,11 @@ class Site:
                         raise
             log.error("PUBLISHJOBFINISH for publish_id %s could not be recorded: run `wechat-pub status`", publish_id)
 
-        def on_published(publish_id: str, article_urls: list[str]) -> None:
+        def on_published(publish_id: str, event_urls: list[str]) -> None:
+            article_urls = safe_links(event_urls)  # the event's URLs are shown as links: web addresses only
+            if len(article_urls) < len(event_urls):
+                log.warning("PUBLISHJOBFINISH for publish_id %s: %d article URL(s) that are not web addresses "
+                            "were dropped", publish_id, len(event_urls) - len(article_urls))
             try:
                 record(bounded, publish_id, article_urls)
             except Exception as exc:

@@ -28,6 +28,7 @@ from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
 from wechat_pub.source.images import image_folders
+from wechat_pub.urls import safe_links
 from wechat_pub.state.pushes import PushLedger, PushRecord
 from wechat_pub.state.uploads import UploadCache
 from wechat_pub.wechat import WeChatAPI
@@ -362,7 +363,8 @@ class Pusher:
             self.clock.sleep(delay)
             status = self.api.freepublish.get(publish_id)
             if status.get("publish_status") == 0:
-                urls = [item["article_url"] for item in status.get("article_detail", {}).get("item", [])]
+                items = status.get("article_detail", {}).get("item", [])
+                urls = safe_links([item.get("article_url", "") for item in items])  # shown as links: web only
                 self.ledger.published(issue.number, urls, how="freepublish/get")
                 return urls
             if status.get("publish_status", 1) >= 2:

@@ -63,14 +63,15 @@ def open_image(path: str, src: str, folders: Iterable[str], pos: m.Pos | None = 
     except OSError:
         return m.Problem(pos, "error", f"{what} file {src!r} does not exist.",
                          "Check the file name; paths are relative to the article file.")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder, a pipe, a device: nothing to read
+        os.close(descriptor)
+        return m.Problem(pos, "error", f"{what} {src!r} is not a file.", "Link an image file (JPEG, PNG or GIF).")
     with os.fdopen(descriptor, "rb") as handle:
         return _read(handle, src, pos, what)
 
 
 def _read(handle, src: str, pos: m.Pos | None, what: str) -> ImageFile | m.Problem:
     info = os.fstat(handle.fileno())
-    if not stat.S_ISREG(info.st_mode):
-        return m.Problem(pos, "error", f"{what} {src!r} is not a file.", "Link an image file (JPEG, PNG or GIF).")
     if info.st_size == 0:
         return m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")
     if info.st_size > MATERIAL_IMAGE_MAX_BYTES:
