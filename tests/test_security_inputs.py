@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from test_console_browser import PASSWORD, SandboxView, sign_in, start_console, write_issue
 
 from conftest import jpeg_bytes, state_url, stores_at
-from test_console_browser import PASSWORD, SandboxView, sign_in, start_console, write_issue
 from wechat_pub.bot.protocol import signed_message
 
 TOKEN = "tok3nForTests"

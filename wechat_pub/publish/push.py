@@ -28,9 +28,9 @@ from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
 from wechat_pub.source.images import image_folders
-from wechat_pub.urls import safe_links
 from wechat_pub.state.pushes import PushLedger, PushRecord
 from wechat_pub.state.uploads import UploadCache
+from wechat_pub.urls import safe_links
 from wechat_pub.wechat import WeChatAPI
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 
