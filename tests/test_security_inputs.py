@@ -251,3 +251,41 @@ def test_a_public_url_that_is_not_a_web_address_is_refused(tmp_path):
     (tmp_path / "config.toml").write_text('[console]\npublic_url = "javascript:alert(1)//"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="console.public_url 'javascript:alert\\(1\\)//' is not a web address"):
         Deployment(load_config(tmp_path / "config.toml"))
+
+
+# ---- 5. CSV: no follower's query becomes a live formula -------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\t=1+1",
+            "\r=1+1", "＝1+1"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"])
+def test_a_cell_that_could_start_a_formula_gets_a_leading_quote(start):
+    from wechat_pub.console.followers import spreadsheet_cell
+
+    assert spreadsheet_cell(f"{start}1+1") == f"'{start}1+1"
+
+
+def test_plain_cells_are_left_alone():
+    from wechat_pub.console.followers import spreadsheet_cell
+
+    for value, cell in (("个人信息", "个人信息"), ("GDPR", "GDPR"), (3, "3"), ("a=b", "a=b"), ("", "")):
+        assert spreadsheet_cell(value) == cell
+
+
+def test_the_followers_csv_has_no_formula(service, tmp_path):
+    """Issue 21, 5: followers' queries starting with =, +, -, @ (or a tab or CR) were written as live formulas."""
+    import csv
+    import io
+
+    log = stores_at(state_url(service.folder)).query_log(spool_folder=tmp_path)
+    for query in FORMULAS:
+        log.add(query, 0, "f0llower")
+    log.flush()
+    response = signed_in(service.base).get(f"{service.base}/console/default/followers.csv?days=7", timeout=10)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    queries = [row[1] for row in rows[1:]]
+    assert sorted(queries) == sorted("'" + query for query in FORMULAS)
+    for row in rows[1:]:
+        assert not [cell for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r", "＝")], row
