@@ -289,3 +289,90 @@ def test_the_followers_csv_has_no_formula(service, tmp_path):
     assert sorted(queries) == sorted("'" + query for query in FORMULAS)
     for row in rows[1:]:
         assert not [cell for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r", "＝")], row
+
+
+# ---- 6. file names: an imported issue is saved under its own number, never over another issue ----------------
+
+
+def seed_text(number: int) -> str:
+    from conftest import SEED_ARTICLE
+
+    return SEED_ARTICLE.read_text(encoding="utf-8").replace("issue: 135", f"issue: {number}")
+
+
+def import_save(session: requests.Session, base: str, number: int, filename: str, replace: bool = False):
+    data = {"text": seed_text(number), "filename": filename, **({"replace": "1"} if replace else {})}
+    return session.post(f"{base}/console/default/import/save", data=data, timeout=30)
+
+
+def test_import_save_never_writes_over_another_issue(service):
+    """Issue 21, 6: `import/save` with filename=issue-135.md and the text of issue 993 overwrote issue 135's file,
+    with no backup; the next push of 135 made a draft of 993."""
+    articles = service.folder / "articles"
+    write_issue(service, 906)
+    before = (articles / "issue-906.md").read_text(encoding="utf-8")
+    session = signed_in(service.base)
+    response = import_save(session, service.base, 907, "issue-906.md")
+    assert "Not saved: the text is issue 907, which is saved as issue-907.md, not as &#39;issue-906.md&#39;" \
+        in response.text
+    assert (articles / "issue-906.md").read_text(encoding="utf-8") == before
+    assert not (articles / "issue-907.md").exists()
+    # a file of that name holding another issue: refused, with the reason
+    (articles / "issue-909.md").write_text(seed_text(910), encoding="utf-8")
+    response = import_save(session, service.base, 909, "")
+    assert "Not saved: issue-909.md holds issue 910, and this text is issue 909." in response.text
+    assert "issue: 910" in (articles / "issue-909.md").read_text(encoding="utf-8")
+
+
+def test_import_save_makes_the_name_from_the_number(service):
+    """Issue 21, 6: names like `"><img …>.md` and `....md` never reach the disk; the issue's own name does."""
+    articles = service.folder / "articles"
+    session = signed_in(service.base)
+    for hostile in ('"><img src=x onerror=alert(1)>.md', "....md", "../../state/x.md", ".preview-1.md"):
+        response = import_save(session, service.base, 908, hostile)
+        assert "Not saved: the text is issue 908, which is saved as issue-908.md" in response.text, hostile
+        assert "<img src=x" not in response.text
+    assert not (articles / "issue-908.md").exists()
+    response = import_save(session, service.base, 908, "issue-908.md")
+    assert response.url.endswith("/console/default/issues/908/edit") and "Imported as issue-908.md" in response.text
+    names = sorted(path.name for path in articles.iterdir() if path.suffix == ".md")
+    assert all(re.fullmatch(r"issue-\d{3,}\.md", name) for name in names), names
+
+
+def test_import_save_over_the_same_issue_keeps_a_backup(service):
+    """Issue 21, 6: replacing the same issue asks first, and keeps the file it replaces (as `import --force`)."""
+    articles = service.folder / "articles"
+    write_issue(service, 911)
+    (articles / "issue-911.md").write_text(seed_text(911).replace("date: ", "digest: kept by hand\ndate: ", 1),
+                                           encoding="utf-8")
+    session = signed_in(service.base)
+    response = import_save(session, service.base, 911, "issue-911.md")
+    assert "issue-911.md exists: tick &#39;replace it&#39; to import over it." in response.text
+    response = import_save(session, service.base, 911, "issue-911.md", replace=True)
+    assert "The file it replaced is kept as issue-911." in response.text and "carried over: digest" in response.text
+    [backup] = (articles / ".backups").glob("issue-911.*.md")
+    assert "digest: kept by hand" in backup.read_text(encoding="utf-8")
+
+
+def test_the_library_saves_only_plain_article_names(tmp_path):
+    """Issue 21, 6: the last line of defence, whoever calls it."""
+    from conftest import firm_config, open_site
+    from wechat_pub.errors import ArticleError
+
+    firm_config(tmp_path)
+    library = open_site(tmp_path).library
+    for name in ('"><img src=x>.md', "....md", "../x.md", "a/b.md", ".hidden.md", "x.txt"):
+        with pytest.raises(ArticleError, match="is not an article file name"):
+            library.save(name, seed_text(912), None, "editor2")
+    assert not list(tmp_path.rglob("*.md"))
+
+
+def test_cli_import_force_never_writes_over_another_issue(firm_dir, run_cli):
+    """Issue 21, 6: not even `import --force` replaces a file that holds another issue."""
+    from conftest import SEED
+
+    (firm_dir / "articles").mkdir()
+    (firm_dir / "articles" / "issue-135.md").write_text(seed_text(993), encoding="utf-8")
+    out = run_cli("import", SEED, "--force", expect=1)
+    assert "holds issue 993, not issue 135" in out.stdout + out.stderr
+    assert "issue: 993" in (firm_dir / "articles" / "issue-135.md").read_text(encoding="utf-8")

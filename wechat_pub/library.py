@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import threading
@@ -54,6 +55,7 @@ from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
+ARTICLE_NAME = re.compile(r"\w[\w .-]*\.md")  # what an article saved from the console may be called
 
 
 @dataclass
@@ -311,6 +313,8 @@ class Library:
         Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
         from wechat_pub.source.article import parse_article
 
+        if not ARTICLE_NAME.fullmatch(filename):  # a name from a form: never a path, a hidden file or markup
+            raise ArticleError(f"{filename!r} is not an article file name.", "Articles are saved as issue-<number>.md.")
         path, sha256 = self.folder.path / filename, hash_text(text)
         parsed = parse_article(text, str(path), self.folder.timezone, sha256)
         article = ArticleFile(str(path), text, sha256, self.folder.timezone, parsed.issue, tuple(parsed.problems))
