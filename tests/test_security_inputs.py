@@ -376,3 +376,109 @@ def test_cli_import_force_never_writes_over_another_issue(firm_dir, run_cli):
     out = run_cli("import", SEED, "--force", expect=1)
     assert "holds issue 993, not issue 135" in out.stdout + out.stderr
     assert "issue: 993" in (firm_dir / "articles" / "issue-135.md").read_text(encoding="utf-8")
+
+
+# ---- 8. redirects stay on the console; refused webhook requests cannot fill the log ---------------------------
+
+OFF_CONSOLE = ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "/console//evil.example",
+               "/console/\\\\evil.example", "/console/x\r\nSet-Cookie: a=b", "/console/\nx", "/console/../healthz",
+               "/console/%2e%2e/healthz", "/console/a/%2E%2E/%2e%2e/x", "javascript:alert(1)", "/consolex",
+               "/healthz", "", "http:/console/", "\t/console/"]
+
+
+@pytest.mark.parametrize("target", OFF_CONSOLE + [None])
+def test_console_target_refuses_anything_off_the_console(target):
+    from wechat_pub.urls import console_target
+
+    assert console_target(target) is None
+
+
+def test_console_target_keeps_console_paths():
+    from wechat_pub.urls import console_target
+
+    for target in ("/console/", "/console/default/calendar?month=2026-12", "/console/default/issues/135?x=a%20b"):
+        assert console_target(target) == target
+
+
+def login_with_next(base: str, target: str) -> requests.Response:
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/console/login").text).group(1)
+    return session.post(f"{base}/console/login", params={"next": target}, allow_redirects=False, timeout=10,
+                        data={"csrf_token": token, "name": "editor2", "password": PASSWORD})
+
+
+def test_sign_in_sends_back_only_to_the_console(service):
+    """Issue 21, 8: a `next=` off the console (or with CR/LF, which answered 200) leads to the console's home."""
+    for target in ("https://evil.example/x", "//evil.example", "/console/x\r\nSet-Cookie: a=b", "/\\evil.example",
+                   "/console/../healthz"):
+        response = login_with_next(service.base, target)
+        assert response.status_code == 302 and response.headers["Location"] == "/console/", (target, response.headers)
+    response = login_with_next(service.base, "/console/default/calendar?month=2026-12")
+    assert response.headers["Location"] == "/console/default/calendar?month=2026-12"
+
+
+def test_the_schedule_form_sends_back_only_to_the_console(service):
+    """Issue 21, 8: the schedule form's `back` field redirected off-site (302 https://evil.example/…)."""
+    write_issue(service, 913)
+    session = signed_in(service.base)
+    session.get(f"{service.base}/console/default/", timeout=30)  # the folder's new file, synced
+    for back in ("https://evil.example/x", "//evil.example/x", "/console/x\r\nSet-Cookie: a=b"):
+        response = session.post(f"{service.base}/console/default/issues/913/schedule", data={"at": "", "back": back},
+                                allow_redirects=False, timeout=30)
+        assert response.status_code == 302 and response.headers["Location"] == "/console/default/issues/913", back
+    response = session.post(f"{service.base}/console/default/issues/913/schedule", allow_redirects=False, timeout=30,
+                            data={"at": "", "back": "/console/default/calendar?month=2026-12"})
+    assert response.headers["Location"] == "/console/default/calendar?month=2026-12"
+
+
+def test_refused_webhook_requests_are_logged_once_a_minute_per_address(firm_dir, monkeypatch, caplog, fake_clock):
+    """Issue 21, 8: every refused webhook request wrote two log lines (2,000 forged posts: 533 KB of log). Now one
+    line a minute per address, over the real development server, and the next says how many were not logged."""
+    import logging
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from wechat_pub.app import create_app
+    from wechat_pub.config import load_config
+    from wechat_pub.deployment import Deployment
+
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", TOKEN)
+    app = create_app(deployment=Deployment(load_config(firm_dir / "config.toml"), clock=fake_clock.clock))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/wechat"
+    caplog.set_level(logging.INFO)
+    try:
+        for attempt in range(30):
+            params = {"signature": "0" * 40, "timestamp": str(int(fake_clock.now)), "nonce": str(attempt)}
+            assert requests.post(url, params=params, data=b"<xml/>", timeout=10).status_code == 403
+        assert requests.post(url, data=b"x" * 100_000, timeout=10).status_code == 413
+        fake_clock.advance(61)
+        assert requests.post(url, params={"signature": "1" * 40}, data=b"<xml/>", timeout=10).status_code == 403
+    finally:
+        server.shutdown()
+    lines = [r.getMessage() for r in caplog.records if "/wechat" in r.getMessage() or "webhook request" in
+             r.getMessage()]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("refused a webhook request from 127.0.0.1 (403 ")
+    assert "30 more refused from it since the last line, not logged" in lines[1]
+
+
+def test_the_refusal_log_counts_per_address(fake_clock, caplog):
+    import logging
+
+    from wechat_pub.bot.refusals import RefusalLog
+
+    refusals = RefusalLog(fake_clock.clock, logger=logging.getLogger("test.refusals"))
+    caplog.set_level(logging.INFO, "test.refusals")
+    for _ in range(100):
+        refusals.refused("10.0.0.1", 403, "bad signature")
+    refusals.refused("10.0.0.2", 403, "bad signature")
+    fake_clock.advance(59)
+    refusals.refused("10.0.0.1", 403, "bad signature")
+    fake_clock.advance(2)
+    refusals.refused("10.0.0.1", 400, "malformed XML")
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 3 and "10.0.0.2" in messages[1]
+    assert "10.0.0.1 (400 malformed XML); 100 more refused from it since the last line" in messages[2]

@@ -1,4 +1,5 @@
-"""Which URLs from outside may be shown as a link: one rule for every template, event handler and setting.
+"""Which URLs from outside may be shown as a link (:func:`safe_link`), and where the console may send a browser
+back to (:func:`console_target`): one rule each, for every template, handler and setting.
 
 URLs reach wechat-pub from WeChat's events (``PUBLISHJOBFINISH``'s ``article_url``), its API, articles and
 settings; a link with a ``javascript:`` (or ``data:``, ``vbscript:``…) address runs in the console's origin when
@@ -8,7 +9,7 @@ clicked. Only absolute ``https:`` and ``http:`` addresses with a host pass (WeCh
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 LINK_SCHEMES = ("https", "http")
 
@@ -33,3 +34,24 @@ def safe_link(url: object) -> str | None:
 def safe_links(urls: list[str]) -> list[str]:
     """Those of ``urls`` that may be shown as links, in order."""
     return [link for link in map(safe_link, urls) if link]
+
+
+CONSOLE_PREFIX = "/console/"
+
+
+def console_target(target: object) -> str | None:
+    """``target`` when the console may redirect there (a sign-in's ``next``, a form's ``back``): a path on the
+    console itself, else None. Refused: any scheme or host (``https://evil.example``, ``//evil.example``), a
+    backslash (browsers read ``/\\evil.example`` as ``//evil.example``), control characters (CR/LF would split the
+    Location header), and ``.`` or ``..`` segments that climb out of ``/console/``."""
+    if not isinstance(target, str) or not target.startswith(CONSOLE_PREFIX):
+        return None
+    if "//" in target or "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    segments = unquote(parts.path).split("/")
+    if any(segment in (".", "..") or "\\" in segment for segment in segments):
+        return None
+    return target

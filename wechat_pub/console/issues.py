@@ -13,6 +13,7 @@ from flask_login import current_user
 from wechat_pub.console import bp, record, requires, site_of
 from wechat_pub.errors import WechatPubError
 from wechat_pub.state.issues import StaleVersion
+from wechat_pub.urls import console_target
 
 
 @bp.get("/<account>/")
@@ -209,7 +210,7 @@ def schedule(account: str, number: int):
         record("schedule" if done.publish_at else "unschedule", number, done.publish_at or "")
         flash(f"Issue {number} will be pushed at {done.publish_at}." if done.publish_at else
               f"Issue {number} is no longer scheduled.", "ok")
-    return redirect(request.form.get("back") or url_for("console.issue", account=account, number=number))
+    return redirect(console_target(request.form.get("back")) or url_for("console.issue", account=account, number=number))
 
 
 @bp.post("/<account>/issues/<int:number>/approve")
