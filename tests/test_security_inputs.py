@@ -160,6 +160,27 @@ def test_check_reports_without_reading_or_telling_existence(firm_dir, run_cli):
     assert "image 'notes.png' cannot be read as an image: it is not a JPEG, PNG or GIF file." in out
 
 
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_library_copies_no_file_from_outside_into_the_database(tmp_path, kind):
+    """Issue 21, 1: the sync sends an issue's images to the shared database (and so to every host): a symlink in
+    the articles folder that leads out of it sent the file it leads to."""
+    from conftest import firm_config, make_database_url, open_site, use_database
+
+    firm_config(tmp_path)
+    use_database(tmp_path, make_database_url(kind, tmp_path))
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (tmp_path / "outside.jpg").write_bytes(jpeg_bytes())
+    (articles / "leak.png").symlink_to("/etc/passwd")
+    (articles / "photo.jpg").symlink_to(tmp_path / "outside.jpg")
+    (articles / "chart.jpg").write_bytes(jpeg_bytes(90, 60))
+    (articles / "issue-914.md").write_text(ARTICLE.format(number=914, images="![a](leak.png)\n\n![b](photo.jpg)"
+                                                                            "\n\n![c](chart.jpg)"), encoding="utf-8")
+    site = open_site(tmp_path)
+    site.library.sync()
+    assert sorted(site.library.store.files(914)) == ["chart.jpg"]
+
+
 def test_open_image_is_the_one_gate(tmp_path):
     """Issue 21, 1: the rule itself: resolved paths (symlinks, '..'), regular files only, images by content."""
     import os
