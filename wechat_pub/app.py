@@ -27,7 +27,7 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
     app = Flask("wechat_pub")
     app.config["MAX_CONTENT_LENGTH"] = CONSOLE_MAX_BODY  # the webhook's own, smaller limit is set per request
     app.extensions["wechat_pub.deployment"] = deployment
-    init_app(app, bots, deployment.max_body)
+    init_app(app, bots, deployment.max_body, deployment.clock)
     _serve_console(app, deployment)
 
     @app.get("/healthz")

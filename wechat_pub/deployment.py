@@ -28,7 +28,7 @@ class Deployment:
         self.state_dir: Path = self.cfg.resolve_path("paths.state")
         self.sites: dict[str, Site] = {name: Site(self, cfg.account(name)) for name in cfg.account_names}
         self._sandbox = None
-        self.console_url = self.cfg["console.public_url"].rstrip("/")  # `run` fills in its address when empty
+        self.console_url = _public_url(self.cfg)  # `run` fills in its address when empty
 
     def site(self, name: str | None = None) -> Site:
         """The account ``name`` (None: the default account)."""
@@ -277,3 +277,14 @@ def open_deployment(config_path: str | None = None, clock: Clock = SYSTEM_CLOCK)
     from wechat_pub.config import load_config
 
     return Deployment(load_config(config_path), clock)
+
+
+def _public_url(cfg: Config) -> str:
+    """console.public_url, which notifications show as a link: a web address (or empty), else a ConfigError."""
+    from wechat_pub.urls import safe_link
+
+    url = cfg["console.public_url"]
+    if url and safe_link(url) is None:
+        raise ConfigError(f"console.public_url {url!r} is not a web address.",
+                          "Set it to where people reach the service, e.g. https://pub.example.com (or leave it empty).")
+    return url.strip().rstrip("/")

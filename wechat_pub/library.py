@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import threading
@@ -54,6 +55,7 @@ from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
+ARTICLE_NAME = re.compile(r"\w[\w .-]*\.md")  # what an article saved from the console may be called
 
 
 @dataclass
@@ -311,6 +313,8 @@ class Library:
         Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
         from wechat_pub.source.article import parse_article
 
+        if not ARTICLE_NAME.fullmatch(filename):  # a name from a form: never a path, a hidden file or markup
+            raise ArticleError(f"{filename!r} is not an article file name.", "Articles are saved as issue-<number>.md.")
         path, sha256 = self.folder.path / filename, hash_text(text)
         parsed = parse_article(text, str(path), self.folder.timezone, sha256)
         article = ArticleFile(str(path), text, sha256, self.folder.timezone, parsed.issue, tuple(parsed.problems))
@@ -406,16 +410,20 @@ class Library:
 
 
 def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, bytes]]:
-    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder: relative
+    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder and are
+    images it may show (read through :func:`~wechat_pub.source.images.open_image`, symlinks resolved): relative
     path -> (sha, bytes)."""
+    from wechat_pub.source.images import ImageFile, open_image
+
     found = {}
     root = os.path.abspath(folder)
     for path in paths:
         absolute = os.path.abspath(path)
-        if not absolute.startswith(root + os.sep) or not os.path.isfile(absolute):
-            continue  # outside the folder (not ours to copy) or missing (check reports it)
-        data = Path(absolute).read_bytes()
-        found[os.path.relpath(absolute, root)] = (hashlib.sha256(data).hexdigest(), data)
+        if not absolute.startswith(root + os.sep):
+            continue  # outside the folder: not ours to copy (check reports it)
+        opened = open_image(absolute, path, (root,))
+        if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
+            found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
     return found
 
 

@@ -8,6 +8,7 @@ images, the split, and an audit of the HTML for anything WeChat strips.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,6 @@ from wechat_pub import model as m
 from wechat_pub.limits import (
     AUTHOR_MAX_CHARS,
     DIGEST_MAX_CHARS,
-    MATERIAL_IMAGE_MAX_BYTES,
     SOURCE_URL_MAX_BYTES,
     TITLE_MAX_CHARS,
     UPLOADIMG_MAX_BYTES,
@@ -27,10 +27,10 @@ from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.split import RenderResult, render_issue
 from wechat_pub.source.article import read_article
 from wechat_pub.source.frontmatter import field_line
+from wechat_pub.source.images import image_folders, open_image
 from wechat_pub.source.tidy import chinese_lines
 from wechat_pub.typography import chinese_problems
 
-SUPPORTED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF"}
 UPLOAD_FORMATS = {"JPEG", "PNG"}
 
 
@@ -59,7 +59,7 @@ def check_file(path: str, options: RenderOptions, timezone: str = "Asia/Shanghai
     if parsed.issue is None or parsed.errors:
         return report  # rendering a broken issue would only repeat the same problems
     report.rendered = render_issue(parsed.issue, options)
-    report.problems.extend(check_issue(parsed.issue, report.rendered, now))
+    report.problems.extend(check_issue(parsed.issue, report.rendered, now, options.image_folders))
     report.problems.extend(check_typography(path))
     report.problems.extend(check_contrast(report.rendered, options))
     report.problems.extend(check_publisher(options))
@@ -67,11 +67,12 @@ def check_file(path: str, options: RenderOptions, timezone: str = "Asia/Shanghai
     return report
 
 
-def check_issue(issue: m.Issue, rendered: RenderResult, now: dt.datetime | None = None) -> list[m.Problem]:
+def check_issue(issue: m.Issue, rendered: RenderResult, now: dt.datetime | None = None,
+                folders: tuple[str, ...] = ()) -> list[m.Problem]:
     problems = list(rendered.problems)
     problems += check_fields(issue, rendered)
     problems += check_items(issue)
-    problems += check_images(issue)
+    problems += check_images(issue, folders)
     for article in rendered.articles:
         for finding in audit_html(article.content):
             problems.append(m.Problem(m.Pos(issue.path), "error", f"article {article.part.index}: {finding}",
@@ -132,9 +133,10 @@ def check_publisher(options: RenderOptions) -> list[m.Problem]:
     qr_code = options.publisher.qr_code
     if not qr_code:
         return []
+    # the setting names the file (whoever edits config.toml chooses it); it is read through the same gate
     return [replace(problem, message=f"publisher.qr_code: {problem.message}",
                     hint="Set publisher.qr_code in config.toml to the account's QR code image (PNG or JPEG).")
-            for problem in check_image(qr_code, qr_code, None)]
+            for problem in check_image(qr_code, qr_code, None, image_folders(qr_code))]
 
 
 def check_fields(issue: m.Issue, rendered: RenderResult) -> list[m.Problem]:
@@ -181,50 +183,45 @@ def check_items(issue: m.Issue) -> list[m.Problem]:
     return problems
 
 
-def check_images(issue: m.Issue) -> list[m.Problem]:
+def check_images(issue: m.Issue, folders: tuple[str, ...] = ()) -> list[m.Problem]:
+    """Every image and the cover, read through :func:`~wechat_pub.source.images.open_image`; ``folders``: the
+    account's articles and assets folders (the render options' ``image_folders``)."""
     problems = []
+    allowed = image_folders(issue.path, folders)
     images = [node for item in issue.items for body in (item.body_zh, item.body_en)
               for node in m.walk_inlines(body) if isinstance(node, m.Image)]
     for image in images:
-        problems += check_image(image.path, image.src, image.pos)
+        problems += check_image(image.path, image.src, image.pos, allowed)
     if issue.cover:
         remote = re.match(r"^https?://", issue.cover)
         shown = issue.cover if remote else os.path.relpath(issue.cover, os.path.dirname(os.path.abspath(issue.path)))
-        problems += check_image(None if remote else issue.cover, shown, _at_pos(issue, "cover"), cover=True)
+        problems += check_image(None if remote else issue.cover, shown, _at_pos(issue, "cover"), allowed, cover=True)
     return problems
 
 
-def check_image(path: str | None, src: str, pos: m.Pos | None, cover: bool = False) -> list[m.Problem]:
+def check_image(path: str | None, src: str, pos: m.Pos | None, folders: tuple[str, ...],
+                cover: bool = False) -> list[m.Problem]:
     what = "cover" if cover else "image"
     if path is None:
         if src.startswith("https://mmbiz.qpic.cn/") or src.startswith("http://mmbiz.qpic.cn/"):
             return []
         return [m.Problem(pos, "warning", f"{what} {src!r} is on another site; it is downloaded when pushed.",
                           "Save it next to the article to check it now and to keep the issue self-contained.")]
-    if not os.path.isfile(path):
-        return [m.Problem(pos, "error", f"{what} file {src!r} does not exist ({path}).",
-                          "Check the file name; paths are relative to the article file.")]
-    size = os.path.getsize(path)
-    if size == 0:
-        return [m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")]
-    if size > MATERIAL_IMAGE_MAX_BYTES:
-        return [m.Problem(pos, "error", f"{what} {src!r} is {size / 1048576:.1f} MB; WeChat takes at most "
-                          f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")]
+    opened = open_image(path, src, folders, pos, what)
+    if isinstance(opened, m.Problem):
+        return [opened]
     from PIL import Image as PILImage  # (only for an issue with images of its own)
     from PIL import UnidentifiedImageError
 
     try:
-        with PILImage.open(path) as img:
+        with PILImage.open(io.BytesIO(opened.data)) as img:
             img.verify()
-            kind = img.format
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         return [m.Problem(pos, "error", f"{what} {src!r} cannot be read as an image ({exc}).",
                           "Save it again as JPEG or PNG.")]
-    if kind not in SUPPORTED_IMAGE_FORMATS:
-        return [m.Problem(pos, "error", f"{what} {src!r} is {kind}, which wechat-pub cannot convert.",
-                          "Save it as JPEG or PNG.")]
-    if not cover and (kind not in UPLOAD_FORMATS or size >= UPLOADIMG_MAX_BYTES):
-        why = f"{kind}" if kind not in UPLOAD_FORMATS else f"{size / 1048576:.1f} MB"
+    size = len(opened.data)
+    if not cover and (opened.kind not in UPLOAD_FORMATS or size >= UPLOADIMG_MAX_BYTES):
+        why = f"{opened.kind}" if opened.kind not in UPLOAD_FORMATS else f"{size / 1048576:.1f} MB"
         return [m.Problem(pos, "warning", f"image {src!r} ({why}) is re-encoded as JPEG/PNG under 1 MB when "
                           "pushed (WeChat's limit for article images).", "Nothing to do, unless quality matters.")]
     return []

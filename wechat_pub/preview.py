@@ -8,8 +8,6 @@ frame that looks like WeChat's article view (its padding and fonts). Dark mode i
 from __future__ import annotations
 
 import base64
-import mimetypes
-import os
 from dataclasses import replace
 from html import escape
 
@@ -18,6 +16,7 @@ from wechat_pub.render.darkmode import to_dark
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import RenderResult, render_issue
+from wechat_pub.source.images import ImageFile, image_folders, open_image
 
 PHONE_WIDTH = 375
 
@@ -49,23 +48,26 @@ h1 { font-size: 18px; margin: 0 0 4px 0; }
 .problems { background: #fff4e5; border: 1px solid #f0b866; padding: 10px 14px; font-size: 13px; margin-bottom: 24px; white-space: pre-wrap; }
 """ % {"fonts": READER_FONTS}
 
-def embedded_images(issue: m.Issue, qr_code: str = "") -> dict[str, ImageRef]:
-    """Local images (and the footer's QR code) as data URIs, for the preview page only (WeChat drops data: images)."""
-    files = {node.src: node.path for item in issue.items for body in (item.body_zh, item.body_en)
+def embedded_images(issue: m.Issue, options: RenderOptions) -> dict[str, ImageRef]:
+    """Local images (and the footer's QR code) as data URIs, for the preview page only (WeChat drops data: images).
+    Each goes through :func:`~wechat_pub.source.images.open_image`: a file the article may not show, or one that
+    is not a JPEG, PNG or GIF, is left out (`check` lists why), never embedded."""
+    allowed = image_folders(issue.path, options.image_folders)
+    files = {node.src: (node.path, allowed) for item in issue.items for body in (item.body_zh, item.body_en)
              for node in m.walk_inlines(body) if isinstance(node, m.Image) and node.path}
-    if qr_code:
-        files[qr_code] = qr_code
+    qr_code = options.publisher.qr_code
+    if qr_code:  # a setting: the file its owner named
+        files[qr_code] = (qr_code, image_folders(qr_code))
     images: dict[str, ImageRef] = {}
-    for src, path in files.items():
-        if os.path.isfile(path):
-            kind = mimetypes.guess_type(path)[0] or "image/png"
-            with open(path, "rb") as handle:
-                images[src] = ImageRef(f"data:{kind};base64,{base64.b64encode(handle.read()).decode()}")
+    for src, (path, folders) in files.items():
+        opened = open_image(path, src, folders)
+        if isinstance(opened, ImageFile):
+            images[src] = ImageRef(f"data:{opened.mime};base64,{base64.b64encode(opened.data).decode()}")
     return images
 
 
 def preview_page(issue: m.Issue, options: RenderOptions, account: str = "", notes: str = "") -> str:
-    preview_options = replace(options, images=embedded_images(issue, options.publisher.qr_code))
+    preview_options = replace(options, images=embedded_images(issue, options))
     result: RenderResult = render_issue(issue, preview_options)
     rows = [_article_row(article, account, issue) for article in result.articles]
     problems = "\n".join(str(p) for p in result.problems)

@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
             "first) or 'en' (English first, for English-speaking followers)."),
     # paths
     Setting("paths.articles", "articles", "Folder of article files, relative to the config file."),
+    Setting("paths.assets", "assets", "Folder of shared images (the QR code, logos) that articles may show besides "
+            "the images in the articles folder, relative to the config file."),
     Setting("paths.state", "state", "Folder for the state database, caches and the sandbox's data.", shared=True),
     # wechat: the official-account API (empty appid/secret = the built-in sandbox)
     Setting("wechat.appid", "", "AppID of the official account; empty uses the built-in sandbox."),

@@ -103,7 +103,8 @@ class Site:
         except ValueError as exc:
             raise ConfigError(f"{self.cfg.path or 'configuration'}: {exc}.",
                               "Set theme.name to one of the themes listed.") from None
-        return RenderOptions(theme=loaded, publisher=self.publisher, lead_language=self.cfg["theme.lead_language"])
+        return RenderOptions(theme=loaded, publisher=self.publisher, lead_language=self.cfg["theme.lead_language"],
+                             image_folders=(str(self.articles.path), str(self.cfg.resolve_path("paths.assets"))))
 
     def import_brand(self) -> tuple[list[str], list[str]]:
         """The publisher's standing masthead and footer lines, which the importer recognises and leaves out."""
@@ -348,6 +349,7 @@ class Site:
 
         from wechat_pub.state.outage import is_outage
         from wechat_pub.state.pushes import PushLedger
+        from wechat_pub.urls import safe_links
 
         log = logging.getLogger(__name__)
         bounded = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
@@ -372,7 +374,11 @@ class Site:
                         raise
             log.error("PUBLISHJOBFINISH for publish_id %s could not be recorded: run `wechat-pub status`", publish_id)
 
-        def on_published(publish_id: str, article_urls: list[str]) -> None:
+        def on_published(publish_id: str, event_urls: list[str]) -> None:
+            article_urls = safe_links(event_urls)  # the event's URLs are shown as links: web addresses only
+            if len(article_urls) < len(event_urls):
+                log.warning("PUBLISHJOBFINISH for publish_id %s: %d article URL(s) that are not web addresses "
+                            "were dropped", publish_id, len(event_urls) - len(article_urls))
             try:
                 record(bounded, publish_id, article_urls)
             except Exception as exc:

@@ -26,7 +26,9 @@ from wechat_pub.bot.protocol import (
     parse_xml,
     text_reply,
 )
+from wechat_pub.bot.refusals import RefusalLog, quiet_access_log
 from wechat_pub.bot.replies import Replier, Reply
+from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
 
 log = logging.getLogger(__name__)
@@ -178,16 +180,19 @@ class WebhookRoutes:
     app. A follower's message needs nothing of a web framework, and at thousands of messages a second its
     request and session machinery would cost more than the answer does."""
 
-    def __init__(self, app, bots: dict[str, Bot], max_body: int):
+    def __init__(self, app, bots: dict[str, Bot], max_body: int, refusals: RefusalLog | None = None):
         self.app = app
         self.max_body = max_body
         self.paths = {(bot.settings.path.rstrip("/") or "/"): bot for bot in bots.values()}
+        self.refusals = refusals or RefusalLog()
 
     def __call__(self, environ, start_response):
         bot = self.paths.get(environ.get("PATH_INFO", "").rstrip("/") or "/")
         if bot is None:
             return self.app(environ, start_response)
         body, status, content_type = self.answer(bot, environ)
+        if status >= 400:
+            self.refusals.refused(environ.get("REMOTE_ADDR", ""), status, body)
         data = body.encode("utf-8")
         start_response(_STATUS[status], [("Content-Type", content_type), ("Content-Length", str(len(data)))])
         return [data]
@@ -206,8 +211,7 @@ class WebhookRoutes:
         args = query_args(environ.get("QUERY_STRING", ""))
         try:
             return bot.handle(method, args, body)
-        except ProtocolError as exc:
-            log.info("refused a webhook request: %s", exc.reason)
+        except ProtocolError as exc:  # logged by the caller, at most once a minute per address
             return exc.reason, exc.status, _PLAIN
         except Exception:  # never a traceback to WeChat: log it, and say nothing it would show
             log.exception("webhook failed")
@@ -231,7 +235,10 @@ _STATUS = {200: "200 OK", 400: "400 Bad Request", 403: "403 Forbidden", 405: "40
            413: "413 Request Entity Too Large"}
 
 
-def init_app(app: Flask, bots: dict[str, Bot], max_body: int) -> None:
-    """Serve the webhook of every account (name -> its bot), each at its own path, in front of ``app``."""
+def init_app(app: Flask, bots: dict[str, Bot], max_body: int, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Serve the webhook of every account (name -> its bot), each at its own path, in front of ``app``; refused
+    requests are logged at most once a minute per address (``clock`` tells the minutes)."""
     app.extensions["wechat_pub.bots"] = bots
-    app.wsgi_app = WebhookRoutes(app.wsgi_app, bots, max_body)
+    routes = WebhookRoutes(app.wsgi_app, bots, max_body, RefusalLog(clock))
+    quiet_access_log(set(routes.paths))
+    app.wsgi_app = routes

@@ -22,6 +22,8 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from wechat_pub.urls import safe_link
+
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
 csrf = CSRFProtect()
 
@@ -103,6 +105,7 @@ def init_console(app: Flask, deployment) -> None:
     zone = zoneinfo.ZoneInfo(deployment.timezone)
     app.add_template_filter(lambda at: dt.datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M"), "when")
     app.add_template_global(lambda: list(deployment.sites.values()), "config_sites")
+    app.add_template_filter(safe_link, "safe_link")  # every link to an address from outside goes through it
 
     from wechat_pub.console import admin, auth, calendar, followers, issues  # noqa: F401 (their views join bp)
 

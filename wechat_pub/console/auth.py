@@ -8,6 +8,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from wechat_pub.console import SignedIn, bp, csrf, deployment, record
+from wechat_pub.urls import console_target
 
 OPEN = {"console.login", "console.static"}
 
@@ -47,8 +48,7 @@ def login():
     throttle.succeeded(keys)
     login_user(SignedIn(user))
     record("sign-in")
-    target = request.args.get("next") or ""
-    return redirect(target if target.startswith("/console/") else url_for("console.home"))
+    return redirect(console_target(request.args.get("next")) or url_for("console.home"))
 
 
 @bp.post("/logout")

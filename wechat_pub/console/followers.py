@@ -38,10 +38,23 @@ def followers_csv(account: str):
     writer = csv.writer(buffer)
     writer.writerow(["time", "query", "matches", "follower (salted hash)"])
     for at, query, matches, follower in site.query_log.entries(site.clock.time() - days * 86400):
-        writer.writerow([dt.datetime.fromtimestamp(at, zone).isoformat(timespec="seconds"), query, matches, follower])
+        row = [dt.datetime.fromtimestamp(at, zone).isoformat(timespec="seconds"), query, matches, follower]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     name = f"queries-{site.name}-{days}d.csv"
     return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                     headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+# What makes Excel, WPS and LibreOffice read a cell as a formula (or as the start of one): the ASCII marks and,
+# for WPS with a Chinese input method, their full-width twins; a tab or carriage return starts a new cell first.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: one that could start a formula (a follower typed
+    ``=HYPERLINK(…)``) gets a leading ``'``, which spreadsheets take as "text" and do not show."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _days() -> int:

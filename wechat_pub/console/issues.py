@@ -5,7 +5,6 @@ as the command line's do, and each is recorded in the audit log."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
@@ -14,6 +13,7 @@ from flask_login import current_user
 from wechat_pub.console import bp, record, requires, site_of
 from wechat_pub.errors import WechatPubError
 from wechat_pub.state.issues import StaleVersion
+from wechat_pub.urls import console_target
 
 
 @bp.get("/<account>/")
@@ -95,6 +95,7 @@ def preview(account: str):
 def import_page(account: str):
     """Upload a newsletter's text (or an article in Markdown): what was found is shown before anything is saved."""
     from wechat_pub.source.article import parse_article
+    from wechat_pub.source.importing import issue_filename
     from wechat_pub.source.plaintext import import_plaintext
     from wechat_pub.source.writer import write_article
 
@@ -122,7 +123,7 @@ def import_page(account: str):
     if issue is None or not issue.number:
         flash("No issue could be read from it: " + "; ".join(str(p) for p in problems[:3]), "error")
         return render_template("import.html", found=None), 422
-    filename = f"issue-{issue.number:03d}.md"
+    filename = issue_filename(issue.number)
     exists = site.library.row(issue.number)
     return render_template("import.html", found=issue, notes=notes, problems=problems, article=article,
                            punctuation=punctuation,
@@ -132,18 +133,23 @@ def import_page(account: str):
 
 @bp.post("/<account>/import/save")
 def import_save(account: str):
+    """Save an imported article as its issue's file: the name comes from the issue number in the text (the form's
+    is only checked against it), never over another issue's file; over the same issue's only when asked, keeping
+    the file it replaces."""
     from wechat_pub.source.article import parse_article
     from wechat_pub.source.importing import carry_over, keep_backup
     from wechat_pub.source.writer import write_article
 
     site = site_of(account)
     text = request.form.get("text", "").replace("\r\n", "\n")
-    filename = os.path.basename(request.form.get("filename", ""))
-    if not filename.endswith(".md"):
-        return "the file name must end in .md", 400
-    new = parse_article(text, str(site.articles.path / filename), site.timezone).issue
+    new = parse_article(text, str(site.articles.path / "import.md"), site.timezone).issue
     if new is None or not new.number:
-        return "the article has no issue number", 400
+        return "the article has no issue number: keep the 'issue:' line of its front matter", 400
+    site.library.sync()  # a file put in the folder meanwhile counts
+    filename, refusal = import_target(site, new.number, request.form.get("filename", ""))
+    if refusal:
+        flash(f"Not saved: {refusal}", "error")
+        return redirect(url_for("console.import_page", account=account))
     row = site.library.row(new.number)
     version = None
     if row is not None and not row.removed:
@@ -152,8 +158,8 @@ def import_save(account: str):
             return redirect(url_for("console.import_page", account=account))
         old = site.library.catalogue().file(new.number)
         merged, carried = carry_over(new, old.issue if old else None)
-        backup = keep_backup(site.articles.path / row.filename, site.articles.path)
-        text, filename, version = write_article(merged, str(site.articles.path)), row.filename, row.version
+        backup = keep_backup(site.articles.path / filename, site.articles.path)
+        text, version = write_article(merged, str(site.articles.path)), row.version
         flash(f"The file it replaced is kept as {backup.name}; carried over: {', '.join(carried) or 'nothing'}.", "ok")
     try:
         saved = site.library.save(filename, text, version, current_user.name)
@@ -163,6 +169,26 @@ def import_save(account: str):
     record("import", saved.number, filename)
     flash(f"Imported as {filename}: review it here, then schedule it.", "ok")
     return redirect(url_for("console.edit", account=account, number=saved.number))
+
+
+def import_target(site, number: int, asked: str) -> tuple[str, str]:
+    """(the file name issue ``number`` is saved as, "" or why it may not be): its own file when it has one, else
+    ``issue-<n>.md``; refused when the form asked for another name, or when that file holds another issue."""
+    from wechat_pub.source.importing import issue_filename
+
+    row = site.library.row(number)
+    own = row.filename if row is not None and not row.removed else None
+    filename = own or issue_filename(number)
+    if asked and asked != filename:
+        return filename, (f"the text is issue {number}, which is saved as {filename}, not as {asked!r}. Import the "
+                          "file again.")
+    if own is None:
+        holder = next((other for other in site.library.store.all(texts=False) if other.filename == filename), None)
+        if holder is not None or (site.articles.path / filename).exists():
+            what = f"issue {holder.number}" if holder is not None else "a file that is not an issue of this account"
+            return filename, (f"{filename} holds {what}, and this text is issue {number}. Check the issue number "
+                              f"in the text, or rename or remove {filename} first.")
+    return filename, ""
 
 
 # ---- actions -------------------------------------------------------------------------------------------
@@ -184,7 +210,7 @@ def schedule(account: str, number: int):
         record("schedule" if done.publish_at else "unschedule", number, done.publish_at or "")
         flash(f"Issue {number} will be pushed at {done.publish_at}." if done.publish_at else
               f"Issue {number} is no longer scheduled.", "ok")
-    return redirect(request.form.get("back") or url_for("console.issue", account=account, number=number))
+    return redirect(console_target(request.form.get("back")) or url_for("console.issue", account=account, number=number))
 
 
 @bp.post("/<account>/issues/<int:number>/approve")

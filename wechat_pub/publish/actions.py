@@ -82,7 +82,9 @@ def _publish_time(when: str, timezone: str) -> dt.datetime:
 def mark_published(site, path: str, url: str) -> m.Issue:
     """Record that the team published the issue by hand in mp.weixin.qq.com, at ``url`` (followers can then
     find it, and its link is in their answers)."""
-    if not url.startswith(("https://", "http://")):
+    from wechat_pub.urls import safe_link
+
+    if safe_link(url) is None:
         raise WechatPubError(f"{url!r} is not the article's link.", "Copy it from the published article: "
                                                                    "https://mp.weixin.qq.com/s/…")
     issue = issue_of(site, path)

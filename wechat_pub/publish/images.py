@@ -33,27 +33,30 @@ class PreparedImage:
         return f"wp-{self.source_sha256[:20]}.{self.extension}"
 
 
-def read_image_bytes(path: str | None, src: str, timeout: float = 20) -> bytes:
-    """The bytes of a local image, or of a remote one (downloaded once, at push time)."""
+def read_image_bytes(path: str | None, src: str, folders: tuple[str, ...] = (), timeout: float = 20) -> bytes:
+    """The bytes of a local image (read through :func:`~wechat_pub.source.images.open_image`: only from
+    ``folders``), or of a remote one (downloaded once, at push time); either a JPEG, PNG or GIF."""
+    from wechat_pub.source.images import ImageFile, image_kind, not_an_image, open_image
+
     if path:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise ImageError(f"Cannot read image {src!r}: {exc.strerror}.", "Check the path; it is relative to the "
-                                                                            "article file.") from None
-    else:
-        if not re.match(r"^https?://", src):
-            raise ImageError(f"Image {src!r} is neither a file nor a web address.")
-        try:
-            response = requests.get(src, timeout=timeout)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            raise ImageError(f"Cannot download image {src}: {type(exc).__name__}.",
-                             "Save the image next to the article and link the file instead.") from None
-        data = response.content
+        opened = open_image(path, src, folders)
+        if not isinstance(opened, ImageFile):
+            raise ImageError(opened.message[:1].upper() + opened.message[1:], opened.hint)
+        return opened.data
+    if not re.match(r"^https?://", src):
+        raise ImageError(f"Image {src!r} is neither a file nor a web address.")
+    try:
+        response = requests.get(src, timeout=timeout)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise ImageError(f"Cannot download image {src}: {type(exc).__name__}.",
+                         "Save the image next to the article and link the file instead.") from None
+    data = response.content
     if not data:
         raise ImageError(f"Image {src!r} is empty.", "Save the image again.")
+    if image_kind(data) is None:
+        problem = not_an_image(src)
+        raise ImageError(problem.message[:1].upper() + problem.message[1:], problem.hint)
     return data
 
 

@@ -27,8 +27,10 @@ from wechat_pub.publish.unchanged import receipt
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
+from wechat_pub.source.images import image_folders
 from wechat_pub.state.pushes import PushLedger, PushRecord
 from wechat_pub.state.uploads import UploadCache
+from wechat_pub.urls import safe_links
 from wechat_pub.wechat import WeChatAPI
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 
@@ -104,17 +106,19 @@ class Pusher:
             raise ConfigError(f"publisher.qr_code: {qr_code} does not exist.",
                               "Set publisher.qr_code in config.toml to the account's QR code image (relative to "
                               "config.toml), or empty it to print the footer without one.")
-        extra = [m.Image(qr_code, "QR code", qr_code)] if qr_code else []
-        for image in body_images(issue) + extra:
+        allowed = image_folders(issue.path, self.options.image_folders)
+        extra = [(m.Image(qr_code, "QR code", qr_code), image_folders(qr_code))] if qr_code else []
+        for image, folders in [(image, allowed) for image in body_images(issue)] + extra:
             if image.src in refs:
                 continue
-            refs[image.src] = self.upload_body_image(image, outcome)
+            refs[image.src] = self.upload_body_image(image, folders, outcome)
         return refs
 
-    def upload_body_image(self, image: m.Image, outcome: PushOutcome) -> ImageRef:
+    def upload_body_image(self, image: m.Image, folders: tuple[str, ...], outcome: PushOutcome) -> ImageRef:
+        """``folders``: where the image may be read from (:func:`~wechat_pub.source.images.image_folders`)."""
         from wechat_pub.publish.images import prepare, read_image_bytes  # Pillow and requests: for images only
 
-        data = read_image_bytes(image.path, image.src)
+        data = read_image_bytes(image.path, image.src, folders)
         key = self.used(image.path, data)
         cached = self.uploads.get(key, "uploadimg")
         if cached:
@@ -133,12 +137,13 @@ class Pusher:
         from wechat_pub.publish.images import read_image_bytes
 
         crops: dict[str, str] = {}
+        allowed = image_folders(issue.path, self.options.image_folders)
         if issue.cover:
             local = None if issue.cover.startswith("http") else issue.cover
-            source, data = "front matter", read_image_bytes(local, issue.cover)
+            source, data = "front matter", read_image_bytes(local, issue.cover, allowed)
             self.used(local, data)
         elif body := next(iter(body_images(issue)), None):
-            source, data = f"first image ({body.src})", read_image_bytes(body.path, body.src)
+            source, data = f"first image ({body.src})", read_image_bytes(body.path, body.src, allowed)
             self.used(body.path, data)
         else:
             return self.generated_cover(issue, outcome)
@@ -358,7 +363,8 @@ class Pusher:
             self.clock.sleep(delay)
             status = self.api.freepublish.get(publish_id)
             if status.get("publish_status") == 0:
-                urls = [item["article_url"] for item in status.get("article_detail", {}).get("item", [])]
+                items = status.get("article_detail", {}).get("item", [])
+                urls = safe_links([item.get("article_url", "") for item in items])  # shown as links: web only
                 self.ledger.published(issue.number, urls, how="freepublish/get")
                 return urls
             if status.get("publish_status", 1) >= 2:

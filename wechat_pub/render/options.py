@@ -38,3 +38,6 @@ class RenderOptions:
     publisher: Publisher = field(default_factory=Publisher)
     images: dict[str, ImageRef] = field(default_factory=dict, hash=False, compare=False)
     lead_language: str = "zh"  # which language comes first: "zh" or "en"
+    # where an article may take its images from, besides its own folder (the account's articles and assets
+    # folders: wechat_pub.source.images decides); where the bytes come from does not change the draft
+    image_folders: tuple[str, ...] = field(default=(), repr=False, compare=False)

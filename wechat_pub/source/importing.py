@@ -33,6 +33,11 @@ class Imported:
     carried: list[str] = field(default_factory=list)  # what was carried over from it
 
 
+def issue_filename(number: int) -> str:
+    """The file an issue is saved as, made from its number alone (never from a name someone sent)."""
+    return f"issue-{int(number):03d}.md"
+
+
 def read_newsletter(path: str | os.PathLike) -> str:
     try:
         with open(path, encoding="utf-8-sig") as handle:
@@ -50,14 +55,18 @@ def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], f
     if result.issue is None:
         raise NewsletterImportError(f"{path} could not be imported:", "\n".join(str(p) for p in result.problems))
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"issue-{result.issue.number:03d}.md"
+    target = folder / issue_filename(result.issue.number)
     issue, backup, carried = result.issue, None, []
     if target.exists():
         if not force:
             raise NewsletterImportError(f"{target} already exists.",
                                         "Use --force to replace it (the old file is kept under .backups/), or -o to "
                                         "write elsewhere.")
-        issue, carried = carry_over(issue, read_article(target).issue)
+        old = read_article(target).issue
+        if old is not None and old.number and old.number != issue.number:  # not even --force writes over it
+            raise NewsletterImportError(f"{target} holds issue {old.number}, not issue {issue.number}.",
+                                        "Rename or remove that file first, or check the issue number.")
+        issue, carried = carry_over(issue, old)
         backup = keep_backup(target, folder)
     target.write_text(write_article(issue, str(folder)), encoding="utf-8")
     return Imported(target, result, backup, carried)

@@ -1,0 +1,94 @@
+"""The one gate between an article's image links and the disk: which files an article may show, and their bytes.
+
+An article is written by whoever holds an editor's password (or imports a file), so its image links are hostile
+until shown otherwise: ``![x](/etc/shadow)`` or ``![x](../state/state.sqlite3)`` must not put a file of the server
+into a preview, a check's message or an upload. :func:`open_image` decides, and preview, check, push and the
+library's sync all read images through it:
+
+- the path, symlinks resolved, must lie in one of the allowed folders (:func:`image_folders`: the account's articles
+  and assets folders, and the article's own folder); anything else is refused with one message that does not say
+  whether the file exists, and the file is neither opened nor looked at;
+- the file must be a regular file of at most WeChat's 10 MB, and its first bytes those of a JPEG, PNG or GIF (the
+  types WeChat takes), checked before the bytes go anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from wechat_pub import model as m
+from wechat_pub.limits import MATERIAL_IMAGE_MAX_BYTES
+
+# The image types WeChat takes (media/uploadimg, material/add_material), by the bytes they start with.
+ACCEPTED_TYPES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"))
+MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image an article may show: its bytes, and its type as its content says (JPEG, PNG or GIF)."""
+
+    data: bytes
+    kind: str
+
+    @property
+    def mime(self) -> str:
+        return MIME_TYPES[self.kind]
+
+
+def image_folders(article_path: str | None, folders: Iterable[str | os.PathLike] = ()) -> tuple[str, ...]:
+    """Where the article at ``article_path`` may take images from: ``folders`` (the account's articles and assets
+    folders, from its render options) and the article's own folder (for an article of the account, the articles
+    folder; for `wechat-pub check FILE` on a file elsewhere, the folder its owner chose)."""
+    own = [os.path.dirname(os.path.abspath(article_path))] if article_path and article_path != "<article>" else []
+    return tuple(dict.fromkeys([*own, *(os.fspath(folder) for folder in folders if folder)]))
+
+
+def open_image(path: str, src: str, folders: Iterable[str], pos: m.Pos | None = None,
+               what: str = "image") -> ImageFile | m.Problem:
+    """The bytes of the local image ``path`` (written ``src`` in the article), or the problem that refuses it.
+
+    :param folders: the folders the image may lie in (:func:`image_folders`)."""
+    resolved = Path(path).resolve()
+    if not any(resolved.is_relative_to(Path(folder).resolve()) for folder in folders):
+        return m.Problem(pos, "error", f"{what} {src!r} is not in the articles folder or the assets folder, so "
+                         "it cannot be shown.", "Save the image in the articles folder (next to the article) or in "
+                         "the assets folder, and link it by its name there.")
+    try:  # the resolved path, and no symlink swapped in since: the file that was allowed is the one read
+        descriptor = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return m.Problem(pos, "error", f"{what} file {src!r} does not exist.",
+                         "Check the file name; paths are relative to the article file.")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder, a pipe, a device: nothing to read
+        os.close(descriptor)
+        return m.Problem(pos, "error", f"{what} {src!r} is not a file.", "Link an image file (JPEG, PNG or GIF).")
+    with os.fdopen(descriptor, "rb") as handle:
+        return _read(handle, src, pos, what)
+
+
+def _read(handle, src: str, pos: m.Pos | None, what: str) -> ImageFile | m.Problem:
+    info = os.fstat(handle.fileno())
+    if info.st_size == 0:
+        return m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")
+    if info.st_size > MATERIAL_IMAGE_MAX_BYTES:
+        return m.Problem(pos, "error", f"{what} {src!r} is {info.st_size / 1048576:.1f} MB; WeChat takes at most "
+                         f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")
+    head = handle.read(8)
+    kind = image_kind(head)
+    if kind is None:
+        return not_an_image(src, pos, what)
+    return ImageFile(head + handle.read(MATERIAL_IMAGE_MAX_BYTES), kind)
+
+
+def image_kind(data: bytes) -> str | None:
+    """JPEG, PNG or GIF, as the first bytes of ``data`` say; None for anything else."""
+    return next((name for magic, name in ACCEPTED_TYPES if data.startswith(magic)), None)
+
+
+def not_an_image(src: str, pos: m.Pos | None = None, what: str = "image") -> m.Problem:
+    return m.Problem(pos, "error", f"{what} {src!r} cannot be read as an image: it is not a JPEG, PNG or GIF file.",
+                     "Save it again as JPEG or PNG.")
