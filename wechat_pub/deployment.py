@@ -196,6 +196,13 @@ class Deployment:
         return Users(self.db, self.clock)
 
     @cached_property
+    def sessions(self):
+        from wechat_pub.state.sessions import Sessions
+
+        return Sessions(self.db, self.clock, self.cfg["console.session_idle_hours"],
+                        self.cfg["console.session_max_days"])
+
+    @cached_property
     def login_throttle(self):
         from wechat_pub.state.users import LoginThrottle
 
