@@ -158,13 +158,3 @@ def test_a_cookie_forged_with_the_secret_key_opens_nothing(console):
     serializer = SecureCookieSessionInterface().get_signing_serializer(console.app)
     for forged in ({"_user_id": "admin1", "_fresh": True}, {"_user_id": "", "_fresh": True}):
         assert not console.opens(serializer.dumps(forged))
-
-
-def test_a_database_of_an_older_version_gains_the_sessions_table(tmp_path):
-    """The sessions live in a table of their own, made by create_tables beside the others (no column added)."""
-    from sqlalchemy import inspect
-
-    from wechat_pub.state.database import StateDatabase
-
-    db = StateDatabase(f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    assert "console_sessions" in inspect(db.engine).get_table_names()
