@@ -41,7 +41,7 @@ def test_the_state_folder_and_database_files_are_private(tmp_path, fake_clock, w
 
 
 def test_doctor_warns_when_others_may_read_the_state_and_says_the_chmod(firm_dir, run_cli, wide_umask):
-    run_cli("doctor")  # a new deployment: the state folder does not exist yet; the database check makes it
+    run_cli("doctor")  # a new deployment: it makes the state folder, and its database check the database
     state, database = firm_dir / "state", firm_dir / "state" / "state.sqlite3"
     assert mode(state) == 0o700 and mode(database) == 0o600
     os.chmod(state, 0o755)  # as an older version left them

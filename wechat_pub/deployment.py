@@ -25,7 +25,7 @@ class Deployment:
     def __init__(self, cfg: Config, clock: Clock = SYSTEM_CLOCK):
         self.cfg = cfg.account(DEFAULT_ACCOUNT)
         self.clock = clock
-        self.state_path: Path = self.cfg.resolve_path("paths.state")  # (doctor looks at it without making it)
+        self.state_path: Path = self.cfg.resolve_path("paths.state")
         self.sites: dict[str, Site] = {name: Site(self, cfg.account(name)) for name in cfg.account_names}
         self._sandbox = None
         self.console_url = self.cfg["console.public_url"].rstrip("/")  # `run` fills in its address when empty
@@ -45,7 +45,8 @@ class Deployment:
 
     @property
     def state_dir(self) -> Path:
-        """The state folder, made 0700 on first use: whatever is kept in it is this user's alone."""
+        """The state folder, made 0700 on first use (each site's paths are taken from it as the deployment is
+        built, so it is made before anything writes into it): whatever is kept in it is this user's alone."""
         from wechat_pub.state.private import make_private_folder
 
         return make_private_folder(self.state_path)

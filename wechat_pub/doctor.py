@@ -43,8 +43,6 @@ def _state_permissions(deployment) -> list[Check]:
     loose = loose_permissions(folder, database)
     if loose:
         return [Check(WARN, "permissions", str(finding)) for finding in loose]
-    if not folder.is_dir():
-        return [Check(OK, "permissions", f"{folder} is not made yet (it will be, readable by this user only)")]
     return [Check(OK, "permissions", f"{folder} and the state database are readable by this user only")]
 
 
