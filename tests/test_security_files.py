@@ -96,3 +96,18 @@ def test_the_query_salt_is_kept_in_the_database_alone(firm_dir, database_url):
     assert again.query_salt() == "salt-of-an-older-version" and not legacy.exists()
     assert SharedValues(stores_at(state_url(firm_dir)).db).get_or_create("query_salt", str) == "salt-of-an-older-version"
     assert not [name for name in os.listdir(firm_dir / "state") if "salt" in name]
+
+
+def test_the_service_warns_at_start_when_others_may_read_the_state(sandbox_dir, run_cli):
+    from wechat_pub.config import load_config
+    from wechat_pub.deployment import Deployment
+    from wechat_pub.service import Service
+
+    firm_dir = sandbox_dir  # (the test's own sandbox, not one on the default port)
+    run_cli("doctor")  # makes the state and its database
+    os.chmod(firm_dir / "state", 0o755)
+    said: list[str] = []
+    service = Service(Deployment(load_config(firm_dir / "config.toml")), "127.0.0.1", free_port(), say=said.append)
+    service.start()
+    service.stop()
+    assert f"warning: {firm_dir / 'state'} is drwxr-xr-x (others may read it): run `chmod 700 {firm_dir / 'state'}`" in said

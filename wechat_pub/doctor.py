@@ -35,15 +35,23 @@ def _config_file(deployment) -> Check:
     return Check(OK, "config", str(path))
 
 
-def _state_permissions(deployment) -> list[Check]:
+def loose_state_files(deployment) -> list:
+    """The state folder and SQLite state database files that others may read (``wechat-pub run`` warns too)."""
+    from pathlib import Path
+
     from wechat_pub.state.private import loose_permissions
 
-    folder = deployment.state_path
-    database = deployment.state_path / "state.sqlite3" if not deployment.cfg["state.database_url"] else None
-    loose = loose_permissions(folder, database)
+    url = deployment.database_url
+    database = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+    return loose_permissions(deployment.state_path, database)
+
+
+def _state_permissions(deployment) -> list[Check]:
+    loose = loose_state_files(deployment)
     if loose:
         return [Check(WARN, "permissions", str(finding)) for finding in loose]
-    return [Check(OK, "permissions", f"{folder} and the state database are readable by this user only")]
+    return [Check(OK, "permissions", f"{deployment.state_path} and the state database are readable by this user "
+                                     "only")]
 
 
 def _database(deployment) -> Check:
