@@ -93,6 +93,8 @@ def test_the_command_line_ends_sessions_too(console, run_cli):
     assert not console.opens(victims["editor1"]) and not console.opens(victims["boss"])
     actions = {(e.action, e.detail.split(" ")[0]) for e in console.deployment.audit.recent()}
     assert {("sign-out-everywhere", "editor1"), ("user-role", "boss")} <= actions
+    typo = run_cli("--config", console.config, "user", "signout", "editr1", expect=2)
+    assert "there is no user 'editr1'" in typo.stderr and "wechat-pub user list" in typo.stderr
 
 
 def test_a_session_ends_after_its_idle_time(console, fake_clock):

@@ -98,7 +98,7 @@ def user_role(state, name: str, role: str) -> None:
 @pass_state
 def user_signout(state, name: str) -> None:
     """End every console session of a user (a lost laptop, a copied cookie)."""
-    ended = state.deployment.sessions.end_all(name)
+    ended = state.deployment.users.end_sessions(name)
     state.deployment.audit.record(_who(), "sign-out-everywhere", detail=f"{name} ({ended} session(s))")
     out.print(f"{rx(name)} was signed out everywhere ({ended} session(s) ended)")
 

@@ -78,9 +78,13 @@ def set_role(name: str):
 @bp.post("/users/<name>/sign-out")
 @requires("admin")
 def sign_out_user(name: str):
-    ended = deployment().sessions.end_all(name)
-    record("sign-out-everywhere", detail=f"{name} ({ended} session(s))")
-    flash(f"{name} was signed out everywhere ({ended} session(s) ended).", "ok")
+    try:
+        ended = deployment().users.end_sessions(name)
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("sign-out-everywhere", detail=f"{name} ({ended} session(s))")
+        flash(f"{name} was signed out everywhere ({ended} session(s) ended).", "ok")
     return redirect(url_for("console.users"))
 
 

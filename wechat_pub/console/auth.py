@@ -75,7 +75,7 @@ def logout():
 @login_required
 def logout_everywhere():
     """End every session of the signed-in user: other browsers, a lost laptop, a cookie someone copied."""
-    ended = deployment().sessions.end_all(current_user.name)
+    ended = deployment().users.end_sessions(current_user.name)
     record("sign-out-everywhere", detail=f"{current_user.name} ({ended} session(s))")
     logout_user()
     session.clear()

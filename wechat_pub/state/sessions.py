@@ -60,17 +60,6 @@ class Sessions:
         with self.db.begin() as conn:
             conn.execute(delete(console_sessions).where(console_sessions.c.token_hash == _hash(token)))
 
-    def end_all(self, user: str) -> int:
-        """Sign ``user`` out everywhere; how many sessions ended."""
-        with self.db.begin() as conn:
-            return end_sessions_of(conn, user)
-
-    def count(self, user: str) -> int:
-        now = self.clock.time()
-        with self.db.connect() as conn:
-            rows = conn.execute(select(console_sessions).where(console_sessions.c.user == user)).all()
-        return sum(1 for row in rows if not self._timed_out(row, now))
-
     def _timed_out(self, row, now: float) -> bool:
         return now - row.seen_at > self.idle_seconds or now - row.created_at > self.max_seconds
 
@@ -81,7 +70,8 @@ class Sessions:
 
 def end_sessions_of(conn, user: str) -> int:
     """End every session of ``user``, in the caller's transaction (the user store's changes end them with the
-    change itself, so no path that changes a password, a role or removes a user can forget it)."""
+    change itself, so no path that changes a password, a role or removes a user can forget it; its
+    ``end_sessions`` is "sign out everywhere")."""
     return conn.execute(delete(console_sessions).where(console_sessions.c.user == user)).rowcount
 
 

@@ -64,6 +64,13 @@ class Users:
         _check_role(role)
         self._change(name, role=role)
 
+    def end_sessions(self, name: str) -> int:
+        """Sign ``name`` out everywhere (a lost laptop, a copied cookie); how many sessions ended."""
+        with self.db.begin() as conn:
+            if conn.execute(select(users.c.name).where(users.c.name == name)).first() is None:
+                raise _no_such_user(name)
+            return end_sessions_of(conn, name)
+
     def _change(self, name: str, **values) -> None:
         with self.db.begin() as conn:
             changed = conn.execute(update(users).where(users.c.name == name).values(
