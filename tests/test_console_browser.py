@@ -553,3 +553,21 @@ def test_a_script_slipped_into_a_console_page_does_not_run(console, browser):
     assert ran == []  # before: both ran, in the console's origin
     assert len(violations) >= 2 and all("script-src" in text for text in violations if "CSP violation" in text)
     context.close()
+
+
+def test_sign_out_everywhere_from_the_console(console, browser):
+    """Issue 21, item 3: the button beside "Sign out" ends the user's session in every browser."""
+    contexts = [browser.new_context() for _ in range(2)]
+    violations = [watch_csp(context) for context in contexts]
+    laptop, phone = (context.new_page() for context in contexts)
+    for page in (laptop, phone):
+        sign_in(page, console.base, "boss")
+    laptop.once("dialog", lambda dialog: dialog.accept())
+    laptop.click("button:has-text('Sign out everywhere')")
+    laptop.wait_for_url(re.compile(r".*/console/login$"))
+    assert "Signed out everywhere (2 session(s) ended)" in laptop.inner_text(".flash")
+    phone.goto(f"{console.base}/console/default/")
+    assert "/console/login" in phone.url
+    for context in contexts:
+        context.close()
+    assert violations == [[], []]
