@@ -87,12 +87,13 @@ class CliResult:
 
 @pytest.fixture
 def run_cli(capsys):
-    """run_cli(*args, expect=0) -> CliResult; a different exit status fails with the output."""
+    """run_cli(*args, expect=0, clock=None) -> CliResult; a different exit status fails with the output.
+    ``clock`` (a :class:`FakeClock`) is the time the command sees instead of the system's."""
     from wechat_pub.cli import main
 
-    def run(*args: str, expect: int = 0) -> CliResult:
+    def run(*args: str, expect: int = 0, clock: FakeClock | None = None) -> CliResult:
         try:
-            main([str(a) for a in args])
+            main([str(a) for a in args], clock=clock.clock if clock else None)
             code = 0
         except SystemExit as exc:
             code = int(exc.code or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 from PIL import Image
@@ -38,10 +39,28 @@ def article(folder, extra: str = "", image: str = "", name: str = "issue.md"):
 def test_repository_articles_pass(firm_dir, run_cli):
     shutil.copy(SEED_ARTICLE, firm_dir / "135.md")
     result = run_cli("check", firm_dir / "135.md", EXAMPLE)
-    assert "2 file(s): 0 error(s), 6 warning(s)" in result.stdout  # 5 missing sources in 135; and:
-    assert "has a publish_at but is not in the articles folder" in result.stdout  # the example lives in docs/
+    assert "2 file(s): 0 error(s), 5 warning(s)" in result.stdout  # 5 missing sources in 135:
     assert result.stdout.count("has no source link") == 5  # the PDF text lost the (More) links
     assert "fits in one article" in result.stdout
+
+
+def test_no_example_or_repository_article_carries_a_fixed_publish_time():
+    """A fixed publish_at in a shipped file expires: the suite failed from 2026-12-02 on because of one."""
+    shipped = [EXAMPLE, *sorted((EXAMPLE.parent.parent.parent / "articles").glob("*.md"))]
+    assert len(shipped) > 1
+    for path in shipped:
+        assert "publish_at" not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_publish_time_outside_the_articles_folder_or_in_the_past_is_told(firm_dir, run_cli, fake_clock):
+    later = dt.datetime.fromtimestamp(fake_clock.time() + 86400, dt.timezone.utc).strftime("%Y-%m-%d %H:%M +00:00")
+    earlier = dt.datetime.fromtimestamp(fake_clock.time() - 86400, dt.timezone.utc).strftime("%Y-%m-%d %H:%M +00:00")
+    future = article(firm_dir, f"publish_at: {later}\n", name="future.md")
+    out = run_cli("check", future, clock=fake_clock).stdout
+    assert "has a publish_at but is not in the articles folder" in out and "in the past" not in out
+    past = article(firm_dir, f"publish_at: {earlier}\n", name="past.md")
+    out = run_cli("check", past, clock=fake_clock).stdout
+    assert "is in the past" in out
 
 
 def test_clean_article_exit_zero(workdir, run_cli):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -114,20 +115,35 @@ def running(site):
         service.stop()
 
 
-def test_schedule_commands_edit_only_the_publish_time(site, run_cli):
+def days_ahead(clock, days: int, time_of_day: str) -> str:
+    """The date ``days`` after the injected clock's today in Shanghai, with ``time_of_day``: '2027-01-16 09:00'."""
+    today = dt.datetime.fromtimestamp(clock.time(), ZoneInfo("Asia/Shanghai")).date()
+    return f"{today + dt.timedelta(days=days)} {time_of_day}"
+
+
+def test_schedule_commands_edit_only_the_publish_time(site, run_cli, fake_clock):
     path = site / "articles" / "issue-135.md"
     before = path.read_text()
-    out = run_cli("schedule", "add", path, "--at", "2026-12-02 09:00").stdout
-    assert "issue 135" in out and "will be pushed at 2026-12-02T09:00:00+08:00" in out
-    assert path.read_text() == before.replace("---\n\n#", "publish_at: 2026-12-02 09:00 +08:00\n---\n\n#", 1)
-    run_cli("schedule", "move", path, "--at", "2026-12-03 10:30 +08:00")
-    assert "publish_at: 2026-12-03 10:30 +08:00" in path.read_text()
-    assert "2026-12-03T10:30:00+08:00  scheduled" in run_cli("schedule", "list").stdout
-    run_cli("schedule", "cancel", path)
+    tomorrow, after = days_ahead(fake_clock, 1, "09:00"), days_ahead(fake_clock, 2, "10:30")
+    out = run_cli("schedule", "add", path, "--at", tomorrow, clock=fake_clock).stdout
+    assert "issue 135" in out and f"will be pushed at {tomorrow.replace(' ', 'T')}:00+08:00" in out
+    assert path.read_text() == before.replace("---\n\n#", f"publish_at: {tomorrow} +08:00\n---\n\n#", 1)
+    run_cli("schedule", "move", path, "--at", f"{after} +08:00", clock=fake_clock)
+    assert f"publish_at: {after} +08:00" in path.read_text()
+    assert f"{after.replace(' ', 'T')}:00+08:00  scheduled" in run_cli("schedule", "list", clock=fake_clock).stdout
+    run_cli("schedule", "cancel", path, clock=fake_clock)
     assert path.read_text() == before
-    err = run_cli("schedule", "add", path, "--at", "next tuesday", expect=1).stderr
-    assert "--at 'next tuesday'" in err and "Example" in err
-    assert "nothing scheduled" in run_cli("schedule", "list").stdout
+    err = run_cli("schedule", "add", path, "--at", "next tuesday", expect=1, clock=fake_clock).stderr
+    assert "--at 'next tuesday'" in err and "YYYY-MM-DD HH:MM" in err
+    assert "nothing scheduled" in run_cli("schedule", "list", clock=fake_clock).stdout
+
+
+def test_a_time_already_passed_is_refused_saying_what_time_it_is(site, run_cli, fake_clock):
+    path = site / "articles" / "issue-135.md"
+    yesterday = days_ahead(fake_clock, -1, "09:00")
+    err = run_cli("schedule", "add", path, "--at", yesterday, expect=1, clock=fake_clock).stderr
+    now = dt.datetime.fromtimestamp(fake_clock.time(), ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert "has already passed" in err and f"it is now {now} in Asia/Shanghai" in err
 
 
 def test_a_scheduled_issue_lands_once(site, sandbox, running, run_cli):

@@ -28,19 +28,21 @@ class State:
     """What every command shares: the deployment (the config's accounts and their collaborators), built
     once on first use."""
 
-    def __init__(self, config_path: str | None, verbose: bool = False, account: str | None = None):
+    def __init__(self, config_path: str | None, verbose: bool = False, account: str | None = None, clock=None):
         self.config_path = config_path
         self.verbose = verbose
         self.account = account
+        self.clock = clock  # None: the system clock (tests inject theirs through main())
 
     @cached_property
     def deployment(self):
         import logging
 
+        from wechat_pub.clock import SYSTEM_CLOCK
         from wechat_pub.deployment import open_deployment
         from wechat_pub.logs import setup_logging
 
-        deployment = open_deployment(self.config_path)
+        deployment = open_deployment(self.config_path, self.clock or SYSTEM_CLOCK)
         setup_logging(deployment.cfg.secrets(), logging.DEBUG if self.verbose else logging.WARNING)
         return deployment
 
@@ -75,7 +77,7 @@ def with_site(command):
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, account: str | None, traceback: bool, verbose: bool) -> None:
     """Publish a bilingual newsletter to a WeChat official account."""
-    state = State(config_path, verbose, account)
+    state = State(config_path, verbose, account, clock=ctx.obj)  # ctx.obj: the clock main() was given, if any
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -91,11 +93,12 @@ def _register() -> None:
 _register()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI: user errors print one clear message and exit with their status."""
+def main(argv: list[str] | None = None, clock=None) -> None:
+    """Run the CLI: user errors print one clear message and exit with their status. ``clock`` (a
+    :class:`~wechat_pub.clock.Clock`) replaces the system clock: how tests say what time it is."""
     show_traceback = "--traceback" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="wechat-pub", standalone_mode=False)
+        cli.main(args=argv, prog_name="wechat-pub", standalone_mode=False, obj=clock)
     except click.exceptions.Abort:
         err.print("Aborted.")
         raise SystemExit(ExitStatus.ERROR) from None

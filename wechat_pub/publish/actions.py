@@ -76,7 +76,7 @@ def _publish_time(when: str, timezone: str) -> dt.datetime:
     try:
         return parse_publish_time(when, timezone)
     except ValueError as exc:
-        raise WechatPubError(f"--at {when!r}: {exc}.", 'Example: --at "2026-12-02 09:00"') from None
+        raise WechatPubError(f"--at {when!r}: {exc}.", 'Give a date and a time of day: --at "YYYY-MM-DD HH:MM", e.g. "2027-03-02 09:00"') from None
 
 
 def mark_published(site, path: str, url: str) -> m.Issue:

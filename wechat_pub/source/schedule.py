@@ -27,7 +27,7 @@ def set_publish_at(path: str, when: str | None, timezone: str) -> str | None:
         try:
             moment = parse_publish_time(when, timezone)
         except ValueError as exc:
-            raise WechatPubError(f"--at {when!r}: {exc}.", 'Example: --at "2026-12-02 09:00"') from None
+            raise WechatPubError(f"--at {when!r}: {exc}.", 'Give a date and a time of day: --at "YYYY-MM-DD HH:MM", e.g. "2027-03-02 09:00"') from None
         normalised = moment.isoformat()
         shown = moment.strftime("%Y-%m-%d %H:%M:%S %z" if moment.second else "%Y-%m-%d %H:%M %z")
         shown = f"{shown[:-2]}:{shown[-2:]}"
