@@ -557,11 +557,13 @@ def test_a_script_slipped_into_a_console_page_does_not_run(console, browser):
 
 def test_sign_out_everywhere_from_the_console(console, browser):
     """Issue 21, item 3: the button beside "Sign out" ends the user's session in every browser."""
+    assert cli(console.folder, "user", "add", "traveller", "--role", "editor", "--password-stdin",
+               stdin=PASSWORD + "\n").returncode == 0  # someone with no session from the other tests
     contexts = [browser.new_context() for _ in range(2)]
     violations = [watch_csp(context) for context in contexts]
     laptop, phone = (context.new_page() for context in contexts)
     for page in (laptop, phone):
-        sign_in(page, console.base, "boss")
+        sign_in(page, console.base, "traveller")
     laptop.once("dialog", lambda dialog: dialog.accept())
     laptop.click("button:has-text('Sign out everywhere')")
     laptop.wait_for_url(re.compile(r".*/console/login$"))
