@@ -142,11 +142,32 @@ def write_issue(console, number: int) -> None:
     (console.folder / "articles" / f"issue-{number}.md").write_text(text, encoding="utf-8")
 
 
+# Every page the flows below open reports a Content-Security-Policy violation to this listener (issue 21): the
+# console must keep working under its policy, with none.
+CSP_WATCH = ("document.addEventListener('securitypolicyviolation', "
+             "(e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));")
+
+
+def watch_csp(context) -> list[str]:
+    """The CSP violations of ``context``'s pages and frames, as they happen (Chromium also logs each one)."""
+    violations: list[str] = []
+    context.add_init_script(CSP_WATCH)
+
+    def note(message):
+        if message.type == "error" and ("CSP violation" in message.text or "Content Security Policy" in message.text):
+            violations.append(f"{message.location.get('url', '')}: {message.text}")
+
+    context.on("console", note)
+    return violations
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Asia/Shanghai")
+    violations = watch_csp(context)
     yield context.new_page()
     context.close()
+    assert not violations, violations
 
 
 def sign_in(page, base: str, name: str = "editor1") -> None:
@@ -163,7 +184,9 @@ def shot(page, name: str) -> None:
 
 
 def wait_for_preview(page, after: int) -> None:
-    page.wait_for_function(f"Number(document.querySelector('.editor').dataset.updated || 0) > {after}", timeout=15000)
+    # a function, not an expression string: Playwright would eval() a string, which the console's CSP refuses
+    page.wait_for_function("(after) => Number(document.querySelector('.editor').dataset.updated || 0) > after",
+                           arg=after, timeout=15000)
 
 
 def preview_updates(page) -> int:
@@ -327,9 +350,11 @@ def test_wrong_passwords_are_throttled(own_console):
 
 def test_two_editors_saving_one_issue(console, browser):
     write_issue(console, 140)
-    pages = []
+    pages, violations = [], []
     for name in ("editor1", "editor2"):
-        page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        violations += [watch_csp(context)]
+        page = context.new_page()
         sign_in(page, console.base, name)
         page.goto(f"{console.base}/console/default/issues/140/edit")
         pages.append(page)
@@ -345,6 +370,7 @@ def test_two_editors_saving_one_issue(console, browser):
     assert "（甲改）" in (console.folder / "articles" / "issue-140.md").read_text()
     for page in pages:
         page.context.close()
+    assert violations == [[], []]
 
 
 def test_roles_and_users(console, page):
@@ -440,6 +466,7 @@ def test_push_publish_and_markdown_import(console, page, tmp_path):
 def test_the_calendar_schedules_moves_and_unschedules(console, browser):
     write_issue(console, 142)
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Europe/London")
+    violations = watch_csp(context)
     page = context.new_page()
     sign_in(page, console.base, "editor2")
     page.goto(f"{console.base}/console/default/calendar")
@@ -463,3 +490,86 @@ def test_the_calendar_schedules_moves_and_unschedules(console, browser):
     assert "no longer scheduled" in page.inner_text(".flash") and "not pushed" in page.inner_text(".status")
     assert "publish_at" not in (console.folder / "articles" / "issue-142.md").read_text()
     context.close()
+    assert not violations, violations
+
+
+class Framer(BaseHTTPRequestHandler):
+    """A page of another origin (another port of the same host: same-site, as in issue 21's probe) that frames
+    the console, as a clickjacking page would, behind a decoy button."""
+
+    target = ""
+
+    def do_GET(self):
+        body = (f'<!doctype html><button id="decoy">Win a prize</button>'
+                f'<iframe id="victim" src="{Framer.target}" width="1200" height="800"></iframe>').encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_page_of_another_origin_cannot_frame_the_console(console, browser):
+    """Issue 21, item 4: before, a same-site page framed the console and a click pushed a draft."""
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, console.base, "boss")
+    Framer.target = f"{console.base}/console/default/issues/135"
+    framer = HTTPServer(("127.0.0.1", 0), Framer)
+    threading.Thread(target=framer.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text))
+        page.goto(f"http://127.0.0.1:{framer.server_port}/")
+        page.wait_for_timeout(500)
+        victim = page.frame_locator("#victim")
+        assert victim.locator("button").count() == 0 and victim.locator("form").count() == 0
+        assert any("frame-ancestors 'none'" in text for text in refused), refused
+    finally:
+        framer.shutdown()
+        context.close()
+
+
+def test_a_script_slipped_into_a_console_page_does_not_run(console, browser):
+    """Markup that escaped escaping (an inline script, an event handler) runs nothing under the console's CSP."""
+    context = browser.new_context()
+    violations = watch_csp(context)
+    page = context.new_page()
+    sign_in(page, console.base, "editor2")
+    ran = page.evaluate("""() => {
+        window.ran = [];
+        const script = document.createElement('script');
+        script.textContent = 'window.ran.push("inline script")';
+        document.body.append(script);
+        const image = document.createElement('img');
+        image.setAttribute('onerror', 'window.ran.push("event handler")');
+        image.src = 'data:,not an image';
+        document.body.append(image);
+        return new Promise((resolve) => setTimeout(() => resolve(window.ran), 300));
+    }""")
+    assert ran == []  # before: both ran, in the console's origin
+    assert len(violations) >= 2 and all("script-src" in text for text in violations if "CSP violation" in text)
+    context.close()
+
+
+def test_sign_out_everywhere_from_the_console(console, browser):
+    """Issue 21, item 3: the button beside "Sign out" ends the user's session in every browser."""
+    assert cli(console.folder, "user", "add", "traveller", "--role", "editor", "--password-stdin",
+               stdin=PASSWORD + "\n").returncode == 0  # someone with no session from the other tests
+    contexts = [browser.new_context() for _ in range(2)]
+    violations = [watch_csp(context) for context in contexts]
+    laptop, phone = (context.new_page() for context in contexts)
+    for page in (laptop, phone):
+        sign_in(page, console.base, "traveller")
+    laptop.once("dialog", lambda dialog: dialog.accept())
+    laptop.click("button:has-text('Sign out everywhere')")
+    laptop.wait_for_url(re.compile(r".*/console/login$"))
+    assert "Signed out everywhere (2 session(s) ended)" in laptop.inner_text(".flash")
+    phone.goto(f"{console.base}/console/default/")
+    assert "/console/login" in phone.url
+    for context in contexts:
+        context.close()
+    assert violations == [[], []]

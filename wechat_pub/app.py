@@ -53,6 +53,10 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
 
         if isinstance(error, HTTPException):
             return Response(error.description or error.name, status=error.code, content_type="text/plain")
+        if request.path.startswith("/console/"):  # a person is waiting: say it failed (the log has why)
+            log.exception("console page failed: %s", request.path)
+            return Response("The console failed on this request; the error is in the service's log. Try again, "
+                            "and tell the admin if it keeps failing.", status=500, content_type="text/plain")
         log.exception("webhook failed")
         return Response("success", status=200, content_type="text/plain")
 
@@ -63,8 +67,10 @@ def _serve_console(app: Flask, deployment: Deployment) -> None:
     """The console needs the state database (its users, sessions' key); while that is away at start the webhook
     still serves, and the console says why it is not there."""
     from wechat_pub.console import init_console
+    from wechat_pub.console.headers import init_headers
     from wechat_pub.state.outage import is_outage
 
+    init_headers(app, deployment.secure_cookies)  # also on the answer below, while the console is away
     try:
         init_console(app, deployment)
     except Exception as exc:

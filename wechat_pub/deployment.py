@@ -25,7 +25,7 @@ class Deployment:
     def __init__(self, cfg: Config, clock: Clock = SYSTEM_CLOCK):
         self.cfg = cfg.account(DEFAULT_ACCOUNT)
         self.clock = clock
-        self.state_dir: Path = self.cfg.resolve_path("paths.state")
+        self.state_path: Path = self.cfg.resolve_path("paths.state")
         self.sites: dict[str, Site] = {name: Site(self, cfg.account(name)) for name in cfg.account_names}
         self._sandbox = None
         self.console_url = _public_url(self.cfg)  # `run` fills in its address when empty
@@ -42,6 +42,14 @@ class Deployment:
     @property
     def default(self) -> Site:
         return self.sites[DEFAULT_ACCOUNT]
+
+    @property
+    def state_dir(self) -> Path:
+        """The state folder, made 0700 on first use (each site's paths are taken from it as the deployment is
+        built, so it is made before anything writes into it): whatever is kept in it is this user's alone."""
+        from wechat_pub.state.private import make_private_folder
+
+        return make_private_folder(self.state_path)
 
     # ---- shared state ------------------------------------------------------------------------------------
 
@@ -152,18 +160,19 @@ class Deployment:
 
     def query_salt(self) -> str:
         """The salt of the followers' hashed ids, the same on every host: the configured one, else one kept in
-        the shared database (made by the first host; a host's older salt file is adopted, so earlier hashes
-        still match). Cached in the state folder, for a start while the database is away. Never logged."""
+        the shared database (made by the first host). The database is its one place, as for the console's key:
+        both must be the same on every host and worker, and a second copy is one more to leak or drift. A
+        salt file of an older version (``query-salt`` in the state folder) is adopted, so earlier hashes still
+        match, and removed once the database holds it. Never logged."""
         import logging
-        import os
 
         from wechat_pub.state.issues import SharedValues
         from wechat_pub.state.outage import is_outage
 
         if self.cfg["webhook.query_salt"]:
             return self.cfg["webhook.query_salt"]
-        cached = self.state_dir / "query-salt"
-        known = cached.read_text().strip() if cached.exists() else ""
+        legacy = self.state_path / "query-salt"
+        known = legacy.read_text().strip() if legacy.is_file() else ""
         try:
             salt = SharedValues(self.db).get_or_create("query_salt", lambda: known or secrets.token_hex(16))
         except Exception as exc:
@@ -174,11 +183,7 @@ class Deployment:
             logging.getLogger(__name__).warning("the state database is away and no query salt is known yet: "
                                                 "followers are counted by this process alone until it is back")
             return secrets.token_hex(16)
-        if salt != known:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(cached, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(salt)
+        legacy.unlink(missing_ok=True)
         return salt
 
     def console_secret(self) -> str:
@@ -194,6 +199,13 @@ class Deployment:
         from wechat_pub.state.users import Users
 
         return Users(self.db, self.clock)
+
+    @cached_property
+    def sessions(self):
+        from wechat_pub.state.sessions import Sessions
+
+        return Sessions(self.db, self.clock, self.cfg["console.session_idle_hours"],
+                        self.cfg["console.session_max_days"])
 
     @cached_property
     def login_throttle(self):

@@ -17,6 +17,7 @@ class Service:
     def start(self):
         """Start the sandbox (if an account needs it) and the scheduler; return the web app to serve."""
         from wechat_pub.app import create_app
+        from wechat_pub.doctor import loose_state_files
         from wechat_pub.publish.scheduler import SchedulerService
 
         deployment = self.deployment
@@ -26,6 +27,8 @@ class Service:
             started = "started here" if sandbox.server else "already running"
             self.say(f"no WeChat credentials: using the sandbox at {sandbox.url}/sandbox/ ({started})")
         app = create_app(deployment=deployment)
+        for finding in loose_state_files(deployment):
+            self.say(f"warning: {finding}")
         for site in deployment.sites.values():
             if not site.webhook_settings().token:
                 self.say(f"note: webhook.token of account {site.name!r} is empty (fine with the sandbox; set "

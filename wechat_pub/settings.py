@@ -95,6 +95,10 @@ SETTINGS: tuple[Setting, ...] = (
             "notifications; empty: the address `wechat-pub run` serves on.", shared=True),
     Setting("console.secure_cookies", False, "true behind HTTPS: the session cookie is sent over HTTPS only.",
             shared=True),
+    Setting("console.session_idle_hours", 12.0, "A console session unused this long ends (sign in again).",
+            shared=True),
+    Setting("console.session_max_days", 7.0, "A console session ends this long after sign-in, however busy.",
+            shared=True),
     Setting("console.secret_key", "", "Signs the console's session cookies; empty: one is made once and kept in the "
             "state database (the same on every host).", secret=True, shared=True),
     # notify: telling the team when a scheduled push succeeds, fails, is missed or blocked, and when publishing ends

@@ -3,8 +3,8 @@
 - :mod:`.articles`: writing an issue (import, check, render, preview)
 - :mod:`.publishing`: getting it out (push, status, schedule, run, sandbox)
 - :mod:`.webhook`: followers (serve, ask, simulate, queries)
-- :mod:`.users`: the console's users (user add, list, remove, passwd)
-- :mod:`.settings`: the configuration (config show)
+- :mod:`.users`: the console's users (user add, list, remove, passwd, role, signout)
+- :mod:`.settings`: the configuration (config show) and what needs fixing (doctor)
 
 Every command works on one account of the deployment (``--account NAME``, before or after the command;
 default: the top-level account). One error boundary, :func:`main`, turns every user error into one clear

@@ -1,4 +1,4 @@
-"""Commands about the configuration itself."""
+"""Commands about the configuration itself, and ``doctor``: what in a deployment needs fixing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 import click
 
 from wechat_pub.cli import pass_state
-from wechat_pub.cli.output import out
+from wechat_pub.cli.output import out, rx
+from wechat_pub.errors import ExitStatus
 
 
 @click.group("config")
@@ -29,4 +30,19 @@ def config_show(state) -> None:
             out.print(f"{name} = {json.dumps(value, ensure_ascii=False)}")
 
 
-COMMANDS = (config_group,)
+@click.command("doctor")
+@pass_state
+def doctor_command(state) -> None:
+    """Check the deployment: config and state files readable by this user only, the state database reachable,
+    an admin for the console, HTTPS cookies. Exits 1 when a check fails (warnings alone exit 0)."""
+    from wechat_pub.doctor import FAIL, run_checks
+
+    colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+    checks = run_checks(state.deployment)
+    for check in checks:
+        out.print(f"[{colours[check.status]}]{check.status:<4}[/] {check.name}: {rx(check.message)}", markup=True)
+    if any(check.status == FAIL for check in checks):
+        raise SystemExit(ExitStatus.ERROR)
+
+
+COMMANDS = (config_group, doctor_command)

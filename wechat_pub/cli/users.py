@@ -1,4 +1,5 @@
-"""Commands for the people who use the console: add, list, remove, change passwords."""
+"""Commands for the people who use the console: add, list, remove, change passwords and roles, sign out
+everywhere. Each change but adding ends every console session of that user."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def user_list(state) -> None:
 @click.argument("name")
 @pass_state
 def user_remove(state, name: str) -> None:
-    """Remove a user (they cannot sign in any more)."""
+    """Remove a user (they cannot sign in any more, and their sessions end)."""
     state.deployment.users.remove(name)
     state.deployment.audit.record(_who(), "user-remove", detail=name)
     out.print(f"{rx(name)} was removed")
@@ -75,10 +76,31 @@ def user_remove(state, name: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
 @pass_state
 def user_passwd(state, name: str, password_stdin: bool) -> None:
-    """Set a user's password."""
+    """Set a user's password (their console sessions end)."""
     state.deployment.users.set_password(name, _password(password_stdin))
     state.deployment.audit.record(_who(), "user-password", detail=name)
     out.print(f"{rx(name)}'s password was changed")
+
+
+@user_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_state
+def user_role(state, name: str, role: str) -> None:
+    """Give a user another role (their console sessions end: they sign in again)."""
+    state.deployment.users.set_role(name, role)
+    state.deployment.audit.record(_who(), "user-role", detail=f"{name} ({role})")
+    out.print(f"{rx(name)} is {role} now")
+
+
+@user_group.command("signout")
+@click.argument("name")
+@pass_state
+def user_signout(state, name: str) -> None:
+    """End every console session of a user (a lost laptop, a copied cookie)."""
+    ended = state.deployment.users.end_sessions(name)
+    state.deployment.audit.record(_who(), "sign-out-everywhere", detail=f"{name} ({ended} session(s))")
+    out.print(f"{rx(name)} was signed out everywhere ({ended} session(s) ended)")
 
 
 COMMANDS = (user_group,)

@@ -4,8 +4,9 @@ log. Served by the same process as the webhook (:func:`init_console`), on the sa
 the deployment is selectable (``/console/<account>/...``).
 
 Only Flask, Jinja templates and the files in ``console/static`` (no asset from another origin). Signed-in
-sessions (Flask-Login) in HttpOnly, SameSite cookies (Secure when configured); every form carries a CSRF token
-(Flask-WTF); passwords are argon2 hashes; wrong passwords are throttled. Modules: :mod:`.auth` (sign in and out,
+sessions (Flask-Login) are kept server-side (:mod:`wechat_pub.state.sessions`): the HttpOnly, SameSite cookie
+(Secure when configured) carries only a random token, which opens nothing once its session ended; every form
+carries a CSRF token (Flask-WTF); passwords are argon2 hashes; wrong passwords are throttled. Modules: :mod:`.auth` (sign in and out,
 roles), :mod:`.issues` (list, page, editor, import, actions), :mod:`.calendar`, :mod:`.followers`,
 :mod:`.admin` (users, audit).
 """
@@ -29,13 +30,16 @@ csrf = CSRFProtect()
 
 
 class SignedIn(UserMixin):
-    def __init__(self, user):
+    """The user of this request, through one of their sessions (``token``: what the cookie carries)."""
+
+    def __init__(self, user, token: str):
         self.user = user
         self.name = user.name
         self.role = user.role
+        self.token = token
 
     def get_id(self) -> str:
-        return self.name
+        return self.token  # Flask-Login keeps this in the cookie: the session's token, never the user's name
 
     def may(self, role: str) -> bool:
         return self.user.may(role)
@@ -98,9 +102,11 @@ def init_console(app: Flask, deployment) -> None:
     logins.login_message = "Sign in to use the console."
 
     @logins.user_loader
-    def load(name: str):
-        user = deployment.users.get(name)
-        return SignedIn(user) if user else None
+    def load(token: str):
+        """Every request's one check: the cookie's token must open a live session of an existing user."""
+        name = deployment.sessions.user_of(token)
+        user = deployment.users.get(name) if name else None
+        return SignedIn(user, token) if user else None
 
     zone = zoneinfo.ZoneInfo(deployment.timezone)
     app.add_template_filter(lambda at: dt.datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M"), "when")

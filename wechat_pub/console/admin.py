@@ -1,4 +1,5 @@
-"""Users (admins only) and the audit log."""
+"""Users (admins only) and the audit log. A new password, a new role, removal and "sign out everywhere" each
+end every session of that user."""
 
 from __future__ import annotations
 
@@ -55,6 +56,35 @@ def set_password(name: str):
     else:
         record("user-password", detail=name)
         flash(f"{name}'s password was changed.", "ok")
+    return redirect(url_for("console.users"))
+
+
+@bp.post("/users/<name>/role")
+@requires("admin")
+def set_role(name: str):
+    role = request.form.get("role", "")
+    if name == current_user.name:
+        abort(400, "You cannot change your own role; ask another admin.")
+    try:
+        deployment().users.set_role(name, role)
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("user-role", detail=f"{name} ({role})")
+        flash(f"{name} is {role} now, and signs in again.", "ok")
+    return redirect(url_for("console.users"))
+
+
+@bp.post("/users/<name>/sign-out")
+@requires("admin")
+def sign_out_user(name: str):
+    try:
+        ended = deployment().users.end_sessions(name)
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("sign-out-everywhere", detail=f"{name} ({ended} session(s))")
+        flash(f"{name} was signed out everywhere ({ended} session(s) ended).", "ok")
     return redirect(url_for("console.users"))
 
 

@@ -1,10 +1,12 @@
 """Signing in and out. Every console page but these needs a signed-in user; with no user yet, the sign-in page
 says how to create the first one and opens nothing. After 5 wrong passwords for a name or from an address,
-further attempts get 429 and when to try again."""
+further attempts get 429 and when to try again. Signing in starts a new session (new cookie, new CSRF token:
+nothing set before sign-in survives it); signing out ends it on the server; "sign out everywhere" ends every
+session of the user."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from wechat_pub.console import SignedIn, bp, csrf, deployment, record
@@ -46,16 +48,38 @@ def login():
         throttle.failed(keys)
         return render_template("login.html", error="Wrong name or password.", name=name), 401
     throttle.succeeded(keys)
-    login_user(SignedIn(user))
+    start_session(user)
     record("sign-in")
     return redirect(console_target(request.args.get("next")) or url_for("console.home"))
+
+
+def start_session(user) -> None:
+    """A fresh session for ``user``: whatever the browser held before (a planted cookie, its CSRF token) is
+    dropped, so nobody who knew the old cookie shares the new one."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's per-request copy: the next form gets a new token
+    login_user(SignedIn(user, deployment().sessions.start(user.name)))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     record("sign-out")
+    deployment().sessions.end(current_user.token)
     logout_user()
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of the signed-in user: other browsers, a lost laptop, a cookie someone copied."""
+    ended = deployment().users.end_sessions(current_user.name)
+    record("sign-out-everywhere", detail=f"{current_user.name} ({ended} session(s))")
+    logout_user()
+    session.clear()
+    flash(f"Signed out everywhere ({ended} session(s) ended).", "ok")
     return redirect(url_for("console.login"))
 
 

@@ -1,7 +1,8 @@
 """The state database: the engine, the tables made (also when several processes start at once on an empty
 database), and the two statements every writer needs when processes race (upsert, insert-if-absent).
 
-SQLite by default (a file in ``paths.state``), PostgreSQL by URL: one code path through SQLAlchemy Core.
+SQLite by default (a file in ``paths.state``, made 0600 in a 0700 folder), PostgreSQL by URL: one code path
+through SQLAlchemy Core.
 Every write is its own short transaction, so a process killed at any moment leaves the last recorded step
 intact. Secrets (AppSecret, webhook token, AES key) are never stored here.
 """
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from wechat_pub.errors import ConfigError
+from wechat_pub.state.private import create_private_file, make_private_folder
 from wechat_pub.state.schema import LATER_INDEXES, metadata
 from wechat_pub.state.urls import driver_url
 
@@ -42,7 +44,9 @@ class StateDatabase:
         self.url = driver_url(url)
         self.bounded = bounded
         if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
-            Path(self.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            file = Path(self.url[len("sqlite:///"):])
+            make_private_folder(file.parent)
+            create_private_file(file)  # before SQLite opens it: its -wal and -shm files take this file's mode
         self.engine: Engine = open_engine(self.url, bounded)
         if not bounded:
             create_tables(self.engine)

@@ -139,6 +139,14 @@ users = Table(  # people who may use the console; passwords only as argon2 hashe
     Column("updated_at", Float, nullable=False),
 )
 
+console_sessions = Table(  # signed-in console sessions, server-side: ending a row ends that session for good
+    "console_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie's random token (never the token)
+    Column("user", String(64), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),  # sign-in: the absolute limit runs from here
+    Column("seen_at", Float, nullable=False),  # the last request (to within a minute): the idle limit runs from here
+)
+
 login_failures = Table(  # wrong passwords by user name and by address: after 5, attempts wait
     "login_failures", metadata,
     Column("key", String(200), primary_key=True),

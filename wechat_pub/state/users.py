@@ -1,5 +1,6 @@
 """The console's people: users with a role and an argon2 password hash (argon2-cffi), and the throttle on
-wrong passwords (kept in the state database, so every worker and host counts the same attempts)."""
+wrong passwords (kept in the state database, so every worker and host counts the same attempts). A new
+password, a new role or removal ends every session of that user, in the same transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from wechat_pub.errors import UsageError
 from wechat_pub.roles import ROLES
 from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.schema import login_failures, users
+from wechat_pub.state.sessions import end_sessions_of
 
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
@@ -46,17 +48,36 @@ class Users:
         return User(name, role, now)
 
     def remove(self, name: str) -> None:
+        """Remove ``name`` and end their sessions (a user made later with the same name opens none of them)."""
         with self.db.begin() as conn:
             if conn.execute(delete(users).where(users.c.name == name)).rowcount != 1:
-                raise UsageError(f"there is no user {name!r}.", "`wechat-pub user list` shows who there is.")
+                raise _no_such_user(name)
+            end_sessions_of(conn, name)
 
     def set_password(self, name: str, password: str) -> None:
+        """A new password for ``name``; every session they had ends."""
         _check_password(password)
+        self._change(name, password_hash=_hasher.hash(password))
+
+    def set_role(self, name: str, role: str) -> None:
+        """A new role for ``name``; every session they had ends (they sign in again, as what they are now)."""
+        _check_role(role)
+        self._change(name, role=role)
+
+    def end_sessions(self, name: str) -> int:
+        """Sign ``name`` out everywhere (a lost laptop, a copied cookie); how many sessions ended."""
+        with self.db.begin() as conn:
+            if conn.execute(select(users.c.name).where(users.c.name == name)).first() is None:
+                raise _no_such_user(name)
+            return end_sessions_of(conn, name)
+
+    def _change(self, name: str, **values) -> None:
         with self.db.begin() as conn:
             changed = conn.execute(update(users).where(users.c.name == name).values(
-                password_hash=_hasher.hash(password), updated_at=self.clock.time())).rowcount
-        if changed != 1:
-            raise UsageError(f"there is no user {name!r}.", "`wechat-pub user list` shows who there is.")
+                **values, updated_at=self.clock.time())).rowcount
+            if changed != 1:
+                raise _no_such_user(name)
+            end_sessions_of(conn, name)
 
     def get(self, name: str) -> User | None:
         with self.db.connect() as conn:
@@ -83,12 +104,17 @@ class Users:
             return None
         if row is None:
             return None
-        if _hasher.check_needs_rehash(stored):
-            self.set_password(name, password)
+        if _hasher.check_needs_rehash(stored):  # the same password, hashed anew: no session needs to end
+            with self.db.begin() as conn:
+                conn.execute(update(users).where(users.c.name == name).values(password_hash=_hasher.hash(password)))
         return User(row.name, row.role, row.created_at)
 
 
 _DUMMY = _hasher.hash("an unknown user takes as long as a wrong password")
+
+
+def _no_such_user(name: str) -> UsageError:
+    return UsageError(f"there is no user {name!r}.", "`wechat-pub user list` shows who there is.")
 
 
 def _check_name(name: str) -> None:
