@@ -194,10 +194,12 @@ def start_redis() -> tuple[subprocess.Popen, str]:
 
 @pytest.fixture(scope="session")
 def redis_url():
-    """The Redis CI started (WECHAT_PUB_TEST_REDIS_URL), else one started for this test session."""
+    """The Redis CI started (WECHAT_PUB_TEST_REDIS_URL), else one started for this test session. Each of
+    pytest-xdist's workers gets a database of its own on it (keys such as an app id's token are shared by name)."""
     given = os.environ.get("WECHAT_PUB_TEST_REDIS_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, … under pytest-xdist
     if given:
-        yield given
+        yield f"{given.rsplit('/', 1)[0]}/{int(worker[2:]) + 1}" if worker else given
         return
     process, url = start_redis()
     yield url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 
@@ -261,3 +262,32 @@ def test_push_reports_what_wechat_changed_and_keeps_it_with_the_record(sandbox_d
     assert "article 1: 14 style(s) color:#000000 removed" in out  # the accent: headings, numbers, marks
     [event] = [e for e in open_site(sandbox_dir).pushes.history(135) if e.event == "draft-read-back"]
     assert "color:#000000 removed" in event.detail
+
+
+def test_render_shows_what_a_push_sends_and_no_path_of_this_machine(sandbox_dir, sandbox, run_cli):
+    """Issue 20: `render --json` printed every image (the QR code too) as an absolute path of this machine."""
+    shutil.copytree(EXAMPLE.parent, sandbox_dir / "articles")
+    before = run_cli("render", "articles/issue-136.md", "--json")
+    content = json.loads(before.stdout)["articles"][0]["content"]
+    assert str(sandbox_dir) not in before.stdout and str(sandbox_dir) not in before.stderr
+    assert 'src="wechat-pub-upload:images/fines-2020.png"' in content
+    assert 'src="wechat-pub-upload:../assets/qr-code.png"' in content
+    assert "2 image(s): 0 already uploaded to WeChat, 2 a push would upload" in before.stderr
+    run_cli("push", "articles/issue-136.md")
+    after = run_cli("render", "articles/issue-136.md", "--json")
+    pushed = sandbox.state.drafts()[1][0]["articles"][0]["content"]
+    uploaded = re.findall(r'<img[^>]* src="([^"]+)"', pushed)
+    assert len(uploaded) == 2 and json.loads(after.stdout)["articles"][0]["content"].count("<img") == 2
+    for url in uploaded:  # the addresses the draft has, from the account's upload cache
+        assert f'src="{url}"' in json.loads(after.stdout)["articles"][0]["content"]
+    assert "2 already uploaded to WeChat, 0 a push would upload" in after.stderr
+
+
+def test_the_preview_names_a_missing_image_without_a_path_of_this_machine(sandbox_dir, run_cli):
+    shutil.copytree(EXAMPLE.parent, sandbox_dir / "articles")
+    (sandbox_dir / "assets" / "qr-code.png").unlink()
+    (sandbox_dir / "articles" / "images" / "fines-2020.png").write_bytes(b"not an image")
+    run_cli("preview", "articles/issue-136.md", "-o", "preview.html")
+    page = (sandbox_dir / "preview.html").read_text(encoding="utf-8")
+    assert str(sandbox_dir) not in page
+    assert 'src="wechat-pub-upload:images/fines-2020.png"' in page

@@ -227,7 +227,7 @@ def test_transient_errors_are_retried_then_succeed(site, sandbox, running, run_c
     service = running()
     service.service.retry_base_seconds = 0.3
     assert "in 0.3 s" in service.wait_for("retrying")
-    assert runs(site)[0][1] == "retrying"
+    wait_for_runs(site, lambda rows: rows and rows[0][1] == "retrying")  # (between attempts; each 0.3 s+ apart)
     sandbox.admin("faults", "DELETE")
     assert "created draft" in service.wait_for("done")
     assert drafts(sandbox) == 1 and runs(site)[0][1] == "done"

@@ -12,6 +12,7 @@ from dataclasses import replace
 from html import escape
 
 from wechat_pub import model as m
+from wechat_pub.publish.planned import placeholder
 from wechat_pub.render.darkmode import to_dark
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
@@ -63,6 +64,8 @@ def embedded_images(issue: m.Issue, options: RenderOptions) -> dict[str, ImageRe
         opened = open_image(path, src, folders)
         if isinstance(opened, ImageFile):
             images[src] = ImageRef(f"data:{opened.mime};base64,{base64.b64encode(opened.data).decode()}")
+        else:  # shown broken, named as `render` names it: never by a path of this machine
+            images[src] = placeholder(path, issue.path)
     return images
 
 

@@ -63,12 +63,22 @@ def tidy(site, path: Path) -> None:
 @click.option("-o", "--output", type=click.Path(), help="Write to this file instead of standard output.")
 @with_site
 def render_command(site, file: str, as_json: bool, theme: str | None, output: str | None) -> None:
-    """Print the HTML exactly as it would be pushed (one document per article)."""
+    """Print the HTML exactly as it would be pushed (one document per article). Images already uploaded show
+    their WeChat address; the others a placeholder naming the file (wechat-pub-upload:images/chart.png)."""
+    from dataclasses import replace
+
+    from wechat_pub.publish.planned import planned_images
     from wechat_pub.render.split import render_issue
     from wechat_pub.source.article import load_issue
 
     issue = load_issue(file, site.timezone)
-    result = render_issue(issue, site.render_options(theme))
+    options = site.render_options(theme)
+    planned = planned_images(issue, options, site.uploads)
+    result = render_issue(issue, replace(options, images=planned.refs))
+    if planned.refs:
+        err.print(f"{len(planned.refs)} image(s): {len(planned.refs) - planned.to_upload} already uploaded to WeChat, "
+                  f"{planned.to_upload} a push would upload (shown as wechat-pub-upload:FILE); the cover is chosen "
+                  "and uploaded at push time (thumb_media_id).")
     if result.problems:
         raise ArticleError(f"{file} cannot be rendered within WeChat's limits:", "", result.problems)
     if as_json:
