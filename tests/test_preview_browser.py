@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from conftest import EXAMPLE, ROOT, SEED_ARTICLE, firm_config, free_port, wait_until_responds
 
@@ -143,3 +144,18 @@ def test_the_seed_as_followers_read_it(browser, served, theme):
     print(f"{theme}: first news paragraph at y = {first:.0f} px")
     assert first <= 900
     page.close()
+
+
+def test_the_docs_screenshots_script_makes_every_picture_with_its_images(browser, tmp_path):
+    """docs/screenshots/make.py makes the README's pictures again from the code as it is, and refuses a page with
+    an image that did not load (a committed screenshot once showed the footer's QR code broken)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_screenshots", ROOT / "docs" / "screenshots" / "make.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = script.make(tmp_path, browser)
+    committed = sorted(p.name for p in (ROOT / "docs" / "screenshots").glob("*-after.jpg"))
+    assert sorted(p.name for p in written) == committed  # every committed picture is one the script makes
+    for path in written:
+        assert Image.open(path).size[1] in (script.TOP_HEIGHT, script.END_HEIGHT)
