@@ -252,9 +252,10 @@ class Deployment:
             accounts.append(SandboxAccount(appid=appid, secret=secret,
                                            account_id=f"gh_sandbox_{site.name}"[:20], webhook_url=url,
                                            webhook_token=cfg["webhook.token"], webhook_aes_key=cfg["webhook.aes_key"],
-                                           verified=cfg["sandbox.verified"]))
+                                           verified=cfg["sandbox.verified"], kind=cfg["sandbox.kind"],
+                                           phones=tuple(cfg["sandbox.phones"])))
         return SandboxSettings(db_path=str(self.state_dir / "sandbox.sqlite3"), accounts=accounts,
-                               publish_delay=self.cfg["sandbox.publish_delay"])
+                               publish_delay=self.cfg["sandbox.publish_delay"], mass_delay=self.cfg["sandbox.mass_delay"])
 
     @property
     def max_body(self) -> int:

@@ -62,7 +62,9 @@ def draft_page(media_id: str):
     account = _account_id(draft["appid"])
     articles = "".join(_article_html(a, account) for a in draft["articles"])
     bar = f'<div class="bar">Sandbox draft {escape(media_id)} · {len(draft["articles"])} article(s)</div>'
-    return _page(draft["articles"][0]["title"], bar + articles)
+    from wechat_pub.sandbox.masspages import mass_table  # what was sent and previewed, as on every draft page
+
+    return _page(draft["articles"][0]["title"], bar + articles + mass_table())
 
 
 @pages.get("/articles/<article_id>/<int:index>")
@@ -93,7 +95,9 @@ def index():
     table = f'<table class="list"><tr><th>title</th><th>articles</th><th>state</th></tr>{rows}</table>'
     appids = ", ".join(account.appid for account in state().settings.accounts)
     bar = f'<div class="bar">wechat-pub sandbox · account(s) {escape(appids)} · {total} draft(s)</div>'
-    return _page("wechat-pub sandbox", bar + table)
+    from wechat_pub.sandbox.masspages import mass_table  # what was mass-sent and previewed, under the drafts
+
+    return _page("wechat-pub sandbox", bar + table + mass_table())
 
 
 # ---- admin: for tests and demos ----------------------------------------------------------------------

@@ -65,6 +65,9 @@ class SandboxAccount:
     webhook_token: str = ""
     webhook_aes_key: str = ""  # set: events are AES-encrypted (safe mode)
     verified: bool = True
+    kind: str = "subscription"  # or "service": how often it may mass-send (sandbox/mass.py)
+    followers: int = 1200  # how many a mass send to everyone reaches
+    phones: tuple[str, ...] = ("wxid_sandbox_reader",)  # WeChat IDs that follow it: previews may go there
 
 
 @dataclass
@@ -75,6 +78,8 @@ class SandboxSettings:
     publish_delay: float = 1.0  # seconds until a submitted publish job finishes
     quotas: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     public_url: str = ""  # base of page links; default: the address requests come in on
+    mass_delay: float = 1.0  # seconds until an accepted mass send finishes (MASSSENDJOBFINISH)
+    mass_outcome: str = "success"  # how mass sends end: success, fail, check_fail (CheckState 3), err(N)
 
     def account(self, appid: str) -> SandboxAccount | None:
         return next((account for account in self.accounts if account.appid == appid), None)
@@ -163,6 +168,11 @@ class SandboxState:
                        "ON CONFLICT (appid, day, endpoint) DO UPDATE SET used = used + 1",
                        (appid, self.today(), endpoint))
         return True
+
+    def quota_used(self, appid: str, endpoint: str) -> int:
+        row = self.connection().execute("SELECT used FROM quotas WHERE appid = ? AND day = ? AND endpoint = ?",
+                                        (appid, self.today(), endpoint)).fetchone()
+        return row["used"] if row else 0
 
     def add_fault(self, endpoint: str, kind: str, times: int = 1, seconds: float = 0) -> None:
         with self.transaction() as db:
