@@ -122,6 +122,18 @@ class Site:
         return PushLedger(self.deployment.db, self.appid, self.clock)
 
     @cached_property
+    def sends(self):
+        from wechat_pub.state.sends import SendLedger
+
+        return SendLedger(self.deployment.db, self.appid, self.clock)
+
+    @cached_property
+    def previews(self):
+        from wechat_pub.state.previews import PhonePreviews
+
+        return PhonePreviews(self.deployment.db, self.appid, self.clock)
+
+    @cached_property
     def runs(self):
         from wechat_pub.state.runs import ScheduleRuns
 
@@ -338,8 +350,10 @@ class Site:
                               "webhook.", "Set WECHAT_PUB_WEBHOOK__TOKEN (or WECHAT_PUB_ACCOUNTS__NAME__WEBHOOK__"
                                           "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
         replier = self.replier(live=True)
+        from wechat_pub.publish.sendresult import on_mass_finished
+
         return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
-                   on_published=self.record_published(replier))
+                   on_published=self.record_published(replier), on_mass_finished=on_mass_finished(self, replier))
 
     def record_published(self, replier):
         """What a PUBLISHJOBFINISH does: the push record learns its article URLs. Written through the bounded

@@ -122,10 +122,13 @@ def schedule_list(site) -> None:
 @with_site
 def mark_published_command(site, file: str, url: str) -> None:
     """Record that an issue was published by hand in mp.weixin.qq.com (followers can then find it)."""
-    from wechat_pub.publish.actions import mark_published
+    from wechat_pub.publish.actions import mark_published, unschedule_done
 
     issue = mark_published(site, file, url)
     out.print(f"issue {issue.number} is published at {url}; followers now find it")
+    note = unschedule_done(site, file, "published by hand")
+    if note:
+        out.print(f"  {rx(note)}")
 
 
 @click.command("sync")

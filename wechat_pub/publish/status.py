@@ -81,6 +81,10 @@ def describe(number: int, path: str, record: PushRecord | None, publish_at: str 
         details = f"publish job {record.publish_id} since {at}; waiting for WeChat's result"
     elif record.state is PushState.PUBLISHED:
         details = "published: " + " ".join(record.article_urls)
+    elif record.state is PushState.SENDING:
+        details = f"mass send accepted by WeChat {at}; waiting for its result"
+    elif record.state is PushState.SENT:
+        details = "sent to followers: " + " ".join(record.article_urls)
     else:
         details = f"failed {at}: {record.error}" + (f" → {record.hint}" if record.hint else "")
     if record.error and record.state is not PushState.FAILED:
@@ -90,8 +94,8 @@ def describe(number: int, path: str, record: PushRecord | None, publish_at: str 
 
 # ---- the console's overview ----------------------------------------------------------------------------
 
-STATUSES = ("not pushed", "scheduled", "awaiting approval", "draft", "publishing", "published", "failed", "missed",
-            "blocked")
+STATUSES = ("not pushed", "scheduled", "awaiting approval", "draft", "publishing", "published", "sending", "sent",
+            "failed", "missed", "blocked")
 
 
 @dataclass
@@ -132,6 +136,10 @@ def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now
     state = record.state if record else PushState.NEW
     if state is PushState.PUBLISHED:
         return "published", ""
+    if state is PushState.SENT:
+        return "sent", ""
+    if state is PushState.SENDING:
+        return "sending", "WeChat accepted the send; its counts and links come when it is done."
     if state is PushState.PUBLISHING:
         return "publishing", "WeChat is publishing it; the links come when it is done."
     if run is not None and run.state in ("missed", "failed", "blocked"):

@@ -1,0 +1,132 @@
+"""Sending an issue to the followers (issue 23): exactly once, the quota, an unverified account, approval, the
+MASSSENDJOBFINISH event recording the outcome (deduplicated) and telling the team, message/mass/get when no
+event comes, deleting a send, and marking one sent by hand."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import requests
+from test_notify import configure, team, told  # noqa: F401 (team: the fixture)
+
+from conftest import FakeClock, free_port, open_site, wait_until_responds
+
+
+def mass(sandbox) -> list[dict]:
+    return [e for e in requests.get(f"{sandbox.url}/sandbox/api/mass", timeout=10).json()["mass"] if not e["preview"]]
+
+
+def second_issue(folder) -> str:
+    text = (folder / "articles" / "issue-135.md").read_text(encoding="utf-8").replace("issue: 135", "issue: 136", 1)
+    (folder / "articles" / "issue-136.md").write_text(text, encoding="utf-8")
+    return "articles/issue-136.md"
+
+
+def sandbox_account(sandbox, **settings) -> None:
+    requests.post(f"{sandbox.url}/sandbox/accounts/wx_sandbox", json=settings, timeout=10)
+
+
+def test_send_twice_is_one_send_and_the_event_tells_the_team(team, sandbox, run_cli):  # noqa: F811
+    site, mailbox = team
+    port = free_port()
+    sandbox.settings.accounts[0].webhook_url = f"http://127.0.0.1:{port}/wechat"
+    sandbox.settings.mass_delay = 0.2
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    process = subprocess.Popen([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=site, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_responds(f"http://127.0.0.1:{port}/healthz", process=process)
+        first = run_cli("send", "articles/issue-135.md", "--yes")
+        assert "sent to all followers: msg_id" in first.stdout
+        again = run_cli("send", "articles/issue-135.md", "--yes")
+        assert "already sent" in again.stdout
+        robot, mail = told(mailbox)
+    finally:
+        process.terminate()
+        process.wait(20)
+    assert "issue 135 was sent to the followers" in robot and "1200 of 1200 followers reached" in robot
+    assert "/sandbox/mass/" in robot and "was sent to the followers" in mail
+    [sent] = mass(sandbox)
+    assert sent["status"] == "SEND_SUCCESS"
+    status = run_cli("status").stdout
+    assert "sent" in status and sent["urls"][0] in status.replace("\n", "")
+    answer = run_cli("ask", "个人信息").stdout  # followers find a sent issue like a published one
+    assert "135" in answer
+
+
+def test_the_second_send_of_the_day_says_when_the_next_is_possible(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    run_cli("send", "articles/issue-135.md", "--yes")
+    refused = run_cli("send", second_issue(site), "--yes", expect=3)
+    assert "today's send is used" in refused.stderr and "Next possible send:" in refused.stderr
+    assert "00:00 (Asia/Shanghai)" in refused.stderr
+    assert len(mass(sandbox)) == 1
+    ledger = open_site(site).sends
+    assert [r.state for r in ledger.of_issue(136)] == ["refused"]
+
+
+def test_an_unverified_account_is_told_to_send_by_hand(team, sandbox, run_cli):  # noqa: F811
+    sandbox_account(sandbox, verified=False)
+    refused = run_cli("send", "articles/issue-135.md", "--yes", expect=3)
+    assert "not verified" in refused.stderr and "mark-sent" in refused.stderr
+    assert mass(sandbox) == []
+    marked = run_cli("mark-sent", "articles/issue-135.md", "--url", "https://mp.weixin.qq.com/s/abc")
+    assert "is sent at https://mp.weixin.qq.com/s/abc" in marked.stdout
+    assert "https://mp.weixin.qq.com/s/abc" in run_cli("status").stdout
+
+
+def test_only_an_approved_version_is_sent(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    configure(site, "console", "require_approval = true")
+    refused = run_cli("send", "articles/issue-135.md", "--yes", expect=1)
+    assert "nobody approved it" in refused.stderr
+    opened = open_site(site)
+    opened.library.sync()
+    opened.approvals.approve(135, opened.library.row(135).text_hash, "ann")
+    run_cli("send", "articles/issue-135.md", "--yes")
+    assert len(mass(sandbox)) == 1
+
+
+def test_admin_confirmation_leaves_the_send_pending_and_a_rerun_sends_once(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    sandbox.fault("message/mass/sendall", "errcode:89504")
+    pending = run_cli("send", "articles/issue-135.md", "--yes", expect=3)
+    assert "administrator" in pending.stderr and "公众号安全助手" in pending.stderr
+    assert [r.state for r in open_site(site).sends.of_issue(135)] == ["requested"]
+    run_cli("send", "articles/issue-135.md", "--yes")  # the same clientmsgid: WeChat never got the first
+    assert len(mass(sandbox)) == 1
+
+
+def test_no_event_then_message_mass_get_finds_the_outcome(team, sandbox, run_cli):  # noqa: F811
+    from wechat_pub.publish.sendresult import check_waiting
+
+    site, _ = team
+    sandbox.settings.mass_delay = 0.05
+    clock = FakeClock()
+    run_cli("send", "articles/issue-135.md", "--yes", clock=clock)
+    opened = open_site(site)
+    account = opened.connect()
+    try:
+        assert check_waiting(opened, account, minutes=10) == []  # too early to ask
+        opened.clock = clock.clock  # ten minutes later, with no event
+        opened.sends.clock = clock.clock
+        clock.advance(601)
+        for _ in range(100):
+            if mass(sandbox)[0]["status"] != "SENDING":
+                break
+            requests.get(f"{sandbox.url}/sandbox/health", timeout=5)
+        assert check_waiting(opened, account, minutes=10) == ["issue 135: SEND_SUCCESS"]
+    finally:
+        account.close()
+    assert [r.state for r in opened.sends.of_issue(135)] == ["sent"]
+
+
+def test_delete_a_send(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    run_cli("send", "articles/issue-135.md", "--yes")
+    deleted = run_cli("send", "articles/issue-135.md", "--delete", "--yes")
+    assert "was deleted" in deleted.stdout
+    assert mass(sandbox)[0]["status"] == "DELETE"
+    assert [r.state for r in open_site(site).sends.of_issue(135)] == ["deleted"]
