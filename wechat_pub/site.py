@@ -39,8 +39,12 @@ def sandbox_credentials(account: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class ScheduleSettings:
     grace_seconds: float
-    publish: bool  # a scheduled push also publishes
+    publish: bool  # a scheduled push also publishes (the older setting: see ``deliver``)
     retry_minutes: float
+    deliver: str = "draft"  # what a scheduled issue does at its time, unless its article says: draft, publish, send
+    send_to_tag: str = ""  # a scheduled send's followers' tag id ('' : everyone)
+    send_check_minutes: float = 10.0
+    note: str = ""  # about an older config (schedule.publish without schedule.deliver)
 
 
 class Site:
@@ -58,8 +62,9 @@ class Site:
         self.timezone: str = cfg["publisher.timezone"]
         articles = Path(cfg.resolve_path("paths.articles"))
         self.articles = ArticleFolder(articles, self.timezone, known=self._folder_record(articles, "files.json"))
-        self.schedule = ScheduleSettings(cfg["schedule.grace_hours"] * 3600, cfg["schedule.publish"],
-                                         cfg["schedule.retry_minutes"])
+        from wechat_pub.publish.deliver import schedule_settings
+
+        self.schedule = schedule_settings(cfg)
         self._archives: dict[str, object] = {}
 
     def __repr__(self) -> str:

@@ -40,6 +40,11 @@ def send_command(site, file: str, tag: str, yes: bool, delete: bool) -> None:
     again = " (WeChat already had this send: nothing was sent twice)" if outcome.action == "repeated" else ""
     out.print(f"issue {issue.number} sent to {outcome.audience}: msg_id {outcome.msg_id}{again}")
     out.print("  WeChat reports the result (counts, links) by MASSSENDJOBFINISH; `wechat-pub status` shows it")
+    from wechat_pub.publish.actions import unschedule_done
+
+    note = unschedule_done(site, file, "sent by hand")
+    if note:
+        out.print(f"  {rx(note)}")
 
 
 def _unsend(site, file: str, yes: bool) -> None:
@@ -75,6 +80,7 @@ def mark_sent_command(site, file: str, url: str) -> None:
     """Record that an issue was sent by hand in mp.weixin.qq.com (followers can then find it)."""
     from wechat_pub.publish.actions import issue_of, unschedule_done
     from wechat_pub.publish.send import mark_sent
+
 
     issue = issue_of(site, file)
     site.library.sync()

@@ -27,23 +27,30 @@ class ScheduleRow:
     when: str
     state: str
     details: str
+    plan: str = ""  # what happens then, in words: "send to all followers at Tue 2026-12-08 09:00"
 
 
 def schedule_rows(site: Site) -> list[ScheduleRow]:
     """Every scheduled slot: the articles' current publish_at, and what happened to earlier ones."""
+    from wechat_pub.publish.deliver import delivery_of
+
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     now = site.clock.time()
+    catalogue = site.library.catalogue()
     rows = []
     for slot in site.library.slots():
         run = runs.pop((slot.issue, slot.publish_at), None)
         state, details = slot_status(slot, run, now, site.schedule.grace_seconds)
-        rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details))
+        plan = delivery_of(site, catalogue.issue(slot.issue)).at(slot.publish_at, site.timezone)
+        rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details, plan))
     for (issue, publish_at), run in runs.items():  # earlier slots: history
         rows.append(ScheduleRow(issue, "", publish_at, run.state, run.detail))
     return sorted(rows, key=lambda r: r.when)
 
 
 def issue_statuses(site: Site) -> list[IssueStatus]:
+    from wechat_pub.publish.deliver import delivery_of
+
     records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     catalogue = site.library.catalogue()
@@ -57,7 +64,8 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
             rows.append(IssueStatus("?", os.path.relpath(unsynced.path), "invalid",
                                     f"{len(unsynced.errors)} error(s): run wechat-pub check"))
     for issue in catalogue.issues:
-        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), issue.publish_at)
+        plan = delivery_of(site, issue).at(issue.publish_at, site.timezone) if issue.publish_at else None
+        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), plan)
         run = runs.get((issue.number, issue.publish_at))
         if run and run.state in ("missed", "failed", "retrying"):
             row.details = f"scheduled push {run.state}: {run.detail}" + (f"; {row.details}" if row.details else "")
@@ -70,8 +78,9 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
     return rows
 
 
-def describe(number: int, path: str, record: PushRecord | None, publish_at: str | None) -> IssueStatus:
-    when = f"scheduled for {publish_at}" if publish_at else ""
+def describe(number: int, path: str, record: PushRecord | None, plan: str | None) -> IssueStatus:
+    """``plan``: what its schedule does, in words ('send to all followers at Tue 2026-12-08 09:00')."""
+    when = f"scheduled: {plan}" if plan else ""
     if record is None or record.state is PushState.NEW:
         return IssueStatus(str(number), path, "not pushed", when)
     at = dt.datetime.fromtimestamp(record.updated_at).strftime("%Y-%m-%d %H:%M")
