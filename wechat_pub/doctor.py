@@ -15,11 +15,16 @@ class Check:
     message: str
 
 
-def run_checks(deployment) -> list[Check]:
+def run_checks(deployment, wechat: bool = True) -> list[Check]:
+    """``wechat``: also ask each WeChat account what it may do (:mod:`wechat_pub.doctor_wechat`)."""
     checks = [_config_file(deployment), *_state_permissions(deployment), _database(deployment)]
     if checks[-1].status == OK:
         checks.append(_admins(deployment))
     checks.append(_https(deployment))
+    if wechat and checks[2].status == OK:  # the token is kept in the state database: no use asking without it
+        from wechat_pub.doctor_wechat import wechat_checks
+
+        checks.extend(wechat_checks(deployment))
     return checks
 
 
