@@ -93,6 +93,7 @@ def site_rights(site) -> Rights:
     if kept is not None and now - kept[0] < KEEP_SECONDS:
         return kept[1]
     account = site.connect()
+    account.api.retry_window = 2.0  # a page must not wait out WeChat's trouble: unknown rights offer every button
     try:
         rights = ask_rights(account.api)
     except Exception as exc:  # the token could not be had (credentials, whitelist): say so, offer everything

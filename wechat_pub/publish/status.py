@@ -122,9 +122,14 @@ class Overview:
     valid: bool
     version: int
     approved_by: str = ""
+    plan: str = ""  # what happens at publish_at, in words: "send to all followers at Tue 2026-12-08 09:00"
+    action: str = ""  # draft, publish or send
 
 
 def overview(site: Site) -> list[Overview]:
+    from wechat_pub.publish.deliver import delivery_of
+
+    catalogue = site.library.catalogue()
     records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     approvals = site.approvals.all()
@@ -136,8 +141,10 @@ def overview(site: Site) -> list[Overview]:
         approval = approvals.get(row.number)
         approved = approval is not None and approval.text_hash == row.text_hash
         status, advice = _status(site, row, record, run, approved, now)
+        chosen = delivery_of(site, catalogue.issue(row.number))
         rows.append(Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
-                             _last_push(record), advice, row.valid, row.version, approval.by if approved else ""))
+                             _last_push(record), advice, row.valid, row.version, approval.by if approved else "",
+                             chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action))
     return sorted(rows, key=lambda r: -r.number)
 
 

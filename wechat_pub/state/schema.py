@@ -210,6 +210,13 @@ previews = Table(  # phone previews (message/mass/preview): WeChat allows 100 a 
     Column("day", String(10), nullable=False),  # Beijing date: WeChat's quotas reset at its midnight
 )
 
+profiles = Table(  # what a console user keeps about themselves: the WeChat ID their phone previews go to
+    "console_profiles", metadata,
+    Column("user", String(64), primary_key=True),
+    Column("wechat_id", String(64), nullable=False, default=""),
+    Column("updated_at", Float, nullable=False),
+)
+
 # Indexes that later versions added to tables an older database already has (create_all does not add them).
 LATER_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
