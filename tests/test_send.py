@@ -130,3 +130,46 @@ def test_delete_a_send(team, sandbox, run_cli):  # noqa: F811
     assert "was deleted" in deleted.stdout
     assert mass(sandbox)[0]["status"] == "DELETE"
     assert [r.state for r in open_site(site).sends.of_issue(135)] == ["deleted"]
+
+
+def test_a_failed_send_event_is_recorded_once_with_its_meaning_and_told(team, sandbox, run_cli):  # noqa: F811
+    """CheckState 3 (reprinted, not allowed): not sent. The event is delivered twice (WeChat retries): one record,
+    one notice; the issue is no longer 'sending', and followers do not find it."""
+    from wechat_pub.bot.protocol import parse_xml
+    from wechat_pub.sandbox.massevents import mass_event_xml
+
+    site, mailbox = team
+    run_cli("send", "articles/issue-135.md", "--yes")
+    opened = open_site(site)
+    [record] = opened.sends.of_issue(135)
+    xml = mass_event_xml("gh_sandbox0001", int(record.msg_id), "check_fail", 1200, [], 1_800_000_000)
+    bot = opened.bot()
+    for _ in range(2):
+        assert bot.answer_once(parse_xml(xml.encode())) == "success"
+    robot, mail = told(mailbox)
+    assert "issue 135 was not sent to the followers" in robot and "originality check" in robot
+    [record] = opened.sends.of_issue(135)
+    assert record.state == "failed" and "CheckState 3" in record.error and record.errors == 1200
+    assert opened.pushes.get(135).state.value == "draft" and 135 not in opened.pushes.published_urls()
+    assert len([e for e in opened.pushes.history(135) if e.event == "send-failed"]) == 1
+
+
+def test_preview_on_a_phone_from_the_command_line(team, sandbox, run_cli):  # noqa: F811
+    shown = run_cli("preview", "articles/issue-135.md", "--to-phone", "wxid_sandbox_reader")
+    assert "on its way to wxid_sandbox_reader's phone" in shown.stdout and "99 phone preview(s) left" in shown.stdout
+    stranger = run_cli("preview", "articles/issue-135.md", "--to-phone", "wxid_stranger", expect=3)
+    assert "does not follow the account" in stranger.stderr
+    refused = run_cli("preview", "articles/issue-135.md", "--to-phone", "<script>", expect=1)
+    assert "is not a WeChat ID" in refused.stderr
+    entries = requests.get(f"{sandbox.url}/sandbox/api/mass", timeout=10).json()["mass"]
+    assert [e["preview"] for e in entries] == [True] and mass(sandbox) == []
+
+
+def test_two_sends_ending_in_one_second_are_two_events():
+    """MASSSENDJOBFINISH of two sends may share FromUserName and CreateTime: the delivery key tells them apart by
+    MsgID (before issue 23 the second was answered from the first's kept reply, and never recorded)."""
+    from wechat_pub.bot.webhook import delivery_key
+
+    event = {"MsgType": "event", "Event": "MASSSENDJOBFINISH", "FromUserName": "mphelper", "CreateTime": "1800000000"}
+    assert delivery_key("wx", {**event, "MsgID": "1"}) != delivery_key("wx", {**event, "MsgID": "2"})
+    assert delivery_key("wx", {**event, "MsgID": "1"}) == delivery_key("wx", {**event, "MsgID": "1"})
