@@ -1,5 +1,6 @@
-"""`wechat-pub import`: a newsletter's text (as taken out of its PDF) read, imported and saved as the issue's
-article file in the account's articles folder.
+"""`wechat-pub import`: a newsletter (its PDF, or text taken out of a PDF or written elsewhere) read, imported and
+saved as the issue's article file in the account's articles folder, a PDF's pictures in the issue's images folder
+(``images/issue-NNN/``).
 
 Importing again over an existing file (``--force``) loses nothing: the old file is kept under
 ``articles/.backups/``, and what the team added by hand, which a PDF's text cannot carry (an item's ``Source:``
@@ -16,8 +17,11 @@ from pathlib import Path
 
 from wechat_pub import model as m
 from wechat_pub.errors import NewsletterImportError
+from wechat_pub.source import marks
 from wechat_pub.source.article import read_article
-from wechat_pub.source.plaintext import ImportResult, import_plaintext
+from wechat_pub.source.images import check_image_data
+from wechat_pub.source.pdf import PdfText, PdfUnreadable, read_pdf
+from wechat_pub.source.plaintext import ImportResult, PlainTextImporter
 from wechat_pub.source.writer import write_article
 from wechat_pub.text import fold
 
@@ -31,6 +35,60 @@ class Imported:
     result: ImportResult
     backup: Path | None = None  # the file this import replaced, kept
     carried: list[str] = field(default_factory=list)  # what was carried over from it
+    pdf: PdfText | None = None  # what the PDF had besides its text (pictures, what was left out)
+    images: list[Path] = field(default_factory=list)  # the pictures written
+
+
+def is_pdf(data: bytes) -> bool:
+    return data.lstrip()[:5] == b"%PDF-"
+
+
+def pdf_image_src(pdf: PdfText, number: int, index: int) -> str:
+    """Where the article shows the PDF's picture ``index`` (from 1): the issue's images folder, named by its order."""
+    return f"images/issue-{int(number):03d}/figure-{int(index)}{pdf.images[index - 1].suffix}"
+
+
+def read_newsletter_data(name: str, data: bytes, brand: list[str], footer: list[str]) -> tuple[ImportResult,
+                                                                                              PdfText | None]:
+    """Import a newsletter's bytes: a PDF (by its content, whatever its name) or UTF-8 text."""
+    if is_pdf(data) or name.lower().endswith(".pdf"):
+        try:
+            pdf = read_pdf(data, os.path.basename(name))
+        except PdfUnreadable as exc:
+            raise NewsletterImportError(exc.message, exc.hint) from None
+        importer = PlainTextImporter(name, brand, footer, lambda number, index: pdf_image_src(pdf, number, index))
+        return importer.run(pdf.text), pdf
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NewsletterImportError(f"{name} is neither a PDF nor UTF-8 text.",
+                                    "Import the newsletter's PDF, or its text saved as UTF-8.") from None
+    return PlainTextImporter(name, brand, footer).run(marks.strip_marks(text)), None
+
+
+def pdf_review(pdf: PdfText | None) -> list[str]:
+    """What a PDF import left out or could not read, for the review (command line and console)."""
+    if pdf is None:
+        return []
+    lines = [f"{pdf.running_lines} running header, footer or page number line(s) left out"] if pdf.running_lines else []
+    lines += [f"{len(pdf.images)} picture(s) imported into the issue's images folder"] if pdf.images else []
+    return lines + [f"left out: {note}" for note in pdf.skipped_images] + pdf.warnings
+
+
+def write_pdf_images(pdf: PdfText | None, number: int, folder: Path) -> list[Path]:
+    """Write the PDF's pictures where the article shows them, each through the image gate first."""
+    written = []
+    for index, picture in enumerate(pdf.images if pdf else [], start=1):
+        src = pdf_image_src(pdf, number, index)
+        checked = check_image_data(picture.data, src)
+        if isinstance(checked, m.Problem):
+            raise NewsletterImportError(f"picture {index} of the PDF cannot be imported: {checked.message}",
+                                        checked.hint)
+        target = folder / src
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(checked.data)
+        written.append(target)
+    return written
 
 
 def issue_filename(number: int) -> str:
@@ -38,20 +96,27 @@ def issue_filename(number: int) -> str:
     return f"issue-{int(number):03d}.md"
 
 
-def read_newsletter(path: str | os.PathLike) -> str:
+MAX_NEWSLETTER_BYTES = 50 * 1024 * 1024  # a newsletter's PDF is a few MB
+
+
+def read_newsletter(path: str | os.PathLike) -> bytes:
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsletterImportError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}.",
-                                    "Give a UTF-8 text file (e.g. from 'pdftotext -layout issue.pdf').") from None
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_NEWSLETTER_BYTES + 1)
+    except OSError as exc:
+        raise NewsletterImportError(f"Cannot read {path}: {exc.strerror or exc}.",
+                                    "Give the newsletter's PDF, or its text as a UTF-8 file.") from None
+    if len(data) > MAX_NEWSLETTER_BYTES:
+        raise NewsletterImportError(f"{path} is over {MAX_NEWSLETTER_BYTES // 1048576} MB: not a newsletter.",
+                                    "Give the newsletter's own PDF (or its text).")
+    return data
 
 
 def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], footer: list[str],
                       force: bool = False) -> Imported:
-    """Import the newsletter text at ``path`` into ``folder`` as ``issue-NNN.md``; refuse to replace an
-    existing file unless ``force``."""
-    result = import_plaintext(str(path), read_newsletter(path), brand, footer)
+    """Import the newsletter (PDF or text) at ``path`` into ``folder`` as ``issue-NNN.md``, a PDF's pictures under
+    ``images/issue-NNN/``; refuse to replace an existing file unless ``force``. Nothing is written on an error."""
+    result, pdf = read_newsletter_data(str(path), read_newsletter(path), brand, footer)
     if result.issue is None:
         raise NewsletterImportError(f"{path} could not be imported:", "\n".join(str(p) for p in result.problems))
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,8 +133,9 @@ def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], f
                                         "Rename or remove that file first, or check the issue number.")
         issue, carried = carry_over(issue, old)
         backup = keep_backup(target, folder)
+    images = write_pdf_images(pdf, issue.number, folder)
     target.write_text(write_article(issue, str(folder)), encoding="utf-8")
-    return Imported(target, result, backup, carried)
+    return Imported(target, result, backup, carried, pdf, images)
 
 
 def carry_over(new: m.Issue, old: m.Issue | None) -> tuple[m.Issue, list[str]]:

@@ -62,7 +62,7 @@ def to_inlines(text: str, image_src: Callable[[int], str] | None = None) -> tupl
             children.append(m.Link(url, _emphasis(words)))
         elif part[0] == IMAGE_START:
             if image_src is not None:
-                children.append(m.Image(image_src(int(part[1:-1])), ""))
+                children.append(m.Image(image_src(int(part[1:-1])), f"figure {int(part[1:-1])}"))
         else:
             children.extend(_emphasis(part))
     return tuple(children)
