@@ -298,7 +298,9 @@ class PlainTextImporter:
 
     def paragraph(self, item: _Item | None, line: Line, text: str, lang: str, marker: bool) -> _Para | None:
         """Add a paragraph to the current item, or return None when it belongs to no item."""
-        if item is None or (lang == "zh" and item.phase in ("en_head", "en_body") and item.zh_head and item.zh):
+        # Chinese after English belongs to no item, unless the item's Chinese text is still to come, or its English
+        # text is (a PDF may put both headlines first, or Chinese and English side by side)
+        if item is None or (lang == "zh" and item.phase == "en_body" and item.zh_head and item.zh):
             self.note(line, "text outside any item")
             return None
         para = _Para(lang, text, line.number, marker or bool(TERMINAL.search(text)))
