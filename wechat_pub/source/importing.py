@@ -19,7 +19,7 @@ from wechat_pub import model as m
 from wechat_pub.errors import NewsletterImportError
 from wechat_pub.source import marks
 from wechat_pub.source.article import read_article
-from wechat_pub.source.images import check_image_data
+from wechat_pub.source.images import check_image_data, image_kind
 from wechat_pub.source.pdf import PdfText, PdfUnreadable, read_pdf
 from wechat_pub.source.plaintext import ImportResult, PlainTextImporter
 from wechat_pub.source.writer import write_article
@@ -43,9 +43,14 @@ def is_pdf(data: bytes) -> bool:
     return data.lstrip()[:5] == b"%PDF-"
 
 
-def pdf_image_src(pdf: PdfText, number: int, index: int) -> str:
-    """Where the article shows the PDF's picture ``index`` (from 1): the issue's images folder, named by its order."""
-    return f"images/issue-{int(number):03d}/figure-{int(index)}{pdf.images[index - 1].suffix}"
+SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif"}
+MAX_PICTURES = 60  # pictures one import writes
+
+
+def picture_src(number: int, index: int, data: bytes) -> str:
+    """Where the article shows an imported picture (``index`` from 1): the issue's images folder, named by its
+    order and its type (as its bytes say), never by a name from the PDF or a form."""
+    return f"images/issue-{int(number):03d}/figure-{int(index)}{SUFFIXES.get(image_kind(data[:8]) or '', '.png')}"
 
 
 def read_newsletter_data(name: str, data: bytes, brand: list[str], footer: list[str]) -> tuple[ImportResult,
@@ -56,7 +61,8 @@ def read_newsletter_data(name: str, data: bytes, brand: list[str], footer: list[
             pdf = read_pdf(data, os.path.basename(name))
         except PdfUnreadable as exc:
             raise NewsletterImportError(exc.message, exc.hint) from None
-        importer = PlainTextImporter(name, brand, footer, lambda number, index: pdf_image_src(pdf, number, index))
+        importer = PlainTextImporter(name, brand, footer,
+                                     lambda number, index: picture_src(number, index, pdf.images[index - 1].data))
         return importer.run(pdf.text), pdf
     try:
         text = data.decode("utf-8-sig")
@@ -75,15 +81,22 @@ def pdf_review(pdf: PdfText | None) -> list[str]:
     return lines + [f"left out: {note}" for note in pdf.skipped_images] + pdf.warnings
 
 
-def write_pdf_images(pdf: PdfText | None, number: int, folder: Path) -> list[Path]:
-    """Write the PDF's pictures where the article shows them, each through the image gate first."""
-    written = []
-    for index, picture in enumerate(pdf.images if pdf else [], start=1):
-        src = pdf_image_src(pdf, number, index)
-        checked = check_image_data(picture.data, src)
+def write_pictures(pictures: list[bytes], number: int, folder: Path, article: str | None = None) -> list[Path]:
+    """Write an import's pictures where the article shows them, each through the image gate first; with
+    ``article`` (the text a console form sent), only those it shows."""
+    if len(pictures) > MAX_PICTURES:
+        raise NewsletterImportError(f"{len(pictures)} pictures: an import takes at most {MAX_PICTURES}.",
+                                    "Leave the other pictures out of the PDF and add them to the article by hand.")
+    checked_all = []
+    for index, data in enumerate(pictures, start=1):
+        src = picture_src(number, index, data)
+        checked = check_image_data(data, src)
         if isinstance(checked, m.Problem):
-            raise NewsletterImportError(f"picture {index} of the PDF cannot be imported: {checked.message}",
-                                        checked.hint)
+            raise NewsletterImportError(f"picture {index} cannot be imported: {checked.message}", checked.hint)
+        if article is None or f"<{src}>" in article or f"({src})" in article:
+            checked_all.append((src, checked))
+    written = []
+    for src, checked in checked_all:  # nothing written unless every picture passed
         target = folder / src
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(checked.data)
@@ -133,7 +146,7 @@ def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], f
                                         "Rename or remove that file first, or check the issue number.")
         issue, carried = carry_over(issue, old)
         backup = keep_backup(target, folder)
-    images = write_pdf_images(pdf, issue.number, folder)
+    images = write_pictures([picture.data for picture in pdf.images] if pdf else [], issue.number, folder)
     target.write_text(write_article(issue, str(folder)), encoding="utf-8")
     return Imported(target, result, backup, carried, pdf, images)
 
