@@ -27,10 +27,6 @@ class PdfImage:
     height: int
     page: int
 
-    @property
-    def suffix(self) -> str:
-        return ".png" if self.kind == "PNG" else ".jpg"
-
 
 Place = tuple[float, float, float, float]  # x0, top, x1, bottom, in points from the page's top left
 
