@@ -130,3 +130,75 @@ def test_hosts_back_from_an_outage_at_different_moments_agree(two_hosts):
     assert (a.deliver(to_a), a.deliver(to_b)) == (first_on_a, first_on_b)
     for word in ("GDPR", "个人信息", "区块链"):
         assert asked(a, word) == 1, word
+
+
+# ---- the tiers on their own: which store decides, with stores switched off as an outage does ---------------
+
+
+class Switchable:
+    """A real store that fails as an unreachable server does while ``down``; counts the calls that reach it."""
+
+    def __init__(self, store):
+        self.store, self.down, self.calls = store, False, 0
+
+    def __getattr__(self, name):
+        method = getattr(self.store, name)
+
+        def call(*args):
+            import redis
+
+            self.calls += 1
+            if self.down:
+                raise redis.ConnectionError("connection refused")
+            return method(*args)
+
+        return call
+
+
+@pytest.fixture
+def tiers(tmp_path, database_url, redis_url, fake_clock):
+    """(the tiers, the database's store, Redis's store): a shared database deciding, Redis as its copy."""
+    from conftest import stores_at
+    from wechat_pub.state.outage import Breaker
+    from wechat_pub.state.redis import redis_client
+    from wechat_pub.state.replies import Guarded, HostReplies, RedisReplies, StoredReplies, TieredReplies
+
+    clock = fake_clock.clock
+    database = Switchable(StoredReplies(stores_at(database_url).db, clock=clock))
+    redis = Switchable(RedisReplies(redis_client(redis_url), prefix=f"test-{time.monotonic_ns()}", clock=clock))
+    replies = TieredReplies(Guarded(database, Breaker("the state database", clock=clock)),
+                            HostReplies(tmp_path / "answers", clock=clock),
+                            mirror=Guarded(redis, Breaker("Redis", clock=clock)))
+    return replies, database, redis
+
+
+def test_the_database_decides_and_redis_keeps_a_copy(tiers):
+    replies, database, redis = tiers
+    assert replies.keep("k", "first") == ("first", True)
+    assert (database.store.get("k"), redis.store.get("k")) == ("first", "first")
+    redis.store.client.delete(redis.store.key("k"))  # Redis restarted empty
+    assert replies.keep("k", "again") == ("first", False)
+
+
+def test_an_answer_redis_kept_while_the_database_was_away_stays_the_first(tiers, fake_clock):
+    """Issue 30: Redis decides while the database is away; when the database is back it adopts that answer."""
+    replies, database, redis = tiers
+    database.down = True
+    assert replies.keep("k", "while away") == ("while away", True)
+    calls = database.calls
+    assert replies.keep("k", "retry") == ("while away", False)
+    assert database.calls == calls  # the breaker is open: the database is not tried again meanwhile
+    database.down = False
+    fake_clock.advance(COOLDOWN + 1)
+    assert replies.keep("k", "back") == ("while away", False)
+    assert database.store.get("k") == "while away"
+
+
+def test_the_hosts_store_only_when_every_shared_store_is_away(tiers, fake_clock):
+    replies, database, redis = tiers
+    database.down = redis.down = True
+    assert replies.keep("k", "here") == ("here", True)
+    database.down = redis.down = False
+    fake_clock.advance(COOLDOWN + 1)
+    assert replies.keep("k", "later") == ("here", False)  # a retry on this host: what it answered
+    assert database.store.get("k") is None and replies.keep("other", "shared") == ("shared", True)
