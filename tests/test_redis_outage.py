@@ -23,11 +23,12 @@ COOLDOWN = 3.0  # the breaker's (state/outage.py)
 
 
 class Host:
-    """One host: its own folder and state folder, the shared database and Redis, its webhook on a real socket,
-    and a clock whose monotonic time (the breaker's cool-down) the test moves on instead of sleeping."""
+    """One host: its own folder and state folder, the shared database and Redis, its service (the webhook and a
+    scheduler candidate, as `create_service()` runs it) on a real socket, and a clock whose monotonic time (the
+    breakers' cool-down) the test moves on instead of sleeping."""
 
     def __init__(self, folder, database_url: str, redis_url: str):
-        from wechat_pub.app import create_app
+        from wechat_pub.app import create_service
         from wechat_pub.config import load_config
         from wechat_pub.deployment import Deployment
 
@@ -37,7 +38,8 @@ class Host:
         self.skipped = 0.0
         clock = Clock(time=time.time, monotonic=lambda: time.monotonic() + self.skipped, sleep=time.sleep)
         self.deployment = Deployment(load_config(folder / "config.toml"), clock)
-        self.server = make_server("127.0.0.1", 0, create_app(deployment=self.deployment), threaded=True)
+        self.app = create_service(deployment=self.deployment)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/wechat"
 
@@ -47,6 +49,10 @@ class Host:
         response = requests.post(self.url, params=params, data=body, timeout=10)
         assert response.status_code == 200 and b"<Content>" in response.content, response.text
         return response.content
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.app.extensions["wechat_pub.scheduler"].stop()
 
     def cool_down(self) -> None:
         """As if the breaker's cool-down had passed on this host."""
@@ -72,7 +78,7 @@ def two_hosts(tmp_path, monkeypatch):
 
     yield hosts, kill_redis, restart_redis
     for host in hosts:
-        host.server.shutdown()
+        host.stop()
     state["redis"].kill()
 
 
