@@ -117,12 +117,13 @@ def running(site):
 def test_schedule_commands_edit_only_the_publish_time(site, run_cli):
     path = site / "articles" / "issue-135.md"
     before = path.read_text()
-    out = run_cli("schedule", "add", path, "--at", "2026-12-02 09:00").stdout
-    assert "issue 135" in out and "will be pushed at 2026-12-02T09:00:00+08:00" in out
-    assert path.read_text() == before.replace("---\n\n#", "publish_at: 2026-12-02 09:00 +08:00\n---\n\n#", 1)
-    run_cli("schedule", "move", path, "--at", "2026-12-03 10:30 +08:00")
-    assert "publish_at: 2026-12-03 10:30 +08:00" in path.read_text()
-    assert "2026-12-03T10:30:00+08:00  scheduled" in run_cli("schedule", "list").stdout
+    year = dt.date.today().year + 1  # a time that has not passed, whatever today is
+    out = run_cli("schedule", "add", path, "--at", f"{year}-12-02 09:00").stdout
+    assert "issue 135" in out and f"will be pushed at {year}-12-02T09:00:00+08:00" in out
+    assert path.read_text() == before.replace("---\n\n#", f"publish_at: {year}-12-02 09:00 +08:00\n---\n\n#", 1)
+    run_cli("schedule", "move", path, "--at", f"{year}-12-03 10:30 +08:00")
+    assert f"publish_at: {year}-12-03 10:30 +08:00" in path.read_text()
+    assert f"{year}-12-03T10:30:00+08:00  scheduled" in run_cli("schedule", "list").stdout
     run_cli("schedule", "cancel", path)
     assert path.read_text() == before
     err = run_cli("schedule", "add", path, "--at", "next tuesday", expect=1).stderr
