@@ -249,6 +249,19 @@ def test_every_failed_attempt_is_logged_kept_and_shown(site, sandbox, running, c
     assert "schedule-attempt-failed" in page and "attempt 1 of the push at" in page and "45009" in page
 
 
+def test_an_attempt_cut_short_is_recorded_when_the_run_resumes(site, sandbox, running):
+    """Issue 30: an attempt that never recorded how it ended (its scheduler died, or the database went away
+    meanwhile) left no trace once the run was resumed and done."""
+    passed(site / "articles" / "issue-135.md", 1)
+    library = open_site(site).library
+    library.sync()  # the file's publish time into the database, as the service would
+    [slot] = library.slots()
+    assert open_site(site).runs.claim(135, slot.publish_at, "a-scheduler-that-died").attempts == 1
+    assert "created draft" in running().wait_for("done")
+    [cut] = [entry.detail for entry in open_site(site).pushes.history(135) if entry.event == "schedule-attempt-failed"]
+    assert cut.startswith("attempt 1 of the push at") and "cut short" in cut and cut.endswith("attempt 2 resumes it")
+
+
 def test_final_failure_is_recorded_with_what_to_do(site, sandbox, running, run_cli):
     sandbox.settings.verified = False
     with open(site / "config.toml", "a") as handle:

@@ -213,11 +213,16 @@ class SchedulerService:
             self._active.discard(key)
 
     def _run_slot(self, site: Site, slot: Slot, key: str) -> None:
+        before = site.runs.get(slot.issue, slot.publish_at)
         # take_own: a run of ours left 'running' by an outage (no push of it is active here) is resumed
         run = site.runs.claim(slot.issue, slot.publish_at, self.identity, take_own=True)
         if run is None:
             log.info("issue %s at %s already ran (or runs elsewhere); not again", slot.issue, slot.publish_at)
             return
+        if before is not None and before.state == "running":  # its attempt never recorded how it ended
+            self._attempt_failed(site, slot, before, WechatPubError(
+                "it was cut short (the state database went away, or its scheduler stopped, before it ended)"),
+                f"attempt {run.attempts} resumes it")
         self.on_event("running", key)
         try:
             outcome = self._push(site, slot)
