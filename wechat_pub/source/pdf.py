@@ -66,11 +66,18 @@ def read_pdf(data: bytes, name: str) -> PdfText:
         raise
     except Exception as exc:  # pdfminer's errors for a broken file have no common base
         raise _classify(exc, name) from None
+    if not reader.characters and reader.unmapped:
+        raise PdfUnreadable(f"{name}'s fonts have no Unicode map (pages {', '.join(map(str, reader.unmapped))}): its "
+                            "characters cannot be told apart from their shapes.",
+                            "Export the PDF again with its fonts embedded as text (or import its text as .txt).")
     if not reader.characters:
         raise PdfUnreadable(f"{name} has no text layer (a scanned or image-only PDF): there is no text to import.",
                             "Export the newsletter again as PDF from the program it was written in, or run it "
                             "through OCR (e.g. ocrmypdf) first.")
-    images, skipped = page_images(data, reader.picture_places)
+    try:
+        images, skipped = page_images(data, reader.picture_places)
+    except Exception as exc:  # a damaged picture must not lose the text
+        images, skipped = {}, [f"the PDF's pictures could not be read ({type(exc).__name__}): add them by hand"]
     return reader.finish(pages, images, skipped)
 
 
@@ -138,12 +145,10 @@ class _Reader:
         laid_out = [lay_out([b for b in boxes if id(b) not in running], size) for boxes, _, size in pages]
         lines, shown = [], []
         for block in join_pages(laid_out):
-            picture = _picture(block)
-            if picture is not None:
-                if picture in images:
+            for picture in (b.payload for b in block.boxes if isinstance(b.payload, tuple)):
+                if picture in images:  # before its caption, if one touches it
                     shown.append(images[picture])
                     lines.append(marks.image(len(shown)))
-                continue
             lines.append(self.block_text(block))
         return PdfText("\n".join(line for line in lines if line.strip()), shown, skipped,
                        self.warnings(), running_lines)
@@ -194,11 +199,6 @@ def _spaced(left: str, right: str) -> bool:
 def _usual_height(boxes: list[Box]) -> float:
     heights = sorted(b.bottom - b.top for b in boxes if not isinstance(b.payload, tuple))
     return heights[len(heights) // 2] if heights else 11.0
-
-
-def _picture(block: Block) -> tuple | None:
-    pictures = [b.payload for b in block.boxes if isinstance(b.payload, tuple)]
-    return pictures[0] if pictures and len(pictures) == len(block.boxes) else None
 
 
 def _running_lines(margins: list[list[Box]]) -> tuple[set[int], int]:

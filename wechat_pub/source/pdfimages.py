@@ -69,7 +69,10 @@ def _decode_page(page, number: int, boxes: list[Place], skipped: list[str]) -> d
             skipped.append(f"page {number}: a picture of {width}×{tall} pixels is too large to import; "
                            "export it separately and add it by hand")
             continue
-        decoded[("picture", number, index)] = match.get_bitmap(render=False).to_pil()
+        try:
+            decoded[("picture", number, index)] = match.get_bitmap(render=False).to_pil()
+        except Exception as exc:  # pdfium's errors have no common base; one bad picture must not stop the rest
+            skipped.append(f"page {number}: a picture could not be decoded ({type(exc).__name__}); add it by hand")
     return decoded
 
 
