@@ -202,23 +202,30 @@ def _usual_height(boxes: list[Box]) -> float:
 
 
 def _running_lines(margins: list[list[Box]]) -> tuple[set[int], int]:
-    """The margin boxes that are running headers, footers or page numbers: a page number, or the same words (digits
-    aside) in the margins of more than one page."""
-    def key(box: Box) -> str:
-        return re.sub(r"\d+", "#", fold("".join(text for text, _ in box.payload)))
-
+    """The margin boxes that are running headers, footers or page numbers: a line that is a page number, or a line
+    whose words (digits aside) stand in the margins of half the pages or more (and at least two; a section heading
+    may well head two pages); and how many such lines there were."""
+    pages = [_margin_lines(boxes) for boxes in margins]
     pages_of: dict[str, set[int]] = defaultdict(set)
-    for page, boxes in enumerate(margins):
-        for box in boxes:
-            pages_of[key(box)].add(page)
-    running, count = set(), 0
-    for boxes in margins:
-        lines = defaultdict(list)
-        for box in boxes:
-            lines[round(box.top)].append(box)
-        for line in lines.values():
-            text = " ".join("".join(t for t, _ in b.payload) for b in line)
-            if PAGE_NUMBER.match(text) or all(len(pages_of[key(b)]) > 1 for b in line):
-                running.update(id(b) for b in line)
+    for page, lines in enumerate(pages):
+        for text, _ in lines:
+            pages_of[_running_key(text)].add(page)
+    running, count, often = set(), 0, max(2, (len(pages) + 1) // 2)
+    for lines in pages:
+        for text, boxes in lines:
+            if PAGE_NUMBER.match(text) or len(pages_of[_running_key(text)]) >= often:
+                running.update(id(b) for b in boxes)
                 count += 1
     return running, count
+
+
+def _margin_lines(boxes: list[Box]) -> list[tuple[str, list[Box]]]:
+    lines: dict[int, list[Box]] = defaultdict(list)
+    for box in boxes:
+        lines[round(box.top)].append(box)
+    return [(" ".join("".join(t for t, _ in b.payload) for b in sorted(line, key=lambda b: b.x0)), line)
+            for line in lines.values()]
+
+
+def _running_key(text: str) -> str:
+    return re.sub(r"\d+", "#", fold(text))
