@@ -83,3 +83,31 @@ def test_at_most_ten_megabytes_are_read(local_web):
     with pytest.raises(NotDownloadable):
         download_image(f"{base}/huge.jpg", resolve=public)
     assert download_image(f"{base}/small.jpg", resolve=public).startswith(b"\xff\xd8\xff")
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_check_is_not_read(tmp_path, monkeypatch):
+    """The review's race: a folder inside the articles folder swapped for a symlink to an outside folder between
+    the check and the open. Made deterministic: the swap happens right after the path is resolved."""
+    from pathlib import Path
+
+    from wechat_pub import model as m
+    from wechat_pub.source import images
+
+    articles, outside = tmp_path / "articles", tmp_path / "outside"
+    (articles / "charts").mkdir(parents=True)
+    outside.mkdir()
+    picture = jpeg_bytes(10, 10, "#000000")
+    (articles / "charts" / "a.jpg").write_bytes(picture)
+    (outside / "a.jpg").write_bytes(picture)
+    real_resolve = Path.resolve
+
+    def resolve_then_swap(self, *args, **kwargs):
+        resolved = real_resolve(self, *args, **kwargs)
+        if resolved.name == "a.jpg" and (articles / "charts").is_dir() and not (articles / "charts").is_symlink():
+            (articles / "charts").rename(tmp_path / "old-charts")
+            (articles / "charts").symlink_to(outside)
+        return resolved
+
+    monkeypatch.setattr(Path, "resolve", resolve_then_swap)
+    opened = images.open_image(str(articles / "charts" / "a.jpg"), "charts/a.jpg", [str(articles)])
+    assert isinstance(opened, m.Problem) and "not in the articles folder" in opened.message
