@@ -111,3 +111,15 @@ def test_a_folder_swapped_for_a_symlink_after_the_check_is_not_read(tmp_path, mo
     monkeypatch.setattr(Path, "resolve", resolve_then_swap)
     opened = images.open_image(str(articles / "charts" / "a.jpg"), "charts/a.jpg", [str(articles)])
     assert isinstance(opened, m.Problem) and "not in the articles folder" in opened.message
+
+
+def test_an_access_log_line_is_cut_whatever_the_url():
+    """The review: 20 requests for /wechat/AAAA… (65,000 characters) wrote 65 KB of log each."""
+    import logging
+
+    from wechat_pub.logs import ACCESS_LINE_MAX, RedactingFilter
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '127.0.0.1 - - "GET /wechat/%s HTTP/1.1" 404 -',
+                               ("A" * 65000,), None)
+    assert RedactingFilter([]).filter(record)
+    assert len(record.getMessage()) < ACCESS_LINE_MAX + 60 and record.getMessage().endswith("characters not logged)")
