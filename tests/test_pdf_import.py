@@ -204,3 +204,16 @@ def test_only_web_links_are_kept_and_text_cannot_forge_one(browser):
     issue = import_plaintext("forged.txt", forged).issue
     assert not [n for n in m.walk_inlines(issue.items[0].body_en) if isinstance(n, m.Link)]
     assert not issue.items[0].sources
+
+
+def test_pictures_are_not_written_through_a_symlink_out_of_the_articles_folder(in_tmp, run_cli, seed_pdfs):
+    """The images folder of the issue, planted as a link to elsewhere, is refused: nothing lands outside."""
+    firm_config(in_tmp)
+    outside = in_tmp / "outside"
+    outside.mkdir()
+    (in_tmp / "articles" / "images").mkdir(parents=True)
+    (in_tmp / "articles" / "images" / "issue-135").symlink_to(outside)
+    (in_tmp / "issue-135.pdf").write_bytes(seed_pdfs["column"])
+    said = run_cli("import", "issue-135.pdf", expect=1)
+    assert "leads out of the articles folder" in said.stderr
+    assert not any(outside.iterdir()) and not (in_tmp / "articles" / "issue-135.md").exists()

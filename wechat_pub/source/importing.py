@@ -99,7 +99,12 @@ def write_pictures(pictures: list[bytes], number: int, folder: Path, article: st
     for src, checked in checked_all:  # nothing written unless every picture passed
         target = folder / src
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(checked.data)
+        if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
+            raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is written "
+                                        "through it.", "Replace it with a plain folder, then import again.")
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(checked.data)
         written.append(target)
     return written
 
