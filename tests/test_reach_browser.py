@@ -126,9 +126,14 @@ def test_an_unverified_account_is_offered_the_hand_path(console, page):  # noqa:
         assert page.locator("button:has-text('Publish now')").count() == 0
         assert page.locator("button[data-phone-preview]").count() == 0
         assert page.locator("select[name=deliver] option[value=send][disabled]").count() == 1
-        page.fill("input[name=url]", "https://mp.weixin.qq.com/s/by-hand")
+        page.fill("input[name=url] >> nth=0", "https://mp.weixin.qq.com/s/by-hand")
         page.click("button:has-text('Mark sent')")
         assert "is marked sent" in page.inner_text(".flash") and "sent" in page.inner_text(".status")
+        write_issue(console, 140)  # the other hand path: published by hand, marked here
+        page.goto(f"{console.base}/console/default/issues/140")
+        page.fill("input[name=url] >> nth=1", "https://mp.weixin.qq.com/s/published-by-hand")
+        page.click("button:has-text('Mark published')")
+        assert "is marked published" in page.inner_text(".flash") and "published" in page.inner_text(".status")
     finally:
         console.sandbox.settings.accounts[0].verified = True
         page.goto(f"{console.base}/console/default/rights")

@@ -68,3 +68,11 @@ def test_marking_sent_by_hand_clears_the_schedule_and_says_so(site, run_cli, fak
     assert "its schedule" in marked and "was cleared: it was sent by hand" in marked
     assert "publish_at" not in path.read_text()
     assert "nothing scheduled" in run_cli("schedule", "list", clock=fake_clock).stdout
+
+
+def test_publishing_by_hand_clears_the_schedule_and_says_so(site, run_cli, fake_clock):  # noqa: F811
+    path = site / "articles" / "issue-135.md"
+    run_cli("schedule", "add", path, "--at", days_ahead(fake_clock, 2, "09:00"), clock=fake_clock)
+    published = run_cli("push", path, "--publish", clock=fake_clock).stdout
+    assert "was cleared: it was published by hand" in published
+    assert "publish_at" not in path.read_text()

@@ -40,6 +40,12 @@ def push_command(site, file: str, publish: bool, theme: str | None, force: bool)
                    started_here=sandbox is not None and sandbox.server is not None)
     finally:
         account.close()
+    if publish:  # published by hand: a pending schedule would do it again (issue 23)
+        from wechat_pub.publish.actions import unschedule_done
+
+        note = unschedule_done(site, file, "published by hand")
+        if note:
+            out.print(f"  {rx(note)}")
 
 
 @click.command("status")

@@ -299,6 +299,13 @@ def _push(account: str, number: int, publish: bool):
         what = f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
                                                              if outcome.publish_id else "")
         record("publish" if publish else "push", number, what)
+        if publish:  # published by hand: the pending schedule is moot (issue 23)
+            from wechat_pub.publish.actions import unschedule_done
+
+            cleared = unschedule_done(site, str(site.articles.path / row.filename), "published by hand",
+                                      current_user.name)
+            if cleared:
+                outcome.notes.append(cleared)
         flash(f"Issue {number}: {what}." + "".join(f" Note: {note}" for note in outcome.notes), "ok")
         if outcome.wechat_changes:
             flash("WeChat changed what was sent: " + "; ".join(outcome.wechat_changes[:6]), "warning")

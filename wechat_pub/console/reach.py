@@ -139,6 +139,28 @@ def mark_sent(account: str, number: int):
     return _back(account, number)
 
 
+@bp.post("/<account>/issues/<int:number>/mark-published")
+@requires("approver")
+def mark_published(account: str, number: int):
+    from wechat_pub.publish.actions import mark_published as mark
+    from wechat_pub.publish.actions import unschedule_done
+
+    site = site_of(account)
+    url = request.form.get("url", "").strip()
+    try:
+        row, _ = _issue(site, number)
+        path = str(site.articles.path / row.filename)
+        mark(site, path, url)
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record("mark-published", number, url)
+        note = unschedule_done(site, path, "published by hand", current_user.name)
+        flash(f"Issue {number} is marked published; followers now find it." + (f" Note: {note}." if note else ""),
+              "ok")
+    return _back(account, number)
+
+
 def apply_delivery(site, path: str, form) -> None:
     """The schedule form's 'what happens then' (``deliver``: '' for the account's default; ``tag`` for a send)."""
     if "deliver" not in form:

@@ -251,7 +251,8 @@ class SchedulerService:
             return
         site.runs.finish(slot.issue, slot.publish_at, "done", outcome)
         site.pushes.note(slot.issue, "schedule-done", outcome)
-        site.notifier.notify(site.notice(slot.issue, "pushed", outcome))
+        site.notifier.notify(site.notice(slot.issue, "send-started" if outcome.startswith("sent to") else "pushed",
+                                         outcome))
         self.on_event("done", f"{key}: {outcome}")
 
     def _after_failure(self, site: Site, slot: Slot, run, exc: Exception) -> None:
