@@ -82,16 +82,29 @@ def _unverified(capability: str) -> str:
 
 
 _kept: dict[str, tuple[float, Rights]] = {}
+_asking: set[str] = set()
 _lock = threading.Lock()
 
 
-def site_rights(site) -> Rights:
-    """The account's rights as last asked (within KEEP_SECONDS), for pages that must not wait on WeChat each time."""
+def site_rights(site, wait: bool = True) -> Rights:
+    """The account's rights as last asked (within KEEP_SECONDS). ``wait=False`` (the issue pages): never wait on
+    WeChat; an answer not yet had is asked in the background, and meanwhile unknown (every button offered)."""
     now = site.clock.time()
     with _lock:
         kept = _kept.get(site.appid)
     if kept is not None and now - kept[0] < KEEP_SECONDS:
         return kept[1]
+    if wait:
+        return _ask(site)
+    with _lock:
+        start = site.appid not in _asking
+        _asking.add(site.appid)
+    if start:
+        threading.Thread(target=_ask, args=(site,), daemon=True).start()
+    return kept[1] if kept is not None else Rights({})
+
+
+def _ask(site) -> Rights:
     account = site.connect()
     account.api.retry_window = 2.0  # a page must not wait out WeChat's trouble: unknown rights offer every button
     try:
@@ -101,7 +114,8 @@ def site_rights(site) -> Rights:
     finally:
         account.close()
     with _lock:
-        _kept[site.appid] = (now, rights)
+        _kept[site.appid] = (site.clock.time(), rights)
+        _asking.discard(site.appid)
     return rights
 
 

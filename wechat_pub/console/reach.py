@@ -24,7 +24,7 @@ def reach_context(site, row, issue) -> dict:
     from wechat_pub.rights import site_rights
 
     chosen = delivery_of(site, issue)
-    rights = site_rights(site)
+    rights = site_rights(site, wait=False)  # the page never waits on WeChat
     sends = site.sends.of_issue(row.number)
     return {"delivery": chosen, "plan": chosen.at(row.publish_at, site.timezone) if row.publish_at else "",
             "default_deliver": site.schedule.deliver, "rights": rights, "send": sends[-1] if sends else None,
