@@ -173,3 +173,14 @@ def test_two_sends_ending_in_one_second_are_two_events():
     event = {"MsgType": "event", "Event": "MASSSENDJOBFINISH", "FromUserName": "mphelper", "CreateTime": "1800000000"}
     assert delivery_key("wx", {**event, "MsgID": "1"}) != delivery_key("wx", {**event, "MsgID": "2"})
     assert delivery_key("wx", {**event, "MsgID": "1"}) == delivery_key("wx", {**event, "MsgID": "1"})
+
+
+def test_marking_sent_twice_in_one_second_keeps_both(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    clock = FakeClock()
+    for url in ("https://mp.weixin.qq.com/s/a", "https://mp.weixin.qq.com/s/b"):
+        run_cli("mark-sent", "articles/issue-135.md", "--url", url, clock=clock)
+    assert sorted(r.article_urls[0] for r in open_site(site).sends.of_issue(135)) == [
+        "https://mp.weixin.qq.com/s/a", "https://mp.weixin.qq.com/s/b"]
+    refused = run_cli("mark-sent", "articles/issue-135.md", "--url", "javascript:alert(1)", expect=1)
+    assert "is not the article's link" in refused.stderr

@@ -13,6 +13,7 @@ A send is keyed by its ``clientmsgid``, which comes from (account, issue, draft 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -150,7 +151,7 @@ class SendLedger:
 
     def marked_sent(self, issue: int, url: str, by: str) -> None:
         now = self.clock.time()
-        clientmsgid = f"by-hand-{int(now)}"
+        clientmsgid = f"by-hand-{uuid.uuid4().hex[:16]}"  # no WeChat id: a send marked by hand is its own row
         with self.db.begin() as conn:
             conn.execute(sends.insert().values(appid=self.appid, issue=issue, clientmsgid=clientmsgid, state="sent",
                                                status="marked sent by hand", article_urls=json.dumps([url]), by=by,
