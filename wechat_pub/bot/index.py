@@ -11,7 +11,10 @@ layout is rebuilt beside it and swapped in with an atomic rename.
 
 The words of the headlines (segmented by rjieba) are kept per issue: the most frequent ones are the
 suggestions shown when nothing matches, and all of them are the vocabulary that splits a follower's Chinese
-query into words, so answering needs no segmenter (and no dictionary in memory).
+query into words, so answering needs no segmenter (and no dictionary in memory). The English words of every
+item and the sounds of Chinese characters (from pypinyin, where the index is built) are kept for correcting
+typos (:mod:`wechat_pub.bot.typos`). Text is folded (:mod:`wechat_pub.bot.fold`: NFKC, case, traditional to
+simplified) before any of it is kept.
 """
 
 from __future__ import annotations
@@ -27,25 +30,34 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from wechat_pub import model as m
+from wechat_pub.bot.fold import fold
 from wechat_pub.bulk import paused_gc
 
-LAYOUT = "2"  # bump when the tables change: an index of another layout is rebuilt
+LAYOUT = "3"  # bump when the tables change: an index of another layout is rebuilt
 ID_STRIDE = 1000  # item id = issue * ID_STRIDE + position
 RECENT_ITEMS = 5_000  # a very common word is ranked among the newest items only: bounded time per query
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_ENGLISH_WORD = re.compile(r"[a-z]{4,}")
+# The mark of a story continued across the parts of a split issue: （第二部分）, (Part 2), （续）, (cont.), (2/3)
+PART_MARK = re.compile(r"\s*[（(]\s*(?:第?[一二三四五六七八九十\d]+部分|part\s*\d+|续|cont\.?|[上中下]|\d+\s*/\s*\d+)\s*[)）]\s*$",
+                       re.I)
 STOP_ZH = set("的 了 和 与 及 在 对 为 是 将 等 关于 发布 有关 相关 公司 工作 进行 一 本 其 中 并 或 以 于".split())
 STOP_EN = set("the a an and or of to in on for with by from at as is are be its this that new".split())
 
 SCHEMA = """
 CREATE TABLE items (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, date TEXT NOT NULL, position INTEGER NOT NULL,
-                    headline_zh TEXT NOT NULL, headline_en TEXT NOT NULL, path TEXT NOT NULL);
+                    headline_zh TEXT NOT NULL, headline_en TEXT NOT NULL, path TEXT NOT NULL,
+                    section_zh TEXT NOT NULL, section_en TEXT NOT NULL);
 CREATE VIRTUAL TABLE items_fts USING fts5(headline_zh, headline_en, body_zh, body_en,
                                           tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE issues (issue INTEGER PRIMARY KEY, date TEXT NOT NULL, title_zh TEXT NOT NULL, title_en TEXT NOT NULL,
                      items INTEGER NOT NULL, path TEXT NOT NULL, fingerprint TEXT NOT NULL);
 CREATE TABLE words (issue INTEGER NOT NULL, word TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (issue, word));
+CREATE TABLE spelling (issue INTEGER NOT NULL, word TEXT NOT NULL, count INTEGER NOT NULL,
+                       PRIMARY KEY (issue, word));
+CREATE TABLE sounds (char TEXT PRIMARY KEY, readings TEXT NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -62,6 +74,8 @@ class IssueText:
     headlines: tuple[tuple[str, str], ...]  # (zh, en) per item, in order
     texts: tuple[tuple[str, str, str, str], ...]  # per item, normalised: headline zh, en, body zh, en
     words: tuple[tuple[str, int], ...]  # headline words and how often they occur
+    sections: tuple[tuple[str, str], ...] = ()  # (zh, en) heading of each item's section, in order
+    spelling: tuple[tuple[str, int], ...] = ()  # English words of the items and how often they occur
 
 
 @dataclass(frozen=True)
@@ -85,15 +99,25 @@ def extract(issue: m.Issue) -> IssueText:
                    normalise(m.plain_text(item.body_zh, alt=False)), normalise(m.plain_text(item.body_en, alt=False)))
                   for item in items)
     words = Counter(word for item in items for word in headline_words(item.headline))
+    spelling = Counter(word for text in texts for word in _ENGLISH_WORD.findall(text[1] + " " + text[3]))
+    sections = tuple((section.heading.zh, section.heading.en) for section in issue.sections
+                     for _ in section.items)[:len(items)]
     return IssueText(issue.number, issue.date, issue.title.zh, issue.title.en, issue.path,
-                     tuple((item.headline.zh, item.headline.en) for item in items), texts, tuple(words.items()))
+                     tuple((item.headline.zh, item.headline.en) for item in items), texts, tuple(words.items()),
+                     sections, tuple(spelling.items()))
 
 
 def normalise(text: str) -> str:
-    """What the index stores and queries use: NFKC, lower case, a space around every Han character."""
+    """What the index stores and queries use: folded (NFKC, lower case, simplified), a space around every Han
+    character."""
     if text.isascii():  # (English text: only the case changes, and a tenth as costly to find so)
         return text.lower()
-    return _HAN_RUN.sub(_spaced, unicodedata.normalize("NFKC", text).lower())
+    return _HAN_RUN.sub(_spaced, fold(text))
+
+
+def strip_part(headline: str) -> str:
+    """A headline without the mark of the part it continues in (the story's own words)."""
+    return PART_MARK.sub("", headline)
 
 
 def _spaced(run: re.Match) -> str:
@@ -181,6 +205,7 @@ class IndexUpdate:
             db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;" + SCHEMA)
             db.execute("INSERT INTO meta VALUES ('layout', ?)", (LAYOUT,))
             db.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 0)")  # see finish()
+            db.executemany("INSERT INTO sounds VALUES (?, ?)", _sounds())
         else:
             db = sqlite3.connect(self.path, timeout=30)
             db.execute("PRAGMA synchronous=NORMAL")
@@ -226,6 +251,7 @@ def _remove(db: sqlite3.Connection, number: int) -> None:
     db.execute("DELETE FROM items WHERE id >= ? AND id < ?", (low, high))
     db.execute("DELETE FROM issues WHERE issue = ?", (number,))
     db.execute("DELETE FROM words WHERE issue = ?", (number,))
+    db.execute("DELETE FROM spelling WHERE issue = ?", (number,))
 
 
 def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:
@@ -233,12 +259,14 @@ def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:
                                                                     text.title_en, len(text.headlines), text.path,
                                                                     fingerprint))
     base = text.number * ID_STRIDE
-    db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [(base + position, text.number, text.date, position, zh, en, text.path)
-                    for position, (zh, en) in enumerate(text.headlines, start=1)])
+    sections = text.sections or (("", ""),) * len(text.headlines)
+    db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(base + position, text.number, text.date, position, zh, en, text.path, *section)
+                    for position, ((zh, en), section) in enumerate(zip(text.headlines, sections), start=1)])
     db.executemany("INSERT INTO items_fts (rowid, headline_zh, headline_en, body_zh, body_en) VALUES (?, ?, ?, ?, ?)",
                    [(base + position, *normalised) for position, normalised in enumerate(text.texts, start=1)])
     db.executemany("INSERT INTO words VALUES (?, ?, ?)", [(text.number, w, n) for w, n in text.words])
+    db.executemany("INSERT INTO spelling VALUES (?, ?, ?)", [(text.number, w, n) for w, n in text.spelling])
 
 
 def _finish(db: sqlite3.Connection, version: str) -> None:
@@ -255,6 +283,18 @@ def headline_words(headline: m.Bilingual) -> list[str]:
     English proper nouns and acronyms."""
     import rjieba  # only where an index is built: its dictionary alone is 30 MB
 
-    zh = [w for w in rjieba.cut(headline.zh) if len(w) >= 2 and w not in STOP_ZH and _HAN.match(w)]
-    en = [w for w in re.findall(r"[A-Z][A-Za-z]{2,}|[A-Z]{2,}", headline.en) if w.lower() not in STOP_EN]
+    zh = [w for w in rjieba.cut(fold(strip_part(headline.zh))) if len(w) >= 2 and w not in STOP_ZH and _HAN.match(w)]
+    en = [w for w in re.findall(r"[A-Z][A-Za-z]{2,}|[A-Z]{2,}", strip_part(headline.en)) if w.lower() not in STOP_EN]
     return zh + en
+
+
+def _sounds() -> list[tuple[str, str]]:
+    """(character, its readings without tones) for every character pypinyin knows: what typos are matched by."""
+    from pypinyin.pinyin_dict import pinyin_dict  # only where an index is built
+
+    return [(chr(code), " ".join(sorted({_toneless(r) for r in readings.split(",")})))
+            for code, readings in pinyin_dict.items() if 0x3400 <= code <= 0xFAFF]
+
+
+def _toneless(reading: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))

@@ -1,0 +1,110 @@
+"""Typos corrected against the archive's own words, only after nothing matched: edit distance for English
+(privcy -> privacy), and for Chinese a character of the same sound (谷哥 -> 谷歌, 追宗 -> 追踪) or, in a word of four
+characters or more, any one character (数据安金 -> 数据安全: the other three carry the meaning).
+
+The sounds come from the index (its ``sounds`` table, filled from pypinyin where the index is built), so a
+webhook worker never loads pypinyin's dictionaries (55 MB).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+LONGEST_CHINESE = 8  # characters: the longest word a window of a query is compared with
+
+
+def english_distance(word: str) -> int:
+    """How many edits a word of this length may be off: none below 4 letters (too many words are that close)."""
+    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+
+
+class Speller:
+    """Corrections within an archive's vocabulary: ``english`` and ``chinese`` (word -> how often the archive
+    has it), ``sounds(chars)`` -> {character: its readings}, asked only for the characters of a query."""
+
+    def __init__(self, english: dict[str, int], chinese: dict[str, int], sounds: Callable[[set[str]], dict]):
+        self.english = english
+        self.chinese = chinese
+        self.sounds = sounds
+        self._masks: dict[str, list[str]] = defaultdict(list)  # 数据安? -> [数据安全]: words of 4+ characters
+        for word in chinese:
+            if len(word) >= 4:
+                for at in range(len(word)):
+                    self._masks[word[:at] + "?" + word[at + 1:]].append(word)
+
+    # ---- English ---------------------------------------------------------------------------------------
+
+    def correct_english(self, word: str, limit: int | None = None) -> str | None:
+        """The archive's word closest to ``word`` (the most frequent of the closest), if any is close enough."""
+        allowed = english_distance(word) if limit is None else limit
+        if not allowed or word in self.english:
+            return None
+        close = process.extract(word, self.english.keys(), scorer=Levenshtein.distance, score_cutoff=allowed,
+                                limit=20)
+        if not close:
+            return None
+        return min(close, key=lambda found: (found[1], -self.english[found[0]], found[0]))[0]
+
+    # ---- Chinese ---------------------------------------------------------------------------------------
+
+    def correct_chinese(self, run: str) -> str | None:
+        """``run`` with each window that is one character off an archive word replaced by that word."""
+        readings = self.sounds(set(run)) if len(run) >= 2 else {}
+        out, at, changed = "", 0, False
+        while at < len(run):
+            for end in range(min(len(run), at + LONGEST_CHINESE), at + 1, -1):
+                window = run[at:end]
+                if window in self.chinese:
+                    out, at = out + window, end
+                    break
+                fixed = self._fix_window(window, readings)
+                if fixed:
+                    out, at, changed = out + fixed, end, True
+                    break
+            else:
+                out, at = out + run[at], at + 1
+        return out if changed else None
+
+    def _fix_window(self, window: str, readings: dict[str, set[str]]) -> str | None:
+        if len(window) >= 4:
+            for at in range(len(window)):
+                found = self._masks.get(window[:at] + "?" + window[at + 1:])
+                if found:
+                    return max(found, key=lambda w: (self.chinese[w], w))
+        pairs = [(word, char, word[at]) for at, char in enumerate(window)
+                 for word in self._same_length_words(len(window), (window[:at], window[at + 1:])) if word[at] != char]
+        if not pairs:
+            return None
+        theirs = self.sounds({other for _, _, other in pairs})
+        candidates = [word for word, char, other in pairs if readings.get(char, set()) & theirs.get(other, set())]
+        return max(candidates, key=lambda w: (self.chinese[w], w)) if candidates else None
+
+    def _same_length_words(self, length: int, mask: tuple[str, str]) -> list[str]:
+        before, after = mask
+        return [w for w in self._by_length().get(length, ()) if w.startswith(before) and w.endswith(after)]
+
+    def _by_length(self) -> dict[int, list[str]]:
+        if not hasattr(self, "_lengths"):
+            lengths: dict[int, list[str]] = defaultdict(list)
+            for word in self.chinese:
+                lengths[len(word)].append(word)
+            self._lengths = lengths
+        return self._lengths
+
+    # ---- close words, for suggestions ------------------------------------------------------------------
+
+    def close(self, term: str, limit: int = 4) -> list[str]:
+        """Words of the archive near ``term``: a looser edit distance for English, shared characters for Chinese."""
+        if term.isascii():
+            if len(term) < 3:
+                return []
+            found = process.extract(term, self.english.keys(), scorer=Levenshtein.distance,
+                                    score_cutoff=max(2, len(term) // 3), limit=limit * 3)
+            return [w for w, _, _ in sorted(found, key=lambda f: (f[1], -self.english[f[0]]))][:limit]
+        pairs = {term[at:at + 2] for at in range(len(term) - 1)} or {term}
+        scored = [(sum(pair in word for pair in pairs), self.chinese[word], word) for word in self.chinese]
+        return [word for score, _, word in sorted(scored, reverse=True) if score][:limit]
