@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from wechat_pub.bot.fold import fold
 
 LATEST = {"最新", "最新一期", "最新的一期", "本期", "这一期", "latest", "latest issue", "the latest issue", "newest",
-          "newest issue", "the newest issue", "new issue", "current issue", "this issue", "last issue"}
+          "newest issue", "the newest issue", "new", "new issue", "current issue", "this issue", "last issue"}
 PREVIOUS = {"上一期", "上期", "前一期", "previous issue", "the previous issue", "issue before", "last but one"}
 _ISSUE = re.compile(r"^(?:(?:the\s+)?issue\s*)?(?:no\.?|number|num\.?|#)?\s*(\d{1,5})$|^第\s*(\d{1,5})\s*期$")
 _MONTH = re.compile(r"^(\d{4})\s*(?:[.\-/]|年)\s*(\d{1,2})\s*月?(?:\s*(?:[.\-/])\s*(\d{1,2})|\s*(\d{1,2})\s*[日号])?$")

@@ -270,8 +270,10 @@ def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:
 
 
 def _finish(db: sqlite3.Connection, version: str) -> None:
-    suggestions = [word for word, in db.execute("SELECT word FROM words GROUP BY word "
-                                                 "ORDER BY SUM(count) DESC, MIN(rowid) LIMIT 8")]  # ties: first seen
+    # Chinese words and acronyms (EDPB, GDPR): a capitalised English word of a headline (Personal) says little alone
+    suggestions = [word for word, in db.execute("SELECT word FROM words GROUP BY word ORDER BY SUM(count) DESC, "
+                                                 "MIN(rowid) LIMIT 200")  # ties: first seen
+                   if not word.isascii() or word.isupper()][:8]
     recent = db.execute("SELECT id FROM items ORDER BY id DESC LIMIT 1 OFFSET ?", (RECENT_ITEMS - 1,)).fetchone()
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                    [("version", version), ("suggestions", ",".join(suggestions)),

@@ -81,8 +81,9 @@ class Replier:
         if not query or lowered in HELP_WORDS:
             return Reply("text", self.help_text())
         asked = issue_query(query)
-        if asked is not None:
-            return self.issues_asked(asked, query)
+        reply = self.issues_asked(asked, query) if asked is not None else None
+        if reply is not None:
+            return reply
         result = self.archive.search(query, self.max_results * NEARBY)
         if not result.hits:
             return Reply("text", self.no_match(query), matches=0)
@@ -96,8 +97,9 @@ class Replier:
                 return card
         return Reply("text", self.matches_text(query, result, stories, total), matches=total, shown=shown)
 
-    def issues_asked(self, asked: IssueQuery, query: str) -> Reply:
-        """The reply to a query for issues: one issue's contents, or the issues of a month."""
+    def issues_asked(self, asked: IssueQuery, query: str) -> Reply | None:
+        """The reply to a query for issues: one issue's contents, or the issues of a month. None: a bare number
+        that is no issue's, to be searched for as a word (2019)."""
         if asked.kind in ("latest", "previous"):
             found = [self.archive.latest(skip=int(asked.kind == "previous"))]
         elif asked.kind == "number":
@@ -106,7 +108,13 @@ class Replier:
             found = self.archive.issues_dated(asked.month)
         found = [info for info in found if info is not None]
         if not found:
-            return Reply("text", self.no_match(query), matches=0)
+            latest = self.archive.latest()
+            if asked.kind == "number" and query.strip().isdigit():
+                return None
+            if asked.kind != "number" or latest is None:
+                return Reply("text", self.no_match(query), matches=0)
+            return Reply("text", f"没有第{asked.number}期；最新一期是第{latest.issue}期，发送“最新”查看。\n"
+                                 f"There is no issue {asked.number}; the latest is No. {latest.issue}: send “latest”.")
         if len(found) == 1:
             return self.issue_reply(found[0], query)
         lang = query_language(query) if not query[:4].isdigit() else "zh"

@@ -238,8 +238,11 @@ class Archive:
             db = self.db()
             english = dict(db.execute("SELECT word, SUM(count) FROM spelling GROUP BY word"))
             chinese = {w: n for w, n in db.execute("SELECT word, SUM(count) FROM words GROUP BY word") if _HAN.match(w)}
-            for name in self.aliases.words():
-                (english if name.isascii() and " " not in name else chinese).setdefault(name, 1)
+            for name in self.aliases.words():  # (names of several English words are found word by word)
+                if _HAN.match(name):
+                    chinese.setdefault(name, 1)
+                elif " " not in name:
+                    english.setdefault(name, 1)
             self._speller = (version, Speller(english, chinese, self._sounds))
         return self._speller[1]
 
@@ -286,14 +289,15 @@ class Archive:
             if found:
                 return found
         words = _words(terms, vocabulary)
-        subject = _words(without_fillers(terms), vocabulary)
+        asked = without_fillers(terms)
+        subject = _words(asked, vocabulary)
         for expression in dict.fromkeys(self._alias_expressions(words, subject)):
             found = self._matching(db, expression, limit, terms)
             if found:
                 return found
-        corrected = self._corrected(db, subject)
+        corrected = self._corrected(db, asked)
         if corrected:
-            found = self._matching(db, self._with_aliases(corrected), limit, terms)
+            found = self._matching(db, self._with_aliases(_words(corrected, vocabulary)), limit, terms)
             if found:
                 found.corrected = " ".join(corrected)
                 return found
@@ -316,7 +320,8 @@ class Archive:
         return " AND ".join(groups)
 
     def _corrected(self, db: sqlite3.Connection, words: list[str]) -> list[str] | None:
-        """``words`` with each that the archive does not have replaced by the archive's closest word."""
+        """``words`` (and Chinese runs) with each that the archive does not have replaced by the archive's closest
+        word (in a run: each part of it one character off a word)."""
         speller, out, changed = self.speller(), [], False
         for word in words:
             fixed = None

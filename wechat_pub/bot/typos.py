@@ -103,8 +103,10 @@ class Speller:
             if len(term) < 3:
                 return []
             found = process.extract(term, self.english.keys(), scorer=Levenshtein.distance,
-                                    score_cutoff=max(2, len(term) // 3), limit=limit * 3)
+                                    score_cutoff=max(1, len(term) // 3), limit=limit * 3)
             return [w for w, _, _ in sorted(found, key=lambda f: (f[1], -self.english[f[0]]))][:limit]
-        pairs = {term[at:at + 2] for at in range(len(term) - 1)} or {term}
+        if len(term) < 2:
+            return []
+        pairs = {term[at:at + 2] for at in range(len(term) - 1)}
         scored = [(sum(pair in word for pair in pairs), self.chinese[word], word) for word in self.chinese]
         return [word for score, _, word in sorted(scored, reverse=True) if score][:limit]
