@@ -273,6 +273,7 @@ class Site:
         """The search index of the issues followers may find: a local file (so answers need nothing but this
         host), updated when those issues change; ``live`` (the webhook): updated by a separate process
         (``wechat-pub index``) while this one goes on answering from the current index."""
+        from wechat_pub.bot.aliases import table_for
         from wechat_pub.bot.search import Archive
 
         scope = scope or self.cfg["webhook.search_scope"]
@@ -280,7 +281,8 @@ class Site:
             index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
             self._archives[scope] = Archive(lambda offer: self.searchable(scope, offer), index, clock=self.clock,
                                             version=lambda: self.search_version(scope),
-                                            reading=self._read_for_index)
+                                            reading=self._read_for_index,
+                                            aliases=table_for(self.cfg["webhook.aliases"]))
         archive = self._archives[scope]
         if live and not archive.background:
             archive.background = True

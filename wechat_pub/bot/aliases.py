@@ -9,6 +9,7 @@ are close to words the archive has, for the team to confirm.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from wechat_pub.bot.fold import fold
@@ -69,9 +70,10 @@ class AliasTable:
         return frozenset(self._groups)
 
 
-def table_for(extra) -> AliasTable:
-    """The shipped table with an account's own groups (``webhook.aliases``: a list of lists of names)."""
-    return AliasTable(SHIPPED, [group for group in (extra or []) if isinstance(group, (list, tuple))])
+def table_for(extra: Iterable[str] = ()) -> AliasTable:
+    """The shipped table with an account's own groups (``webhook.aliases``: one string per group, its names
+    separated by "/" or "|")."""
+    return AliasTable(SHIPPED, [re.split(r"[/|]", group) for group in extra or () if isinstance(group, str)])
 
 
 def alias_candidates(archive, queries: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, list[str]]]:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from wechat_pub.bot.aliases import AliasTable
 from wechat_pub.bot.asking import without_fillers
-from wechat_pub.bot.fold import fold
-from wechat_pub.bot.index import STOP_EN, STOP_ZH, IndexUpdate, normalise
+from wechat_pub.bot.index import IndexUpdate
+from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
 from wechat_pub.bot.typos import Speller
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.text import guess_lang
@@ -33,11 +33,9 @@ from wechat_pub.text import guess_lang
 log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-_TERMS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
 HEADLINE_WEIGHT = 6.0
 COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
-LONGEST_WORD = 8  # characters: the longest vocabulary word a query is split by
 VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
 
 
@@ -284,20 +282,20 @@ class Archive:
 
     def _search(self, db: sqlite3.Connection, terms: list[str], limit: int) -> SearchResult:
         vocabulary = self.vocabulary()
-        for expression in _expressions(terms, vocabulary):
+        for expression in expressions(terms, vocabulary):
             found = self._matching(db, expression, limit, terms)
             if found:
                 return found
-        words = _words(terms, vocabulary)
+        words = words_of(terms, vocabulary)
         asked = without_fillers(terms)
-        subject = _words(asked, vocabulary)
+        subject = words_of(asked, vocabulary)
         for expression in dict.fromkeys(self._alias_expressions(words, subject)):
             found = self._matching(db, expression, limit, terms)
             if found:
                 return found
         corrected = self._corrected(db, asked)
         if corrected:
-            found = self._matching(db, self._with_aliases(_words(corrected, vocabulary)), limit, terms)
+            found = self._matching(db, self._with_aliases(words_of(corrected, vocabulary)), limit, terms)
             if found:
                 found.corrected = " ".join(corrected)
                 return found
@@ -308,7 +306,7 @@ class Archive:
         if any(self.aliases.names_of(w) for w in words):
             yield self._with_aliases(words)
         if subject and subject != words:
-            yield " AND ".join(_phrase(w) for w in subject)
+            yield " AND ".join(phrase(w) for w in subject)
             if any(self.aliases.names_of(w) for w in subject):
                 yield self._with_aliases(subject)
 
@@ -316,7 +314,7 @@ class Archive:
         groups = []
         for word in words:
             names = sorted(self.aliases.names_of(word) or {word})
-            groups.append(_phrase(names[0]) if len(names) == 1 else "(" + " OR ".join(map(_phrase, names)) + ")")
+            groups.append(phrase(names[0]) if len(names) == 1 else "(" + " OR ".join(map(phrase, names)) + ")")
         return " AND ".join(groups)
 
     def _corrected(self, db: sqlite3.Connection, words: list[str]) -> list[str] | None:
@@ -325,7 +323,7 @@ class Archive:
         speller, out, changed = self.speller(), [], False
         for word in words:
             fixed = None
-            if not self._count(db, _phrase(word)) and not self.aliases.names_of(word):
+            if not self._count(db, phrase(word)) and not self.aliases.names_of(word):
                 fixed = speller.correct_chinese(word) if _HAN.match(word) else speller.correct_english(word)
             out.append(fixed or word)
             changed = changed or bool(fixed)
@@ -357,53 +355,6 @@ class Archive:
 
 _ISSUE_COLUMNS = "issue, date, title_zh, title_en, items"
 _HIT_COLUMNS = "issue, date, position, headline_zh, headline_en, section_zh, section_en"
-
-
-def query_terms(query: str) -> list[str]:
-    """The words and Chinese runs of a query, folded (an English possessive dropped: ICO's -> ico)."""
-    return [term.removesuffix("'s") for term in _TERMS.findall(fold(query))]
-
-
-def _phrase(term: str) -> str:
-    return '"' + normalise(term).strip().replace('"', "") + '"'
-
-
-def split_words(run: str, vocabulary: frozenset) -> list[str]:
-    """A run of Chinese split into the vocabulary's words, longest first; characters no word covers stay
-    together as a phrase of their own (接触追踪 -> 接触, 追踪 when only 追踪 is a word)."""
-    words, pending, at = [], "", 0
-    while at < len(run):
-        for end in range(min(len(run), at + LONGEST_WORD), at + 1, -1):
-            if run[at:end] in vocabulary:
-                if pending:
-                    words.append(pending)
-                    pending = ""
-                words.append(run[at:end])
-                at = end
-                break
-        else:
-            pending += run[at]
-            at += 1
-    return words + ([pending] if pending else [])
-
-
-def _words(terms: list[str], vocabulary: frozenset = frozenset()) -> list[str]:
-    """The words of ``terms``: Chinese runs split into the vocabulary's words, stop words left out."""
-    words: list[str] = []
-    for term in terms:
-        if _HAN.match(term) and len(term) > 2:
-            words += [w for w in split_words(term, vocabulary) if w not in STOP_ZH]
-        elif term not in STOP_EN and term not in STOP_ZH:
-            words.append(term)
-    return words or terms
-
-
-def _expressions(terms: list[str], vocabulary: frozenset = frozenset()) -> list[str]:
-    """FTS5 queries from strict to loose: typed phrases AND-ed, then words AND-ed."""
-    strict = " AND ".join(_phrase(t) for t in terms)
-    loose = " AND ".join(_phrase(w) for w in _words(terms, vocabulary))
-    # No "any word" step: 量子计算 answered with 云计算 misleads more than "nothing found" with suggestions.
-    return list(dict.fromkeys([strict, loose]))
 
 
 def query_language(query: str) -> str:
