@@ -5,6 +5,7 @@ and months, copies of a story across parts shown once; through the real webhook 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ APPLE_PARTS = "苹果和谷歌发布蓝牙接触者追踪接口"
 NDRC = "国家发展改革委、中央网信办联合印发"
 EDPB = "EDPB第二十一次全体会议"
 TOKEN = "tok3nForTests"
+PASSWORD = "correct horse battery staple"
 
 # The follower examples of the issue's "Done when": query -> what the reply must list
 DONE_WHEN = [
@@ -174,3 +176,27 @@ def test_the_relevance_bench_meets_its_goals():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1].endswith("met"), done.stdout
+
+
+def test_the_followers_page_lists_other_names_to_confirm(three_issues, monkeypatch):
+    from wechat_pub.app import create_app
+    from wechat_pub.config import load_config
+
+    webhook, server = serve(three_issues, monkeypatch)
+    try:
+        for query in ("苹果手机", "量子计算", "苹果"):
+            webhook.ask(query)
+    finally:
+        server.shutdown()
+    from wechat_pub.deployment import Deployment
+
+    Deployment(load_config()).users.add("editor1", "editor", PASSWORD)
+    client = create_app(load_config()).test_client()
+    login = client.get("/console/login", base_url="https://localhost").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    client.post("/console/login", data={"csrf_token": token, "name": "editor1", "password": PASSWORD},
+                base_url="https://localhost", headers={"Referer": "https://localhost/console/login"})
+    page = client.get("/console/default/followers?days=7", base_url="https://localhost").get_data(as_text=True)
+    assert "Other names?" in page, page[-3000:]
+    other_names = page.split("Other names?")[1]
+    assert "苹果手机" in other_names and "<td>苹果</td>" in other_names and "量子计算" not in other_names

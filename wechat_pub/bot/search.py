@@ -236,12 +236,13 @@ class Archive:
             db = self.db()
             english = dict(db.execute("SELECT word, SUM(count) FROM spelling GROUP BY word"))
             chinese = {w: n for w, n in db.execute("SELECT word, SUM(count) FROM words GROUP BY word") if _HAN.match(w)}
+            own = set(english) | set(chinese)
             for name in self.aliases.words():  # (names of several English words are found word by word)
                 if _HAN.match(name):
                     chinese.setdefault(name, 1)
                 elif " " not in name:
                     english.setdefault(name, 1)
-            self._speller = (version, Speller(english, chinese, self._sounds))
+            self._speller = (version, Speller(english, chinese, self._sounds, own))
         return self._speller[1]
 
     def _sounds(self, chars: set[str]) -> dict[str, set[str]]:

@@ -24,12 +24,15 @@ def english_distance(word: str) -> int:
 
 class Speller:
     """Corrections within an archive's vocabulary: ``english`` and ``chinese`` (word -> how often the archive
-    has it), ``sounds(chars)`` -> {character: its readings}, asked only for the characters of a query."""
+    has it; other names count too), ``sounds(chars)`` -> {character: its readings}, asked only for the characters
+    of a query. ``suggestable``: the words that are the archive's own (the only ones :meth:`close` proposes)."""
 
-    def __init__(self, english: dict[str, int], chinese: dict[str, int], sounds: Callable[[set[str]], dict]):
+    def __init__(self, english: dict[str, int], chinese: dict[str, int], sounds: Callable[[set[str]], dict],
+                 suggestable: set[str] | None = None):
         self.english = english
         self.chinese = chinese
         self.sounds = sounds
+        self.suggestable = suggestable if suggestable is not None else set(english) | set(chinese)
         self._masks: dict[str, list[str]] = defaultdict(list)  # 数据安? -> [数据安全]: words of 4+ characters
         for word in chinese:
             if len(word) >= 4:
@@ -104,9 +107,11 @@ class Speller:
                 return []
             found = process.extract(term, self.english.keys(), scorer=Levenshtein.distance,
                                     score_cutoff=max(1, len(term) // 3), limit=limit * 3)
-            return [w for w, _, _ in sorted(found, key=lambda f: (f[1], -self.english[f[0]]))][:limit]
+            ranked = [w for w, _, _ in sorted(found, key=lambda f: (f[1], -self.english[f[0]]))]
+            return [w for w in ranked if w in self.suggestable][:limit]
         if len(term) < 2:
             return []
         pairs = {term[at:at + 2] for at in range(len(term) - 1)}
-        scored = [(sum(pair in word for pair in pairs), self.chinese[word], word) for word in self.chinese]
+        scored = [(sum(pair in word for pair in pairs), self.chinese[word], word) for word in self.chinese
+                  if word in self.suggestable]
         return [word for score, _, word in sorted(scored, reverse=True) if score][:limit]
