@@ -55,8 +55,7 @@ CREATE VIRTUAL TABLE items_fts USING fts5(headline_zh, headline_en, body_zh, bod
 CREATE TABLE issues (issue INTEGER PRIMARY KEY, date TEXT NOT NULL, title_zh TEXT NOT NULL, title_en TEXT NOT NULL,
                      items INTEGER NOT NULL, path TEXT NOT NULL, fingerprint TEXT NOT NULL);
 CREATE TABLE words (issue INTEGER NOT NULL, word TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (issue, word));
-CREATE TABLE spelling (issue INTEGER NOT NULL, word TEXT NOT NULL, count INTEGER NOT NULL,
-                       PRIMARY KEY (issue, word));
+CREATE TABLE spelling (word TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE sounds (char TEXT PRIMARY KEY, readings TEXT NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -75,7 +74,7 @@ class IssueText:
     texts: tuple[tuple[str, str, str, str], ...]  # per item, normalised: headline zh, en, body zh, en
     words: tuple[tuple[str, int], ...]  # headline words and how often they occur
     sections: tuple[tuple[str, str], ...] = ()  # (zh, en) heading of each item's section, in order
-    spelling: tuple[tuple[str, int], ...] = ()  # English words of the items and how often they occur
+    spelling: frozenset[str] = frozenset()  # the English words of the items
 
 
 @dataclass(frozen=True)
@@ -99,12 +98,12 @@ def extract(issue: m.Issue) -> IssueText:
                    normalise(m.plain_text(item.body_zh, alt=False)), normalise(m.plain_text(item.body_en, alt=False)))
                   for item in items)
     words = Counter(word for item in items for word in headline_words(item.headline))
-    spelling = Counter(word for text in texts for word in _ENGLISH_WORD.findall(text[1] + " " + text[3]))
+    spelling = frozenset(word for text in texts for word in _ENGLISH_WORD.findall(text[1] + " " + text[3]))
     sections = tuple((section.heading.zh, section.heading.en) for section in issue.sections
                      for _ in section.items)[:len(items)]
     return IssueText(issue.number, issue.date, issue.title.zh, issue.title.en, issue.path,
                      tuple((item.headline.zh, item.headline.en) for item in items), texts, tuple(words.items()),
-                     sections, tuple(spelling.items()))
+                     sections, spelling)
 
 
 def normalise(text: str) -> str:
@@ -153,13 +152,14 @@ class IndexUpdate:
         self.temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self._db: sqlite3.Connection | None = None
         self._before: dict[int, str] = {}  # issue -> fingerprint, as indexed before this update
+        self._spelled: set[str] = set()  # English words this update has kept (a removed issue's stay until a rebuild)
 
     def offer(self, number: int, fingerprint: str, text: IssueText) -> None:
         """Index issue ``number`` as ``text`` now; :meth:`finish` keeps it if ``fingerprint`` is the one wanted."""
         db = self._open()
         if number in self._before:  # (only then: a deletion makes SQLite write out what it holds so far)
             _remove(db, number)
-        _insert(db, text, fingerprint)
+        _insert(db, text, fingerprint, self._spelled)
 
     def finish(self, entries: list[IndexEntry], version: str,
                reading: Callable[[list[int]], Iterable[int]] | None = None) -> int:
@@ -167,7 +167,7 @@ class IndexUpdate:
         try:
             db = self._open()
             with paused_gc():
-                _apply(db, entries, reading)
+                _apply(db, entries, reading, self._spelled)
             _finish(db, version)
             after = dict(db.execute("SELECT issue, fingerprint FROM issues"))
             if self.rebuild:  # merged once, now: less work than merging as it grew, and one segment to read
@@ -230,7 +230,7 @@ def _current_layout(path: Path) -> bool:
     return row is not None and row[0] == LAYOUT
 
 
-def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None) -> None:
+def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None, spelled: set | None = None) -> None:
     indexed = dict(db.execute("SELECT issue, fingerprint FROM issues"))
     wanted = {entry.number: entry for entry in entries}
     gone = [number for number, fingerprint in indexed.items()
@@ -242,7 +242,7 @@ def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None) -> N
     for number in (reading(fresh) if reading is not None else fresh):
         text = wanted[number].load()
         if text is not None:
-            _insert(db, text, wanted[number].fingerprint)
+            _insert(db, text, wanted[number].fingerprint, spelled)
 
 
 def _remove(db: sqlite3.Connection, number: int) -> None:
@@ -251,10 +251,11 @@ def _remove(db: sqlite3.Connection, number: int) -> None:
     db.execute("DELETE FROM items WHERE id >= ? AND id < ?", (low, high))
     db.execute("DELETE FROM issues WHERE issue = ?", (number,))
     db.execute("DELETE FROM words WHERE issue = ?", (number,))
-    db.execute("DELETE FROM spelling WHERE issue = ?", (number,))
 
 
-def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:
+def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str, spelled: set | None = None) -> None:
+    """Issue ``text`` into the index. ``spelled``: the English words this update has already kept (the archive's
+    words are kept once, not per issue: a few thousand, where per issue they would be millions)."""
     db.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?)", (text.number, text.date, text.title_zh,
                                                                     text.title_en, len(text.headlines), text.path,
                                                                     fingerprint))
@@ -266,7 +267,10 @@ def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:
     db.executemany("INSERT INTO items_fts (rowid, headline_zh, headline_en, body_zh, body_en) VALUES (?, ?, ?, ?, ?)",
                    [(base + position, *normalised) for position, normalised in enumerate(text.texts, start=1)])
     db.executemany("INSERT INTO words VALUES (?, ?, ?)", [(text.number, w, n) for w, n in text.words])
-    db.executemany("INSERT INTO spelling VALUES (?, ?, ?)", [(text.number, w, n) for w, n in text.spelling])
+    fresh = text.spelling - spelled if spelled is not None else text.spelling
+    db.executemany("INSERT OR IGNORE INTO spelling VALUES (?)", [(word,) for word in fresh])
+    if spelled is not None:
+        spelled |= fresh
 
 
 def _finish(db: sqlite3.Connection, version: str) -> None:

@@ -234,15 +234,16 @@ class Archive:
         version = self.version()
         if self._speller[0] != version:
             db = self.db()
-            english = dict(db.execute("SELECT word, SUM(count) FROM spelling GROUP BY word"))
+            english = {word for word, in db.execute("SELECT word FROM spelling")}
             chinese = {w: n for w, n in db.execute("SELECT word, SUM(count) FROM words GROUP BY word") if _HAN.match(w)}
             own = set(english) | set(chinese)
             for name in self.aliases.words():  # (names of several English words are found word by word)
                 if _HAN.match(name):
                     chinese.setdefault(name, 1)
                 elif " " not in name:
-                    english.setdefault(name, 1)
-            self._speller = (version, Speller(english, chinese, self._sounds, own))
+                    english.add(name)
+            self._speller = (version, Speller(english, chinese, self._sounds,
+                                              lambda word: self._count(self.db(), phrase(word)), own))
         return self._speller[1]
 
     def _sounds(self, chars: set[str]) -> dict[str, set[str]]:

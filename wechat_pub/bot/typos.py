@@ -23,13 +23,15 @@ def english_distance(word: str) -> int:
 
 
 class Speller:
-    """Corrections within an archive's vocabulary: ``english`` and ``chinese`` (word -> how often the archive
-    has it; other names count too), ``sounds(chars)`` -> {character: its readings}, asked only for the characters
-    of a query. ``suggestable``: the words that are the archive's own (the only ones :meth:`close` proposes)."""
+    """Corrections within an archive's vocabulary: ``english`` (its words) and ``chinese`` (word -> how often the
+    archive has it; other names count too); ``sounds(chars)`` -> {character: its readings} and
+    ``frequency(word)`` -> how many items have an English word, asked only for the few a query needs.
+    ``suggestable``: the words that are the archive's own (the only ones :meth:`close` proposes)."""
 
-    def __init__(self, english: dict[str, int], chinese: dict[str, int], sounds: Callable[[set[str]], dict],
-                 suggestable: set[str] | None = None):
+    def __init__(self, english: set[str], chinese: dict[str, int], sounds: Callable[[set[str]], dict],
+                 frequency: Callable[[str], int], suggestable: set[str] | None = None):
         self.english = english
+        self.frequency = frequency
         self.chinese = chinese
         self.sounds = sounds
         self.suggestable = suggestable if suggestable is not None else set(english) | set(chinese)
@@ -46,11 +48,9 @@ class Speller:
         allowed = english_distance(word) if limit is None else limit
         if not allowed or word in self.english:
             return None
-        close = process.extract(word, self.english.keys(), scorer=Levenshtein.distance, score_cutoff=allowed,
-                                limit=20)
-        if not close:
-            return None
-        return min(close, key=lambda found: (found[1], -self.english[found[0]], found[0]))[0]
+        close = process.extract(word, self.english, scorer=Levenshtein.distance, score_cutoff=allowed, limit=20)
+        nearest = [found for found, distance, _ in close if distance == min(c[1] for c in close)]
+        return max(nearest, key=lambda found: (self.frequency(found), found)) if nearest else None
 
     # ---- Chinese ---------------------------------------------------------------------------------------
 
@@ -105,9 +105,9 @@ class Speller:
         if term.isascii():
             if len(term) < 3:
                 return []
-            found = process.extract(term, self.english.keys(), scorer=Levenshtein.distance,
+            found = process.extract(term, self.english, scorer=Levenshtein.distance,
                                     score_cutoff=max(1, len(term) // 3), limit=limit * 3)
-            ranked = [w for w, _, _ in sorted(found, key=lambda f: (f[1], -self.english[f[0]]))]
+            ranked = [w for w, _, _ in sorted(found, key=lambda f: (f[1], -self.frequency(f[0])))]
             return [w for w in ranked if w in self.suggestable][:limit]
         if len(term) < 2:
             return []
