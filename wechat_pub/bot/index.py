@@ -19,6 +19,7 @@ simplified) before any of it is kept.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -296,11 +297,24 @@ def headline_words(headline: m.Bilingual) -> list[str]:
 
 def _sounds() -> list[tuple[str, str]]:
     """(character, its readings without tones) for every character pypinyin knows: what typos are matched by."""
-    from pypinyin.pinyin_dict import pinyin_dict  # only where an index is built
-
     return [(chr(code), " ".join(sorted({_toneless(r) for r in readings.split(",")})))
-            for code, readings in pinyin_dict.items() if 0x3400 <= code <= 0xFAFF]
+            for code, readings in _pinyin_dict().items() if 0x3400 <= code <= 0xFAFF]
 
 
+def _pinyin_dict() -> dict[int, str]:
+    """pypinyin's table of the readings of each character (code point -> "pīn,pìn"), read from its data file:
+    importing the package loads its dictionary of phrases too (a second, and 40 MB), which this does not need."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pypinyin")  # (finds the package without importing it)
+    path = Path(spec.submodule_search_locations[0]) / "pinyin_dict.json" if spec else None
+    if path is None or not path.exists():
+        from pypinyin.pinyin_dict import pinyin_dict
+        return pinyin_dict
+    return {int(code): readings for code, readings in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+@functools.lru_cache(maxsize=None)
 def _toneless(reading: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
