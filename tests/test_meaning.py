@@ -126,7 +126,7 @@ def test_issues_by_number_latest_previous_and_month(replier):
     assert replier.answer("Issue No. 135").shown == ("issue:135",)
     assert replier.answer("2020.04").shown == ("issue:136", "issue:135")  # 135 is dated by its month
     assert replier.answer("2020年4月27日").shown == ("issue:136", "issue:135")
-    assert "没有第999期" in replier.answer("第999期").text and replier.answer("2019年1月").matches == 0
+    assert "没有找到第999期；最新一期是第137期" in replier.answer("第999期").text and replier.answer("2019年1月").matches == 0
 
 
 def test_question_words_are_dropped_only_when_the_whole_query_finds_nothing(replier):

@@ -113,8 +113,9 @@ class Replier:
                 return None
             if asked.kind != "number" or latest is None:
                 return Reply("text", self.no_match(query), matches=0)
-            return Reply("text", f"没有第{asked.number}期；最新一期是第{latest.issue}期，发送“最新”查看。\n"
-                                 f"There is no issue {asked.number}; the latest is No. {latest.issue}: send “latest”.")
+            return Reply("text", f"没有找到第{asked.number}期；最新一期是第{latest.issue}期，发送“最新”查看。\n"
+                                 f"Nothing found for issue {asked.number}; the latest is No. {latest.issue}: send "
+                                 "“latest”.")
         if len(found) == 1:
             return self.issue_reply(found[0], query)
         lang = query_language(query) if not query[:4].isdigit() else "zh"
