@@ -200,3 +200,17 @@ def test_the_followers_page_lists_other_names_to_confirm(three_issues, monkeypat
     assert "Other names?" in page, page[-3000:]
     other_names = page.split("Other names?")[1]
     assert "苹果手机" in other_names and "<td>苹果</td>" in other_names and "量子计算" not in other_names
+
+
+def test_a_long_query_is_not_corrected_or_compared_word_by_word(replier, monkeypatch):
+    """Hostile input: the fallbacks' work grows with the query (every window of it against the vocabulary), so
+    a query longer than a follower's question gets none of them, only "nothing found"."""
+    from wechat_pub.bot.typos import Speller
+
+    calls = []
+    monkeypatch.setattr(Speller, "correct_chinese", lambda self, run: calls.append(run))
+    monkeypatch.setattr(Speller, "close", lambda self, term, limit=4: calls.append(term) or [])
+    reply = replier.answer("数据安金" * 500)
+    assert reply.matches == 0 and "没有找到" in reply.text and calls == []
+    replier.answer("数据安金")
+    assert calls  # a question's length still gets them

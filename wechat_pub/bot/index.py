@@ -99,7 +99,7 @@ def extract(issue: m.Issue) -> IssueText:
                    normalise(m.plain_text(item.body_zh, alt=False)), normalise(m.plain_text(item.body_en, alt=False)))
                   for item in items)
     words = Counter(word for item in items for word in headline_words(item.headline))
-    spelling = frozenset(word for text in texts for word in _ENGLISH_WORD.findall(text[1] + " " + text[3]))
+    spelling = frozenset(_ENGLISH_WORD.findall(" ".join(text[1] + " " + text[3] for text in texts)))
     sections = tuple((section.heading.zh, section.heading.en) for section in issue.sections
                      for _ in section.items)[:len(items)]
     return IssueText(issue.number, issue.date, issue.title.zh, issue.title.en, issue.path,

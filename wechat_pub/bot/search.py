@@ -37,6 +37,7 @@ HEADLINE_WEIGHT = 6.0
 COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
 VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
+FALLBACK_MAX_CHARS = 64  # a longer query gets no other names, corrections or close words: their work grows with it
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,10 @@ class Archive:
 
     def close_words(self, query: str, limit: int = 6) -> list[str]:
         """Words of the archive close to what ``query`` asks (for "nothing found" and alias candidates)."""
-        asked = without_fillers(query_terms(query))
+        terms = query_terms(query)
+        if sum(map(len, terms)) > FALLBACK_MAX_CHARS:
+            return []
+        asked = without_fillers(terms)
         speller, close = self.speller(), []
         for term in asked:
             close += [w for w in speller.close(term, limit) if w != term and w not in close]
@@ -288,6 +292,8 @@ class Archive:
             found = self._matching(db, expression, limit, terms)
             if found:
                 return found
+        if sum(map(len, terms)) > FALLBACK_MAX_CHARS:
+            return SearchResult([], 0, terms)
         words = words_of(terms, vocabulary)
         asked = without_fillers(terms)
         subject = words_of(asked, vocabulary)

@@ -35,11 +35,10 @@ class Speller:
         self.chinese = chinese
         self.sounds = sounds
         self.suggestable = suggestable if suggestable is not None else set(english) | set(chinese)
-        self._masks: dict[str, list[str]] = defaultdict(list)  # 数据安? -> [数据安全]: words of 4+ characters
+        self._masks: dict[str, list[str]] = defaultdict(list)  # 数据安? -> [数据安全], 谷? -> [谷歌, 谷物]
         for word in chinese:
-            if len(word) >= 4:
-                for at in range(len(word)):
-                    self._masks[word[:at] + "?" + word[at + 1:]].append(word)
+            for at in range(len(word)):
+                self._masks[word[:at] + "?" + word[at + 1:]].append(word)
 
     # ---- English ---------------------------------------------------------------------------------------
 
@@ -73,30 +72,17 @@ class Speller:
         return out if changed else None
 
     def _fix_window(self, window: str, readings: dict[str, set[str]]) -> str | None:
-        if len(window) >= 4:
-            for at in range(len(window)):
-                found = self._masks.get(window[:at] + "?" + window[at + 1:])
-                if found:
-                    return max(found, key=lambda w: (self.chinese[w], w))
+        """The archive's word one character off ``window``: any character in a word of four or more, else one
+        that sounds the same (the most frequent word when several are)."""
         pairs = [(word, char, word[at]) for at, char in enumerate(window)
-                 for word in self._same_length_words(len(window), (window[:at], window[at + 1:])) if word[at] != char]
+                 for word in self._masks.get(window[:at] + "?" + window[at + 1:], ())]
+        if len(window) >= 4 and pairs:
+            return max((word for word, _, _ in pairs), key=lambda w: (self.chinese[w], w))
         if not pairs:
             return None
         theirs = self.sounds({other for _, _, other in pairs})
         candidates = [word for word, char, other in pairs if readings.get(char, set()) & theirs.get(other, set())]
         return max(candidates, key=lambda w: (self.chinese[w], w)) if candidates else None
-
-    def _same_length_words(self, length: int, mask: tuple[str, str]) -> list[str]:
-        before, after = mask
-        return [w for w in self._by_length().get(length, ()) if w.startswith(before) and w.endswith(after)]
-
-    def _by_length(self) -> dict[int, list[str]]:
-        if not hasattr(self, "_lengths"):
-            lengths: dict[int, list[str]] = defaultdict(list)
-            for word in self.chinese:
-                lengths[len(word)].append(word)
-            self._lengths = lengths
-        return self._lengths
 
     # ---- close words, for suggestions ------------------------------------------------------------------
 
