@@ -42,9 +42,9 @@ class Speller:
 
     # ---- English ---------------------------------------------------------------------------------------
 
-    def correct_english(self, word: str, limit: int | None = None) -> str | None:
+    def correct_english(self, word: str) -> str | None:
         """The archive's word closest to ``word`` (the most frequent of the closest), if any is close enough."""
-        allowed = english_distance(word) if limit is None else limit
+        allowed = english_distance(word)
         if not allowed or word in self.english:
             return None
         close = process.extract(word, self.english, scorer=Levenshtein.distance, score_cutoff=allowed, limit=20)
