@@ -50,7 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("wechat.base_url", "https://api.weixin.qq.com/cgi-bin/", "API base URL."),
     Setting("wechat.token_mode", "stable", "'stable' (cgi-bin/stable_token, shared safely) or 'token' (cgi-bin/token)."),
-    Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), quota (45009/45011) and network errors."),
+    Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), minute quota (45011) and network errors."),
     # state: where wechat-pub keeps what it did
     Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state.", shared=True),
     Setting("state.redis_url", "", "Redis URL for the access token (and webhook retries) shared by several hosts.", shared=True),

@@ -338,8 +338,10 @@ class Site:
                               "webhook.", "Set WECHAT_PUB_WEBHOOK__TOKEN (or WECHAT_PUB_ACCOUNTS__NAME__WEBHOOK__"
                                           "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
         replier = self.replier(live=True)
+        from wechat_pub.publish.failed import on_event
+
         return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
-                   on_published=self.record_published(replier))
+                   on_published=self.record_published(replier), on_publish_failed=on_event(self))
 
     def record_published(self, replier):
         """What a PUBLISHJOBFINISH does: the push record learns its article URLs. Written through the bounded

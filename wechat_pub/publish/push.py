@@ -23,6 +23,7 @@ from wechat_pub.crash import crash_point
 from wechat_pub.errors import ConfigError, ExitStatus, WechatPubError
 from wechat_pub.publish.outcome import PushOutcome
 from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_digest
+from wechat_pub.publish import failed
 from wechat_pub.publish.unchanged import receipt
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
@@ -367,10 +368,12 @@ class Pusher:
                 urls = safe_links([item.get("article_url", "") for item in items])  # shown as links: web only
                 self.ledger.published(issue.number, urls, how="freepublish/get")
                 return urls
-            if status.get("publish_status", 1) >= 2:
-                raise PushError(f"WeChat did not publish issue {issue.number} (publish_status "
-                                f"{status['publish_status']}, failed articles {status.get('fail_idx')}).",
-                                "Open the draft in mp.weixin.qq.com to see why; the draft is kept.")
+            if status.get("publish_status", 1) >= 2:  # failed: which article, why, and where the draft is
+                failure = failed.examine(self.api, issue.number, int(status["publish_status"]),
+                                         failed.read_fail_idx(status.get("fail_idx")),
+                                         self.ledger.get(issue.number).draft_media_id)
+                failed.record(self.ledger, failure)
+                raise PushError(failure.message, failure.hint)
             delay = min(delay * 2, 8.0)
         return []
 

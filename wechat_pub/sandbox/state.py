@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 2  # 2: every account's rows carry its app id
+SCHEMA_VERSION = 3  # 2: every account's rows carry its app id; 3: publish outcomes, quotas used up for the day
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, appid TEXT NOT NULL, kind TEXT NOT NULL,
                                    issued_at REAL NOT NULL, expires_at REAL NOT NULL);
@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS drafts (media_id TEXT PRIMARY KEY, appid TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS publishes (publish_id INTEGER PRIMARY KEY AUTOINCREMENT, appid TEXT NOT NULL,
                                       draft_media_id TEXT NOT NULL, articles TEXT NOT NULL, status INTEGER NOT NULL,
                                       article_id TEXT, urls TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL,
-                                      finished_at REAL, event_status TEXT NOT NULL DEFAULT '');
+                                      finished_at REAL, event_status TEXT NOT NULL DEFAULT '',
+                                      fail_idx TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS quotas (appid TEXT NOT NULL, day TEXT NOT NULL, endpoint TEXT NOT NULL,
                                    used INTEGER NOT NULL, PRIMARY KEY (appid, day, endpoint));
 CREATE TABLE IF NOT EXISTS force_refresh (appid TEXT NOT NULL, at REAL NOT NULL);
@@ -39,6 +40,11 @@ CREATE TABLE IF NOT EXISTS faults (id INTEGER PRIMARY KEY AUTOINCREMENT, endpoin
 CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, endpoint TEXT NOT NULL,
                                   errcode INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS clock (offset REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS used_up (appid TEXT NOT NULL, day TEXT NOT NULL, endpoint TEXT NOT NULL,
+                                    PRIMARY KEY (appid, day, endpoint));
+CREATE TABLE IF NOT EXISTS publish_outcomes (id INTEGER PRIMARY KEY AUTOINCREMENT, appid TEXT NOT NULL,
+                                             draft_media_id TEXT NOT NULL DEFAULT '', status INTEGER NOT NULL,
+                                             fail_idx TEXT NOT NULL DEFAULT '[]');
 """
 
 # Daily quotas per endpoint (reference/wechat-api.md §6); None = not documented, not limited here.
@@ -75,6 +81,9 @@ class SandboxSettings:
     publish_delay: float = 1.0  # seconds until a submitted publish job finishes
     quotas: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     public_url: str = ""  # base of page links; default: the address requests come in on
+    limits: str = "documented"  # the title/author/digest limits: "documented" (characters) or "reported" (bytes)
+    # Whether a draft survives a failed publish job is not known (reference/wechat-api.md §11): both can be tried.
+    failed_publish_keeps_draft: bool = True
 
     def account(self, appid: str) -> SandboxAccount | None:
         return next((account for account in self.accounts if account.appid == appid), None)
@@ -154,6 +163,9 @@ class SandboxState:
         """Count one call of an account; False when its quota for the day is already used up."""
         limit = self.settings.quotas.get(endpoint)
         with self.transaction() as db:
+            if db.execute("SELECT 1 FROM used_up WHERE appid = ? AND day = ? AND endpoint = ?",
+                          (appid, self.today(), endpoint)).fetchone():
+                return False
             row = db.execute("SELECT used FROM quotas WHERE appid = ? AND day = ? AND endpoint = ?",
                              (appid, self.today(), endpoint)).fetchone()
             used = row["used"] if row else 0
@@ -163,6 +175,12 @@ class SandboxState:
                        "ON CONFLICT (appid, day, endpoint) DO UPDATE SET used = used + 1",
                        (appid, self.today(), endpoint))
         return True
+
+    def use_up_quota(self, appid: str, endpoint: str) -> None:
+        """The account's quota for ``endpoint`` is used up until the sandbox's day ends (an injected 45009)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO used_up (appid, day, endpoint) VALUES (?, ?, ?)",
+                       (appid, self.today(), endpoint))
 
     def add_fault(self, endpoint: str, kind: str, times: int = 1, seconds: float = 0) -> None:
         with self.transaction() as db:
@@ -215,6 +233,11 @@ class SandboxState:
 
     def token(self, value: str) -> sqlite3.Row | None:
         return self.connection().execute("SELECT * FROM tokens WHERE token = ?", (value,)).fetchone()
+
+    def superseded(self, row: sqlite3.Row) -> bool:
+        """Whether a newer token of the same account and kind was issued after this one."""
+        return self.connection().execute("SELECT 1 FROM tokens WHERE appid = ? AND kind = ? AND issued_at > ?",
+                                         (row["appid"], row["kind"], row["issued_at"])).fetchone() is not None
 
     def expire_tokens(self, appid: str, kind: str) -> None:
         with self.transaction() as db:
@@ -282,9 +305,16 @@ class SandboxState:
             db.execute("UPDATE drafts SET articles = ?, updated_at = ? WHERE media_id = ?",
                        (json.dumps(articles, ensure_ascii=False), self.now(), media_id))
 
-    def delete_draft(self, media_id: str) -> bool:
+    def delete_draft(self, media_id: str, appid: str) -> bool:
         with self.transaction() as db:
-            return db.execute("DELETE FROM drafts WHERE media_id = ?", (media_id,)).rowcount == 1
+            return db.execute("DELETE FROM drafts WHERE media_id = ? AND appid = ?", (media_id, appid)).rowcount == 1
+
+    def restore_draft(self, appid: str, media_id: str, articles: list[dict], created_at: float) -> None:
+        """A draft a failed publish job leaves in the draft box (when the settings say it does)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO drafts (media_id, appid, articles, created_at, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (media_id, appid, json.dumps(articles, ensure_ascii=False),
+                                                  created_at, self.now()))
 
     def drafts(self, offset: int = 0, count: int = 20, appid: str | None = None) -> tuple[int, list[dict]]:
         db = self.connection()
@@ -300,7 +330,8 @@ class SandboxState:
         with self.transaction() as db:
             cursor = db.execute("INSERT INTO publishes (appid, draft_media_id, articles, status, created_at) "
                                 "VALUES (?, ?, ?, 1, ?)", (draft["appid"], draft["media_id"],
-                                                          json.dumps(draft["articles"], ensure_ascii=False), self.now()))
+                                                          json.dumps(draft["articles"], ensure_ascii=False),
+                                                          draft["created_at"]))
             db.execute("DELETE FROM drafts WHERE media_id = ?", (draft["media_id"],))
             return cursor.lastrowid + 2247483000  # real publish ids are large integers
 
@@ -312,6 +343,27 @@ class SandboxState:
     def publish_by_article(self, article_id: str, appid: str | None = None) -> dict | None:
         row = self.connection().execute("SELECT * FROM publishes WHERE article_id = ?", (article_id,)).fetchone()
         return _publish_dict(row) if row and appid in (None, row["appid"]) else None
+
+    def set_publish_outcome(self, appid: str, status: int, fail_idx: list[int], draft_media_id: str = "") -> None:
+        """The next publish job of this account (or of this draft) ends with ``status`` (2, 3, 4 or 6 fail)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO publish_outcomes (appid, draft_media_id, status, fail_idx) VALUES (?, ?, ?, ?)",
+                       (appid, draft_media_id, status, json.dumps(fail_idx)))
+
+    def take_publish_outcome(self, appid: str, draft_media_id: str) -> tuple[int, list[int]] | None:
+        """A set outcome for this job (one for its draft first), used once; None: it succeeds."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM publish_outcomes WHERE appid = ? AND draft_media_id IN ('', ?) "
+                             "ORDER BY draft_media_id = '', id LIMIT 1", (appid, draft_media_id)).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM publish_outcomes WHERE id = ?", (row["id"],))
+        return row["status"], json.loads(row["fail_idx"])
+
+    def fail_publish(self, publish_id: int, status: int, fail_idx: list[int]) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE publishes SET status = ?, fail_idx = ?, finished_at = ? WHERE publish_id = ?",
+                       (status, json.dumps(fail_idx), self.now(), publish_id - 2247483000))
 
     def finish_publish(self, publish_id: int, article_id: str, urls: list[str]) -> None:
         with self.transaction() as db:
@@ -345,4 +397,5 @@ def _publish_dict(row: sqlite3.Row) -> dict:
     data["publish_id"] = row["publish_id"] + 2247483000
     data["articles"] = json.loads(row["articles"])
     data["urls"] = json.loads(row["urls"])
+    data["fail_idx"] = json.loads(row["fail_idx"])
     return data

@@ -53,7 +53,7 @@ HINTS: dict[int, tuple[str, str]] = {
     88000: ("the account may not open comments", "Set 'comments: off' in the article's front matter."),
 }
 
-RETRYABLE = {-1, 45009, 45011}
+RETRYABLE = {-1, 45011}  # not 45009: a daily quota lasts the day, retrying in seconds only spends calls
 TOKEN_ERRORS = {40001, 40014, 42001}
 
 
