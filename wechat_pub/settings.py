@@ -59,6 +59,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials).", shared=True),
     Setting("sandbox.verified", True, "false: emulate a personal/unverified account (publishing answers 48001)."),
     Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes.", shared=True),
+    Setting("sandbox.limits", "documented", "Title/author/digest limits the sandbox enforces: documented (32/16/128 "
+            "characters) or reported (64/20 bytes for title/author, as accounts reported in 2025-26).", shared=True),
+    Setting("sandbox.failed_publish_keeps_draft", True, "Whether a draft stays in the sandbox's draft box after its "
+            "publish job fails (real WeChat: not known).", shared=True),
     Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
     # schedule: pushing issues at their publish_at
     Setting("schedule.grace_hours", 6.0, "A push missed while the service was down still runs this late; later, "

@@ -127,6 +127,13 @@ class Site:
 
         return ScheduleRuns(self.deployment.db, self.appid, self.clock)
 
+    @property
+    def measured_limits(self) -> dict:
+        """The account's field limits as ``doctor --limits`` measured them ({} before): the preflight's."""
+        from wechat_pub.state.fieldlimits import MeasuredLimits
+
+        return MeasuredLimits(self.deployment.db, self.appid).get()
+
     @cached_property
     def uploads(self):
         from wechat_pub.state.uploads import UploadCache

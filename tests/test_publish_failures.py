@@ -1,0 +1,86 @@
+"""A publish job that WeChat fails (publish_status 2-6), through the sandbox: the CLI, the console's status and the
+notification say it failed, which article and why; the draft is where WeChat leaves it; success is never claimed."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import open_site
+from test_push import draft_ids, write
+
+
+def fail_next_publish(sandbox, status: int, fail_idx: list[int]) -> None:
+    sandbox.admin("publish-outcomes", "POST", {"status": status, "fail_idx": fail_idx})
+
+
+@pytest.mark.parametrize("keeps_draft", [True, False])
+def test_a_failed_publish_is_reported_failed_with_its_article_and_reason(sandbox_dir, sandbox, run_cli, keeps_draft):
+    sandbox.settings.failed_publish_keeps_draft = keeps_draft
+    path = write(sandbox_dir)
+    fail_next_publish(sandbox, 4, [1])
+    err = run_cli("push", path, "--publish", expect=1).stderr
+    assert "did not publish issue 140" in err and "平台审核不通过" in err and "publish_status 4" in err
+    # which article: by its title too while WeChat still has the draft to read it from
+    assert ("article 1 '数据合规周报" if keeps_draft else "failed: article 1") in err
+    assert ("still in the draft box" if keeps_draft else "WeChat removed the draft") in err
+    assert len(draft_ids(sandbox)) == (1 if keeps_draft else 0)
+    status = run_cli("status").stdout
+    assert "failed" in status and "published:" not in status and "平台审核不通过" in status
+    row = next(r for r in status_overview(sandbox_dir) if r.number == 140)
+    assert row.status == "failed" and "content review rejected it" in row.advice  # the console's issue list
+    # the next push publishes it: the kept draft as it is, or a new one
+    out = run_cli("push", path, "--publish").stdout
+    assert "/sandbox/articles/" in out and ("created" in out or "recreated" in out or "unchanged" in out)
+    assert "published" in run_cli("status").stdout
+
+
+def status_overview(folder):
+    from wechat_pub.publish.status import overview
+
+    return overview(open_site(folder))
+
+
+@pytest.mark.parametrize("status, words", [(2, "原创失败"), (3, "常规失败"), (6, "系统封禁")])
+def test_every_failure_status_names_its_reason(sandbox_dir, sandbox, run_cli, status, words):
+    path = write(sandbox_dir)
+    fail_next_publish(sandbox, status, [1] if status != 3 else [])
+    err = run_cli("push", path, "--publish", expect=1).stderr
+    assert words in err and f"publish_status {status}" in err
+    row = next(r for r in status_overview(sandbox_dir) if r.number == 140)
+    assert row.status == "failed" and words in row.advice
+
+
+def test_the_failure_event_is_recorded_and_the_team_told(sandbox_dir, sandbox, run_cli):
+    """The PUBLISHJOBFINISH of a failed job (as the sandbox sends it: one <fail_idx> per article) reaches the bot,
+    which records the failure and notifies: the path when polling gave up before WeChat's answer."""
+    from wechat_pub.bot.protocol import parse_xml
+    from wechat_pub.publish.failed import on_event
+    from wechat_pub.sandbox.events import failure_info, publish_event_xml
+
+    path = write(sandbox_dir)
+    run_cli("push", path)
+    site = open_site(sandbox_dir)
+    media_id = site.pushes.get(140).draft_media_id
+    site.pushes.publishing(140, "2247483001")  # submitted; WeChat's answer comes by the event
+    sent: list = []
+    site.__dict__["notifier"] = type("Captured", (), {"notify_later": lambda self, notice: sent.append(notice)})()
+    message = parse_xml(publish_event_xml("gh_x", 2247483001, failure_info(4, [1, 2]), 1700000000).encode())
+    assert message["publish_status"] == "4" and message["fail_idx"] == "1 2"
+    on_event(site)(message["publish_id"], int(message["publish_status"]), message["fail_idx"])
+    record = site.pushes.get(140)
+    assert record.state.value == "failed" and record.draft_media_id == media_id and not record.published
+    assert "content review" in record.error and "article 1 '数据合规周报" in record.error
+    assert len(sent) == 1 and sent[0].event == "publish-failed" and "NOT published" in sent[0].subject
+    assert "平台审核不通过" in sent[0].text() and "/console/" in sent[0].text()
+
+
+def test_the_webhook_hands_a_failure_event_to_its_handler():
+    from wechat_pub.bot.webhook import Bot, WebhookSettings
+
+    got = []
+    bot = Bot(WebhookSettings(token="t", appid="wx"), None, None, on_publish_failed=lambda *a: got.append(a))
+    answer, effects = bot.answer_event({"Event": "PUBLISHJOBFINISH", "publish_id": "9", "publish_status": "3",
+                                        "fail_idx": ""})
+    for effect in effects:
+        effect()
+    assert answer == "success" and got == [("9", 3, "")]  # the old bot dropped every status but 0
