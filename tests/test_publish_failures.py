@@ -4,9 +4,9 @@ notification say it failed, which article and why; the draft is where WeChat lea
 from __future__ import annotations
 
 import pytest
+from test_push import draft_ids, write
 
 from conftest import open_site
-from test_push import draft_ids, write
 
 
 def fail_next_publish(sandbox, status: int, fail_idx: list[int]) -> None:

@@ -33,11 +33,11 @@ def clean_content(html: str, state) -> str:
             del tag[attr]
         if tag.get("href", "").strip().lower().startswith("javascript:"):
             del tag["href"]
+        if tag.get("style"):
+            tag["style"] = clean_style(tag["style"])
     for link in soup.find_all("a"):
         if not _WECHAT_ARTICLE.match(link.get("href", "").strip()):
             link.unwrap()
-        if tag.get("style"):
-            tag["style"] = clean_style(tag["style"])
     for img in soup.find_all("img"):
         found = _OWN_IMAGE.match(img.get("src", ""))
         if not found or state.media(found.group(2)) is None:

@@ -305,9 +305,10 @@ class SandboxState:
             db.execute("UPDATE drafts SET articles = ?, updated_at = ? WHERE media_id = ?",
                        (json.dumps(articles, ensure_ascii=False), self.now(), media_id))
 
-    def delete_draft(self, media_id: str, appid: str) -> bool:
+    def delete_draft(self, media_id: str, appid: str | None = None) -> bool:
         with self.transaction() as db:
-            return db.execute("DELETE FROM drafts WHERE media_id = ? AND appid = ?", (media_id, appid)).rowcount == 1
+            return db.execute("DELETE FROM drafts WHERE media_id = ? AND appid = COALESCE(?, appid)",
+                              (media_id, appid)).rowcount == 1
 
     def restore_draft(self, appid: str, media_id: str, articles: list[dict], created_at: float) -> None:
         """A draft a failed publish job leaves in the draft box (when the settings say it does)."""

@@ -20,7 +20,7 @@ def explain_field_error(exc: WeChatAPIError, articles: list[dict]) -> WeChatAPIE
     where = f"article {index} of {len(articles)}, " if len(articles) > 1 else ""
     explained = WeChatAPIError(exc.errcode, exc.errmsg, exc.endpoint,
                                f"{where}the {name} {text!r} has {length_of(text)}")
-    explained.hint = (f"Shorten '{FRONT_MATTER_KEYS[name]}:' in the front matter; run `wechat-pub doctor --limits` "
-                      f"to measure how long a {name} this account takes, and `wechat-pub check` then warns first.")
+    explained.hint = (f"Shorten '{FRONT_MATTER_KEYS[name]}:' in the front matter. `wechat-pub doctor --limits` "
+                      "measures this account's limits; `wechat-pub check` then finds this before a push.")
     explained.action = explained.hint
     return explained
