@@ -78,7 +78,7 @@ def draft_add():
         raise WxError(45008)
     stored = [checked_article(a, single=len(articles) == 1) for a in articles]
     media_id = state().add_draft(caller(), stored)
-    return {"media_id": media_id, "item": [{"index": i, "ad_count": 0} for i in range(len(stored))]}
+    return {"media_id": media_id, "item": []}  # as recorded
 
 
 def existing_draft(data: dict) -> dict:
@@ -136,7 +136,9 @@ def draft_batchget():
     total, drafts = state().drafts(offset, count, caller())
     items = []
     for draft in drafts:
-        news = [{k: v for k, v in a.items() if not (no_content and k == "content")} for a in draft["articles"]]
+        url = page_url(f"/sandbox/drafts/{draft['media_id']}")
+        news = [{k: v for k, v in {**a, "url": url}.items() if not (no_content and k == "content")}
+                for a in draft["articles"]]
         items.append({"media_id": draft["media_id"], "content": {"news_item": news, **times_of(draft)},
                       "update_time": int(draft["updated_at"])})
     return {"total_count": total, "item_count": len(items), "item": items}
