@@ -75,3 +75,15 @@ def test_the_preflight_counts_characters_and_bytes():
     assert field_limit_problem("title", "周" * 21, {}) is None
     assert field_limit_problem("author", "周" * 7, {"author": FieldLimit(chars=16)}) is None  # measured decides
     assert field_limit_problem("author", "a" * 21, {"author": FieldLimit(bytes=20)})[0] == "error"
+
+
+def test_the_sandbox_limits_setting_takes_only_its_two_values(tmp_path):
+    from wechat_pub.config import load_config
+    from wechat_pub.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    path.write_text('[sandbox]\nlimits = "reported"\n', encoding="utf-8")
+    assert load_config(path)["sandbox.limits"] == "reported"
+    path.write_text('[sandbox]\nlimits = "bytes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="sandbox.limits must be 'documented' or 'reported'"):
+        load_config(path)

@@ -253,9 +253,8 @@ class Deployment:
                                            account_id=f"gh_sandbox_{site.name}"[:20], webhook_url=url,
                                            webhook_token=cfg["webhook.token"], webhook_aes_key=cfg["webhook.aes_key"],
                                            verified=cfg["sandbox.verified"]))
-        limits = "reported" if self.cfg["sandbox.limits"] == "reported" else "documented"
         return SandboxSettings(db_path=str(self.state_dir / "sandbox.sqlite3"), accounts=accounts,
-                               publish_delay=self.cfg["sandbox.publish_delay"], limits=limits,
+                               publish_delay=self.cfg["sandbox.publish_delay"], limits=self.cfg["sandbox.limits"],
                                failed_publish_keeps_draft=self.cfg["sandbox.failed_publish_keeps_draft"])
 
     @property

@@ -36,7 +36,7 @@ from wechat_pub.publish import jobs
 from wechat_pub.publish.timing import Slot, Verdict, blocked_detail, may_retry, missed_detail, retry_delay, verdict
 from wechat_pub.site import Site
 from wechat_pub.state.outage import is_outage
-from wechat_pub.wechat.errors import RETRYABLE, NetworkError, WeChatAPIError
+from wechat_pub.wechat.errors import RETRY_LATER, NetworkError, WeChatAPIError
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -234,7 +234,7 @@ class SchedulerService:
     def _after_failure(self, site: Site, slot: Slot, run, exc: Exception) -> None:
         """Transient failures (WeChat busy or over quota, the network, the state database or Redis away) are
         retried within schedule.retry_minutes; the rest fail the slot, with what to do."""
-        if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRYABLE:
+        if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRY_LATER:
             self._fail(site, slot, exc)
         elif isinstance(exc, (NetworkError, WeChatAPIError)):
             self._retry_or_fail(site, slot, run, exc)
