@@ -84,3 +84,45 @@ def test_the_webhook_hands_a_failure_event_to_its_handler():
     for effect in effects:
         effect()
     assert answer == "success" and got == [("9", 3, "")]  # the old bot dropped every status but 0
+
+
+def test_through_the_running_service_the_console_and_the_robot_say_it_failed(tmp_path, run_cli, monkeypatch):
+    """The whole way, as in production: `wechat-pub run` (console and webhook) with the sandbox sending its
+    PUBLISHJOBFINISH to the webhook. A publish that WeChat fails reaches the console's issue page and the team's
+    robot (told by the event: the CLI's push does not notify) as failed, with its reason; nothing says published."""
+    import time
+
+    from security_service import signed_in
+    from test_console_browser import Robot, start_console, write_issue
+
+    from wechat_pub.sandbox.server import start_in_thread
+    from wechat_pub.sandbox.state import SandboxSettings
+
+    settings = SandboxSettings(db_path=str(tmp_path / "sandbox.sqlite3"), publish_delay=0.3)
+    sandbox = start_in_thread(settings)
+    console = start_console(tmp_path / "site", int(sandbox.url.rsplit(":", 1)[1]),
+                            extra='[webhook]\ntoken = "tok3nFailures"\n')
+    try:
+        account = settings.accounts[0]
+        account.webhook_url, account.webhook_token = f"{console.base}/wechat", "tok3nFailures"
+        write_issue(console, 151)
+        admin(sandbox.url, "publish-outcomes", {"status": 4, "fail_idx": [1]})
+        monkeypatch.chdir(console.folder)
+        run_cli("push", "articles/issue-151.md", "--publish", expect=1)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any("issue 151" in r["text"]["content"] for r in Robot.received):
+            time.sleep(0.1)
+        robot = next(r["text"]["content"] for r in Robot.received if "issue 151" in r["text"]["content"])
+        assert "NOT published" in robot and "平台审核不通过" in robot and "/console/default/issues/151" in robot
+        page = signed_in(console.base).get(f"{console.base}/console/default/issues/151", timeout=10).text
+        assert 'class="status failed"' in page and "content review rejected it" in page
+        assert "Published:" not in page
+    finally:
+        console.stop()
+        sandbox.stop()
+
+
+def admin(url: str, path: str, data: dict) -> dict:
+    import requests
+
+    return requests.post(f"{url}/sandbox/{path}", json=data, timeout=10).json()
