@@ -54,7 +54,7 @@ def test_the_failure_event_is_recorded_and_the_team_told(sandbox_dir, sandbox, r
     """The PUBLISHJOBFINISH of a failed job (as the sandbox sends it: one <fail_idx> per article) reaches the bot,
     which records the failure and notifies: the path when polling gave up before WeChat's answer."""
     from wechat_pub.bot.protocol import parse_xml
-    from wechat_pub.publish.failed import on_event
+    from wechat_pub.publish.failed import record_event
     from wechat_pub.sandbox.events import failure_info, publish_event_xml
 
     path = write(sandbox_dir)
@@ -66,7 +66,7 @@ def test_the_failure_event_is_recorded_and_the_team_told(sandbox_dir, sandbox, r
     site.__dict__["notifier"] = type("Captured", (), {"notify_later": lambda self, notice: sent.append(notice)})()
     message = parse_xml(publish_event_xml("gh_x", 2247483001, failure_info(4, [1, 2]), 1700000000).encode())
     assert message["publish_status"] == "4" and message["fail_idx"] == "1 2"
-    on_event(site)(message["publish_id"], int(message["publish_status"]), message["fail_idx"])
+    record_event(site, message["publish_id"], int(message["publish_status"]), message["fail_idx"])
     record = site.pushes.get(140)
     assert record.state.value == "failed" and record.draft_media_id == media_id and not record.published
     assert "content review" in record.error and "article 1 '数据合规周报" in record.error

@@ -128,7 +128,8 @@ class Bot:
             urls = [u for u in message.get("article_urls", "").split("\n") if u]
             publish_id = message.get("publish_id", "")
             return "success", [lambda: self.on_published(publish_id, urls)]
-        if event == "PUBLISHJOBFINISH" and message.get("publish_status", "").isdigit():  # 2-6: it failed
+        if event == "PUBLISHJOBFINISH" and message.get("publish_status", "") not in ("", "0", "1") \
+                and message["publish_status"].isdigit():  # 2-6 (or a status yet unknown): it failed
             publish_id, status = message.get("publish_id", ""), int(message["publish_status"])
             fail_idx = message.get("fail_idx", "")
             return "success", [lambda: self.on_publish_failed(publish_id, status, fail_idx)]

@@ -91,9 +91,19 @@ def record(ledger, failure: FailedPublish) -> None:
 
 
 def on_event(site):
-    """What a PUBLISHJOBFINISH that reports a failure does: the push record says so, and the team is told."""
+    """What a PUBLISHJOBFINISH that reports a failure does, in the background (the webhook answers WeChat within
+    5 seconds; reading the draft may take longer): :func:`record_event`."""
+    import threading
 
     def handle(publish_id: str, status: int, fail_idx: str) -> None:
+        threading.Thread(target=record_event, args=(site, publish_id, status, fail_idx), daemon=True).start()
+
+    return handle
+
+
+def record_event(site, publish_id: str, status: int, fail_idx: str) -> None:
+    """The push record says the job failed (which article, why, where the draft is), and the team is told."""
+    try:
         found = site.pushes.by_publish_id(publish_id)
         if found is None:
             log.warning("PUBLISHJOBFINISH (failed, status %s) for publish_id %s, which wechat-pub did not submit",
@@ -105,6 +115,8 @@ def on_event(site):
         finally:
             account.close()
         record(site.pushes, failure)
-        site.notifier.notify_later(site.notice(found.issue, "publish-failed", f"{failure.message}\n{failure.hint}"))
-
-    return handle
+    except Exception as exc:  # the webhook's thread: say what was lost, and where to look
+        log.error("PUBLISHJOBFINISH (failed, status %s) for publish_id %s could not be recorded (%s): run "
+                  "`wechat-pub status`", status, publish_id, type(exc).__name__)
+        return
+    site.notifier.notify_later(site.notice(found.issue, "publish-failed", f"{failure.message}\n{failure.hint}"))
