@@ -76,3 +76,5 @@ def length_of(text: str) -> str:
 def content_fits(html: str, slack: int = 0) -> bool:
     """Whether an article's HTML is strictly under both limits, with ``slack`` characters to spare."""
     return len(html) + slack < CONTENT_MAX_CHARS and len(html.encode("utf-8")) + slack < CONTENT_MAX_BYTES
+
+MAX_ISSUE_NUMBER = 999_999  # ours, not WeChat's: beyond any newsletter, within every database's integer

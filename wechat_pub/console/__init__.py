@@ -22,7 +22,9 @@ from flask import Blueprint, Flask, abort, current_app, g
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
+from wechat_pub.limits import MAX_ISSUE_NUMBER
 from wechat_pub.urls import safe_link
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
@@ -43,6 +45,14 @@ class SignedIn(UserMixin):
 
     def may(self, role: str) -> bool:
         return self.user.may(role)
+
+
+class IssueNumber(IntegerConverter):
+    """An issue number in a console URL: 1 to MAX_ISSUE_NUMBER (a larger one is a 404, not an overflow in the
+    database)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ISSUE_NUMBER)
 
 
 def deployment():
@@ -115,4 +125,5 @@ def init_console(app: Flask, deployment) -> None:
 
     from wechat_pub.console import admin, auth, calendar, followers, issues  # noqa: F401 (their views join bp)
 
+    app.url_map.converters["issue"] = IssueNumber
     app.register_blueprint(bp)

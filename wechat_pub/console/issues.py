@@ -25,7 +25,7 @@ def issues(account: str):
     return render_template("issues.html", rows=overview(site), notes=report.conflicts + report.skipped)
 
 
-@bp.get("/<account>/issues/<int:number>")
+@bp.get("/<account>/issues/<issue:number>")
 def issue(account: str, number: int):
     from wechat_pub.publish.status import overview
 
@@ -40,14 +40,14 @@ def issue(account: str, number: int):
                            record=site.pushes.get(number), approval=site.approvals.get(number))
 
 
-@bp.get("/<account>/issues/<int:number>/edit")
+@bp.get("/<account>/issues/<issue:number>/edit")
 def edit(account: str, number: int):
     site = site_of(account)
     site.library.sync()
     return render_template("edit.html", row=_row(site, number), text=None)
 
 
-@bp.post("/<account>/issues/<int:number>/edit")
+@bp.post("/<account>/issues/<issue:number>/edit")
 def save(account: str, number: int):
     site = site_of(account)
     row = _row(site, number)
@@ -75,7 +75,9 @@ def preview(account: str):
     from wechat_pub.preview import preview_page
 
     site = site_of(account)
-    data = request.get_json(force=True)
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
+        return {"error": 'send {"text": "the article"} as JSON'}, 400
     folder = site.articles.path
     draft = folder / f".preview-{uuid.uuid4().hex}.md"  # a hidden file: never taken for an article
     folder.mkdir(parents=True, exist_ok=True)
@@ -194,7 +196,7 @@ def import_target(site, number: int, asked: str) -> tuple[str, str]:
 # ---- actions -------------------------------------------------------------------------------------------
 
 
-@bp.post("/<account>/issues/<int:number>/schedule")
+@bp.post("/<account>/issues/<issue:number>/schedule")
 def schedule(account: str, number: int):
     """Schedule or move (``at`` given, in the publisher's time zone), or unschedule (``at`` empty)."""
     from wechat_pub.publish.actions import schedule as set_time
@@ -213,7 +215,7 @@ def schedule(account: str, number: int):
     return redirect(console_target(request.form.get("back")) or url_for("console.issue", account=account, number=number))
 
 
-@bp.post("/<account>/issues/<int:number>/approve")
+@bp.post("/<account>/issues/<issue:number>/approve")
 @requires("approver")
 def approve(account: str, number: int):
     site = site_of(account)
@@ -227,12 +229,12 @@ def approve(account: str, number: int):
     return redirect(url_for("console.issue", account=account, number=number))
 
 
-@bp.post("/<account>/issues/<int:number>/push")
+@bp.post("/<account>/issues/<issue:number>/push")
 def push(account: str, number: int):
     return _push(account, number, publish=False)
 
 
-@bp.post("/<account>/issues/<int:number>/publish")
+@bp.post("/<account>/issues/<issue:number>/publish")
 @requires("approver")
 def publish(account: str, number: int):
     return _push(account, number, publish=True)

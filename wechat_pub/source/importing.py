@@ -105,6 +105,14 @@ def _keys(item: m.Item) -> list[str]:
 def keep_backup(target: Path, folder: Path) -> Path:
     backups = folder / BACKUPS
     backups.mkdir(parents=True, exist_ok=True)
-    backup = backups / f"{target.stem}.{time.strftime('%Y%m%d-%H%M%S')}.md"
-    shutil.copy2(target, backup)
-    return backup
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    for attempt in range(1, 1000):  # two replacements within one second keep two backups
+        backup = backups / (f"{target.stem}.{stamp}.md" if attempt == 1 else f"{target.stem}.{stamp}-{attempt}.md")
+        try:
+            with open(backup, "xb") as handle, open(target, "rb") as original:
+                shutil.copyfileobj(original, handle)
+        except FileExistsError:
+            continue
+        shutil.copystat(target, backup)
+        return backup
+    raise FileExistsError(f"{backups}: too many backups of {target.name} within one second")
