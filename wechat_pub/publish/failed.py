@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from wechat_pub.errors import ExitStatus, WechatPubError
+
 log = logging.getLogger(__name__)
 
 # publish_status -> (WeChat's name, what it means, what to do)
@@ -27,6 +29,12 @@ REASONS: dict[int, tuple[str, str, str]] = {
     6: ("成功后系统封禁所有文章", "it was published, then WeChat blocked every article",
         "See the notice in mp.weixin.qq.com (通知中心); appeal there, or correct the article and publish again."),
 }
+
+
+class PublishFailed(WechatPubError):
+    """WeChat's publish job failed: the draft was pushed, publishing it was refused."""
+
+    exit_status = ExitStatus.ERROR
 
 
 @dataclass(frozen=True)

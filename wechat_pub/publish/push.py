@@ -376,7 +376,7 @@ class Pusher:
                                          failed.read_fail_idx(status.get("fail_idx")),
                                          self.ledger.get(issue.number).draft_media_id)
                 failed.record(self.ledger, failure)
-                raise PushError(failure.message, failure.hint)
+                raise failed.PublishFailed(failure.message, failure.hint)
             delay = min(delay * 2, 8.0)
         return []
 
