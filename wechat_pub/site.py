@@ -339,14 +339,13 @@ class Site:
     def bot(self):
         """The webhook's message handler for this account."""
         from wechat_pub.bot.webhook import Bot
+        from wechat_pub.publish.failed import on_event
 
         if not self.uses_sandbox and not self.cfg["webhook.token"]:
             raise ConfigError(f"webhook.token of account {self.name!r} is empty: anyone could sign messages to its "
                               "webhook.", "Set WECHAT_PUB_WEBHOOK__TOKEN (or WECHAT_PUB_ACCOUNTS__NAME__WEBHOOK__"
                                           "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
         replier = self.replier(live=True)
-        from wechat_pub.publish.failed import on_event
-
         return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
                    on_published=self.record_published(replier), on_publish_failed=on_event(self))
 
