@@ -126,3 +126,11 @@ def admin(url: str, path: str, data: dict) -> dict:
     import requests
 
     return requests.post(f"{url}/sandbox/{path}", json=data, timeout=10).json()
+
+
+def test_fail_idx_is_read_as_hostile_input():
+    from wechat_pub.publish.failed import read_fail_idx
+
+    assert read_fail_idx([1, 2]) == [1, 2] and read_fail_idx("1 2") == [1, 2]
+    assert read_fail_idx(["9" * 5000, "0", "-1", "x", True, 9, None, "3"]) == [3]  # no crash on a 5000-digit number
+    assert read_fail_idx({"a": 1}) == [] and read_fail_idx(None) == []

@@ -73,7 +73,10 @@ class FailedPublish:
 def read_fail_idx(value) -> list[int]:
     """``fail_idx`` as WeChat sends it: a JSON list, or the event's elements joined by spaces; junk is dropped."""
     items = value if isinstance(value, list) else str(value or "").split()
-    return [int(item) for item in items if str(item).isdigit() and 0 < int(item) <= 8]
+    return [int(item) for item in items if str(item) in ARTICLE_NUMBERS]
+
+
+ARTICLE_NUMBERS = {str(n) for n in range(1, 9)}  # a draft holds at most 8 articles
 
 
 def examine(api, issue: int, status: int, fail_idx: list[int], draft_media_id: str) -> FailedPublish:
