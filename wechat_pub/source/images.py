@@ -94,17 +94,31 @@ def _outside(src: str, pos: m.Pos | None, what: str) -> m.Problem:
 
 
 def _read(handle, src: str, pos: m.Pos | None, what: str) -> ImageFile | m.Problem:
-    info = os.fstat(handle.fileno())
-    if info.st_size == 0:
-        return m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")
-    if info.st_size > MATERIAL_IMAGE_MAX_BYTES:
-        return m.Problem(pos, "error", f"{what} {src!r} is {info.st_size / 1048576:.1f} MB; WeChat takes at most "
-                         f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")
+    size = os.fstat(handle.fileno()).st_size
+    if size == 0 or size > MATERIAL_IMAGE_MAX_BYTES:
+        return check_image_data(b"x" * 8 if size else b"", src, pos, what, size)
     head = handle.read(8)
-    kind = image_kind(head)
+    if image_kind(head) is None:
+        return not_an_image(src, pos, what)
+    return check_image_data(head + handle.read(MATERIAL_IMAGE_MAX_BYTES), src, pos, what)
+
+
+def check_image_data(data: bytes, src: str, pos: m.Pos | None = None, what: str = "image",
+                     size: int | None = None) -> ImageFile | m.Problem:
+    """``data`` as an image an article may show (not empty, at most WeChat's 10 MB, a JPEG, PNG or GIF by its first
+    bytes), or the problem that refuses it: for a file read from disk and for an image an import is about to write.
+
+    :param size: the file's size, when ``data`` is only its beginning."""
+    size = len(data) if size is None else size
+    if size == 0:
+        return m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")
+    if size > MATERIAL_IMAGE_MAX_BYTES:
+        return m.Problem(pos, "error", f"{what} {src!r} is {size / 1048576:.1f} MB; WeChat takes at most "
+                         f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")
+    kind = image_kind(data[:8])
     if kind is None:
         return not_an_image(src, pos, what)
-    return ImageFile(head + handle.read(MATERIAL_IMAGE_MAX_BYTES), kind)
+    return ImageFile(data, kind)
 
 
 def image_kind(data: bytes) -> str | None:
