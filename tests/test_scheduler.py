@@ -148,7 +148,7 @@ def test_a_time_already_passed_is_refused_saying_what_time_it_is(site, run_cli, 
 
 
 def test_a_scheduled_issue_lands_once(site, sandbox, running, run_cli):
-    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(1.5))
+    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(3))
     service = running()
     service.wait_for("scheduled")
     assert drafts(sandbox) == 0  # not before its time
@@ -162,7 +162,7 @@ def test_a_scheduled_issue_lands_once(site, sandbox, running, run_cli):
 
 
 def test_a_job_survives_a_restart(site, sandbox, running, run_cli):
-    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(1.5))
+    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(4))
     first = running()
     first.wait_for("scheduled")
     first.stop()  # the service goes down before the time; the job stays in the job store…
@@ -200,7 +200,7 @@ def test_moving_and_cancelling(site, sandbox, running, run_cli):
     service.wait_for("scheduled", after=seen)
     assert service.job().next_run_time == dt.datetime.fromisoformat(later.replace(" +", "+"))
     seen = len(service.events)
-    run_cli("schedule", "move", path, "--at", at(1.2))
+    run_cli("schedule", "move", path, "--at", at(4))
     service.wait_for("scheduled", after=seen)
     service.wait_for("done")
     seen = len(service.events)
@@ -276,6 +276,25 @@ def test_an_attempt_cut_short_is_recorded_when_the_run_resumes(site, sandbox, ru
     assert "created draft" in running().wait_for("done")
     [cut] = [entry.detail for entry in open_site(site).pushes.history(135) if entry.event == "schedule-attempt-failed"]
     assert cut.startswith("attempt 1 of the push at") and "cut short" in cut and cut.endswith("attempt 2 resumes it")
+
+
+def test_a_scheduled_publish_that_wechat_fails_is_told_as_such(site, sandbox, running, run_cli, monkeypatch):
+    """Issue 28: the draft is pushed, WeChat's publish job fails: the team hears "not published" and why (the old
+    notice said the push failed, and the ledger still said publishing)."""
+    from wechat_pub.notify import Notifier
+
+    told = []
+    monkeypatch.setattr(Notifier, "notify", lambda self, notice: told.append(notice))
+    with open(site / "config.toml", "a") as handle:
+        handle.write("publish = true\n")
+    sandbox.admin("publish-outcomes", "POST", {"status": 3, "fail_idx": []})
+    passed(site / "articles" / "issue-135.md", 1)
+    service = running()
+    detail = service.wait_for("failed")
+    assert "常规失败" in detail and "publish_status 3" in detail
+    assert [notice.event for notice in told] == ["publish-failed"] and "NOT published" in told[0].subject
+    status = run_cli("status").stdout
+    assert "failed" in status and "publishing" not in status and drafts(sandbox) == 1
 
 
 def test_final_failure_is_recorded_with_what_to_do(site, sandbox, running, run_cli):

@@ -256,7 +256,9 @@ class Deployment:
                                            verified=cfg["sandbox.verified"], kind=cfg["sandbox.kind"],
                                            phones=tuple(cfg["sandbox.phones"])))
         return SandboxSettings(db_path=str(self.state_dir / "sandbox.sqlite3"), accounts=accounts,
-                               publish_delay=self.cfg["sandbox.publish_delay"], mass_delay=self.cfg["sandbox.mass_delay"])
+                               publish_delay=self.cfg["sandbox.publish_delay"], limits=self.cfg["sandbox.limits"],
+                               failed_publish_keeps_draft=self.cfg["sandbox.failed_publish_keeps_draft"],
+                               mass_delay=self.cfg["sandbox.mass_delay"])
 
     @property
     def max_body(self) -> int:

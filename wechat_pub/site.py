@@ -144,6 +144,13 @@ class Site:
 
         return ScheduleRuns(self.deployment.db, self.appid, self.clock)
 
+    @property
+    def measured_limits(self) -> dict:
+        """The account's field limits as ``doctor --limits`` measured them ({} before): the preflight's."""
+        from wechat_pub.state.fieldlimits import MeasuredLimits
+
+        return MeasuredLimits(self.deployment.db, self.appid).get()
+
     @cached_property
     def uploads(self):
         from wechat_pub.state.uploads import UploadCache
@@ -290,6 +297,7 @@ class Site:
         """The search index of the issues followers may find: a local file (so answers need nothing but this
         host), updated when those issues change; ``live`` (the webhook): updated by a separate process
         (``wechat-pub index``) while this one goes on answering from the current index."""
+        from wechat_pub.bot.aliases import table_for
         from wechat_pub.bot.search import Archive
 
         scope = scope or self.cfg["webhook.search_scope"]
@@ -297,7 +305,8 @@ class Site:
             index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
             self._archives[scope] = Archive(lambda offer: self.searchable(scope, offer), index, clock=self.clock,
                                             version=lambda: self.search_version(scope),
-                                            reading=self._read_for_index)
+                                            reading=self._read_for_index,
+                                            aliases=table_for(self.cfg["webhook.aliases"]))
         archive = self._archives[scope]
         if live and not archive.background:
             archive.background = True
@@ -349,6 +358,7 @@ class Site:
     def bot(self):
         """The webhook's message handler for this account."""
         from wechat_pub.bot.webhook import Bot
+        from wechat_pub.publish.failed import on_event
 
         if not self.uses_sandbox and not self.cfg["webhook.token"]:
             raise ConfigError(f"webhook.token of account {self.name!r} is empty: anyone could sign messages to its "
@@ -358,7 +368,8 @@ class Site:
         from wechat_pub.publish.sendresult import on_mass_finished
 
         return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
-                   on_published=self.record_published(replier), on_mass_finished=on_mass_finished(self, replier))
+                   on_published=self.record_published(replier), on_publish_failed=on_event(self),
+                   on_mass_finished=on_mass_finished(self, replier))
 
     def record_published(self, replier):
         """What a PUBLISHJOBFINISH does: the push record learns its article URLs. Written through the bounded
