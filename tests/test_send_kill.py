@@ -31,6 +31,8 @@ def sends(sandbox) -> list[dict]:
 
 @pytest.fixture
 def issue_dir(sandbox_dir):
+    with open(sandbox_dir / "config.toml", "a", encoding="utf-8") as handle:  # a killed sender's lock: 2 s, not 30
+        handle.write("\n[schedule]\nlease_seconds = 2.0\n")
     (sandbox_dir / "articles").mkdir()
     shutil.copy(SEED_ARTICLE, sandbox_dir / "articles" / "issue-135.md")
     return sandbox_dir

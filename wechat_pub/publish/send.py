@@ -22,10 +22,10 @@ from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 
 UNKNOWN_OUTCOME = {45066, 89504, 89505}  # the send may go out (just made / waiting for an admin's confirmation)
 DEDUPE_HOURS = 24  # WeChat remembers a clientmsgid this long (reference/wechat-reach.md §2)
-# The per-issue lock's lease: long enough for a push and the call; short, because a process killed while holding
-# it (nothing can release it) makes the next sender wait this long. Past it, a slow holder is still safe: the
-# ledger and the clientmsgid keep it to one send (at worst a second draft is pushed).
-LOCK_SECONDS = 20
+# The per-issue lock's lease is the deployment's (schedule.lease_seconds, 30 s): long enough for a push and the
+# call; short, because a process killed while holding it (nothing can release it) makes the next sender wait this
+# long. Past it, a slow holder is still safe: the ledger and the clientmsgid keep it to one send (at worst a second
+# draft is pushed).
 LOCK_WAIT = 150
 
 
@@ -70,7 +70,8 @@ def send_issue(site, account, issue: m.Issue, tag: str = "", by: str = "", progr
     tag_id = tag_id_of(tag)
     site.library.sync()
     require_approved(site, issue.number)
-    with site.deployment.locks.lock(f"send:{site.appid}:{issue.number}", lease=LOCK_SECONDS, wait=LOCK_WAIT):
+    with site.deployment.locks.lock(f"send:{site.appid}:{issue.number}", lease=site.deployment.lease_seconds,
+                                     wait=LOCK_WAIT):
         earlier = site.sends.latest(issue.number)
         if earlier is not None and earlier.state in ("accepted", "sent"):
             return SendOutcome(issue.number, "already", earlier.msg_id, earlier.audience,
