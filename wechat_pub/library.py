@@ -45,7 +45,6 @@ from wechat_pub.source.folder import (
     ArticleFile,
     ArticleFolder,
     Catalogue,
-    LastSync,
     duplicates_of,
     hash_file,
     hash_text,
@@ -80,13 +79,11 @@ class SyncReport:
 
 class Library:
     def __init__(self, folder: ArticleFolder, store: IssueStore, record: Path, clock: Clock = SYSTEM_CLOCK,
-                 author: str = "", last_sync: Path | None = None):
-        """``record``: this host's last-synced hash of each file; ``last_sync``: where the last sync's
-        :class:`LastSync` is kept (an unchanged re-push reads it to know a sync would do nothing)."""
+                 author: str = ""):
+        """``record``: this host's last-synced hash of each file."""
         self.folder = folder
         self.store = store
         self.record = Path(record)
-        self.last_sync = last_sync
         self.clock = clock
         self.author = author or socket.gethostname()
         self._seen: tuple[str, str] | None = None  # (folder signature, database revision) of the last sync
@@ -121,26 +118,9 @@ class Library:
             self._save_record(synced)
             self._file_hashes = None
             self._seen = (self.folder.signature(), self.store.revision())
-            if self.last_sync is not None:
-                self._keep_last_sync(synced, *self._seen)
         for line in report.conflicts:
             log.warning("%s", line)
         return report
-
-    def _keep_last_sync(self, synced: dict[str, str], signature: str, revision: str) -> None:
-        """Keep what this sync left (``signature``, ``revision``) when another sync would provably do nothing: the
-        folder and the database agree file for file (the same texts, each synced from here), and nothing changed
-        while that was checked."""
-        local = self.folder.read()
-        files = {article.filename: article for article in local.files}
-        rows = {row.filename: row for row in self.store.summary()}
-        agree = not local.duplicates and files.keys() == rows.keys() and all(
-            row.number == files[name].number and row.text_hash == files[name].sha256 == synced.get(name)
-            for name, row in rows.items())
-        if agree and (self.folder.signature(), self.store.revision()) == (signature, revision):
-            LastSync(signature, revision).save(self.last_sync)
-        else:
-            self.last_sync.unlink(missing_ok=True)
 
     def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
                     also, each) -> set[int]:

@@ -203,13 +203,7 @@ class Site:
         from wechat_pub.state.issues import IssueStore
 
         record = self._folder_record(self.articles.path, "json")
-        return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock,
-                       last_sync=self.last_sync_path)
-
-    @property
-    def last_sync_path(self) -> Path:
-        """Where this host keeps what its last sync of the account's folder left (:class:`LastSync`)."""
-        return self._folder_record(self.articles.path, "last-sync.json")
+        return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock)
 
     def _folder_record(self, folder: Path, suffix: str) -> Path:
         """A file of this host's state about the account's articles folder (named after the folder's path)."""

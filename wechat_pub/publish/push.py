@@ -23,7 +23,6 @@ from wechat_pub.crash import crash_point
 from wechat_pub.errors import ConfigError, ExitStatus, WechatPubError
 from wechat_pub.publish.outcome import PushOutcome
 from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_digest
-from wechat_pub.publish.unchanged import receipt
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
@@ -72,14 +71,12 @@ class Pusher:
         outcome = PushOutcome(issue.number, "", "", 0)
         articles: list[dict] = []
         self.force = force
-        self.inputs: dict[str, str] | None = {}  # path -> sha256 of the bytes used (None: some came from the web)
         try:
             images = self.upload_images(issue, outcome)
             cover = self.upload_cover(issue, images, outcome)
             articles = self.draft_articles(issue, images, cover)
             content_hash = digest(articles)
             self.save_draft(issue, articles, content_hash, outcome)
-            self.keep_receipt(issue, content_hash, len(images) + 1, outcome)
             if publish:
                 self.publish(issue, outcome)
         except WechatPubError as exc:
@@ -119,7 +116,7 @@ class Pusher:
         from wechat_pub.publish.images import prepare, read_image_bytes  # Pillow and requests: for images only
 
         data = read_image_bytes(image.path, image.src, folders)
-        key = self.used(image.path, data)
+        key = hashlib.sha256(data).hexdigest()
         cached = self.uploads.get(key, "uploadimg")
         if cached:
             outcome.cached += 1
@@ -136,21 +133,18 @@ class Pusher:
         """The front-matter cover, else the first body image, else a generated one; permanent material."""
         from wechat_pub.publish.images import read_image_bytes
 
-        crops: dict[str, str] = {}
         allowed = image_folders(issue.path, self.options.image_folders)
         if issue.cover:
             local = None if issue.cover.startswith("http") else issue.cover
             source, data = "front matter", read_image_bytes(local, issue.cover, allowed)
-            self.used(local, data)
         elif body := next(iter(body_images(issue)), None):
             source, data = f"first image ({body.src})", read_image_bytes(body.path, body.src, allowed)
-            self.used(body.path, data)
         else:
             return self.generated_cover(issue, outcome)
         outcome.cover = source
         media_id, url = self.cover_material(data, source, outcome)
         self.ledger.cover_uploaded(issue.number, issue.path, url)
-        return {"thumb_media_id": media_id, **crops}
+        return {"thumb_media_id": media_id}
 
     def generated_cover(self, issue: m.Issue, outcome: PushOutcome) -> dict:
         """A cover drawn from the issue's titles; drawn and uploaded once for the same titles, brand and colour."""
@@ -168,15 +162,6 @@ class Pusher:
             self.uploads.put(key, "generated", url=url, media_id=media_id, width=900)
         self.ledger.cover_uploaded(issue.number, issue.path, url)
         return {"thumb_media_id": media_id, "pic_crop_235_1": CROP_235_1, "pic_crop_1_1": CROP_1_1}
-
-    def used(self, path: str | None, data: bytes) -> str:
-        """The sha256 of ``data``, noted as what the local file ``path`` held (None: it came from the web)."""
-        key = hashlib.sha256(data).hexdigest()
-        if path is None:
-            self.inputs = None
-        elif self.inputs is not None:
-            self.inputs[path] = key
-        return key
 
     def cover_material(self, data: bytes, source: str, outcome: PushOutcome) -> tuple[str, str]:
         """(media_id, url) of the cover as permanent material, uploaded once per content."""
@@ -297,15 +282,6 @@ class Pusher:
         self.ledger.draft_added(issue.number, issue.path, media_id, content_hash, len(articles))
         self.read_back(issue, media_id, marked, outcome)
         return media_id
-
-    def keep_receipt(self, issue: m.Issue, content_hash: str, cached: int, outcome: PushOutcome) -> None:
-        """What the draft was made from, for a later push that finds it unchanged without reading it
-        (:mod:`wechat_pub.publish.unchanged`); ``cached``: the images such a push finds in the upload cache (every
-        image, and the cover). Not kept when something came from the web, or for a published issue."""
-        if self.inputs is None or not issue.text_sha256 or outcome.action == "published-already":
-            return
-        self.ledger.receipt_kept(issue.number, receipt(issue.text_sha256, self.inputs, self.options, content_hash,
-                                                      outcome.articles, cached, outcome.cover))
 
     def recover_lost_add(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:
         """A draft/add whose answer was never recorded: adopt the draft if WeChat has it."""

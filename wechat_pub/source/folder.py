@@ -155,28 +155,6 @@ class Catalogue:
         return [p for p in self.duplicates.get(number, ()) if os.path.abspath(p) != wanted]
 
 
-@dataclass(frozen=True)
-class LastSync:
-    """What this host's last sync of the folder with the database left them at, kept (in a small file of the state
-    folder) when they agreed file for file: the folder's signature and the database's revision. While both are
-    the same, another sync would do nothing."""
-
-    folder: str
-    database: str
-
-    @classmethod
-    def load(cls, path: Path) -> LastSync | None:
-        try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):  # none yet, or unreadable: nothing is known
-            return None
-
-    def save(self, path: Path) -> None:
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self.__dict__), encoding="utf-8")
-        os.replace(temporary, path)
-
-
 PARALLEL_FROM = 24  # files: fewer are read here, more on every core
 
 

@@ -12,6 +12,7 @@ No alembic.ini: the configuration is built here, from the package's own folder.
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,10 @@ from wechat_pub.errors import ConfigError
 MIGRATIONS = Path(__file__).with_name("migrations")
 PREVIOUS_RELEASE = "0001"  # the schema of the release before migrations (commit 9f22ece)
 _UPGRADE_LOCK = 0x77_65_63_68  # any fixed number: the PostgreSQL advisory lock the upgrade runs under
+
+log = logging.getLogger(__name__)
+# Alembic says at INFO which dialect it found, at every upgrade: our own line says what changed instead.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -63,7 +68,10 @@ def upgrade(engine: Engine) -> None:
         revision = _known(current(conn))  # again, under the lock: another process may have done it meanwhile
         if revision is None and inspect(conn).has_table("pushes"):
             command.stamp(alembic_config(conn), PREVIOUS_RELEASE)
-        command.upgrade(alembic_config(conn), "head")
+            revision = PREVIOUS_RELEASE
+        if revision != head():
+            log.info("upgrading the state database's schema from revision %s to %s", revision or "none", head())
+            command.upgrade(alembic_config(conn), "head")
 
 
 def _known(revision: str | None) -> str | None:

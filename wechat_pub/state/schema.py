@@ -54,7 +54,6 @@ pushes = Table(  # one row per issue of an account: where its draft stands (stat
     Column("error", Text, nullable=False, default=""),
     Column("hint", Text, nullable=False, default=""),
     Column("updated_at", Float, nullable=False),
-    Column("receipt", Text, nullable=False, default=""),  # what the draft was made from (publish/unchanged.py)
 )
 
 history = Table(  # every push transition, as it happened
