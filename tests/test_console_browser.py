@@ -96,7 +96,7 @@ smtp_starttls = false
 email_from = "wechat-pub@lifang.test"
 email_to = ["marketing@lifang.test"]
 """ + extra)
-    users = Deployment(load_config(folder / "config.toml")).users
+    users = Deployment(load_config(folder / "config.toml")).services.users
     for name, role in (("editor1", "admin"), ("editor2", "editor"), ("boss", "approver")):
         users.add(name, role, PASSWORD)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}

@@ -41,16 +41,16 @@ def loose_state_files(deployment) -> list:
 
     from wechat_pub.state.private import loose_permissions
 
-    url = deployment.database_url
+    url = deployment.services.database_url
     database = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
-    return loose_permissions(deployment.state_path, database)
+    return loose_permissions(deployment.services.state_path, database)
 
 
 def _state_permissions(deployment) -> list[Check]:
     loose = loose_state_files(deployment)
     if loose:
         return [Check(WARN, "permissions", str(finding)) for finding in loose]
-    return [Check(OK, "permissions", f"{deployment.state_path} and the state database are readable by this user "
+    return [Check(OK, "permissions", f"{deployment.services.state_path} and the state database are readable by this user "
                                      "only")]
 
 
@@ -61,17 +61,17 @@ def _database(deployment) -> Check:
     from wechat_pub.state.outage import explain_outage, is_outage
 
     try:
-        with deployment.db.connect() as conn:
+        with deployment.services.db.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         if not is_outage(exc):
             raise
         return Check(FAIL, "database", str(explain_outage(exc, "open the state database")))
-    return Check(OK, "database", shown_url(deployment.database_url))
+    return Check(OK, "database", shown_url(deployment.services.database_url))
 
 
 def _admins(deployment) -> Check:
-    admins = [user.name for user in deployment.users.all() if user.role == "admin"]
+    admins = [user.name for user in deployment.services.users.all() if user.role == "admin"]
     if not admins:
         return Check(WARN, "console", "no admin can manage the console's users: "
                                       "echo 'a long password' | wechat-pub user add NAME --role admin --password-stdin")
@@ -79,7 +79,7 @@ def _admins(deployment) -> Check:
 
 
 def _https(deployment) -> Check:
-    if deployment.console_url.startswith("https://") and not deployment.secure_cookies:
-        return Check(WARN, "cookies", f"the console is reached over HTTPS ({deployment.console_url}) but its session "
+    if deployment.services.console_url.startswith("https://") and not deployment.secure_cookies:
+        return Check(WARN, "cookies", f"the console is reached over HTTPS ({deployment.services.console_url}) but its session "
                                       "cookie may travel over plain HTTP: set [console] secure_cookies = true")
     return Check(OK, "cookies", "secure cookies on" if deployment.secure_cookies else "plain HTTP (no public HTTPS URL)")

@@ -1,8 +1,9 @@
 """The composition root, per account: a :class:`Site` holds one WeChat account's collaborators, built once
 from the config: its app id, articles folder, publisher and brand, render options, push ledger, schedule runs,
-upload cache, API client, search archive and webhook. :class:`wechat_pub.deployment.Deployment` holds the
-Sites of one config and what they share. The CLI, the web app, the scheduler and status take a Site or the
-Deployment; nothing else reads config keys to build collaborators.
+upload cache, API client, search archive and webhook. It is given what the accounts share (the
+:class:`~wechat_pub.services.Services`: state database, Redis, locks...) and how to reach the sandbox;
+:class:`wechat_pub.deployment.Deployment` builds both and holds the Sites of one config. The CLI, the web app,
+the scheduler and status take a Site or the Deployment; nothing else reads config keys to build collaborators.
 
 Collaborators are made on first use (``cached_property``), so a command pays only for what it touches.
 """
@@ -12,29 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from wechat_pub.clock import Clock
 from wechat_pub.config import DEFAULT_ACCOUNT, Config
 from wechat_pub.errors import ConfigError
+from wechat_pub.sandbox.credentials import sandbox_credentials
+from wechat_pub.services import Services
 from wechat_pub.source.folder import ArticleFolder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wechat_pub.deployment import Deployment
     from wechat_pub.publish.account import Account
     from wechat_pub.publish.push import Pusher
     from wechat_pub.render.options import Publisher, RenderOptions
-
-SANDBOX_APPID = "wx_sandbox"
-SANDBOX_SECRET = "sandbox-secret"
-
-
-def sandbox_credentials(account: str) -> tuple[str, str]:
-    """The app id and secret the built-in sandbox gives an account that has no credentials of its own."""
-    if account == DEFAULT_ACCOUNT:
-        return SANDBOX_APPID, SANDBOX_SECRET
-    return f"{SANDBOX_APPID}_{account}", f"{SANDBOX_SECRET}-{account}"
-
+    from wechat_pub.sandbox.server import RunningSandbox
 
 @dataclass(frozen=True)
 class ScheduleSettings:
@@ -46,11 +38,13 @@ class ScheduleSettings:
 class Site:
     """One WeChat account and its collaborators."""
 
-    def __init__(self, deployment: "Deployment", cfg: Config):
-        self.deployment = deployment
+    def __init__(self, cfg: Config, services: Services, start_sandbox: Callable[[], "RunningSandbox"]):
+        """``start_sandbox``: the sandbox serving the accounts without credentials (started on first call)."""
+        self.services = services
+        self._start_sandbox = start_sandbox
         self.cfg = cfg
         self.name = cfg.name
-        self.clock = deployment.clock
+        self.clock = services.clock
         self.uses_sandbox = cfg.uses_sandbox
         sandbox_appid, sandbox_secret = sandbox_credentials(self.name)
         self.appid: str = cfg["wechat.appid"] or sandbox_appid
@@ -119,25 +113,25 @@ class Site:
     def pushes(self):
         from wechat_pub.state.pushes import PushLedger
 
-        return PushLedger(self.deployment.db, self.appid, self.clock)
+        return PushLedger(self.services.db, self.appid, self.clock)
 
     @cached_property
     def runs(self):
         from wechat_pub.state.runs import ScheduleRuns
 
-        return ScheduleRuns(self.deployment.db, self.appid, self.clock)
+        return ScheduleRuns(self.services.db, self.appid, self.clock)
 
     @cached_property
     def uploads(self):
         from wechat_pub.state.uploads import UploadCache
 
-        return UploadCache(self.deployment.db, self.appid, self.clock)
+        return UploadCache(self.services.db, self.appid, self.clock)
 
     @cached_property
     def approvals(self):
         from wechat_pub.state.audit import Approvals
 
-        return Approvals(self.deployment.db, self.appid, self.clock)
+        return Approvals(self.services.db, self.appid, self.clock)
 
     @property
     def require_approval(self) -> bool:
@@ -165,13 +159,13 @@ class Site:
         return Notice(self.account_name or self.name, issue, event, detail, self.console_link(issue))
 
     def console_link(self, issue: int) -> str:
-        return f"{self.deployment.console_url}/console/{self.name}/issues/{issue}"
+        return f"{self.services.console_url}/console/{self.name}/issues/{issue}"
 
     @cached_property
     def query_log(self):
         from wechat_pub.state.querylog import QueryLog
 
-        return QueryLog(self.deployment.db, self.appid, self.deployment.query_spool, self.clock)
+        return QueryLog(self.services.db, self.appid, self.services.query_spool, self.clock)
 
     # ---- WeChat ----------------------------------------------------------------------------------------
 
@@ -183,17 +177,17 @@ class Site:
 
         options = {"token_mode": self.cfg["wechat.token_mode"], "retry_window": self.cfg["wechat.retry_seconds"],
                    "clock": self.clock.time, "sleep": self.clock.sleep}
-        deployment = self.deployment
-        running = deployment.ensure_sandbox() if self.uses_sandbox else None
+        running = self._start_sandbox() if self.uses_sandbox else None
         base_url = running.api_base if running else self.cfg["wechat.base_url"]
-        api = WeChatAPI(self.appid, self._secret, deployment.token_storage, deployment.locks, base_url, **options)
-        return Account(api, self, running)
+        api = WeChatAPI(self.appid, self._secret, self.services.token_storage, self.services.locks, base_url,
+                        **options)
+        return Account(api, self.label, running)
 
     def pusher(self, account: "Account", progress=None, theme: str | None = None) -> "Pusher":
         from wechat_pub.publish.push import Pusher
 
         return Pusher(account.api, self.pushes, self.uploads, self.render_options(theme), self.brand,
-                      progress=progress, clock=self.clock, keep_dir=self.deployment.state_dir / "wechat-drafts")
+                      progress=progress, clock=self.clock, keep_dir=self.services.state_dir / "wechat-drafts")
 
     @cached_property
     def library(self):
@@ -203,14 +197,14 @@ class Site:
         from wechat_pub.state.issues import IssueStore
 
         record = self._folder_record(self.articles.path, "json")
-        return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock)
+        return Library(self.articles, IssueStore(self.services.db, self.appid, self.clock), record, self.clock)
 
     def _folder_record(self, folder: Path, suffix: str) -> Path:
         """A file of this host's state about the account's articles folder (named after the folder's path)."""
         import hashlib
 
         key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
-        return self.deployment.state_dir / "folders" / f"{self.name}-{key}.{suffix}"
+        return self.services.state_dir / "folders" / f"{self.name}-{key}.{suffix}"
 
     # ---- followers ---------------------------------------------------------------------------------------
 
@@ -271,7 +265,7 @@ class Site:
 
         scope = scope or self.cfg["webhook.search_scope"]
         if scope not in self._archives:
-            index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
+            index = self.services.state_dir / f"search-{self.name}-{scope}.sqlite3"
             self._archives[scope] = Archive(lambda offer: self.searchable(scope, offer), index, clock=self.clock,
                                             version=lambda: self.search_version(scope),
                                             reading=self._read_for_index)
@@ -305,7 +299,7 @@ class Site:
         from wechat_pub.bot.replies import Replier
         from wechat_pub.state.pushes import PushLedger
 
-        ledger = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
+        ledger = PushLedger(self.services.bounded_db, self.appid, self.clock)
         urls = _Cached(ledger.published_urls, self.clock, fallback={})
         covers = _Cached(ledger.cover_urls, self.clock, fallback={})
         return Replier(self.archive(scope, live), urls_for=lambda issue: urls().get(issue, []),
@@ -321,7 +315,7 @@ class Site:
         return WebhookSettings(token=cfg["webhook.token"], appid=cfg["webhook.appid"] or self.appid, aes_key=aes_key,
                                mode=cfg["webhook.mode"] or ("safe" if aes_key else "plain"),
                                max_clock_skew=cfg["webhook.max_clock_skew"], menu=cfg["webhook.menu"],
-                               query_salt=self.deployment.query_salt(), path=cfg["webhook.path"])
+                               query_salt=self.services.query_salt(), path=cfg["webhook.path"])
 
     def bot(self):
         """The webhook's message handler for this account."""
@@ -332,7 +326,7 @@ class Site:
                               "webhook.", "Set WECHAT_PUB_WEBHOOK__TOKEN (or WECHAT_PUB_ACCOUNTS__NAME__WEBHOOK__"
                                           "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
         replier = self.replier(live=True)
-        return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
+        return Bot(self.webhook_settings(), replier, self.services.replies, self.query_log,
                    on_published=self.record_published(replier))
 
     def record_published(self, replier):
@@ -346,7 +340,7 @@ class Site:
         from wechat_pub.urls import safe_links
 
         log = logging.getLogger(__name__)
-        bounded = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
+        bounded = PushLedger(self.services.bounded_db, self.appid, self.clock)
 
         def record(ledger: PushLedger, publish_id: str, article_urls: list[str]) -> None:
             found = ledger.by_publish_id(publish_id)

@@ -58,7 +58,7 @@ def db_upgrade(state) -> None:
     """Bring the state database's schema to this version's newest revision (waits for another host doing it)."""
     from wechat_pub.state.database import shown_url
 
-    out.print(f"{rx(shown_url(state.deployment.database_url))}: at revision {_revision(state)} (the newest)")
+    out.print(f"{rx(shown_url(state.deployment.services.database_url))}: at revision {_revision(state)} (the newest)")
 
 
 @db_group.command("current")
@@ -68,13 +68,13 @@ def db_current(state) -> None:
     from wechat_pub.state.database import open_engine, shown_url
     from wechat_pub.state.migrate import current, head
 
-    engine = open_engine(state.deployment.database_url)  # not the deployment's: that one upgrades as it opens
+    engine = open_engine(state.deployment.services.database_url)  # not the deployment's: that one upgrades as it opens
     try:
         with engine.connect() as conn:
             revision = current(conn)
     finally:
         engine.dispose()
-    out.print(f"{rx(shown_url(state.deployment.database_url))}: revision {revision or 'none'}, newest {head()}")
+    out.print(f"{rx(shown_url(state.deployment.services.database_url))}: revision {revision or 'none'}, newest {head()}")
     if revision != head():
         out.print("Run: wechat-pub db upgrade")
         raise SystemExit(ExitStatus.ERROR)
@@ -93,7 +93,7 @@ def db_revision(message: str) -> None:
 def _revision(state) -> str:
     from wechat_pub.state.migrate import current
 
-    with state.deployment.db.connect() as conn:  # opening the deployment's database upgrades it
+    with state.deployment.services.db.connect() as conn:  # opening the deployment's database upgrades it
         return current(conn)
 
 

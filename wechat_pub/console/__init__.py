@@ -75,7 +75,7 @@ def requires(role: str):
 def record(action: str, issue: int = 0, detail: str = "", site=None) -> None:
     """Into the audit log: who (the signed-in user) did what, to which account and issue."""
     site = site or g.get("site")
-    deployment().audit.record(current_user.name, action, site.appid if site else "", issue, detail)
+    deployment().services.audit.record(current_user.name, action, site.appid if site else "", issue, detail)
 
 
 class ConsoleSessions(SecureCookieSessionInterface):
@@ -92,7 +92,7 @@ def init_console(app: Flask, deployment) -> None:
     """Serve the console on ``app``: sessions, CSRF for the console's forms only (WeChat's webhook posts carry
     no token), sign-in, and the pages."""
     app.session_interface = ConsoleSessions()
-    app.secret_key = deployment.console_secret()
+    app.secret_key = deployment.services.console_secret()
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=deployment.secure_cookies, PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
                       WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None)
@@ -104,8 +104,8 @@ def init_console(app: Flask, deployment) -> None:
     @logins.user_loader
     def load(token: str):
         """Every request's one check: the cookie's token must open a live session of an existing user."""
-        name = deployment.sessions.user_of(token)
-        user = deployment.users.get(name) if name else None
+        name = deployment.services.sessions.user_of(token)
+        user = deployment.services.users.get(name) if name else None
         return SignedIn(user, token) if user else None
 
     zone = zoneinfo.ZoneInfo(deployment.timezone)

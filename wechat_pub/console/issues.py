@@ -35,7 +35,7 @@ def issue(account: str, number: int):
     summary = next(r for r in overview(site) if r.number == number)
     events = [(entry.at, entry.event, entry.detail) for entry in site.pushes.history(number)]
     events += [(entry.at, f"{entry.action} by {entry.user}", entry.detail)
-               for entry in site.deployment.audit.recent(100, site.appid, number)]
+               for entry in site.services.audit.recent(100, site.appid, number)]
     return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),
                            record=site.pushes.get(number), approval=site.approvals.get(number))
 

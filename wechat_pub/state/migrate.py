@@ -105,11 +105,11 @@ def new_revision(message: str) -> Path:
     correct it before committing: autogenerate does not see renames or data moves."""
     import tempfile
 
-    from wechat_pub.state.database import open_engine
+    from sqlalchemy import create_engine
 
     number = f"{len(list(scripts().walk_revisions())) + 1:04d}"
     with tempfile.TemporaryDirectory() as folder:
-        engine = open_engine(f"sqlite:///{folder}/head.sqlite3")
+        engine = create_engine(f"sqlite:///{folder}/head.sqlite3")
         try:
             upgrade(engine)
             with engine.begin() as conn:
