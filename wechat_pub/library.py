@@ -41,15 +41,8 @@ from wechat_pub.bulk import paused_gc
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.folder import (
-    ArticleFile,
-    ArticleFolder,
-    Catalogue,
-    duplicates_of,
-    hash_file,
-    hash_text,
-    read_each,
-)
+from wechat_pub.source.files import hash_file, hash_text
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of, read_each
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 
 log = logging.getLogger(__name__)

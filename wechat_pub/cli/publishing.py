@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from wechat_pub.cli import pass_state, with_site
+from wechat_pub.cli.context import pass_state, with_site
 from wechat_pub.cli.output import err, out, print_push, print_rows, rx
 
 STATE_COLOURS = {"published": "green", "draft": "cyan", "publishing": "yellow", "failed": "red", "invalid": "red",

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from wechat_pub.cli import pass_state
+from wechat_pub.cli.context import pass_state
 from wechat_pub.cli.output import out, rx
 from wechat_pub.errors import ExitStatus
 

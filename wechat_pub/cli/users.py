@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from wechat_pub.cli import pass_state
+from wechat_pub.cli.context import pass_state
 from wechat_pub.cli.output import out, rx
 from wechat_pub.errors import UsageError
 from wechat_pub.roles import ROLES

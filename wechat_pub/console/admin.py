@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wechat_pub.console import bp, deployment, record, requires
+from wechat_pub.console.base import bp, deployment, record, requires
 from wechat_pub.errors import WechatPubError
 from wechat_pub.roles import ROLES
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from wechat_pub.console import SignedIn, bp, csrf, deployment, record
+from wechat_pub.console.base import SignedIn, bp, csrf, deployment, record
 from wechat_pub.urls import console_target
 
 OPEN = {"console.login", "console.static"}

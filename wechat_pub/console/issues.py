@@ -10,7 +10,7 @@ import uuid
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wechat_pub.console import bp, record, requires, site_of
+from wechat_pub.console.base import bp, record, requires, site_of
 from wechat_pub.errors import WechatPubError
 from wechat_pub.state.issues import StaleVersion
 from wechat_pub.urls import console_target

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from wechat_pub import model as m
+from wechat_pub.source.files import hash_text, read_text
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
 _ISSUE_FIELD = re.compile(r"^issue:[ \t]*[\"']?(\d{1,6})[\"']?[ \t]*(?:#.*)?$", re.M)
@@ -67,8 +68,6 @@ class ArticleFile:
     @property
     def text(self) -> str:
         if self._text is None:
-            from wechat_pub.source.article import read_text
-
             self._text = read_text(self.path)[0] or ""
             self.sha256 = hash_text(self._text)  # (the same, unless it was edited a moment ago)
         return self._text
@@ -211,26 +210,10 @@ def _read_text(job) -> tuple[m.Issue | IssueFacts | None, tuple[m.Problem, ...],
 
 def read_article_file(path: str, timezone: str) -> ArticleFile:
     """The file's text and hash (its issue is read when asked for)."""
-    from wechat_pub.source.article import read_text
-
     text, problem = read_text(path)
     if text is None:
         return ArticleFile(path, "", "", timezone, None, (problem,))
     return ArticleFile(path, text, hash_text(text), timezone)
-
-
-def hash_file(path: str | os.PathLike) -> str | None:
-    """The sha256 of a file's bytes (an image an issue shows); None when it is missing."""
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    except FileNotFoundError:
-        return None
-
-
-def hash_text(text: str) -> str:
-    """The hash an article file is known by: of its text as read (UTF-8, newlines as Python reads them)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _unless_unchanged(article: ArticleFile, previous: dict[str, ArticleFile]) -> ArticleFile:
