@@ -15,7 +15,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from wechat_pub.clock import Clock
 from wechat_pub.config import DEFAULT_ACCOUNT, Config
 from wechat_pub.errors import ConfigError
 from wechat_pub.sandbox.credentials import sandbox_credentials
@@ -27,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from wechat_pub.publish.push import Pusher
     from wechat_pub.render.options import Publisher, RenderOptions
     from wechat_pub.sandbox.server import RunningSandbox
+
 
 @dataclass(frozen=True)
 class ScheduleSettings:
@@ -54,7 +54,6 @@ class Site:
         self.articles = ArticleFolder(articles, self.timezone, known=self._folder_record(articles, "files.json"))
         self.schedule = ScheduleSettings(cfg["schedule.grace_hours"] * 3600, cfg["schedule.publish"],
                                          cfg["schedule.retry_minutes"])
-        self._archives: dict[str, object] = {}
 
     def __repr__(self) -> str:
         return f"<Site {self.name} {self.appid}>"
@@ -208,100 +207,29 @@ class Site:
 
     # ---- followers ---------------------------------------------------------------------------------------
 
-    def search_version(self, scope: str | None = None) -> str:
-        """Changes whenever what followers may find may have changed: the articles folder, the shared issues,
-        which were published, and (for 'scheduled') whose publish time has passed. Cheap: no text is read."""
-        import hashlib
+    @cached_property
+    def search(self):
+        """What followers may find, and the search index over it (:mod:`wechat_pub.bot.visibility`)."""
+        from wechat_pub.bot.visibility import FollowerSearch
 
-        scope = scope or self.cfg["webhook.search_scope"]
-        parts = [scope, self.articles.signature(), self.library.store.revision()]
-        if scope != "all":
-            parts.append(",".join(map(str, sorted(self.pushes.published_urls()))))
-        if scope == "scheduled":
-            now = self.clock.time()
-            parts.append(",".join(str(row.number) for row in self.library.store.summary()
-                                  if row.publish_at and _timestamp(row.publish_at) <= now))
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-    def searchable(self, scope: str | None = None, offer=None):
-        """(version, entries) of the issues followers may find: published ones (WeChat reported them, or the
-        team marked them), also those whose publish time has passed ('scheduled'), or every one ('all'). An
-        entry's issue is read only if the index has to take it up. ``offer(number, fingerprint, text)``: given
-        each such issue that the sync reads meanwhile (see :meth:`IndexUpdate.offer`)."""
-        from functools import partial
-
-        from wechat_pub.bot.index import IndexEntry, extract
-
-        scope = scope or self.cfg["webhook.search_scope"]
-        findable = self._findable(scope)
-
-        def offer_read(article) -> None:  # (what the entries below do not want, the index drops again)
-            if offer is not None and article.valid and findable(article.number, article.facts.publish_at):
-                offer(article.number, article.sha256, article.derived)
-
-        # what the index keeps is worked out while the issues are read, and indexed as each arrives
-        self.library.sync(also=extract, each=offer_read)
-        version = self.search_version(scope)
-        findable = self._findable(scope)  # as of now
-        rows = [row for row in self.library.store.summary() if row.valid and findable(row.number, row.publish_at)]
-        return version, [IndexEntry(row.number, row.text_hash,
-                                    partial(self.library.derived, row.number, extract, row.filename, row.text_hash))
-                         for row in rows]
-
-    def _findable(self, scope: str):
-        """Whether followers may find an issue (by its number and publish time) in ``scope``, as of now."""
-        if scope == "all":
-            return lambda number, publish_at: True
-        published = set(self.pushes.published_urls())
-        now = self.clock.time()
-        return lambda number, publish_at: number in published or (
-            scope == "scheduled" and bool(publish_at) and _timestamp(publish_at) <= now)
+        return FollowerSearch(self.library, self.pushes, self.clock, self.cfg["webhook.search_scope"],
+                              self.services.state_dir, self.name, self.cfg.path)
 
     def archive(self, scope: str | None = None, live: bool = False):
-        """The search index of the issues followers may find: a local file (so answers need nothing but this
-        host), updated when those issues change; ``live`` (the webhook): updated by a separate process
-        (``wechat-pub index``) while this one goes on answering from the current index."""
-        from wechat_pub.bot.search import Archive
-
-        scope = scope or self.cfg["webhook.search_scope"]
-        if scope not in self._archives:
-            index = self.services.state_dir / f"search-{self.name}-{scope}.sqlite3"
-            self._archives[scope] = Archive(lambda offer: self.searchable(scope, offer), index, clock=self.clock,
-                                            version=lambda: self.search_version(scope),
-                                            reading=self._read_for_index)
-        archive = self._archives[scope]
-        if live and not archive.background:
-            archive.background = True
-            archive.updater = lambda: self.index_elsewhere(scope)
-        return archive
-
-    def _read_for_index(self, numbers: list[int]):
-        from wechat_pub.bot.index import extract
-
-        return self.library.read_each_issue(numbers, also=extract)
-
-    def index_elsewhere(self, scope: str) -> None:
-        """Update the search index in a short-lived process of its own: the parser and the segmenter it needs
-        (and their memory) never enter the webhook's workers, and their work takes no worker's time."""
-        import subprocess
-        import sys
-
-        command = [sys.executable, "-m", "wechat_pub", "index", "--scope", scope, "--account", self.name]
-        if self.cfg.path:
-            command[3:3] = ["--config", str(self.cfg.path)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            raise RuntimeError(f"`wechat-pub index` failed: {done.stderr.strip()[-300:]}")
+        """The search index of ``scope`` (default: the configured one); ``live``: the webhook's, updated by a
+        separate process."""
+        return self.search.archive(scope, live)
 
     def replier(self, scope: str | None = None, live: bool = False):
         """What followers get back. Published links and covers come from the state database through the
         webhook's bounded engine, cached; while the database is away the last ones known are used."""
+        from wechat_pub.bot.cached import Cached
         from wechat_pub.bot.replies import Replier
         from wechat_pub.state.pushes import PushLedger
 
         ledger = PushLedger(self.services.bounded_db, self.appid, self.clock)
-        urls = _Cached(ledger.published_urls, self.clock, fallback={})
-        covers = _Cached(ledger.cover_urls, self.clock, fallback={})
+        urls = Cached(ledger.published_urls, self.clock, fallback={})
+        covers = Cached(ledger.cover_urls, self.clock, fallback={})
         return Replier(self.archive(scope, live), urls_for=lambda issue: urls().get(issue, []),
                        max_results=self.cfg["webhook.max_results"], welcome=self.cfg["webhook.welcome"],
                        news_reply=self.cfg["webhook.reply"] == "news", cover_for=lambda issue: covers().get(issue, ""),
@@ -330,81 +258,14 @@ class Site:
                    on_published=self.record_published(replier))
 
     def record_published(self, replier):
-        """What a PUBLISHJOBFINISH does: the push record learns its article URLs. Written through the bounded
-        engine; while the database is away, a background thread keeps trying (WeChat sends the event once)."""
-        import logging
-        import threading
-
-        from wechat_pub.state.outage import is_outage
+        """What a PUBLISHJOBFINISH does (:mod:`wechat_pub.publish.events`): the push record learns its article
+        URLs, the replier forgets the links it cached, the team hears of it."""
+        from wechat_pub.publish.events import PublishEvents
         from wechat_pub.state.pushes import PushLedger
-        from wechat_pub.urls import safe_links
 
-        log = logging.getLogger(__name__)
-        bounded = PushLedger(self.services.bounded_db, self.appid, self.clock)
-
-        def record(ledger: PushLedger, publish_id: str, article_urls: list[str]) -> None:
-            found = ledger.by_publish_id(publish_id)
-            if found is None:
-                log.warning("PUBLISHJOBFINISH for publish_id %s, which wechat-pub did not submit", publish_id)
-                return
-            ledger.published(found.issue, article_urls, how="PUBLISHJOBFINISH")
+        def published(issue: int, article_urls: list[str]) -> None:
             replier.forget_urls()
-            self.notifier.notify_later(self.notice(found.issue, "published", " ".join(article_urls)))
+            self.notifier.notify_later(self.notice(issue, "published", " ".join(article_urls)))
 
-        def keep_trying(publish_id: str, article_urls: list[str]) -> None:
-            for _ in range(360):  # an hour, every 10 s
-                self.clock.sleep(10)
-                try:
-                    record(self.pushes, publish_id, article_urls)
-                    return
-                except Exception as exc:
-                    if not is_outage(exc):
-                        raise
-            log.error("PUBLISHJOBFINISH for publish_id %s could not be recorded: run `wechat-pub status`", publish_id)
-
-        def on_published(publish_id: str, event_urls: list[str]) -> None:
-            article_urls = safe_links(event_urls)  # the event's URLs are shown as links: web addresses only
-            if len(article_urls) < len(event_urls):
-                log.warning("PUBLISHJOBFINISH for publish_id %s: %d article URL(s) that are not web addresses "
-                            "were dropped", publish_id, len(event_urls) - len(article_urls))
-            try:
-                record(bounded, publish_id, article_urls)
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                threading.Thread(target=keep_trying, args=(publish_id, article_urls), daemon=True).start()
-
-        return on_published
-
-
-def _timestamp(iso: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(iso).timestamp()
-
-
-class _Cached:
-    """A value recomputed at most every few seconds (published URLs change rarely); while it cannot be
-    recomputed (the database is away) the last value, or ``fallback``, stands."""
-
-    def __init__(self, compute, clock: Clock, seconds: float = 5.0, fallback=None):
-        self.compute, self.clock, self.seconds, self.fallback = compute, clock, seconds, fallback
-        self.value, self.at = None, 0.0
-
-    def __call__(self):
-        if self.value is None or self.clock.monotonic() - self.at > self.seconds:
-            try:
-                value = self.compute()
-                if value != self.value:  # the same value stays the same object: what was made from it holds
-                    self.value = value
-            except Exception as exc:
-                from wechat_pub.state.outage import is_outage
-
-                if not is_outage(exc):
-                    raise
-                self.value = self.value if self.value is not None else self.fallback
-            self.at = self.clock.monotonic()
-        return self.value
-
-    def clear(self) -> None:
-        self.value = None
+        bounded = PushLedger(self.services.bounded_db, self.appid, self.clock)
+        return PublishEvents(bounded, self.pushes, published, self.clock).on_published
