@@ -6,9 +6,15 @@ last got no answer), and one fault at a time in the middle of the stream:
   postgres-stopped    PostgreSQL is stopped (immediate), then started again
   database-locked     another session holds a lock on the webhook's tables for 8 s
   worker-killed       a worker is SIGKILLed after working out an answer, before keeping it (gunicorn starts a new one)
+  two-hosts-redis     two hosts (two gunicorns, each its own folder) behind a round-robin balancer: every message
+                      is delivered to one host and retried on the other 2 s later, Redis is SIGKILLed and started
+                      again empty in the middle (so retries reach the other host before, during and after the
+                      outage), and once the hosts' breakers have cooled down every message is delivered a third
+                      time, to its first host (issue 30)
 
 For each: messages answered (a reply, not `success`, within WeChat's deliveries), retries answered identically
-(one more delivery of each answered message), duplicates (messages logged twice), query-log rows lost.
+(one more delivery of each answered message; with two hosts: both later deliveries, byte for byte), duplicates
+(messages logged twice), query-log rows lost.
 
     python bench/faults.py                       # starts its own PostgreSQL (needs Debian's postgresql) and Redis
     python bench/faults.py --database-url postgresql://user@host/db
@@ -39,6 +45,7 @@ from wechat_pub.bot.protocol import parse_xml, signed_message  # noqa: E402
 TOKEN = "tok3nForFaults"
 MESSAGES = 40
 RATE = 10.0  # messages per second
+RETRY_AFTER = 2.0  # seconds from a message's first delivery to its retry on the other host (two-hosts-redis)
 WORDS = ["苹果", "个人信息", "数据安全", "GDPR", "contact tracing", "EDPB", "区块链", "云计算"]
 
 
@@ -125,22 +132,23 @@ def message(n: int, tag: str) -> str:
             f"<Content><![CDATA[{text}]]></Content><MsgId>{10**15 + n + hash(tag) % 10**9}</MsgId></xml>"), text
 
 
-def deliver(url: str, params: dict, body: bytes) -> str | None:
-    """One delivery: the reply's content, or None (no answer in 5 s, an error, or `success`)."""
+def deliver(url: str, params: dict, body: bytes, raw: bool = False) -> str | bytes | None:
+    """One delivery: the reply's content (``raw``: the whole reply's bytes), or None (no answer in 5 s, an error,
+    or `success`)."""
     try:
         response = requests.post(url, params=params, data=body, timeout=5)
     except requests.RequestException:
         return None
     if response.status_code != 200 or response.text in ("success", ""):
         return None
-    return parse_xml(response.content).get("Content")
+    return response.content if raw else parse_xml(response.content).get("Content")
 
 
-def as_wechat(url: str, xml: str) -> str | None:
+def as_wechat(url: str, xml: str, raw: bool = False) -> str | bytes | None:
     """Up to three deliveries of one message (WeChat retries what got no answer): the answer, or None."""
     params, body = signed_message(xml, TOKEN)
     for _ in range(3):
-        answer = deliver(url, params, body)
+        answer = deliver(url, params, body, raw)
         if answer is not None:
             return answer
         time.sleep(1)
@@ -181,9 +189,48 @@ def run_fault(name: str, site: Path, redis: Redis, postgres, database_url: str) 
     server.wait(30)
     if name == "worker-killed" and not (site / f"killed-{port}").exists():
         raise SystemExit("worker-killed: no worker reached its 6th answer; the fault did not happen")
-    logged = count_logged(site, database_url, {text for _, _, text in results.values()})
+    logged = count_logged([site], database_url, {text for _, _, text in results.values()})
     answered = [n for n, (answer, _, _) in results.items() if answer is not None]
     identical = [n for n in answered if results[n][1] == results[n][0]]
+    duplicates = sum(1 for text in logged if logged[text] > 1)
+    lost = sum(1 for n in answered if logged.get(results[n][2], 0) == 0)
+    return {"fault": name, "messages": MESSAGES, "answered": len(answered), "identical": len(identical),
+            "duplicates": duplicates, "lost": lost}
+
+
+def run_two_hosts(sites: list[Path], redis: Redis, database_url: str) -> dict:
+    """Two hosts, Redis killed between messages' first delivery and their retry on the other host."""
+    name, ports = "two-hosts-redis", [free_port() for _ in sites]
+    servers = [start_webhook(site, port, {}) for site, port in zip(sites, ports)]
+    urls = [f"http://127.0.0.1:{port}/wechat" for port in ports]
+    results: dict[int, tuple[bytes | None, bytes | None, str]] = {}
+    sent = {n: message(n, "two") for n in range(MESSAGES)}  # (xml, query): each message the same every time
+
+    def send(n: int) -> None:
+        xml, text = sent[n]
+        first = as_wechat(urls[n % 2], xml, raw=True)
+        time.sleep(RETRY_AFTER)
+        results[n] = (first, as_wechat(urls[(n + 1) % 2], xml, raw=True), text)  # the balancer's other host
+
+    fault = threading.Thread(target=inject, args=("redis-killed", redis, None, database_url), daemon=True)
+    threads = []
+    for n in range(MESSAGES):
+        if n == MESSAGES // 4:
+            fault.start()
+        threads.append(threading.Thread(target=send, args=(n,)))
+        threads[-1].start()
+        time.sleep(1 / RATE)
+    for thread in threads:
+        thread.join()
+    fault.join()
+    time.sleep(4)  # the breakers' cool-down: both hosts back on Redis (empty of what it held before)
+    third = {n: as_wechat(urls[n % 2], sent[n][0], raw=True) for n in results}
+    for server in servers:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    logged = count_logged(sites, database_url, {text for _, _, text in results.values()})
+    answered = [n for n, (first, _, _) in results.items() if first is not None]
+    identical = [n for n in answered if results[n][0] == results[n][1] == third[n]]
     duplicates = sum(1 for text in logged if logged[text] > 1)
     lost = sum(1 for n in answered if logged.get(results[n][2], 0) == 0)
     return {"fault": name, "messages": MESSAGES, "answered": len(answered), "identical": len(identical),
@@ -209,41 +256,51 @@ def inject(name: str, redis: Redis, postgres, database_url: str) -> None:
         engine.dispose()
 
 
-def count_logged(site: Path, database_url: str, texts: set[str]) -> dict[str, int]:
-    """Rows per query text, after every spool left on the host (by killed workers too) is written."""
+def count_logged(sites: list[Path], database_url: str, texts: set[str]) -> dict[str, int]:
+    """Rows per query text, after every spool left on the hosts (by killed workers too) is written."""
     from wechat_pub.state.database import StateDatabase
     from wechat_pub.state.querylog import QuerySpool
 
     db = StateDatabase(database_url)
-    QuerySpool(lambda: db, site / "state" / "query-log", delay=3600).flush()
+    for site in sites:
+        QuerySpool(lambda: db, site / "state" / "query-log", delay=3600).flush()
     with db.connect() as conn:
         rows = conn.exec_driver_sql("SELECT query, COUNT(*) FROM queries GROUP BY query").all()
     return {query: count for query, count in rows if query in texts}
 
 
+def make_site(site: Path, database_url: str, redis: Redis) -> Path:
+    """A host's folder: the project's config on the shared database and Redis, the seed issue."""
+    (site / "articles").mkdir(parents=True)
+    shutil.copy(ROOT / "config.toml", site / "config.toml")
+    shutil.copy(ROOT / "articles" / "issue-135.md", site / "articles")
+    with open(site / "config.toml", "a", encoding="utf-8") as handle:
+        handle.write(f'\n[state]\ndatabase_url = "{database_url}"\nredis_url = "{redis.url}"\n')
+    return site
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="a PostgreSQL to use (default: start a throwaway one)")
-    parser.add_argument("--faults", default="redis-killed,postgres-stopped,database-locked,worker-killed")
+    parser.add_argument("--faults", default="redis-killed,postgres-stopped,database-locked,worker-killed,"
+                                            "two-hosts-redis")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wechat-pub-faults-"))
     os.chmod(work, 0o755)
     postgres = None if options.database_url else Postgres(work)
     database_url = options.database_url or postgres.url
     redis = Redis()
-    site = work / "site"
-    (site / "articles").mkdir(parents=True)
-    shutil.copy(ROOT / "config.toml", site / "config.toml")
-    shutil.copy(ROOT / "articles" / "issue-135.md", site / "articles")
-    with open(site / "config.toml", "a", encoding="utf-8") as handle:
-        handle.write(f'\n[state]\ndatabase_url = "{database_url}"\nredis_url = "{redis.url}"\n')
+    site, other = (make_site(work / name, database_url, redis) for name in ("site", "other-host"))
     rows = []
     try:
         for name in options.faults.split(","):
             if name == "postgres-stopped" and postgres is None:
                 print(f"{name}: skipped (give no --database-url to let the bench stop its own PostgreSQL)")
                 continue
-            rows.append(run_fault(name, site, redis, postgres, database_url))
+            if name == "two-hosts-redis":
+                rows.append(run_two_hosts([site, other], redis, database_url))
+            else:
+                rows.append(run_fault(name, site, redis, postgres, database_url))
             print(f"{name}: done", flush=True)
     finally:
         redis.kill()

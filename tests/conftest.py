@@ -171,13 +171,14 @@ def wait_until_responds(url: str, timeout: float = 20, process: subprocess.Popen
     raise AssertionError(f"{url} did not respond within {timeout} s")
 
 
-def start_redis() -> tuple[subprocess.Popen, str]:
-    """A Redis server of the test's own (one it may kill), on a free port, ready to answer."""
+def start_redis(port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """A Redis server of the test's own (one it may kill), on a free port (or ``port``: the same one again,
+    empty, after a kill), ready to answer."""
     import redis
 
     server = shutil.which("redis-server")
     assert server, "redis-server must be installed (.ci/run installs Debian's redis-server)"
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"

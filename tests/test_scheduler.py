@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import SEED_ARTICLE, free_port, state_url, stores_at, use_database
+from conftest import SEED_ARTICLE, free_port, open_site, state_url, stores_at, use_database
 from wechat_pub.config import load_config
 from wechat_pub.deployment import Deployment
 from wechat_pub.publish.scheduler import SchedulerService
@@ -231,6 +231,50 @@ def test_transient_errors_are_retried_then_succeed(site, sandbox, running, run_c
     sandbox.admin("faults", "DELETE")
     assert "created draft" in service.wait_for("done")
     assert drafts(sandbox) == 1 and runs(site)[0][1] == "done"
+
+
+def test_every_failed_attempt_is_logged_kept_and_shown(site, sandbox, running, caplog):
+    """Issue 30: a push whose first attempt failed landed by its retry, and nothing recorded the failed attempt
+    (the run's row keeps only how it ended). Now each is logged, kept in the issue's history, and on its page."""
+    import logging
+
+    from wechat_pub.app import create_app
+
+    with open(site / "config.toml", "a") as handle:
+        handle.write("\n[wechat]\nretry_seconds = 0.2\n")
+    sandbox.fault("material/add_material", "errcode:45009", times=200)
+    passed(site / "articles" / "issue-135.md", 1)
+    service = running()
+    service.service.retry_base_seconds = 0.3
+    with caplog.at_level(logging.WARNING, logger="wechat_pub.publish.scheduler"):
+        service.wait_for("retrying")
+        sandbox.admin("faults", "DELETE")
+        service.wait_for("done")
+    failed = [entry.detail for entry in open_site(site).pushes.history(135) if entry.event == "schedule-attempt-failed"]
+    assert len(failed) >= 1 and all("45009" in detail for detail in failed), failed
+    assert failed[0].startswith("attempt 1 of the push at ") and failed[0].endswith("tried again in 0.3 s")
+    assert any("attempt 1 of the push" in record.getMessage() and "45009" in record.getMessage()
+               for record in caplog.records)
+    deployment = service.deployment
+    deployment.services.users.add("editor1", "editor", "a long enough password")
+    client = create_app(deployment=deployment).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text).group(1)
+    client.post("/console/login", data={"csrf_token": token, "name": "editor1", "password": "a long enough password"})
+    page = client.get("/console/default/issues/135").text
+    assert "schedule-attempt-failed" in page and "attempt 1 of the push at" in page and "45009" in page
+
+
+def test_an_attempt_cut_short_is_recorded_when_the_run_resumes(site, sandbox, running):
+    """Issue 30: an attempt that never recorded how it ended (its scheduler died, or the database went away
+    meanwhile) left no trace once the run was resumed and done."""
+    passed(site / "articles" / "issue-135.md", 1)
+    library = open_site(site).library
+    library.sync()  # the file's publish time into the database, as the service would
+    [slot] = library.slots()
+    assert open_site(site).runs.claim(135, slot.publish_at, "a-scheduler-that-died").attempts == 1
+    assert "created draft" in running().wait_for("done")
+    [cut] = [entry.detail for entry in open_site(site).pushes.history(135) if entry.event == "schedule-attempt-failed"]
+    assert cut.startswith("attempt 1 of the push at") and "cut short" in cut and cut.endswith("attempt 2 resumes it")
 
 
 def test_final_failure_is_recorded_with_what_to_do(site, sandbox, running, run_cli):

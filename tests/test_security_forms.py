@@ -242,3 +242,27 @@ def test_the_refusal_log_counts_per_address(fake_clock, caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 3 and "10.0.0.2" in messages[1]
     assert "10.0.0.1 (400 malformed XML); 100 more refused from it since the last line" in messages[2]
+
+
+# ---- found in the review: backups, and what an editor's request can make the console answer -----------------
+
+
+def test_two_replacements_within_one_second_keep_two_backups(tmp_path):
+    from wechat_pub.source.importing import keep_backup
+
+    target = tmp_path / "issue-913.md"
+    kept = []
+    for text in ("first", "second"):
+        target.write_text(text, encoding="utf-8")
+        kept.append(keep_backup(target, tmp_path))
+    assert len(set(kept)) == 2 and sorted(p.read_text() for p in kept) == ["first", "second"]
+
+
+def test_a_huge_issue_number_or_a_preview_of_a_list_is_a_clear_answer_not_a_crash(service):
+    session = signed_in(service.base)
+    assert session.get(f"{service.base}/console/default/issues/99999999999999999999999999", timeout=10).status_code == 404
+    response = session.post(f"{service.base}/console/default/preview", json=["not", "an", "object"], timeout=10)
+    assert response.status_code == 400 and "text" in response.json()["error"]
+    response = session.post(f"{service.base}/console/default/import/save", timeout=10,
+                            data={"text": seed_text(10**30), "filename": "x.md"})
+    assert response.status_code < 500

@@ -17,3 +17,5 @@ MATERIAL_IMAGE_MAX_BYTES = 10 * 1024 * 1024  # material/add_material type=image
 def content_fits(html: str, slack: int = 0) -> bool:
     """Whether an article's HTML is strictly under both limits, with ``slack`` characters to spare."""
     return len(html) + slack < CONTENT_MAX_CHARS and len(html.encode("utf-8")) + slack < CONTENT_MAX_BYTES
+
+MAX_ISSUE_NUMBER = 999_999  # ours, not WeChat's: beyond any newsletter, within every database's integer

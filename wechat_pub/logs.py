@@ -1,11 +1,15 @@
 """Logging that never prints a secret: access tokens in URLs and every configured secret are masked
-in every record, whoever logs it (us, wechatpy, requests, werkzeug)."""
+in every record, whoever logs it (us, wechatpy, requests, werkzeug); and access-log lines, which carry what
+anyone sends, are cut to a bounded length."""
 
 from __future__ import annotations
 
 import logging
 import re
 
+# Access logs write what anyone on the internet sends (the request line): each line is cut at this length.
+ACCESS_LOGGERS = {"werkzeug", "gunicorn.access"}
+ACCESS_LINE_MAX = 500
 _TOKEN_IN_URL = re.compile(r"((?:access_token|secret|msg_signature|signature)=)[^&\s\"']+")
 
 
@@ -23,6 +27,8 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = self.redact(message)
+        if record.name in ACCESS_LOGGERS and len(clean) > ACCESS_LINE_MAX:  # an URL of 64 KB, from anyone
+            clean = f"{clean[:ACCESS_LINE_MAX]}… ({len(clean) - ACCESS_LINE_MAX} characters not logged)"
         if clean != message:
             record.msg, record.args = clean, None
         return True

@@ -113,20 +113,21 @@ class Services:
 
     @cached_property
     def replies(self):
-        """The webhook's answers by delivery, where every worker a retry can reach finds them: Redis, or a
-        PostgreSQL state database, for several hosts (with this host's own store to fall back to while that is
-        away); this host's store alone when the state database is SQLite (which is one host's anyway)."""
-        from wechat_pub.state.replies import HostReplies, RedisReplies, StoredReplies, TieredReplies
+        """The webhook's answers by delivery, where every worker a retry can reach finds them (issue 30): a
+        PostgreSQL state database decides for several hosts, with Redis (when configured) as its copy for the
+        time the database is away; on SQLite (one host's) Redis decides when configured. This host's own store
+        serves when those are away, or alone."""
+        from wechat_pub.state.replies import Guarded, HostReplies, RedisReplies, StoredReplies, TieredReplies
 
         ttl = self.limits.reply_ttl
         local = HostReplies(self.state_dir / "webhook-answers", ttl, self.clock)
+        redis = None
         if self.fast_redis is not None:
-            return TieredReplies(RedisReplies(self.fast_redis, ttl, clock=self.clock), local, self.breakers["redis"],
-                                 self.clock)
-        if self.db.dialect == "sqlite":
-            return TieredReplies(None, local, self.breakers["database"], self.clock)
-        return TieredReplies(StoredReplies(self.bounded_db, ttl, self.clock), local, self.breakers["database"],
-                             self.clock)
+            redis = Guarded(RedisReplies(self.fast_redis, ttl, clock=self.clock), self.breakers["redis"])
+        if self.database_url.startswith("sqlite"):  # (the URL, not the engine: the database may be away now)
+            return TieredReplies(redis, local)
+        stored = Guarded(StoredReplies(self.bounded_db, ttl, self.clock), self.breakers["database"])
+        return TieredReplies(stored, local, mirror=redis)
 
     @cached_property
     def query_spool(self):

@@ -127,8 +127,8 @@ def preview_command(site, file: str, output: str | None, serve: bool, host: str,
                                             "hand, such as Source: lines and publish_at, is carried over).")
 @with_site
 def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
-    """Import a plain-text newsletter (text taken from its PDF) as an article file."""
-    from wechat_pub.source.importing import import_newsletter
+    """Import a newsletter, its PDF (text, (More) links, pictures) or its text, as an article file."""
+    from wechat_pub.source.importing import import_newsletter, pdf_review
 
     brand, footer = site.import_brand()
     imported = import_newsletter(file, Path(out_dir) if out_dir else site.articles.path, brand, footer, force)
@@ -140,6 +140,10 @@ def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
     if result.punctuation:
         marks = ", ".join(f"{count} {mark}" for mark, count in sorted(result.punctuation.items()))
         out.print(f"  Chinese punctuation the PDF had flattened to ASCII was made full-width: {marks}")
+    if result.linked:
+        out.print(f"  {result.linked} item(s) got their Source line from their (More)/(查看更多) link")
+    for line in pdf_review(imported.pdf):
+        out.print(f"  {rx(line)}")
     if result.lost_links:
         out.print(f"  [yellow]{result.lost_links} item(s) had a (More)/(查看更多) link whose address the text "
                   "does not carry:[/] add a 'Source: \\[name](https://…)' line to each")

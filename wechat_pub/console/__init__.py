@@ -21,9 +21,19 @@ from datetime import timedelta
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
+from werkzeug.routing import IntegerConverter
 
 from wechat_pub.console.base import SignedIn, bp, csrf
+from wechat_pub.limits import MAX_ISSUE_NUMBER
 from wechat_pub.urls import safe_link
+
+
+class IssueNumber(IntegerConverter):
+    """An issue number in a console URL: 1 to MAX_ISSUE_NUMBER (a larger one is a 404, not an overflow in the
+    database)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ISSUE_NUMBER)
 
 
 class ConsoleSessions(SecureCookieSessionInterface):
@@ -63,4 +73,5 @@ def init_console(app: Flask, deployment) -> None:
 
     from wechat_pub.console import admin, auth, calendar, followers, issues  # noqa: F401 (their views join bp)
 
+    app.url_map.converters["issue"] = IssueNumber
     app.register_blueprint(bp)

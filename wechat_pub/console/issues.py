@@ -4,6 +4,8 @@ as the command line's do, and each is recorded in the audit log."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import uuid
 
@@ -11,7 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from wechat_pub.console.base import bp, record, requires, site_of
-from wechat_pub.errors import WechatPubError
+from wechat_pub.errors import NewsletterImportError, WechatPubError
 from wechat_pub.state.issues import StaleVersion
 from wechat_pub.urls import console_target
 
@@ -25,7 +27,7 @@ def issues(account: str):
     return render_template("issues.html", rows=overview(site), notes=report.conflicts + report.skipped)
 
 
-@bp.get("/<account>/issues/<int:number>")
+@bp.get("/<account>/issues/<issue:number>")
 def issue(account: str, number: int):
     from wechat_pub.publish.status import overview
 
@@ -40,14 +42,14 @@ def issue(account: str, number: int):
                            record=site.pushes.get(number), approval=site.approvals.get(number))
 
 
-@bp.get("/<account>/issues/<int:number>/edit")
+@bp.get("/<account>/issues/<issue:number>/edit")
 def edit(account: str, number: int):
     site = site_of(account)
     site.library.sync()
     return render_template("edit.html", row=_row(site, number), text=None)
 
 
-@bp.post("/<account>/issues/<int:number>/edit")
+@bp.post("/<account>/issues/<issue:number>/edit")
 def save(account: str, number: int):
     site = site_of(account)
     row = _row(site, number)
@@ -75,7 +77,9 @@ def preview(account: str):
     from wechat_pub.preview import preview_page
 
     site = site_of(account)
-    data = request.get_json(force=True)
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
+        return {"error": 'send {"text": "the article"} as JSON'}, 400
     folder = site.articles.path
     draft = folder / f".preview-{uuid.uuid4().hex}.md"  # a hidden file: never taken for an article
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,9 +97,10 @@ def preview(account: str):
 
 @bp.route("/<account>/import", methods=["GET", "POST"])
 def import_page(account: str):
-    """Upload a newsletter's text (or an article in Markdown): what was found is shown before anything is saved."""
+    """Upload a newsletter's PDF or text (or an article in Markdown): what was found is shown before anything is
+    saved; a PDF's pictures go with the form (checked again when it is saved)."""
     from wechat_pub.source.article import parse_article
-    from wechat_pub.source.importing import issue_filename
+    from wechat_pub.source.importing import is_pdf, pdf_review, read_newsletter_data
     from wechat_pub.source.plaintext import import_plaintext
     from wechat_pub.source.writer import write_article
 
@@ -104,10 +109,23 @@ def import_page(account: str):
         return render_template("import.html", found=None)
     upload = request.files.get("newsletter")
     if upload is None or not upload.filename:
-        flash("Choose a file first: the newsletter's text (.txt) or an article (.md).", "error")
+        flash("Choose a file first: the newsletter's PDF (.pdf) or text (.txt), or an article (.md).", "error")
         return render_template("import.html", found=None), 400
+    data, pictures = upload.read(), []
+    if is_pdf(data):
+        brand, footer = site.import_brand()
+        try:
+            result, pdf = read_newsletter_data(upload.filename, data, brand, footer)
+        except WechatPubError as exc:
+            flash(str(exc), "error")
+            return render_template("import.html", found=None), 422
+        issue, problems, punctuation = result.issue, list(result.problems), ""
+        notes = pdf_review(pdf) + result.notes
+        article = write_article(issue, str(site.articles.path)) if issue else ""
+        pictures = [base64.b64encode(picture.data).decode() for picture in pdf.images]
+        return _found(site, upload.filename, issue, notes, problems, article, punctuation, pictures)
     try:
-        text = upload.read().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         flash(f"{upload.filename} is not UTF-8 text: export it again as UTF-8.", "error")
         return render_template("import.html", found=None), 400
@@ -120,15 +138,22 @@ def import_page(account: str):
         issue, notes, problems = result.issue, result.notes, list(result.problems)
         punctuation = ", ".join(f"{count} {mark}" for mark, count in sorted(result.punctuation.items()))
         article = write_article(issue, str(site.articles.path)) if issue else ""
+    return _found(site, upload.filename, issue, notes, problems, article, punctuation, pictures)
+
+
+def _found(site, source: str, issue, notes, problems, article: str, punctuation: str, pictures: list[str]):
+    """The import page showing what was found in ``source``, or why nothing was."""
+    from wechat_pub.source.importing import issue_filename
+
     if issue is None or not issue.number:
         flash("No issue could be read from it: " + "; ".join(str(p) for p in problems[:3]), "error")
         return render_template("import.html", found=None), 422
     filename = issue_filename(issue.number)
     exists = site.library.row(issue.number)
     return render_template("import.html", found=issue, notes=notes, problems=problems, article=article,
-                           punctuation=punctuation,
+                           punctuation=punctuation, pictures=pictures,
                            filename=exists.filename if exists and not exists.removed else filename,
-                           exists=exists if exists and not exists.removed else None, source=upload.filename)
+                           exists=exists if exists and not exists.removed else None, source=source)
 
 
 @bp.post("/<account>/import/save")
@@ -137,7 +162,7 @@ def import_save(account: str):
     is only checked against it), never over another issue's file; over the same issue's only when asked, keeping
     the file it replaces."""
     from wechat_pub.source.article import parse_article
-    from wechat_pub.source.importing import carry_over, keep_backup
+    from wechat_pub.source.importing import carry_over, keep_backup, write_pictures
     from wechat_pub.source.writer import write_article
 
     site = site_of(account)
@@ -162,6 +187,7 @@ def import_save(account: str):
         text, version = write_article(merged, str(site.articles.path)), row.version
         flash(f"The file it replaced is kept as {backup.name}; carried over: {', '.join(carried) or 'nothing'}.", "ok")
     try:
+        write_pictures(_pictures(request.form.getlist("picture")), new.number, site.articles.path, text)
         saved = site.library.save(filename, text, version, current_user.name)
     except (StaleVersion, WechatPubError) as exc:
         flash(f"Not saved: {exc or 'someone saved this issue meanwhile'}. Import it again.", "error")
@@ -169,6 +195,14 @@ def import_save(account: str):
     record("import", saved.number, filename)
     flash(f"Imported as {filename}: review it here, then schedule it.", "ok")
     return redirect(url_for("console.edit", account=account, number=saved.number))
+
+
+def _pictures(encoded: list[str]) -> list[bytes]:
+    """The pictures a form sent back (base64), as bytes; what is not base64 is refused."""
+    try:
+        return [base64.b64decode(value, validate=True) for value in encoded]
+    except (binascii.Error, ValueError):
+        raise NewsletterImportError("A picture of the import is damaged.", "Import the PDF again.") from None
 
 
 def import_target(site, number: int, asked: str) -> tuple[str, str]:
@@ -194,7 +228,7 @@ def import_target(site, number: int, asked: str) -> tuple[str, str]:
 # ---- actions -------------------------------------------------------------------------------------------
 
 
-@bp.post("/<account>/issues/<int:number>/schedule")
+@bp.post("/<account>/issues/<issue:number>/schedule")
 def schedule(account: str, number: int):
     """Schedule or move (``at`` given, in the publisher's time zone), or unschedule (``at`` empty)."""
     from wechat_pub.publish.actions import schedule as set_time
@@ -213,7 +247,7 @@ def schedule(account: str, number: int):
     return redirect(console_target(request.form.get("back")) or url_for("console.issue", account=account, number=number))
 
 
-@bp.post("/<account>/issues/<int:number>/approve")
+@bp.post("/<account>/issues/<issue:number>/approve")
 @requires("approver")
 def approve(account: str, number: int):
     site = site_of(account)
@@ -227,12 +261,12 @@ def approve(account: str, number: int):
     return redirect(url_for("console.issue", account=account, number=number))
 
 
-@bp.post("/<account>/issues/<int:number>/push")
+@bp.post("/<account>/issues/<issue:number>/push")
 def push(account: str, number: int):
     return _push(account, number, publish=False)
 
 
-@bp.post("/<account>/issues/<int:number>/publish")
+@bp.post("/<account>/issues/<issue:number>/publish")
 @requires("approver")
 def publish(account: str, number: int):
     return _push(account, number, publish=True)

@@ -8,11 +8,11 @@ import io
 import re
 from dataclasses import dataclass
 
-import requests
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wechat_pub.errors import WechatPubError
 from wechat_pub.limits import UPLOADIMG_MAX_BYTES
+from wechat_pub.publish.webimages import NotDownloadable, download_image
 
 
 class ImageError(WechatPubError):
@@ -46,12 +46,10 @@ def read_image_bytes(path: str | None, src: str, folders: tuple[str, ...] = (), 
     if not re.match(r"^https?://", src):
         raise ImageError(f"Image {src!r} is neither a file nor a web address.")
     try:
-        response = requests.get(src, timeout=timeout)
-        response.raise_for_status()
-    except requests.RequestException as exc:
-        raise ImageError(f"Cannot download image {src}: {type(exc).__name__}.",
+        data = download_image(src, timeout)
+    except NotDownloadable:  # one message whatever the cause: it must not map the server's network
+        raise ImageError(f"Image {src} cannot be downloaded from a public web address.",
                          "Save the image next to the article and link the file instead.") from None
-    data = response.content
     if not data:
         raise ImageError(f"Image {src!r} is empty.", "Save the image again.")
     if image_kind(data) is None:

@@ -213,11 +213,16 @@ class SchedulerService:
             self._active.discard(key)
 
     def _run_slot(self, site: Site, slot: Slot, key: str) -> None:
+        before = site.runs.get(slot.issue, slot.publish_at)
         # take_own: a run of ours left 'running' by an outage (no push of it is active here) is resumed
         run = site.runs.claim(slot.issue, slot.publish_at, self.identity, take_own=True)
         if run is None:
             log.info("issue %s at %s already ran (or runs elsewhere); not again", slot.issue, slot.publish_at)
             return
+        if before is not None and before.state == "running":  # its attempt never recorded how it ended
+            self._attempt_failed(site, slot, before, WechatPubError(
+                "it was cut short (the state database went away, or its scheduler stopped, before it ended)"),
+                f"attempt {run.attempts} resumes it")
         self.on_event("running", key)
         try:
             outcome = self._push(site, slot)
@@ -288,14 +293,23 @@ class SchedulerService:
             self._fail(site, slot, exc)
             return
         site.runs.finish(slot.issue, slot.publish_at, "retrying", f"attempt {run.attempts}: {exc.message}")
+        self._attempt_failed(site, slot, run, exc, f"tried again in {delay:g} s")
         key = job_id(site, slot)
         self.scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date",
                                run_date=dt.datetime.fromtimestamp(now + delay, dt.timezone.utc),
                                args=[site.name, slot.issue, slot.path, slot.publish_at], id=key, replace_existing=True)
         self.on_event("retrying", f"{key} in {delay:g} s")
 
+    def _attempt_failed(self, site: Site, slot: Slot, run, exc: WechatPubError, then: str) -> None:
+        """Every failed attempt is logged and kept in the issue's history (the console's issue page shows it),
+        also those a later retry makes good: the run's own row keeps only how it ended."""
+        detail = f"attempt {run.attempts} of the push at {slot.publish_at} failed: {exc.message}; {then}"
+        log.warning("scheduled push of issue %s: %s", slot.issue, detail)
+        site.pushes.note(slot.issue, "schedule-attempt-failed", detail)
+
     def _fail(self, site: Site, slot: Slot, exc: WechatPubError) -> None:
         detail = exc.message + (f" → {exc.hint}" if exc.hint else "")
+        log.warning("scheduled push of issue %s at %s failed for good: %s", slot.issue, slot.publish_at, detail)
         site.runs.finish(slot.issue, slot.publish_at, "failed", detail)
         site.pushes.note(slot.issue, "schedule-failed", detail)
         site.notifier.notify(site.notice(slot.issue, "failed", detail))

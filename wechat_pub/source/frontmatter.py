@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from wechat_pub.limits import MAX_ISSUE_NUMBER
 from wechat_pub.model import Bilingual, Pos, Problem
 
 FIELDS = {
@@ -114,8 +115,8 @@ class FieldReader:
             self.problems.append(Problem(Pos(self.path, 1), "error", "front matter has no 'issue' number.",
                                          "Add a line such as 'issue: 135'."))
             return 0
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            self.error("issue", f"issue must be a positive whole number, got {value!r}.")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ISSUE_NUMBER:
+            self.error("issue", f"issue must be a positive whole number up to {MAX_ISSUE_NUMBER}, got {value!r}.")
             return 0
         return value
 

@@ -53,16 +53,20 @@ def open_image(path: str, src: str, folders: Iterable[str], pos: m.Pos | None = 
     """The bytes of the local image ``path`` (written ``src`` in the article), or the problem that refuses it.
 
     :param folders: the folders the image may lie in (:func:`image_folders`)."""
-    resolved = Path(path).resolve()
-    if not any(resolved.is_relative_to(Path(folder).resolve()) for folder in folders):
-        return m.Problem(pos, "error", f"{what} {src!r} is not in the articles folder or the assets folder, so "
-                         "it cannot be shown.", "Save the image in the articles folder (next to the article) or in "
-                         "the assets folder, and link it by its name there.")
-    try:  # the resolved path, and no symlink swapped in since: the file that was allowed is the one read
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop, or a folder removed while resolving
+        return _outside(src, pos, what)
+    if not _inside(resolved, folders):
+        return _outside(src, pos, what)
+    try:  # the resolved path, and no symlink swapped in as its last part since
         descriptor = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return m.Problem(pos, "error", f"{what} file {src!r} does not exist.",
                          "Check the file name; paths are relative to the article file.")
+    if not _inside(_opened_path(descriptor, resolved), folders):  # a folder on the way swapped for a symlink
+        os.close(descriptor)
+        return _outside(src, pos, what)
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder, a pipe, a device: nothing to read
         os.close(descriptor)
         return m.Problem(pos, "error", f"{what} {src!r} is not a file.", "Link an image file (JPEG, PNG or GIF).")
@@ -70,18 +74,51 @@ def open_image(path: str, src: str, folders: Iterable[str], pos: m.Pos | None = 
         return _read(handle, src, pos, what)
 
 
+def _inside(path: Path, folders: Iterable[str]) -> bool:
+    return any(path.is_relative_to(Path(folder).resolve()) for folder in folders)
+
+
+def _opened_path(descriptor: int, fallback: Path) -> Path:
+    """Where the open file really is (Linux's /proc names it), whatever was swapped in on the way to it."""
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{descriptor}"))
+    except OSError:  # no /proc (not Linux): the check before opening stands alone
+        return fallback
+
+
+def _outside(src: str, pos: m.Pos | None, what: str) -> m.Problem:
+    """One answer for every file outside the allowed folders, whether or not it exists."""
+    return m.Problem(pos, "error", f"{what} {src!r} is not in the articles folder or the assets folder, so it cannot "
+                     "be shown.", "Save the image in the articles folder (next to the article) or in the assets "
+                     "folder, and link it by its name there.")
+
+
 def _read(handle, src: str, pos: m.Pos | None, what: str) -> ImageFile | m.Problem:
-    info = os.fstat(handle.fileno())
-    if info.st_size == 0:
-        return m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")
-    if info.st_size > MATERIAL_IMAGE_MAX_BYTES:
-        return m.Problem(pos, "error", f"{what} {src!r} is {info.st_size / 1048576:.1f} MB; WeChat takes at most "
-                         f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")
+    size = os.fstat(handle.fileno()).st_size
+    if size == 0 or size > MATERIAL_IMAGE_MAX_BYTES:
+        return check_image_data(b"x" * 8 if size else b"", src, pos, what, size)
     head = handle.read(8)
-    kind = image_kind(head)
+    if image_kind(head) is None:
+        return not_an_image(src, pos, what)
+    return check_image_data(head + handle.read(MATERIAL_IMAGE_MAX_BYTES), src, pos, what)
+
+
+def check_image_data(data: bytes, src: str, pos: m.Pos | None = None, what: str = "image",
+                     size: int | None = None) -> ImageFile | m.Problem:
+    """``data`` as an image an article may show (not empty, at most WeChat's 10 MB, a JPEG, PNG or GIF by its first
+    bytes), or the problem that refuses it: for a file read from disk and for an image an import is about to write.
+
+    :param size: the file's size, when ``data`` is only its beginning."""
+    size = len(data) if size is None else size
+    if size == 0:
+        return m.Problem(pos, "error", f"{what} {src!r} is an empty file.", "Save the image again.")
+    if size > MATERIAL_IMAGE_MAX_BYTES:
+        return m.Problem(pos, "error", f"{what} {src!r} is {size / 1048576:.1f} MB; WeChat takes at most "
+                         f"{MATERIAL_IMAGE_MAX_BYTES // 1048576} MB.", "Export it smaller (e.g. 1600 px wide JPEG).")
+    kind = image_kind(data[:8])
     if kind is None:
         return not_an_image(src, pos, what)
-    return ImageFile(head + handle.read(MATERIAL_IMAGE_MAX_BYTES), kind)
+    return ImageFile(data, kind)
 
 
 def image_kind(data: bytes) -> str | None:

@@ -1,5 +1,6 @@
-"""`wechat-pub import`: a newsletter's text (as taken out of its PDF) read, imported and saved as the issue's
-article file in the account's articles folder.
+"""`wechat-pub import`: a newsletter (its PDF, or text taken out of a PDF or written elsewhere) read, imported and
+saved as the issue's article file in the account's articles folder, a PDF's pictures in the issue's images folder
+(``images/issue-NNN/``).
 
 Importing again over an existing file (``--force``) loses nothing: the old file is kept under
 ``articles/.backups/``, and what the team added by hand, which a PDF's text cannot carry (an item's ``Source:``
@@ -16,8 +17,11 @@ from pathlib import Path
 
 from wechat_pub import model as m
 from wechat_pub.errors import NewsletterImportError
+from wechat_pub.source import marks
 from wechat_pub.source.article import read_article
-from wechat_pub.source.plaintext import ImportResult, import_plaintext
+from wechat_pub.source.images import check_image_data, image_kind
+from wechat_pub.source.pdf import PdfText, PdfUnreadable, read_pdf
+from wechat_pub.source.plaintext import ImportResult, PlainTextImporter
 from wechat_pub.source.writer import write_article
 from wechat_pub.text import fold
 
@@ -31,6 +35,78 @@ class Imported:
     result: ImportResult
     backup: Path | None = None  # the file this import replaced, kept
     carried: list[str] = field(default_factory=list)  # what was carried over from it
+    pdf: PdfText | None = None  # what the PDF had besides its text (pictures, what was left out)
+    images: list[Path] = field(default_factory=list)  # the pictures written
+
+
+def is_pdf(data: bytes) -> bool:
+    return data.lstrip()[:5] == b"%PDF-"
+
+
+SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif"}
+MAX_PICTURES = 60  # pictures one import writes
+
+
+def picture_src(number: int, index: int, data: bytes) -> str:
+    """Where the article shows an imported picture (``index`` from 1): the issue's images folder, named by its
+    order and its type (as its bytes say), never by a name from the PDF or a form."""
+    return f"images/issue-{int(number):03d}/figure-{int(index)}{SUFFIXES.get(image_kind(data[:8]) or '', '.png')}"
+
+
+def read_newsletter_data(name: str, data: bytes, brand: list[str], footer: list[str]) -> tuple[ImportResult,
+                                                                                              PdfText | None]:
+    """Import a newsletter's bytes: a PDF (by its content, whatever its name) or UTF-8 text."""
+    if is_pdf(data) or name.lower().endswith(".pdf"):
+        try:
+            pdf = read_pdf(data, os.path.basename(name))
+        except PdfUnreadable as exc:
+            raise NewsletterImportError(exc.message, exc.hint) from None
+        importer = PlainTextImporter(name, brand, footer,
+                                     lambda number, index: picture_src(number, index, pdf.images[index - 1].data))
+        return importer.run(pdf.text), pdf
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NewsletterImportError(f"{name} is neither a PDF nor UTF-8 text.",
+                                    "Import the newsletter's PDF, or its text saved as UTF-8.") from None
+    return PlainTextImporter(name, brand, footer).run(marks.strip_marks(text)), None
+
+
+def pdf_review(pdf: PdfText | None) -> list[str]:
+    """What a PDF import left out or could not read, for the review (command line and console)."""
+    if pdf is None:
+        return []
+    lines = [f"{pdf.running_lines} running header, footer or page number line(s) left out"] if pdf.running_lines else []
+    lines += [f"{len(pdf.images)} picture(s) imported into the issue's images folder"] if pdf.images else []
+    return lines + [f"left out: {note}" for note in pdf.skipped_images] + pdf.warnings
+
+
+def write_pictures(pictures: list[bytes], number: int, folder: Path, article: str | None = None) -> list[Path]:
+    """Write an import's pictures where the article shows them, each through the image gate first; with
+    ``article`` (the text a console form sent), only those it shows."""
+    if len(pictures) > MAX_PICTURES:
+        raise NewsletterImportError(f"{len(pictures)} pictures: an import takes at most {MAX_PICTURES}.",
+                                    "Leave the other pictures out of the PDF and add them to the article by hand.")
+    checked_all = []
+    for index, data in enumerate(pictures, start=1):
+        src = picture_src(number, index, data)
+        checked = check_image_data(data, src)
+        if isinstance(checked, m.Problem):
+            raise NewsletterImportError(f"picture {index} cannot be imported: {checked.message}", checked.hint)
+        if article is None or f"<{src}>" in article or f"({src})" in article:
+            checked_all.append((src, checked))
+    written = []
+    for src, checked in checked_all:  # nothing written unless every picture passed
+        target = folder / src
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
+            raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is written "
+                                        "through it.", "Replace it with a plain folder, then import again.")
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(checked.data)
+        written.append(target)
+    return written
 
 
 def issue_filename(number: int) -> str:
@@ -38,20 +114,27 @@ def issue_filename(number: int) -> str:
     return f"issue-{int(number):03d}.md"
 
 
-def read_newsletter(path: str | os.PathLike) -> str:
+MAX_NEWSLETTER_BYTES = 50 * 1024 * 1024  # a newsletter's PDF is a few MB
+
+
+def read_newsletter(path: str | os.PathLike) -> bytes:
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsletterImportError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}.",
-                                    "Give a UTF-8 text file (e.g. from 'pdftotext -layout issue.pdf').") from None
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_NEWSLETTER_BYTES + 1)
+    except OSError as exc:
+        raise NewsletterImportError(f"Cannot read {path}: {exc.strerror or exc}.",
+                                    "Give the newsletter's PDF, or its text as a UTF-8 file.") from None
+    if len(data) > MAX_NEWSLETTER_BYTES:
+        raise NewsletterImportError(f"{path} is over {MAX_NEWSLETTER_BYTES // 1048576} MB: not a newsletter.",
+                                    "Give the newsletter's own PDF (or its text).")
+    return data
 
 
 def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], footer: list[str],
                       force: bool = False) -> Imported:
-    """Import the newsletter text at ``path`` into ``folder`` as ``issue-NNN.md``; refuse to replace an
-    existing file unless ``force``."""
-    result = import_plaintext(str(path), read_newsletter(path), brand, footer)
+    """Import the newsletter (PDF or text) at ``path`` into ``folder`` as ``issue-NNN.md``, a PDF's pictures under
+    ``images/issue-NNN/``; refuse to replace an existing file unless ``force``. Nothing is written on an error."""
+    result, pdf = read_newsletter_data(str(path), read_newsletter(path), brand, footer)
     if result.issue is None:
         raise NewsletterImportError(f"{path} could not be imported:", "\n".join(str(p) for p in result.problems))
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,8 +151,9 @@ def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], f
                                         "Rename or remove that file first, or check the issue number.")
         issue, carried = carry_over(issue, old)
         backup = keep_backup(target, folder)
+    images = write_pictures([picture.data for picture in pdf.images] if pdf else [], issue.number, folder)
     target.write_text(write_article(issue, str(folder)), encoding="utf-8")
-    return Imported(target, result, backup, carried)
+    return Imported(target, result, backup, carried, pdf, images)
 
 
 def carry_over(new: m.Issue, old: m.Issue | None) -> tuple[m.Issue, list[str]]:
@@ -105,6 +189,14 @@ def _keys(item: m.Item) -> list[str]:
 def keep_backup(target: Path, folder: Path) -> Path:
     backups = folder / BACKUPS
     backups.mkdir(parents=True, exist_ok=True)
-    backup = backups / f"{target.stem}.{time.strftime('%Y%m%d-%H%M%S')}.md"
-    shutil.copy2(target, backup)
-    return backup
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    for attempt in range(1, 1000):  # two replacements within one second keep two backups
+        backup = backups / (f"{target.stem}.{stamp}.md" if attempt == 1 else f"{target.stem}.{stamp}-{attempt}.md")
+        try:
+            with open(backup, "xb") as handle, open(target, "rb") as original:
+                shutil.copyfileobj(original, handle)
+        except FileExistsError:
+            continue
+        shutil.copystat(target, backup)
+        return backup
+    raise FileExistsError(f"{backups}: too many backups of {target.name} within one second")

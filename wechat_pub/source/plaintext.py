@@ -14,21 +14,21 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 from wechat_pub import model as m
+from wechat_pub.source import marks
+from wechat_pub.source.morelinks import MORE_MARKER, strip_more
 from wechat_pub.text import fold, guess_lang, han_count
 from wechat_pub.typography import fix_chinese
 
 SECTION_HEADING = re.compile(
     r"^(?P<zh>[\u4e00-\u9fff]{2,12})\s*[|｜/]?\s*(?P<en>[A-Z][A-Za-z&'’\- ]{1,58}[A-Za-z])$")
-MORE_MARKER = re.compile(r"\s*[(（\[【]\s*(查看更多|阅读全文|更多|more|read more)\s*[)）\]】]\s*$", re.I)
-TERMINAL = re.compile(r"[。！？；.!?;…]['\"”’」』)）]*$")
+TERMINAL = re.compile(r"[。！？；.!?;…]['\"”’」』)）\ue002]*$")
 CONTINUES = re.compile(r"[，,、：:；;—–-]$")  # a line ending so goes on: never a headline
 SENTENCE_INSIDE = re.compile(r"[。！？]|[a-z]{2,}[.!?] [A-Z]")  # headlines hold no full sentence
 ISSUE_NUMBER = re.compile(r"(?:第\s*(\d{1,4})\s*期|\bN[\W_]*[oO0º°][\W_]*(\d{1,4})\b|\bNo\.?\s*(\d{1,4}))")
 ISSUE_DATE = re.compile(r"\b((?:19|20)\d{2})\s*[.\-/年]\s*(\d{1,2})(?:\s*[.\-/月]\s*(\d{1,2}))?")
-EMPHASIS = re.compile(r"(\*\*[^*\n]+\*\*|\*[^*\n]+\*)")
-
 MAX_ZH_HEADLINE = 60  # Han characters
 MAX_EN_HEADLINE = 45  # words
 
@@ -40,13 +40,15 @@ class ImportResult:
     problems: list[m.Problem] = field(default_factory=list)
     footer_lines: int = 0  # lines recognised as the publisher's standing footer
     lost_links: int = 0  # "(More)" markers whose URL the text does not carry
+    linked: int = 0  # items whose source came from their "(More)" link
     punctuation: Counter = field(default_factory=Counter)  # full-width marks put back in Chinese text
 
 
 @dataclass
 class Line:
     number: int
-    text: str
+    text: str  # as a reader sees it
+    marked: str = ""  # with the links and pictures a PDF marks (:mod:`wechat_pub.source.marks`)
 
     @property
     def lang(self) -> str:
@@ -70,6 +72,7 @@ class _Item:
     zh: list[_Para] = field(default_factory=list)
     en: list[_Para] = field(default_factory=list)
     more: bool = False
+    sources: list[m.Source] = field(default_factory=list)
 
     @property
     def phase(self) -> str:
@@ -97,8 +100,11 @@ class PlainTextImporter:
     """Reads one newsletter text. The publisher's ``brand`` names and standing ``footer`` texts
     (disclaimer, contact lines) are recognised as standing text rather than reported."""
 
-    def __init__(self, path: str, brand: list[str] | None = None, footer: list[str] | None = None):
+    def __init__(self, path: str, brand: list[str] | None = None, footer: list[str] | None = None,
+                 image_src: Callable[[int, int], str] | None = None):
         self.path = path
+        self.image_src = image_src  # (issue number, picture number) -> where the article shows that picture
+        self.number = 0
         self.name = os.path.basename(path)
         self.notes: list[str] = []
         self.problems: list[m.Problem] = []
@@ -112,7 +118,9 @@ class PlainTextImporter:
     # ---- entry point -------------------------------------------------------------------------
 
     def run(self, text: str) -> ImportResult:
-        lines = [Line(n, raw.strip()) for n, raw in enumerate(text.splitlines(), start=1) if raw.strip()]
+        """Import ``text``: plain text, or the marked text of :func:`wechat_pub.source.pdf.read_pdf`."""
+        lines = [Line(n, marks.plain(raw).strip(), raw.strip()) for n, raw in enumerate(text.splitlines(), start=1)
+                 if raw.strip()]
         if not lines:
             return self.fail("the file is empty.")
         headings = [i for i, line in enumerate(lines) if SECTION_HEADING.match(line.text)]
@@ -122,14 +130,16 @@ class PlainTextImporter:
                              "describes under 'Importing'.")
         masthead = lines[: headings[0]]
         number, date, title = self.read_masthead(masthead)
+        self.number = number
         body_start = self.read_toc(lines, headings)
         sections = self.read_body(lines[body_start:])
         self.check_against_toc(sections)
         issue = m.Issue(number=number, date=date, title=title,
                         sections=tuple(self.to_section(s) for s in sections if s.items),
                         import_notes=tuple(self.notes), path=self.path)
-        lost = sum(1 for s in sections for item in s.items if item.more)
-        return ImportResult(issue, self.notes, self.problems, self.footer_lines, lost, self.punctuation)
+        lost = sum(1 for s in sections for item in s.items if item.more and not item.sources)
+        linked = sum(1 for s in sections for item in s.items if item.sources)
+        return ImportResult(issue, self.notes, self.problems, self.footer_lines, lost, linked, self.punctuation)
 
     def fail(self, message: str, hint: str = "") -> ImportResult:
         self.problems.append(m.Problem(m.Pos(self.path), "error", message, hint))
@@ -230,6 +240,9 @@ class PlainTextImporter:
                 sections.append(_Section(m.Bilingual(match["zh"], match["en"].strip()), line.number))
                 para, trailer = None, False
                 continue
+            if marks.image_index(line.marked) is not None:
+                self.picture(sections[-1] if sections and not trailer else None, line)
+                continue
             if not guess_lang(line.text):
                 self.note(line, "line without words (page number?)")  # a paragraph may go on after it
                 continue
@@ -246,10 +259,13 @@ class PlainTextImporter:
 
     def body_line(self, section: _Section, line: Line, para: _Para | None) -> _Para | None:
         """Place one line: a paragraph's continuation, a headline, or a new paragraph."""
-        text, marker = _strip_more(line.text)
-        lang = guess_lang(text)
+        text, marker, source = strip_more(line.marked)
+        lang = guess_lang(marks.plain(text))
         item = section.items[-1] if section.items else None
-        if para and not para.closed and para.lang == lang and not self.is_toc_headline(line):
+        if item and source and source not in item.sources:
+            item.sources.append(source)
+        para = _open_paragraph(item, para, lang)
+        if para and not self.is_toc_headline(line):
             para.text = _join(para.text, text, lang)
             para.closed = marker or bool(TERMINAL.search(text))
             item.more = item.more or marker
@@ -282,13 +298,23 @@ class PlainTextImporter:
 
     def paragraph(self, item: _Item | None, line: Line, text: str, lang: str, marker: bool) -> _Para | None:
         """Add a paragraph to the current item, or return None when it belongs to no item."""
-        if item is None or (lang == "zh" and item.phase in ("en_head", "en_body") and item.zh_head):
+        # Chinese after English belongs to no item, unless the item's Chinese text is still to come, or its English
+        # text is (a PDF may put both headlines first, or Chinese and English side by side)
+        if item is None or (lang == "zh" and item.phase == "en_body" and item.zh_head and item.zh):
             self.note(line, "text outside any item")
             return None
         para = _Para(lang, text, line.number, marker or bool(TERMINAL.search(text)))
         (item.zh if lang == "zh" else item.en).append(para)
         item.more = item.more or marker
         return para
+
+    def picture(self, section: _Section | None, line: Line) -> None:
+        """A PDF's picture, in the item it stands in, after the text of that language so far."""
+        item = section.items[-1] if section and section.items else None
+        if item is None or self.image_src is None:
+            self.note(line, "picture outside any item, not imported")
+            return
+        (item.en if item.phase in ("en_head", "en_body") else item.zh).append(_Para("", line.marked, line.number, True))
 
     def drop_empty_items(self, sections: list[_Section]) -> None:
         """A 'headline' with no text under it is a stray line (a running header, a footer line)."""
@@ -308,28 +334,40 @@ class PlainTextImporter:
     def to_item(self, item: _Item) -> m.Item:
         pos = m.Pos(self.path, item.line)
         return m.Item(m.Bilingual(self.chinese(item.zh_head), item.en_head),
-                      tuple(_paragraph(self.chinese(p.text)) for p in item.zh),
-                      tuple(_paragraph(p.text) for p in item.en), (), pos)
+                      tuple(self.paragraph_of(self.chinese(p.text)) for p in item.zh),
+                      tuple(self.paragraph_of(p.text) for p in item.en), tuple(item.sources), pos)
+
+    def paragraph_of(self, text: str) -> m.Paragraph:
+        src = (lambda index: self.image_src(self.number, index)) if self.image_src else None
+        return m.Paragraph(marks.to_inlines(text, src))
 
     def chinese(self, text: str) -> str:
-        """PDF text tools flatten Chinese punctuation to ASCII ("日,公安部"): put it back, and count it."""
-        fixed = fix_chinese(text)
-        self.punctuation.update(fixed.changes)
-        return fixed.text
+        """PDF text tools flatten Chinese punctuation to ASCII ("日,公安部"): put it back, and count it (in the
+        words, never in a link's address)."""
+        def fix(words: str) -> str:
+            fixed = fix_chinese(words)
+            self.punctuation.update(fixed.changes)
+            return fixed.text
+
+        return marks.map_words(text, fix)
 
 
 def import_plaintext(path: str, text: str | None = None, brand: list[str] | None = None,
                      footer: list[str] | None = None) -> ImportResult:
-    """Import the newsletter text at ``path`` (or ``text``, named ``path``)."""
+    """Import the newsletter text at ``path`` (or ``text``, named ``path``); a text cannot mark links or pictures."""
     if text is None:
         with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
-    return PlainTextImporter(path, brand, footer).run(text)
+    return PlainTextImporter(path, brand, footer).run(marks.strip_marks(text))
 
 
-def _strip_more(text: str) -> tuple[str, bool]:
-    stripped = MORE_MARKER.sub("", text)
-    return stripped, stripped != text
+def _open_paragraph(item: _Item | None, last: _Para | None, lang: str) -> _Para | None:
+    """The paragraph a line of ``lang`` goes on: the last one, or (where a PDF puts Chinese and English side by
+    side, so that a page end breaks both) the item's last paragraph in that language, if unfinished."""
+    if last and not last.closed and last.lang == lang:
+        return last
+    own = (item.zh if lang == "zh" else item.en)[-1:] if item else []
+    return own[0] if own and not own[0].closed and own[0].lang == lang else None
 
 
 def _awaits_body(item: _Item | None, lang: str) -> bool:
@@ -351,21 +389,6 @@ def _looks_like_headline(text: str, lang: str) -> bool:
 
 def _join(left: str, right: str, lang: str) -> str:
     """Mend a paragraph broken across a page end."""
-    if lang == "zh" or left.endswith("-"):
+    if lang == "zh" or (left.endswith("-") and not left.endswith(" -")):
         return left + right
     return f"{left} {right}"
-
-
-def _paragraph(text: str) -> m.Paragraph:
-    """A paragraph, keeping *italic* and **bold** that PDF text tools mark with asterisks."""
-    children: list[m.Inline] = []
-    for part in EMPHASIS.split(text):
-        if not part:
-            continue
-        if part.startswith("**") and part.endswith("**") and len(part) > 4:
-            children.append(m.Strong((m.Text(part[2:-2]),)))
-        elif part.startswith("*") and part.endswith("*") and len(part) > 2:
-            children.append(m.Emphasis((m.Text(part[1:-1]),)))
-        else:
-            children.append(m.Text(part))
-    return m.Paragraph(tuple(children))

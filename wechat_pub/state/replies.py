@@ -10,8 +10,10 @@ include the account's app id; a kept answer has its addressee blanked (no OpenID
 
 Stores: this host's own (:class:`HostReplies`, an LMDB file its workers share), the state database
 (:class:`StoredReplies`, raw SQL on a DB-API connection per thread) and Redis (:class:`RedisReplies`, one SET
-NX) for several hosts; :class:`TieredReplies` falls back to the host's store while the shared one is away: the
-answer is then still sent, and retries reaching any worker of the host still get it.
+NX) for several hosts. :class:`TieredReplies` puts them together (issue 30): with several hosts the state
+database decides (what every host sees, also while Redis is away or back empty), Redis holds a copy that decides
+while the database is away, and the host's store serves only when both are away: the answer is then still
+sent, and retries reaching any worker of the host still get it.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class StoredReplies:
         "keep": "INSERT INTO webhook_replies (key, reply, created_at, claimed_at) VALUES (?, ?, ?, 0) "
                 "ON CONFLICT (key) DO UPDATE SET reply = excluded.reply WHERE webhook_replies.reply IS NULL",
         "get": "SELECT reply FROM webhook_replies WHERE key = ?",
+        "replace": "UPDATE webhook_replies SET reply = ? WHERE key = ?",
         "purge": "DELETE FROM webhook_replies WHERE created_at < ?",
     }
 
@@ -189,6 +192,10 @@ class StoredReplies:
         row = self._run("get", key)
         return row[0] if row is not None else None
 
+    def replace(self, key: str, answer: str) -> None:
+        """Make ``answer`` the one kept (an answer Redis kept while the database was away)."""
+        self._run("replace", answer, key)
+
 
 class RedisReplies:
     """In Redis: one SET NX with the time to live; a delivery that finds the key set sends what it holds."""
@@ -213,40 +220,87 @@ class RedisReplies:
         return raw.decode() if raw is not None else None
 
 
-class TieredReplies:
-    """The shared store first, the host's local store when the shared one is away; what the webhook uses.
+AWAY = object()  # what a guarded store's call gives while the store is away
 
-    Every call on the shared store is bounded (its client's timeouts); a failure opens the breaker for a few
-    seconds, during which the local store serves alone. While the local store holds recent answers (the shared
-    one was away), they are looked for there first, so a retry reaching any worker of this host gets them."""
 
-    def __init__(self, shared, local: HostReplies, breaker: Breaker, clock: Clock = SYSTEM_CLOCK):
-        self.shared = shared
-        self.local = local
+class Guarded:
+    """A shared store behind its breaker: a call that finds it away (or makes it fail) gives :data:`AWAY`, and
+    for the breaker's cool-down the store is not tried again (nobody waits for its timeout meanwhile)."""
+
+    def __init__(self, store, breaker: Breaker):
+        self.store = store
         self.breaker = breaker
-        self.clock = clock
+
+    def attempt(self, operation):
+        """``operation(store)``, or AWAY."""
+        if self.breaker.open:
+            return AWAY
+        try:
+            result = operation(self.store)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("%s unavailable (%s): answering without it", self.breaker.name, type(exc).__name__)
+            self.breaker.failed(exc)
+            return AWAY
+        self.breaker.succeeded()
+        return result
+
+
+class TieredReplies:
+    """What the webhook uses: the shared stores, then the host's own when they are away.
+
+    ``decider`` is the store every host reads the first answer from: the state database when it is shared
+    (PostgreSQL), else Redis (or None: one host, its own store alone). ``mirror`` is Redis beside a shared
+    database: it keeps a copy of each first answer, and decides alone while the database is away; an answer it
+    kept then is adopted by the database when it is back. So a retry on any host finds the first answer whether
+    Redis is up, away, back empty, or skipped for a breaker's cool-down on one host and not on another.
+
+    While the host's store holds recent answers (the shared ones were away), they are looked for there first,
+    so a retry reaching any worker of this host gets them."""
+
+    def __init__(self, decider: Guarded | None, local: HostReplies, mirror: Guarded | None = None):
+        self.decider = decider
+        self.mirror = mirror
+        self.local = local
 
     def keep(self, key: str, answer: str) -> Kept:
-        if self.shared is not None and self.local.recently_kept():
+        if self.decider is not None and self.local.recently_kept():
             answered_here = self.local.get(key)
             if answered_here is not None:
                 return Kept(answered_here, False)
-        if self.shared is not None and not self.breaker.open:
-            try:
-                kept = self.shared.keep(key, answer)
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                log.warning("%s unavailable (%s): answering from this host", self.breaker.name, type(exc).__name__)
-                self.breaker.failed(exc)
-            else:
-                self.breaker.succeeded()
-                return kept
+        kept = self._keep_shared(key, answer)
+        if kept is not AWAY:
+            return kept
         try:
             return self.local.keep(key, answer)
         except Exception:  # this host's store is broken too: the follower still gets the answer, unkept
             log.exception("the webhook's answers could not be kept on this host (%s)", self.local.path)
             return Kept(answer, True)
 
+    def _keep_shared(self, key: str, answer: str):
+        """The first answer as the shared stores have it (AWAY when none of them answered)."""
+        def keep(store) -> Kept:
+            return store.keep(key, answer)
+
+        decided = self.decider.attempt(keep) if self.decider is not None else AWAY
+        if self.mirror is None:
+            return decided
+        if decided is AWAY:  # the database is away: Redis decides, and every host reads it there
+            return self.mirror.attempt(keep)
+        if not decided.first:
+            return decided
+        mirrored = self.mirror.attempt(keep)  # the copy that answers while the database is away
+        if mirrored is AWAY or mirrored.first:
+            return decided
+        # Redis answered this message while the database was away: that answer was sent and logged, so it stays
+        self.decider.attempt(lambda store: store.replace(key, mirrored.answer))
+        return Kept(mirrored.answer, False)
+
     def get(self, key: str) -> str | None:
-        return self.local.get(key) or (self.shared.get(key) if self.shared is not None else None)
+        found = self.local.get(key)
+        for tier in (self.decider, self.mirror):
+            if found is None and tier is not None:
+                stored = tier.attempt(lambda store: store.get(key))
+                found = None if stored is AWAY else stored
+        return found

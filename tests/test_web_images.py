@@ -1,0 +1,125 @@
+"""Images linked on the web are downloaded from public addresses only (issue 21's review: an editor's article made
+the server fetch its own services, and the error told which ports answered)."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from test_push import write
+
+from conftest import jpeg_bytes
+from wechat_pub.limits import MATERIAL_IMAGE_MAX_BYTES
+from wechat_pub.publish.webimages import NotDownloadable, download_image, is_public_host
+
+
+@pytest.fixture
+def local_web():
+    """A web server on this machine that records every request; ``routes`` maps a path to (status, headers, body)."""
+    seen: list[str] = []
+    routes: dict[str, tuple[int, dict, bytes]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            status, headers, body = routes.get(self.path, (404, {}, b"no"))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", routes, seen
+    server.shutdown()
+
+
+@pytest.mark.parametrize("host, public", [("127.0.0.1", False), ("localhost", False), ("10.1.2.3", False),
+                                          ("192.168.1.1", False), ("169.254.169.254", False), ("::1", False),
+                                          ("0.0.0.0", False), ("no-such-host.invalid", False)])
+def test_only_public_hosts_are_fetched(host, public):
+    assert is_public_host(host) is public
+
+
+def test_a_public_address_is_one():
+    assert is_public_host("images.example", lambda host, port: [(None, None, None, "", ("93.184.216.34", 0))])
+    assert not is_public_host("mixed.example", lambda host, port: [(None, None, None, "", ("93.184.216.34", 0)),
+                                                                  (None, None, None, "", ("10.0.0.1", 0))])
+
+
+def test_a_push_fetches_nothing_from_this_machine_and_says_the_same_whatever_answers(sandbox_dir, sandbox, run_cli,
+                                                                                       local_web):
+    base, routes, seen = local_web
+    routes["/chart.jpg"] = (200, {"Content-Type": "image/jpeg"}, jpeg_bytes(400, 300, "#335577"))
+    errors = []
+    for number, src in [(150, f"{base}/chart.jpg"), (151, f"{base}/missing.png"), (152, "http://127.0.0.1:9/x.png")]:
+        path = write(sandbox_dir, number=number, images=f"\n\n![图]({src})")
+        err = run_cli("push", path, expect=1).stderr
+        errors.append(err.replace(src, "SRC"))
+        assert "cannot be downloaded from a public web address" in err
+    assert seen == [] and len(set(errors)) == 1  # no request reached the server; one answer for all three
+
+
+def test_redirects_are_checked_at_every_hop(local_web):
+    base, routes, seen = local_web
+    routes["/go"] = (302, {"Location": "http://10.0.0.1/secret.png"}, b"")
+    with pytest.raises(NotDownloadable):
+        download_image(f"{base}/go", resolve=lambda host, port: [(None, None, None, "", ("93.184.216.34", 0))]
+                       if host == "127.0.0.1" else [(None, None, None, "", ("10.0.0.1", 0))])
+    assert seen == ["/go"]  # the first hop only: the private one was never asked
+
+
+def test_at_most_ten_megabytes_are_read(local_web):
+    base, routes, seen = local_web
+    routes["/huge.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * MATERIAL_IMAGE_MAX_BYTES)
+    routes["/small.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * 100)
+    public = lambda host, port: [(None, None, None, "", ("93.184.216.34", 0))]  # noqa: E731
+    with pytest.raises(NotDownloadable):
+        download_image(f"{base}/huge.jpg", resolve=public)
+    assert download_image(f"{base}/small.jpg", resolve=public).startswith(b"\xff\xd8\xff")
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_check_is_not_read(tmp_path, monkeypatch):
+    """The review's race: a folder inside the articles folder swapped for a symlink to an outside folder between
+    the check and the open. Made deterministic: the swap happens right after the path is resolved."""
+    from pathlib import Path
+
+    from wechat_pub import model as m
+    from wechat_pub.source import images
+
+    articles, outside = tmp_path / "articles", tmp_path / "outside"
+    (articles / "charts").mkdir(parents=True)
+    outside.mkdir()
+    picture = jpeg_bytes(10, 10, "#000000")
+    (articles / "charts" / "a.jpg").write_bytes(picture)
+    (outside / "a.jpg").write_bytes(picture)
+    real_resolve = Path.resolve
+
+    def resolve_then_swap(self, *args, **kwargs):
+        resolved = real_resolve(self, *args, **kwargs)
+        if resolved.name == "a.jpg" and (articles / "charts").is_dir() and not (articles / "charts").is_symlink():
+            (articles / "charts").rename(tmp_path / "old-charts")
+            (articles / "charts").symlink_to(outside)
+        return resolved
+
+    monkeypatch.setattr(Path, "resolve", resolve_then_swap)
+    opened = images.open_image(str(articles / "charts" / "a.jpg"), "charts/a.jpg", [str(articles)])
+    assert isinstance(opened, m.Problem) and "not in the articles folder" in opened.message
+
+
+def test_an_access_log_line_is_cut_whatever_the_url():
+    """The review: 20 requests for /wechat/AAAA… (65,000 characters) wrote 65 KB of log each."""
+    import logging
+
+    from wechat_pub.logs import ACCESS_LINE_MAX, RedactingFilter
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '127.0.0.1 - - "GET /wechat/%s HTTP/1.1" 404 -',
+                               ("A" * 65000,), None)
+    assert RedactingFilter([]).filter(record)
+    assert len(record.getMessage()) < ACCESS_LINE_MAX + 60 and record.getMessage().endswith("characters not logged)")

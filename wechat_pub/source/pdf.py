@@ -1,0 +1,231 @@
+"""A newsletter PDF read for the importer: its text in reading order, its links, its pictures.
+
+Text and links come from pdfplumber (on pdfminer.six; both MIT): it gives every character with its place and font,
+and every link annotation with its area, so a word is a link exactly when its characters lie in one. Pictures come
+from pypdfium2 (Apache-2.0/BSD-3; pdfplumber's own renderer), which decodes an image with its mask as it is shown.
+Neither is GPL or AGPL (PyMuPDF is AGPL), and both are maintained.
+
+The text handed on has one paragraph a line, as the text taken out of a PDF has, with the links and pictures marked
+(:mod:`wechat_pub.source.marks`); running headers, footers and page numbers are left out. A PDF this cannot read
+(no text layer, a password, damaged, cut short) raises :class:`PdfUnreadable` saying what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from wechat_pub.source import marks
+from wechat_pub.source.cjkforms import unified
+from wechat_pub.source.pdfimages import PdfImage, page_images
+from wechat_pub.source.pdflayout import Block, Box, join_pages, lay_out, lines_of
+from wechat_pub.text import fold
+from wechat_pub.urls import safe_link
+
+MAX_PAGES = 200  # a newsletter has a few dozen; more is not one
+MARGIN = 0.08  # of the page's height: where running headers, footers and page numbers stand
+PAGE_NUMBER = re.compile(r"^\W*(?:page\s*|第\s*)?\d{1,4}(?:\s*(?:/|of|共)\s*\d{1,4})?\s*页?\W*$", re.I)
+UNMAPPED = re.compile(r"^\(cid:\d+\)$")
+CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")
+
+
+class PdfUnreadable(Exception):
+    """The PDF cannot be imported: ``message`` says why, ``hint`` what to do."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+@dataclass
+class PdfText:
+    text: str  # one paragraph a line, links and pictures marked
+    images: list[PdfImage] = field(default_factory=list)  # the pictures marked, in order (marks.image(1) first)
+    skipped_images: list[str] = field(default_factory=list)  # decorative repeats and the like, said in the review
+    warnings: list[str] = field(default_factory=list)  # fonts without a Unicode map, links not kept
+    running_lines: int = 0  # running headers, footers and page numbers left out
+
+
+def read_pdf(data: bytes, name: str) -> PdfText:
+    """The newsletter in the PDF ``data`` (named ``name`` in messages), or :class:`PdfUnreadable`."""
+    import pdfplumber
+
+    check_whole(data, name)
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # it warns of every font quirk
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) > MAX_PAGES:
+                raise PdfUnreadable(f"{name} has {len(pdf.pages)} pages; a newsletter has at most {MAX_PAGES}.",
+                                    "Import the newsletter's own PDF, not a collection.")
+            reader = _Reader(name)
+            pages = [reader.page(page, index) for index, page in enumerate(pdf.pages, start=1)]
+    except PdfUnreadable:
+        raise
+    except Exception as exc:  # pdfminer's errors for a broken file have no common base
+        raise _classify(exc, name) from None
+    if not reader.characters and reader.unmapped:
+        raise PdfUnreadable(f"{name}'s fonts have no Unicode map (pages {', '.join(map(str, reader.unmapped))}): its "
+                            "characters cannot be told apart from their shapes.",
+                            "Export the PDF again with its fonts embedded as text (or import its text as .txt).")
+    if not reader.characters:
+        raise PdfUnreadable(f"{name} has no text layer (a scanned or image-only PDF): there is no text to import.",
+                            "Export the newsletter again as PDF from the program it was written in, or run it "
+                            "through OCR (e.g. ocrmypdf) first.")
+    try:
+        images, skipped = page_images(data, reader.picture_places)
+    except Exception as exc:  # a damaged picture must not lose the text
+        images, skipped = {}, [f"the PDF's pictures could not be read ({type(exc).__name__}): add them by hand"]
+    return reader.finish(pages, images, skipped)
+
+
+def check_whole(data: bytes, name: str) -> None:
+    """Refuse what is not a PDF, and a PDF cut short (its end marker missing), before reading any of it."""
+    if not data.lstrip()[:5].startswith(b"%PDF-"):
+        raise PdfUnreadable(f"{name} is not a PDF file.", "Choose the newsletter's PDF (or its text as .txt).")
+    if b"%%EOF" not in data[-2048:]:
+        raise PdfUnreadable(f"{name} is damaged: the file is cut short (its end is missing).",
+                            "Download or export the PDF again, then import it again.")
+
+
+def _classify(exc: Exception, name: str) -> PdfUnreadable:
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+    if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+        return PdfUnreadable(f"{name} is protected by a password, so its text cannot be read.",
+                             "Open it with its password and save (or print to PDF) a copy without one, then import "
+                             "that copy.")
+    return PdfUnreadable(f"{name} is damaged and cannot be read as a PDF ({type(cause).__name__}).",
+                         "Download or export the PDF again, then import it again.")
+
+
+class _Reader:
+    """Reads page after page, remembering what the whole document decides on (running lines, fonts)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.characters = 0
+        self.picture_places: dict[int, list[tuple[float, float, float, float]]] = {}
+        self.unmapped: dict[int, Counter] = defaultdict(Counter)
+        self.unsafe_links: list[str] = []
+
+    def page(self, page, number: int) -> tuple[list[Box], list[Box], float]:
+        """(the page's boxes, those of them in the top and bottom margins, its usual character height)."""
+        links = [(h["x0"], h["top"], h["x1"], h["bottom"], h.get("uri") or "") for h in page.hyperlinks]
+        words = page.extract_words(keep_blank_chars=False, use_text_flow=False, return_chars=True)
+        boxes = []
+        for word in words:
+            chars = [self.char(c, links, number) for c in word["chars"]]
+            chars = [c for c in chars if c[0]]
+            if chars:
+                boxes.append(Box(word["x0"], word["top"], word["x1"], word["bottom"], chars))
+        self.characters += sum(len(b.payload) for b in boxes)
+        margin = [b for b in boxes if b.bottom < page.height * MARGIN or b.top > page.height * (1 - MARGIN)]
+        pictures = [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images]
+        self.picture_places[number] = pictures
+        boxes += [Box(*place, ("picture", number, index)) for index, place in enumerate(pictures)]
+        return boxes, margin, _usual_height(boxes)
+
+    def char(self, char: dict, links: list, page: int) -> tuple[str, str]:
+        """(the character's text, the link address it lies in or "")."""
+        text = char["text"]
+        if UNMAPPED.match(text):
+            self.unmapped[page][char.get("fontname", "?").split("+")[-1]] += 1
+            return "", ""
+        text = unified(marks.strip_marks(text))
+        x, y = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+        url = next((u for x0, top, x1, bottom, u in links if x0 <= x <= x1 and top <= y <= bottom), "")
+        return text, url
+
+    def finish(self, pages: list, images: dict, skipped: list[str]) -> PdfText:
+        running, running_lines = _running_lines([margin for _, margin, _ in pages])
+        laid_out = [lay_out([b for b in boxes if id(b) not in running], size) for boxes, _, size in pages]
+        lines, shown = [], []
+        for block in join_pages(laid_out):
+            for picture in (b.payload for b in block.boxes if isinstance(b.payload, tuple)):
+                if picture in images:  # before its caption, if one touches it
+                    shown.append(images[picture])
+                    lines.append(marks.image(len(shown)))
+            lines.append(self.block_text(block))
+        return PdfText("\n".join(line for line in lines if line.strip()), shown, skipped,
+                       self.warnings(), running_lines)
+
+    def block_text(self, block: Block) -> str:
+        """The paragraph's text, its links marked: lines joined as the importer joins them (no space between
+        Chinese characters)."""
+        runs: list[list[str]] = []  # [text, url]
+        for line in lines_of(block):
+            for box in line:
+                if isinstance(box.payload, tuple):
+                    continue
+                for index, (text, url) in enumerate(box.payload):
+                    if index == 0 and runs and (box is not line[0] or _spaced(runs[-1][0], text)):
+                        runs[-1][0] += " "  # words on a line were parted by a space; lines may not be
+                    if runs and runs[-1][1] == url:
+                        runs[-1][0] += text
+                    else:
+                        runs.append([text, url])
+        return "".join(self.link(text, url) for text, url in runs).strip()
+
+    def link(self, text: str, url: str) -> str:
+        if not url or not text.strip():
+            return text
+        if safe_link(url) is None:
+            self.unsafe_links.append(url[:80])
+            return text
+        space = text[len(text.rstrip()):]
+        return marks.link(text.strip(), url) + space
+
+    def warnings(self) -> list[str]:
+        found = [f"page {page}: {sum(fonts.values())} character(s) in font(s) {', '.join(sorted(fonts))} have no "
+                 "Unicode map and were left out: compare that page's text with the PDF."
+                 for page, fonts in sorted(self.unmapped.items())]
+        found += [f"a link to {url!r} was not kept: only web addresses (https://, http://) are"
+                  for url in self.unsafe_links]
+        return found
+
+
+def _spaced(left: str, right: str) -> bool:
+    """Whether the end of a line and the start of the next had a space between them: not between Chinese
+    characters, nor after a hyphen (as the importer mends a paragraph broken across pages)."""
+    if not left or not right or left[-1].isspace() or (left.endswith("-") and not left.endswith(" -")):
+        return False
+    return not (CJK.match(left[-1]) or CJK.match(right[0]))
+
+
+def _usual_height(boxes: list[Box]) -> float:
+    heights = sorted(b.bottom - b.top for b in boxes if not isinstance(b.payload, tuple))
+    return heights[len(heights) // 2] if heights else 11.0
+
+
+def _running_lines(margins: list[list[Box]]) -> tuple[set[int], int]:
+    """The margin boxes that are running headers, footers or page numbers: a line that is a page number, or a line
+    whose words (digits aside) stand in the margins of half the pages or more (and at least two; a section heading
+    may well head two pages); and how many such lines there were."""
+    pages = [_margin_lines(boxes) for boxes in margins]
+    pages_of: dict[str, set[int]] = defaultdict(set)
+    for page, lines in enumerate(pages):
+        for text, _ in lines:
+            pages_of[_running_key(text)].add(page)
+    running, count, often = set(), 0, max(2, (len(pages) + 1) // 2)
+    for lines in pages:
+        for text, boxes in lines:
+            if PAGE_NUMBER.match(text) or len(pages_of[_running_key(text)]) >= often:
+                running.update(id(b) for b in boxes)
+                count += 1
+    return running, count
+
+
+def _margin_lines(boxes: list[Box]) -> list[tuple[str, list[Box]]]:
+    lines: dict[int, list[Box]] = defaultdict(list)
+    for box in boxes:
+        lines[round(box.top)].append(box)
+    return [(" ".join("".join(t for t, _ in b.payload) for b in sorted(line, key=lambda b: b.x0)), line)
+            for line in lines.values()]
+
+
+def _running_key(text: str) -> str:
+    return re.sub(r"\d+", "#", fold(text))
