@@ -156,3 +156,23 @@ def test_db_current_and_upgrade_commands(tmp_path, run_cli):
     assert f"revision none, newest {migrate.head()}" in stale.stdout and "wechat-pub db upgrade" in stale.stdout
     assert f"at revision {migrate.head()}" in run_cli(*config, "db", "upgrade").stdout
     assert f"revision {migrate.head()}, newest {migrate.head()}" in run_cli(*config, "db", "current").stdout
+
+
+def test_the_newest_revision_by_file_number_is_alembics_head():
+    """upgrade() reads the newest revision from the files' numbers (no Alembic import when nothing is to do):
+    they must be numbered in order, one line of revisions."""
+    assert migrate.scripts().get_heads() == [migrate.head()]
+    numbers = sorted(script.revision for script in migrate.scripts().walk_revisions())
+    assert numbers == [f"{n:04d}" for n in range(1, len(numbers) + 1)]
+
+
+def test_an_up_to_date_database_opens_without_loading_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    StateDatabase(url)
+    opened = subprocess.run([sys.executable, "-c", "import sys; from wechat_pub.state.database import StateDatabase; "
+                             f"StateDatabase({url!r}); print(any(m.startswith('alembic') for m in sys.modules))"],
+                            capture_output=True, text=True, check=True)
+    assert opened.stdout.strip() == "False"

@@ -16,16 +16,16 @@ import logging
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from wechat_pub.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PREVIOUS_RELEASE = "0001"  # the schema of the release before migrations (commit 9f22ece)
@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> "Config":
     """Alembic's configuration for the package's migrations; ``connection`` is the one env.py runs them on."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -46,24 +48,33 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 @cache
-def scripts() -> ScriptDirectory:
+def scripts() -> "ScriptDirectory":
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head() -> str:
-    return scripts().get_current_head()
+    """The newest revision: the highest number of ``versions/`` (they are numbered in order, see
+    :func:`new_revision`; tests/test_migrations.py checks it is Alembic's head). Read from the file names, so
+    that a process whose database is up to date never imports Alembic, which takes longer than the check."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def current(conn: Connection) -> str | None:
     """The database's revision (None: no migration ever ran on it)."""
-    return MigrationContext.configure(conn).get_current_revision()
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine) -> None:
     """Bring the database to the newest revision (see the module's note)."""
     with engine.connect() as conn:
-        if _known(current(conn)) == head():
+        if current(conn) == head():
             return
+    from alembic import command
+
     with _upgrade_lock(engine) as conn:
         revision = _known(current(conn))  # again, under the lock: another process may have done it meanwhile
         if revision is None and inspect(conn).has_table("pushes"):
@@ -78,6 +89,8 @@ def _known(revision: str | None) -> str | None:
     """``revision``, refused when this code does not know it: a newer wechat-pub upgraded the database."""
     if revision is None:
         return None
+    from alembic.util import CommandError
+
     try:
         scripts().get_revision(revision)
     except CommandError:  # Alembic's word for a revision it cannot find
@@ -105,6 +118,7 @@ def new_revision(message: str) -> Path:
     correct it before committing: autogenerate does not see renames or data moves."""
     import tempfile
 
+    from alembic import command
     from sqlalchemy import create_engine
 
     number = f"{len(list(scripts().walk_revisions())) + 1:04d}"
