@@ -39,8 +39,11 @@ def article(folder, extra: str = "", image: str = "", name: str = "issue.md"):
 def test_repository_articles_pass(firm_dir, run_cli):
     shutil.copy(SEED_ARTICLE, firm_dir / "135.md")
     result = run_cli("check", firm_dir / "135.md", EXAMPLE)
-    assert "2 file(s): 0 error(s), 5 warning(s)" in result.stdout  # 5 missing sources in 135:
+    assert "2 file(s): 0 error(s), 7 warning(s)" in result.stdout  # 5 missing sources in 135:
     assert result.stdout.count("has no source link") == 5  # the PDF text lost the (More) links
+    # and in both, the seed's author: 7 characters (documented: 16) but 21 bytes, over the 20 accounts reported
+    assert result.stdout.count("the WeChat author '立方律师事务所' has 7 characters, 21 bytes; accounts have "
+                               "reported WeChat refusing more than 20 bytes") == 2
     assert "fits in one article" in result.stdout
 
 
@@ -75,9 +78,12 @@ def test_field_limits_are_errors_with_lines(workdir, run_cli):
              "\nsource_url: https://example.org/" + "x" * 1100 + "\n")
     path = article(workdir, extra)
     out = run_cli("check", path, expect=1).stdout
-    assert "issue.md:7: the WeChat title" in out and "has 33 characters; WeChat allows 32." in out
-    assert "issue.md:8: author" in out and "has 17 characters; WeChat allows 16." in out
-    assert "issue.md:9: digest has 129 characters; WeChat allows 128." in out
+    assert "issue.md:7: the WeChat title" in out
+    assert "has 33 characters, 99 bytes; WeChat's documentation allows 32 characters." in out
+    assert "issue.md:8: the WeChat author" in out
+    assert "has 17 characters, 51 bytes; WeChat's documentation allows 16 characters." in out
+    assert "issue.md:9: the WeChat digest" in out
+    assert "has 129 characters, 387 bytes; WeChat's documentation allows 128 characters." in out
     assert "issue.md:10: source_url is 1120 bytes; WeChat allows 1024." in out
     assert "4 error(s)" in out
 

@@ -106,7 +106,7 @@ def test_the_installed_command_runs(tmp_path):
     done = subprocess.run([sys.executable, "-m", "wechat_pub", "check", str(EXAMPLE)], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "0 error(s), 0 warning(s)" in done.stdout
+    assert "0 error(s), 1 warning(s)" in done.stdout and "'立方律师事务所' has 7 characters, 21 bytes" in done.stdout
     done = subprocess.run([sys.executable, "-m", "wechat_pub", "render", "nothing.md"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "nothing.md:" in done.stderr and "Traceback" not in done.stderr

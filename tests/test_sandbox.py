@@ -164,8 +164,9 @@ def test_token_lifetimes(sandbox):
     new = plain_token(sandbox)
     assert old != new
     assert raw(sandbox, "GET", "draft/count", params={"access_token": old}) == {"total_count": 0}
-    sandbox.advance(301)  # the old plain token works 5 minutes after a new one
-    assert raw(sandbox, "GET", "draft/count", params={"access_token": old})["errcode"] == 42001
+    sandbox.advance(301)  # the old plain token works 5 minutes after a new one; then it is "not latest" (recorded)
+    replaced = raw(sandbox, "GET", "draft/count", params={"access_token": old})
+    assert replaced["errcode"] == 40001 and "not latest" in replaced["errmsg"]
     assert raw(sandbox, "GET", "draft/count", params={"access_token": new}) == {"total_count": 0}
     assert raw(sandbox, "GET", "draft/count", params={"access_token": "forged"})["errcode"] == 40001
     assert raw(sandbox, "GET", "draft/count")["errcode"] == 41001
@@ -184,7 +185,7 @@ def test_stable_token(sandbox):
     assert raw(sandbox, "GET", "draft/count", params={"access_token": first["access_token"]}) == {"total_count": 0}
     forced = raw(sandbox, "POST", "stable_token", data=json.dumps({**body, "force_refresh": True}))
     assert forced["access_token"] != rotated["access_token"]
-    assert raw(sandbox, "GET", "draft/count", params={"access_token": rotated["access_token"]})["errcode"] == 42001
+    assert raw(sandbox, "GET", "draft/count", params={"access_token": rotated["access_token"]})["errcode"] == 40001
     within_30s = raw(sandbox, "POST", "stable_token", data=json.dumps({**body, "force_refresh": True}))
     assert within_30s["access_token"] == forced["access_token"]
     assert raw(sandbox, "GET", "stable_token")["errcode"] == 43002

@@ -277,6 +277,25 @@ def test_an_attempt_cut_short_is_recorded_when_the_run_resumes(site, sandbox, ru
     assert cut.startswith("attempt 1 of the push at") and "cut short" in cut and cut.endswith("attempt 2 resumes it")
 
 
+def test_a_scheduled_publish_that_wechat_fails_is_told_as_such(site, sandbox, running, run_cli, monkeypatch):
+    """Issue 28: the draft is pushed, WeChat's publish job fails: the team hears "not published" and why (the old
+    notice said the push failed, and the ledger still said publishing)."""
+    from wechat_pub.notify import Notifier
+
+    told = []
+    monkeypatch.setattr(Notifier, "notify", lambda self, notice: told.append(notice))
+    with open(site / "config.toml", "a") as handle:
+        handle.write("publish = true\n")
+    sandbox.admin("publish-outcomes", "POST", {"status": 3, "fail_idx": []})
+    passed(site / "articles" / "issue-135.md", 1)
+    service = running()
+    detail = service.wait_for("failed")
+    assert "常规失败" in detail and "publish_status 3" in detail
+    assert [notice.event for notice in told] == ["publish-failed"] and "NOT published" in told[0].subject
+    status = run_cli("status").stdout
+    assert "failed" in status and "publishing" not in status and drafts(sandbox) == 1
+
+
 def test_final_failure_is_recorded_with_what_to_do(site, sandbox, running, run_cli):
     sandbox.settings.verified = False
     with open(site / "config.toml", "a") as handle:

@@ -64,7 +64,7 @@ def test_upload_retry_resends_the_whole_file(sandbox, tmp_path):
     assert sandbox.calls()["media/uploadimg"] == 2
 
 
-@pytest.mark.parametrize("kind", ["busy", "quota", "minute_quota", "drop"])
+@pytest.mark.parametrize("kind", ["busy", "minute_quota", "drop"])
 def test_transient_errors_are_retried_with_backoff(sandbox, tmp_path, kind):
     waits: list[float] = []
     client = api_client(sandbox, tmp_path, sleep=waits.append)
@@ -72,6 +72,20 @@ def test_transient_errors_are_retried_with_backoff(sandbox, tmp_path, kind):
     sandbox.fault("draft/count", kind, times=3)
     assert client.draft.count() == 0
     assert waits == [0.5, 1.0, 2.0]
+
+
+def test_a_daily_quota_lasts_the_sandbox_day_and_is_not_retried(sandbox, tmp_path):
+    waits: list[float] = []
+    client = api_client(sandbox, tmp_path, sleep=waits.append)
+    client.draft.count()
+    sandbox.fault("draft/count", "quota", times=1)
+    for _ in range(2):  # the old sandbox cleared it after one call, and the client retried it
+        with pytest.raises(WeChatAPIError) as info:
+            client.draft.count()
+        assert info.value.errcode == 45009 and "tomorrow" in info.value.hint
+    assert waits == []
+    sandbox.advance(86400)  # the next day in Beijing
+    assert client.draft.count() == 0
 
 
 def test_retries_stop_within_the_bounded_window(sandbox, tmp_path):

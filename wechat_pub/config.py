@@ -295,6 +295,8 @@ def _check_values(values: dict[str, Any], where) -> None:
         raise ConfigError(f"{where}: webhook.search_scope must be one of {', '.join(SEARCH_SCOPES)}.")
     if values.get("wechat.token_mode", "stable") not in ("stable", "token"):
         raise ConfigError(f"{where}: wechat.token_mode must be 'stable' or 'token'.")
+    if values.get("sandbox.limits", "documented") not in ("documented", "reported"):
+        raise ConfigError(f"{where}: sandbox.limits must be 'documented' or 'reported'.")
     if values.get("theme.lead_language", "zh") not in LEAD_LANGUAGES:
         raise ConfigError(f"{where}: theme.lead_language must be 'zh' or 'en'.")
     accent = values.get("theme.accent", "")

@@ -78,7 +78,8 @@ class Deployment:
                                            webhook_token=cfg["webhook.token"], webhook_aes_key=cfg["webhook.aes_key"],
                                            verified=cfg["sandbox.verified"]))
         return SandboxSettings(db_path=str(self.services.state_dir / "sandbox.sqlite3"), accounts=accounts,
-                               publish_delay=self.cfg["sandbox.publish_delay"])
+                               publish_delay=self.cfg["sandbox.publish_delay"], limits=self.cfg["sandbox.limits"],
+                               failed_publish_keeps_draft=self.cfg["sandbox.failed_publish_keeps_draft"])
 
     @property
     def max_body(self) -> int:

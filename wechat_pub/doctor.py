@@ -1,5 +1,6 @@
 """``wechat-pub doctor``: checks of a deployment that a person should fix, each an ok, warn or fail line with
-what to do. Nothing here changes anything: it reads the config, the file modes, and asks the database."""
+what to do. Nothing here changes anything: it reads the config, the file modes, and asks the database; only
+``--limits`` calls WeChat (throwaway drafts) and keeps what it measured."""
 
 from __future__ import annotations
 
@@ -83,3 +84,22 @@ def _https(deployment) -> Check:
         return Check(WARN, "cookies", f"the console is reached over HTTPS ({deployment.services.console_url}) but its session "
                                       "cookie may travel over plain HTTP: set [console] secure_cookies = true")
     return Check(OK, "cookies", "secure cookies on" if deployment.secure_cookies else "plain HTTP (no public HTTPS URL)")
+
+
+def measure_account_limits(site) -> Check:
+    """``doctor --limits``: the account's title, author and digest limits, measured and kept (the one check that
+    calls WeChat, and the one that writes: the measured limits, for ``check`` and the console)."""
+    from wechat_pub.errors import WechatPubError
+    from wechat_pub.measure import measure_limits
+    from wechat_pub.state.fieldlimits import MeasuredLimits
+
+    account = site.connect()
+    try:
+        limits = measure_limits(account.api)
+    except WechatPubError as exc:
+        return Check(FAIL, "limits", f"could not measure the field limits: {exc.message} → {exc.hint}")
+    finally:
+        account.close()
+    MeasuredLimits(site.services.db, site.appid).put(limits, site.clock.time())
+    found = "; ".join(f"{name} {limit.describe()}" for name, limit in limits.items())
+    return Check(OK, "limits", f"measured on {site.label}: {found}. `wechat-pub check` and the console use them now.")

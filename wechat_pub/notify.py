@@ -21,6 +21,7 @@ HEADLINES = {
     "missed": ("⚠️", "was not pushed: its time was missed", "请立即推送或设定新的时间。"),
     "blocked": ("⚠️", "was not pushed at its time", "请在控制台修正后推送或改期。"),
     "published": ("📣", "is published", "读者现在可以检索到本期。"),
+    "publish-failed": ("❌", "was NOT published: WeChat's publish job failed", "请按提示处理后重新发布。"),
 }
 
 
@@ -28,7 +29,7 @@ HEADLINES = {
 class Notice:
     account: str  # the account's name as people know it
     issue: int
-    event: str  # pushed, failed, missed, blocked, published
+    event: str  # pushed, failed, missed, blocked, published, publish-failed
     detail: str  # what happened, with what to do when something went wrong
     link: str  # the issue's console page
 

@@ -14,13 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from wechat_pub import model as m
-from wechat_pub.limits import (
-    AUTHOR_MAX_CHARS,
-    DIGEST_MAX_CHARS,
-    SOURCE_URL_MAX_BYTES,
-    TITLE_MAX_CHARS,
-    UPLOADIMG_MAX_BYTES,
-)
+from wechat_pub.limits import DOCUMENTED, REPORTED, SOURCE_URL_MAX_BYTES, UPLOADIMG_MAX_BYTES, FieldLimit, length_of
 from wechat_pub.render.audit import audit_html
 from wechat_pub.render.darkmode import describe, examine
 from wechat_pub.render.options import RenderOptions
@@ -53,13 +47,15 @@ class Report:
 
 
 def check_file(path: str, options: RenderOptions, timezone: str = "Asia/Shanghai",
-               now: dt.datetime | None = None) -> Report:
+               now: dt.datetime | None = None, measured: dict[str, FieldLimit] | None = None) -> Report:
+    """``measured``: the account's own field limits (``doctor --limits``); without them the documented limits
+    are errors and the reported ones warnings."""
     parsed = read_article(path, timezone)
     report = Report(path, parsed.issue, problems=list(parsed.problems))
     if parsed.issue is None or parsed.errors:
         return report  # rendering a broken issue would only repeat the same problems
     report.rendered = render_issue(parsed.issue, options)
-    report.problems.extend(check_issue(parsed.issue, report.rendered, now, options.image_folders))
+    report.problems.extend(check_issue(parsed.issue, report.rendered, now, options.image_folders, measured))
     report.problems.extend(check_typography(path))
     report.problems.extend(check_contrast(report.rendered, options))
     report.problems.extend(check_publisher(options))
@@ -68,9 +64,9 @@ def check_file(path: str, options: RenderOptions, timezone: str = "Asia/Shanghai
 
 
 def check_issue(issue: m.Issue, rendered: RenderResult, now: dt.datetime | None = None,
-                folders: tuple[str, ...] = ()) -> list[m.Problem]:
+                folders: tuple[str, ...] = (), measured: dict[str, FieldLimit] | None = None) -> list[m.Problem]:
     problems = list(rendered.problems)
-    problems += check_fields(issue, rendered)
+    problems += check_fields(issue, rendered, measured or {})
     problems += check_items(issue)
     problems += check_images(issue, folders)
     for article in rendered.articles:
@@ -139,22 +135,38 @@ def check_publisher(options: RenderOptions) -> list[m.Problem]:
             for problem in check_image(qr_code, qr_code, None, image_folders(qr_code))]
 
 
-def check_fields(issue: m.Issue, rendered: RenderResult) -> list[m.Problem]:
+FIELD_HINTS = {"title": "Set a shorter 'wechat_title:' in the front matter.",
+               "author": "Shorten 'author:' (or publisher.author).", "digest": "Shorten 'digest:'."}
+
+
+def field_limit_problem(name: str, text: str, measured: dict[str, FieldLimit]) -> tuple[str, str] | None:
+    """(severity, message) when ``text`` is too long for field ``name``: the account's measured limit decides
+    when there is one (an error); else the documented limit is an error and the reported one a warning."""
+    shown = f"the WeChat {name} {text!r} has {length_of(text)}"
+    if name in measured:
+        if not measured[name].fits(text):
+            return "error", f"{shown}; this account takes {measured[name].describe()} (measured by doctor --limits)."
+        return None
+    if not DOCUMENTED[name].fits(text):
+        return "error", f"{shown}; WeChat's documentation allows {DOCUMENTED[name].describe()}."
+    if not REPORTED[name].fits(text):
+        return "warning", (f"{shown}; accounts have reported WeChat refusing more than {REPORTED[name].describe()} "
+                           "(run `wechat-pub doctor --limits` to measure this account's).")
+    return None
+
+
+def check_fields(issue: m.Issue, rendered: RenderResult, measured: dict[str, FieldLimit] | None = None
+                 ) -> list[m.Problem]:
+    measured = measured or {}
     problems = []
     title_key = "wechat_title" if issue.wechat_title else "title"
-    for article in rendered.articles:
-        if len(article.title) > TITLE_MAX_CHARS:
-            problems.append(_at(issue, title_key, "error",
-                                f"the WeChat title {article.title!r} has {len(article.title)} characters; "
-                                f"WeChat allows {TITLE_MAX_CHARS}.",
-                                "Set a shorter 'wechat_title:' in the front matter."))
     author = rendered.articles[0].author if rendered.articles else issue.author
-    if len(author) > AUTHOR_MAX_CHARS:
-        problems.append(_at(issue, "author", "error", f"author {author!r} has {len(author)} characters; "
-                            f"WeChat allows {AUTHOR_MAX_CHARS}.", "Shorten 'author:' (or publisher.author)."))
-    if len(issue.digest) > DIGEST_MAX_CHARS:
-        problems.append(_at(issue, "digest", "error", f"digest has {len(issue.digest)} characters; WeChat allows "
-                            f"{DIGEST_MAX_CHARS}.", "Shorten 'digest:'."))
+    fields = [("title", title_key, article.title) for article in rendered.articles]
+    fields += [("author", "author", author), ("digest", "digest", issue.digest)]
+    for name, key, text in fields:
+        found = field_limit_problem(name, text, measured)
+        if found:
+            problems.append(_at(issue, key, found[0], found[1], FIELD_HINTS[name]))
     if issue.digest and len(rendered.articles) > 1:
         problems.append(_at(issue, "digest", "warning", "WeChat shows no digest for a multi-article draft.",
                             "The digest is kept in the file but not sent."))

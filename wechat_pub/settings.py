@@ -50,7 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("wechat.base_url", "https://api.weixin.qq.com/cgi-bin/", "API base URL."),
     Setting("wechat.token_mode", "stable", "'stable' (cgi-bin/stable_token, shared safely) or 'token' (cgi-bin/token)."),
-    Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), quota (45009/45011) and network errors."),
+    Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), minute quota (45011) and network errors."),
     # state: where wechat-pub keeps what it did
     Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state.", shared=True),
     Setting("state.redis_url", "", "Redis URL for the access token (and webhook retries) shared by several hosts.", shared=True),
@@ -59,6 +59,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials).", shared=True),
     Setting("sandbox.verified", True, "false: emulate a personal/unverified account (publishing answers 48001)."),
     Setting("sandbox.publish_delay", 2.0, "Seconds until a publish job in the sandbox finishes.", shared=True),
+    Setting("sandbox.limits", "documented", "Title/author/digest limits the sandbox enforces: documented (32/16/128 "
+            "characters) or reported (64/20 bytes for title/author, as accounts reported in 2025-26).", shared=True),
+    Setting("sandbox.failed_publish_keeps_draft", True, "Whether a draft stays in the sandbox's draft box after its "
+            "publish job fails (real WeChat: not known).", shared=True),
     Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
     # schedule: pushing issues at their publish_at
     Setting("schedule.grace_hours", 6.0, "A push missed while the service was down still runs this late; later, "

@@ -120,6 +120,13 @@ class Site:
 
         return ScheduleRuns(self.services.db, self.appid, self.clock)
 
+    @property
+    def measured_limits(self) -> dict:
+        """The account's field limits as ``doctor --limits`` measured them ({} before): the preflight's."""
+        from wechat_pub.state.fieldlimits import MeasuredLimits
+
+        return MeasuredLimits(self.services.db, self.appid).get()
+
     @cached_property
     def uploads(self):
         from wechat_pub.state.uploads import UploadCache
@@ -248,6 +255,7 @@ class Site:
     def bot(self):
         """The webhook's message handler for this account."""
         from wechat_pub.bot.webhook import Bot
+        from wechat_pub.publish.failed import on_event
 
         if not self.uses_sandbox and not self.cfg["webhook.token"]:
             raise ConfigError(f"webhook.token of account {self.name!r} is empty: anyone could sign messages to its "
@@ -255,7 +263,7 @@ class Site:
                                           "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
         replier = self.replier(live=True)
         return Bot(self.webhook_settings(), replier, self.services.replies, self.query_log,
-                   on_published=self.record_published(replier))
+                   on_published=self.record_published(replier), on_publish_failed=on_event(self))
 
     def record_published(self, replier):
         """What a PUBLISHJOBFINISH does (:mod:`wechat_pub.publish.events`): the push record learns its article

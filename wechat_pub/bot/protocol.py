@@ -111,6 +111,8 @@ def parse_xml(body: bytes) -> dict[str, str]:
         elif depth >= 3 and path[1] == "PublishEventInfo":
             if name == "article_url":
                 urls.append("".join(chunks).strip())
+            elif depth == 3 and name == "fail_idx":  # one element per failed article
+                fields["fail_idx"] = " ".join(filter(None, (fields.get("fail_idx", ""), "".join(chunks).strip())))
             elif depth == 3 and name in _INFO_FIELDS:
                 fields[name] = "".join(chunks).strip()
         path.pop()

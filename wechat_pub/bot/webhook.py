@@ -49,12 +49,14 @@ class WebhookSettings:
 class Bot:
     """Turns one message into one answer (XML or "success"), and remembers what it must."""
 
-    def __init__(self, settings: WebhookSettings, replier: Replier, replies, query_log=None, on_published=None):
+    def __init__(self, settings: WebhookSettings, replier: Replier, replies, query_log=None, on_published=None,
+                 on_publish_failed=None):
         self.settings = settings
         self.replier = replier
         self.replies = replies  # TieredReplies: answers by delivery key, kept for every worker and host
         self.query_log = query_log
         self.on_published = on_published or (lambda publish_id, urls: None)
+        self.on_publish_failed = on_publish_failed or (lambda publish_id, status, fail_idx: None)
         self.envelope = Envelope(settings.token, settings.aes_key, settings.appid) if settings.aes_key else None
         self._followers: dict[str, str] = {}  # OpenID -> its salted hash, for followers who ask again
 
@@ -126,6 +128,11 @@ class Bot:
             urls = [u for u in message.get("article_urls", "").split("\n") if u]
             publish_id = message.get("publish_id", "")
             return "success", [lambda: self.on_published(publish_id, urls)]
+        if event == "PUBLISHJOBFINISH" and message.get("publish_status", "") not in ("", "0", "1") \
+                and message["publish_status"].isdigit():  # 2-6 (or a status yet unknown): it failed
+            publish_id, status = message.get("publish_id", ""), int(message["publish_status"])
+            fail_idx = message.get("fail_idx", "")
+            return "success", [lambda: self.on_publish_failed(publish_id, status, fail_idx)]
         return "success", []
 
     def reply_to_query(self, message: dict[str, str], query: str, log: bool = True) -> tuple[str, list]:

@@ -27,11 +27,12 @@ def check_command(site, files: tuple[str, ...], theme: str | None, fix: bool) ->
 
     options = site.render_options(theme)
     now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
+    measured = site.measured_limits
     errors = warnings = 0
     for path in files:
         if fix:
             tidy(site, Path(path))
-        report = check_file(path, options, site.timezone, now)
+        report = check_file(path, options, site.timezone, now, measured)
         report.problems[:0] = folder_problems(site, path, report.issue)
         errors += len(report.errors)
         warnings += len(report.warnings)

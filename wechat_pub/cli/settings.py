@@ -32,15 +32,24 @@ def config_show(state) -> None:
 
 
 @click.command("doctor")
+@click.option("--limits", "limits", is_flag=True, help="Also measure the account's title, author and digest limits "
+                                                       "with throwaway drafts (created and deleted at once), and keep "
+                                                       "them for check and the console.")
+@click.option("--account", "account", metavar="NAME", help="The account whose limits to measure (default: the top "
+                                                           "level).")
 @pass_state
-def doctor_command(state) -> None:
+def doctor_command(state, limits: bool, account: str | None) -> None:
     """Check the deployment: config and state files readable by this user only, the state database reachable,
     an admin for the console, HTTPS cookies. Exits 1 when a check fails (warnings alone exit 0)."""
-    from wechat_pub.doctor import FAIL, run_checks
+    from wechat_pub.doctor import FAIL, measure_account_limits, run_checks
 
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}
     checks = run_checks(state.deployment)
     for check in checks:
+        out.print(f"[{colours[check.status]}]{check.status:<4}[/] {check.name}: {rx(check.message)}", markup=True)
+    if limits:
+        checks.append(measure_account_limits(state.site(account)))
+        check = checks[-1]
         out.print(f"[{colours[check.status]}]{check.status:<4}[/] {check.name}: {rx(check.message)}", markup=True)
     if any(check.status == FAIL for check in checks):
         raise SystemExit(ExitStatus.ERROR)

@@ -86,7 +86,7 @@ def preview(account: str):
     draft.write_text(data.get("text", ""), encoding="utf-8")
     try:
         now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
-        report = check_file(str(draft), site.render_options(), site.timezone, now)
+        report = check_file(str(draft), site.render_options(), site.timezone, now, site.measured_limits)
         page = preview_page(report.issue, site.render_options(), site.account_name) if report.rendered else ""
     finally:
         draft.unlink(missing_ok=True)

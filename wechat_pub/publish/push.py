@@ -21,6 +21,7 @@ from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import ExitStatus, WechatPubError
+from wechat_pub.publish import failed
 from wechat_pub.publish.outcome import PushOutcome
 from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_digest
 from wechat_pub.publish.uploader import ImageUploader, Uploaded
@@ -31,6 +32,7 @@ from wechat_pub.state.uploads import UploadCache
 from wechat_pub.urls import safe_links
 from wechat_pub.wechat import WeChatAPI
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
+from wechat_pub.wechat.fieldlimits import explain_field_error
 
 MAX_DRAFT_PAGES = 50  # draft/batchget pages (20 each) searched for a draft whose answer was lost
 
@@ -93,6 +95,8 @@ class Pusher:
         except WechatPubError as exc:
             if isinstance(exc, WeChatAPIError) and exc.errcode == 45002:
                 exc = too_long(exc, run.articles)
+            elif isinstance(exc, WeChatAPIError):
+                exc = explain_field_error(exc, run.articles)  # 45003/45110/45004: which field, how long
             self.record_failure(issue, exc)
             raise exc from None
         return run.outcome
@@ -257,10 +261,12 @@ class Pusher:
                 urls = safe_links([item.get("article_url", "") for item in items])  # shown as links: web only
                 self.ledger.published(issue.number, urls, how="freepublish/get")
                 return urls
-            if status.get("publish_status", 1) >= 2:
-                raise PushError(f"WeChat did not publish issue {issue.number} (publish_status "
-                                f"{status['publish_status']}, failed articles {status.get('fail_idx')}).",
-                                "Open the draft in mp.weixin.qq.com to see why; the draft is kept.")
+            if status.get("publish_status", 1) >= 2:  # failed: which article, why, and where the draft is
+                failure = failed.examine(self.api, issue.number, int(status["publish_status"]),
+                                         failed.read_fail_idx(status.get("fail_idx")),
+                                         self.ledger.get(issue.number).draft_media_id)
+                failed.record(self.ledger, failure)
+                raise failed.PublishFailed(failure.message, failure.hint)
             delay = min(delay * 2, 8.0)
         return []
 

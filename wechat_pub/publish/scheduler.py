@@ -33,10 +33,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from wechat_pub.deployment import Deployment
 from wechat_pub.errors import WechatPubError
 from wechat_pub.publish import jobs
+from wechat_pub.publish.failed import PublishFailed
 from wechat_pub.publish.timing import Slot, Verdict, blocked_detail, may_retry, missed_detail, retry_delay, verdict
 from wechat_pub.site import Site
 from wechat_pub.state.outage import is_outage
-from wechat_pub.wechat.errors import RETRYABLE, NetworkError, WeChatAPIError
+from wechat_pub.wechat.errors import RETRY_LATER, NetworkError, WeChatAPIError
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -239,7 +240,7 @@ class SchedulerService:
     def _after_failure(self, site: Site, slot: Slot, run, exc: Exception) -> None:
         """Transient failures (WeChat busy or over quota, the network, the state database or Redis away) are
         retried within schedule.retry_minutes; the rest fail the slot, with what to do."""
-        if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRYABLE:
+        if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRY_LATER:
             self._fail(site, slot, exc)
         elif isinstance(exc, (NetworkError, WeChatAPIError)):
             self._retry_or_fail(site, slot, run, exc)
@@ -312,5 +313,6 @@ class SchedulerService:
         log.warning("scheduled push of issue %s at %s failed for good: %s", slot.issue, slot.publish_at, detail)
         site.runs.finish(slot.issue, slot.publish_at, "failed", detail)
         site.pushes.note(slot.issue, "schedule-failed", detail)
-        site.notifier.notify(site.notice(slot.issue, "failed", detail))
+        pushed_not_published = isinstance(exc, PublishFailed)  # the draft is there; WeChat refused to publish it
+        site.notifier.notify(site.notice(slot.issue, "publish-failed" if pushed_not_published else "failed", detail))
         self.on_event("failed", f"{job_id(site, slot)}: {detail}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import secrets
 import socket
 import time
@@ -23,7 +24,7 @@ api = Blueprint("sandbox_api", __name__, url_prefix="/cgi-bin")
 MESSAGES = {
     -1: "system error", 40001: "invalid credential, access_token is invalid or not latest", 40002: "invalid argument",
     40004: "invalid media type", 40005: "invalid file type", 40006: "invalid file size", 40007: "invalid media_id",
-    40009: "invalid image size", 40012: "invalid thumb size", 40013: "invalid appid", 40114: "invalid index value",
+    40009: "invalid image size", 40012: "invalid thumb size", 40013: "invalid appid", 40113: "unsupported file type", 40114: "invalid index value",
     40125: "invalid appsecret", 41001: "access_token missing", 41002: "appid missing", 41004: "appsecret missing",
     41005: "media data missing", 42001: "access_token expired", 43002: "require POST method",
     44003: "empty news data", 45002: "content size out of limit", 45003: "title size out of limit",
@@ -32,6 +33,11 @@ MESSAGES = {
     45110: "author size out of limit", 47001: "data format error", 48001: "api unauthorized",
     53600: "Article ID 无效",
 }
+
+NOT_LATEST = ("invalid credential, access_token is invalid or not latest, could get access_token by "
+              "getStableAccessToken, more details at https://mmbizurl.cn/s/JtxxFh33r")  # recorded, §11
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
+
 
 class WxError(Exception):
     def __init__(self, errcode: int, errmsg: str = ""):
@@ -74,6 +80,8 @@ def endpoint(name: str, methods=("POST",), token: bool = True) -> Callable:
                     apply_fault(fault)
                 if token:
                     check_token()
+                if token and fault is not None and fault["kind"] == "quota":  # a daily quota lasts the day
+                    state().use_up_quota(caller(), name)
                 if token and not state().take_quota(caller(), name):
                     raise WxError(45009)
                 response = reply(handler())
@@ -100,6 +108,8 @@ def apply_fault(fault) -> None:
     if kind == "drop":
         drop_connection()
         raise WxError(-1)  # never delivered: the socket is gone
+    if kind == "quota" and request.path.rsplit("/", 1)[-1] not in ("token", "stable_token"):
+        return  # used up for the caller's day once the token says whose (see endpoint)
     codes = {"expired_token": 42001, "invalid_token": 40001, "busy": -1, "quota": 45009, "minute_quota": 45011}
     if kind in codes:
         raise WxError(codes[kind])
@@ -129,17 +139,18 @@ def check_token() -> None:
     if row is None:
         raise WxError(40001)
     if row["expires_at"] <= state().now():
-        raise WxError(42001)
+        raise WxError(40001, NOT_LATEST) if state().superseded(row) else WxError(42001)
     g.appid = row["appid"]
 
 
 def body() -> dict:
-    """The JSON body, whatever the Content-Type (wechatpy sends none)."""
+    """The JSON body, whatever the Content-Type (wechatpy sends none). A ``\\uXXXX`` escape is kept as those six
+    characters, as WeChat stores it (reference/wechat-api.md §11), not decoded."""
     raw = request.get_data()
     if not raw:
         return {}
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(_UNICODE_ESCAPE.sub(r"\1\\\\u\2", raw.decode("utf-8")))
     except (UnicodeDecodeError, ValueError):
         raise WxError(47001) from None
     if not isinstance(data, dict):

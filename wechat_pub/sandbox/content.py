@@ -4,7 +4,9 @@
 - ``<iframe> <video> <audio> <form> <embed> <object>`` removed, ``<style>`` and ``<link>`` not kept;
 - images not from the account's own uploads dropped ("外部图片url将被过滤"), data: images too;
 - ``id`` attributes stripped (the reference confirms it inside SVG; the sandbox takes the stricter reading);
-- a pure-black ``color`` swallowed, ``font-family`` rewritten (dropped here), ``position`` not supported.
+- a pure-black ``color`` swallowed, ``font-family`` rewritten (dropped here), ``position`` not supported;
+- links to anywhere but mp.weixin.qq.com articles dropped, their text kept (§0 item 5: ordinary accounts may
+  only link to WeChat articles; the editor refuses the rest).
 
 The rest of its undocumented filtering is not emulated. :mod:`wechat_pub.publish.readback` reports what
 this changed after every push, as it would for the real editor.
@@ -18,6 +20,7 @@ from bs4 import BeautifulSoup
 
 _OWN_IMAGE = re.compile(r"^https?://mmbiz\.qpic\.cn/mmbiz_(jpg|png)/([A-Za-z0-9_-]+)/")
 REMOVED_TAGS = ["script", "noscript", "iframe", "frame", "video", "audio", "form", "embed", "object", "style", "link"]
+_WECHAT_ARTICLE = re.compile(r"^https?://mp\.weixin\.qq\.com/", re.I)
 _PURE_BLACK = re.compile(r"^\s*(#000000|#000|black|rgb\(\s*0\s*,\s*0\s*,\s*0\s*\))\s*$", re.I)
 
 
@@ -32,6 +35,9 @@ def clean_content(html: str, state) -> str:
             del tag["href"]
         if tag.get("style"):
             tag["style"] = clean_style(tag["style"])
+    for link in soup.find_all("a"):
+        if not _WECHAT_ARTICLE.match(link.get("href", "").strip()):
+            link.unwrap()
     for img in soup.find_all("img"):
         found = _OWN_IMAGE.match(img.get("src", ""))
         if not found or state.media(found.group(2)) is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import request
 
 from wechat_pub.limits import (
-    AUTHOR_MAX_CHARS,
     CONTENT_MAX_BYTES,
     CONTENT_MAX_CHARS,
-    DIGEST_MAX_CHARS,
+    DOCUMENTED,
+    FIELD_ERRORS,
+    FIELDS,
     MAX_ARTICLES,
+    REPORTED,
     SOURCE_URL_MAX_BYTES,
-    TITLE_MAX_CHARS,
 )
 from wechat_pub.sandbox.api import WxError, body, caller, endpoint, state
 from wechat_pub.sandbox.content import clean_content, digest_of
@@ -25,12 +26,7 @@ def checked_article(article: dict, single: bool) -> dict:
     content = str(article.get("content") or "")
     if not title:
         raise WxError(44003)
-    if len(title) > TITLE_MAX_CHARS:
-        raise WxError(45003)
-    if len(str(article.get("author") or "")) > AUTHOR_MAX_CHARS:
-        raise WxError(45110)
-    if len(str(article.get("digest") or "")) > DIGEST_MAX_CHARS:
-        raise WxError(45004)
+    check_field_limits(article)
     if not content:
         raise WxError(44003)
     if len(content) >= CONTENT_MAX_CHARS or len(content.encode("utf-8")) >= CONTENT_MAX_BYTES:
@@ -56,8 +52,16 @@ def checked_article(article: dict, single: bool) -> dict:
         "only_fans_can_comment": int(article.get("only_fans_can_comment") or 0),
         "pic_crop_235_1": str(article.get("pic_crop_235_1") or ""),
         "pic_crop_1_1": str(article.get("pic_crop_1_1") or ""),
-        "show_cover_pic": 0,
+        "show_cover_pic": 1 if article.get("show_cover_pic") in (1, "1", True) else 0,  # echoed, as recorded
     }
+
+
+def check_field_limits(article: dict) -> None:
+    """45003/45110/45004, at the documented limits (characters) or the reported ones (bytes), as set."""
+    limits = REPORTED if state().settings.limits == "reported" else DOCUMENTED
+    for name in FIELDS:
+        if not limits[name].fits(str(article.get(name) or "")):
+            raise WxError(FIELD_ERRORS[name])
 
 
 def page_url(path: str) -> str:
@@ -74,7 +78,7 @@ def draft_add():
         raise WxError(45008)
     stored = [checked_article(a, single=len(articles) == 1) for a in articles]
     media_id = state().add_draft(caller(), stored)
-    return {"media_id": media_id, "item": [{"index": i, "ad_count": 0} for i in range(len(stored))]}
+    return {"media_id": media_id, "item": []}  # as recorded
 
 
 def existing_draft(data: dict) -> dict:
@@ -88,7 +92,11 @@ def existing_draft(data: dict) -> dict:
 def draft_get():
     draft = existing_draft(body())
     url = page_url(f"/sandbox/drafts/{draft['media_id']}")
-    return {"news_item": [{**a, "url": url} for a in draft["articles"]]}
+    return {"news_item": [{**a, "url": url} for a in draft["articles"]], **times_of(draft)}
+
+
+def times_of(draft: dict) -> dict:
+    return {"create_time": int(draft["created_at"]), "update_time": int(draft["updated_at"])}
 
 
 @endpoint("draft/update")
@@ -109,14 +117,14 @@ def draft_update():
 
 @endpoint("draft/delete")
 def draft_delete():
-    if not state().delete_draft(str(body().get("media_id", ""))):
+    if not state().delete_draft(str(body().get("media_id", "")), caller()):
         raise WxError(40007)
     return {"errcode": 0, "errmsg": "ok"}
 
 
 @endpoint("draft/count", methods=("GET",))
 def draft_count():
-    return {"total_count": state().drafts(0, 1)[0]}
+    return {"total_count": state().drafts(0, 1, caller())[0]}
 
 
 @endpoint("draft/batchget")
@@ -128,8 +136,10 @@ def draft_batchget():
     total, drafts = state().drafts(offset, count, caller())
     items = []
     for draft in drafts:
-        news = [{k: v for k, v in a.items() if not (no_content and k == "content")} for a in draft["articles"]]
-        items.append({"media_id": draft["media_id"], "content": {"news_item": news},
+        url = page_url(f"/sandbox/drafts/{draft['media_id']}")
+        news = [{k: v for k, v in {**a, "url": url}.items() if not (no_content and k == "content")}
+                for a in draft["articles"]]
+        items.append({"media_id": draft["media_id"], "content": {"news_item": news, **times_of(draft)},
                       "update_time": int(draft["updated_at"])})
     return {"total_count": total, "item_count": len(items), "item": items}
 

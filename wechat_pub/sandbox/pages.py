@@ -117,6 +117,20 @@ def faults():
     return jsonify(faults=state().faults())
 
 
+@pages.post("/publish-outcomes")
+def publish_outcomes():
+    """POST {"appid": "wx_…", "status": 3, "fail_idx": [1], "draft": ""}: the account's next publish job (or the
+    job of that draft) fails so: 2 原创失败, 3 常规失败, 4 平台审核不通过, 6 系统封禁; fail_idx 1-based."""
+    data = request.get_json(force=True)
+    status = int(data.get("status", 3))
+    fail_idx = [int(i) for i in data.get("fail_idx", [])]
+    if status not in (2, 3, 4, 5, 6):
+        abort(400, "status is one of 2, 3, 4, 5, 6.")
+    state().set_publish_outcome(str(data.get("appid") or state().settings.appid), status, fail_idx,
+                                str(data.get("draft", "")))
+    return jsonify(ok=True)
+
+
 @pages.post("/drafts/<media_id>/edit")
 def edit_draft(media_id: str):
     """POST {"index": 0, "find": "...", "replace": "..."}: change a draft as a person does in WeChat's editor."""

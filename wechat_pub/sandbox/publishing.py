@@ -1,5 +1,7 @@
 """Publishing: ``freepublish/*``. A submitted job finishes after ``publish_delay`` seconds and tells the
-account's webhook (PUBLISHJOBFINISH); unverified accounts get 48001."""
+account's webhook (PUBLISHJOBFINISH); unverified accounts get 48001. A job ends as set for its account or draft
+(``/sandbox/publish-outcomes``: status 2, 3, 4 or 6 with ``fail_idx``), else it succeeds. ``publish_id`` is a
+JSON integer, as recorded (the docs' examples quote it)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def freepublish_submit():
     app = current_app._get_current_object()
     base = state().settings.public_url or request.host_url.rstrip("/")
     threading.Thread(target=_finish_later, args=(app, publish_id, base), daemon=True).start()
-    return {"errcode": 0, "errmsg": "ok", "publish_id": str(publish_id), "msg_data_id": publish_id}
+    return {"errcode": 0, "errmsg": "ok", "publish_id": publish_id, "msg_data_id": publish_id}
 
 
 def _finish_later(app, publish_id: int, base: str) -> None:
@@ -44,7 +46,7 @@ def freepublish_get():
     job = state().publish(int(re.sub(r"\D", "", str(body().get("publish_id", ""))) or 0), caller())
     if job is None:
         raise WxError(40002)
-    result = {"publish_id": str(job["publish_id"]), "publish_status": job["status"], "fail_idx": []}
+    result = {"publish_id": job["publish_id"], "publish_status": job["status"], "fail_idx": job["fail_idx"]}
     if job["status"] == 0:
         result["article_id"] = job["article_id"]
         result["article_detail"] = {"count": len(job["urls"]),
@@ -63,7 +65,11 @@ def freepublish_getarticle():
     job = state().publish_by_article(str(body().get("article_id", "")), caller())
     if job is None:
         raise WxError(53600)
-    return {"news_item": _published_items(job)}
+    return {"news_item": _published_items(job), **_times(job)}
+
+
+def _times(job: dict) -> dict:
+    return {"create_time": int(job["created_at"]), "update_time": int(job["finished_at"] or job["created_at"])}
 
 
 @endpoint("freepublish/batchget")
@@ -74,9 +80,9 @@ def freepublish_batchget():
     if not 1 <= count <= 20:
         raise WxError(40002)
     total, jobs = state().published(offset, count, caller())
-    items = [{"article_id": job["article_id"], "update_time": int(job["finished_at"] or 0),
+    items = [{"article_id": job["article_id"],  # update_time inside content, as recorded (not beside it)
               "content": {"news_item": [{k: v for k, v in a.items() if not (no_content and k == "content")}
-                                        for a in _published_items(job)]}} for job in jobs]
+                                        for a in _published_items(job)], **_times(job)}} for job in jobs]
     return {"total_count": total, "item_count": len(items), "item": items}
 
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 2  # 2: every account's rows carry its app id
+from wechat_pub.sandbox.publishes import PublishRecords
+
+SCHEMA_VERSION = 3  # 2: every account's rows carry its app id; 3: publish outcomes, quotas used up for the day
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, appid TEXT NOT NULL, kind TEXT NOT NULL,
                                    issued_at REAL NOT NULL, expires_at REAL NOT NULL);
@@ -30,7 +32,8 @@ CREATE TABLE IF NOT EXISTS drafts (media_id TEXT PRIMARY KEY, appid TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS publishes (publish_id INTEGER PRIMARY KEY AUTOINCREMENT, appid TEXT NOT NULL,
                                       draft_media_id TEXT NOT NULL, articles TEXT NOT NULL, status INTEGER NOT NULL,
                                       article_id TEXT, urls TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL,
-                                      finished_at REAL, event_status TEXT NOT NULL DEFAULT '');
+                                      finished_at REAL, event_status TEXT NOT NULL DEFAULT '',
+                                      fail_idx TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS quotas (appid TEXT NOT NULL, day TEXT NOT NULL, endpoint TEXT NOT NULL,
                                    used INTEGER NOT NULL, PRIMARY KEY (appid, day, endpoint));
 CREATE TABLE IF NOT EXISTS force_refresh (appid TEXT NOT NULL, at REAL NOT NULL);
@@ -39,6 +42,11 @@ CREATE TABLE IF NOT EXISTS faults (id INTEGER PRIMARY KEY AUTOINCREMENT, endpoin
 CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, endpoint TEXT NOT NULL,
                                   errcode INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS clock (offset REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS used_up (appid TEXT NOT NULL, day TEXT NOT NULL, endpoint TEXT NOT NULL,
+                                    PRIMARY KEY (appid, day, endpoint));
+CREATE TABLE IF NOT EXISTS publish_outcomes (id INTEGER PRIMARY KEY AUTOINCREMENT, appid TEXT NOT NULL,
+                                             draft_media_id TEXT NOT NULL DEFAULT '', status INTEGER NOT NULL,
+                                             fail_idx TEXT NOT NULL DEFAULT '[]');
 """
 
 # Daily quotas per endpoint (reference/wechat-api.md §6); None = not documented, not limited here.
@@ -75,6 +83,9 @@ class SandboxSettings:
     publish_delay: float = 1.0  # seconds until a submitted publish job finishes
     quotas: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     public_url: str = ""  # base of page links; default: the address requests come in on
+    limits: str = "documented"  # the title/author/digest limits: "documented" (characters) or "reported" (bytes)
+    # Whether a draft survives a failed publish job is not known (reference/wechat-api.md §11): both can be tried.
+    failed_publish_keeps_draft: bool = True
 
     def account(self, appid: str) -> SandboxAccount | None:
         return next((account for account in self.accounts if account.appid == appid), None)
@@ -89,8 +100,8 @@ class SandboxSettings:
         return self.accounts[0].secret
 
 
-class SandboxState:
-    """A thin layer over one SQLite file; one connection per thread."""
+class SandboxState(PublishRecords):
+    """A thin layer over one SQLite file; one connection per thread (publish jobs: :mod:`.publishes`)."""
 
     def __init__(self, settings: SandboxSettings):
         self.settings = settings
@@ -154,6 +165,9 @@ class SandboxState:
         """Count one call of an account; False when its quota for the day is already used up."""
         limit = self.settings.quotas.get(endpoint)
         with self.transaction() as db:
+            if db.execute("SELECT 1 FROM used_up WHERE appid = ? AND day = ? AND endpoint = ?",
+                          (appid, self.today(), endpoint)).fetchone():
+                return False
             row = db.execute("SELECT used FROM quotas WHERE appid = ? AND day = ? AND endpoint = ?",
                              (appid, self.today(), endpoint)).fetchone()
             used = row["used"] if row else 0
@@ -163,6 +177,12 @@ class SandboxState:
                        "ON CONFLICT (appid, day, endpoint) DO UPDATE SET used = used + 1",
                        (appid, self.today(), endpoint))
         return True
+
+    def use_up_quota(self, appid: str, endpoint: str) -> None:
+        """The account's quota for ``endpoint`` is used up until the sandbox's day ends (an injected 45009)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO used_up (appid, day, endpoint) VALUES (?, ?, ?)",
+                       (appid, self.today(), endpoint))
 
     def add_fault(self, endpoint: str, kind: str, times: int = 1, seconds: float = 0) -> None:
         with self.transaction() as db:
@@ -215,6 +235,11 @@ class SandboxState:
 
     def token(self, value: str) -> sqlite3.Row | None:
         return self.connection().execute("SELECT * FROM tokens WHERE token = ?", (value,)).fetchone()
+
+    def superseded(self, row: sqlite3.Row) -> bool:
+        """Whether a newer token of the same account and kind was issued after this one."""
+        return self.connection().execute("SELECT 1 FROM tokens WHERE appid = ? AND kind = ? AND issued_at > ?",
+                                         (row["appid"], row["kind"], row["issued_at"])).fetchone() is not None
 
     def expire_tokens(self, appid: str, kind: str) -> None:
         with self.transaction() as db:
@@ -282,9 +307,17 @@ class SandboxState:
             db.execute("UPDATE drafts SET articles = ?, updated_at = ? WHERE media_id = ?",
                        (json.dumps(articles, ensure_ascii=False), self.now(), media_id))
 
-    def delete_draft(self, media_id: str) -> bool:
+    def delete_draft(self, media_id: str, appid: str | None = None) -> bool:
         with self.transaction() as db:
-            return db.execute("DELETE FROM drafts WHERE media_id = ?", (media_id,)).rowcount == 1
+            return db.execute("DELETE FROM drafts WHERE media_id = ? AND appid = COALESCE(?, appid)",
+                              (media_id, appid)).rowcount == 1
+
+    def restore_draft(self, appid: str, media_id: str, articles: list[dict], created_at: float) -> None:
+        """A draft a failed publish job leaves in the draft box (when the settings say it does)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO drafts (media_id, appid, articles, created_at, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (media_id, appid, json.dumps(articles, ensure_ascii=False),
+                                                  created_at, self.now()))
 
     def drafts(self, offset: int = 0, count: int = 20, appid: str | None = None) -> tuple[int, list[dict]]:
         db = self.connection()
@@ -293,56 +326,3 @@ class SandboxState:
         rows = db.execute(f"SELECT * FROM drafts {where} ORDER BY updated_at DESC, media_id LIMIT ? OFFSET ?",
                           (*args, count, offset)).fetchall()
         return total, [{**dict(r), "articles": json.loads(r["articles"])} for r in rows]
-
-    # ---- publishing -------------------------------------------------------------------------------
-
-    def start_publish(self, draft: dict) -> int:
-        with self.transaction() as db:
-            cursor = db.execute("INSERT INTO publishes (appid, draft_media_id, articles, status, created_at) "
-                                "VALUES (?, ?, ?, 1, ?)", (draft["appid"], draft["media_id"],
-                                                          json.dumps(draft["articles"], ensure_ascii=False), self.now()))
-            db.execute("DELETE FROM drafts WHERE media_id = ?", (draft["media_id"],))
-            return cursor.lastrowid + 2247483000  # real publish ids are large integers
-
-    def publish(self, publish_id: int, appid: str | None = None) -> dict | None:
-        row = self.connection().execute("SELECT * FROM publishes WHERE publish_id = ?",
-                                        (publish_id - 2247483000,)).fetchone()
-        return _publish_dict(row) if row and appid in (None, row["appid"]) else None
-
-    def publish_by_article(self, article_id: str, appid: str | None = None) -> dict | None:
-        row = self.connection().execute("SELECT * FROM publishes WHERE article_id = ?", (article_id,)).fetchone()
-        return _publish_dict(row) if row and appid in (None, row["appid"]) else None
-
-    def finish_publish(self, publish_id: int, article_id: str, urls: list[str]) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE publishes SET status = 0, article_id = ?, urls = ?, finished_at = ? WHERE publish_id = ?",
-                       (article_id, json.dumps(urls), self.now(), publish_id - 2247483000))
-
-    def unfinished_publishes(self) -> list[dict]:
-        rows = self.connection().execute("SELECT * FROM publishes WHERE status = 1").fetchall()
-        return [_publish_dict(r) for r in rows]
-
-    def set_publish_articles(self, publish_id: int, articles: list[dict], status: int | None = None) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE publishes SET articles = ?, status = COALESCE(?, status) WHERE publish_id = ?",
-                       (json.dumps(articles, ensure_ascii=False), status, publish_id - 2247483000))
-
-    def note_event(self, publish_id: int, outcome: str) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE publishes SET event_status = ? WHERE publish_id = ?", (outcome, publish_id - 2247483000))
-
-    def published(self, offset: int = 0, count: int = 20, appid: str | None = None) -> tuple[int, list[dict]]:
-        db = self.connection()
-        where, args = ("AND appid = ?", (appid,)) if appid else ("", ())
-        total = db.execute(f"SELECT COUNT(*) FROM publishes WHERE status = 0 {where}", args).fetchone()[0]
-        rows = db.execute(f"SELECT * FROM publishes WHERE status = 0 {where} ORDER BY finished_at DESC "
-                          "LIMIT ? OFFSET ?", (*args, count, offset)).fetchall()
-        return total, [_publish_dict(r) for r in rows]
-
-
-def _publish_dict(row: sqlite3.Row) -> dict:
-    data = dict(row)
-    data["publish_id"] = row["publish_id"] + 2247483000
-    data["articles"] = json.loads(row["articles"])
-    data["urls"] = json.loads(row["urls"])
-    return data

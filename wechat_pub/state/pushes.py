@@ -3,6 +3,7 @@
     new ──adding_draft──> (marker set) ──draft_added / draft_recovered──> draft
     draft ──draft_updated──> draft ──publishing──> publishing ──published──> published
     any ──failed──> failed (an issue that has a draft keeps its state; the error is recorded beside it)
+    publishing ──publish_failed──> failed (the draft's media_id kept: the next push finds it, or makes a new one)
 
 Each transition writes its line of history in the same transaction, and nothing else writes history: the
 record and its history never disagree, whoever pushed (the CLI, the scheduler, the webhook's PUBLISHJOBFINISH).
@@ -151,6 +152,10 @@ class PushLedger:
         detail = " ".join(article_urls) + (f" ({how})" if how else "")
         self._move(issue, "published", detail, state=PushState.PUBLISHED, article_urls=article_urls, error="",
                    hint="")
+
+    def publish_failed(self, issue: int, error: str, hint: str) -> None:
+        """WeChat's publish job failed: nothing is online, the draft (if WeChat kept it) stays ours."""
+        self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint, article_urls=[])
 
     def failed(self, issue: int, path: str, error: str, hint: str = "") -> None:
         """A push failed: an issue that has a draft keeps its state, with the error beside it."""

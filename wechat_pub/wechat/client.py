@@ -5,8 +5,9 @@
   refreshed before it expires, under a shared lock, so one refresh serves every process.
 - A token error (40001/40014/42001) refreshes and retries once, never in a loop.
 - Uploads are rebuilt from bytes for every attempt, so a retry never sends an empty file.
-- -1, 45009, 45011 and network errors are retried with exponential backoff within a bounded time,
-  except for calls whose outcome a lost answer leaves unknown (draft/add, freepublish/submit).
+- -1, 45011 and network errors are retried with exponential backoff within a bounded time,
+  except for calls whose outcome a lost answer leaves unknown (draft/add, freepublish/submit). 45009 (the
+  day's quota) is not retried: it lasts until midnight Beijing time.
 - Every failure becomes a :class:`WeChatAPIError` or :class:`NetworkError` that says what to do.
 """
 

@@ -53,7 +53,9 @@ HINTS: dict[int, tuple[str, str]] = {
     88000: ("the account may not open comments", "Set 'comments: off' in the article's front matter."),
 }
 
-RETRYABLE = {-1, 45009, 45011}
+RETRYABLE = {-1, 45011}  # retried at once: not 45009, a daily quota lasts the day and seconds do not help
+# worth another attempt minutes later (the scheduler's): also 45009, which a person may reset in mp.weixin.qq.com
+RETRY_LATER = RETRYABLE | {45009}
 TOKEN_ERRORS = {40001, 40014, 42001}
 
 
