@@ -1,5 +1,7 @@
-"""Alembic's environment: migrations always run on the connection :mod:`wechat_pub.state.migrate` hands over
-(already in a transaction and holding the upgrade lock), so they commit or roll back as one."""
+"""Alembic's environment (with ``versions/``: the state database's migrations), which
+:mod:`wechat_pub.state.migrate` runs, with no alembic.ini. Not a package: Alembic loads this file by its path.
+Migrations always run on the connection migrate hands over (already in a transaction and holding the upgrade
+lock), so they commit or roll back as one."""
 
 from alembic import context
 
