@@ -147,7 +147,7 @@ def test_a_time_already_passed_is_refused_saying_what_time_it_is(site, run_cli, 
 
 
 def test_a_scheduled_issue_lands_once(site, sandbox, running, run_cli):
-    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(1.5))
+    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(3))
     service = running()
     service.wait_for("scheduled")
     assert drafts(sandbox) == 0  # not before its time
@@ -161,7 +161,7 @@ def test_a_scheduled_issue_lands_once(site, sandbox, running, run_cli):
 
 
 def test_a_job_survives_a_restart(site, sandbox, running, run_cli):
-    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(1.5))
+    run_cli("schedule", "add", site / "articles" / "issue-135.md", "--at", at(4))
     first = running()
     first.wait_for("scheduled")
     first.stop()  # the service goes down before the time; the job stays in the job store…
@@ -199,7 +199,7 @@ def test_moving_and_cancelling(site, sandbox, running, run_cli):
     service.wait_for("scheduled", after=seen)
     assert service.job().next_run_time == dt.datetime.fromisoformat(later.replace(" +", "+"))
     seen = len(service.events)
-    run_cli("schedule", "move", path, "--at", at(1.2))
+    run_cli("schedule", "move", path, "--at", at(4))
     service.wait_for("scheduled", after=seen)
     service.wait_for("done")
     seen = len(service.events)

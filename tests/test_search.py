@@ -299,6 +299,6 @@ def test_english_text_is_only_lowered_and_chinese_is_spaced_by_character():
     ("量子计算", set(), ["量子计算"]),
 ])
 def test_queries_are_split_by_the_headlines_words(run, vocabulary, words):
-    from wechat_pub.bot.search import split_words
+    from wechat_pub.bot.query import split_words
 
     assert split_words(run, frozenset(vocabulary)) == words

@@ -87,6 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook.search_scope", "published", "What followers can find: 'published' issues (WeChat reported them "
             "published, or the team marked them), 'scheduled' (also issues whose publish time has passed), or 'all'."),
     Setting("webhook.welcome", "", "Text sent to new followers; default: how to ask."),
+    Setting("webhook.aliases", [], "Other names for one body or law, a group per string, names separated by '/', "
+            "e.g. [\"立方/立方律所/Lifang\"]: added to the shipped table (wechat_pub/bot/aliases.py)."),
     Setting("webhook.menu", {}, "Menu CLICK keys -> what they send, e.g. {LATEST = \"最新\", HELP = \"帮助\"}."),
     Setting("webhook.query_log_delay", 2.0, "Seconds the query log may hold entries before writing them (one "
             "write per many queries); 0: write each at once."),

@@ -85,3 +85,59 @@ class IssueFactory:
             built.append(m.Section(m.Bilingual(zh, en), tuple(items)))
         return m.Issue(number, date, m.Bilingual("数据合规周报", "Weekly Data Protection Review"), tuple(built),
                        path=f"synthetic-{number}.md")
+
+
+# A three-part issue as the team sends one when an issue is long: each part a section of its own, and one story
+# (its headline marked with the part) continued in every part. Hand-written, so that relevance can be judged.
+_TRACING = ("苹果和谷歌发布蓝牙接触者追踪接口（{zh}）", "Apple and Google Release the Bluetooth Contact Tracing API ({en})",
+            "苹果和谷歌公布了基于蓝牙的接触者追踪接口的{zh}细节，强调用户隐私。",
+            "Apple and Google published the {en} details of their Bluetooth-based contact tracing API, "
+            "stressing user privacy.")
+_PARTS = (
+    (("第一部分", "Part 1"), (
+        ("工业和信息化部开展应用程序侵害用户权益专项整治", "MIIT Launches a Campaign Against Apps Infringing Users' Rights",
+         "工业和信息化部部署开展侵害用户权益的应用程序专项整治行动，重点整治违规收集个人信息。",
+         "The Ministry of Industry and Information Technology launched a campaign against apps that infringe "
+         "users' rights, focusing on the illegal collection of personal information."),
+        ("《个人信息保护法（草案）》提请全国人大常委会审议", "Draft Personal Information Protection Law Submitted for Review",
+         "《个人信息保护法（草案）》提请全国人大常委会初次审议，明确了个人信息处理规则和跨境提供规则。",
+         "The draft law on the protection of personal information was submitted to the NPC Standing Committee for "
+         "a first reading, setting rules on processing and on cross-border provision."),
+    )),
+    (("第二部分", "Part 2"), (
+        ("国家互联网信息办公室等十二部门发布《网络安全审查办法》", "Twelve Authorities Issue the Cybersecurity Review Measures",
+         "国家互联网信息办公室等十二部门联合发布《网络安全审查办法》，关键信息基础设施运营者采购网络产品应当预判安全风险。",
+         "Twelve authorities led by the Cyberspace Administration jointly issued the Cybersecurity Review Measures: "
+         "operators of critical information infrastructure must assess the risks of network products they buy."),
+        ("欧洲数据保护委员会通过关于同意的指南", "European Data Protection Board Adopts Guidelines on Consent",
+         "欧洲数据保护委员会更新了《通用数据保护条例》下关于同意的指南，澄清了“cookie墙”的效力。",
+         "The board updated its guidelines on consent under the General Data Protection Regulation, clarifying "
+         "the validity of cookie walls."),
+    )),
+    (("第三部分", "Part 3"), (
+        ("《数据安全法（草案）》公开征求意见", "Draft Data Security Law Open for Public Comment",
+         "全国人大常委会公布《数据安全法（草案）》，向社会公开征求意见，建立数据分类分级保护制度。",
+         "The NPC Standing Committee published the draft law on data security for public comment, setting up "
+         "classified and graded protection of data."),
+        ("全国人大常委会开展网络安全法执法检查", "NPC Standing Committee Inspects the Enforcement of the Cybersecurity Law",
+         "全国人大常委会执法检查组检查《网络安全法》的实施情况，关注个人信息保护和网络安全等级保护。",
+         "An inspection team of the NPC Standing Committee checked how the Cybersecurity Law is enforced, looking at "
+         "personal information protection and the multi-level protection scheme."),
+    )),
+)
+
+
+def split_issue(number: int = 137, date: str = "2020-05-11") -> m.Issue:
+    """A three-part issue (sections 第一部分 | Part 1 …) whose tracing story goes on in every part."""
+    sections = []
+    for (part_zh, part_en), stories in _PARTS:
+        tracing = tuple(text.format(zh=part_zh, en=part_en) for text in _TRACING)
+        items = tuple(_story(*story) for story in (tracing, *stories))
+        sections.append(m.Section(m.Bilingual(part_zh, part_en), items))
+    return m.Issue(number, date, m.Bilingual("数据合规周报", "Weekly Data Protection Review"), tuple(sections),
+                   path=f"synthetic-{number}.md")
+
+
+def _story(headline_zh: str, headline_en: str, body_zh: str, body_en: str) -> m.Item:
+    return m.Item(m.Bilingual(headline_zh, headline_en), (m.Paragraph((m.Text(body_zh),)),),
+                  (m.Paragraph((m.Text(body_en),)),))

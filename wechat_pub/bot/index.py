@@ -11,11 +11,15 @@ layout is rebuilt beside it and swapped in with an atomic rename.
 
 The words of the headlines (segmented by rjieba) are kept per issue: the most frequent ones are the
 suggestions shown when nothing matches, and all of them are the vocabulary that splits a follower's Chinese
-query into words, so answering needs no segmenter (and no dictionary in memory).
+query into words, so answering needs no segmenter (and no dictionary in memory). The English words of every
+item and the sounds of Chinese characters (from pypinyin, where the index is built) are kept for correcting
+typos (:mod:`wechat_pub.bot.typos`). Text is folded (:mod:`wechat_pub.bot.fold`: NFKC, case, traditional to
+simplified) before any of it is kept.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -27,25 +31,33 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from wechat_pub import model as m
+from wechat_pub.bot.fold import fold
 from wechat_pub.bulk import paused_gc
 
-LAYOUT = "2"  # bump when the tables change: an index of another layout is rebuilt
+LAYOUT = "3"  # bump when the tables change: an index of another layout is rebuilt
 ID_STRIDE = 1000  # item id = issue * ID_STRIDE + position
 RECENT_ITEMS = 5_000  # a very common word is ranked among the newest items only: bounded time per query
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_ENGLISH_WORD = re.compile(r"[a-z]{4,}")
+# The mark of a story continued across the parts of a split issue: （第二部分）, (Part 2), （续）, (cont.), (2/3)
+PART_MARK = re.compile(r"\s*[（(]\s*(?:第?[一二三四五六七八九十\d]+部分|part\s*\d+|续|cont\.?|[上中下]|\d+\s*/\s*\d+)\s*[)）]\s*$",
+                       re.I)
 STOP_ZH = set("的 了 和 与 及 在 对 为 是 将 等 关于 发布 有关 相关 公司 工作 进行 一 本 其 中 并 或 以 于".split())
 STOP_EN = set("the a an and or of to in on for with by from at as is are be its this that new".split())
 
 SCHEMA = """
 CREATE TABLE items (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, date TEXT NOT NULL, position INTEGER NOT NULL,
-                    headline_zh TEXT NOT NULL, headline_en TEXT NOT NULL, path TEXT NOT NULL);
+                    headline_zh TEXT NOT NULL, headline_en TEXT NOT NULL, path TEXT NOT NULL,
+                    section_zh TEXT NOT NULL, section_en TEXT NOT NULL);
 CREATE VIRTUAL TABLE items_fts USING fts5(headline_zh, headline_en, body_zh, body_en,
                                           tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE issues (issue INTEGER PRIMARY KEY, date TEXT NOT NULL, title_zh TEXT NOT NULL, title_en TEXT NOT NULL,
                      items INTEGER NOT NULL, path TEXT NOT NULL, fingerprint TEXT NOT NULL);
 CREATE TABLE words (issue INTEGER NOT NULL, word TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (issue, word));
+CREATE TABLE spelling (word TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE sounds (char TEXT PRIMARY KEY, readings TEXT NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -62,6 +74,8 @@ class IssueText:
     headlines: tuple[tuple[str, str], ...]  # (zh, en) per item, in order
     texts: tuple[tuple[str, str, str, str], ...]  # per item, normalised: headline zh, en, body zh, en
     words: tuple[tuple[str, int], ...]  # headline words and how often they occur
+    sections: tuple[tuple[str, str], ...] = ()  # (zh, en) heading of each item's section, in order
+    spelling: frozenset[str] = frozenset()  # the English words of the items
 
 
 @dataclass(frozen=True)
@@ -85,15 +99,25 @@ def extract(issue: m.Issue) -> IssueText:
                    normalise(m.plain_text(item.body_zh, alt=False)), normalise(m.plain_text(item.body_en, alt=False)))
                   for item in items)
     words = Counter(word for item in items for word in headline_words(item.headline))
+    spelling = frozenset(_ENGLISH_WORD.findall(" ".join(text[1] + " " + text[3] for text in texts)))
+    sections = tuple((section.heading.zh, section.heading.en) for section in issue.sections
+                     for _ in section.items)[:len(items)]
     return IssueText(issue.number, issue.date, issue.title.zh, issue.title.en, issue.path,
-                     tuple((item.headline.zh, item.headline.en) for item in items), texts, tuple(words.items()))
+                     tuple((item.headline.zh, item.headline.en) for item in items), texts, tuple(words.items()),
+                     sections, spelling)
 
 
 def normalise(text: str) -> str:
-    """What the index stores and queries use: NFKC, lower case, a space around every Han character."""
+    """What the index stores and queries use: folded (NFKC, lower case, simplified), a space around every Han
+    character."""
     if text.isascii():  # (English text: only the case changes, and a tenth as costly to find so)
         return text.lower()
-    return _HAN_RUN.sub(_spaced, unicodedata.normalize("NFKC", text).lower())
+    return _HAN_RUN.sub(_spaced, fold(text))
+
+
+def strip_part(headline: str) -> str:
+    """A headline without the mark of the part it continues in (the story's own words)."""
+    return PART_MARK.sub("", headline)
 
 
 def _spaced(run: re.Match) -> str:
@@ -129,13 +153,14 @@ class IndexUpdate:
         self.temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self._db: sqlite3.Connection | None = None
         self._before: dict[int, str] = {}  # issue -> fingerprint, as indexed before this update
+        self._spelled: set[str] = set()  # English words this update has kept (a removed issue's stay until a rebuild)
 
     def offer(self, number: int, fingerprint: str, text: IssueText) -> None:
         """Index issue ``number`` as ``text`` now; :meth:`finish` keeps it if ``fingerprint`` is the one wanted."""
         db = self._open()
         if number in self._before:  # (only then: a deletion makes SQLite write out what it holds so far)
             _remove(db, number)
-        _insert(db, text, fingerprint)
+        _insert(db, text, fingerprint, self._spelled)
 
     def finish(self, entries: list[IndexEntry], version: str,
                reading: Callable[[list[int]], Iterable[int]] | None = None) -> int:
@@ -143,7 +168,7 @@ class IndexUpdate:
         try:
             db = self._open()
             with paused_gc():
-                _apply(db, entries, reading)
+                _apply(db, entries, reading, self._spelled)
             _finish(db, version)
             after = dict(db.execute("SELECT issue, fingerprint FROM issues"))
             if self.rebuild:  # merged once, now: less work than merging as it grew, and one segment to read
@@ -181,6 +206,7 @@ class IndexUpdate:
             db.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;" + SCHEMA)
             db.execute("INSERT INTO meta VALUES ('layout', ?)", (LAYOUT,))
             db.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 0)")  # see finish()
+            db.executemany("INSERT INTO sounds VALUES (?, ?)", _sounds())
         else:
             db = sqlite3.connect(self.path, timeout=30)
             db.execute("PRAGMA synchronous=NORMAL")
@@ -205,7 +231,7 @@ def _current_layout(path: Path) -> bool:
     return row is not None and row[0] == LAYOUT
 
 
-def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None) -> None:
+def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None, spelled: set | None = None) -> None:
     indexed = dict(db.execute("SELECT issue, fingerprint FROM issues"))
     wanted = {entry.number: entry for entry in entries}
     gone = [number for number, fingerprint in indexed.items()
@@ -217,7 +243,7 @@ def _apply(db: sqlite3.Connection, entries: list[IndexEntry], reading=None) -> N
     for number in (reading(fresh) if reading is not None else fresh):
         text = wanted[number].load()
         if text is not None:
-            _insert(db, text, wanted[number].fingerprint)
+            _insert(db, text, wanted[number].fingerprint, spelled)
 
 
 def _remove(db: sqlite3.Connection, number: int) -> None:
@@ -228,22 +254,31 @@ def _remove(db: sqlite3.Connection, number: int) -> None:
     db.execute("DELETE FROM words WHERE issue = ?", (number,))
 
 
-def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str) -> None:
+def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str, spelled: set | None = None) -> None:
+    """Issue ``text`` into the index. ``spelled``: the English words this update has already kept (the archive's
+    words are kept once, not per issue: a few thousand, where per issue they would be millions)."""
     db.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?)", (text.number, text.date, text.title_zh,
                                                                     text.title_en, len(text.headlines), text.path,
                                                                     fingerprint))
     base = text.number * ID_STRIDE
-    db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [(base + position, text.number, text.date, position, zh, en, text.path)
-                    for position, (zh, en) in enumerate(text.headlines, start=1)])
+    sections = text.sections or (("", ""),) * len(text.headlines)
+    db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(base + position, text.number, text.date, position, zh, en, text.path, *section)
+                    for position, ((zh, en), section) in enumerate(zip(text.headlines, sections), start=1)])
     db.executemany("INSERT INTO items_fts (rowid, headline_zh, headline_en, body_zh, body_en) VALUES (?, ?, ?, ?, ?)",
                    [(base + position, *normalised) for position, normalised in enumerate(text.texts, start=1)])
     db.executemany("INSERT INTO words VALUES (?, ?, ?)", [(text.number, w, n) for w, n in text.words])
+    fresh = text.spelling - spelled if spelled is not None else text.spelling
+    db.executemany("INSERT OR IGNORE INTO spelling VALUES (?)", [(word,) for word in fresh])
+    if spelled is not None:
+        spelled |= fresh
 
 
 def _finish(db: sqlite3.Connection, version: str) -> None:
-    suggestions = [word for word, in db.execute("SELECT word FROM words GROUP BY word "
-                                                 "ORDER BY SUM(count) DESC, MIN(rowid) LIMIT 8")]  # ties: first seen
+    # Chinese words and acronyms (EDPB, GDPR): a capitalised English word of a headline (Personal) says little alone
+    suggestions = [word for word, in db.execute("SELECT word FROM words GROUP BY word ORDER BY SUM(count) DESC, "
+                                                 "MIN(rowid) LIMIT 200")  # ties: first seen
+                   if not word.isascii() or word.isupper()][:8]
     recent = db.execute("SELECT id FROM items ORDER BY id DESC LIMIT 1 OFFSET ?", (RECENT_ITEMS - 1,)).fetchone()
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                    [("version", version), ("suggestions", ",".join(suggestions)),
@@ -255,6 +290,31 @@ def headline_words(headline: m.Bilingual) -> list[str]:
     English proper nouns and acronyms."""
     import rjieba  # only where an index is built: its dictionary alone is 30 MB
 
-    zh = [w for w in rjieba.cut(headline.zh) if len(w) >= 2 and w not in STOP_ZH and _HAN.match(w)]
-    en = [w for w in re.findall(r"[A-Z][A-Za-z]{2,}|[A-Z]{2,}", headline.en) if w.lower() not in STOP_EN]
+    zh = [w for w in rjieba.cut(fold(strip_part(headline.zh))) if len(w) >= 2 and w not in STOP_ZH and _HAN.match(w)]
+    en = [w for w in re.findall(r"[A-Z][A-Za-z]{2,}|[A-Z]{2,}", strip_part(headline.en)) if w.lower() not in STOP_EN]
     return zh + en
+
+
+def _sounds() -> list[tuple[str, str]]:
+    """(character, its readings without tones) for every character pypinyin knows: what typos are matched by."""
+    return [(chr(code), " ".join(sorted({_toneless(r) for r in readings.split(",")})))
+            for code, readings in _pinyin_dict().items() if 0x3400 <= code <= 0xFAFF]
+
+
+def _pinyin_dict() -> dict[int, str]:
+    """pypinyin's table of the readings of each character (code point -> "pīn,pìn"), read from its data file:
+    importing the package loads its dictionary of phrases too (a second, and 40 MB), which this does not need."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pypinyin")  # (finds the package without importing it)
+    path = Path(spec.submodule_search_locations[0]) / "pinyin_dict.json" if spec else None
+    if path is None or not path.exists():
+        from pypinyin.pinyin_dict import pinyin_dict
+        return pinyin_dict
+    return {int(code): readings for code, readings in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _toneless(reading: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))

@@ -1,5 +1,8 @@
 """Bilingual search over every item of every issue (the index: :mod:`wechat_pub.bot.index`): phrases as typed,
 then words, BM25 with headlines weighted over bodies, recency breaking ties (reference/scale-search.md §2).
+Only when those find nothing: the words under their other names (:mod:`wechat_pub.bot.aliases`), then without
+the words that only make them a question (:mod:`wechat_pub.bot.asking`), then with typos corrected against the
+archive's own words (:mod:`wechat_pub.bot.typos`). Queries and index are folded alike (:mod:`wechat_pub.bot.fold`).
 
 The index is a file of its own (``state/search-<account>-<scope>.sqlite3``) that every worker process of the
 host reads. :class:`Archive` keeps it in step with the issues: a cheap look at whether anything changed at
@@ -16,23 +19,25 @@ import os
 import re
 import sqlite3
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from wechat_pub.bot.index import STOP_EN, STOP_ZH, IndexUpdate, normalise
+from wechat_pub.bot.aliases import AliasTable
+from wechat_pub.bot.asking import without_fillers
+from wechat_pub.bot.index import IndexUpdate
+from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
+from wechat_pub.bot.typos import Speller
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.text import guess_lang
 
 log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-_TERMS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
 HEADLINE_WEIGHT = 6.0
 COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
-LONGEST_WORD = 8  # characters: the longest vocabulary word a query is split by
 VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
+FALLBACK_MAX_CHARS = 64  # a longer query gets no other names, corrections or close words: their work grows with it
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Hit:
     position: int
     headline_zh: str
     headline_en: str
+    section_zh: str = ""
+    section_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class SearchResult:
     hits: list[Hit]
     total: int  # capped at COUNT_CAP
     terms: list[str]
+    corrected: str = ""  # the words searched for instead, when the query's had typos
 
     @property
     def capped(self) -> bool:
@@ -79,8 +87,9 @@ class Archive:
 
     def __init__(self, source, index_path: str | os.PathLike, check_every: float = 5.0,
                  clock: Clock = SYSTEM_CLOCK, background: bool = False, version=None, updater=None,
-                 reading=None):
+                 reading=None, aliases: AliasTable | None = None):
         self.source = source
+        self.aliases = aliases or AliasTable()
         self.reading = reading  # numbers -> each number once its issue is read (on every core)
         self.source_version = version
         self.updater = updater
@@ -95,6 +104,7 @@ class Archive:
         self._cache: dict[tuple, SearchResult] = {}  # followers ask the same few words again and again
         self._cache_identity: tuple | None = None
         self._vocabulary: tuple[tuple | None, frozenset] = (None, frozenset())
+        self._speller: tuple[tuple | None, Speller | None] = (None, None)
         self._updates = 0  # updates made by this process: answers made before one are not reused
 
     # ---- keeping it in step --------------------------------------------------------------------------
@@ -187,34 +197,79 @@ class Archive:
         return [w for w in (self.meta("suggestions") or "").split(",") if w]
 
     def issue(self, number: int) -> IssueInfo | None:
-        row = self.db().execute("SELECT issue, date, title_zh, title_en, items FROM issues WHERE issue = ?",
-                                (number,)).fetchone()
+        row = self.db().execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE issue = ?", (number,)).fetchone()
         return IssueInfo(*row) if row else None
 
-    def latest(self) -> IssueInfo | None:
-        row = self.db().execute("SELECT issue, date, title_zh, title_en, items FROM issues "
-                                "ORDER BY date DESC, issue DESC LIMIT 1").fetchone()
+    def latest(self, skip: int = 0) -> IssueInfo | None:
+        """The newest issue (by date, then number); ``skip=1``: the one before it."""
+        row = self.db().execute(f"SELECT {_ISSUE_COLUMNS} FROM issues ORDER BY date DESC, issue DESC LIMIT 1 OFFSET ?",
+                                (skip,)).fetchone()
         return IssueInfo(*row) if row else None
+
+    def issues_dated(self, prefix: str, limit: int = 20) -> list[IssueInfo]:
+        """The issues dated ``prefix`` (YYYY-MM or YYYY-MM-DD; an issue dated by month is in every day of it),
+        newest first."""
+        rows = self.db().execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE date = ? OR date LIKE ? OR date = ? "
+                                 "ORDER BY date DESC, issue DESC LIMIT ?",
+                                 (prefix, prefix + "-%", prefix[:7], limit))  # (prefix: digits and dashes)
+        return [IssueInfo(*row) for row in rows]
 
     def issue_items(self, number: int) -> list[Hit]:
-        rows = self.db().execute("SELECT issue, date, position, headline_zh, headline_en FROM items WHERE issue = ? "
-                                 "ORDER BY position", (number,)).fetchall()
+        rows = self.db().execute(f"SELECT {_HIT_COLUMNS} FROM items WHERE issue = ? ORDER BY position",
+                                 (number,)).fetchall()
         return [Hit(*row) for row in rows]
 
     def vocabulary(self) -> frozenset:
-        """The Chinese words of the headlines: what a query is split by (read once per version of the index)."""
+        """The Chinese words of the headlines and of the other names: what a query is split by (read once per
+        version of the index)."""
         version = self.version()
         if self._vocabulary[0] != version:
             words = frozenset(word for word, in self.db().execute("SELECT DISTINCT word FROM words")
                               if _HAN.match(word))
-            self._vocabulary = (version, words)
+            self._vocabulary = (version, words | {w for w in self.aliases.words() if _HAN.match(w)})
         return self._vocabulary[1]
+
+    def speller(self) -> Speller:
+        """The archive's words for correcting typos: read when first needed (a query found nothing), once per
+        version of the index."""
+        version = self.version()
+        if self._speller[0] != version:
+            db = self.db()
+            english = {word for word, in db.execute("SELECT word FROM spelling")}
+            chinese = {w: n for w, n in db.execute("SELECT word, SUM(count) FROM words GROUP BY word") if _HAN.match(w)}
+            own = set(english) | set(chinese)
+            for name in self.aliases.words():  # (names of several English words are found word by word)
+                if _HAN.match(name):
+                    chinese.setdefault(name, 1)
+                elif " " not in name:
+                    english.add(name)
+            self._speller = (version, Speller(english, chinese, self._sounds,
+                                              lambda word: self._count(self.db(), phrase(word)), own))
+        return self._speller[1]
+
+    def _sounds(self, chars: set[str]) -> dict[str, set[str]]:
+        chars = list(chars)[:64]
+        rows = self.db().execute(f"SELECT char, readings FROM sounds WHERE char IN ({','.join('?' * len(chars))})",
+                                 chars)
+        return {char: set(readings.split()) for char, readings in rows}
+
+    def close_words(self, query: str, limit: int = 6) -> list[str]:
+        """Words of the archive close to what ``query`` asks (for "nothing found" and alias candidates)."""
+        terms = query_terms(query)
+        if sum(map(len, terms)) > FALLBACK_MAX_CHARS:
+            return []
+        asked = without_fillers(terms)
+        speller, close = self.speller(), []
+        for term in asked:
+            close += [w for w in speller.close(term, limit) if w != term and w not in close]
+        return close[:limit]
 
     # ---- searching -----------------------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        """Phrases as typed first; then every word (Chinese runs split into the headlines' words)."""
-        terms = _TERMS.findall(unicodedata.normalize("NFKC", query).lower())
+        """Phrases as typed first; then every word (Chinese runs split into the headlines' words); then, while
+        nothing is found, other names, the question's subject alone, typos corrected."""
+        terms = query_terms(query)
         if not terms:
             return SearchResult([], 0, [])
         version = self.version()
@@ -232,15 +287,68 @@ class Archive:
         return result
 
     def _search(self, db: sqlite3.Connection, terms: list[str], limit: int) -> SearchResult:
-        for expression in _expressions(terms, self.vocabulary()):
-            total = db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
-                               (expression, COUNT_CAP)).fetchone()[0]
-            if total:
-                return SearchResult(self._ranked(expression, limit, common=total >= COUNT_CAP), total, terms)
+        vocabulary = self.vocabulary()
+        for expression in expressions(terms, vocabulary):
+            found = self._matching(db, expression, limit, terms)
+            if found:
+                return found
+        if sum(map(len, terms)) > FALLBACK_MAX_CHARS:
+            return SearchResult([], 0, terms)
+        words = words_of(terms, vocabulary)
+        asked = without_fillers(terms)
+        subject = words_of(asked, vocabulary)
+        for expression in dict.fromkeys(self._alias_expressions(words, subject)):
+            found = self._matching(db, expression, limit, terms)
+            if found:
+                return found
+        corrected = self._corrected(db, asked)
+        if corrected:
+            found = self._matching(db, self._with_aliases(words_of(corrected, vocabulary)), limit, terms)
+            if found:
+                found.corrected = " ".join(corrected)
+                return found
         return SearchResult([], 0, terms)
 
+    def _alias_expressions(self, words: list[str], subject: list[str]):
+        """Fallbacks in order: the words under their other names; the question's subject, as written, then so."""
+        if any(self.aliases.names_of(w) for w in words):
+            yield self._with_aliases(words)
+        if subject and subject != words:
+            yield " AND ".join(phrase(w) for w in subject)
+            if any(self.aliases.names_of(w) for w in subject):
+                yield self._with_aliases(subject)
+
+    def _with_aliases(self, words: list[str]) -> str:
+        groups = []
+        for word in words:
+            names = sorted(self.aliases.names_of(word) or {word})
+            groups.append(phrase(names[0]) if len(names) == 1 else "(" + " OR ".join(map(phrase, names)) + ")")
+        return " AND ".join(groups)
+
+    def _corrected(self, db: sqlite3.Connection, words: list[str]) -> list[str] | None:
+        """``words`` (and Chinese runs) with each that the archive does not have replaced by the archive's closest
+        word (in a run: each part of it one character off a word)."""
+        speller, out, changed = self.speller(), [], False
+        for word in words:
+            fixed = None
+            if not self._count(db, phrase(word)) and not self.aliases.names_of(word):
+                fixed = speller.correct_chinese(word) if _HAN.match(word) else speller.correct_english(word)
+            out.append(fixed or word)
+            changed = changed or bool(fixed)
+        return out if changed else None
+
+    def _count(self, db: sqlite3.Connection, expression: str) -> int:
+        return db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+                          (expression, COUNT_CAP)).fetchone()[0]
+
+    def _matching(self, db: sqlite3.Connection, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
+        total = self._count(db, expression)
+        if not total:
+            return None
+        return SearchResult(self._ranked(expression, limit, common=total >= COUNT_CAP), total, terms)
+
     def _ranked(self, expression: str, limit: int, common: bool) -> list[Hit]:
-        query = ("SELECT i.issue, i.date, i.position, i.headline_zh, i.headline_en FROM items_fts "
+        query = (f"SELECT {', '.join('i.' + c for c in _HIT_COLUMNS.split(', '))} FROM items_fts "
                  "JOIN items i ON i.id = items_fts.rowid WHERE items_fts MATCH ? {window}"
                  f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
                  "i.issue DESC LIMIT ?")
@@ -253,41 +361,8 @@ class Archive:
         return [Hit(*row) for row in self.db().execute(query.format(window=""), (expression, limit)).fetchall()]
 
 
-def _phrase(term: str) -> str:
-    return '"' + normalise(term).strip().replace('"', "") + '"'
-
-
-def split_words(run: str, vocabulary: frozenset) -> list[str]:
-    """A run of Chinese split into the vocabulary's words, longest first; characters no word covers stay
-    together as a phrase of their own (接触追踪 -> 接触, 追踪 when only 追踪 is a word)."""
-    words, pending, at = [], "", 0
-    while at < len(run):
-        for end in range(min(len(run), at + LONGEST_WORD), at + 1, -1):
-            if run[at:end] in vocabulary:
-                if pending:
-                    words.append(pending)
-                    pending = ""
-                words.append(run[at:end])
-                at = end
-                break
-        else:
-            pending += run[at]
-            at += 1
-    return words + ([pending] if pending else [])
-
-
-def _expressions(terms: list[str], vocabulary: frozenset = frozenset()) -> list[str]:
-    """FTS5 queries from strict to loose: typed phrases AND-ed, then words AND-ed."""
-    strict = " AND ".join(_phrase(t) for t in terms)
-    words: list[str] = []
-    for term in terms:
-        if _HAN.match(term) and len(term) > 2:
-            words += [w for w in split_words(term, vocabulary) if w not in STOP_ZH]
-        elif term not in STOP_EN:
-            words.append(term)
-    loose = " AND ".join(_phrase(w) for w in words or terms)
-    # No "any word" step: 量子计算 answered with 云计算 misleads more than "nothing found" with suggestions.
-    return list(dict.fromkeys([strict, loose]))
+_ISSUE_COLUMNS = "issue, date, title_zh, title_en, items"
+_HIT_COLUMNS = "issue, date, position, headline_zh, headline_en, section_zh, section_en"
 
 
 def query_language(query: str) -> str:

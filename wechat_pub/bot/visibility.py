@@ -19,7 +19,8 @@ class FollowerSearch:
     """Follower search of one account: ``library`` (its issues), ``pushes`` (which were published)."""
 
     def __init__(self, library, pushes, clock: Clock, default_scope: str, index_folder: Path, account: str,
-                 config_path: Path | None):
+                 config_path: Path | None, aliases=None):
+        """``aliases``: the account's other names for search terms (``webhook.aliases``, see bot/aliases.py)."""
         self.library = library
         self.pushes = pushes
         self.clock = clock
@@ -27,6 +28,7 @@ class FollowerSearch:
         self.index_folder = index_folder
         self.account = account
         self.config_path = config_path
+        self.aliases = aliases
         self._archives: dict[str, object] = {}
 
     def version(self, scope: str | None = None) -> str:
@@ -77,13 +79,15 @@ class FollowerSearch:
         """The search index of the issues followers may find: a local file (so answers need nothing but this
         host), updated when those issues change; ``live`` (the webhook): updated by a separate process
         (``wechat-pub index``) while this one goes on answering from the current index."""
+        from wechat_pub.bot.aliases import table_for
         from wechat_pub.bot.search import Archive
 
         scope = scope or self.default_scope
         if scope not in self._archives:
             index = self.index_folder / f"search-{self.account}-{scope}.sqlite3"
             self._archives[scope] = Archive(lambda offer: self.searchable(scope, offer), index, clock=self.clock,
-                                            version=lambda: self.version(scope), reading=self._read_for_index)
+                                            version=lambda: self.version(scope), reading=self._read_for_index,
+                                            aliases=table_for(self.aliases))
         archive = self._archives[scope]
         if live and not archive.background:
             archive.background = True

@@ -78,11 +78,17 @@ def simulate_command(site, text: str, url: str, mode: str | None, event: str | N
 @click.command("queries")
 @click.option("--days", default=30, show_default=True, type=int, help="How far back to look.")
 @click.option("--limit", default=15, show_default=True, type=int)
+@click.option("--aliases", "aliases", is_flag=True,
+              help="Only the queries that found nothing but are close to the archive's words: other names to confirm "
+                   "in webhook.aliases.")
 @with_site
-def queries_command(site, days: int, limit: int) -> None:
+def queries_command(site, days: int, limit: int, aliases: bool) -> None:
     """The followers' top queries, and those that found nothing."""
     since = site.clock.time() - days * 86400
     query_log = site.query_log
+    if aliases:
+        _alias_candidates(site, query_log.top(limit, since, unanswered=True), days)
+        return
     for title, rows in (("top queries", query_log.top(limit, since)),
                         ("queries that found nothing", query_log.top(limit, since, unanswered=True))):
         out.print(f"[bold]{title}[/] (last {days} days)", markup=True)
@@ -90,6 +96,20 @@ def queries_command(site, days: int, limit: int) -> None:
             out.print("  (none)")
         for query, count, followers in rows:
             out.print(f"  {count:>5}×  {rx(query)}  [dim]({followers} follower(s))[/]", markup=True)
+
+
+def _alias_candidates(site, unanswered, days: int) -> None:
+    from wechat_pub.bot.aliases import alias_candidates
+
+    out.print(f"[bold]queries that found nothing, close to the archive's words[/] (last {days} days)", markup=True)
+    found = alias_candidates(site.archive(), unanswered)
+    if not found:
+        out.print("  (none)")
+    for query, count, close in found:
+        out.print(f"  {count:>5}×  {rx(query)}  →  {rx(' / '.join(close))}")
+    if found:
+        out.print("To make one an other name, add it to webhook.aliases, e.g. aliases = [\"发改委/国家发展改革委/NDRC\"].",
+                  markup=False)
 
 
 COMMANDS = (serve_command, ask_command, index_command, simulate_command, queries_command)

@@ -24,9 +24,19 @@ def followers(account: str):
     since = site.clock.time() - days * 86400
     log = site.query_log
     per_day = _per_day(log.entries(since), site.timezone, days, site.clock.time())
+    unanswered = log.top(20, since, unanswered=True)
     return render_template("followers.html", days=days, periods=PERIODS, top=log.top(20, since),
-                           unanswered=log.top(20, since, unanswered=True), chart=bar_chart(per_day),
+                           unanswered=unanswered, chart=bar_chart(per_day), candidates=_candidates(site, unanswered),
                            total=sum(count for _, count in per_day))
+
+
+def _candidates(site, unanswered) -> list:
+    """Unanswered queries close to the archive's words (other names to confirm); none until the webhook or
+    `wechat-pub index` has made the search index (the page does not build it)."""
+    from wechat_pub.bot.aliases import alias_candidates
+
+    archive = site.archive()
+    return alias_candidates(archive, unanswered) if unanswered and archive.index_path.exists() else []
 
 
 @bp.get("/<account>/followers.csv")
