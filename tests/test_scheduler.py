@@ -126,7 +126,8 @@ def test_schedule_commands_edit_only_the_publish_time(site, run_cli, fake_clock)
     before = path.read_text()
     tomorrow, after = days_ahead(fake_clock, 1, "09:00"), days_ahead(fake_clock, 2, "10:30")
     out = run_cli("schedule", "add", path, "--at", tomorrow, clock=fake_clock).stdout
-    assert "issue 135" in out and f"will be pushed at {tomorrow.replace(' ', 'T')}:00+08:00" in out
+    assert "issue 135" in out and f"({tomorrow.replace(' ', 'T')}:00+08:00)" in out
+    assert "draft (into the draft box) at " in out  # what happens then, in words (issue 23)
     assert path.read_text() == before.replace("---\n\n#", f"publish_at: {tomorrow} +08:00\n---\n\n#", 1)
     run_cli("schedule", "move", path, "--at", f"{after} +08:00", clock=fake_clock)
     assert f"publish_at: {after} +08:00" in path.read_text()

@@ -293,6 +293,15 @@ def _check_values(values: dict[str, Any], where) -> None:
         raise ConfigError(f"{where}: webhook.reply must be text or news.")
     if values.get("webhook.search_scope", "published") not in SEARCH_SCOPES:
         raise ConfigError(f"{where}: webhook.search_scope must be one of {', '.join(SEARCH_SCOPES)}.")
+    if values.get("schedule.deliver", "") not in ("", "draft", "publish", "send"):
+        raise ConfigError(f"{where}: schedule.deliver must be draft, publish or send.",
+                          "draft: the draft box; publish: published, no follower told; send: to the followers (群发).")
+    tag = str(values.get("schedule.send_to_tag", ""))
+    if tag and not (tag.isascii() and tag.isdigit()):
+        raise ConfigError(f"{where}: schedule.send_to_tag must be a tag id (a number).",
+                          "Copy it from mp.weixin.qq.com → 用户管理 → 标签, or leave it empty (everyone).")
+    if values.get("sandbox.kind", "subscription") not in ("subscription", "service"):
+        raise ConfigError(f"{where}: sandbox.kind must be subscription or service.")
     if values.get("wechat.token_mode", "stable") not in ("stable", "token"):
         raise ConfigError(f"{where}: wechat.token_mode must be 'stable' or 'token'.")
     if values.get("sandbox.limits", "documented") not in ("documented", "reported"):

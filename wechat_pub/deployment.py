@@ -76,10 +76,12 @@ class Deployment:
             accounts.append(SandboxAccount(appid=appid, secret=secret,
                                            account_id=f"gh_sandbox_{site.name}"[:20], webhook_url=url,
                                            webhook_token=cfg["webhook.token"], webhook_aes_key=cfg["webhook.aes_key"],
-                                           verified=cfg["sandbox.verified"]))
+                                           verified=cfg["sandbox.verified"], kind=cfg["sandbox.kind"],
+                                           phones=tuple(cfg["sandbox.phones"])))
         return SandboxSettings(db_path=str(self.services.state_dir / "sandbox.sqlite3"), accounts=accounts,
                                publish_delay=self.cfg["sandbox.publish_delay"], limits=self.cfg["sandbox.limits"],
-                               failed_publish_keeps_draft=self.cfg["sandbox.failed_publish_keeps_draft"])
+                               failed_publish_keeps_draft=self.cfg["sandbox.failed_publish_keeps_draft"],
+                               mass_delay=self.cfg["sandbox.mass_delay"])
 
     @property
     def max_body(self) -> int:

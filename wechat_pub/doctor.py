@@ -4,23 +4,22 @@ what to do. Nothing here changes anything: it reads the config, the file modes, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from wechat_pub.checks import FAIL, OK, WARN, Check
 
-OK, WARN, FAIL = "ok", "warn", "fail"
-
-
-@dataclass(frozen=True)
-class Check:
-    status: str  # ok, warn or fail
-    name: str
-    message: str
+__all__ = ["FAIL", "OK", "WARN", "Check", "run_checks"]
 
 
-def run_checks(deployment) -> list[Check]:
-    checks = [_config_file(deployment), *_state_permissions(deployment), _database(deployment)]
-    if checks[-1].status == OK:
+def run_checks(deployment, wechat: bool = True) -> list[Check]:
+    """``wechat``: also ask each WeChat account what it may do (:mod:`wechat_pub.doctor_wechat`)."""
+    database = _database(deployment)
+    checks = [_config_file(deployment), *_state_permissions(deployment), database]
+    if database.status == OK:
         checks.append(_admins(deployment))
     checks.append(_https(deployment))
+    if wechat and database.status == OK:  # the token is kept in the state database: no use asking without it
+        from wechat_pub.doctor_wechat import wechat_checks
+
+        checks.extend(wechat_checks(deployment))
     return checks
 
 

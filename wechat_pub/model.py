@@ -198,6 +198,8 @@ class Issue:
     digest: str = ""
     cover: str | None = None  # local path (resolved) or URL
     publish_at: str | None = None  # ISO 8601 with offset, normalised by the parser
+    deliver: str = ""  # what happens at publish_at: draft, publish, send; '' : the account's schedule.deliver
+    send_to_tag: str = ""  # with deliver send: the followers' tag id; '' : everyone
     source_url: str = ""
     wechat_title: str = ""
     open_comment: bool = False

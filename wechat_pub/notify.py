@@ -22,6 +22,9 @@ HEADLINES = {
     "blocked": ("⚠️", "was not pushed at its time", "请在控制台修正后推送或改期。"),
     "published": ("📣", "is published", "读者现在可以检索到本期。"),
     "publish-failed": ("❌", "was NOT published: WeChat's publish job failed", "请按提示处理后重新发布。"),
+    "send-started": ("📤", "is being sent to the followers, as scheduled", "WeChat 报告结果后会再通知（人数与链接）。"),
+    "sent": ("📨", "was sent to the followers", "读者已在会话中收到本期，并可检索到它。"),
+    "send-failed": ("❌", "was not sent to the followers", "请按提示处理；如需要，在 mp.weixin.qq.com 手动群发后标记为已发送。"),
 }
 
 

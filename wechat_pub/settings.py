@@ -64,11 +64,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sandbox.failed_publish_keeps_draft", True, "Whether a draft stays in the sandbox's draft box after its "
             "publish job fails (real WeChat: not known).", shared=True),
     Setting("sandbox.webhook_url", "", "Where the sandbox sends PUBLISHJOBFINISH events (your webhook)."),
+    Setting("sandbox.kind", "subscription", "'subscription' (one mass send a day) or 'service' (4 a month)."),
+    Setting("sandbox.mass_delay", 2.0, "Seconds until a mass send in the sandbox finishes (MASSSENDJOBFINISH).",
+            shared=True),
+    Setting("sandbox.phones", ["wxid_sandbox_reader"], "WeChat IDs that follow the sandbox's account (phone "
+            "previews may go there)."),
     # schedule: pushing issues at their publish_at
     Setting("schedule.grace_hours", 6.0, "A push missed while the service was down still runs this late; later, "
             "it is marked missed."),
     Setting("schedule.publish", False, "true: a scheduled push also publishes (freepublish); false: draft only."),
     Setting("schedule.sync_seconds", 30.0, "How often the scheduler rereads the articles' publish_at.", shared=True),
+    Setting("schedule.deliver", "", "What a scheduled issue does at its time: 'draft' (the draft box), 'publish' "
+            "(freepublish: no follower is told) or 'send' (mass send to the followers); an article's 'deliver:' "
+            "overrides it. Empty: from the older schedule.publish."),
+    Setting("schedule.send_to_tag", "", "A scheduled send goes to followers with this tag (its name or id); "
+            "empty: to everyone."),
+    Setting("schedule.send_check_minutes", 10.0, "Ask message/mass/get when no MASSSENDJOBFINISH arrived this "
+            "long after a send."),
     Setting("schedule.retry_minutes", 30.0, "How long a scheduled push keeps retrying transient WeChat errors."),
     Setting("schedule.lease_seconds", 30.0, "The scheduler's lease: another process takes over this long after "
             "the active one stops.", shared=True),

@@ -10,7 +10,6 @@ Collaborators are made on first use (``cached_property``), so a command pays onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -26,13 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from wechat_pub.publish.push import Pusher
     from wechat_pub.render.options import Publisher, RenderOptions
     from wechat_pub.sandbox.server import RunningSandbox
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    grace_seconds: float
-    publish: bool  # a scheduled push also publishes
-    retry_minutes: float
 
 
 class Site:
@@ -52,8 +44,9 @@ class Site:
         self.timezone: str = cfg["publisher.timezone"]
         articles = Path(cfg.resolve_path("paths.articles"))
         self.articles = ArticleFolder(articles, self.timezone, known=self._folder_record(articles, "files.json"))
-        self.schedule = ScheduleSettings(cfg["schedule.grace_hours"] * 3600, cfg["schedule.publish"],
-                                         cfg["schedule.retry_minutes"])
+        from wechat_pub.publish.deliver import schedule_settings
+
+        self.schedule = schedule_settings(cfg)
 
     def __repr__(self) -> str:
         return f"<Site {self.name} {self.appid}>"
@@ -113,6 +106,18 @@ class Site:
         from wechat_pub.state.pushes import PushLedger
 
         return PushLedger(self.services.db, self.appid, self.clock)
+
+    @cached_property
+    def sends(self):
+        from wechat_pub.state.sends import SendLedger
+
+        return SendLedger(self.services.db, self.appid, self.clock)
+
+    @cached_property
+    def previews(self):
+        from wechat_pub.state.previews import PhonePreviews
+
+        return PhonePreviews(self.services.db, self.appid, self.clock)
 
     @cached_property
     def runs(self):
@@ -262,8 +267,11 @@ class Site:
                               "webhook.", "Set WECHAT_PUB_WEBHOOK__TOKEN (or WECHAT_PUB_ACCOUNTS__NAME__WEBHOOK__"
                                           "TOKEN) to the Token of mp.weixin.qq.com → 服务器配置.")
         replier = self.replier(live=True)
+        from wechat_pub.publish.sendresult import on_mass_finished
+
         return Bot(self.webhook_settings(), replier, self.services.replies, self.query_log,
-                   on_published=self.record_published(replier), on_publish_failed=on_event(self))
+                   on_published=self.record_published(replier), on_publish_failed=on_event(self),
+                   on_mass_finished=on_mass_finished(self, replier))
 
     def record_published(self, replier):
         """What a PUBLISHJOBFINISH does (:mod:`wechat_pub.publish.events`): the push record learns its article

@@ -84,13 +84,14 @@ _INFO_FIELDS = ("publish_id", "publish_status", "article_id")
 
 
 def parse_xml(body: bytes) -> dict[str, str]:
-    """The message's top-level fields (and PublishEventInfo's). Parsed with expat the way defusedxml hardens
+    """The message's top-level fields (and PublishEventInfo's; MASSSENDJOBFINISH's CheckState and ArticleUrls). Parsed with expat the way defusedxml hardens
     it, without the ElementTree it builds (a message is a dozen flat fields, parsed a thousand times a
     second): a DTD, an entity declaration or an external reference is refused wherever it appears and in
     whatever encoding, so no XML bomb or external entity is ever expanded."""
     text = decode_body(body)
     fields: dict[str, str] = {}
     urls: list[str] = []
+    mass_urls: list[str] = []
     path: list[str] = []
     chunks: list[str] = []
     leaf = False  # whether the element just opened has no child element (yet)
@@ -108,6 +109,10 @@ def parse_xml(body: bytes) -> dict[str, str]:
         depth = len(path)
         if leaf and depth == 2:
             fields[name] = "".join(chunks).strip()
+        elif depth >= 3 and path[1] == "ArticleUrlResult" and name == "ArticleUrl":  # MASSSENDJOBFINISH's links
+            mass_urls.append("".join(chunks).strip())
+        elif depth == 3 and path[1] == "CopyrightCheckResult" and name == "CheckState":
+            fields["CheckState"] = "".join(chunks).strip()
         elif depth >= 3 and path[1] == "PublishEventInfo":
             if name == "article_url":
                 urls.append("".join(chunks).strip())
@@ -136,6 +141,8 @@ def parse_xml(body: bytes) -> dict[str, str]:
         for key in _INFO_FIELDS:
             fields.setdefault(key, "")
         fields["article_urls"] = "\n".join(urls)
+    if mass_urls:
+        fields["mass_article_urls"] = "\n".join(mass_urls)
     return fields
 
 

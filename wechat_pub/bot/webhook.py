@@ -50,13 +50,14 @@ class Bot:
     """Turns one message into one answer (XML or "success"), and remembers what it must."""
 
     def __init__(self, settings: WebhookSettings, replier: Replier, replies, query_log=None, on_published=None,
-                 on_publish_failed=None):
+                 on_publish_failed=None, on_mass_finished=None):
         self.settings = settings
         self.replier = replier
         self.replies = replies  # TieredReplies: answers by delivery key, kept for every worker and host
         self.query_log = query_log
         self.on_published = on_published or (lambda publish_id, urls: None)
         self.on_publish_failed = on_publish_failed or (lambda publish_id, status, fail_idx: None)
+        self.on_mass_finished = on_mass_finished or (lambda fields: None)  # MASSSENDJOBFINISH (publish/sendresult)
         self.envelope = Envelope(settings.token, settings.aes_key, settings.appid) if settings.aes_key else None
         self._followers: dict[str, str] = {}  # OpenID -> its salted hash, for followers who ask again
 
@@ -133,6 +134,9 @@ class Bot:
             publish_id, status = message.get("publish_id", ""), int(message["publish_status"])
             fail_idx = message.get("fail_idx", "")
             return "success", [lambda: self.on_publish_failed(publish_id, status, fail_idx)]
+        if event == "MASSSENDJOBFINISH":
+            fields = dict(message)
+            return "success", [lambda: self.on_mass_finished(fields)]
         return "success", []
 
     def reply_to_query(self, message: dict[str, str], query: str, log: bool = True) -> tuple[str, list]:
@@ -176,6 +180,8 @@ def delivery_key(appid: str, message: dict[str, str]) -> str | None:
     elif message.get("MsgType") == "event":
         raw = (f"event:{appid}:{sender}:{message.get('CreateTime', '')}:{message.get('Event', '')}:"
                f"{message.get('EventKey', '')}")
+        if message.get("MsgID"):  # MASSSENDJOBFINISH: two sends may end in the same second
+            raw += f":{message['MsgID']}"
     else:
         return None
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()

@@ -39,9 +39,9 @@ def cli(ctx: click.Context, config_path: str | None, account: str | None, traceb
 
 
 def _register() -> None:
-    from wechat_pub.cli import articles, publishing, settings, users, webhook
+    from wechat_pub.cli import articles, publishing, sending, settings, users, webhook
 
-    for module in (articles, publishing, webhook, users, settings):
+    for module in (articles, publishing, sending, webhook, users, settings):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -94,6 +94,21 @@ def render_command(site, file: str, as_json: bool, theme: str | None, output: st
         click.echo(text)
 
 
+def _preview_on_phone(site, file: str, wechat_id: str) -> None:
+    from wechat_pub.publish.actions import issue_of
+    from wechat_pub.publish.phone import preview_on_phone
+
+    issue = issue_of(site, file)
+    account = site.connect()
+    try:
+        left = preview_on_phone(site, account, issue, wechat_id, by="cli",
+                                progress=lambda message: err.print(f"  {rx(message)}"))
+    finally:
+        account.close()
+    out.print(f"issue {issue.number} is on its way to {wechat_id}'s phone (WeChat sends it from the account); "
+              f"{left} phone preview(s) left today")
+
+
 @click.command("preview")
 @click.argument("file", type=click.Path())
 @click.option("-o", "--output", type=click.Path(), help="Page to write (default: preview/<article>.html).")
@@ -101,10 +116,15 @@ def render_command(site, file: str, as_json: bool, theme: str | None, output: st
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8100, show_default=True, type=int)
 @click.option("--theme", help="Preview with this theme instead of the configured one.")
+@click.option("--to-phone", "to_phone", metavar="WECHAT_ID", help="Send it to this follower's phone instead "
+              "(message/mass/preview: pushes the draft if needed; no send used; 100 a day).")
 @with_site
 def preview_command(site, file: str, output: str | None, serve: bool, host: str, port: int,
-                    theme: str | None) -> None:
+                    theme: str | None, to_phone: str | None) -> None:
     """Show each article at phone width, light and dark, as a follower will see it."""
+    if to_phone is not None:
+        _preview_on_phone(site, file, to_phone)
+        return
     from wechat_pub.preview import create_preview_app, preview_page
     from wechat_pub.source.article import load_issue
 

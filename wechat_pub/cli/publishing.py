@@ -33,6 +33,12 @@ def push_command(site, file: str, publish: bool, theme: str | None, force: bool)
                    started_here=sandbox is not None and sandbox.server is not None)
     finally:
         account.close()
+    if publish:  # published by hand: a pending schedule would do it again (issue 23)
+        from wechat_pub.publish.actions import unschedule_done
+
+        note = unschedule_done(site, file, "published by hand")
+        if note:
+            out.print(f"  {rx(note)}")
 
 
 @click.command("status")
@@ -58,10 +64,12 @@ def schedule_group() -> None:
 
 def _set_time(site, file: str, at: str | None) -> None:
     from wechat_pub.publish.actions import schedule
+    from wechat_pub.publish.deliver import delivery_of
 
     done = schedule(site, file, at)  # refuses a broken article, a file elsewhere, a time passed: file untouched
     if done.publish_at:
-        out.print(f"issue {done.issue.number} ({rx(file)}) will be pushed at {done.publish_at}")
+        plan = delivery_of(site, done.issue).at(done.publish_at, site.timezone)
+        out.print(f"issue {done.issue.number} ({rx(file)}): {plan} ({done.publish_at})")
         out.print("  `wechat-pub run` picks it up within schedule.sync_seconds; `wechat-pub schedule list` shows it")
     else:
         out.print(f"issue {done.issue.number} ({rx(file)}) is no longer scheduled")
@@ -100,11 +108,15 @@ def schedule_list(site) -> None:
     from wechat_pub.publish.status import schedule_rows
 
     report_sync(site)
+    if site.schedule.note:
+        err.print(f"[yellow]note:[/] {rx(site.schedule.note)}", markup=True)
     rows = schedule_rows(site)
     if not rows:
         out.print("nothing scheduled (add one: wechat-pub schedule add FILE --at \"2026-12-02 09:00\")")
     for row in rows:
         out.print(f"{row.issue:>4}  {row.when:<26} {row.state:<10} {rx(row.path)}")
+        if row.plan:
+            out.print(f"      {rx(row.plan)}")
         if row.details:
             out.print(f"      {rx(row.details)}")
 
@@ -115,10 +127,13 @@ def schedule_list(site) -> None:
 @with_site
 def mark_published_command(site, file: str, url: str) -> None:
     """Record that an issue was published by hand in mp.weixin.qq.com (followers can then find it)."""
-    from wechat_pub.publish.actions import mark_published
+    from wechat_pub.publish.actions import mark_published, unschedule_done
 
     issue = mark_published(site, file, url)
     out.print(f"issue {issue.number} is published at {url}; followers now find it")
+    note = unschedule_done(site, file, "published by hand")
+    if note:
+        out.print(f"  {rx(note)}")
 
 
 @click.command("sync")

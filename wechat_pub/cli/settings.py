@@ -40,7 +40,9 @@ def config_show(state) -> None:
 @pass_state
 def doctor_command(state, limits: bool, account: str | None) -> None:
     """Check the deployment: config and state files readable by this user only, the state database reachable,
-    an admin for the console, HTTPS cookies. Exits 1 when a check fails (warnings alone exit 0)."""
+    an admin for the console, HTTPS cookies; per account the credentials, what it may do (draft, publish, send,
+    preview, analytics) with today's quota, the webhook and the clock. Exits 1 when a check fails (warnings alone
+    exit 0)."""
     from wechat_pub.doctor import FAIL, measure_account_limits, run_checks
 
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}

@@ -22,7 +22,7 @@ def calendar(account: str):
     today = dt.datetime.fromtimestamp(site.clock.time(), zone).date()
     month = _month(request.args.get("month"), today)
     rows = overview(site)
-    published = {record.issue: record for record in site.pushes.all() if record.state.value == "published"}
+    published = {record.issue: record for record in site.pushes.all() if record.state.value in ("published", "sent")}
     days: dict[dt.date, list[dict]] = {}
     for row in rows:
         if row.publish_at:

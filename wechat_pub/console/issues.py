@@ -38,8 +38,11 @@ def issue(account: str, number: int):
     events = [(entry.at, entry.event, entry.detail) for entry in site.pushes.history(number)]
     events += [(entry.at, f"{entry.action} by {entry.user}", entry.detail)
                for entry in site.services.audit.recent(100, site.appid, number)]
+    from wechat_pub.console.reach import reach_context
+
+    reach = reach_context(site, row, site.library.catalogue().issue(number))
     return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),
-                           record=site.pushes.get(number), approval=site.approvals.get(number))
+                           record=site.pushes.get(number), approval=site.approvals.get(number), reach=reach)
 
 
 @bp.get("/<account>/issues/<issue:number>/edit")
@@ -236,13 +239,18 @@ def schedule(account: str, number: int):
     site = site_of(account)
     row = _row(site, number)
     at = request.form.get("at", "").strip().replace("T", " ") or None
+    from wechat_pub.console.reach import apply_delivery
+    from wechat_pub.publish.deliver import delivery_of
+
     try:
+        apply_delivery(site, str(site.articles.path / row.filename), request.form)  # what happens then (issue 23)
         done = set_time(site, str(site.articles.path / row.filename), at, author=current_user.name)
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:
-        record("schedule" if done.publish_at else "unschedule", number, done.publish_at or "")
-        flash(f"Issue {number} will be pushed at {done.publish_at}." if done.publish_at else
+        plan = delivery_of(site, done.issue).at(done.publish_at, site.timezone) if done.publish_at else ""
+        record("schedule" if done.publish_at else "unschedule", number, f"{plan} ({done.publish_at})" if plan else "")
+        flash(f"Issue {number} will be pushed at {done.publish_at}: {plan}." if done.publish_at else
               f"Issue {number} is no longer scheduled.", "ok")
     return redirect(console_target(request.form.get("back")) or url_for("console.issue", account=account, number=number))
 
@@ -291,6 +299,13 @@ def _push(account: str, number: int, publish: bool):
         what = f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
                                                              if outcome.publish_id else "")
         record("publish" if publish else "push", number, what)
+        if publish:  # published by hand: the pending schedule is moot (issue 23)
+            from wechat_pub.publish.actions import unschedule_done
+
+            cleared = unschedule_done(site, str(site.articles.path / row.filename), "published by hand",
+                                      current_user.name)
+            if cleared:
+                outcome.notes.append(cleared)
         flash(f"Issue {number}: {what}." + "".join(f" Note: {note}" for note in outcome.notes), "ok")
         if outcome.wechat_changes:
             flash("WeChat changed what was sent: " + "; ".join(outcome.wechat_changes[:6]), "warning")

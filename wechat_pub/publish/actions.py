@@ -91,3 +91,17 @@ def mark_published(site, path: str, url: str) -> m.Issue:
     site.library.sync()
     site.pushes.published(issue.number, [url], how="marked by hand")
     return issue
+
+
+def unschedule_done(site, path: str, why: str, author: str | None = None) -> str:
+    """Something done by hand (published, sent, marked) makes the issue's pending schedule moot: clear it, and
+    say so (''  when nothing was scheduled, or its time has passed and it already ran)."""
+    issue = load_issue(path, site.timezone)
+    if not issue.publish_at:
+        return ""
+    moment = _publish_time(issue.publish_at, site.timezone)
+    if moment.timestamp() <= site.clock.time():
+        return ""
+    set_publish_at(path, None, site.timezone)
+    site.library.sync(author=author)
+    return f"its schedule ({issue.publish_at}) was cleared: it was {why}, so nothing happens at that time"

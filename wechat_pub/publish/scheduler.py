@@ -135,6 +135,7 @@ class SchedulerService:
         scheduler = self.scheduler
         if scheduler is None:
             return
+        self._check_sends()
         with self._sync_lock:
             self._sync_folders()
             signatures = {name: site.library.store.revision() for name, site in self.deployment.sites.items()}
@@ -151,6 +152,23 @@ class SchedulerService:
             for key, (site, slot) in wanted.items():
                 self._keep_job(scheduler, key, site, slot)
             self.slots = wanted
+
+    def _check_sends(self) -> None:
+        """Sends with no MASSSENDJOBFINISH after schedule.send_check_minutes: ask message/mass/get."""
+        from wechat_pub.publish.sendresult import check_waiting
+
+        for site in self.deployment.sites.values():
+            try:
+                if not site.sends.waiting():
+                    continue
+                account = site.connect()
+                try:
+                    for change in check_waiting(site, account, site.schedule.send_check_minutes):
+                        self.on_event("send-checked", f"{site.name}: {change}")
+                finally:
+                    account.close()
+            except Exception as exc:  # WeChat or the database away: asked again on the next sync
+                log.warning("sends of account %s not checked: %s: %s", site.name, type(exc).__name__, exc)
 
     def _wanted_jobs(self, site: Site) -> dict[str, tuple[Site, Slot]]:
         wanted = {}
@@ -234,7 +252,8 @@ class SchedulerService:
             return
         site.runs.finish(slot.issue, slot.publish_at, "done", outcome)
         site.pushes.note(slot.issue, "schedule-done", outcome)
-        site.notifier.notify(site.notice(slot.issue, "pushed", outcome))
+        site.notifier.notify(site.notice(slot.issue, "send-started" if outcome.startswith("sent to") else "pushed",
+                                         outcome))
         self.on_event("done", f"{key}: {outcome}")
 
     def _after_failure(self, site: Site, slot: Slot, run, exc: Exception) -> None:
@@ -272,13 +291,13 @@ class SchedulerService:
                 why = "it was approved, but changed since" if approval else "nobody approved it"
                 return self._blocked(site, slot, f"console.require_approval is on and {why}: an approver must "
                                                  "approve this version, then push it or set a new time.")
+        from wechat_pub.publish.deliver import deliver
+
         account = site.connect()
         try:
-            outcome = site.pusher(account).push(issue, publish=site.schedule.publish)
+            return deliver(site, account, issue)  # draft, publish or send, as the issue or the account says
         finally:
             account.close()
-        return f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
-                                                             if outcome.publish_id else "")
 
     def _blocked(self, site: Site, slot: Slot, detail: str) -> None:
         site.runs.finish(slot.issue, slot.publish_at, "blocked", detail)

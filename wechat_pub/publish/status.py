@@ -27,23 +27,30 @@ class ScheduleRow:
     when: str
     state: str
     details: str
+    plan: str = ""  # what happens then, in words: "send to all followers at Tue 2026-12-08 09:00"
 
 
 def schedule_rows(site: Site) -> list[ScheduleRow]:
     """Every scheduled slot: the articles' current publish_at, and what happened to earlier ones."""
+    from wechat_pub.publish.deliver import delivery_of
+
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     now = site.clock.time()
+    catalogue = site.library.catalogue()
     rows = []
     for slot in site.library.slots():
         run = runs.pop((slot.issue, slot.publish_at), None)
         state, details = slot_status(slot, run, now, site.schedule.grace_seconds)
-        rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details))
+        plan = delivery_of(site, catalogue.issue(slot.issue)).at(slot.publish_at, site.timezone)
+        rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details, plan))
     for (issue, publish_at), run in runs.items():  # earlier slots: history
         rows.append(ScheduleRow(issue, "", publish_at, run.state, run.detail))
     return sorted(rows, key=lambda r: r.when)
 
 
 def issue_statuses(site: Site) -> list[IssueStatus]:
+    from wechat_pub.publish.deliver import delivery_of
+
     records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     catalogue = site.library.catalogue()
@@ -57,7 +64,8 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
             rows.append(IssueStatus("?", os.path.relpath(unsynced.path), "invalid",
                                     f"{len(unsynced.errors)} error(s): run wechat-pub check"))
     for issue in catalogue.issues:
-        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), issue.publish_at)
+        plan = delivery_of(site, issue).at(issue.publish_at, site.timezone) if issue.publish_at else None
+        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), plan)
         run = runs.get((issue.number, issue.publish_at))
         if run and run.state in ("missed", "failed", "retrying"):
             row.details = f"scheduled push {run.state}: {run.detail}" + (f"; {row.details}" if row.details else "")
@@ -70,8 +78,9 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
     return rows
 
 
-def describe(number: int, path: str, record: PushRecord | None, publish_at: str | None) -> IssueStatus:
-    when = f"scheduled for {publish_at}" if publish_at else ""
+def describe(number: int, path: str, record: PushRecord | None, plan: str | None) -> IssueStatus:
+    """``plan``: what its schedule does, in words ('send to all followers at Tue 2026-12-08 09:00')."""
+    when = f"scheduled: {plan}" if plan else ""
     if record is None or record.state is PushState.NEW:
         return IssueStatus(str(number), path, "not pushed", when)
     at = dt.datetime.fromtimestamp(record.updated_at).strftime("%Y-%m-%d %H:%M")
@@ -81,6 +90,10 @@ def describe(number: int, path: str, record: PushRecord | None, publish_at: str 
         details = f"publish job {record.publish_id} since {at}; waiting for WeChat's result"
     elif record.state is PushState.PUBLISHED:
         details = "published: " + " ".join(record.article_urls)
+    elif record.state is PushState.SENDING:
+        details = f"mass send accepted by WeChat {at}; waiting for its result"
+    elif record.state is PushState.SENT:
+        details = "sent to followers: " + " ".join(record.article_urls)
     else:
         details = f"failed {at}: {record.error}" + (f" → {record.hint}" if record.hint else "")
     if record.error and record.state is not PushState.FAILED:
@@ -90,8 +103,8 @@ def describe(number: int, path: str, record: PushRecord | None, publish_at: str 
 
 # ---- the console's overview ----------------------------------------------------------------------------
 
-STATUSES = ("not pushed", "scheduled", "awaiting approval", "draft", "publishing", "published", "failed", "missed",
-            "blocked")
+STATUSES = ("not pushed", "scheduled", "awaiting approval", "draft", "publishing", "published", "sending", "sent",
+            "failed", "missed", "blocked")
 
 
 @dataclass
@@ -109,9 +122,14 @@ class Overview:
     valid: bool
     version: int
     approved_by: str = ""
+    plan: str = ""  # what happens at publish_at, in words: "send to all followers at Tue 2026-12-08 09:00"
+    action: str = ""  # draft, publish or send
 
 
 def overview(site: Site) -> list[Overview]:
+    from wechat_pub.publish.deliver import delivery_of
+
+    catalogue = site.library.catalogue()
     records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     approvals = site.approvals.all()
@@ -123,8 +141,10 @@ def overview(site: Site) -> list[Overview]:
         approval = approvals.get(row.number)
         approved = approval is not None and approval.text_hash == row.text_hash
         status, advice = _status(site, row, record, run, approved, now)
+        chosen = delivery_of(site, catalogue.issue(row.number))
         rows.append(Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
-                             _last_push(record), advice, row.valid, row.version, approval.by if approved else ""))
+                             _last_push(record), advice, row.valid, row.version, approval.by if approved else "",
+                             chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action))
     return sorted(rows, key=lambda r: -r.number)
 
 
@@ -132,6 +152,10 @@ def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now
     state = record.state if record else PushState.NEW
     if state is PushState.PUBLISHED:
         return "published", ""
+    if state is PushState.SENT:
+        return "sent", ""
+    if state is PushState.SENDING:
+        return "sending", "WeChat accepted the send; its counts and links come when it is done."
     if state is PushState.PUBLISHING:
         return "publishing", "WeChat is publishing it; the links come when it is done."
     if run is not None and run.state in ("missed", "failed", "blocked"):

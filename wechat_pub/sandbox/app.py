@@ -6,8 +6,9 @@ import threading
 
 from flask import Flask
 
-from wechat_pub.sandbox import drafts, material, publishing, tokens  # noqa: F401 (their endpoints join `api`)
+from wechat_pub.sandbox import drafts, mass, material, publishing, tokens  # noqa: F401 (their endpoints join `api`)
 from wechat_pub.sandbox.api import api
+from wechat_pub.sandbox.masspages import mass_pages
 from wechat_pub.sandbox.pages import pages
 from wechat_pub.sandbox.state import SandboxSettings, SandboxState
 
@@ -19,7 +20,9 @@ def create_sandbox_app(settings: SandboxSettings) -> Flask:
     app.extensions["wechat_pub.sandbox"] = sandbox_state
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(mass_pages)
     _resume_publish_jobs(app, sandbox_state)
+    mass.resume_sends(app)
     return app
 
 

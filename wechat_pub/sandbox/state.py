@@ -73,6 +73,9 @@ class SandboxAccount:
     webhook_token: str = ""
     webhook_aes_key: str = ""  # set: events are AES-encrypted (safe mode)
     verified: bool = True
+    kind: str = "subscription"  # or "service": how often it may mass-send (sandbox/mass.py)
+    followers: int = 1200  # how many a mass send to everyone reaches
+    phones: tuple[str, ...] = ("wxid_sandbox_reader",)  # WeChat IDs that follow it: previews may go there
 
 
 @dataclass
@@ -86,6 +89,8 @@ class SandboxSettings:
     limits: str = "documented"  # the title/author/digest limits: "documented" (characters) or "reported" (bytes)
     # Whether a draft survives a failed publish job is not known (reference/wechat-api.md §11): both can be tried.
     failed_publish_keeps_draft: bool = True
+    mass_delay: float = 1.0  # seconds until an accepted mass send finishes (MASSSENDJOBFINISH)
+    mass_outcome: str = "success"  # how mass sends end: success, fail, check_fail (CheckState 3), err(N)
 
     def account(self, appid: str) -> SandboxAccount | None:
         return next((account for account in self.accounts if account.appid == appid), None)
@@ -183,6 +188,11 @@ class SandboxState(PublishRecords):
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO used_up (appid, day, endpoint) VALUES (?, ?, ?)",
                        (appid, self.today(), endpoint))
+
+    def quota_used(self, appid: str, endpoint: str) -> int:
+        row = self.connection().execute("SELECT used FROM quotas WHERE appid = ? AND day = ? AND endpoint = ?",
+                                        (appid, self.today(), endpoint)).fetchone()
+        return row["used"] if row else 0
 
     def add_fault(self, endpoint: str, kind: str, times: int = 1, seconds: float = 0) -> None:
         with self.transaction() as db:

@@ -68,6 +68,8 @@ def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shan
         digest=fields.text_field("digest"),
         cover=cover,
         publish_at=fields.publish_at(),
+        deliver=fields.deliver(),
+        send_to_tag=fields.send_to_tag(),
         source_url=fields.text_field("source_url"),
         wechat_title=fields.text_field("wechat_title"),
         open_comment=open_comment,

@@ -25,8 +25,13 @@ FIELDS = {
     "publish_at": "when to publish, e.g. 2026-12-02 09:00 (config time zone) or 2026-12-02 09:00 +08:00",
     "source_url": "'read the original' link (at most 1 KB)",
     "comments": "off (default), all, or fans",
+    "deliver": "what happens at publish_at: draft (the draft box), publish (no follower is told) or send (to the "
+               "followers); default: the account's schedule.deliver",
+    "send_to_tag": "with deliver: send, the tag id of the followers it goes to; default: everyone",
     "import_notes": "lines the importer could not place; review them and delete this field",
 }
+
+DELIVERIES = ("draft", "publish", "send")
 
 
 @dataclass
@@ -175,6 +180,23 @@ class FieldReader:
         except ValueError as exc:
             self.error("publish_at", f"publish_at {value!r}: {exc}.")
             return None
+
+    def deliver(self) -> str:
+        value = self.text_field("deliver").lower()
+        if value and value not in DELIVERIES:
+            self.error("deliver", f"deliver must be draft, publish or send, got {value[:40]!r}.",
+                       "draft: into the draft box; publish: published without telling followers; send: to the "
+                       "followers' chats (群发).")
+            return ""
+        return value
+
+    def send_to_tag(self) -> str:
+        value = self.text_field("send_to_tag")
+        if value and not (value.isascii() and value.isdigit() and len(value) <= 10):
+            self.error("send_to_tag", f"send_to_tag must be a tag id (a number), got {value[:40]!r}.",
+                       "Copy the tag's id from mp.weixin.qq.com → 用户管理 → 标签, or remove the line (everyone).")
+            return ""
+        return value
 
     def import_notes(self) -> tuple[str, ...]:
         value = self.data.get("import_notes") or []

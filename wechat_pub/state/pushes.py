@@ -2,6 +2,7 @@
 
     new ──adding_draft──> (marker set) ──draft_added / draft_recovered──> draft
     draft ──draft_updated──> draft ──publishing──> publishing ──published──> published
+    draft | published ──sending──> sending ──sent──> sent   (a mass send: state/sends.py keeps the send itself)
     any ──failed──> failed (an issue that has a draft keeps its state; the error is recorded beside it)
     publishing ──publish_failed──> failed (the draft's media_id kept: the next push finds it, or makes a new one)
 
@@ -27,13 +28,17 @@ class PushState(str, Enum):
     DRAFT = "draft"
     PUBLISHING = "publishing"
     PUBLISHED = "published"
+    SENDING = "sending"  # mass-sent: WeChat accepted it, the outcome has not come yet
+    SENT = "sent"  # mass-sent to the followers (it has its URLs, and is found like a published issue)
     FAILED = "failed"
 
     def __str__(self) -> str:
         return self.value
 
 
-HAS_DRAFT = (PushState.DRAFT, PushState.PUBLISHING, PushState.PUBLISHED)
+HAS_DRAFT = (PushState.DRAFT, PushState.PUBLISHING, PushState.PUBLISHED, PushState.SENDING, PushState.SENT)
+OUT = (PushState.PUBLISHING, PushState.PUBLISHED, PushState.SENDING, PushState.SENT)  # gone out of the draft box
+FINDABLE = (PushState.PUBLISHED.value, PushState.SENT.value)  # what followers' search counts as published
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class PushRecord:
 
     @property
     def published(self) -> bool:
-        return self.state in (PushState.PUBLISHING, PushState.PUBLISHED)
+        return self.state in OUT
 
 
 @dataclass(frozen=True)
@@ -92,10 +97,10 @@ class PushLedger:
         return _record(row) if row else None
 
     def published_urls(self) -> dict[int, list[str]]:
-        """Issue number -> article URLs, for every issue WeChat reported published."""
+        """Issue number -> article URLs, for every issue WeChat reported published or sent."""
         with self.db.connect() as conn:
             rows = conn.execute(select(pushes.c.issue, pushes.c.article_urls).where(
-                pushes.c.appid == self.appid, pushes.c.state == PushState.PUBLISHED.value)).all()
+                pushes.c.appid == self.appid, pushes.c.state.in_(FINDABLE))).all()
         return {row.issue: json.loads(row.article_urls or "[]") for row in rows}
 
     def cover_urls(self) -> dict[int, str]:
@@ -156,6 +161,17 @@ class PushLedger:
     def publish_failed(self, issue: int, error: str, hint: str) -> None:
         """WeChat's publish job failed: nothing is online, the draft (if WeChat kept it) stays ours."""
         self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint, article_urls=[])
+
+    def sending(self, issue: int) -> None:
+        self._move(issue, None, "", state=PushState.SENDING, publish_id="", error="", hint="")
+
+    def sent(self, issue: int, article_urls: list[str], how: str = "") -> None:
+        """Mass-sent: followers have it (and find it, with these URLs)."""
+        self._move(issue, None, "", state=PushState.SENT, article_urls=article_urls, error="", hint="")
+
+    def unsent(self, issue: int) -> None:
+        """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again."""
+        self._move(issue, None, "", state=PushState.DRAFT, article_urls=[])
 
     def failed(self, issue: int, path: str, error: str, hint: str = "") -> None:
         """A push failed: an issue that has a draft keeps its state, with the error beside it."""

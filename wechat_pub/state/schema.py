@@ -176,6 +176,48 @@ approvals = Table(  # an approver's yes to one version of an issue (a later edit
     Column("at", Float, nullable=False),
 )
 
+sends = Table(  # mass sends (群发) of an account's issues: recorded before sendall is called (state/sends.py)
+    "sends", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("issue", Integer, primary_key=True),
+    Column("clientmsgid", String(64), primary_key=True),  # from (account, issue, draft version): one send per version
+    Column("content_hash", String(64), nullable=False, default=""),  # the draft version sent
+    Column("tag_id", String(32), nullable=False, default=""),  # '' : everyone
+    Column("state", String(20), nullable=False),  # requested, accepted, sent, failed, deleted
+    Column("msg_id", String(40), nullable=False, default=""),
+    Column("msg_data_id", String(40), nullable=False, default=""),
+    Column("status", Text, nullable=False, default=""),  # MASSSENDJOBFINISH's Status (or message/mass/get's)
+    Column("total", Integer, nullable=False, default=0),
+    Column("filtered", Integer, nullable=False, default=0),
+    Column("sent_count", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("check_state", Integer, nullable=False, default=0),  # originality check: 1, 2 fine; 3 not sent
+    Column("article_urls", Text, nullable=False, default="[]"),
+    Column("error", Text, nullable=False, default=""),
+    Column("hint", Text, nullable=False, default=""),
+    Column("by", String(64), nullable=False, default=""),
+    Column("requested_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+previews = Table(  # phone previews (message/mass/preview): WeChat allows 100 a day per account
+    "phone_previews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("appid", String(64), nullable=False, index=True),
+    Column("issue", Integer, nullable=False),
+    Column("wechat_id_hash", String(64), nullable=False),  # whose phone, hashed: not kept in the clear
+    Column("by", String(64), nullable=False, default=""),
+    Column("at", Float, nullable=False),
+    Column("day", String(10), nullable=False),  # Beijing date: WeChat's quotas reset at its midnight
+)
+
+profiles = Table(  # what a console user keeps about themselves: the WeChat ID their phone previews go to
+    "console_profiles", metadata,
+    Column("user", String(64), primary_key=True),
+    Column("wechat_id", String(64), nullable=False, default=""),
+    Column("updated_at", Float, nullable=False),
+)
+
 # Indexes written out here rather than on their column: one is partial, the other spans three columns.
 Index("ix_queries_entry_id", queries.c.entry_id, unique=True,  # a spooled query moves in once
       sqlite_where=queries.c.entry_id != "", postgresql_where=queries.c.entry_id != "")

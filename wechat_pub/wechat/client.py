@@ -26,8 +26,10 @@ from wechatpy.exceptions import WeChatClientException
 from wechat_pub.wechat.draft import Draft
 from wechat_pub.wechat.errors import RETRYABLE, TOKEN_ERRORS, NetworkError, WeChatAPIError
 from wechat_pub.wechat.freepublish import FreePublish
+from wechat_pub.wechat.mass import Mass
 from wechat_pub.wechat.material import Material
 from wechat_pub.wechat.media import Media
+from wechat_pub.wechat.openapi import OpenAPI
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class WeChatAPI(WeChatClient):
         self.freepublish = FreePublish(self)
         self.material = Material(self)
         self.media = Media(self)
+        self.mass = Mass(self)
+        self.openapi = OpenAPI(self)
 
     # ---- the access token -------------------------------------------------------------------------
 
@@ -158,7 +162,18 @@ class WeChatAPI(WeChatClient):
         if exc.errcode is None:  # an HTTP error status from a proxy or gateway
             return NetworkError(endpoint, f"HTTP {_status(exc)}", self.API_BASE_URL), True, False
         code = int(exc.errcode)
-        return WeChatAPIError(code, str(exc.errmsg), endpoint, context), code in RETRYABLE, code in (45009, 45011)
+        error = WeChatAPIError(code, str(exc.errmsg), endpoint, context)
+        error.result = _answer(exc)
+        return error, code in RETRYABLE, code in (45009, 45011)
+
+
+def _answer(exc: WeChatClientException) -> dict:
+    """WeChat's whole JSON answer to a refused call (some errors carry more than errcode and errmsg)."""
+    try:
+        answer = exc.response.json()
+    except (AttributeError, ValueError):
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def _status(exc: WeChatClientException) -> str:

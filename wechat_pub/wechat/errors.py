@@ -51,6 +51,38 @@ HINTS: dict[int, tuple[str, str]] = {
     53504: ("the draft must be published from the WeChat website", "Publish it by hand in mp.weixin.qq.com."),
     53505: ("the draft must be saved by hand before publishing", "Open and save it in mp.weixin.qq.com, then publish."),
     88000: ("the account may not open comments", "Set 'comments: off' in the article's front matter."),
+    # mass send and phone preview (reference/wechat-reach.md §2-§3; wechat_pub/wechat/mass.py)
+    40003: ("WeChat does not know this follower", "Check the WeChat ID (微信号) in your console profile."),
+    40152: ("WeChat does not know this tag id", "Use the tag's id from mp.weixin.qq.com → 用户管理 → 标签 "
+                                                "(--tag or schedule.send_to_tag), or send to everyone."),
+    43004: ("this WeChat ID does not follow the account", "Follow the account with that WeChat ID first (a preview "
+                                                         "only goes to a follower), or fix the ID in your profile."),
+    45028: ("today's send is used (subscription accounts may send once a day; service accounts' followers get 4 a "
+            "month)", "Send again after the quota resets (midnight Beijing time), or send it by hand later."),
+    45062: ("accounts that show ads cannot mass-send through the API", "Send it by hand in mp.weixin.qq.com, then "
+                                                                       "run `wechat-pub mark-sent FILE --url URL`."),
+    45065: ("WeChat already has this send (the same clientmsgid)", "Nothing was sent twice."),
+    45066: ("this send was made less than a minute ago (the same clientmsgid)",
+            "Wait a minute and run it again: wechat-pub then learns the send's msg_id; nothing is sent twice."),
+    45067: ("the clientmsgid is too long", "This is a wechat-pub bug; please report it."),
+    48021: ("the draft was last saved by WeChat's system", "Open the draft in mp.weixin.qq.com → 草稿箱, save it, "
+                                                          "then send again."),
+    76021: ("WeChat does not know this API path (quota/get)", "The check is unknown for this API; nothing to do."),
+    76022: ("this API path may not be asked about (quota/get)", "The check is unknown for this API; nothing to do."),
+    89504: ("the send waits for an administrator's confirmation (群发保护)",
+            "An administrator of the account must confirm it within 30 minutes on their phone (the message from "
+            "公众号安全助手 in WeChat); it goes out then. Do not send again: `wechat-pub status` shows when it ends."),
+    89505: ("a send is already waiting for an administrator's confirmation (群发保护)",
+            "Ask an administrator of the account to confirm or refuse the pending send on their phone (公众号安全助手 "
+            "in WeChat) first, then run it again."),
+}
+
+# The same code means something else for some APIs: (errcode, endpoint prefix) -> (meaning, what to do)
+ENDPOINT_HINTS: dict[tuple[int, str], tuple[str, str]] = {
+    (48001, "message/mass/"): ("not verified: this account may not send or preview through the API",
+                               "Send it by hand in mp.weixin.qq.com (草稿箱 → 群发), then mark it sent here "
+                               "(`wechat-pub mark-sent FILE --url URL`, or 'Mark sent' in the console)."),
+    (48001, "openapi/quota/get"): ("this account may not call the API it asked about", "See `wechat-pub doctor`."),
 }
 
 RETRYABLE = {-1, 45011}  # retried at once: not 45009, a daily quota lasts the day and seconds do not help
@@ -65,8 +97,8 @@ class WeChatAPIError(WechatPubError):
     exit_status = ExitStatus.WECHAT
 
     def __init__(self, errcode: int, errmsg: str, endpoint: str, context: str = ""):
-        meaning, action = HINTS.get(errcode, ("WeChat refused the request", "See the error code in WeChat's "
-                                                                            "documentation."))
+        meaning, action = endpoint_hint(errcode, endpoint) or HINTS.get(errcode, (
+            "WeChat refused the request", "See the error code in WeChat's documentation."))
         if errcode == 40164:
             action = whitelist_hint(errmsg)
         where = f" ({context})" if context else ""
@@ -76,6 +108,7 @@ class WeChatAPIError(WechatPubError):
         self.endpoint = endpoint
         self.meaning = meaning
         self.action = action
+        self.result: dict = {}  # WeChat's whole answer (45065 carries the first send's msg_id)
 
 
 class NetworkError(WechatPubError):
@@ -87,6 +120,11 @@ class NetworkError(WechatPubError):
         super().__init__(f"Could not reach WeChat's {endpoint}: {reason}.",
                          f"Check the network and wechat.base_url ({base_url}); nothing was lost, run it again.")
         self.endpoint = endpoint
+
+
+def endpoint_hint(errcode: int, endpoint: str) -> tuple[str, str] | None:
+    return next((hint for (code, prefix), hint in ENDPOINT_HINTS.items()
+                 if code == errcode and endpoint.startswith(prefix)), None)
 
 
 def whitelist_hint(errmsg: str) -> str:
