@@ -76,3 +76,24 @@ def test_publishing_by_hand_clears_the_schedule_and_says_so(site, run_cli, fake_
     published = run_cli("push", path, "--publish", clock=fake_clock).stdout
     assert "was cleared: it was published by hand" in published
     assert "publish_at" not in path.read_text()
+
+
+def test_an_editors_schedule_does_not_publish_or_send_without_an_approver(site, sandbox):  # noqa: F811
+    """Issue 21's review: an editor (who may not publish or send by hand) published by scheduling. The issue's
+    text was last changed in the console by an editor: at its time it becomes a draft, and says why."""
+    open_site(site).deployment.users.add("ed1", "editor", "a long enough password")
+    path = site / "articles" / "issue-135.md"
+    add_front_matter(path, "deliver: send")
+    passed(path, 5)
+    text = path.read_text(encoding="utf-8")
+    library = open_site(site).library
+    library.sync()
+    row = library.row(135)
+    library.save(row.filename, text + "\n", row.version, "ed1")  # the editor's save, from the console
+    service = Running(site)
+    try:
+        done = service.wait_for("done", timeout=60)
+    finally:
+        service.stop()
+    assert "only, not send to all followers: ed1 (an editor) last changed it" in done
+    assert mass(sandbox) == []

@@ -67,9 +67,30 @@ def delivery_of(site, issue: m.Issue | None) -> Delivery:
     return Delivery(action, tag)
 
 
+def editor_without_approval(site, number: int) -> str | None:
+    """Why the schedule may not publish or send this version, or None. An editor may not publish or send by hand
+    (roles), so neither may their schedule: when the issue's text was last changed by a console user below
+    approver (their ``deliver:``/``publish_at`` included) and no approver approved this version, the schedule
+    only makes the draft. Changes from a host's folder or the command line come from the operators, who hold the
+    server itself, and are taken as they are."""
+    row = site.library.row(number)
+    user = site.deployment.users.get(row.updated_by) if row is not None and row.updated_by else None
+    if user is None or user.may("approver"):
+        return None
+    approval = site.approvals.get(number)
+    if approval is not None and approval.text_hash == row.text_hash:
+        return None
+    return f"{user.name} (an {user.role}) last changed it and no approver approved this version"
+
+
 def deliver(site, account, issue: m.Issue) -> str:
     """Do what the issue's delivery says (the scheduler, at its time); what was done, in words."""
     chosen = delivery_of(site, issue)
+    refused = editor_without_approval(site, issue.number) if chosen.action in ("publish", "send") else None
+    if refused:
+        outcome = site.pusher(account).push(issue, publish=False)
+        return (f"{outcome.action} draft {outcome.media_id} only, not {chosen.words()}: {refused}. An approver "
+                "approves this version in the console, then publishes or sends it")
     if chosen.action == "send":
         from wechat_pub.publish.send import send_issue
 
