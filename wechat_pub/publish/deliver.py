@@ -74,7 +74,7 @@ def editor_without_approval(site, number: int) -> str | None:
     only makes the draft. Changes from a host's folder or the command line come from the operators, who hold the
     server itself, and are taken as they are."""
     row = site.library.row(number)
-    user = site.deployment.users.get(row.updated_by) if row is not None and row.updated_by else None
+    user = site.services.users.get(row.updated_by) if row is not None and row.updated_by else None
     if user is None or user.may("approver"):
         return None
     approval = site.approvals.get(number)
