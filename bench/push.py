@@ -4,8 +4,9 @@ re-push of the unchanged issue; then several processes pushing, to count token c
     python bench/push.py
 
 Goals (checked and printed, not asserted): a re-push uploads nothing and makes at most one draft call;
-at most one token call per token lifetime across processes; an unchanged re-push under 2.5x, and `check` under
-2x, the time of `wechat-pub --version` (the process baseline, measured in the same run).
+at most one token call per token lifetime across processes; `check` under 2x the time of `wechat-pub --version`
+(the process baseline, measured in the same run). The time of an unchanged re-push against that baseline is
+printed too (its < 2.5x goal is retired: the shortcut that met it is gone, issue 22).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def main() -> None:
         check_time = command(folder, "check", "articles/issue-135.md", best_of=5)
         again_time = command(folder, "push", "articles/issue-135.md", best_of=5)
         print(f"start-up: re-push of the unchanged seed {again_time * 1000:.0f} ms = {again_time / baseline:.1f}x the "
-              f"baseline (goal < 2.5x: {'met' if again_time / baseline < 2.5 else 'MISSED'}); check "
+              f"baseline (the whole way; the < 2.5x goal is retired, issue 22); check "
               f"{check_time * 1000:.0f} ms = {check_time / baseline:.1f}x (goal < 2x: "
               f"{'met' if check_time / baseline < 2 else 'MISSED'})")
         admin(running.url, "calls", "DELETE")

@@ -366,7 +366,7 @@ def open_site(folder: Path, account: str | None = None):
 
 def state_url(folder: Path) -> str:
     """The state database the config in ``folder`` uses."""
-    return open_site(folder).deployment.database_url
+    return open_site(folder).services.database_url
 
 
 def jpeg_bytes(width: int = 120, height: int = 80, colour: str = "#336699", noise: bool = False) -> bytes:

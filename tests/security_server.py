@@ -28,7 +28,7 @@ class Console:
         use_database(folder, database_url)
         self.deployment = Deployment(load_config(self.config), clock)
         for name, role in USERS:
-            self.deployment.users.add(name, role, PASSWORD)
+            self.deployment.services.users.add(name, role, PASSWORD)
         self.app = create_app(deployment=self.deployment)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
@@ -36,7 +36,7 @@ class Console:
 
     def stop(self) -> None:
         self.server.shutdown()
-        self.deployment.db.dispose()
+        self.deployment.services.db.dispose()
 
     def sign_in(self, name: str = "admin1") -> requests.Session:
         browser = requests.Session()

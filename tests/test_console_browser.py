@@ -14,6 +14,7 @@ import threading
 import time
 import zoneinfo
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -96,7 +97,7 @@ smtp_starttls = false
 email_from = "wechat-pub@lifang.test"
 email_to = ["marketing@lifang.test"]
 """ + extra)
-    users = Deployment(load_config(folder / "config.toml")).users
+    users = Deployment(load_config(folder / "config.toml")).services.users
     for name, role in (("editor1", "admin"), ("editor2", "editor"), ("boss", "approver")):
         users.add(name, role, PASSWORD)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
@@ -193,15 +194,21 @@ def preview_updates(page) -> int:
     return int(page.eval_on_selector(".editor", "e => Number(e.dataset.updated || 0)"))
 
 
-def test_a_marketing_person_does_everything_without_a_terminal(console, page):
-    base = console.base
+# A marketing person's day in the console, step by step: each step is a function that starts where the last
+# left off, on one signed-in page of one served console; the test runs them in order, each reported as a subtest,
+# and stops at the first that fails (the later ones would only fail for it).
+
+
+def signs_in(console, journey) -> None:
+    page, base = journey.page, console.base
     page.goto(f"{base}/console/")
     assert "/console/login" in page.url
     shot(page, "login")
     sign_in(page, base)
     assert page.inner_text("h1").startswith("Issues")
 
-    # import the seed's PDF text: what was found is shown before anything is saved
+def imports_the_pdf_text_seeing_what_was_found_before_saving(console, journey) -> None:
+    page = journey.page
     page.click("text=Import a newsletter")
     page.set_input_files("input[name=newsletter]", str(SEED))
     page.click("button:has-text('Read it')")
@@ -215,7 +222,8 @@ def test_a_marketing_person_does_everything_without_a_terminal(console, page):
     page.wait_for_url(re.compile(r".*/issues/135/edit$"))
     assert (console.folder / "articles" / "issue-135.md").exists()
 
-    # the editor: the preview follows the text, check's problems are listed by line
+def edits_with_the_preview_following_and_problems_listed_by_line(console, journey) -> None:
+    page = journey.page
     wait_for_preview(page, 0)
     frame = page.frame_locator("#preview")
     assert "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in frame.locator("body").inner_text()
@@ -243,23 +251,26 @@ def test_a_marketing_person_does_everything_without_a_terminal(console, page):
     assert "Saved issue-135.md (version 2)" in page.inner_text(".flash")
     assert "苹果和谷歌联手推出接触者追踪技术" in (console.folder / "articles" / "issue-135.md").read_text()
 
-    # schedule it a few seconds ahead; with approval required it waits for an approver
-    page.goto(f"{base}/console/default/issues/135")
-    at = dt.datetime.now(ZONE) + dt.timedelta(seconds=7)
-    page.fill("input[name=at]", at.strftime("%Y-%m-%dT%H:%M:%S"))
+def schedules_it_and_an_approver_approves(console, journey) -> None:
+    page = journey.page
+    page.goto(f"{console.base}/console/default/issues/135")
+    journey.at = dt.datetime.now(ZONE) + dt.timedelta(seconds=7)  # a few seconds ahead: step 6 sees it pushed
+    page.fill("input[name=at]", journey.at.strftime("%Y-%m-%dT%H:%M:%S"))
     page.click("button:has-text('Schedule')")
     assert "will be pushed at" in page.inner_text(".flash")
-    assert "awaiting approval" in page.inner_text(".status")
+    assert "awaiting approval" in page.inner_text(".status")  # approval is required in this console
     page.click("button:has-text('Approve this version')")
     assert "is approved" in page.inner_text(".flash") and "scheduled" in page.inner_text(".status")
 
-    # it is on the calendar, on its day, with its time
-    page.goto(f"{base}/console/default/calendar")
+def finds_it_on_the_calendar_on_its_day_with_its_time(console, journey) -> None:
+    page, at = journey.page, journey.at
+    page.goto(f"{console.base}/console/default/calendar")
     chip = page.locator(f"td[data-day='{at.date().isoformat()}'] .chip")
     assert f"{at.strftime('%H:%M')} · 135 scheduled" in chip.inner_text()
     shot(page, "calendar")
 
-    # the scheduler pushes it to the sandbox's draft box at its time; the page shows it, the team is told
+def sees_it_pushed_at_its_time_and_the_team_is_told(console, journey) -> None:
+    page, base = journey.page, console.base
     page.goto(f"{base}/console/default/issues/135")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and "draft" not in page.inner_text(".status"):
@@ -280,16 +291,40 @@ def test_a_marketing_person_does_everything_without_a_terminal(console, page):
     page.goto(f"{base}/console/default/")
     assert "draft" in page.inner_text("tr[data-issue='135']")
     shot(page, "issues")
+
+def reads_the_audit_log_and_signs_out(console, journey) -> None:
+    page, base = journey.page, console.base
     page.goto(f"{base}/console/audit")
     audit = page.inner_text("table.audit")
     for action in ("import", "save", "schedule", "approve", "sign-in"):
         assert action in audit
     shot(page, "audit")
-
     page.click("button:has-text('Sign out')")
     page.wait_for_url(re.compile(r".*/console/login$"))
     page.goto(f"{base}/console/default/")
     assert "/console/login" in page.url
+
+
+JOURNEY = (
+    signs_in,
+    imports_the_pdf_text_seeing_what_was_found_before_saving,
+    edits_with_the_preview_following_and_problems_listed_by_line,
+    schedules_it_and_an_approver_approves,
+    finds_it_on_the_calendar_on_its_day_with_its_time,
+    sees_it_pushed_at_its_time_and_the_team_is_told,
+    reads_the_audit_log_and_signs_out,
+)
+
+
+def test_a_marketing_person_does_everything_without_a_terminal(console, page, subtests):
+    journey = SimpleNamespace(page=page, at=None)  # what a step leaves for the next: ``at``, the scheduled time
+    for step in JOURNEY:
+        done = False
+        with subtests.test(step.__name__.replace("_", " ")):
+            step(console, journey)
+            done = True
+        if not done:
+            break
 
 
 CONSOLE_URLS = ["/console/", "/console/default/", "/console/default/issues/135", "/console/default/issues/135/edit",

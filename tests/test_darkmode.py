@@ -48,11 +48,6 @@ def test_every_measured_case_is_reproduced(case):
     assert {prop: painted(declarations, prop) for prop in expected} == expected
 
 
-def test_the_table_covers_every_kind_of_case():
-    kinds = {case["kind"] for case in TABLE}
-    assert len(TABLE) == 233 and kinds == {"text", "background", "border", "text-on-bg"}
-
-
 def test_contrast_is_read_against_the_converted_background():
     html = '<section style="background-color:#edf1f4"><p style="color:#07c160">x</p></section>'
     (reading,) = readings(html, "dark")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from conftest import SEED_ARTICLE, open_site
+from wechat_pub.source import folder as folder_module
+from wechat_pub.source.files import hash_text
 from wechat_pub.source.folder import ArticleFolder
 from wechat_pub.source.writer import write_article
 from wechat_pub.synthetic import IssueFactory
@@ -19,15 +23,29 @@ def _folder_of_three(tmp_path):
     return articles
 
 
-def test_unchanged_files_are_known_by_their_hash_and_read_only_when_asked(tmp_path):
+@pytest.fixture
+def files_read(monkeypatch) -> list[str]:
+    """The names of the article files the folder reads from disk, in order."""
+    read: list[str] = []
+
+    def reading(path):
+        read.append(os.path.basename(path))
+        return real(path)
+
+    real = folder_module.read_text
+    monkeypatch.setattr(folder_module, "read_text", reading)
+    return read
+
+
+def test_unchanged_files_are_known_by_their_hash_and_read_only_when_asked(tmp_path, files_read):
     articles, known = _folder_of_three(tmp_path), tmp_path / "state" / "files.json"
     first = ArticleFolder(articles, known=known).read()
     assert known.exists()
     (articles / "issue-2.md").write_text((articles / "issue-2.md").read_text(encoding="utf-8") + "\n",
                                          encoding="utf-8")
+    files_read.clear()
     again = ArticleFolder(articles, known=known).read()  # as another process would
-    unread = {os.path.basename(f.path) for f in again.files if f._text is None}
-    assert unread == {"issue-1.md", "issue-3.md"}
+    assert files_read == ["issue-2.md"]
     assert [(f.number, f.sha256) for f in again.files if f.number != 2] == \
            [(f.number, f.sha256) for f in first.files if f.number != 2]
     assert again.file(1).text == (articles / "issue-1.md").read_text(encoding="utf-8")  # read when asked
@@ -39,18 +57,19 @@ def test_an_edit_that_keeps_size_and_modification_time_is_still_seen(tmp_path):
     ArticleFolder(articles, known=known).read()
     path = articles / "issue-3.md"
     before = os.stat(path)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("News", "Ne_s", 1), encoding="utf-8")  # same size
+    edited = path.read_text(encoding="utf-8").replace("News", "Ne_s", 1)
+    path.write_text(edited, encoding="utf-8")  # same size
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same modification time
     again = ArticleFolder(articles, known=known).read()
-    assert again.file(3)._text is not None and "Ne_s" in again.file(3).text
+    assert again.file(3).sha256 == hash_text(edited)  # known by the new text's hash, before its text is asked for
+    assert "Ne_s" in again.file(3).text
 
 
-def test_a_broken_record_means_every_file_is_read(tmp_path):
+def test_a_broken_record_means_every_file_is_read(tmp_path, files_read):
     articles, known = _folder_of_three(tmp_path), tmp_path / "files.json"
     known.write_text("{not json", encoding="utf-8")
     catalogue = ArticleFolder(articles, known=known).read()
-    assert all(f._text is not None for f in catalogue.files)
+    assert sorted(files_read) == ["issue-1.md", "issue-2.md", "issue-3.md"]
     assert len(catalogue.issues) == 3
 
 

@@ -42,7 +42,7 @@ def test_the_console_preflight_uses_the_measured_limits(sandbox_dir, sandbox, ru
 
     site = open_site(sandbox_dir)
     assert site.measured_limits == {}
-    MeasuredLimits(site.deployment.db, site.appid).put({"author": FieldLimit(bytes=20)}, 0)
+    MeasuredLimits(site.services.db, site.appid).put({"author": FieldLimit(bytes=20)}, 0)
     assert open_site(sandbox_dir).measured_limits == {"author": FieldLimit(bytes=20)}
 
 
@@ -50,7 +50,7 @@ def test_stored_limits_are_read_as_hostile_input(sandbox_dir):
     from sqlalchemy import text
 
     site = open_site(sandbox_dir)
-    with site.deployment.db.begin() as conn:
+    with site.services.db.begin() as conn:
         conn.execute(text("INSERT INTO shared_values (key, value) VALUES (:k, :v)"),
                      {"k": f"field_limits:{site.appid}", "v": '{"limits": {"title": {"chars": "x"}, '
                                                              '"author": {"bytes": -1}, "digest": {"chars": 5}}}'})

@@ -190,7 +190,7 @@ def test_the_followers_page_lists_other_names_to_confirm(three_issues, monkeypat
         server.shutdown()
     from wechat_pub.deployment import Deployment
 
-    Deployment(load_config()).users.add("editor1", "editor", PASSWORD)
+    Deployment(load_config()).services.users.add("editor1", "editor", PASSWORD)
     client = create_app(load_config()).test_client()
     login = client.get("/console/login", base_url="https://localhost").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)

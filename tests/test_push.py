@@ -291,3 +291,24 @@ def test_the_preview_names_a_missing_image_without_a_path_of_this_machine(sandbo
     page = (sandbox_dir / "preview.html").read_text(encoding="utf-8")
     assert str(sandbox_dir) not in page
     assert 'src="wechat-pub-upload:images/fines-2020.png"' in page
+
+
+def test_the_image_uploader_returns_what_it_used(sandbox_dir, sandbox):
+    from wechat_pub.publish.uploader import ImageUploader
+    from wechat_pub.source.article import read_article
+
+    (sandbox_dir / "articles").mkdir()
+    (sandbox_dir / "articles" / "cover.jpg").write_bytes(jpeg_bytes(900, 500, "#224466"))
+    issue = read_article(write(sandbox_dir, extra="cover: cover.jpg\n", images="\n\n![图](cover.jpg)")).issue
+    site = open_site(sandbox_dir)
+    account = site.connect()
+    try:
+        uploader = ImageUploader(account.api, site.uploads, site.render_options(), site.brand)
+        first, again = uploader.upload(issue), uploader.upload(issue)
+    finally:
+        account.close()
+    assert "cover.jpg" in first.images and all(ref.url.startswith("http") for ref in first.images.values())
+    assert first.cover_source == "front matter" and first.cover_url and first.cover["thumb_media_id"]
+    assert (first.uploaded, first.cached) == (len(first.images) + 1, 0)  # each body image, and the cover
+    assert (again.uploaded, again.cached) == (0, first.uploaded)  # the second time: all from the upload cache
+    assert (again.images, again.cover, again.cover_url) == (first.images, first.cover, first.cover_url)

@@ -86,8 +86,8 @@ def asked(host: Host, word: str) -> int:
     """Rows the shared query log holds for ``word``."""
     from sqlalchemy import text
 
-    host.deployment.query_spool.flush()
-    with host.deployment.db.connect() as conn:
+    host.deployment.services.query_spool.flush()
+    with host.deployment.services.db.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM queries WHERE query = :q"), {"q": word}).scalar()
 
 

@@ -260,6 +260,6 @@ def test_health_names_a_database_that_is_away(tmp_path, monkeypatch):
     from wechat_pub.config import load_config
     from wechat_pub.deployment import Deployment
 
-    report = Deployment(load_config()).health()
+    report = Deployment(load_config()).services.health()
     assert report["database"].startswith("down (OperationalError") and report["redis"] == "off"
     json.dumps(report)

@@ -257,7 +257,7 @@ def test_every_failed_attempt_is_logged_kept_and_shown(site, sandbox, running, c
     assert any("attempt 1 of the push" in record.getMessage() and "45009" in record.getMessage()
                for record in caplog.records)
     deployment = service.deployment
-    deployment.users.add("editor1", "editor", "a long enough password")
+    deployment.services.users.add("editor1", "editor", "a long enough password")
     client = create_app(deployment=deployment).test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text).group(1)
     client.post("/console/login", data={"csrf_token": token, "name": "editor1", "password": "a long enough password"})

@@ -90,10 +90,10 @@ def test_the_query_salt_is_kept_in_the_database_alone(firm_dir, database_url):
     legacy = firm_dir / "state" / "query-salt"
     legacy.write_text("salt-of-an-older-version\n")
     deployment = Deployment(load_config(firm_dir / "config.toml"))
-    assert deployment.query_salt() == "salt-of-an-older-version"  # earlier followers' hashes still match
+    assert deployment.services.query_salt() == "salt-of-an-older-version"  # earlier followers' hashes still match
     assert not legacy.exists()
     again = Deployment(load_config(firm_dir / "config.toml"))
-    assert again.query_salt() == "salt-of-an-older-version" and not legacy.exists()
+    assert again.services.query_salt() == "salt-of-an-older-version" and not legacy.exists()
     assert SharedValues(stores_at(state_url(firm_dir)).db).get_or_create("query_salt", str) == "salt-of-an-older-version"
     assert not [name for name in os.listdir(firm_dir / "state") if "salt" in name]
 

@@ -41,16 +41,16 @@ def test_a_saved_cookie_fails_after_a_role_change(console):
     victim, admin = console.sign_in("boss"), console.sign_in("admin1")
     cookie = saved_cookie(victim)
     assert console.post(admin, "/console/users/boss/role", role="editor").status_code == 302
-    assert console.deployment.users.get("boss").role == "editor"
+    assert console.deployment.services.users.get("boss").role == "editor"
     assert not console.opens(cookie)
-    assert "role-change" not in [e.action for e in console.deployment.audit.recent()]
-    assert any(e.action == "user-role" and e.detail == "boss (editor)" for e in console.deployment.audit.recent())
+    assert "role-change" not in [e.action for e in console.deployment.services.audit.recent()]
+    assert any(e.action == "user-role" and e.detail == "boss (editor)" for e in console.deployment.services.audit.recent())
 
 
 def test_an_admin_cannot_change_their_own_role(console):
     admin = console.sign_in("admin1")
     assert console.post(admin, "/console/users/admin1/role", role="editor").status_code == 400
-    assert console.deployment.users.get("admin1").role == "admin"
+    assert console.deployment.services.users.get("admin1").role == "admin"
 
 
 def test_a_saved_cookie_fails_after_removal_even_for_a_new_user_of_the_same_name(console):
@@ -71,7 +71,7 @@ def test_sign_out_everywhere_ends_every_session_of_the_user(console):
     assert not any(console.opens(cookie) for cookie in cookies)
     assert console.opens(saved_cookie(other))
     assert any(e.action == "sign-out-everywhere" and e.user == "editor1" and e.detail.startswith("editor1 (2 ")
-               for e in console.deployment.audit.recent())
+               for e in console.deployment.services.audit.recent())
 
 
 def test_an_admin_signs_another_user_out_everywhere(console):
@@ -80,7 +80,7 @@ def test_an_admin_signs_another_user_out_everywhere(console):
     assert console.post(admin, "/console/users/boss/sign-out").status_code == 302
     assert not console.opens(cookie) and console.opens(saved_cookie(admin))
     assert any(e.action == "sign-out-everywhere" and e.user == "admin1" and e.detail.startswith("boss (1 ")
-               for e in console.deployment.audit.recent())
+               for e in console.deployment.services.audit.recent())
     editor = console.sign_in("editor1")  # only admins may
     assert console.post(editor, "/console/users/admin1/sign-out").status_code == 403
     assert console.opens(saved_cookie(admin))
@@ -91,7 +91,7 @@ def test_the_command_line_ends_sessions_too(console, run_cli):
     run_cli("--config", console.config, "user", "signout", "editor1")
     run_cli("--config", console.config, "user", "role", "boss", "admin")
     assert not console.opens(victims["editor1"]) and not console.opens(victims["boss"])
-    actions = {(e.action, e.detail.split(" ")[0]) for e in console.deployment.audit.recent()}
+    actions = {(e.action, e.detail.split(" ")[0]) for e in console.deployment.services.audit.recent()}
     assert {("sign-out-everywhere", "editor1"), ("user-role", "boss")} <= actions
     typo = run_cli("--config", console.config, "user", "signout", "editr1", expect=2)
     assert "there is no user 'editr1'" in typo.stderr and "wechat-pub user list" in typo.stderr
@@ -148,7 +148,7 @@ def test_signing_in_renews_the_session_and_its_csrf_token(console):
                                                                  "role": "admin", "password": "x" * 12},
                            allow_redirects=False, timeout=10)
     assert refused.status_code == 400 and "CSRF" in refused.text
-    assert console.deployment.users.get("mallory") is None
+    assert console.deployment.services.users.get("mallory") is None
     assert not console.opens(planted)
 
 

@@ -81,7 +81,7 @@ def test_publishing_by_hand_clears_the_schedule_and_says_so(site, run_cli, fake_
 def test_an_editors_schedule_does_not_publish_or_send_without_an_approver(site, sandbox):  # noqa: F811
     """Issue 21's review: an editor (who may not publish or send by hand) published by scheduling. The issue's
     text was last changed in the console by an editor: at its time it becomes a draft, and says why."""
-    open_site(site).deployment.users.add("ed1", "editor", "a long enough password")
+    open_site(site).services.users.add("ed1", "editor", "a long enough password")
     path = site / "articles" / "issue-135.md"
     add_front_matter(path, "deliver: send")
     passed(path, 5)

@@ -36,7 +36,7 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
         "ok", or "degraded" naming the services that are down. With ?strict=1 a degraded process answers 503,
         for load balancers that should prefer hosts with every service."""
         latest = {name: _latest(site) for name, site in deployment.sites.items()}
-        services = deployment.health()
+        services = deployment.services.health()
         degraded = [name for name, state in services.items() if state.startswith("down")]
         status = "degraded" if degraded else "ok"
         code = 503 if degraded and request.args.get("strict") else 200

@@ -4,16 +4,9 @@ what to do. Nothing here changes anything: it reads the config, the file modes, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from wechat_pub.checks import FAIL, OK, WARN, Check
 
-OK, WARN, FAIL = "ok", "warn", "fail"
-
-
-@dataclass(frozen=True)
-class Check:
-    status: str  # ok, warn or fail
-    name: str
-    message: str
+__all__ = ["FAIL", "OK", "WARN", "Check", "run_checks"]
 
 
 def run_checks(deployment, wechat: bool = True) -> list[Check]:
@@ -48,16 +41,16 @@ def loose_state_files(deployment) -> list:
 
     from wechat_pub.state.private import loose_permissions
 
-    url = deployment.database_url
+    url = deployment.services.database_url
     database = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
-    return loose_permissions(deployment.state_path, database)
+    return loose_permissions(deployment.services.state_path, database)
 
 
 def _state_permissions(deployment) -> list[Check]:
     loose = loose_state_files(deployment)
     if loose:
         return [Check(WARN, "permissions", str(finding)) for finding in loose]
-    return [Check(OK, "permissions", f"{deployment.state_path} and the state database are readable by this user "
+    return [Check(OK, "permissions", f"{deployment.services.state_path} and the state database are readable by this user "
                                      "only")]
 
 
@@ -68,17 +61,17 @@ def _database(deployment) -> Check:
     from wechat_pub.state.outage import explain_outage, is_outage
 
     try:
-        with deployment.db.connect() as conn:
+        with deployment.services.db.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         if not is_outage(exc):
             raise
         return Check(FAIL, "database", str(explain_outage(exc, "open the state database")))
-    return Check(OK, "database", shown_url(deployment.database_url))
+    return Check(OK, "database", shown_url(deployment.services.database_url))
 
 
 def _admins(deployment) -> Check:
-    admins = [user.name for user in deployment.users.all() if user.role == "admin"]
+    admins = [user.name for user in deployment.services.users.all() if user.role == "admin"]
     if not admins:
         return Check(WARN, "console", "no admin can manage the console's users: "
                                       "echo 'a long password' | wechat-pub user add NAME --role admin --password-stdin")
@@ -86,8 +79,8 @@ def _admins(deployment) -> Check:
 
 
 def _https(deployment) -> Check:
-    if deployment.console_url.startswith("https://") and not deployment.secure_cookies:
-        return Check(WARN, "cookies", f"the console is reached over HTTPS ({deployment.console_url}) but its session "
+    if deployment.services.console_url.startswith("https://") and not deployment.secure_cookies:
+        return Check(WARN, "cookies", f"the console is reached over HTTPS ({deployment.services.console_url}) but its session "
                                       "cookie may travel over plain HTTP: set [console] secure_cookies = true")
     return Check(OK, "cookies", "secure cookies on" if deployment.secure_cookies else "plain HTTP (no public HTTPS URL)")
 
@@ -106,6 +99,6 @@ def measure_account_limits(site) -> Check:
         return Check(FAIL, "limits", f"could not measure the field limits: {exc.message} → {exc.hint}")
     finally:
         account.close()
-    MeasuredLimits(site.deployment.db, site.appid).put(limits, site.clock.time())
+    MeasuredLimits(site.services.db, site.appid).put(limits, site.clock.time())
     found = "; ".join(f"{name} {limit.describe()}" for name, limit in limits.items())
     return Check(OK, "limits", f"measured on {site.label}: {found}. `wechat-pub check` and the console use them now.")

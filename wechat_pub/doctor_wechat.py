@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from wechat_pub.doctor import FAIL, OK, WARN, Check
+from wechat_pub.checks import FAIL, OK, WARN, Check
 from wechat_pub.rights import ask_rights
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 
@@ -29,7 +29,7 @@ def account_checks(site) -> list[Check]:
     if site.uses_sandbox:
         from wechat_pub.sandbox.server import is_running
 
-        host, port = site.deployment.sandbox_address
+        host, port = site.services.cfg["sandbox.host"], site.services.cfg["sandbox.port"]
         if not is_running(f"http://{host}:{port}"):  # none to ask: starting one here would only ask itself
             return [Check(OK, name + "wechat", "no credentials: the built-in sandbox stands in (run `wechat-pub "
                                                "sandbox` to check what its account may do)"), _webhook(site, name)]
@@ -70,7 +70,7 @@ def _token_source(site, name: str) -> Check:
     mode = site.cfg["wechat.token_mode"]
     endpoint = "cgi-bin/stable_token (other tools on the account keep working)" if mode == "stable" else \
         "cgi-bin/token (a new token ends other tools' tokens within 5 minutes)"
-    kept = "Redis" if site.deployment.cfg["state.redis_url"] else "the state database"
+    kept = "Redis" if site.services.cfg["state.redis_url"] else "the state database"
     return Check(OK if mode == "stable" else WARN, name + "token", f"from {endpoint}, kept in {kept}")
 
 
@@ -104,8 +104,8 @@ def _webhook(site, name: str) -> Check:
     """WeChat's URL check (a signed GET with an echostr) against our own served address, with the configured token."""
     from wechat_pub.bot.protocol import signature
 
-    url = f"{site.deployment.console_url}{site.cfg['webhook.path']}"
-    if not site.deployment.console_url:
+    url = f"{site.services.console_url}{site.cfg['webhook.path']}"
+    if not site.services.console_url:
         return Check(WARN, name + "webhook", "console.public_url is empty: set it to where WeChat reaches the "
                                              "service, to check the webhook from here")
     token, echo = site.cfg["webhook.token"], secrets.token_hex(8)

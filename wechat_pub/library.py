@@ -2,7 +2,8 @@
 articles folder (the folder people edit and keep in git).
 
 :meth:`Library.sync` compares each article file with the database's row for its issue number and with what
-this host last synced (a small record in the state folder), and does what a careful person would:
+this host last synced (a small record in the state folder), and does what a careful person would (the rule
+for the texts is :func:`wechat_pub.sync_rules.decide`'s; reading the issues is :mod:`wechat_pub.issue_reader`'s):
 
 - a file changed here since the last sync goes to the database (a new version);
 - a file unchanged here follows the database (edited on another host, or in the console): it is rewritten,
@@ -16,8 +17,8 @@ this host last synced (a small record in the state folder), and does what a care
 - a new issue from another host appears in the folder; two files with one issue number are reported and
   neither is synced until one is renamed or removed.
 
-Schedule, status and search read :meth:`Library.catalogue` (the database's copy); with several hosts they
-therefore agree, whichever host's folder an issue came from.
+Schedule, status and search read :meth:`Library.catalogue` (the database's copy, through the issue reader); with
+several hosts they therefore agree, whichever host's folder an issue came from.
 """
 
 from __future__ import annotations
@@ -40,18 +41,12 @@ from wechat_pub import model as m
 from wechat_pub.bulk import paused_gc
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
+from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.folder import (
-    ArticleFile,
-    ArticleFolder,
-    Catalogue,
-    LastSync,
-    duplicates_of,
-    hash_file,
-    hash_text,
-    read_each,
-)
+from wechat_pub.source.files import hash_file, hash_text
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, read_each
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
+from wechat_pub.sync_rules import Action, Stored, decide
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -80,17 +75,15 @@ class SyncReport:
 
 class Library:
     def __init__(self, folder: ArticleFolder, store: IssueStore, record: Path, clock: Clock = SYSTEM_CLOCK,
-                 author: str = "", last_sync: Path | None = None):
-        """``record``: this host's last-synced hash of each file; ``last_sync``: where the last sync's
-        :class:`LastSync` is kept (an unchanged re-push reads it to know a sync would do nothing)."""
+                 author: str = ""):
+        """``record``: this host's last-synced hash of each file."""
         self.folder = folder
         self.store = store
         self.record = Path(record)
-        self.last_sync = last_sync
         self.clock = clock
         self.author = author or socket.gethostname()
         self._seen: tuple[str, str] | None = None  # (folder signature, database revision) of the last sync
-        self._parsed: dict[tuple[str, str], ArticleFile] = {}
+        self.reader = IssueReader(store, folder)
         self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
         self._lock = threading.Lock()
 
@@ -121,26 +114,9 @@ class Library:
             self._save_record(synced)
             self._file_hashes = None
             self._seen = (self.folder.signature(), self.store.revision())
-            if self.last_sync is not None:
-                self._keep_last_sync(synced, *self._seen)
         for line in report.conflicts:
             log.warning("%s", line)
         return report
-
-    def _keep_last_sync(self, synced: dict[str, str], signature: str, revision: str) -> None:
-        """Keep what this sync left (``signature``, ``revision``) when another sync would provably do nothing: the
-        folder and the database agree file for file (the same texts, each synced from here), and nothing changed
-        while that was checked."""
-        local = self.folder.read()
-        files = {article.filename: article for article in local.files}
-        rows = {row.filename: row for row in self.store.summary()}
-        agree = not local.duplicates and files.keys() == rows.keys() and all(
-            row.number == files[name].number and row.text_hash == files[name].sha256 == synced.get(name)
-            for name, row in rows.items())
-        if agree and (self.folder.signature(), self.store.revision()) == (signature, revision):
-            LastSync(signature, revision).save(self.last_sync)
-        else:
-            self.last_sync.unlink(missing_ok=True)
 
     def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
                     also, each) -> set[int]:
@@ -169,27 +145,25 @@ class Library:
 
     def _sync_file(self, article: ArticleFile, row: IssueRow | None, synced: dict, report: SyncReport) -> None:
         name, current = article.filename, article.sha256
-        base = synced.get(name)
+        action = decide(synced.get(name), current, _stored(row))
         try:
-            if row is None or (row.removed and base != current):  # new (or brought back by an edit here)
+            if action is Action.IMPORT:
                 self._import(article, row, report, synced)
-            elif row.removed:  # removed on another host, unchanged here
+            elif action is Action.REMOVE_FILE:
                 os.remove(article.path)
                 synced.pop(name, None)
                 report.removed.append(name)
                 return
-            elif row.text_hash == current:
+            elif action is Action.IN_STEP:
                 images = self._images(row)
                 if _replaced_here(images, synced):  # an image replaced here: a new version of its issue
                     self._import(article, row, report, synced)
                 else:
                     self._write_files(row, synced, report, images)
-            elif base == current:  # unchanged here: the database moved on
+            elif action is Action.WRITE:
                 self._write(row, article.path, report, synced)
                 current = row.text_hash
-            elif base == row.text_hash:  # changed here only
-                self._import(article, row, report, synced)
-            else:  # changed here and in the database (or never synced here, and different)
+            else:  # Action.CONFLICT
                 aside = self._set_aside(article.path)
                 self._write(row, article.path, report, synced)
                 current = row.text_hash
@@ -204,19 +178,18 @@ class Library:
 
     def _sync_row(self, row: IssueRow, synced: dict, report: SyncReport) -> None:
         """A database row with no file of its number here."""
-        base = synced.get(row.filename)
-        if row.removed:
+        action = decide(synced.get(row.filename), None, _stored(row))
+        if action is Action.FORGET:
             synced.pop(row.filename, None)
             return
-        path = self.folder.path / row.filename
-        if base is None or base != row.text_hash:  # new from elsewhere, or deleted here but changed there
-            self._write(row, str(path), report, synced)
+        if action in (Action.WRITE, Action.RESTORE):  # new from elsewhere, or deleted here but changed there
+            self._write(row, str(self.folder.path / row.filename), report, synced)
             synced[row.filename] = row.text_hash
-            if base is not None:
+            if action is Action.RESTORE:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
                                         f"({_when(row.updated_at)}); it is back in the folder")
             return
-        try:  # deleted here, and nobody changed it since: the issue goes
+        try:  # Action.REMOVE_ROW: deleted here, and nobody changed it since: the issue goes
             self.store.remove(row.number, self.author, row.version)
         except StaleVersion:
             return
@@ -225,7 +198,7 @@ class Library:
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
         synced.update(self._store(article, report.author or self.author, row.version if row is not None else None))
-        self._parsed[(article.filename, article.sha256)] = article  # read already: the index takes it from here
+        self.reader.keep(article)  # read already: the index takes it from here
         report.imported.append(article.filename)
 
     def _store(self, article: ArticleFile, author: str, expected_version: int | None) -> dict[str, str]:
@@ -337,76 +310,25 @@ class Library:
             self._save_record(synced)
         return self.store.get(article.number)
 
-    # ---- reading --------------------------------------------------------------------------------------
+    # ---- reading (the issue reader's: wechat_pub/issue_reader.py) -----------------------------------------
 
     def catalogue(self) -> Catalogue:
-        """The account's issues as the database holds them (paths: where they live in this host's folder)."""
-        rows = self.store.all()
-        files = []
-        for row in rows:
-            key = (row.filename, row.text_hash)
-            parsed = self._parsed.get(key)
-            if parsed is None:
-                parsed = ArticleFile(str(self.folder.path / row.filename), row.text, row.text_hash,
-                                     self.folder.timezone)
-                self._parsed[key] = parsed
-            files.append(parsed)
-        signature = hashlib.sha256("".join(f"{r.number}:{r.text_hash};" for r in rows).encode()).hexdigest()
-        return Catalogue(signature, tuple(files), duplicates_of(files))
+        return self.reader.catalogue()
 
     def read_each_issue(self, numbers: list[int], also=None) -> Iterator[int]:
-        """Have issues ``numbers`` read (from the database's texts, on every core), for :meth:`issue` and
-        :meth:`derived`, yielding each number as soon as its issue is read (in no set order), so the caller works
-        on it while the rest are still being read; ``also``: see :func:`read_each`."""
-        wanted = set(numbers)
-        articles: list[ArticleFile] = []
-        number_of: dict[int, int] = {}  # id(article) -> its issue number
-        rows = self.store.all() if len(wanted) > 50 else [row for n in sorted(wanted) if (row := self.store.get(n))]
-        for row in rows:
-            if row.number in wanted:
-                key = (row.filename, row.text_hash)
-                if key not in self._parsed:
-                    self._parsed[key] = ArticleFile(str(self.folder.path / row.filename), row.text, row.text_hash,
-                                                    self.folder.timezone)
-                articles.append(self._parsed[key])
-                number_of[id(self._parsed[key])] = row.number
-        for article in read_each(articles, also):
-            yield number_of[id(article)]
-        yield from sorted(wanted - set(number_of.values()))  # not in the database: nothing to read
+        return self.reader.read_each_issue(numbers, also)
 
     def issue(self, number: int) -> m.Issue | None:
-        """Issue ``number`` as the database holds it, read (and kept read while its text is the same)."""
-        article = self._article(number)
-        return article.issue if article is not None and article.valid else None
+        return self.reader.issue(number)
 
     def derived(self, number: int, also, filename: str | None = None, text_hash: str | None = None):
-        """``also(issue)`` for issue ``number`` (of ``filename`` and ``text_hash`` when known): as worked out when
-        it was read, else now."""
-        known = self._parsed.get((filename, text_hash)) if filename else None
-        article = known or self._article(number)
-        if article is None or not article.valid:
-            return None
-        if article.derived is None:
-            article.derived = also(article.issue)
-        return article.derived
-
-    def _article(self, number: int) -> ArticleFile | None:
-        row = self.store.get(number)
-        if row is None:
-            return None
-        key = (row.filename, row.text_hash)
-        if key not in self._parsed:
-            self._parsed[key] = ArticleFile(str(self.folder.path / row.filename), row.text, row.text_hash,
-                                            self.folder.timezone)
-        return self._parsed[key]
+        return self.reader.derived(number, also, filename, text_hash)
 
     def row(self, number: int) -> IssueRow | None:
         return self.store.get(number)
 
     def slots(self) -> list[Slot]:
-        """Every issue with a publish time; an issue whose text broke keeps its time, with its problems."""
-        return [Slot(row.number, str(self.folder.path / row.filename), row.publish_at, row.problems)
-                for row in self.store.all() if row.publish_at]
+        return self.reader.slots()
 
 
 def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, bytes]]:
@@ -425,6 +347,10 @@ def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, b
         if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
             found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
     return found
+
+
+def _stored(row: IssueRow | None) -> Stored | None:
+    return Stored(row.text_hash, row.removed) if row is not None else None
 
 
 def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> bool:

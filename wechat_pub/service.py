@@ -21,7 +21,7 @@ class Service:
         from wechat_pub.publish.scheduler import SchedulerService
 
         deployment = self.deployment
-        deployment.console_url = deployment.console_url or f"http://{self.host}:{self.port}"
+        deployment.services.console_url = deployment.services.console_url or f"http://{self.host}:{self.port}"
         if deployment.uses_sandbox:  # publish events come back to this very service's webhooks
             sandbox = deployment.ensure_sandbox(webhook_base=f"http://{self.host}:{self.port}")
             started = "started here" if sandbox.server else "already running"

@@ -1,60 +1,42 @@
 """The composition root, per account: a :class:`Site` holds one WeChat account's collaborators, built once
 from the config: its app id, articles folder, publisher and brand, render options, push ledger, schedule runs,
-upload cache, API client, search archive and webhook. :class:`wechat_pub.deployment.Deployment` holds the
-Sites of one config and what they share. The CLI, the web app, the scheduler and status take a Site or the
-Deployment; nothing else reads config keys to build collaborators.
+upload cache, API client, search archive and webhook. It is given what the accounts share (the
+:class:`~wechat_pub.services.Services`: state database, Redis, locks...) and how to reach the sandbox;
+:class:`wechat_pub.deployment.Deployment` builds both and holds the Sites of one config. The CLI, the web app,
+the scheduler and status take a Site or the Deployment; nothing else reads config keys to build collaborators.
 
 Collaborators are made on first use (``cached_property``), so a command pays only for what it touches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from wechat_pub.clock import Clock
 from wechat_pub.config import DEFAULT_ACCOUNT, Config
 from wechat_pub.errors import ConfigError
+from wechat_pub.sandbox.credentials import sandbox_credentials
+from wechat_pub.services import Services
 from wechat_pub.source.folder import ArticleFolder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wechat_pub.deployment import Deployment
     from wechat_pub.publish.account import Account
     from wechat_pub.publish.push import Pusher
     from wechat_pub.render.options import Publisher, RenderOptions
-
-SANDBOX_APPID = "wx_sandbox"
-SANDBOX_SECRET = "sandbox-secret"
-
-
-def sandbox_credentials(account: str) -> tuple[str, str]:
-    """The app id and secret the built-in sandbox gives an account that has no credentials of its own."""
-    if account == DEFAULT_ACCOUNT:
-        return SANDBOX_APPID, SANDBOX_SECRET
-    return f"{SANDBOX_APPID}_{account}", f"{SANDBOX_SECRET}-{account}"
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    grace_seconds: float
-    publish: bool  # a scheduled push also publishes (the older setting: see ``deliver``)
-    retry_minutes: float
-    deliver: str = "draft"  # what a scheduled issue does at its time, unless its article says: draft, publish, send
-    send_to_tag: str = ""  # a scheduled send's followers' tag id ('' : everyone)
-    send_check_minutes: float = 10.0
-    note: str = ""  # about an older config (schedule.publish without schedule.deliver)
+    from wechat_pub.sandbox.server import RunningSandbox
 
 
 class Site:
     """One WeChat account and its collaborators."""
 
-    def __init__(self, deployment: "Deployment", cfg: Config):
-        self.deployment = deployment
+    def __init__(self, cfg: Config, services: Services, start_sandbox: Callable[[], "RunningSandbox"]):
+        """``start_sandbox``: the sandbox serving the accounts without credentials (started on first call)."""
+        self.services = services
+        self._start_sandbox = start_sandbox
         self.cfg = cfg
         self.name = cfg.name
-        self.clock = deployment.clock
+        self.clock = services.clock
         self.uses_sandbox = cfg.uses_sandbox
         sandbox_appid, sandbox_secret = sandbox_credentials(self.name)
         self.appid: str = cfg["wechat.appid"] or sandbox_appid
@@ -65,7 +47,6 @@ class Site:
         from wechat_pub.publish.deliver import schedule_settings
 
         self.schedule = schedule_settings(cfg)
-        self._archives: dict[str, object] = {}
 
     def __repr__(self) -> str:
         return f"<Site {self.name} {self.appid}>"
@@ -124,44 +105,44 @@ class Site:
     def pushes(self):
         from wechat_pub.state.pushes import PushLedger
 
-        return PushLedger(self.deployment.db, self.appid, self.clock)
+        return PushLedger(self.services.db, self.appid, self.clock)
 
     @cached_property
     def sends(self):
         from wechat_pub.state.sends import SendLedger
 
-        return SendLedger(self.deployment.db, self.appid, self.clock)
+        return SendLedger(self.services.db, self.appid, self.clock)
 
     @cached_property
     def previews(self):
         from wechat_pub.state.previews import PhonePreviews
 
-        return PhonePreviews(self.deployment.db, self.appid, self.clock)
+        return PhonePreviews(self.services.db, self.appid, self.clock)
 
     @cached_property
     def runs(self):
         from wechat_pub.state.runs import ScheduleRuns
 
-        return ScheduleRuns(self.deployment.db, self.appid, self.clock)
+        return ScheduleRuns(self.services.db, self.appid, self.clock)
 
     @property
     def measured_limits(self) -> dict:
         """The account's field limits as ``doctor --limits`` measured them ({} before): the preflight's."""
         from wechat_pub.state.fieldlimits import MeasuredLimits
 
-        return MeasuredLimits(self.deployment.db, self.appid).get()
+        return MeasuredLimits(self.services.db, self.appid).get()
 
     @cached_property
     def uploads(self):
         from wechat_pub.state.uploads import UploadCache
 
-        return UploadCache(self.deployment.db, self.appid, self.clock)
+        return UploadCache(self.services.db, self.appid, self.clock)
 
     @cached_property
     def approvals(self):
         from wechat_pub.state.audit import Approvals
 
-        return Approvals(self.deployment.db, self.appid, self.clock)
+        return Approvals(self.services.db, self.appid, self.clock)
 
     @property
     def require_approval(self) -> bool:
@@ -189,13 +170,13 @@ class Site:
         return Notice(self.account_name or self.name, issue, event, detail, self.console_link(issue))
 
     def console_link(self, issue: int) -> str:
-        return f"{self.deployment.console_url}/console/{self.name}/issues/{issue}"
+        return f"{self.services.console_url}/console/{self.name}/issues/{issue}"
 
     @cached_property
     def query_log(self):
         from wechat_pub.state.querylog import QueryLog
 
-        return QueryLog(self.deployment.db, self.appid, self.deployment.query_spool, self.clock)
+        return QueryLog(self.services.db, self.appid, self.services.query_spool, self.clock)
 
     # ---- WeChat ----------------------------------------------------------------------------------------
 
@@ -207,17 +188,17 @@ class Site:
 
         options = {"token_mode": self.cfg["wechat.token_mode"], "retry_window": self.cfg["wechat.retry_seconds"],
                    "clock": self.clock.time, "sleep": self.clock.sleep}
-        deployment = self.deployment
-        running = deployment.ensure_sandbox() if self.uses_sandbox else None
+        running = self._start_sandbox() if self.uses_sandbox else None
         base_url = running.api_base if running else self.cfg["wechat.base_url"]
-        api = WeChatAPI(self.appid, self._secret, deployment.token_storage, deployment.locks, base_url, **options)
-        return Account(api, self, running)
+        api = WeChatAPI(self.appid, self._secret, self.services.token_storage, self.services.locks, base_url,
+                        **options)
+        return Account(api, self.label, running)
 
     def pusher(self, account: "Account", progress=None, theme: str | None = None) -> "Pusher":
         from wechat_pub.publish.push import Pusher
 
         return Pusher(account.api, self.pushes, self.uploads, self.render_options(theme), self.brand,
-                      progress=progress, clock=self.clock, keep_dir=self.deployment.state_dir / "wechat-drafts")
+                      progress=progress, clock=self.clock, keep_dir=self.services.state_dir / "wechat-drafts")
 
     @cached_property
     def library(self):
@@ -227,119 +208,40 @@ class Site:
         from wechat_pub.state.issues import IssueStore
 
         record = self._folder_record(self.articles.path, "json")
-        return Library(self.articles, IssueStore(self.deployment.db, self.appid, self.clock), record, self.clock,
-                       last_sync=self.last_sync_path)
-
-    @property
-    def last_sync_path(self) -> Path:
-        """Where this host keeps what its last sync of the account's folder left (:class:`LastSync`)."""
-        return self._folder_record(self.articles.path, "last-sync.json")
+        return Library(self.articles, IssueStore(self.services.db, self.appid, self.clock), record, self.clock)
 
     def _folder_record(self, folder: Path, suffix: str) -> Path:
         """A file of this host's state about the account's articles folder (named after the folder's path)."""
         import hashlib
 
         key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
-        return self.deployment.state_dir / "folders" / f"{self.name}-{key}.{suffix}"
+        return self.services.state_dir / "folders" / f"{self.name}-{key}.{suffix}"
 
     # ---- followers ---------------------------------------------------------------------------------------
 
-    def search_version(self, scope: str | None = None) -> str:
-        """Changes whenever what followers may find may have changed: the articles folder, the shared issues,
-        which were published, and (for 'scheduled') whose publish time has passed. Cheap: no text is read."""
-        import hashlib
+    @cached_property
+    def search(self):
+        """What followers may find, and the search index over it (:mod:`wechat_pub.bot.visibility`)."""
+        from wechat_pub.bot.visibility import FollowerSearch
 
-        scope = scope or self.cfg["webhook.search_scope"]
-        parts = [scope, self.articles.signature(), self.library.store.revision()]
-        if scope != "all":
-            parts.append(",".join(map(str, sorted(self.pushes.published_urls()))))
-        if scope == "scheduled":
-            now = self.clock.time()
-            parts.append(",".join(str(row.number) for row in self.library.store.summary()
-                                  if row.publish_at and _timestamp(row.publish_at) <= now))
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-    def searchable(self, scope: str | None = None, offer=None):
-        """(version, entries) of the issues followers may find: published ones (WeChat reported them, or the
-        team marked them), also those whose publish time has passed ('scheduled'), or every one ('all'). An
-        entry's issue is read only if the index has to take it up. ``offer(number, fingerprint, text)``: given
-        each such issue that the sync reads meanwhile (see :meth:`IndexUpdate.offer`)."""
-        from functools import partial
-
-        from wechat_pub.bot.index import IndexEntry, extract
-
-        scope = scope or self.cfg["webhook.search_scope"]
-        findable = self._findable(scope)
-
-        def offer_read(article) -> None:  # (what the entries below do not want, the index drops again)
-            if offer is not None and article.valid and findable(article.number, article.facts.publish_at):
-                offer(article.number, article.sha256, article.derived)
-
-        # what the index keeps is worked out while the issues are read, and indexed as each arrives
-        self.library.sync(also=extract, each=offer_read)
-        version = self.search_version(scope)
-        findable = self._findable(scope)  # as of now
-        rows = [row for row in self.library.store.summary() if row.valid and findable(row.number, row.publish_at)]
-        return version, [IndexEntry(row.number, row.text_hash,
-                                    partial(self.library.derived, row.number, extract, row.filename, row.text_hash))
-                         for row in rows]
-
-    def _findable(self, scope: str):
-        """Whether followers may find an issue (by its number and publish time) in ``scope``, as of now."""
-        if scope == "all":
-            return lambda number, publish_at: True
-        published = set(self.pushes.published_urls())
-        now = self.clock.time()
-        return lambda number, publish_at: number in published or (
-            scope == "scheduled" and bool(publish_at) and _timestamp(publish_at) <= now)
+        return FollowerSearch(self.library, self.pushes, self.clock, self.cfg["webhook.search_scope"],
+                              self.services.state_dir, self.name, self.cfg.path, self.cfg["webhook.aliases"])
 
     def archive(self, scope: str | None = None, live: bool = False):
-        """The search index of the issues followers may find: a local file (so answers need nothing but this
-        host), updated when those issues change; ``live`` (the webhook): updated by a separate process
-        (``wechat-pub index``) while this one goes on answering from the current index."""
-        from wechat_pub.bot.aliases import table_for
-        from wechat_pub.bot.search import Archive
-
-        scope = scope or self.cfg["webhook.search_scope"]
-        if scope not in self._archives:
-            index = self.deployment.state_dir / f"search-{self.name}-{scope}.sqlite3"
-            self._archives[scope] = Archive(lambda offer: self.searchable(scope, offer), index, clock=self.clock,
-                                            version=lambda: self.search_version(scope),
-                                            reading=self._read_for_index,
-                                            aliases=table_for(self.cfg["webhook.aliases"]))
-        archive = self._archives[scope]
-        if live and not archive.background:
-            archive.background = True
-            archive.updater = lambda: self.index_elsewhere(scope)
-        return archive
-
-    def _read_for_index(self, numbers: list[int]):
-        from wechat_pub.bot.index import extract
-
-        return self.library.read_each_issue(numbers, also=extract)
-
-    def index_elsewhere(self, scope: str) -> None:
-        """Update the search index in a short-lived process of its own: the parser and the segmenter it needs
-        (and their memory) never enter the webhook's workers, and their work takes no worker's time."""
-        import subprocess
-        import sys
-
-        command = [sys.executable, "-m", "wechat_pub", "index", "--scope", scope, "--account", self.name]
-        if self.cfg.path:
-            command[3:3] = ["--config", str(self.cfg.path)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            raise RuntimeError(f"`wechat-pub index` failed: {done.stderr.strip()[-300:]}")
+        """The search index of ``scope`` (default: the configured one); ``live``: the webhook's, updated by a
+        separate process."""
+        return self.search.archive(scope, live)
 
     def replier(self, scope: str | None = None, live: bool = False):
         """What followers get back. Published links and covers come from the state database through the
         webhook's bounded engine, cached; while the database is away the last ones known are used."""
+        from wechat_pub.bot.cached import Cached
         from wechat_pub.bot.replies import Replier
         from wechat_pub.state.pushes import PushLedger
 
-        ledger = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
-        urls = _Cached(ledger.published_urls, self.clock, fallback={})
-        covers = _Cached(ledger.cover_urls, self.clock, fallback={})
+        ledger = PushLedger(self.services.bounded_db, self.appid, self.clock)
+        urls = Cached(ledger.published_urls, self.clock, fallback={})
+        covers = Cached(ledger.cover_urls, self.clock, fallback={})
         return Replier(self.archive(scope, live), urls_for=lambda issue: urls().get(issue, []),
                        max_results=self.cfg["webhook.max_results"], welcome=self.cfg["webhook.welcome"],
                        news_reply=self.cfg["webhook.reply"] == "news", cover_for=lambda issue: covers().get(issue, ""),
@@ -353,7 +255,7 @@ class Site:
         return WebhookSettings(token=cfg["webhook.token"], appid=cfg["webhook.appid"] or self.appid, aes_key=aes_key,
                                mode=cfg["webhook.mode"] or ("safe" if aes_key else "plain"),
                                max_clock_skew=cfg["webhook.max_clock_skew"], menu=cfg["webhook.menu"],
-                               query_salt=self.deployment.query_salt(), path=cfg["webhook.path"])
+                               query_salt=self.services.query_salt(), path=cfg["webhook.path"])
 
     def bot(self):
         """The webhook's message handler for this account."""
@@ -367,86 +269,19 @@ class Site:
         replier = self.replier(live=True)
         from wechat_pub.publish.sendresult import on_mass_finished
 
-        return Bot(self.webhook_settings(), replier, self.deployment.replies, self.query_log,
+        return Bot(self.webhook_settings(), replier, self.services.replies, self.query_log,
                    on_published=self.record_published(replier), on_publish_failed=on_event(self),
                    on_mass_finished=on_mass_finished(self, replier))
 
     def record_published(self, replier):
-        """What a PUBLISHJOBFINISH does: the push record learns its article URLs. Written through the bounded
-        engine; while the database is away, a background thread keeps trying (WeChat sends the event once)."""
-        import logging
-        import threading
-
-        from wechat_pub.state.outage import is_outage
+        """What a PUBLISHJOBFINISH does (:mod:`wechat_pub.publish.events`): the push record learns its article
+        URLs, the replier forgets the links it cached, the team hears of it."""
+        from wechat_pub.publish.events import PublishEvents
         from wechat_pub.state.pushes import PushLedger
-        from wechat_pub.urls import safe_links
 
-        log = logging.getLogger(__name__)
-        bounded = PushLedger(self.deployment.bounded_db, self.appid, self.clock)
-
-        def record(ledger: PushLedger, publish_id: str, article_urls: list[str]) -> None:
-            found = ledger.by_publish_id(publish_id)
-            if found is None:
-                log.warning("PUBLISHJOBFINISH for publish_id %s, which wechat-pub did not submit", publish_id)
-                return
-            ledger.published(found.issue, article_urls, how="PUBLISHJOBFINISH")
+        def published(issue: int, article_urls: list[str]) -> None:
             replier.forget_urls()
-            self.notifier.notify_later(self.notice(found.issue, "published", " ".join(article_urls)))
+            self.notifier.notify_later(self.notice(issue, "published", " ".join(article_urls)))
 
-        def keep_trying(publish_id: str, article_urls: list[str]) -> None:
-            for _ in range(360):  # an hour, every 10 s
-                self.clock.sleep(10)
-                try:
-                    record(self.pushes, publish_id, article_urls)
-                    return
-                except Exception as exc:
-                    if not is_outage(exc):
-                        raise
-            log.error("PUBLISHJOBFINISH for publish_id %s could not be recorded: run `wechat-pub status`", publish_id)
-
-        def on_published(publish_id: str, event_urls: list[str]) -> None:
-            article_urls = safe_links(event_urls)  # the event's URLs are shown as links: web addresses only
-            if len(article_urls) < len(event_urls):
-                log.warning("PUBLISHJOBFINISH for publish_id %s: %d article URL(s) that are not web addresses "
-                            "were dropped", publish_id, len(event_urls) - len(article_urls))
-            try:
-                record(bounded, publish_id, article_urls)
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                threading.Thread(target=keep_trying, args=(publish_id, article_urls), daemon=True).start()
-
-        return on_published
-
-
-def _timestamp(iso: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(iso).timestamp()
-
-
-class _Cached:
-    """A value recomputed at most every few seconds (published URLs change rarely); while it cannot be
-    recomputed (the database is away) the last value, or ``fallback``, stands."""
-
-    def __init__(self, compute, clock: Clock, seconds: float = 5.0, fallback=None):
-        self.compute, self.clock, self.seconds, self.fallback = compute, clock, seconds, fallback
-        self.value, self.at = None, 0.0
-
-    def __call__(self):
-        if self.value is None or self.clock.monotonic() - self.at > self.seconds:
-            try:
-                value = self.compute()
-                if value != self.value:  # the same value stays the same object: what was made from it holds
-                    self.value = value
-            except Exception as exc:
-                from wechat_pub.state.outage import is_outage
-
-                if not is_outage(exc):
-                    raise
-                self.value = self.value if self.value is not None else self.fallback
-            self.at = self.clock.monotonic()
-        return self.value
-
-    def clear(self) -> None:
-        self.value = None
+        bounded = PushLedger(self.services.bounded_db, self.appid, self.clock)
+        return PublishEvents(bounded, self.pushes, published, self.clock).on_published

@@ -4,10 +4,10 @@
 - :mod:`.publishing`: getting it out (push, status, schedule, run, sandbox)
 - :mod:`.webhook`: followers (serve, ask, simulate, queries)
 - :mod:`.users`: the console's users (user add, list, remove, passwd, role, signout)
-- :mod:`.settings`: the configuration (config show) and what needs fixing (doctor)
+- :mod:`.settings`: the configuration (config show), what needs fixing (doctor), the database's schema (db)
 
-Every command works on one account of the deployment (``--account NAME``, before or after the command;
-default: the top-level account). One error boundary, :func:`main`, turns every user error into one clear
+What every command shares (the deployment, built once) is in :mod:`.context`. Every command works on one
+account of the deployment (``--account NAME``, before or after the command; default: the top-level account). One error boundary, :func:`main`, turns every user error into one clear
 message and an exit status.
 """
 
@@ -15,57 +15,13 @@ from __future__ import annotations
 
 import sys
 import traceback
-from functools import cached_property, wraps
 
 import click
 
 from wechat_pub import __version__
+from wechat_pub.cli.context import State
 from wechat_pub.cli.output import err, rx
 from wechat_pub.errors import ExitStatus, WechatPubError
-
-
-class State:
-    """What every command shares: the deployment (the config's accounts and their collaborators), built
-    once on first use."""
-
-    def __init__(self, config_path: str | None, verbose: bool = False, account: str | None = None, clock=None):
-        self.config_path = config_path
-        self.verbose = verbose
-        self.account = account
-        self.clock = clock  # None: the system clock (tests inject theirs through main())
-
-    @cached_property
-    def deployment(self):
-        import logging
-
-        from wechat_pub.clock import SYSTEM_CLOCK
-        from wechat_pub.deployment import open_deployment
-        from wechat_pub.logs import setup_logging
-
-        deployment = open_deployment(self.config_path, self.clock or SYSTEM_CLOCK)
-        setup_logging(deployment.cfg.secrets(), logging.DEBUG if self.verbose else logging.WARNING)
-        return deployment
-
-    def site(self, account: str | None = None):
-        return self.deployment.site(account or self.account)
-
-    def close(self) -> None:
-        if "deployment" in self.__dict__:
-            self.deployment.close()
-
-
-pass_state = click.make_pass_decorator(State)
-
-
-def with_site(command):
-    """Give a command the Site of the account chosen with ``--account`` (here or on the group)."""
-    @click.option("--account", "account", metavar="NAME", help="The account to work on (default: the top level).")
-    @pass_state
-    @wraps(command)
-    def wrapper(state: State, account: str | None, **options):
-        return command(state.site(account), **options)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wechat_pub.cli import with_site
+from wechat_pub.cli.context import with_site
 from wechat_pub.cli.output import err, out, print_report, rx
 from wechat_pub.errors import ArticleError, ExitStatus
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from wechat_pub.cli import pass_state, with_site
+from wechat_pub.cli.context import pass_state, with_site
 from wechat_pub.cli.output import err, out, print_push, print_rows, rx
 
 STATE_COLOURS = {"published": "green", "draft": "cyan", "publishing": "yellow", "failed": "red", "invalid": "red",
@@ -21,13 +21,6 @@ STATE_COLOURS = {"published": "green", "draft": "cyan", "publishing": "yellow", 
 @with_site
 def push_command(site, file: str, publish: bool, theme: str | None, force: bool) -> None:
     """Push an issue into the draft box: images, cover, draft/add or draft/update; never twice."""
-    from wechat_pub.publish.unchanged import unchanged_push
-
-    known = None if publish else unchanged_push(site, file, theme)  # one API call when nothing changed
-    if known is not None:
-        outcome, sandbox_url = known
-        print_push(outcome, site.label, sandbox_url)
-        return
     from wechat_pub.publish.actions import issue_of
 
     issue = issue_of(site, file)

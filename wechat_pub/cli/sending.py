@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wechat_pub.cli import with_site
+from wechat_pub.cli.context import with_site
 from wechat_pub.cli.output import err, out, rx
 
 

@@ -1,4 +1,5 @@
-"""Commands about the configuration itself, and ``doctor``: what in a deployment needs fixing."""
+"""Commands about the configuration itself, ``doctor`` (what in a deployment needs fixing) and ``db`` (the state
+database's schema)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import click
 
-from wechat_pub.cli import pass_state
+from wechat_pub.cli.context import pass_state
 from wechat_pub.cli.output import out, rx
 from wechat_pub.errors import ExitStatus
 
@@ -56,4 +57,55 @@ def doctor_command(state, limits: bool, account: str | None) -> None:
         raise SystemExit(ExitStatus.ERROR)
 
 
-COMMANDS = (config_group, doctor_command)
+@click.group("db")
+def db_group() -> None:
+    """The state database's schema: its revision, and the upgrade (run, serve and every command upgrade it
+    themselves at start; this does it alone, e.g. before starting new versions on several hosts)."""
+
+
+@db_group.command("upgrade")
+@pass_state
+def db_upgrade(state) -> None:
+    """Bring the state database's schema to this version's newest revision (waits for another host doing it)."""
+    from wechat_pub.state.database import shown_url
+
+    out.print(f"{rx(shown_url(state.deployment.services.database_url))}: at revision {_revision(state)} (the newest)")
+
+
+@db_group.command("current")
+@pass_state
+def db_current(state) -> None:
+    """Print the state database's schema revision and this version's newest; exit 1 when they differ."""
+    from wechat_pub.state.database import open_engine, shown_url
+    from wechat_pub.state.migrate import current, head
+
+    engine = open_engine(state.deployment.services.database_url)  # not the deployment's: that one upgrades as it opens
+    try:
+        with engine.connect() as conn:
+            revision = current(conn)
+    finally:
+        engine.dispose()
+    out.print(f"{rx(shown_url(state.deployment.services.database_url))}: revision {revision or 'none'}, newest {head()}")
+    if revision != head():
+        out.print("Run: wechat-pub db upgrade")
+        raise SystemExit(ExitStatus.ERROR)
+
+
+@db_group.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """For developers (in a source checkout): write the next migration into wechat_pub/state/migrations/versions,
+    from what state/schema.py has that the migrations do not make yet. Read and correct it before committing."""
+    from wechat_pub.state.migrate import new_revision
+
+    out.print(f"wrote {new_revision(message)}")
+
+
+def _revision(state) -> str:
+    from wechat_pub.state.migrate import current
+
+    with state.deployment.services.db.connect() as conn:  # opening the deployment's database upgrades it
+        return current(conn)
+
+
+COMMANDS = (config_group, doctor_command, db_group)

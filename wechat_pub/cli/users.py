@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from wechat_pub.cli import pass_state
+from wechat_pub.cli.context import pass_state
 from wechat_pub.cli.output import out, rx
 from wechat_pub.errors import UsageError
 from wechat_pub.roles import ROLES
@@ -45,8 +45,8 @@ def _who() -> str:
 def user_add(state, name: str, role: str, password_stdin: bool) -> None:
     """Create a console user (the first one should be an admin)."""
     deployment = state.deployment
-    deployment.users.add(name, role, _password(password_stdin))
-    deployment.audit.record(_who(), "user-add", detail=f"{name} ({role})")
+    deployment.services.users.add(name, role, _password(password_stdin))
+    deployment.services.audit.record(_who(), "user-add", detail=f"{name} ({role})")
     out.print(f"{rx(name)} can sign in at /console/ as {role}")
 
 
@@ -54,7 +54,7 @@ def user_add(state, name: str, role: str, password_stdin: bool) -> None:
 @pass_state
 def user_list(state) -> None:
     """Who may sign in, and as what."""
-    users = state.deployment.users.all()
+    users = state.deployment.services.users.all()
     if not users:
         out.print("no users yet: wechat-pub user add NAME --role admin")
     for user in users:
@@ -66,8 +66,8 @@ def user_list(state) -> None:
 @pass_state
 def user_remove(state, name: str) -> None:
     """Remove a user (they cannot sign in any more, and their sessions end)."""
-    state.deployment.users.remove(name)
-    state.deployment.audit.record(_who(), "user-remove", detail=name)
+    state.deployment.services.users.remove(name)
+    state.deployment.services.audit.record(_who(), "user-remove", detail=name)
     out.print(f"{rx(name)} was removed")
 
 
@@ -77,8 +77,8 @@ def user_remove(state, name: str) -> None:
 @pass_state
 def user_passwd(state, name: str, password_stdin: bool) -> None:
     """Set a user's password (their console sessions end)."""
-    state.deployment.users.set_password(name, _password(password_stdin))
-    state.deployment.audit.record(_who(), "user-password", detail=name)
+    state.deployment.services.users.set_password(name, _password(password_stdin))
+    state.deployment.services.audit.record(_who(), "user-password", detail=name)
     out.print(f"{rx(name)}'s password was changed")
 
 
@@ -88,8 +88,8 @@ def user_passwd(state, name: str, password_stdin: bool) -> None:
 @pass_state
 def user_role(state, name: str, role: str) -> None:
     """Give a user another role (their console sessions end: they sign in again)."""
-    state.deployment.users.set_role(name, role)
-    state.deployment.audit.record(_who(), "user-role", detail=f"{name} ({role})")
+    state.deployment.services.users.set_role(name, role)
+    state.deployment.services.audit.record(_who(), "user-role", detail=f"{name} ({role})")
     out.print(f"{rx(name)} is {role} now")
 
 
@@ -98,8 +98,8 @@ def user_role(state, name: str, role: str) -> None:
 @pass_state
 def user_signout(state, name: str) -> None:
     """End every console session of a user (a lost laptop, a copied cookie)."""
-    ended = state.deployment.users.end_sessions(name)
-    state.deployment.audit.record(_who(), "sign-out-everywhere", detail=f"{name} ({ended} session(s))")
+    ended = state.deployment.services.users.end_sessions(name)
+    state.deployment.services.audit.record(_who(), "sign-out-everywhere", detail=f"{name} ({ended} session(s))")
     out.print(f"{rx(name)} was signed out everywhere ({ended} session(s) ended)")
 
 

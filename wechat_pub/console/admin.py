@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wechat_pub.console import bp, deployment, record, requires
+from wechat_pub.console.base import bp, deployment, record, requires
 from wechat_pub.errors import WechatPubError
 from wechat_pub.roles import ROLES
 
@@ -14,7 +14,7 @@ from wechat_pub.roles import ROLES
 @bp.get("/users")
 @requires("admin")
 def users():
-    return render_template("users.html", users=deployment().users.all(), roles=ROLES)
+    return render_template("users.html", users=deployment().services.users.all(), roles=ROLES)
 
 
 @bp.post("/users")
@@ -22,7 +22,7 @@ def users():
 def add_user():
     name, role = request.form.get("name", "").strip(), request.form.get("role", "")
     try:
-        deployment().users.add(name, role, request.form.get("password", ""))
+        deployment().services.users.add(name, role, request.form.get("password", ""))
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:
@@ -37,7 +37,7 @@ def remove_user(name: str):
     if name == current_user.name:
         abort(400, "You cannot remove yourself; ask another admin.")
     try:
-        deployment().users.remove(name)
+        deployment().services.users.remove(name)
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:
@@ -50,7 +50,7 @@ def remove_user(name: str):
 @requires("admin")
 def set_password(name: str):
     try:
-        deployment().users.set_password(name, request.form.get("password", ""))
+        deployment().services.users.set_password(name, request.form.get("password", ""))
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:
@@ -66,7 +66,7 @@ def set_role(name: str):
     if name == current_user.name:
         abort(400, "You cannot change your own role; ask another admin.")
     try:
-        deployment().users.set_role(name, role)
+        deployment().services.users.set_role(name, role)
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:
@@ -79,7 +79,7 @@ def set_role(name: str):
 @requires("admin")
 def sign_out_user(name: str):
     try:
-        ended = deployment().users.end_sessions(name)
+        ended = deployment().services.users.end_sessions(name)
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:
@@ -91,4 +91,4 @@ def sign_out_user(name: str):
 @bp.get("/audit")
 def audit():
     names = {site.appid: site.name for site in deployment().sites.values()}
-    return render_template("audit.html", entries=deployment().audit.recent(300), accounts=names)
+    return render_template("audit.html", entries=deployment().services.audit.recent(300), accounts=names)

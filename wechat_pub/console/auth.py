@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from wechat_pub.console import SignedIn, bp, csrf, deployment, record
+from wechat_pub.console.base import SignedIn, bp, csrf, deployment, record
 from wechat_pub.urls import console_target
 
 OPEN = {"console.login", "console.static"}
@@ -29,13 +29,13 @@ def guard():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    users = deployment().users
+    users = deployment().services.users
     if users.count() == 0:
         return render_template("login.html", no_users=True), (503 if request.method == "POST" else 200)
     if request.method == "GET":
         return render_template("login.html")
     name = request.form.get("name", "").strip()
-    throttle = deployment().login_throttle
+    throttle = deployment().services.login_throttle
     keys = [f"user:{name.lower()}", f"address:{request.remote_addr}"]
     wait = throttle.wait_for(keys)
     if wait > 0:
@@ -58,14 +58,14 @@ def start_session(user) -> None:
     dropped, so nobody who knew the old cookie shares the new one."""
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF's per-request copy: the next form gets a new token
-    login_user(SignedIn(user, deployment().sessions.start(user.name)))
+    login_user(SignedIn(user, deployment().services.sessions.start(user.name)))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     record("sign-out")
-    deployment().sessions.end(current_user.token)
+    deployment().services.sessions.end(current_user.token)
     logout_user()
     session.clear()
     return redirect(url_for("console.login"))
@@ -75,7 +75,7 @@ def logout():
 @login_required
 def logout_everywhere():
     """End every session of the signed-in user: other browsers, a lost laptop, a cookie someone copied."""
-    ended = deployment().users.end_sessions(current_user.name)
+    ended = deployment().services.users.end_sessions(current_user.name)
     record("sign-out-everywhere", detail=f"{current_user.name} ({ended} session(s))")
     logout_user()
     session.clear()

@@ -9,7 +9,7 @@ import zoneinfo
 
 from flask import render_template, request
 
-from wechat_pub.console import bp, site_of
+from wechat_pub.console.base import bp, site_of
 
 
 @bp.get("/<account>/calendar")

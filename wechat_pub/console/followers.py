@@ -12,7 +12,7 @@ from html import escape
 
 from flask import Response, render_template, request
 
-from wechat_pub.console import bp, site_of
+from wechat_pub.console.base import bp, site_of
 
 PERIODS = (7, 30, 90, 365)
 

@@ -12,7 +12,7 @@ import uuid
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wechat_pub.console import bp, record, requires, site_of
+from wechat_pub.console.base import bp, record, requires, site_of
 from wechat_pub.errors import NewsletterImportError, WechatPubError
 from wechat_pub.state.issues import StaleVersion
 from wechat_pub.urls import console_target
@@ -37,7 +37,7 @@ def issue(account: str, number: int):
     summary = next(r for r in overview(site) if r.number == number)
     events = [(entry.at, entry.event, entry.detail) for entry in site.pushes.history(number)]
     events += [(entry.at, f"{entry.action} by {entry.user}", entry.detail)
-               for entry in site.deployment.audit.recent(100, site.appid, number)]
+               for entry in site.services.audit.recent(100, site.appid, number)]
     from wechat_pub.console.reach import reach_context
 
     reach = reach_context(site, row, site.library.catalogue().issue(number))

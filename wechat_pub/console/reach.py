@@ -8,14 +8,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wechat_pub.console import bp, record, requires, site_of
+from wechat_pub.console.base import bp, record, requires, site_of
 from wechat_pub.errors import WechatPubError
 
 
 def profiles(site):
     from wechat_pub.state.profiles import Profiles
 
-    return Profiles(site.deployment.db, site.clock)
+    return Profiles(site.services.db, site.clock)
 
 
 def reach_context(site, row, issue) -> dict:
@@ -172,12 +172,12 @@ def apply_delivery(site, path: str, form) -> None:
 
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
-    from wechat_pub.console import deployment
+    from wechat_pub.console.base import deployment
     from wechat_pub.publish.phone import check_wechat_id
     from wechat_pub.state.profiles import Profiles
     from wechat_pub.urls import console_target
 
-    store = Profiles(deployment().db, deployment().clock)
+    store = Profiles(deployment().services.db, deployment().clock)
     if request.method == "POST":
         wechat_id = request.form.get("wechat_id", "").strip()
         try:

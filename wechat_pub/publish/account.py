@@ -1,5 +1,5 @@
-"""A connection to one WeChat account: the API client, the site it belongs to, and the sandbox serving it
-when the account has no credentials. :meth:`wechat_pub.site.Site.connect` makes one."""
+"""A connection to one WeChat account: the API client, how messages name the account, and the sandbox serving
+it when the account has no credentials. :meth:`wechat_pub.site.Site.connect` makes one."""
 
 from __future__ import annotations
 
@@ -10,22 +10,17 @@ from wechat_pub.wechat import WeChatAPI
 
 if TYPE_CHECKING:  # pragma: no cover
     from wechat_pub.sandbox.server import RunningSandbox
-    from wechat_pub.site import Site
 
 
 @dataclass
 class Account:
     api: WeChatAPI
-    site: "Site"
+    name: str  # how messages name the account: 'the sandbox', or the account and its app id
     sandbox: "RunningSandbox | None" = None
 
     @property
     def appid(self) -> str:
         return self.api.appid
-
-    @property
-    def name(self) -> str:
-        return self.site.label
 
     def close(self) -> None:
         """Nothing to release: the sandbox, if one was started, belongs to the deployment."""

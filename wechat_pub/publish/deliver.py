@@ -38,10 +38,19 @@ def local_time(publish_at: str, timezone: str) -> str:
     return moment.strftime("%a %Y-%m-%d %H:%M")
 
 
-def schedule_settings(cfg: Config):
-    """schedule.deliver, or from the older boolean schedule.publish (still read: true means deliver = publish)."""
-    from wechat_pub.site import ScheduleSettings
+@dataclass(frozen=True)
+class ScheduleSettings:
+    grace_seconds: float
+    publish: bool  # a scheduled push also publishes (the older setting: see ``deliver``)
+    retry_minutes: float
+    deliver: str = "draft"  # what a scheduled issue does at its time, unless its article says: draft, publish, send
+    send_to_tag: str = ""  # a scheduled send's followers' tag id ('' : everyone)
+    send_check_minutes: float = 10.0
+    note: str = ""  # about an older config (schedule.publish without schedule.deliver)
 
+
+def schedule_settings(cfg: Config) -> ScheduleSettings:
+    """schedule.deliver, or from the older boolean schedule.publish (still read: true means deliver = publish)."""
     deliver, note = cfg["schedule.deliver"], ""
     if not deliver:
         deliver = "publish" if cfg["schedule.publish"] else "draft"
@@ -65,7 +74,7 @@ def editor_without_approval(site, number: int) -> str | None:
     only makes the draft. Changes from a host's folder or the command line come from the operators, who hold the
     server itself, and are taken as they are."""
     row = site.library.row(number)
-    user = site.deployment.users.get(row.updated_by) if row is not None and row.updated_by else None
+    user = site.services.users.get(row.updated_by) if row is not None and row.updated_by else None
     if user is None or user.may("approver"):
         return None
     approval = site.approvals.get(number)

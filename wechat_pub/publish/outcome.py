@@ -1,5 +1,4 @@
-"""What a push did, as the commands report it (kept apart from the pipeline, which an unchanged re-push does
-not load)."""
+"""What a push did, as the commands report it (apart from the pipeline: the commands print it without it)."""
 
 from __future__ import annotations
 

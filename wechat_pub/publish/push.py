@@ -1,4 +1,5 @@
-"""The push pipeline: render -> upload body images -> cover -> draft/add or draft/update -> (publish).
+"""The push pipeline: images and cover (:mod:`.uploader`) -> render -> draft/add or draft/update -> (publish).
+A push is a :class:`PushRun` handed through the steps; the Pusher itself holds only the account's parts.
 
 Exactly once, and durable: every step is recorded in the state store as soon as it happens, so a
 rerun after a crash continues where the last one stopped. Uploads are cached by content hash per
@@ -11,24 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
-from wechat_pub.errors import ConfigError, ExitStatus, WechatPubError
+from wechat_pub.errors import ExitStatus, WechatPubError
 from wechat_pub.publish import failed
 from wechat_pub.publish.outcome import PushOutcome
 from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_digest
-from wechat_pub.publish.unchanged import receipt
+from wechat_pub.publish.uploader import ImageUploader, Uploaded
 from wechat_pub.render.options import RenderOptions
-from wechat_pub.render.rules import ImageRef
 from wechat_pub.render.split import render_issue
-from wechat_pub.source.images import image_folders
 from wechat_pub.state.pushes import PushLedger, PushRecord
 from wechat_pub.state.uploads import UploadCache
 from wechat_pub.urls import safe_links
@@ -36,7 +34,6 @@ from wechat_pub.wechat import WeChatAPI
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 from wechat_pub.wechat.fieldlimits import explain_field_error
 
-COVER_MAX_BYTES = 1024 * 1024 - 1  # far under add_material's 10 MB; a cover never needs more
 MAX_DRAFT_PAGES = 50  # draft/batchget pages (20 each) searched for a draft whose answer was lost
 
 
@@ -46,6 +43,18 @@ class PushError(WechatPubError):
 
 class DraftEditedInWeChat(PushError):
     """The draft was changed in WeChat's editor since the last push: pushing would overwrite that work."""
+
+
+@dataclass
+class PushRun:
+    """One push of one issue, passed through its steps: what was asked (``force``), what it makes (the
+    articles and their hash) and what it reports."""
+
+    issue: m.Issue
+    force: bool
+    outcome: PushOutcome
+    articles: list[dict] = field(default_factory=list)
+    content_hash: str = ""
 
 
 class Pusher:
@@ -71,154 +80,40 @@ class Pusher:
     def push(self, issue: m.Issue, publish: bool = False, force: bool = False) -> PushOutcome:
         """``force``: replace a draft even when it was edited in WeChat since the last push (its version is
         kept under ``keep_dir`` first)."""
-        outcome = PushOutcome(issue.number, "", "", 0)
-        articles: list[dict] = []
-        self.force = force
-        self.inputs: dict[str, str] | None = {}  # path -> sha256 of the bytes used (None: some came from the web)
+        run = PushRun(issue, force, PushOutcome(issue.number, "", "", 0))
         try:
-            images = self.upload_images(issue, outcome)
-            cover = self.upload_cover(issue, images, outcome)
-            articles = self.draft_articles(issue, images, cover)
-            content_hash = digest(articles)
-            self.save_draft(issue, articles, content_hash, outcome)
-            self.keep_receipt(issue, content_hash, len(images) + 1, outcome)
+            uploader = ImageUploader(self.api, self.uploads, self.options, self.brand, self.progress)
+            uploaded = uploader.upload(issue)
+            self.ledger.cover_uploaded(issue.number, issue.path, uploaded.cover_url)
+            run.outcome.uploaded, run.outcome.cached = uploaded.uploaded, uploaded.cached
+            run.outcome.cover = uploaded.cover_source
+            run.articles = self.draft_articles(issue, uploaded)
+            run.content_hash = digest(run.articles)
+            self.save_draft(run)
             if publish:
-                self.publish(issue, outcome)
+                self.publish(run)
         except WechatPubError as exc:
             if isinstance(exc, WeChatAPIError) and exc.errcode == 45002:
-                exc = too_long(exc, articles)
+                exc = too_long(exc, run.articles)
             elif isinstance(exc, WeChatAPIError):
-                exc = explain_field_error(exc, articles)  # 45003/45110/45004: which field, how long
+                exc = explain_field_error(exc, run.articles)  # 45003/45110/45004: which field, how long
             self.record_failure(issue, exc)
             raise exc from None
-        return outcome
+        return run.outcome
 
-    def draft_articles(self, issue: m.Issue, images: dict[str, ImageRef], cover: dict) -> list[dict]:
-        result = render_issue(issue, replace(self.options, images=images))
+    def draft_articles(self, issue: m.Issue, uploaded: Uploaded) -> list[dict]:
+        result = render_issue(issue, replace(self.options, images=uploaded.images))
         errors = [p for p in result.problems if p.severity == "error"]
         if errors:
             raise PushError(f"{issue.path} does not fit WeChat's limits:", "\n".join(str(p) for p in errors))
-        return [{**article.payload(), **cover} for article in result.articles]
-
-    # ---- images -------------------------------------------------------------------------------------
-
-    def upload_images(self, issue: m.Issue, outcome: PushOutcome) -> dict[str, ImageRef]:
-        """The body images and the footer's QR code, each uploaded once (by content) for this account."""
-        refs: dict[str, ImageRef] = {}
-        qr_code = self.options.publisher.qr_code
-        if qr_code and not os.path.isfile(qr_code):
-            raise ConfigError(f"publisher.qr_code: {qr_code} does not exist.",
-                              "Set publisher.qr_code in config.toml to the account's QR code image (relative to "
-                              "config.toml), or empty it to print the footer without one.")
-        allowed = image_folders(issue.path, self.options.image_folders)
-        extra = [(m.Image(qr_code, "QR code", qr_code), image_folders(qr_code))] if qr_code else []
-        for image, folders in [(image, allowed) for image in body_images(issue)] + extra:
-            if image.src in refs:
-                continue
-            refs[image.src] = self.upload_body_image(image, folders, outcome)
-        return refs
-
-    def upload_body_image(self, image: m.Image, folders: tuple[str, ...], outcome: PushOutcome) -> ImageRef:
-        """``folders``: where the image may be read from (:func:`~wechat_pub.source.images.image_folders`)."""
-        from wechat_pub.publish.images import prepare, read_image_bytes  # Pillow and requests: for images only
-
-        data = read_image_bytes(image.path, image.src, folders)
-        key = self.used(image.path, data)
-        cached = self.uploads.get(key, "uploadimg")
-        if cached:
-            outcome.cached += 1
-            return ImageRef(cached.url, cached.width)
-        prepared = prepare(data, image.src)
-        self.progress(f"uploading image {image.src} ({len(prepared.data) // 1024} KB)")
-        url = self.api.media.uploadimg(prepared.name, prepared.data, prepared.mime)
-        self.uploads.put(key, "uploadimg", url=url, width=prepared.width)
-        outcome.uploaded += 1
-        crash_point("upload")
-        return ImageRef(url, prepared.width)
-
-    def upload_cover(self, issue: m.Issue, images: dict[str, ImageRef], outcome: PushOutcome) -> dict:
-        """The front-matter cover, else the first body image, else a generated one; permanent material."""
-        from wechat_pub.publish.images import read_image_bytes
-
-        crops: dict[str, str] = {}
-        allowed = image_folders(issue.path, self.options.image_folders)
-        if issue.cover:
-            local = None if issue.cover.startswith("http") else issue.cover
-            source, data = "front matter", read_image_bytes(local, issue.cover, allowed)
-            self.used(local, data)
-        elif body := next(iter(body_images(issue)), None):
-            source, data = f"first image ({body.src})", read_image_bytes(body.path, body.src, allowed)
-            self.used(body.path, data)
-        else:
-            return self.generated_cover(issue, outcome)
-        outcome.cover = source
-        media_id, url = self.cover_material(data, source, outcome)
-        self.ledger.cover_uploaded(issue.number, issue.path, url)
-        return {"thumb_media_id": media_id, **crops}
-
-    def generated_cover(self, issue: m.Issue, outcome: PushOutcome) -> dict:
-        """A cover drawn from the issue's titles; drawn and uploaded once for the same titles, brand and colour."""
-        from wechat_pub.publish.cover import CROP_1_1, CROP_235_1, cover_key, generate_cover
-
-        outcome.cover = "generated (900×383)"
-        key = cover_key(issue, self.brand, self.options.theme.accent)
-        cached = self.uploads.get(key, "generated")  # (by what it is drawn from, not by its bytes)
-        if cached:
-            outcome.cached += 1
-            media_id, url = cached.media_id, cached.url
-        else:
-            media_id, url = self.cover_material(generate_cover(issue, self.brand, self.options.theme.accent).data,
-                                                outcome.cover, outcome)
-            self.uploads.put(key, "generated", url=url, media_id=media_id, width=900)
-        self.ledger.cover_uploaded(issue.number, issue.path, url)
-        return {"thumb_media_id": media_id, "pic_crop_235_1": CROP_235_1, "pic_crop_1_1": CROP_1_1}
-
-    def used(self, path: str | None, data: bytes) -> str:
-        """The sha256 of ``data``, noted as what the local file ``path`` held (None: it came from the web)."""
-        key = hashlib.sha256(data).hexdigest()
-        if path is None:
-            self.inputs = None
-        elif self.inputs is not None:
-            self.inputs[path] = key
-        return key
-
-    def cover_material(self, data: bytes, source: str, outcome: PushOutcome) -> tuple[str, str]:
-        """(media_id, url) of the cover as permanent material, uploaded once per content."""
-        from wechat_pub.publish.images import prepare
-
-        key = hashlib.sha256(data).hexdigest()
-        cached = self.uploads.get(key, "material")
-        if cached:
-            outcome.cached += 1
-            return cached.media_id, cached.url
-        prepared = prepare(data, source, max_bytes=COVER_MAX_BYTES, allow_png=False)
-        found = self.find_material(prepared.name)  # uploaded by a run that died before recording it
-        if found is None:
-            self.progress(f"uploading cover ({source})")
-            found = self.api.material.add_material("image", prepared.name, prepared.data, prepared.mime)
-            outcome.uploaded += 1
-        media_id, url = found["media_id"], found.get("url", "")
-        self.uploads.put(key, "material", url=url, media_id=media_id, width=prepared.width)
-        crash_point("upload")
-        return media_id, url
-
-    def find_material(self, name: str) -> dict | None:
-        offset = 0
-        for _ in range(5):  # the newest 100 images: a lost upload is recent
-            page = self.api.material.batchget_material("image", offset, 20)
-            for item in page.get("item", []):
-                if item.get("name") == name:
-                    return item
-            offset += 20
-            if offset >= page.get("total_count", 0):
-                return None
-        return None
+        return [{**article.payload(), **uploaded.cover} for article in result.articles]
 
     # ---- the draft ----------------------------------------------------------------------------------
 
-    def save_draft(self, issue: m.Issue, articles: list[dict], content_hash: str, outcome: PushOutcome) -> None:
+    def save_draft(self, run: PushRun) -> None:
+        issue, outcome, content_hash = run.issue, run.outcome, run.content_hash
         record = self.recover_lost_add(issue, self.ledger.get(issue.number))
-        outcome.articles = len(articles)
+        outcome.articles = len(run.articles)
         if record and record.published and record.content_hash == content_hash:
             outcome.action, outcome.media_id = "published-already", record.draft_media_id
             outcome.article_urls = record.article_urls
@@ -226,7 +121,7 @@ class Pusher:
         if record and record.draft_media_id and not record.published:
             existing = self.existing_draft(record.draft_media_id)
             if existing is not None:
-                self.change_draft(issue, record, existing, articles, content_hash, outcome)
+                self.change_draft(run, record, existing)
                 return
             outcome.notes.append(f"the old draft {record.draft_media_id} is gone (deleted or published in WeChat); "
                                  "a new draft was created")
@@ -234,11 +129,11 @@ class Pusher:
         elif record and record.published:
             outcome.notes.append("the issue was already published; the changed issue went into a new draft")
             outcome.action = "recreated"
-        outcome.media_id = self.add_draft(issue, articles, content_hash, outcome)
+        outcome.media_id = self.add_draft(run)
         outcome.action = outcome.action or "created"
 
-    def change_draft(self, issue: m.Issue, record: PushRecord, existing: list[dict], articles: list[dict],
-                     content_hash: str, outcome: PushOutcome) -> None:
+    def change_draft(self, run: PushRun, record: PushRecord, existing: list[dict]) -> None:
+        issue, outcome, articles, content_hash = run.issue, run.outcome, run.articles, run.content_hash
         outcome.media_id = record.draft_media_id
         edited = edited_in_wechat(record.wechat_hash, existing)
         if record.content_hash == content_hash:
@@ -248,7 +143,7 @@ class Pusher:
                                      "change, so nothing was sent")
             return
         if edited:
-            self.keep_edited(issue, record, existing, outcome)
+            self.keep_edited(run, record, existing)
         if len(existing) == len(articles):
             marked = with_marker(articles, marker_for(self.appid, issue.number, content_hash))
             for index, article in enumerate(marked):
@@ -257,15 +152,16 @@ class Pusher:
             self.read_back(issue, record.draft_media_id, marked, outcome)
             outcome.action = "updated"
             return
-        new_id = self.add_draft(issue, articles, content_hash, outcome)
+        new_id = self.add_draft(run)
         self.api.draft.delete(record.draft_media_id)  # after the new one exists: nothing is lost
         outcome.notes.append(f"the number of articles changed ({len(existing)} → {len(articles)}): draft "
                              f"{record.draft_media_id} was replaced by {new_id}")
         outcome.action, outcome.media_id = "replaced", new_id
 
-    def keep_edited(self, issue: m.Issue, record: PushRecord, existing: list[dict], outcome: PushOutcome) -> None:
+    def keep_edited(self, run: PushRun, record: PushRecord, existing: list[dict]) -> None:
         """A draft edited in WeChat since our last push: stop, unless forced; forced, keep WeChat's version."""
-        if not self.force or self.keep_dir is None:
+        issue = run.issue
+        if not run.force or self.keep_dir is None:
             raise DraftEditedInWeChat(
                 f"draft {record.draft_media_id} of issue {issue.number} was edited in WeChat since the last push; "
                 "pushing would overwrite that work.",
@@ -275,7 +171,8 @@ class Pusher:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock.time()))
         kept = self.keep_dir / f"issue-{issue.number}-{stamp}.json"
         kept.write_text(json.dumps(existing, ensure_ascii=False, indent=2), encoding="utf-8")
-        outcome.notes.append(f"the draft had been edited in WeChat; that version was saved as {kept} and replaced")
+        run.outcome.notes.append(f"the draft had been edited in WeChat; that version was saved as {kept} and "
+                                 "replaced")
 
     def read_back(self, issue: m.Issue, media_id: str, sent: list[dict], outcome: PushOutcome) -> None:
         """What WeChat kept of what was just sent: its changes are reported and recorded, and its fingerprint
@@ -284,7 +181,8 @@ class Pusher:
         outcome.wechat_changes = differences(sent, kept) if wechat_digest(sent) != wechat_digest(kept) else []
         self.ledger.draft_read_back(issue.number, wechat_digest(kept), "; ".join(outcome.wechat_changes))
 
-    def add_draft(self, issue: m.Issue, articles: list[dict], content_hash: str, outcome: PushOutcome) -> str:
+    def add_draft(self, run: PushRun) -> str:
+        issue, articles, content_hash = run.issue, run.articles, run.content_hash
         marker = marker_for(self.appid, issue.number, content_hash)
         self.ledger.adding_draft(issue.number, issue.path, marker, content_hash)
         crash_point("before-draft-add")
@@ -299,17 +197,8 @@ class Pusher:
                 raise
         crash_point("after-draft-add")
         self.ledger.draft_added(issue.number, issue.path, media_id, content_hash, len(articles))
-        self.read_back(issue, media_id, marked, outcome)
+        self.read_back(issue, media_id, marked, run.outcome)
         return media_id
-
-    def keep_receipt(self, issue: m.Issue, content_hash: str, cached: int, outcome: PushOutcome) -> None:
-        """What the draft was made from, for a later push that finds it unchanged without reading it
-        (:mod:`wechat_pub.publish.unchanged`); ``cached``: the images such a push finds in the upload cache (every
-        image, and the cover). Not kept when something came from the web, or for a published issue."""
-        if self.inputs is None or not issue.text_sha256 or outcome.action == "published-already":
-            return
-        self.ledger.receipt_kept(issue.number, receipt(issue.text_sha256, self.inputs, self.options, content_hash,
-                                                      outcome.articles, cached, outcome.cover))
 
     def recover_lost_add(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:
         """A draft/add whose answer was never recorded: adopt the draft if WeChat has it."""
@@ -346,7 +235,8 @@ class Pusher:
 
     # ---- publishing ---------------------------------------------------------------------------------
 
-    def publish(self, issue: m.Issue, outcome: PushOutcome) -> None:
+    def publish(self, run: PushRun) -> None:
+        issue, outcome = run.issue, run.outcome
         record = self.ledger.get(issue.number)
         if record.published:
             outcome.publish_id, outcome.article_urls = record.publish_id, record.article_urls
@@ -393,11 +283,6 @@ def too_long(exc: WeChatAPIError, articles: list[dict]) -> WeChatAPIError:
     return WeChatAPIError(exc.errcode, exc.errmsg, exc.endpoint,
                           f"article {index} of {len(articles)}, {longest['title']!r}, has {size:,} characters "
                           f"and {len(longest['content'].encode()):,} bytes")
-
-
-def body_images(issue: m.Issue) -> list[m.Image]:
-    return [node for item in issue.items for body in (item.body_zh, item.body_en)
-            for node in m.walk_inlines(body) if isinstance(node, m.Image)]
 
 
 def digest(articles: list[dict]) -> str:

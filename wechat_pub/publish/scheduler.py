@@ -76,7 +76,7 @@ class SchedulerService:
             self._thread.join(timeout=10)
         self._step_down()
         try:
-            self.deployment.leases.drop_lease(LEASE_NAME, self.identity)
+            self.deployment.services.leases.drop_lease(LEASE_NAME, self.identity)
         except Exception:  # the database is away: the lease runs out by itself
             log.warning("could not give up the scheduler's lease; it expires in %s s", self.lease)
         if jobs.SERVICE is self:
@@ -86,7 +86,7 @@ class SchedulerService:
         synced = 0.0
         while not self._stop.is_set():
             try:
-                if self.deployment.leases.take_lease(LEASE_NAME, self.identity, self.lease):
+                if self.deployment.services.leases.take_lease(LEASE_NAME, self.identity, self.lease):
                     if self.scheduler is None:
                         self._become_leader()
                 elif self.scheduler is not None:
@@ -110,7 +110,7 @@ class SchedulerService:
         deployment = self.deployment
         grace = min(site.schedule.grace_seconds for site in deployment.sites.values())
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=deployment.db.engine, tablename="apscheduler_jobs")},
+            jobstores={"default": SQLAlchemyJobStore(engine=deployment.services.db.engine, tablename="apscheduler_jobs")},
             job_defaults={"misfire_grace_time": int(grace) or 1, "coalesce": True, "max_instances": 1},
             timezone=deployment.timezone)
         scheduler.add_listener(self._job_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)

@@ -70,8 +70,8 @@ def send_issue(site, account, issue: m.Issue, tag: str = "", by: str = "", progr
     tag_id = tag_id_of(tag)
     site.library.sync()
     require_approved(site, issue.number)
-    with site.deployment.locks.lock(f"send:{site.appid}:{issue.number}", lease=site.deployment.lease_seconds,
-                                     wait=LOCK_WAIT):
+    with site.services.locks.lock(f"send:{site.appid}:{issue.number}", lease=site.cfg["schedule.lease_seconds"],
+                                   wait=LOCK_WAIT):
         earlier = site.sends.latest(issue.number)
         if earlier is not None and earlier.state in ("accepted", "sent"):
             return SendOutcome(issue.number, "already", earlier.msg_id, earlier.audience,

@@ -1,6 +1,5 @@
 """What an issue is rendered with besides the issue: the theme, the publisher's standing lines, the uploaded images'
-addresses and the lead language. Kept apart from the renderer so that what a draft was made from can be
-fingerprinted without loading it (:mod:`wechat_pub.publish.unchanged`)."""
+addresses and the lead language. Plain data, apart from the renderer: settings build it without loading the renderer."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from wechat_pub.sandbox.api import state
 from wechat_pub.sandbox.mass import store
-from wechat_pub.sandbox.pages import _account_id, _article_html, _page
+from wechat_pub.sandbox.phone import account_id, article_html, page
 
 mass_pages = Blueprint("sandbox_mass_pages", __name__, url_prefix="/sandbox")
 OUTCOMES = ("success", "fail", "check_fail")
@@ -50,7 +50,7 @@ def _audience(entry: dict) -> str:
 
 @mass_pages.get("/mass")
 def mass_page():
-    return _page("wechat-pub sandbox: mass sends", '<div class="bar">Mass sends and phone previews</div>'
+    return page("wechat-pub sandbox: mass sends", '<div class="bar">Mass sends and phone previews</div>'
                  + mass_table())
 
 
@@ -60,7 +60,7 @@ def sent_article(msg_id: int, index: int):
     if sent is None or sent["status"] != "SEND_SUCCESS" or not 1 <= index <= len(sent["articles"]):
         abort(404, "No such sent article (deleted, failed or never sent).")
     article = sent["articles"][index - 1]
-    return _page(article["title"], _article_html(article, _account_id(sent["appid"])))
+    return page(article["title"], article_html(article, account_id(sent["appid"])))
 
 
 @mass_pages.post("/accounts/<appid>")

@@ -3,68 +3,26 @@ and a small admin API for tests and demos (faults, clock, call counts)."""
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from flask import Blueprint, Response, abort, jsonify, request
 
 from wechat_pub.sandbox.api import state
-from wechat_pub.sandbox.content import own_media_id
+from wechat_pub.sandbox.phone import account_id, article_html, page
 
 pages = Blueprint("sandbox_pages", __name__, url_prefix="/sandbox")
-
-PHONE_CSS = """
-body { margin: 0; background: #ededed; font-family: -apple-system, "PingFang SC", system-ui, "Noto Sans CJK SC",
-       sans-serif; }
-.bar { padding: 10px 16px; font-size: 13px; color: #555; }
-.phone { width: 375px; margin: 0 auto 24px auto; background: #fff; padding: 18px 0 24px 0; }
-.head { padding: 0 16px 12px 16px; }
-.title { font-size: 22px; line-height: 1.4; font-weight: bold; color: #191919; margin: 0 0 8px 0; }
-.meta { font-size: 14px; color: #8c8c8c; }
-.body { padding: 0 8px; }
-table.list { border-collapse: collapse; margin: 16px; font-size: 14px; }
-table.list td, table.list th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
-"""
-
-
-def _local_images(html: str) -> str:
-    """Point WeChat CDN addresses at the sandbox's copy, so the page shows the uploaded images."""
-    def swap(match: re.Match) -> str:
-        media_id = own_media_id(match.group(1))
-        return f'src="/sandbox/media/{media_id}"' if media_id else match.group(0)
-
-    return re.sub(r'src="([^"]+)"', swap, html)
-
-
-def _account_id(appid: str) -> str:
-    account = state().settings.account(appid)
-    return account.account_id if account else appid
-
-
-def _page(title: str, body: str) -> Response:
-    html = (f"<!doctype html><html lang=zh-CN><head><meta charset=utf-8>"
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{PHONE_CSS}</style></head><body>{body}</body></html>")
-    return Response(html, content_type="text/html; charset=utf-8")
-
-
-def _article_html(article: dict, account: str) -> str:
-    return (f'<div class="phone"><div class="head"><p class="title">{escape(article["title"])}</p>'
-            f'<div class="meta">{escape(article.get("author", ""))} · {escape(account)}</div></div>'
-            f'<div class="body">{_local_images(article["content"])}</div></div>')
-
 
 @pages.get("/drafts/<media_id>")
 def draft_page(media_id: str):
     draft = state().draft(media_id)
     if draft is None:
         abort(404, "No such draft: it was deleted or published.")
-    account = _account_id(draft["appid"])
-    articles = "".join(_article_html(a, account) for a in draft["articles"])
+    account = account_id(draft["appid"])
+    articles = "".join(article_html(a, account) for a in draft["articles"])
     bar = f'<div class="bar">Sandbox draft {escape(media_id)} · {len(draft["articles"])} article(s)</div>'
     from wechat_pub.sandbox.masspages import mass_table  # what was sent and previewed, as on every draft page
 
-    return _page(draft["articles"][0]["title"], bar + articles + mass_table())
+    return page(draft["articles"][0]["title"], bar + articles + mass_table())
 
 
 @pages.get("/articles/<article_id>/<int:index>")
@@ -73,7 +31,7 @@ def article_page(article_id: str, index: int):
     if job is None or not 1 <= index <= len(job["articles"]) or job["articles"][index - 1].get("is_deleted"):
         abort(404, "No such published article.")
     article = job["articles"][index - 1]
-    return _page(article["title"], _article_html(article, _account_id(job["appid"])))
+    return page(article["title"], article_html(article, account_id(job["appid"])))
 
 
 @pages.get("/media/<media_id>")
@@ -97,7 +55,7 @@ def index():
     bar = f'<div class="bar">wechat-pub sandbox · account(s) {escape(appids)} · {total} draft(s)</div>'
     from wechat_pub.sandbox.masspages import mass_table  # what was mass-sent and previewed, under the drafts
 
-    return _page("wechat-pub sandbox", bar + table + mass_table())
+    return page("wechat-pub sandbox", bar + table + mass_table())
 
 
 # ---- admin: for tests and demos ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from wechat_pub import model as m
 from wechat_pub.errors import ArticleError
-from wechat_pub.source.folder import hash_text
+from wechat_pub.source.files import hash_text, read_text
 from wechat_pub.source.frontmatter import FieldReader, split_front_matter
 from wechat_pub.source.markdown import BlockBuilder, Node, parse_tree
 from wechat_pub.text import guess_lang
@@ -23,20 +23,6 @@ from wechat_pub.text import guess_lang
 SOURCE_PREFIX = re.compile(r"^\s*(sources?|来源|原文|出处)\s*[:：]\s*", re.I)
 BARE_URL = re.compile(r"https?://[^\s<>\"'）)]+")
 HEADING_SPLIT = re.compile(r"\s*[|｜]\s*")
-
-
-def read_text(path: str | os.PathLike) -> tuple[str | None, m.Problem | None]:
-    """The article file's text, or the problem that stops it being read."""
-    path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read(), None
-    except UnicodeDecodeError as exc:
-        return None, m.Problem(m.Pos(path), "error", f"the file is not UTF-8 text ({exc.reason}).",
-                               "Save it as UTF-8 in your editor (\"Save with encoding\").")
-    except OSError as exc:
-        return None, m.Problem(m.Pos(path), "error", f"cannot read the file: {exc.strerror}.",
-                               "Check the file name and that you may read it.")
 
 
 def read_article(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.ParseResult:

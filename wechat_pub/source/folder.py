@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from wechat_pub import model as m
+from wechat_pub.source.files import hash_text, read_text
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
 _ISSUE_FIELD = re.compile(r"^issue:[ \t]*[\"']?(\d{1,6})[\"']?[ \t]*(?:#.*)?$", re.M)
@@ -67,8 +68,6 @@ class ArticleFile:
     @property
     def text(self) -> str:
         if self._text is None:
-            from wechat_pub.source.article import read_text
-
             self._text = read_text(self.path)[0] or ""
             self.sha256 = hash_text(self._text)  # (the same, unless it was edited a moment ago)
         return self._text
@@ -155,28 +154,6 @@ class Catalogue:
         return [p for p in self.duplicates.get(number, ()) if os.path.abspath(p) != wanted]
 
 
-@dataclass(frozen=True)
-class LastSync:
-    """What this host's last sync of the folder with the database left them at, kept (in a small file of the state
-    folder) when they agreed file for file: the folder's signature and the database's revision. While both are
-    the same, another sync would do nothing."""
-
-    folder: str
-    database: str
-
-    @classmethod
-    def load(cls, path: Path) -> LastSync | None:
-        try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):  # none yet, or unreadable: nothing is known
-            return None
-
-    def save(self, path: Path) -> None:
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self.__dict__), encoding="utf-8")
-        os.replace(temporary, path)
-
-
 PARALLEL_FROM = 24  # files: fewer are read here, more on every core
 
 
@@ -233,26 +210,10 @@ def _read_text(job) -> tuple[m.Issue | IssueFacts | None, tuple[m.Problem, ...],
 
 def read_article_file(path: str, timezone: str) -> ArticleFile:
     """The file's text and hash (its issue is read when asked for)."""
-    from wechat_pub.source.article import read_text
-
     text, problem = read_text(path)
     if text is None:
         return ArticleFile(path, "", "", timezone, None, (problem,))
     return ArticleFile(path, text, hash_text(text), timezone)
-
-
-def hash_file(path: str | os.PathLike) -> str | None:
-    """The sha256 of a file's bytes (an image an issue shows); None when it is missing."""
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    except FileNotFoundError:
-        return None
-
-
-def hash_text(text: str) -> str:
-    """The hash an article file is known by: of its text as read (UTF-8, newlines as Python reads them)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _unless_unchanged(article: ArticleFile, previous: dict[str, ArticleFile]) -> ArticleFile:

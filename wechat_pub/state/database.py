@@ -1,5 +1,5 @@
-"""The state database: the engine, the tables made (also when several processes start at once on an empty
-database), and the two statements every writer needs when processes race (upsert, insert-if-absent).
+"""The state database: the engine, its schema brought up to date (by the migrations, :mod:`.migrate`), and the
+two statements every writer needs when processes race (upsert, insert-if-absent).
 
 SQLite by default (a file in ``paths.state``, made 0600 in a 0700 folder), PostgreSQL by URL: one code path
 through SQLAlchemy Core.
@@ -9,20 +9,15 @@ intact. Secrets (AppSecret, webhook token, AES key) are never stored here.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from sqlalchemy import String, Table, Text, create_engine, event, inspect
+from sqlalchemy import Table, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError
 
 from wechat_pub.errors import ConfigError
 from wechat_pub.state.private import create_private_file, make_private_folder
-from wechat_pub.state.schema import LATER_INDEXES, metadata
 from wechat_pub.state.urls import driver_url
-
-_SCHEMA_LOCK = 0x77_65_63_68  # any fixed number: the advisory lock under which PostgreSQL tables are made
-
 
 BOUND_SECONDS = 1.0  # the longest a bounded connection waits for a lock, a statement or the server
 PATIENT_SECONDS = 30.0  # the longest any other SQLite connection waits for the write lock
@@ -38,7 +33,7 @@ class StateDatabase:
 
     ``bounded=True`` gives the webhook's engine: every wait (a locked SQLite file, a PostgreSQL lock or
     statement, connecting) ends within :data:`BOUND_SECONDS` with an error, instead of the 30 s a command may
-    patiently wait; and it makes no tables (the service's main engine does)."""
+    patiently wait; and it changes no schema (the service's main engine upgrades it at start)."""
 
     def __init__(self, url: str, bounded: bool = False):
         self.url = driver_url(url)
@@ -49,7 +44,9 @@ class StateDatabase:
             create_private_file(file)  # before SQLite opens it: its -wal and -shm files take this file's mode
         self.engine: Engine = open_engine(self.url, bounded)
         if not bounded:
-            create_tables(self.engine)
+            from wechat_pub.state.migrate import upgrade  # here: the webhook's bounded engine never loads Alembic
+
+            upgrade(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -161,47 +158,6 @@ def open_engine(url: str, bounded: bool = False) -> Engine:
     elif bounded:
         event.listen(engine, "connect", _postgres_bounds)
     return engine
-
-
-def create_tables(engine: Engine) -> None:
-    """Create what is missing, also when several processes start at once, and add columns that later
-    versions brought to an older state database.
-
-    On PostgreSQL two CREATE TABLEs of one table race on its row type (UniqueViolation on pg_type), so
-    the whole step runs in one transaction under an advisory lock. SQLite serialises writers itself; a
-    loser of the race sees 'already exists' and tries again."""
-    for attempt in range(5):
-        try:
-            with engine.begin() as conn:
-                if engine.dialect.name == "postgresql":
-                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
-                metadata.create_all(conn)
-                _add_new_columns(conn, metadata.sorted_tables)
-                for statement in LATER_INDEXES:
-                    conn.exec_driver_sql(statement)
-            return
-        except (OperationalError, IntegrityError, ProgrammingError) as exc:
-            if not _lost_creation_race(exc) or attempt == 4:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-
-
-def _lost_creation_race(exc: DBAPIError) -> bool:
-    text = str(exc).lower()
-    return any(word in text for word in ("already exists", "duplicate column", "pg_type_typname_nsp_index",
-                                          "database is locked"))
-
-
-def _add_new_columns(conn, tables) -> None:
-    existing = inspect(conn)
-    for table in tables:
-        present = {column["name"] for column in existing.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(conn.dialect)
-                default = "''" if isinstance(column.type, (String, Text)) else "0"
-                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
-                                     f"NOT NULL DEFAULT {default}")
 
 
 def _engine_options(url: str, bounded: bool) -> dict:

@@ -59,7 +59,6 @@ class PushRecord:
     error: str
     hint: str
     updated_at: float
-    receipt: str  # JSON: what the draft's content was made from, for an unchanged re-push ('' when unknown)
 
     @property
     def published(self) -> bool:
@@ -134,10 +133,6 @@ class PushLedger:
         """What WeChat holds right after our push (its editor rewrites some markup): the next push compares the
         draft with it, to find edits made in WeChat. ``changes``: what WeChat changed of what we sent."""
         self._move(issue, "draft-read-back" if changes else None, changes, wechat_hash=wechat_hash)
-
-    def receipt_kept(self, issue: int, receipt: str) -> None:
-        """What the draft's content was made from (:mod:`wechat_pub.publish.unchanged`): not a move of the push."""
-        self._move(issue, None, "", receipt=receipt)
 
     def draft_recovered(self, issue: int, media_id: str) -> None:
         """The draft of an interrupted draft/add was found in WeChat: adopt it, with the content it carries."""

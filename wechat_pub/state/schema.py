@@ -1,10 +1,12 @@
 """The tables of the state database, one place for all of them (SQLAlchemy Core, so SQLite and PostgreSQL
-share one definition). Every row that belongs to a WeChat account carries its ``appid``: several accounts
-share one database and never see each other's records."""
+share one definition). It is what the code reads and writes; the database is brought to it by the migrations
+(``state/migrations/versions``): a change here needs a migration (README, "Schema migrations"). Every row
+that belongs to a WeChat account carries its ``appid``: several accounts share one database and never see
+each other's records."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -52,7 +54,6 @@ pushes = Table(  # one row per issue of an account: where its draft stands (stat
     Column("error", Text, nullable=False, default=""),
     Column("hint", Text, nullable=False, default=""),
     Column("updated_at", Float, nullable=False),
-    Column("receipt", Text, nullable=False, default=""),  # what the draft was made from (publish/unchanged.py)
 )
 
 history = Table(  # every push transition, as it happened
@@ -217,9 +218,7 @@ profiles = Table(  # what a console user keeps about themselves: the WeChat ID t
     Column("updated_at", Float, nullable=False),
 )
 
-# Indexes that later versions added to tables an older database already has (create_all does not add them).
-LATER_INDEXES = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
-    # the revision of an account's issues (state/direct.py) from the index alone, not from rows of 50 KB texts
-    "CREATE INDEX IF NOT EXISTS ix_issues_revision ON issues (appid, version, updated_at)",
-)
+# Indexes written out here rather than on their column: one is partial, the other spans three columns.
+Index("ix_queries_entry_id", queries.c.entry_id, unique=True,  # a spooled query moves in once
+      sqlite_where=queries.c.entry_id != "", postgresql_where=queries.c.entry_id != "")
+Index("ix_issues_revision", issues.c.appid, issues.c.version, issues.c.updated_at)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
-from wechat_pub.state.direct import TOKEN_SQL, token_value
 from wechat_pub.state.schema import tokens
 
 
@@ -22,10 +21,11 @@ class TokenStorage:
         self.clock = clock
 
     def get(self, key: str, default: Any = None) -> Any:
-        with self.db.connect() as conn:  # (the statement an unchanged re-push also runs: state/direct.py)
-            row = conn.exec_driver_sql(self.db.driver_sql(TOKEN_SQL), (key,)).first()
-        value = token_value(row, self.clock.time())
-        return default if value is None else value
+        with self.db.connect() as conn:
+            row = conn.execute(select(tokens.c.value, tokens.c.expires_at).where(tokens.c.key == key)).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= self.clock.time()):
+            return default
+        return json.loads(row.value)
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         expires = self.clock.time() + ttl if ttl else None

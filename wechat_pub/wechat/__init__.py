@@ -1,5 +1,5 @@
 """The WeChat official-account API client (on wechatpy), one module per API group. The client is imported when
-first named: :mod:`.quick` (an unchanged re-push) must not load wechatpy and requests."""
+first named, so that importing an error class does not load wechatpy and requests."""
 
 __all__ = ["WeChatAPI", "WeChatAPIError", "NetworkError"]
 

@@ -30,9 +30,17 @@ from wechat_pub.wechat.mass import Mass
 from wechat_pub.wechat.material import Material
 from wechat_pub.wechat.media import Media
 from wechat_pub.wechat.openapi import OpenAPI
-from wechat_pub.wechat.quick import token_key, usable_token
 
 log = logging.getLogger(__name__)
+
+REFRESH_MARGIN = 300  # stable_token hands out the next token in the last 5 minutes; refresh then
+
+
+def usable_token(entry: dict | None, now: float) -> str | None:
+    """The kept token while it has more than :data:`REFRESH_MARGIN` seconds left; None when it must be refreshed."""
+    if entry and entry["expires_at"] - now > REFRESH_MARGIN:
+        return entry["token"]
+    return None
 
 
 class WeChatAPI(WeChatClient):
@@ -61,7 +69,7 @@ class WeChatAPI(WeChatClient):
 
     @property
     def access_token_key(self) -> str:
-        return token_key(self.appid)
+        return f"{self.appid}_access_token"  # wechatpy's session key
 
     @property
     def access_token(self) -> str:

@@ -1,0 +1,38 @@
+"""Reading an article file and hashing what an issue is made of: the one way every part knows a file's text
+and content by (the folder's reader, the parser, the sync with the database). No parsing here: the modules
+above it (:mod:`.article`, :mod:`.folder`) import it, never the other way round."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from wechat_pub import model as m
+
+
+def read_text(path: str | os.PathLike) -> tuple[str | None, m.Problem | None]:
+    """The article file's text, or the problem that stops it being read."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(), None
+    except UnicodeDecodeError as exc:
+        return None, m.Problem(m.Pos(path), "error", f"the file is not UTF-8 text ({exc.reason}).",
+                               "Save it as UTF-8 in your editor (\"Save with encoding\").")
+    except OSError as exc:
+        return None, m.Problem(m.Pos(path), "error", f"cannot read the file: {exc.strerror}.",
+                               "Check the file name and that you may read it.")
+
+
+def hash_file(path: str | os.PathLike) -> str | None:
+    """The sha256 of a file's bytes (an image an issue shows); None when it is missing."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def hash_text(text: str) -> str:
+    """The hash an article file is known by: of its text as read (UTF-8, newlines as Python reads them)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,57 @@
+"""What a sync does with one article file, decided from three hashes alone: what this host last synced
+(``base``), what the folder holds now (``here``) and what the shared database holds (``database``). Pure: no
+file, database or clock; :class:`~wechat_pub.library.Library` does what it says. The table is tested case by
+case (tests/test_sync_rules.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Action(Enum):
+    IMPORT = "import"  # this host's file goes to the database (new, or changed here only)
+    IN_STEP = "in-step"  # the same text on both sides: only the issue's images may differ
+    WRITE = "write"  # the database's version comes into the folder (changed there only, or new from there)
+    CONFLICT = "conflict"  # changed here and there: the database's stays, this host's is kept aside
+    RESTORE = "restore"  # deleted here but changed there: it comes back into the folder, and the sync says so
+    REMOVE_FILE = "remove-file"  # removed on another host, unchanged here: the file goes
+    REMOVE_ROW = "remove-row"  # deleted here, unchanged there: the issue goes from the database
+    FORGET = "forget"  # gone on both sides: only this host's record of it goes
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The database's row of the issue, as far as the decision goes."""
+
+    text_hash: str
+    removed: bool = False
+
+
+def decide(base: str | None, here: str | None, database: Stored | None) -> Action:
+    """``base``: the hash this host last synced (None: never synced here); ``here``: the file's hash now (None:
+    no file of the issue here); ``database``: its row (None: no row). One of the two sides has the issue."""
+    if here is None:
+        return _deleted_here(base, database)
+    if database is None:
+        return Action.IMPORT
+    if database.removed:
+        return Action.REMOVE_FILE if base == here else Action.IMPORT  # an edit here brings it back
+    if database.text_hash == here:
+        return Action.IN_STEP
+    if base == here:
+        return Action.WRITE
+    if base == database.text_hash:
+        return Action.IMPORT
+    return Action.CONFLICT  # (also: never synced here, and different)
+
+
+def _deleted_here(base: str | None, database: Stored | None) -> Action:
+    if database is None:
+        raise ValueError("decide() needs the issue on one side at least")
+    if database.removed:
+        return Action.FORGET
+    if base is None:
+        return Action.WRITE
+    return Action.RESTORE if base != database.text_hash else Action.REMOVE_ROW
