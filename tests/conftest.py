@@ -36,6 +36,17 @@ def pytest_configure(config) -> None:
         pytest.exit(f"the tests need wechat-pub installed with its test extra in this Python ({sys.executable}); "
                     f"missing: {', '.join(missing)}. Run the README's install command first: pip install -e '.[test]'",
                     returncode=4)
+    use_cheap_password_hashes_everywhere()
+
+
+def use_cheap_password_hashes_everywhere() -> None:
+    """argon2 at its cheapest in this process and in every Python process the tests start (cheap_hashes/)."""
+    import runpy
+
+    folder = Path(__file__).parent / "cheap_hashes"
+    if str(folder) not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    runpy.run_path(str(folder / "sitecustomize.py"))
 
 
 @pytest.fixture(autouse=True)

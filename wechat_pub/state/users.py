@@ -5,6 +5,7 @@ password, a new role or removal ends every session of that user, in the same tra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -97,7 +98,7 @@ class Users:
         """The user, when the password is theirs; None otherwise (the same time either way)."""
         with self.db.connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).first()
-        stored = row.password_hash if row else _DUMMY
+        stored = row.password_hash if row else _dummy_hash()
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
@@ -110,7 +111,11 @@ class Users:
         return User(row.name, row.role, row.created_at)
 
 
-_DUMMY = _hasher.hash("an unknown user takes as long as a wrong password")
+@cache
+def _dummy_hash() -> str:
+    """What an unknown user's password is checked against. Made on first need, not on import: every process
+    that imports this module (each CLI command, each worker) would pay a full hash for it at start."""
+    return _hasher.hash("an unknown user takes as long as a wrong password")
 
 
 def _no_such_user(name: str) -> UsageError:
