@@ -20,13 +20,15 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 @pytest.fixture
-def site(firm_dir):
-    """The firm's folder with the seed issue, published (as the team marks an issue it published by hand)."""
+def site(firm_dir, run_cli, monkeypatch):
+    """The firm's folder with the seed issue, published (as the team marks an issue it published by hand).
+    The commands run in this process with the environment of ``environment()``; the servers are processes."""
+    for name, value in environment().items():
+        if name.startswith("WECHAT_PUB_"):
+            monkeypatch.setenv(name, value)
     (firm_dir / "articles").mkdir()
     shutil.copy(SEED_ARTICLE, firm_dir / "articles")
-    done = cli(firm_dir, environment(), "mark-published", "articles/issue-135.md", "--url",
-               "https://mp.weixin.qq.com/s/issue135")
-    assert done.returncode == 0, done.stderr
+    run_cli("mark-published", "articles/issue-135.md", "--url", "https://mp.weixin.qq.com/s/issue135")
     return firm_dir
 
 
@@ -50,45 +52,40 @@ def start(command: list[str], folder, env: dict) -> tuple[subprocess.Popen, str]
     return process, base
 
 
-def cli(folder, env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wechat_pub", *args], cwd=folder, env=env, capture_output=True,
-                          text=True, timeout=60)
-
-
-def test_serve_and_simulate_in_all_three_modes(site):
+def test_serve_and_simulate_in_all_three_modes(site, run_cli, monkeypatch):
     env = environment(WECHAT_PUB_WEBHOOK__MODE="compat")
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__MODE", "compat")
     server, base = start([sys.executable, "-m", "wechat_pub", "serve", "--port", "{port}"], site, env)
     try:
         for mode in ("plain", "compat", "safe"):
-            done = cli(site, env, "simulate", "个人信息", "--url", f"{base}/wechat", "--mode", mode)
-            assert done.returncode == 0, done.stderr
+            done = run_cli("simulate", "个人信息", "--url", f"{base}/wechat", "--mode", mode)
             assert f"({mode} mode)" in done.stderr
             assert "公安部公布十起侵犯公民个人信息违法犯罪典型案件" in done.stdout
-            done = cli(site, env, "simulate", "contact tracing", "--url", f"{base}/wechat", "--mode", mode)
+            done = run_cli("simulate", "contact tracing", "--url", f"{base}/wechat", "--mode", mode)
             assert done.stdout.splitlines()[2].strip().startswith("Apple and Google Partner"), done.stdout
-        done = cli(site, env, "simulate", "subscribe", "--event", "subscribe", "--url", f"{base}/wechat")
+        done = run_cli("simulate", "subscribe", "--event", "subscribe", "--url", f"{base}/wechat")
         assert "感谢关注" in done.stdout
-        wrong = dict(env, WECHAT_PUB_WEBHOOK__TOKEN="another")
-        done = cli(site, wrong, "simulate", "GDPR", "--url", f"{base}/wechat")
-        assert done.returncode == 1 and "refused: bad signature" in done.stdout
+        monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", "another")
+        done = run_cli("simulate", "GDPR", "--url", f"{base}/wechat", expect=1)
+        assert "refused: bad signature" in done.stdout
     finally:
         server.terminate()
         server.wait(10)
 
 
-def test_ask_and_queries(site):
+def test_ask_and_queries(site, run_cli):
     env = environment()
-    done = cli(site, env, "ask", "苹果")
-    assert done.returncode == 0 and "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in done.stdout
+    done = run_cli("ask", "苹果")
+    assert "苹果和谷歌联手开发新型冠状病毒肺炎接触者追踪技术" in done.stdout
     assert "https://mp.weixin.qq.com/s/issue135" in done.stdout  # the published article's link
     server, base = start([sys.executable, "-m", "wechat_pub", "serve", "--port", "{port}"], site, env)
     try:
         for query in ("苹果", "苹果", "GDPR", "量子计算"):
-            assert cli(site, env, "simulate", query, "--url", f"{base}/wechat").returncode == 0
+            run_cli("simulate", query, "--url", f"{base}/wechat")
     finally:
         server.terminate()
         server.wait(10)
-    out = cli(site, env, "queries").stdout
+    out = run_cli("queries").stdout
     top, nothing = out.split("queries that found nothing")
     assert "2×  苹果  (1 follower(s))" in top
     assert "GDPR" in nothing and "量子计算" in nothing and "苹果" not in nothing
@@ -96,7 +93,7 @@ def test_ask_and_queries(site):
     assert b"o_simulated_follower_0001" not in dump  # only the salted hash is kept
 
 
-def test_gunicorn_workers_share_retries(site):
+def test_gunicorn_workers_share_retries(site, run_cli):
     env = environment()
     server, base = start([sys.executable, "-m", "gunicorn", "-w", "3", "-b", "127.0.0.1:{port}",
                           "wechat_pub.app:create_app()"], site, env)
@@ -116,9 +113,9 @@ def test_gunicorn_workers_share_retries(site):
         for thread in threads:
             thread.join()
         assert len(answers) == 3 and len(set(answers)) == 1 and "公安部" in answers[0], responses
-        assert "公安部" in cli(site, env, "simulate", "个人信息", "--url", f"{base}/wechat").stdout
+        assert "公安部" in run_cli("simulate", "个人信息", "--url", f"{base}/wechat").stdout
     finally:
         server.terminate()
         server.wait(10)
-    out = cli(site, env, "queries").stdout
+    out = run_cli("queries").stdout
     assert "2×  个人信息  (1 follower(s))" in out  # the retries were one query; simulate's is the second

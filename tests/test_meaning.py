@@ -4,7 +4,6 @@ and months, copies of a story across parts shown once; through the real webhook 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -74,28 +73,23 @@ def test_the_issues_examples_through_the_real_webhook(three_issues, monkeypatch)
         server.shutdown()
 
 
-def test_the_issues_examples_through_ask(three_issues):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
-    env["WECHAT_PUB_WEBHOOK__TOKEN"] = TOKEN
+def test_the_issues_examples_through_ask(three_issues, run_cli, monkeypatch):
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", TOKEN)
     for query, expected in DONE_WHEN:
-        done = subprocess.run([sys.executable, "-m", "wechat_pub", "ask", "--all", query], cwd=three_issues, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0 and all(part in done.stdout for part in expected), (query, done.stdout,
-                                                                                         done.stderr)
+        done = run_cli("ask", "--all", query)
+        assert all(part in done.stdout for part in expected), (query, done.stdout, done.stderr)
 
 
-def test_an_accounts_own_aliases_and_the_candidates_report(three_issues, monkeypatch):
+def test_an_accounts_own_aliases_and_the_candidates_report(three_issues, monkeypatch, run_cli):
     webhook, server = serve(three_issues, monkeypatch, aliases='["果子/苹果"]')
     try:
         assert APPLE in webhook.ask("果子")  # the account's own other name
         assert "没有找到" in webhook.ask("苹果手机")  # found nothing, close to 苹果: a candidate
     finally:
         server.shutdown()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
-    env.update(WECHAT_PUB_WEBHOOK__TOKEN=TOKEN, WECHAT_PUB_WEBHOOK__SEARCH_SCOPE="all")
-    done = subprocess.run([sys.executable, "-m", "wechat_pub", "queries", "--aliases"], cwd=three_issues, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", TOKEN)
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__SEARCH_SCOPE", "all")
+    done = run_cli("queries", "--aliases")
     assert "苹果手机  →  苹果" in done.stdout and "webhook.aliases" in done.stdout
 
 
