@@ -191,7 +191,8 @@ def start_redis(port: int | None = None) -> tuple[subprocess.Popen, str]:
     assert server, "redis-server must be installed (.ci/run installs Debian's redis-server)"
     port = port or free_port()
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=real_clock_environment())
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     for _ in range(200):
@@ -204,11 +205,16 @@ def start_redis(port: int | None = None) -> tuple[subprocess.Popen, str]:
     raise AssertionError("redis-server did not start")
 
 
+# Read when the tests are collected: the autouse _clean_environment removes every WECHAT_PUB_* variable from a
+# test's environment, and a test may ask for this fixture from inside its own (request.getfixturevalue).
+REDIS_URL = os.environ.get("WECHAT_PUB_TEST_REDIS_URL", "")
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     """The Redis CI started (WECHAT_PUB_TEST_REDIS_URL), else one started for this test session. Each of
     pytest-xdist's workers gets a database of its own on it (keys such as an app id's token are shared by name)."""
-    given = os.environ.get("WECHAT_PUB_TEST_REDIS_URL")
+    given = REDIS_URL
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, … under pytest-xdist
     if given:
         yield f"{given.rsplit('/', 1)[0]}/{int(worker[2:]) + 1}" if worker else given
@@ -367,12 +373,14 @@ def stores_at(url: str) -> Stores:
     return Stores(db, TokenStorage(db), Locks(db))
 
 
-def open_site(folder: Path, account: str | None = None):
-    """The Site of ``account`` as the config in ``folder`` builds it (what the commands there work on)."""
+def open_site(folder: Path, account: str | None = None, clock=None):
+    """The Site of ``account`` as the config in ``folder`` builds it (what the commands there work on), on
+    ``clock`` (a :class:`FakeClock`) when given, else the system's."""
+    from wechat_pub.clock import SYSTEM_CLOCK
     from wechat_pub.config import load_config
     from wechat_pub.deployment import Deployment
 
-    return Deployment(load_config(folder / "config.toml")).site(account)
+    return Deployment(load_config(folder / "config.toml"), clock.clock if clock else SYSTEM_CLOCK).site(account)
 
 
 def state_url(folder: Path) -> str:
@@ -398,10 +406,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
-def browser_environment() -> dict[str, str]:
-    """The browser's environment: ours without a preloaded fake clock. CI runs the suite a second time with the
-    clock years ahead (libfaketime, .ci/run); Chromium does not start under it, and the time that matters is the
-    servers' (the pages show what they say)."""
+def real_clock_environment() -> dict[str, str]:
+    """Our environment without a preloaded fake clock, for the programs that are not ours: CI runs the suite a
+    second time with the clock years ahead (libfaketime, .ci/run); neither Chromium nor redis-server starts
+    under it, and the time that matters is our servers' (the pages show what they say; Redis keeps only TTLs)."""
     return {name: value for name, value in os.environ.items() if name != "LD_PRELOAD" and not name.startswith("FAKETIME")}
 
 
@@ -411,6 +419,6 @@ def browser():
 
     assert os.path.exists(CHROMIUM), "Debian's chromium must be installed (.ci/run does it)"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=browser_environment())
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=real_clock_environment())
         yield launched
         launched.close()

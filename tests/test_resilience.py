@@ -223,6 +223,17 @@ def test_queries_wait_out_a_database_outage(tmp_path, database_url):
     assert len(stores.query_log().top()) == 4
 
 
+def wait_for_state(runs, state: str, timeout: float = 30):
+    """The first run seen in ``state`` (polled: the scheduler moves it on by itself)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [run for run in runs.all() if run.state == state]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no run became {state!r} in {timeout} s: {runs.all()}")
+
+
 def test_a_scheduled_push_rides_out_a_redis_outage(sandbox_dir, sandbox, run_cli):
     """Issue 10: a Redis ConnectionError at push time failed the slot for good; now it is retried."""
     from test_scheduler import Running, passed
@@ -241,10 +252,10 @@ def test_a_scheduled_push_rides_out_a_redis_outage(sandbox_dir, sandbox, run_cli
     try:
         service.service.retry_base_seconds = 0.3
         assert service.wait_for("retrying").endswith("in 0.3 s")
-        [run] = stores_at(state_url(sandbox_dir)).runs().all()
-        assert run.state == "retrying" and "Redis is unreachable or busy (ConnectionError)" in run.detail, run
-        restarted = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        runs = stores_at(state_url(sandbox_dir)).runs()
+        run = wait_for_state(runs, "retrying")  # (between attempts: each is 0.3 s and more after the last)
+        assert "Redis is unreachable or busy (ConnectionError)" in run.detail, run
+        restarted, _ = start_redis(port)
         assert "created draft" in service.wait_for("done", timeout=30)
     finally:
         service.stop()

@@ -17,75 +17,63 @@ def users():
     return render_template("users.html", users=deployment().services.users.all(), roles=ROLES)
 
 
+def change_users(change, action: str, detail, done):
+    """Make one change to the users from the Users page: its error shown as it is, or the change audited
+    (``detail``) and told (``done``). Either may be a function of what ``change()`` returned."""
+    try:
+        result = change()
+    except WechatPubError as exc:
+        flash(str(exc), "error")
+    else:
+        record(action, detail=detail(result) if callable(detail) else detail)
+        flash(done(result) if callable(done) else done, "ok")
+    return redirect(url_for("console.users"))
+
+
+def not_yourself(name: str, refusal: str) -> None:
+    if name == current_user.name:
+        abort(400, refusal)
+
+
 @bp.post("/users")
 @requires("admin")
 def add_user():
     name, role = request.form.get("name", "").strip(), request.form.get("role", "")
-    try:
-        deployment().services.users.add(name, role, request.form.get("password", ""))
-    except WechatPubError as exc:
-        flash(str(exc), "error")
-    else:
-        record("user-add", detail=f"{name} ({role})")
-        flash(f"{name} can sign in now, as {role}.", "ok")
-    return redirect(url_for("console.users"))
+    users = deployment().services.users
+    return change_users(lambda: users.add(name, role, request.form.get("password", "")), "user-add",
+                        f"{name} ({role})", f"{name} can sign in now, as {role}.")
 
 
 @bp.post("/users/<name>/remove")
 @requires("admin")
 def remove_user(name: str):
-    if name == current_user.name:
-        abort(400, "You cannot remove yourself; ask another admin.")
-    try:
-        deployment().services.users.remove(name)
-    except WechatPubError as exc:
-        flash(str(exc), "error")
-    else:
-        record("user-remove", detail=name)
-        flash(f"{name} was removed.", "ok")
-    return redirect(url_for("console.users"))
+    not_yourself(name, "You cannot remove yourself; ask another admin.")
+    return change_users(lambda: deployment().services.users.remove(name), "user-remove", name, f"{name} was removed.")
 
 
 @bp.post("/users/<name>/password")
 @requires("admin")
 def set_password(name: str):
-    try:
-        deployment().services.users.set_password(name, request.form.get("password", ""))
-    except WechatPubError as exc:
-        flash(str(exc), "error")
-    else:
-        record("user-password", detail=name)
-        flash(f"{name}'s password was changed.", "ok")
-    return redirect(url_for("console.users"))
+    password = request.form.get("password", "")
+    return change_users(lambda: deployment().services.users.set_password(name, password), "user-password", name,
+                        f"{name}'s password was changed.")
 
 
 @bp.post("/users/<name>/role")
 @requires("admin")
 def set_role(name: str):
+    not_yourself(name, "You cannot change your own role; ask another admin.")
     role = request.form.get("role", "")
-    if name == current_user.name:
-        abort(400, "You cannot change your own role; ask another admin.")
-    try:
-        deployment().services.users.set_role(name, role)
-    except WechatPubError as exc:
-        flash(str(exc), "error")
-    else:
-        record("user-role", detail=f"{name} ({role})")
-        flash(f"{name} is {role} now, and signs in again.", "ok")
-    return redirect(url_for("console.users"))
+    return change_users(lambda: deployment().services.users.set_role(name, role), "user-role", f"{name} ({role})",
+                        f"{name} is {role} now, and signs in again.")
 
 
 @bp.post("/users/<name>/sign-out")
 @requires("admin")
 def sign_out_user(name: str):
-    try:
-        ended = deployment().services.users.end_sessions(name)
-    except WechatPubError as exc:
-        flash(str(exc), "error")
-    else:
-        record("sign-out-everywhere", detail=f"{name} ({ended} session(s))")
-        flash(f"{name} was signed out everywhere ({ended} session(s) ended).", "ok")
-    return redirect(url_for("console.users"))
+    return change_users(lambda: deployment().services.users.end_sessions(name), "sign-out-everywhere",
+                        lambda ended: f"{name} ({ended} session(s))",
+                        lambda ended: f"{name} was signed out everywhere ({ended} session(s) ended).")
 
 
 @bp.get("/audit")
