@@ -46,7 +46,7 @@ def _back(account: str, number: int):
     return redirect(url_for("console.issue", account=account, number=number))
 
 
-@bp.post("/<account>/issues/<int:number>/send")
+@bp.post("/<account>/issues/<issue:number>/send")
 @requires("approver")
 def send(account: str, number: int):
     """A second click (or a second approver) meets the same send: it is never made twice."""
@@ -75,7 +75,7 @@ def send(account: str, number: int):
     return _back(account, number)
 
 
-@bp.post("/<account>/issues/<int:number>/unsend")
+@bp.post("/<account>/issues/<issue:number>/unsend")
 @requires("approver")
 def unsend(account: str, number: int):
     from wechat_pub.publish.send import unsend as delete_send
@@ -95,7 +95,7 @@ def unsend(account: str, number: int):
     return _back(account, number)
 
 
-@bp.post("/<account>/issues/<int:number>/phone-preview")
+@bp.post("/<account>/issues/<issue:number>/phone-preview")
 def phone_preview(account: str, number: int):
     from wechat_pub.publish.phone import preview_on_phone
 
@@ -119,7 +119,7 @@ def phone_preview(account: str, number: int):
     return _back(account, number)
 
 
-@bp.post("/<account>/issues/<int:number>/mark-sent")
+@bp.post("/<account>/issues/<issue:number>/mark-sent")
 @requires("approver")
 def mark_sent(account: str, number: int):
     from wechat_pub.publish.actions import unschedule_done
@@ -139,7 +139,7 @@ def mark_sent(account: str, number: int):
     return _back(account, number)
 
 
-@bp.post("/<account>/issues/<int:number>/mark-published")
+@bp.post("/<account>/issues/<issue:number>/mark-published")
 @requires("approver")
 def mark_published(account: str, number: int):
     from wechat_pub.publish.actions import mark_published as mark
