@@ -92,13 +92,11 @@ def measure_account_limits(site) -> Check:
     from wechat_pub.measure import measure_limits
     from wechat_pub.state.fieldlimits import MeasuredLimits
 
-    account = site.connect()
-    try:
-        limits = measure_limits(account.api)
-    except WechatPubError as exc:
-        return Check(FAIL, "limits", f"could not measure the field limits: {exc.message} → {exc.hint}")
-    finally:
-        account.close()
+    with site.connect() as account:
+        try:
+            limits = measure_limits(account.api)
+        except WechatPubError as exc:
+            return Check(FAIL, "limits", f"could not measure the field limits: {exc.message} → {exc.hint}")
     MeasuredLimits(site.services.db, site.appid).put(limits, site.clock.time())
     found = "; ".join(f"{name} {limit.describe()}" for name, limit in limits.items())
     return Check(OK, "limits", f"measured on {site.label}: {found}. `wechat-pub check` and the console use them now.")

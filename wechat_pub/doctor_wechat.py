@@ -43,15 +43,12 @@ def _sandboxed(check: Check) -> Check:
 
 
 def _asked(site, name: str) -> list[Check]:
-    account = site.connect()
-    try:
+    with site.connect() as account:
         credentials = _credentials(site, account)
         checks = [Check(credentials[0], name + "credentials", credentials[1]), _token_source(site, name)]
         if credentials[0] == OK:
             checks += _rights(account, name)
             checks.append(_clock_skew(site, account, name))
-    finally:
-        account.close()
     return checks
 
 

@@ -105,14 +105,12 @@ def site_rights(site, wait: bool = True) -> Rights:
 
 
 def _ask(site) -> Rights:
-    account = site.connect()
-    account.api.retry_window = 2.0  # a page must not wait out WeChat's trouble: unknown rights offer every button
-    try:
-        rights = ask_rights(account.api)
-    except Exception as exc:  # the token could not be had (credentials, whitelist): say so, offer everything
-        rights = Rights({}, str(exc))
-    finally:
-        account.close()
+    with site.connect() as account:
+        account.api.retry_window = 2.0  # a page must not wait out WeChat's trouble: unknown rights offer every button
+        try:
+            rights = ask_rights(account.api)
+        except Exception as exc:  # the token could not be had (credentials, whitelist): say so, offer everything
+            rights = Rights({}, str(exc))
     with _lock:
         _kept[site.appid] = (site.clock.time(), rights)
         _asking.discard(site.appid)

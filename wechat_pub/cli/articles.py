@@ -99,12 +99,9 @@ def _preview_on_phone(site, file: str, wechat_id: str) -> None:
     from wechat_pub.publish.phone import preview_on_phone
 
     issue = issue_of(site, file)
-    account = site.connect()
-    try:
+    with site.connect() as account:
         left = preview_on_phone(site, account, issue, wechat_id, by="cli",
                                 progress=lambda message: err.print(f"  {rx(message)}"))
-    finally:
-        account.close()
     out.print(f"issue {issue.number} is on its way to {wechat_id}'s phone (WeChat sends it from the account); "
               f"{left} phone preview(s) left today")
 

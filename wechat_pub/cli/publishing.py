@@ -25,14 +25,11 @@ def push_command(site, file: str, publish: bool, theme: str | None, force: bool)
 
     issue = issue_of(site, file)
     report_sync(site)
-    account = site.connect()
-    try:
+    with site.connect() as account:
         pusher = site.pusher(account, progress=lambda message: err.print(f"  {rx(message)}"), theme=theme)
         sandbox = account.sandbox
         print_push(pusher.push(issue, publish=publish, force=force), account.name, sandbox.url if sandbox else "",
                    started_here=sandbox is not None and sandbox.server is not None)
-    finally:
-        account.close()
     if publish:  # published by hand: a pending schedule would do it again (issue 23)
         from wechat_pub.publish.actions import unschedule_done
 

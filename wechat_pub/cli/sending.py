@@ -27,12 +27,9 @@ def send_command(site, file: str, tag: str, yes: bool, delete: bool) -> None:
     if not yes:
         click.confirm(f"Send issue {issue.number} to {audience} of {site.label} now? A subscription account may "
                       "send once a day", abort=True, err=True)
-    account = site.connect()
-    try:
+    with site.connect() as account:
         outcome = send_issue(site, account, issue, tag, by="cli",
                              progress=lambda message: err.print(f"  {rx(message)}"))
-    finally:
-        account.close()
     if outcome.action == "already":
         out.print(f"issue {issue.number} was already sent to {outcome.audience} (msg_id {outcome.msg_id}); "
                   "nothing was sent again")
@@ -55,11 +52,8 @@ def _unsend(site, file: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete issue {issue.number}'s send from the followers' chats? This cannot be undone",
                       abort=True, err=True)
-    account = site.connect()
-    try:
+    with site.connect() as account:
         msg_id = unsend(site, account, issue.number, by="cli")
-    finally:
-        account.close()
     out.print(f"issue {issue.number}'s send (msg_id {msg_id}) was deleted; followers no longer find it")
 
 

@@ -287,11 +287,8 @@ def _push(account: str, number: int, publish: bool):
     row = _row(site, number)
     try:
         issue = issue_of(site, str(site.articles.path / row.filename))
-        connection = site.connect()
-        try:
+        with site.connect() as connection:
             outcome = site.pusher(connection).push(issue, publish=publish, force=bool(request.form.get("force")))
-        finally:
-            connection.close()
     except WechatPubError as exc:
         record("publish-failed" if publish else "push-failed", number, exc.message)
         flash(str(exc), "error")

@@ -56,11 +56,8 @@ def send(account: str, number: int):
     site = site_of(account)
     try:
         row, issue = _issue(site, number)
-        connection = site.connect()
-        try:
+        with site.connect() as connection:
             outcome = send_issue(site, connection, issue, request.form.get("tag", ""), by=current_user.name)
-        finally:
-            connection.close()
     except WechatPubError as exc:
         record("send-failed", number, exc.message)
         flash(str(exc), "error")
@@ -82,11 +79,8 @@ def unsend(account: str, number: int):
 
     site = site_of(account)
     try:
-        connection = site.connect()
-        try:
+        with site.connect() as connection:
             msg_id = delete_send(site, connection, number, by=current_user.name)
-        finally:
-            connection.close()
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:
@@ -106,11 +100,8 @@ def phone_preview(account: str, number: int):
         return redirect(url_for("console.profile", back=url_for("console.issue", account=account, number=number)))
     try:
         _, issue = _issue(site, number)
-        connection = site.connect()
-        try:
+        with site.connect() as connection:
             left = preview_on_phone(site, connection, issue, wechat_id, by=current_user.name)
-        finally:
-            connection.close()
     except WechatPubError as exc:
         flash(str(exc), "error")
     else:

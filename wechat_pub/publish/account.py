@@ -22,5 +22,11 @@ class Account:
     def appid(self) -> str:
         return self.api.appid
 
+    def __enter__(self) -> "Account":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     def close(self) -> None:
         """Nothing to release: the sandbox, if one was started, belongs to the deployment."""

@@ -120,11 +120,8 @@ def record_event(site, publish_id: str, status: int, fail_idx: str) -> None:
             log.warning("PUBLISHJOBFINISH (failed, status %s) for publish_id %s, which wechat-pub did not submit",
                         status, publish_id)
             return
-        account = site.connect()
-        try:
+        with site.connect() as account:
             failure = examine(account.api, found.issue, status, read_fail_idx(fail_idx), found.draft_media_id)
-        finally:
-            account.close()
         record(site.pushes, failure)
     except Exception as exc:  # the webhook's thread: say what was lost, and where to look
         log.error("PUBLISHJOBFINISH (failed, status %s) for publish_id %s could not be recorded (%s): run "

@@ -161,12 +161,9 @@ class SchedulerService:
             try:
                 if not site.sends.waiting():
                     continue
-                account = site.connect()
-                try:
+                with site.connect() as account:
                     for change in check_waiting(site, account, site.schedule.send_check_minutes):
                         self.on_event("send-checked", f"{site.name}: {change}")
-                finally:
-                    account.close()
             except Exception as exc:  # WeChat or the database away: asked again on the next sync
                 log.warning("sends of account %s not checked: %s: %s", site.name, type(exc).__name__, exc)
 
@@ -293,11 +290,8 @@ class SchedulerService:
                                                  "approve this version, then push it or set a new time.")
         from wechat_pub.publish.deliver import deliver
 
-        account = site.connect()
-        try:
+        with site.connect() as account:
             return deliver(site, account, issue)  # draft, publish or send, as the issue or the account says
-        finally:
-            account.close()
 
     def _blocked(self, site: Site, slot: Slot, detail: str) -> None:
         site.runs.finish(slot.issue, slot.publish_at, "blocked", detail)
