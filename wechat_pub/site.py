@@ -114,6 +114,12 @@ class Site:
         return SendLedger(self.services.db, self.appid, self.clock)
 
     @cached_property
+    def analytics(self):
+        from wechat_pub.state.analytics import AnalyticsStore
+
+        return AnalyticsStore(self.services.db, self.appid, self.clock)
+
+    @cached_property
     def previews(self):
         from wechat_pub.state.previews import PhonePreviews
 
