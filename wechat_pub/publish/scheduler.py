@@ -136,6 +136,7 @@ class SchedulerService:
         if scheduler is None:
             return
         self._check_sends()
+        self._analytics()
         with self._sync_lock:
             self._sync_folders()
             signatures = {name: site.library.store.revision() for name, site in self.deployment.sites.items()}
@@ -166,6 +167,17 @@ class SchedulerService:
                         self.on_event("send-checked", f"{site.name}: {change}")
             except Exception as exc:  # WeChat or the database away: asked again on the next sync
                 log.warning("sends of account %s not checked: %s: %s", site.name, type(exc).__name__, exc)
+
+    def _analytics(self) -> None:
+        """Yesterday's figures when due, the weekly note when due (:mod:`wechat_pub.analytics.service`)."""
+        from wechat_pub.analytics.service import run_due
+
+        for site in self.deployment.sites.values():
+            try:
+                for line in run_due(site):
+                    self.on_event("analytics", f"{site.name}: {line}")
+            except Exception as exc:  # WeChat or the database away: tried again on the next sync
+                log.warning("analytics of account %s: %s: %s", site.name, type(exc).__name__, exc)
 
     def _wanted_jobs(self, site: Site) -> dict[str, tuple[Site, Slot]]:
         wanted = {}
