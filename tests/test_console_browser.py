@@ -299,7 +299,7 @@ def reads_the_audit_log_and_signs_out(console, journey) -> None:
     for action in ("import", "save", "schedule", "approve", "sign-in"):
         assert action in audit
     shot(page, "audit")
-    page.click("button:has-text('Sign out')")
+    page.click("form.who button:not([formaction])")  # Sign out
     page.wait_for_url(re.compile(r".*/console/login$"))
     page.goto(f"{base}/console/default/")
     assert "/console/login" in page.url
@@ -600,7 +600,7 @@ def test_sign_out_everywhere_from_the_console(console, browser):
     for page in (laptop, phone):
         sign_in(page, console.base, "traveller")
     laptop.once("dialog", lambda dialog: dialog.accept())
-    laptop.click("button:has-text('Sign out everywhere')")
+    laptop.click("form.who button[formaction]")  # Sign out everywhere
     laptop.wait_for_url(re.compile(r".*/console/login$"))
     assert "Signed out everywhere (2 session(s) ended)" in laptop.inner_text(".flash")
     phone.goto(f"{console.base}/console/default/")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wechat_pub.errors import ConfigError
-from wechat_pub.settings import LEAD_LANGUAGES, SEARCH_SCOPES, SETTINGS, Setting
+from wechat_pub.settings import CONSOLE_LANGUAGES, LEAD_LANGUAGES, SEARCH_SCOPES, SETTINGS, Setting
 
 ENV_PREFIX = "WECHAT_PUB_"
 REDACTED = "********"
@@ -308,6 +308,8 @@ def _check_values(values: dict[str, Any], where) -> None:
         raise ConfigError(f"{where}: sandbox.limits must be 'documented' or 'reported'.")
     if values.get("theme.lead_language", "zh") not in LEAD_LANGUAGES:
         raise ConfigError(f"{where}: theme.lead_language must be 'zh' or 'en'.")
+    if values.get("console.language", CONSOLE_LANGUAGES[0]) not in CONSOLE_LANGUAGES:
+        raise ConfigError(f"{where}: console.language must be 'zh_CN' (Chinese) or 'en' (English).")
     _check_analytics(values, where)
     accent = values.get("theme.accent", "")
     if accent and not _is_hex_colour(accent):

@@ -9,6 +9,7 @@ from typing import Any
 
 SEARCH_SCOPES = ("published", "scheduled", "all")
 LEAD_LANGUAGES = ("zh", "en")
+CONSOLE_LANGUAGES = ("zh_CN", "en")  # the console's message catalogues; the first is the default
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook.query_salt", "", "Salt for the followers' hashed ids in the query log; empty: one is "
             "generated in paths.state.", secret=True),
     # console: the marketing team's web pages, served by `wechat-pub run` at /console/
+    Setting("console.language", "zh_CN", "The console's language for people who have not chosen one: 'zh_CN' "
+            "(Chinese) or 'en' (English); each person's own choice (the switch at the top) is kept.", shared=True),
     Setting("console.require_approval", False, "true: a scheduled issue is pushed only once an approver approved "
             "its current text; unapproved at its time, it is not pushed, and the team is told."),
     Setting("console.public_url", "", "Where people reach the service (https://pub.example.com), for links in "

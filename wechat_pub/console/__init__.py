@@ -24,6 +24,7 @@ from flask_login import LoginManager
 from werkzeug.routing import IntegerConverter
 
 from wechat_pub.console.base import SignedIn, bp, csrf
+from wechat_pub.console.i18n import init_i18n
 from wechat_pub.limits import MAX_ISSUE_NUMBER
 from wechat_pub.urls import safe_link
 
@@ -55,6 +56,7 @@ def init_console(app: Flask, deployment) -> None:
                       SESSION_COOKIE_SECURE=deployment.secure_cookies, PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
                       WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None)
     csrf.init_app(app)
+    init_i18n(app, deployment.cfg["console.language"])
     logins = LoginManager(app)
     logins.login_view = "console.login"
     logins.login_message = "Sign in to use the console."
