@@ -5,10 +5,11 @@ HTTP on an injected clock, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import requests
-from test_notify import configure, team  # noqa: F401 (team: the fixture)
+from test_notify import team  # noqa: F401 (team: the fixture)
 
 from conftest import FakeClock, open_site
 from wechat_pub.sandbox.datacube import reads_by
@@ -58,3 +59,109 @@ def test_stats_collects_yesterday_once_and_prints_reads_by_source(team, sandbox,
     assert f"read users {reads}" in again.stdout
     store = open_site(site, clock=clock).analytics
     assert store.fetch_count() == 1 and sandbox.calls()["datacube/getarticletotaldetail"] == 1
+
+
+def test_two_hosts_and_restarts_fetch_each_day_once(team, sandbox, run_cli):  # noqa: F811
+    from wechat_pub.analytics.service import run_due
+
+    site, _ = team
+    clock = FakeClock(START)
+    on_clock(sandbox, clock)
+    send_135(sandbox, run_cli, clock)
+    clock.advance(DAY)
+    hosts = [open_site(site, clock=clock) for _ in range(2)]  # two deployments on one database: two hosts
+    threads = [threading.Thread(target=run_due, args=(host,)) for host in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 1
+    restarted = open_site(site, clock=clock)  # a restart: a new process, the same database
+    assert run_due(restarted) == [] and sandbox.calls()["datacube/getarticletotaldetail"] == 1
+    clock.advance(DAY)  # the next day is due once more, to every host
+    for host in (*hosts, restarted):
+        run_due(host)
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 2
+    assert restarted.analytics.fetch_count() == 2
+
+
+def test_figures_not_final_are_fetched_again(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    clock = FakeClock(START)
+    on_clock(sandbox, clock)
+    sandbox.settings.datacube_final_hour = 10  # WeChat late today: final at 10:00, not 08:00
+    msgid = send_135(sandbox, run_cli, clock)
+    clock.advance(DAY - 7 * 3600)  # 2027-01-16 09:00 Beijing: due (after 08:30), not final (before 10:00)
+    early = run_cli("stats", clock=clock)
+    assert "not final yet" in early.stdout and f"read users {reads_by(msgid, 0)}:" not in early.stdout
+    clock.advance(30 * 60)  # 09:30: fetched again only after analytics.retry_minutes (60)
+    run_cli("stats", clock=clock)
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 1
+    clock.advance(3600)  # 10:30: final now
+    final = run_cli("stats", clock=clock)
+    assert f"read users {reads_by(msgid, 0)}:" in final.stdout and "not final" not in final.stdout
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 2
+    run_cli("stats", clock=clock)  # final: never again
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 2
+
+
+def test_an_unverified_account_gets_one_note_not_an_error_a_day(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    clock = FakeClock(START)
+    on_clock(sandbox, clock)
+    send_135(sandbox, run_cli, clock)
+    sandbox.settings.accounts[0].verified = False  # (sent while verified; analytics refused from now on)
+    for _ in range(3):
+        clock.advance(DAY)
+        printed = run_cli("stats", clock=clock)  # exit 0: a note, not an error
+        assert "note: analytics need a verified account" in printed.stdout
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 1
+    note, _at = open_site(site, clock=clock).analytics.note()
+    assert "mp.weixin.qq.com" in note  # what to do
+
+
+def test_the_day_s_calls_stay_within_analytics_daily_calls(team, sandbox, run_cli):  # noqa: F811
+    site, _ = team
+    with open(site / "config.toml", "a", encoding="utf-8") as handle:
+        handle.write("\n[analytics]\ndaily_calls = 1\n")
+    clock = FakeClock(START)
+    on_clock(sandbox, clock)
+    send_135(sandbox, run_cli, clock)
+    clock.advance(DAY)
+    text = (site / "articles" / "issue-135.md").read_text(encoding="utf-8").replace("issue: 135", "issue: 136", 1)
+    (site / "articles" / "issue-136.md").write_text(text, encoding="utf-8")
+    run_cli("send", "articles/issue-136.md", "--yes", clock=clock)
+    sent_by_sandbox(sandbox, 2)
+    clock.advance(DAY)  # two publication days are due, one call a day is allowed
+    first = run_cli("stats", clock=clock)
+    assert "analytics.daily_calls" in first.stderr
+    run_cli("stats", clock=clock)
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 1
+    clock.advance(DAY)
+    run_cli("stats", clock=clock)
+    assert sandbox.calls()["datacube/getarticletotaldetail"] == 2
+
+
+def test_a_split_published_issue_is_tied_part_by_part(team, sandbox, run_cli):  # noqa: F811
+    from wechat_pub.source.writer import write_article
+    from wechat_pub.synthetic import IssueFactory
+
+    site, _ = team
+    clock = FakeClock(START)
+    on_clock(sandbox, clock)
+    big = site / "articles" / "issue-150.md"
+    big.write_text(write_article(IssueFactory(2).issue(number=150, sections=3, items_per_section=5)))
+    run_cli("push", big, "--publish", clock=clock)
+    deadline = time.monotonic() + 10
+    while not sandbox.state.published(0, 20)[1] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [job] = sandbox.state.published(0, 20)[1]
+    parts = len(job["articles"])
+    assert parts == 3
+    clock.advance(DAY)
+    printed = run_cli("stats", "articles/issue-150.md", clock=clock)
+    total = sum(reads_by(f"{job['publish_id']}_{part}", 0) for part in range(1, parts + 1))
+    assert "issue 150" in printed.stdout and "3 parts" in printed.stdout
+    assert f"read users {total}:" in printed.stdout
+    stored = open_site(site, clock=clock).analytics.issues()
+    assert stored[150].parts == {1, 2, 3}

@@ -73,7 +73,7 @@ def init_console(app: Flask, deployment) -> None:
     app.add_template_global(lambda: list(deployment.sites.values()), "config_sites")
     app.add_template_filter(safe_link, "safe_link")  # every link to an address from outside goes through it
 
-    from wechat_pub.console import admin, auth, calendar, followers, issues, reach  # noqa: F401 (views join bp)
+    from wechat_pub.console import admin, analytics, auth, calendar, followers, issues, reach  # noqa: F401 (views join bp)
 
     app.url_map.converters["issue"] = IssueNumber
     app.register_blueprint(bp)
