@@ -165,3 +165,63 @@ def test_a_split_published_issue_is_tied_part_by_part(team, sandbox, run_cli):  
     assert f"read users {total}:" in printed.stdout
     stored = open_site(site, clock=clock).analytics.issues()
     assert stored[150].parts == {1, 2, 3}
+
+
+def weekly_notes() -> list[str]:
+    from test_console_browser import Robot
+
+    return [m["text"]["content"] for m in Robot.received if "the week's reach" in m["text"]["content"]]
+
+
+def test_the_weekly_note_goes_once_a_week_whichever_host_asks(team, sandbox, run_cli):  # noqa: F811
+    from wechat_pub.analytics.weekly import send_weekly_due
+
+    site, mailbox = team
+    clock = FakeClock(START)
+    on_clock(sandbox, clock)
+    assert send_weekly_due(open_site(site, clock=clock)) == ""  # Friday: Monday's note is not due
+    clock.advance(2 * DAY + 17 * 3600 + 60)  # Monday 09:01
+    hosts = [open_site(site, clock=clock) for _ in range(2)]
+    threads = [threading.Thread(target=send_weekly_due, args=(host,)) for host in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(weekly_notes()) == 1 and len(mailbox.messages) == 1
+    assert "Top questions: none" in weekly_notes()[0] and "/console/default/reach" in weekly_notes()[0]
+    clock.advance(DAY)  # Tuesday, a restarted process: not again
+    assert send_weekly_due(open_site(site, clock=clock)) == "" and len(weekly_notes()) == 1
+    clock.advance(6 * DAY)  # the next Monday 09:01: the next week's note
+    assert "sent" in send_weekly_due(open_site(site, clock=clock)) and len(weekly_notes()) == 2
+    clock.advance(9 * DAY)  # a Wednesday after a Monday no service ran: that week's note is skipped, not late
+    assert send_weekly_due(open_site(site, clock=clock)) == "" and len(weekly_notes()) == 2
+
+
+def test_the_reach_csv_keeps_a_formula_a_title_starts_with_as_text(team, sandbox, run_cli):  # noqa: F811
+    """A title is the team's text, but a CSV cell starting with '=' is a formula to Excel: the followers CSV's
+    guard (one function) covers this export too."""
+    from wechat_pub.state.schema import issues
+
+    site, _ = team
+    clock = FakeClock(START)
+    on_clock(sandbox, clock)
+    send_135(sandbox, run_cli, clock)
+    clock.advance(DAY)
+    run_cli("stats", clock=clock)
+    opened = open_site(site, clock=clock)
+    with opened.services.db.begin() as conn:
+        conn.execute(issues.update().where(issues.c.number == 135).values(title='=HYPERLINK("http://evil")'))
+    from wechat_pub.app import create_app
+    from wechat_pub.console.analytics import analytics_csv
+
+    app = create_app(deployment=open_deployment_of(site, clock))
+    with app.test_request_context("/console/default/reach.csv"):  # the view itself (the browser test signs in)
+        body = analytics_csv("default").get_data(as_text=True)
+    assert "'=HYPERLINK" in body and ',=HYPERLINK' not in body
+
+
+def open_deployment_of(site, clock):
+    from wechat_pub.config import load_config
+    from wechat_pub.deployment import Deployment
+
+    return Deployment(load_config(site / "config.toml"), clock.clock)
