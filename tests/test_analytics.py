@@ -181,6 +181,11 @@ def test_the_weekly_note_goes_once_a_week_whichever_host_asks(team, sandbox, run
     on_clock(sandbox, clock)
     assert send_weekly_due(open_site(site, clock=clock)) == ""  # Friday: Monday's note is not due
     clock.advance(2 * DAY + 17 * 3600 + 60)  # Monday 09:01
+    assert send_weekly_due(open_site(site, clock=clock)) == ""  # nothing went out, nobody asked: no note
+    clock.advance(-(2 * DAY + 17 * 3600 + 60))
+    send_135(sandbox, run_cli, clock)
+    clock.advance(2 * DAY + 17 * 3600 + 60)
+    run_cli("stats", clock=clock)  # the figures of the weekend
     hosts = [open_site(site, clock=clock) for _ in range(2)]
     threads = [threading.Thread(target=send_weekly_due, args=(host,)) for host in hosts]
     for thread in threads:
@@ -189,6 +194,7 @@ def test_the_weekly_note_goes_once_a_week_whichever_host_asks(team, sandbox, run
         thread.join(30)
     assert len(weekly_notes()) == 1 and len(mailbox.messages) == 1
     assert "Top questions: none" in weekly_notes()[0] and "/console/default/reach" in weekly_notes()[0]
+    assert "issue 135: " in weekly_notes()[0]
     clock.advance(DAY)  # Tuesday, a restarted process: not again
     assert send_weekly_due(open_site(site, clock=clock)) == "" and len(weekly_notes()) == 1
     clock.advance(6 * DAY)  # the next Monday 09:01: the next week's note

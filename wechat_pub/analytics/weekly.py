@@ -3,7 +3,8 @@ week's issue(s) with their readers and shares against the four issues before, th
 the ones that found nothing, and a link to the console's 效果 / Reach page. Through the account's notification
 channels (WeCom robot, e-mail: :mod:`wechat_pub.notify`), once per week: whichever process or host comes first
 claims the week in the state database, and no other sends it (a note that fails is logged, not sent twice).
-A week whose time passed more than :data:`GRACE_HOURS` ago while no service ran is skipped."""
+A week whose time passed more than :data:`GRACE_HOURS` ago while no service ran is skipped, and so is a note
+with nothing to tell (no figures at all and no question that week)."""
 
 from __future__ import annotations
 
@@ -51,16 +52,19 @@ def send_weekly_due(site) -> str:
         return ""
     if site.clock.time() - slot.timestamp() > GRACE_HOURS * 3600:
         return ""  # missed while no service ran: the next one comes next week
+    note = weekly_note(site, slot)
+    if note is None:
+        return ""  # nothing went out and nobody asked: no note (asked again on the next beat of the day)
     week = slot.date().isoformat()
     if not site.analytics.claim_week(week):
         return ""
-    note = weekly_note(site, slot)
     failed = site.notifier.notify(note)
     site.analytics.week_done(week, "failed" if failed else "sent", "; ".join(failed))
     return f"weekly note of {week} " + (f"not sent: {', '.join(failed)}" if failed else "sent")
 
 
-def weekly_note(site, slot: dt.datetime) -> WeeklyNote:
+def weekly_note(site, slot: dt.datetime) -> WeeklyNote | None:
+    """The note of the week before ``slot``; None when there is nothing to tell (no figures, no questions)."""
     start = (slot - dt.timedelta(days=7)).date()
     since = slot.timestamp() - 7 * 86400
     reach = issue_reach(site)
@@ -72,6 +76,8 @@ def weekly_note(site, slot: dt.datetime) -> WeeklyNote:
         lines.append(compare(issue, [r for r in reach if r.ref_date < issue.ref_date][:COMPARED]))
     top = site.query_log.top(5, since)
     unanswered = site.query_log.top(5, since, unanswered=True)
+    if not reach and not top:
+        return None
     lines.append("Top questions: " + (", ".join(f"{q} ({n})" for q, n, _ in top) or "none"))
     lines.append("Found nothing: " + (", ".join(f"{q} ({n})" for q, n, _ in unanswered) or "none"))
     lines.append(f"效果 / Reach: {site.services.console_url}/console/{site.name}/reach")
