@@ -80,27 +80,37 @@ def wanted(pieces, last: dt.date) -> list[tuple[dt.date, dt.date]]:
 
 def collect_due(site, wait: float = 0.0) -> Collected:
     """Fetch whatever is due for ``site``'s account. ``wait``: how long to wait for another process that is
-    collecting (0: leave it to that one)."""
+    collecting (0: leave it to that one). Whether anything is due is read first, without the lock: the
+    scheduler asks on every beat, and most beats have nothing to do (no write, no lock)."""
     cfg, clock = site.cfg, site.clock
     if not cfg["analytics.collect"]:
         return Collected(skipped="analytics.collect is off")
+    last = due_day(clock.time(), site.timezone, cfg["analytics.collect_after"])
+    pending = _pending(site, last)
+    if isinstance(pending, str):
+        return Collected(skipped=pending)
     try:
         with site.services.locks.lock(f"analytics:{site.appid}", lease=LOCK_LEASE, wait=wait):
-            return _collect(site, due_day(clock.time(), site.timezone, cfg["analytics.collect_after"]))
+            pending = _pending(site, last)  # again, under the lock: another host may have fetched it meanwhile
+            return Collected(skipped=pending) if isinstance(pending, str) else _collect(site, *pending)
     except TimeoutError:
         return Collected(skipped="another process is collecting now")
 
 
-def _collect(site, last: dt.date) -> Collected:
+def _pending(site, last: dt.date):
+    """(what to fetch, msg_data_id -> issue), or why there is nothing to fetch."""
     store, now = site.analytics, site.clock.time()
     note, note_at = store.note()
     if note and now - note_at < RETRY_NOTE_DAYS * 86400:
-        return Collected(skipped=note)
+        return note
     pieces = tied_pieces(site)
     todo = [pair for pair in wanted(pieces, last) if _due(store, *pair, now, site.cfg["analytics.retry_minutes"])]
     if not todo:
-        return Collected(skipped="nothing is due")
-    issue_of = {msg_data_id: issue for msg_data_id, (issue, _) in pieces.items()}
+        return "nothing is due"
+    return todo, {msg_data_id: issue for msg_data_id, (issue, _) in pieces.items()}
+
+
+def _collect(site, todo: list, issue_of: dict) -> Collected:
     done = Collected()
     with site.connect() as account:
         for ref, as_of in todo:

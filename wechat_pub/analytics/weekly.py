@@ -48,13 +48,15 @@ def latest_slot(now: float, timezone: str, when: str) -> dt.datetime | None:
 def send_weekly_due(site) -> str:
     """Send this week's note if its time came and nobody sent it; what happened, in words ('' when nothing)."""
     slot = latest_slot(site.clock.time(), site.timezone, site.cfg["analytics.weekly_note"])
-    if slot is None or not site.notifier.channels:
+    if slot is None or site.clock.time() - slot.timestamp() > GRACE_HOURS * 3600:
+        return ""  # not its time (a week missed while no service ran: the next one comes next week)
+    if site.analytics.sent_week(slot.date().isoformat()):
         return ""
-    if site.clock.time() - slot.timestamp() > GRACE_HOURS * 3600:
-        return ""  # missed while no service ran: the next one comes next week
     note = weekly_note(site, slot)
-    if note is None:
-        return ""  # nothing went out and nobody asked: no note (asked again on the next beat of the day)
+    # no note when nothing went out and nobody asked, or nobody to tell (asked again on the next beat); the
+    # channels are looked at last, as building them loads the mail and HTTP clients
+    if note is None or not site.notifier.channels:
+        return ""
     week = slot.date().isoformat()
     if not site.analytics.claim_week(week):
         return ""

@@ -41,6 +41,7 @@ from wechat_pub.wechat.errors import RETRY_LATER, NetworkError, WeChatAPIError
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
+ANALYTICS_EVERY = 60.0  # seconds between two looks at what analytics has due (figures, the weekly note)
 
 
 def job_id(site: Site, slot: Slot) -> str:
@@ -62,6 +63,7 @@ class SchedulerService:
         self._signatures: dict[str, str] = {}
         self._active: set[str] = set()  # job ids of the pushes running in this process now
         self.retry_base_seconds = 60.0  # first retry of a transient failure; doubles up to 10 minutes
+        self._analytics_at: float | None = None  # when this process last looked (monotonic)
 
     # ---- leadership -----------------------------------------------------------------------------------
 
@@ -172,6 +174,9 @@ class SchedulerService:
         """Yesterday's figures when due, the weekly note when due (:mod:`wechat_pub.analytics.service`)."""
         from wechat_pub.analytics.service import run_due
 
+        if self._analytics_at is not None and self.clock.monotonic() - self._analytics_at < ANALYTICS_EVERY:
+            return
+        self._analytics_at = self.clock.monotonic()
         for site in self.deployment.sites.values():
             try:
                 for line in run_due(site):

@@ -170,6 +170,12 @@ class AnalyticsStore:
                 "appid": self.appid, "week": week, "state": "sending", "detail": "",
                 "at": self.clock.time()})).first() is not None
 
+    def sent_week(self, week: str) -> bool:
+        """Whether ``week``'s note was claimed (sent, or being sent) already: a read, no write."""
+        with self.db.connect() as conn:
+            return conn.execute(select(weekly_notes.c.state).where(
+                weekly_notes.c.appid == self.appid, weekly_notes.c.week == week)).first() is not None
+
     def week_done(self, week: str, state: str, detail: str = "") -> None:
         with self.db.begin() as conn:
             conn.execute(update(weekly_notes).where(weekly_notes.c.appid == self.appid, weekly_notes.c.week == week)
