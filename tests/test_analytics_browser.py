@@ -10,7 +10,7 @@ import time
 
 import requests
 from test_analytics import DAY, START, on_clock, send_135
-from test_console_browser import PASSWORD, Robot, page, sign_in  # noqa: F401 (page: the fixture)
+from test_console_browser import PASSWORD, Robot, page, shot, sign_in  # noqa: F401 (page: the fixture)
 from test_notify import team  # noqa: F401 (team: the fixture)
 
 from conftest import FakeClock
@@ -58,7 +58,7 @@ class Served:
         self.deployment.close()
 
 
-def robot_note(timeout: float = 30) -> str:
+def robot_note(timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         notes = [m["text"]["content"] for m in Robot.received if "the week's reach" in m["text"]["content"]]
@@ -98,11 +98,13 @@ def test_after_a_send_and_a_weekend_the_page_the_note_and_stats_agree(team, sand
         assert "个人信息" in page.inner_text("[data-best]")
         assert "元宇宙税务" in page.inner_text("[data-unanswered]") and "135" in page.inner_text("[data-unanswered]")
         assert page.locator("svg.chart").count() == 2
+        shot(page, "reach")
 
         page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing wider than the screen
         page.reload()
         for selector in ("section.reach-over-time", "section.reach-curve", "[data-best]"):
             assert page.locator(selector).bounding_box()["width"] <= 390
+        shot(page, "reach-phone")
 
         csv = page.request.get(f"{served.base}/console/default/reach.csv").text()
         assert "\n135," in csv.replace("\r", "") and f",{reads}," in csv

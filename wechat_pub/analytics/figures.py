@@ -102,16 +102,13 @@ class Unanswered:
 
 
 def unanswered_queries(site, since: float, reach: list[IssueReach], limit: int = 20) -> list[Unanswered]:
-    """The queries since ``since`` that found nothing, most asked first, each beside the issues that followed."""
+    """The queries since ``since`` that found nothing, most asked first, each beside the issues that followed
+    (two grouped queries, whatever the period)."""
     zone = zoneinfo.ZoneInfo(site.timezone)
-    first: dict[str, str] = {}
-    counted: Counter = Counter()
-    for at, query, matches, _follower in site.query_log.entries(since):
-        if matches == 0:
-            counted[query] += 1
-            first.setdefault(query, dt.datetime.fromtimestamp(at, zone).date().isoformat())
+    top = site.query_log.top(limit, since, unanswered=True)
+    first = site.analytics.first_asked(since, [query for query, _count, _followers in top])
     found = []
-    for query, times in counted.most_common(limit):
-        followed = tuple(sorted({r.issue for r in reach if r.ref_date >= first[query]}))
-        found.append(Unanswered(query, times, first[query], followed))
+    for query, times, _followers in top:
+        day = dt.datetime.fromtimestamp(first.get(query, since), zone).date().isoformat()
+        found.append(Unanswered(query, times, day, tuple(sorted({r.issue for r in reach if r.ref_date >= day}))))
     return found

@@ -12,6 +12,7 @@ from html import escape
 
 PALETTE = ("#1f4e79", "#3f7fbf", "#7fb0de", "#c4dcf2", "#b35c1e", "#6b7785")
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 240, 44, 38, 12
+MAX_GROUP, MAX_COLUMN = 110, 40  # widest group of bars, widest column (few issues or days: narrow bars)
 
 
 def _frame(label: str, top: int) -> list[str]:
@@ -40,8 +41,8 @@ def grouped_bars(label: str, groups: list[tuple[str, list[int | None]]], series:
     """One group of bars per ``(name, values)`` (None: no bar, the figure is not there yet), a bar per series."""
     top = max((v for _, values in groups for v in values if v), default=0) or 1
     parts = _frame(label, top)
-    slot = (WIDTH - LEFT) / max(len(groups), 1)
-    bar = max(2.0, (slot - 6) / max(len(series), 1))
+    slot = min((WIDTH - LEFT) / max(len(groups), 1), MAX_GROUP)  # one issue: a group, not the whole width
+    bar = max(2.0, (slot - 10) / max(len(series), 1))
     base = HEIGHT - BOTTOM
     for g, (name, values) in enumerate(groups):
         x0 = LEFT + g * slot
@@ -62,7 +63,7 @@ def stacked_columns(label: str, columns: list[tuple[str, list[int]]], series: li
     """One column per ``(name, values)``, its values stacked bottom up in the order of ``series``."""
     top = max((sum(values) for _, values in columns), default=0) or 1
     parts = _frame(label, top)
-    slot = (WIDTH - LEFT) / max(len(columns), 1)
+    slot = min((WIDTH - LEFT) / max(len(columns), 1), MAX_COLUMN)
     base = HEIGHT - BOTTOM
     for c, (name, values) in enumerate(columns):
         x, y = LEFT + c * slot, float(base)

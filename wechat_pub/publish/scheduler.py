@@ -181,7 +181,8 @@ class SchedulerService:
             try:
                 for line in run_due(site):
                     self.on_event("analytics", f"{site.name}: {line}")
-            except Exception as exc:  # WeChat or the database away: tried again on the next sync
+            except Exception as exc:  # WeChat or the database away: tried again on the next sync, not a minute on
+                self._analytics_at = None
                 log.warning("analytics of account %s: %s: %s", site.name, type(exc).__name__, exc)
 
     def _wanted_jobs(self, site: Site) -> dict[str, tuple[Site, Slot]]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
-from wechat_pub.state.schema import analytics_accounts, analytics_fetches, article_stats, weekly_notes
+from wechat_pub.state.schema import analytics_accounts, analytics_fetches, article_stats, queries, weekly_notes
 
 FIGURES = ("read_user", "read_chat", "read_home", "read_share", "read_search", "read_other", "share_user",
            "like_user", "zaikan_user", "comment_count", "collection_user")
@@ -86,6 +86,17 @@ class AnalyticsStore:
             if row.is_delay and row.stat_date == found[row.issue].last_date:
                 found[row.issue].delayed = True
         return found
+
+    def first_asked(self, since: float, asked: list[str]) -> dict[str, float]:
+        """When each of ``asked`` (queries that found nothing) was first asked since ``since``: one grouped
+        query over the query log's (appid, at) index, however many followers asked."""
+        if not asked:
+            return {}
+        statement = (select(queries.c.query, func.min(queries.c.at))
+                     .where(queries.c.appid == self.appid, queries.c.at >= since, queries.c.matches == 0,
+                            queries.c.query.in_(asked)).group_by(queries.c.query))
+        with self.db.connect() as conn:
+            return {query: at for query, at in conn.execute(statement)}
 
     # ---- what was fetched ------------------------------------------------------------------------------
 
