@@ -87,6 +87,9 @@ def test_after_a_send_and_a_weekend_the_page_the_note_and_stats_agree(team, sand
         assert f"issue 135: {reads} readers" in note and "个人信息 (2)" in note and "元宇宙税务 (1)" in note
         assert f"{served.base}/console/default/reach" in note
 
+        for path in ("reach", "reach.csv"):  # nobody signed in: the sign-in page, not the figures
+            anonymous = requests.get(f"{served.base}/console/default/{path}", allow_redirects=False, timeout=10)
+            assert anonymous.status_code == 302 and "/console/login" in anonymous.headers["Location"]
         sign_in(page, served.base, "boss")
         page.goto(f"{served.base}/console/default/reach")
         # the console's language (zh_CN by default; see the report on main's Babel locale) decides the words
