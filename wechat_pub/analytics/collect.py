@@ -66,8 +66,23 @@ def tied_pieces(site) -> dict[str, tuple[int, set[dt.date]]]:
     for push in site.pushes.all():
         if push.publish_id and str(push.state) in ("publishing", "published"):
             issue, days = pieces.get(push.publish_id, (push.issue, set()))
-            pieces[push.publish_id] = (issue, days | {beijing_day(push.updated_at)})
+            pieces[push.publish_id] = (issue, days | publish_days(site, push.issue, push.publish_id))
     return pieces
+
+
+def publish_days(site, issue: int, publish_id: str) -> set[dt.date]:
+    """The Beijing days a publish went out: when it was submitted and when WeChat said it was published, from
+    the issue's history (a record's own time moves with every later note)."""
+    days, submitted = set(), False
+    for entry in site.pushes.history(issue):
+        if entry.event == "publish-submitted":
+            submitted = entry.detail == publish_id
+            if submitted:
+                days.add(beijing_day(entry.at))
+        elif entry.event == "published" and submitted:
+            days.add(beijing_day(entry.at))
+            submitted = False
+    return days
 
 
 def wanted(pieces, last: dt.date) -> list[tuple[dt.date, dt.date]]:
@@ -104,7 +119,9 @@ def _pending(site, last: dt.date):
     if note and now - note_at < RETRY_NOTE_DAYS * 86400:
         return note
     pieces = tied_pieces(site)
-    todo = [pair for pair in wanted(pieces, last) if _due(store, *pair, now, site.cfg["analytics.retry_minutes"])]
+    delayed = {(ref, as_of): at for ref, as_of, at in store.delayed()}
+    retry = site.cfg["analytics.retry_minutes"] * 60
+    todo = [pair for pair in wanted(pieces, last) if _due(store, *pair, now - delayed.get(_key(*pair), now), retry)]
     if not todo:
         return "nothing is due"
     return todo, {msg_data_id: issue for msg_data_id, (issue, _) in pieces.items()}
@@ -119,14 +136,14 @@ def _collect(site, todo: list, issue_of: dict) -> Collected:
     return done
 
 
-def _due(store, ref: dt.date, as_of: dt.date, now: float, retry_minutes: float) -> bool:
-    state = store.fetched(ref.isoformat(), as_of.isoformat())
-    if state is None:
-        return True
-    if state != "delayed":
-        return False
-    since = next((now - at for r, a, at in store.delayed() if (r, a) == (ref.isoformat(), as_of.isoformat())), 0)
-    return since >= retry_minutes * 60
+def _key(ref: dt.date, as_of: dt.date) -> tuple[str, str]:
+    return ref.isoformat(), as_of.isoformat()
+
+
+def _due(store, ref: dt.date, as_of: dt.date, delayed_for: float, retry_seconds: float) -> bool:
+    """Never fetched, or fetched while WeChat was still counting more than ``retry_seconds`` ago."""
+    state = store.fetched(*_key(ref, as_of))
+    return state is None or (state == "delayed" and delayed_for >= retry_seconds)
 
 
 def _fetch_one(site, account, ref: dt.date, as_of: dt.date, issue_of: dict, done: Collected) -> bool:
