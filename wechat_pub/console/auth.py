@@ -12,7 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wechat_pub.console.base import SignedIn, bp, csrf, deployment, record
 from wechat_pub.urls import console_target
 
-OPEN = {"console.login", "console.static"}
+OPEN = {"console.login", "console.static", "console.switch_language"}  # the switch works before sign-in
 
 
 @bp.before_request
