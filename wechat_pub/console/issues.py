@@ -274,7 +274,7 @@ def schedule(account: str, number: int):
         plan = delivery_of(site, done.issue).at(done.publish_at, site.timezone) if done.publish_at else ""
         record("schedule" if done.publish_at else "unschedule", number, f"{plan} ({done.publish_at})" if plan else "")
         chosen = delivery_of(site, done.issue)
-        flash(_("Issue %(number)s: %(plan)s.", number=number, plan=words_plan(chosen.action, chosen.tag,
+        flash(_("Issue %(number)s is scheduled: %(plan)s.", number=number, plan=words_plan(chosen.action, chosen.tag,
                                                                             done.publish_at))
               if done.publish_at else _("Issue %(number)s is no longer scheduled.", number=number), "ok")
     return redirect(console_target(request.form.get("back")) or url_for("console.issue", account=account, number=number))

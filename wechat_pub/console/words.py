@@ -96,7 +96,7 @@ def wechat_error(message: str) -> str:
         return _("%(meaning)s (WeChat error %(code)s)", meaning=_(ERRCODES[int(found.group(1))]), code=found.group(1))
     if not message:
         return ""
-    message = ISO_MOMENT.sub(lambda moment: written(moment.group(0)), message)
+    message = moments(message)
     sentences = [part for part in SENTENCE_END.split(message) if part]
     kept = [part for part in sentences if not COMMAND.search(part)]
     words = _("Details: %(message)s", message=" ".join(kept)) if kept else ""
@@ -104,6 +104,11 @@ def wechat_error(message: str) -> str:
         way = next((_(way) for pattern, way in CONSOLE_WAYS if pattern.search(message)), _("Ask your admin."))
         words = f"{words} {way}".strip()
     return words
+
+
+def moments(text: str) -> str:
+    """A recorded text (the audit's details) with its ISO times written as people write them, in the page's zone."""
+    return ISO_MOMENT.sub(lambda moment: written(moment.group(0)), str(text or ""))
 
 
 def failure(lead: str, error) -> str:
@@ -144,6 +149,7 @@ def capability(name: str) -> str:
 def init_words(app) -> None:
     for function in (status_name, advice, wechat_error, delivery, plan, right, capability, event_name):
         app.add_template_global(function)
+    app.add_template_filter(moments, "moments")
 
 
 # What the issue page's history and the audit log name (push events and console actions) -> the team's words
