@@ -10,7 +10,6 @@ import smtplib
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
-from functools import lru_cache
 
 import requests
 
@@ -44,14 +43,10 @@ HEADLINES = {
 }
 
 
-@lru_cache(maxsize=4)
 def _translations(language: str):
-    """The console's catalogue for ``language`` (English: the message ids themselves)."""
-    from babel.support import NullTranslations, Translations
+    from wechat_pub.console.i18n import catalogue
 
-    from wechat_pub.console.i18n import TRANSLATIONS
-
-    return NullTranslations() if language == "en" else Translations.load(str(TRANSLATIONS), [language])
+    return catalogue(language)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ import datetime as dt
 import zoneinfo
 
 from babel.dates import format_datetime, get_day_names, get_timezone_location
-from flask import Flask, g
-from flask_babel import get_locale
+from flask import Flask, current_app, g
 
 from wechat_pub.console.base import deployment
 
@@ -27,8 +26,10 @@ def page_zone() -> zoneinfo.ZoneInfo:
 
 
 def _language() -> str:
-    locale = str(get_locale() or "zh_CN")
-    return locale if locale in PATTERNS else "en"
+    from wechat_pub.console.i18n import request_language
+
+    language = request_language(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return language if language in PATTERNS else "en"
 
 
 def written(moment: dt.datetime | float | str | None, form: str = "moment") -> str:

@@ -11,10 +11,12 @@ deployment's ``console.language`` (zh_CN unless set). Dates are written as peopl
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, url_for
-from flask_babel import Babel
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_babel import Babel, Domain
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,7 +27,29 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 COOKIE = "wechat_pub_language"  # the choice of a browser nobody has signed in on yet
 COOKIE_SECONDS = 365 * 86400
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # each in its own language: the switch's words
-babel = Babel()
+
+
+@cache
+def catalogue(language: str) -> NullTranslations:
+    """The console's messages in ``language`` (English: the message ids themselves)."""
+    return NullTranslations() if language == "en" else Translations.load(str(TRANSLATIONS), [language])
+
+
+class CatalogueDomain(Domain):
+    """Finds the catalogue by the console's own language code. Babel parses "zh_CN" as zh_Hans_CN (CLDR's likely
+    script), and gettext looks for a folder of that name: Flask-Babel's own lookup finds no Chinese at all."""
+
+    def get_translations(self):
+        return catalogue(request_language(current_app.config["BABEL_DEFAULT_LOCALE"]))
+
+
+class ConsoleBabel(Babel):
+    @property
+    def domain_instance(self):
+        return CatalogueDomain(domain=self.domain)
+
+
+babel = ConsoleBabel()
 
 
 def init_i18n(app: Flask, default_language: str) -> None:
