@@ -21,10 +21,10 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from werkzeug.routing import IntegerConverter
 
-from wechat_pub.console.base import SignedIn, bp, csrf
+from wechat_pub.console.base import SignedIn, bp, csrf, role_words
 from wechat_pub.console.dates import init_dates, page_zone
 from wechat_pub.console.errors import init_errors
-from wechat_pub.console.i18n import init_i18n, role_name
+from wechat_pub.console.i18n import init_i18n
 from wechat_pub.console.words import init_words
 from wechat_pub.limits import MAX_ISSUE_NUMBER
 from wechat_pub.urls import safe_link
@@ -73,7 +73,7 @@ def init_console(app: Flask, deployment) -> None:
     init_errors(app)
     init_words(app)
     app.add_template_global(lambda: page_zone().key, "page_zone_key")
-    app.add_template_global(role_name, "role_name")
+    app.add_template_global(role_words, "role_name")
     app.add_template_global(lambda: list(deployment.sites.values()), "config_sites")
     app.add_template_filter(safe_link, "safe_link")  # every link to an address from outside goes through it
 

@@ -70,9 +70,8 @@ def refuse(code: int, words: str):
 
 
 def role_words(role: str) -> str:
-    from wechat_pub.console.i18n import role_name
-
-    return role_name(role)
+    """A role as the team says it (the glossary's words)."""
+    return {"editor": _("editor"), "approver": _("approver"), "admin": _("admin")}.get(role, role)
 
 
 def record(action: str, issue: int = 0, detail: str = "", site=None) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, redirect, request, url_for
 from flask_babel import Babel, Domain
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from wechat_pub.console.base import bp, deployment
@@ -87,11 +86,6 @@ def choose_language(language: str | None) -> None:
 def html_lang(language: str) -> str:
     """The page's ``<html lang>``: BCP 47 (zh-CN, en), not Babel's zh_CN."""
     return language.replace("_", "-")
-
-
-def role_name(role: str) -> str:
-    """A role as the team says it (the glossary's words)."""
-    return {"editor": _("editor"), "approver": _("approver"), "admin": _("admin")}.get(role, role)
 
 
 def _profiles():

@@ -96,11 +96,17 @@ def wechat_error(message: str) -> str:
         return _("%(meaning)s (WeChat error %(code)s)", meaning=_(ERRCODES[int(found.group(1))]), code=found.group(1))
     if not message:
         return ""
+    return _said(message, lead=True)
+
+
+def _said(message: str, lead: bool) -> str:
+    """``message`` without its command-line sentences (what to do in the console instead), its times written
+    out; after a "Details:" lead when ``lead``."""
     message = moments(message)
     sentences = [part for part in SENTENCE_END.split(message) if part]
-    kept = [part for part in sentences if not COMMAND.search(part)]
-    words = _("Details: %(message)s", message=" ".join(kept)) if kept else ""
-    if len(kept) < len(sentences):
+    kept = " ".join(part for part in sentences if not COMMAND.search(part))
+    words = _("Details: %(message)s", message=kept) if kept and lead else kept
+    if any(COMMAND.search(part) for part in sentences):
         way = next((_(way) for pattern, way in CONSOLE_WAYS if pattern.search(message)), _("Ask your admin."))
         words = f"{words} {way}".strip()
     return words
@@ -113,6 +119,9 @@ def moments(text: str) -> str:
 
 def failure(lead: str, error) -> str:
     """``lead`` (what failed, in the page's language) and why, from a shared error (:func:`wechat_error`)."""
+    if not lead:  # the caller's sentence says what failed: the error's own words follow it
+        found = CODE.search(str(error))
+        return wechat_error(str(error)) if found and int(found.group(1)) in ERRCODES else _said(str(error), False)
     return f"{lead} {wechat_error(str(error))}".strip()
 
 
