@@ -284,3 +284,19 @@ def test_shared_errors_are_said_in_the_consoles_words(language, message, said, n
     assert said in words, words
     for bad in never:
         assert bad not in words, words
+
+
+def test_while_the_database_is_away_the_console_says_so_in_its_frame():
+    from flask import Flask
+
+    from wechat_pub.console.errors import init_away
+
+    app = Flask("away")
+    init_away(app)
+    client = app.test_client()
+    away = client.get("/console/default/issues/1")
+    text = away.get_data(as_text=True)
+    assert away.status_code == 503 and "控制台暂不可用" in text and 'href="/console/"' in text  # a way back
+    assert "terminal" not in text and "wechat-pub " not in text  # says who to ask, not what to type
+    assert client.get("/console/static/console.css").status_code == 200  # in the console's look
+    assert client.get("/favicon.ico").status_code == 200
