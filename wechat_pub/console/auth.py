@@ -7,12 +7,13 @@ session of the user."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from wechat_pub.console.base import SignedIn, bp, csrf, deployment, record
 from wechat_pub.urls import console_target
 
-OPEN = {"console.login", "console.static"}
+OPEN = {"console.login", "console.static", "console.switch_language"}  # the switch works before sign-in
 
 
 @bp.before_request
@@ -22,7 +23,7 @@ def guard():
         csrf.protect()  # 400 without a valid token
     if request.endpoint not in OPEN and not current_user.is_authenticated:
         if request.is_json or request.accept_mimetypes.best == "application/json":
-            return {"error": "sign in first"}, 401
+            return {"error": _("Sign in first.")}, 401
         return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
     return None
 
@@ -40,13 +41,13 @@ def login():
     wait = throttle.wait_for(keys)
     if wait > 0:
         minutes = max(1, round(wait / 60))
-        page = render_template("login.html", error=f"Too many wrong passwords: try again in about {minutes} "
-                                                   f"minute(s).", name=name)
+        page = render_template("login.html", error=_("Too many wrong passwords: try again in about %(minutes)s "
+                                                     "minute(s).", minutes=minutes), name=name)
         return page, 429, {"Retry-After": str(int(wait) + 1)}
     user = users.verify(name, request.form.get("password", ""))
     if user is None:
         throttle.failed(keys)
-        return render_template("login.html", error="Wrong name or password.", name=name), 401
+        return render_template("login.html", error=_("Wrong name or password."), name=name), 401
     throttle.succeeded(keys)
     start_session(user)
     record("sign-in")
@@ -79,7 +80,7 @@ def logout_everywhere():
     record("sign-out-everywhere", detail=f"{current_user.name} ({ended} session(s))")
     logout_user()
     session.clear()
-    flash(f"Signed out everywhere ({ended} session(s) ended).", "ok")
+    flash(_("Signed out everywhere (%(ended)s session(s) ended).", ended=ended), "ok")
     return redirect(url_for("console.login"))
 
 

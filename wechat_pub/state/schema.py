@@ -216,6 +216,7 @@ profiles = Table(  # what a console user keeps about themselves: the WeChat ID t
     Column("user", String(64), primary_key=True),
     Column("wechat_id", String(64), nullable=False, default=""),
     Column("updated_at", Float, nullable=False),
+    Column("language", String(16), nullable=False, default="", server_default=""),  # "": console.language
 )
 
 article_stats = Table(  # analytics (datacube): an article's totals from publication to stat_date (state/analytics.py)
