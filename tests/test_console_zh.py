@@ -91,7 +91,7 @@ def untranslated(page) -> list[str]:
 def pages(base: str) -> dict[str, str]:
     return {"issues": "/console/default/", "issue": "/console/default/issues/135",
             "calendar": "/console/default/calendar", "import": "/console/default/import",
-            "followers": "/console/default/followers", "audit": "/console/audit", "users": "/console/users",
+            "followers": "/console/default/followers", "reach": "/console/default/reach", "audit": "/console/audit", "users": "/console/users",
             "rights": "/console/default/rights", "profile": "/console/profile",
             "not found": "/console/default/issues/999", "editor": "/console/default/issues/135/edit"}
 
@@ -107,7 +107,7 @@ def check_page(page, name: str, width: int) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["issues", "issue", "calendar", "import", "followers", "audit", "users", "rights",
+@pytest.mark.parametrize("name", ["issues", "issue", "calendar", "import", "followers", "reach", "audit", "users", "rights",
                                   "profile", "not found", pytest.param("editor", marks=pytest.mark.xfail(
                                       reason="the editor's labels come with branch console-editor (issue 24 part 3):"
                                              " remove this mark when it is merged", strict=False))])
