@@ -136,6 +136,7 @@ class SchedulerService:
         if scheduler is None:
             return
         self._check_sends()
+        self._prune_query_logs()
         with self._sync_lock:
             self._sync_folders()
             signatures = {name: site.library.store.revision() for name, site in self.deployment.sites.items()}
@@ -152,6 +153,15 @@ class SchedulerService:
             for key, (site, slot) in wanted.items():
                 self._keep_job(scheduler, key, site, slot)
             self.slots = wanted
+
+    def _prune_query_logs(self) -> None:
+        """Followers' queries older than webhook.query_log_days go (hourly; a backlog a couple of seconds a sync,
+        so the lease is renewed meanwhile)."""
+        for site in self.deployment.sites.values():
+            try:
+                site.query_retention.prune_if_due()
+            except Exception as exc:  # the database busy or away: pruned on a later sync
+                log.warning("query log of account %s not pruned: %s: %s", site.name, type(exc).__name__, exc)
 
     def _check_sends(self) -> None:
         """Sends with no MASSSENDJOBFINISH after schedule.send_check_minutes: ask message/mass/get."""

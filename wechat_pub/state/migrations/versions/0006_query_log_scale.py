@@ -1,0 +1,70 @@
+"""The query log at a year's scale: an index on (appid, at), and the summaries the console reads (per day and
+query, per query and follower, per quarter hour), filled from the queries already logged.
+
+Revision ID: 0006
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_queries_appid_at", "queries", ["appid", "at"], unique=False)
+    op.create_table(
+        "query_days",
+        sa.Column("appid", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("query", sa.Text(), nullable=False),
+        sa.Column("asked", sa.Integer(), nullable=False),
+        sa.Column("unanswered", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("appid", "day", "query"),
+    )
+    op.create_table(
+        "query_askers",
+        sa.Column("appid", sa.String(length=64), nullable=False),
+        sa.Column("query", sa.Text(), nullable=False),
+        sa.Column("follower", sa.String(length=64), nullable=False),
+        sa.Column("last_at", sa.Float(), nullable=False),
+        sa.Column("last_unanswered_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("appid", "query", "follower"),
+    )
+    op.create_table(
+        "query_quarters",
+        sa.Column("appid", sa.String(length=64), nullable=False),
+        sa.Column("quarter", sa.Integer(), nullable=False),
+        sa.Column("asked", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("appid", "quarter"),
+    )
+    _fill_summaries()  # before their indexes: one sort at the end instead of an index kept row by row
+    op.create_index("ix_query_days_query", "query_days", ["appid", "query", "day", "asked", "unanswered"],
+                    unique=False)
+    op.create_index("ix_query_askers_last", "query_askers", ["appid", "query", "last_at", "last_unanswered_at"],
+                    unique=False)
+    op.create_index("ix_query_askers_prune", "query_askers", ["appid", "last_at"], unique=False)
+
+
+def _fill_summaries() -> None:
+    """The summaries of the queries logged so far (the same arithmetic as state/querysummary.py's, written out
+    here: a migration never changes with the code)."""
+    floor = "CAST(at / {0} AS INTEGER)" if op.get_bind().dialect.name == "sqlite" else "CAST(FLOOR(at / {0}) AS INTEGER)"
+    unanswered = "CASE WHEN matches = 0 THEN 1 ELSE 0 END"
+    op.execute(f"INSERT INTO query_days (appid, day, query, asked, unanswered) SELECT appid, {floor.format(86400)}, "
+               f"query, COUNT(*), SUM({unanswered}) FROM queries GROUP BY appid, {floor.format(86400)}, query")
+    op.execute("INSERT INTO query_askers (appid, query, follower, last_at, last_unanswered_at) SELECT appid, query, "
+               "follower, MAX(at), MAX(CASE WHEN matches = 0 THEN at ELSE 0 END) FROM queries "
+               "GROUP BY appid, query, follower")
+    op.execute(f"INSERT INTO query_quarters (appid, quarter, asked) SELECT appid, {floor.format(900)}, COUNT(*) "
+               f"FROM queries GROUP BY appid, {floor.format(900)}")
+
+
+def downgrade() -> None:
+    op.drop_table("query_quarters")
+    op.drop_table("query_askers")
+    op.drop_table("query_days")
+    op.drop_index("ix_queries_appid_at", table_name="queries")

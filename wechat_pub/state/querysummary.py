@@ -1,0 +1,133 @@
+"""The query log's summaries (issue 27): what the console shows of a year of millions of queries, read from a few
+thousand rows instead of the millions. They are written in the same transaction as the queries they count
+(:func:`summarise`), so they are never behind the log, and read exactly (:class:`QuerySummary`):
+
+- ``query_days``: per UTC day and query, how often it was asked and how often it found nothing. A period
+  starting mid-day takes its whole days from here and its first, partial day from the queries themselves;
+- ``query_askers``: per query and follower, when they last asked it (and last got nothing). A follower asked it
+  since ``t`` exactly when their last time is at or after ``t``: the distinct followers of a period are a count;
+- ``query_quarters``: queries per quarter of an hour, which the chart sorts into the account's local days
+  (every time zone's midnight falls on a quarter hour).
+
+Migration 0006 fills them for a log written before them, with the same arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+from sqlalchemy import Integer, cast, func, literal, select, union_all
+
+from wechat_pub.state.schema import queries, query_askers, query_days, query_quarters
+
+DAY = 86400
+QUARTER = 900
+
+
+def day_of(at: float) -> int:
+    """The UTC day of a time (``at`` is never before 1970): the migration's CAST(at / 86400 AS INTEGER)."""
+    return int(at / DAY)
+
+
+def quarter_of(at: float) -> int:
+    return int(at / QUARTER)
+
+
+_DAYS = ("INSERT INTO query_days (appid, day, query, asked, unanswered) VALUES (?, ?, ?, ?, ?) "
+         "ON CONFLICT (appid, day, query) DO UPDATE SET asked = query_days.asked + excluded.asked, "
+         "unanswered = query_days.unanswered + excluded.unanswered")
+_ASKERS = ("INSERT INTO query_askers (appid, query, follower, last_at, last_unanswered_at) VALUES (?, ?, ?, ?, ?) "
+           "ON CONFLICT (appid, query, follower) DO UPDATE SET "
+           "last_at = CASE WHEN excluded.last_at > query_askers.last_at THEN excluded.last_at "
+           "ELSE query_askers.last_at END, "
+           "last_unanswered_at = CASE WHEN excluded.last_unanswered_at > query_askers.last_unanswered_at "
+           "THEN excluded.last_unanswered_at ELSE query_askers.last_unanswered_at END")
+_QUARTERS = ("INSERT INTO query_quarters (appid, quarter, asked) VALUES (?, ?, ?) "
+             "ON CONFLICT (appid, quarter) DO UPDATE SET asked = query_quarters.asked + excluded.asked")
+
+
+def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
+    """Add ``rows`` (appid, at, query, matches, follower), queries just written to the log, to the summaries,
+    on ``cursor`` (in the transaction that wrote them). Sorted by key: concurrent writers take their row locks
+    in one order (PostgreSQL never finds a deadlock between two batches)."""
+    days: Counter = Counter()
+    unanswered: Counter = Counter()
+    askers: dict[tuple, list[float]] = {}
+    quarters: Counter = Counter()
+    for appid, at, query, matches, follower in rows:
+        key = (appid, day_of(at), query)
+        days[key] += 1
+        last = askers.setdefault((appid, query, follower), [0.0, 0.0])
+        last[0] = max(last[0], at)
+        if matches == 0:
+            unanswered[key] += 1
+            last[1] = max(last[1], at)
+        quarters[(appid, quarter_of(at))] += 1
+    if not days:
+        return
+    cursor.executemany(driver_sql(_DAYS), [(*key, days[key], unanswered[key]) for key in sorted(days)])
+    cursor.executemany(driver_sql(_ASKERS), [(*key, *askers[key]) for key in sorted(askers)])
+    cursor.executemany(driver_sql(_QUARTERS), [(*key, quarters[key]) for key in sorted(quarters)])
+
+
+class QuerySummary:
+    """One account's summaries, read."""
+
+    def __init__(self, db, appid: str):
+        self.db = db
+        self.appid = appid
+
+    def top(self, limit: int, since: float, unanswered: bool) -> list[tuple[str, int, int]]:
+        """(query, times asked, distinct followers) since ``since``, most asked first; ``unanswered``: of the
+        queries that found nothing, counting only those times."""
+        with self.db.connect() as conn:
+            since = max(since, self._kept_since(conn))
+            counted = self._counts(since, unanswered).subquery()
+            total = func.sum(counted.c.n)
+            statement = (select(counted.c.query, total).group_by(counted.c.query).having(total > 0)
+                         .order_by(total.desc(), counted.c.query).limit(limit))
+            ranked = [(query, int(count)) for query, count in conn.execute(statement)]
+            people = self._followers(conn, [query for query, _ in ranked], since, unanswered)
+        return [(query, count, people.get(query, 0)) for query, count in ranked]
+
+    def _kept_since(self, conn) -> float:
+        """The first second of the oldest day kept: a follower's last time before it is one whose queries the
+        retention deleted (state/queryretention.py prunes whole days, the queries before the summaries)."""
+        oldest = conn.execute(select(func.min(queries.c.at)).where(queries.c.appid == self.appid)).scalar()
+        return day_of(oldest) * DAY if oldest is not None else 0.0
+
+    def _counts(self, since: float, unanswered: bool):
+        """(query, n) rows whose sums are the times asked since ``since``: whole days from ``query_days``, the
+        first day's part from the queries (picked by the same day arithmetic, so no query counts twice)."""
+        first = day_of(max(since, 0.0))
+        whole = select(query_days.c.query, (query_days.c.unanswered if unanswered else query_days.c.asked).label("n")
+                       ).where(query_days.c.appid == self.appid, query_days.c.day > first)
+        part = select(queries.c.query, literal(1).label("n")).where(
+            queries.c.appid == self.appid, queries.c.at >= since, queries.c.at < (first + 1) * DAY + 1,
+            self._day(queries.c.at) == first)
+        if unanswered:
+            part = part.where(queries.c.matches == 0)
+        return union_all(whole, part)
+
+    def _day(self, column):
+        return cast(column / DAY if self.db.dialect == "sqlite" else func.floor(column / DAY), Integer)
+
+    def _followers(self, conn, asked: list[str], since: float, unanswered: bool) -> dict[str, int]:
+        if not asked:
+            return {}
+        statement = (select(query_askers.c.query, func.count())
+                     .where(query_askers.c.appid == self.appid, query_askers.c.query.in_(asked),
+                            query_askers.c.last_at >= since).group_by(query_askers.c.query))
+        if unanswered:  # (0: never unanswered)
+            statement = statement.where(query_askers.c.last_unanswered_at >= since,
+                                        query_askers.c.last_unanswered_at > 0)
+        return {query: int(count) for query, count in conn.execute(statement)}
+
+    def per_quarter(self, since: float) -> list[tuple[float, int]]:
+        """(start of the quarter hour, queries asked in it) of every quarter from the one holding ``since``."""
+        statement = (select(query_quarters.c.quarter, query_quarters.c.asked)
+                     .where(query_quarters.c.appid == self.appid, query_quarters.c.quarter >= quarter_of(max(since, 0)))
+                     .order_by(query_quarters.c.quarter))
+        with self.db.connect() as conn:
+            return [(quarter * QUARTER, asked) for quarter, asked in conn.execute(statement)]
