@@ -25,7 +25,7 @@ from wechat_pub.state import queryretention
 from wechat_pub.state.database import open_engine
 from wechat_pub.state.querylog import QueryLog, QuerySpool
 from wechat_pub.state.queryretention import QueryRetention
-from wechat_pub.state.querysummary import DAY, QuerySummary
+from wechat_pub.state.querysummary import DAY, ClosedDays, QuerySummary
 
 APPID = "wx_sandbox"
 START = 1_800_000_000.0 - 7 * DAY - 3_333  # not on a day's edge
@@ -69,11 +69,17 @@ def periods(rows) -> list[float]:
 
 
 def check_summaries(db, rows) -> None:
-    summary = QuerySummary(db, APPID)
+    """Top queries as the rows say, with every day read from the tables, and with the days before "yesterday"
+    from a cache (yesterday in the middle of the queries, and after them)."""
+    closed = ClosedDays()
+    summaries = [QuerySummary(db, APPID)] + [QuerySummary(db, APPID, closed, lambda at=at: at)
+                                             for at in (START + 6 * DAY, rows[-1][0] + 3 * DAY)]
     for since in periods(rows):
         for unanswered in (False, True):
-            assert summary.top(100, since, unanswered) == expected_top(rows, since, unanswered), (since, unanswered)
-        quarters = summary.per_quarter(since)
+            for summary in summaries + summaries[1:]:  # (the second time from the cache)
+                assert summary.top(100, since, unanswered) == expected_top(rows, since, unanswered), (since, unanswered)
+    for since in periods(rows):
+        quarters = summaries[0].per_quarter(since)
         assert sum(n for _, n in quarters) == sum(1 for at, *_ in rows if at >= since // 900 * 900)
 
 
@@ -94,6 +100,19 @@ def test_the_summaries_count_what_the_queries_say(database_url, tmp_path):
     QuerySpool(lambda: stores.db, spool_folder, delay=3600).flush()
     assert len(stores.query_log().entries()) == 400
     check_summaries(stores.db, rows)
+
+
+def test_the_cached_days_follow_queries_that_arrive_late(database_url, tmp_path):
+    """A spool moved days late (the database was away) adds to days the cache holds: the next view counts them."""
+    stores = stores_at(database_url)
+    rows = random_queries(200)
+    write(stores.db, rows, tmp_path / "a")
+    summary = QuerySummary(stores.db, APPID, ClosedDays(), lambda: rows[-1][0] + 5 * DAY)
+    assert summary.top(100, START, False) == expected_top(rows, START, False)
+    late = [(START + 2.2 * DAY, "GDPR", 0, "late"), (START + 4.7 * DAY, "late question", 1, "f1")]
+    write(stores.db, late, tmp_path / "b")
+    assert summary.top(100, START, False) == expected_top(rows + late, START, False)
+    assert summary.top(100, START, True) == expected_top(rows + late, START, True)
 
 
 def test_migration_0006_fills_the_summaries_of_an_older_log(database_url):
@@ -233,3 +252,19 @@ def stored_site(firm_dir, database_url):
     shutil.copy(SEED_ARTICLE, firm_dir / "articles")
     use_database(firm_dir, database_url)
     return firm_dir, database_url
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe"])
+def test_the_chart_sorts_quarter_hours_into_local_days(zone):
+    """The followers chart's days (the zone asked at each local midnight only) are the days datetime gives
+    each quarter hour, across daylight-saving changes."""
+    from wechat_pub.console.followers import _per_day
+
+    tz, rng, now = zoneinfo.ZoneInfo(zone), random.Random(zone), 1_800_000_000.0
+    quarters = [(q * 900, rng.randint(0, 5)) for q in range(int((now - 400 * DAY) // 900), int(now // 900) + 1)]
+    counted = Counter()
+    for start, asked in quarters:
+        counted[dt.datetime.fromtimestamp(start, tz).date()] += asked
+    last = dt.datetime.fromtimestamp(now, tz).date()
+    assert _per_day(quarters, zone, 366, now) == [(day, counted.get(day, 0)) for day in
+                                                  (last - dt.timedelta(days=n) for n in range(365, -1, -1))]

@@ -119,11 +119,16 @@ def _days() -> int:
 
 
 def _per_day(quarters, timezone: str, days: int, now: float) -> list[tuple[dt.date, int]]:
-    """Queries per local day of the last ``days``, from (start, queries) of each quarter hour."""
+    """Queries per local day of the last ``days``, from (start, queries) of each quarter hour, oldest first (a
+    year is 35,000 quarters: the zone is asked once a day, at each local midnight, not once a quarter)."""
     zone = zoneinfo.ZoneInfo(timezone)
     counted: Counter = Counter()
+    day, next_day = None, -math.inf
     for start, asked in quarters:
-        counted[dt.datetime.fromtimestamp(start, zone).date()] += asked
+        if start >= next_day:
+            day = dt.datetime.fromtimestamp(start, zone).date()
+            next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).timestamp()
+        counted[day] += asked
     last = dt.datetime.fromtimestamp(now, zone).date()
     return [(day, counted.get(day, 0)) for day in (last - dt.timedelta(days=n) for n in range(days - 1, -1, -1))]
 

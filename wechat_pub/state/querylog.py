@@ -28,7 +28,7 @@ from sqlalchemy import select
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.outage import is_outage
-from wechat_pub.state.querysummary import QuerySummary, summarise
+from wechat_pub.state.querysummary import ClosedDays, QuerySummary, summarise
 from wechat_pub.state.schema import queries
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,7 @@ class QueryLog:
         self.appid = appid
         self.spool = spool
         self.clock = clock
+        self._closed = ClosedDays()  # a year's top queries, kept while its days stay as they were
 
     def add(self, query: str, matches: int, follower: str) -> None:
         self.spool.append((self.appid, self.clock.time(), query[:500], matches, follower))
@@ -234,7 +235,7 @@ class QueryLog:
 
     def top(self, limit: int = 20, since: float = 0, unanswered: bool = False) -> list[tuple[str, int, int]]:
         """(query, times asked, distinct followers), most asked first (from the summaries)."""
-        return QuerySummary(self.db, self.appid).top(limit, since, unanswered)
+        return QuerySummary(self.db, self.appid, self._closed, self.clock.time).top(limit, since, unanswered)
 
     def per_quarter(self, since: float) -> list[tuple[float, int]]:
         """(start, queries asked) of each quarter hour from the one holding ``since`` (from the summaries)."""

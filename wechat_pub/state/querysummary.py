@@ -14,7 +14,10 @@ Migration 0006 fills them for a log written before them, with the same arithmeti
 
 from __future__ import annotations
 
-from collections import Counter
+import heapq
+import threading
+from collections import Counter, OrderedDict
+from itertools import chain
 from typing import Iterable
 
 from sqlalchemy import Integer, cast, func, literal, select, union_all
@@ -43,8 +46,9 @@ _ASKERS = ("INSERT INTO query_askers (appid, query, follower, last_at, last_unan
            "ELSE query_askers.last_at END, "
            "last_unanswered_at = CASE WHEN excluded.last_unanswered_at > query_askers.last_unanswered_at "
            "THEN excluded.last_unanswered_at ELSE query_askers.last_unanswered_at END")
-_QUARTERS = ("INSERT INTO query_quarters (appid, quarter, asked) VALUES (?, ?, ?) "
-             "ON CONFLICT (appid, quarter) DO UPDATE SET asked = query_quarters.asked + excluded.asked")
+_QUARTERS = ("INSERT INTO query_quarters (appid, quarter, asked, unanswered) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (appid, quarter) DO UPDATE SET asked = query_quarters.asked + excluded.asked, "
+             "unanswered = query_quarters.unanswered + excluded.unanswered")
 
 
 def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
@@ -55,6 +59,7 @@ def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
     unanswered: Counter = Counter()
     askers: dict[tuple, list[float]] = {}
     quarters: Counter = Counter()
+    quarters_unanswered: Counter = Counter()
     for appid, at, query, matches, follower in rows:
         key = (appid, day_of(at), query)
         days[key] += 1
@@ -63,33 +68,57 @@ def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
         if matches == 0:
             unanswered[key] += 1
             last[1] = max(last[1], at)
+            quarters_unanswered[(appid, quarter_of(at))] += 1
         quarters[(appid, quarter_of(at))] += 1
     if not days:
         return
     cursor.executemany(driver_sql(_DAYS), [(*key, days[key], unanswered[key]) for key in sorted(days)])
     cursor.executemany(driver_sql(_ASKERS), [(*key, *askers[key]) for key in sorted(askers)])
-    cursor.executemany(driver_sql(_QUARTERS), [(*key, quarters[key]) for key in sorted(quarters)])
+    cursor.executemany(driver_sql(_QUARTERS), [(*key, quarters[key], quarters_unanswered[key])
+                                                  for key in sorted(quarters)])
 
 
 class QuerySummary:
-    """One account's summaries, read."""
+    """One account's summaries, read. ``closed``: the account's :class:`ClosedDays` (kept by its query log);
+    ``now``: the clock's time."""
 
-    def __init__(self, db, appid: str):
+    def __init__(self, db, appid: str, closed: "ClosedDays | None" = None, now=None):
         self.db = db
         self.appid = appid
+        self.closed = closed or ClosedDays()
+        self.now = now
 
     def top(self, limit: int, since: float, unanswered: bool) -> list[tuple[str, int, int]]:
         """(query, times asked, distinct followers) since ``since``, most asked first; ``unanswered``: of the
-        queries that found nothing, counting only those times."""
+        queries that found nothing, counting only those times. The days before yesterday come from
+        :class:`ClosedDays`; the rest (yesterday, today, the first day's part) from the tables."""
         with self.db.connect() as conn:
             since = max(since, self._kept_since(conn))
-            counted = self._counts(since, unanswered).subquery()
-            total = func.sum(counted.c.n)
-            statement = (select(counted.c.query, total).group_by(counted.c.query).having(total > 0)
-                         .order_by(total.desc(), counted.c.query).limit(limit))
-            ranked = [(query, int(count)) for query, count in conn.execute(statement)]
+            first = day_of(max(since, 0.0))
+            last_closed = day_of(self.now()) - 2 if self.now else first
+            live = {query: int(n) for query, n in self._live_counts(conn, since, max(first, last_closed), unanswered)}
+            closed = self.closed.counts(self, conn, first + 1, last_closed)[int(unanswered)] if last_closed > first else {}
+            totals = chain(((query, n + live.pop(query, 0)) for query, n in closed.items()), live.items())
+            ranked = heapq.nsmallest(limit, ((query, n) for query, n in totals if n > 0), key=lambda r: (-r[1], r[0]))
             people = self._followers(conn, [query for query, _ in ranked], since, unanswered)
         return [(query, count, people.get(query, 0)) for query, count in ranked]
+
+    def day_totals(self, conn, first: int, last: int) -> dict[int, tuple[int, int]]:
+        """Day -> (asked, unanswered) of days ``first`` to ``last``, from the quarter hours (a few thousand rows)."""
+        rows = conn.exec_driver_sql(self.db.driver_sql(
+            "SELECT quarter / 96, SUM(asked), SUM(unanswered) FROM query_quarters WHERE appid = ? AND quarter >= ? "
+            "AND quarter < ? GROUP BY quarter / 96"), (self.appid, first * 96, (last + 1) * 96))
+        return {int(day): (int(asked), int(unanswered)) for day, asked, unanswered in rows}
+
+    def day_counts(self, conn, first: int, last: int) -> tuple[Counter, Counter]:
+        """(times asked, times unanswered) of each query over days ``first`` to ``last`` (a scan of their rows)."""
+        asked, unanswered = Counter(), Counter()
+        rows = conn.execute(select(query_days.c.query, func.sum(query_days.c.asked), func.sum(query_days.c.unanswered))
+                            .where(query_days.c.appid == self.appid, query_days.c.day >= first,
+                                   query_days.c.day <= last).group_by(query_days.c.query))
+        for query, times, nothing in rows:
+            asked[query], unanswered[query] = int(times), int(nothing)
+        return asked, unanswered
 
     def _kept_since(self, conn) -> float:
         """The first second of the oldest day kept: a follower's last time before it is one whose queries the
@@ -97,18 +126,19 @@ class QuerySummary:
         oldest = conn.execute(select(func.min(queries.c.at)).where(queries.c.appid == self.appid)).scalar()
         return day_of(oldest) * DAY if oldest is not None else 0.0
 
-    def _counts(self, since: float, unanswered: bool):
-        """(query, n) rows whose sums are the times asked since ``since``: whole days from ``query_days``, the
+    def _live_counts(self, conn, since: float, after: int, unanswered: bool):
+        """(query, times) since ``since`` but on the days ``after`` closes: whole days from ``query_days``, the
         first day's part from the queries (picked by the same day arithmetic, so no query counts twice)."""
         first = day_of(max(since, 0.0))
         whole = select(query_days.c.query, (query_days.c.unanswered if unanswered else query_days.c.asked).label("n")
-                       ).where(query_days.c.appid == self.appid, query_days.c.day > first)
+                       ).where(query_days.c.appid == self.appid, query_days.c.day > after)
         part = select(queries.c.query, literal(1).label("n")).where(
             queries.c.appid == self.appid, queries.c.at >= since, queries.c.at < (first + 1) * DAY + 1,
             self._day(queries.c.at) == first)
         if unanswered:
             part = part.where(queries.c.matches == 0)
-        return union_all(whole, part)
+        counted = union_all(whole, part).subquery()
+        return conn.execute(select(counted.c.query, func.sum(counted.c.n)).group_by(counted.c.query))
 
     def _day(self, column):
         return cast(column / DAY if self.db.dialect == "sqlite" else func.floor(column / DAY), Integer)
@@ -131,3 +161,35 @@ class QuerySummary:
                      .order_by(query_quarters.c.quarter))
         with self.db.connect() as conn:
             return [(quarter * QUARTER, asked) for quarter, asked in conn.execute(statement)]
+
+
+class ClosedDays:
+    """Per query, the times asked (and unanswered) over a range of days before yesterday, kept between views of
+    the followers page: those are a scan of a year's summaries, and such days rarely change. Never stale: an
+    entry is used only while each of its days still has the totals it was counted with (the quarter hours',
+    written with the same queries). Queries are only ever added to a day, and the retention deletes whole days,
+    so equal totals mean the same queries; a day that changed (a spool moved after an outage) is counted again.
+    """
+
+    SIZE = 4  # ranges kept (the periods viewed lately)
+
+    def __init__(self):
+        self._entries: OrderedDict = OrderedDict()  # (first, last) -> (day totals, asked, unanswered)
+        self._lock = threading.Lock()
+
+    def counts(self, summary: QuerySummary, conn, first: int, last: int) -> tuple[Counter, Counter]:
+        """(asked, unanswered) per query over days ``first`` to ``last``."""
+        totals = summary.day_totals(conn, first, last)
+        with self._lock:
+            entry = self._entries.get((first, last))
+        if entry is not None and entry[0] == totals:
+            return entry[1], entry[2]
+        asked, unanswered = summary.day_counts(conn, first, last)
+        if summary.day_totals(conn, first, last) != totals:  # queries came in meanwhile: count, do not keep
+            return asked, unanswered
+        with self._lock:
+            self._entries[(first, last)] = (totals, asked, unanswered)
+            self._entries.move_to_end((first, last))
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
+        return asked, unanswered

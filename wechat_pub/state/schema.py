@@ -118,11 +118,12 @@ query_askers = Table(  # per account, query and follower (a salted hash): when t
     Column("last_unanswered_at", Float, nullable=False),  # 0: never unanswered
 )
 
-query_quarters = Table(  # per account and quarter of an hour since the epoch: queries asked (the chart's days)
+query_quarters = Table(  # per account and quarter of an hour since the epoch: queries asked (the chart's days), unanswered
     "query_quarters", metadata,
     Column("appid", String(64), primary_key=True),
     Column("quarter", Integer, primary_key=True),
     Column("asked", Integer, nullable=False),
+    Column("unanswered", Integer, nullable=False),
 )
 
 issues = Table(  # each account's issues, the same for every host: the article text and what it says

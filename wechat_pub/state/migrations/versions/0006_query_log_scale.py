@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("appid", sa.String(length=64), nullable=False),
         sa.Column("quarter", sa.Integer(), nullable=False),
         sa.Column("asked", sa.Integer(), nullable=False),
+        sa.Column("unanswered", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("appid", "quarter"),
     )
     _fill_summaries()  # before their indexes: one sort at the end instead of an index kept row by row
@@ -59,8 +60,8 @@ def _fill_summaries() -> None:
     op.execute("INSERT INTO query_askers (appid, query, follower, last_at, last_unanswered_at) SELECT appid, query, "
                "follower, MAX(at), MAX(CASE WHEN matches = 0 THEN at ELSE 0 END) FROM queries "
                "GROUP BY appid, query, follower")
-    op.execute(f"INSERT INTO query_quarters (appid, quarter, asked) SELECT appid, {floor.format(900)}, COUNT(*) "
-               f"FROM queries GROUP BY appid, {floor.format(900)}")
+    op.execute(f"INSERT INTO query_quarters (appid, quarter, asked, unanswered) SELECT appid, {floor.format(900)}, "
+               f"COUNT(*), SUM({unanswered}) FROM queries GROUP BY appid, {floor.format(900)}")
 
 
 def downgrade() -> None:
