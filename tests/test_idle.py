@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from test_scheduler import SCHEDULE, Running
 
 from conftest import FakeClock, open_site, state_url, stores_at, use_database
-from test_scheduler import SCHEDULE, Running
 from wechat_pub.source.writer import write_article
 from wechat_pub.state.querylog import QueryLog, QuerySpool
 from wechat_pub.synthetic import IssueFactory
