@@ -13,8 +13,8 @@ its own (as the tests do); without --database-url, WECHAT_PUB_TEST_DATABASE_URL 
 
 Printed: each page's median and p95 over --rounds requests (goal p95 < 300 ms), the followers CSV of a year
 (rows a second, goal > 100k; the server's resident memory growth while it streams, goal < 100 MB), the editor's
-live preview of the seed issue and of the 8-article issue (round trip on loopback, which bounds the server's
-time from above; goals p95 < 30 and < 80 ms), and the prune of a year's log down to the retention
+live preview of the seed issue and of the 8-article issue, a word typed into one paragraph before each
+request (round trip on loopback, which bounds the server's time from above; goals p95 < 30 and < 80 ms), and the prune of a year's log down to the retention
 (`webhook.query_log_days`) while the webhook answers. --scale 0.1 is a quick run (200 issues, 500,000 queries).
 """
 
@@ -327,16 +327,27 @@ def time_csv(server: Server, browser: Browser, results: list) -> None:
           f"{peak[0]:.0f} MB, +{growth:.0f} MB (goal < {CSV_GOAL_MB}: {verdict(growth < CSV_GOAL_MB)})", flush=True)
 
 
+def typed(text: str, round_number: int) -> str:
+    """``text`` with one word added to one of its paragraphs, a different one each round: what the editor sends
+    while someone types (one article changed, the others as they were)."""
+    lines = text.split("\n")
+    paragraphs = [n for n, line in enumerate(lines) if len(line) > 40 and not line.startswith(("#", "-", ">", "!"))]
+    chosen = paragraphs[(round_number * 7919) % len(paragraphs)]
+    lines[chosen] += f" typed{round_number}"
+    return "\n".join(lines)
+
+
 def time_previews(browser: Browser, rounds: int, results: list) -> None:
     texts = {"seed issue": (ROOT / "articles/issue-135.md").read_text(encoding="utf-8"),
              "8-article issue": write_article(IssueFactory(8).issue(sections=8, items_per_section=4))}
     headers = {"Content-Type": "application/json", "X-CSRFToken": browser.csrf}
     for name, text in texts.items():
-        body = json.dumps({"text": text}).encode()
-        status, _, data = browser.timed("POST", "/console/default/preview", body, headers)
+        status, _, data = browser.timed("POST", "/console/default/preview", json.dumps({"text": text}).encode(),
+                                        headers)
         if status != 200:
             raise SystemExit(f"the preview answered {status}: {data[:200]!r}")
-        times = [browser.timed("POST", "/console/default/preview", body, headers)[1] for _ in range(rounds)]
+        times = [browser.timed("POST", "/console/default/preview",
+                               json.dumps({"text": typed(text, n)}).encode(), headers)[1] for n in range(rounds)]
         goal = PREVIEW_GOALS_MS[name]
         met = p95(times) < goal
         results.append((f"preview, {name}", met))
@@ -344,11 +355,7 @@ def time_previews(browser: Browser, rounds: int, results: list) -> None:
               f"(goal p95 < {goal} ms: {verdict(met)})", flush=True)
 
 
-def run_case(label: str, extra_env: dict, args, work: Path) -> list:
-    issues, count = max(10, round(2000 * args.scale)), max(1000, round(5_000_000 * args.scale))
-    folder = work / label
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra_env}
-    print(f"{label}: {issues:,} issues, {count:,} queries over a year", flush=True)
+def build_case(folder: Path, env: dict, extra_env: dict, issues: int, count: int) -> None:
     started = time.perf_counter()
     build_folder(folder, issues)
     engine = open_database(folder, extra_env)
@@ -367,6 +374,20 @@ def run_case(label: str, extra_env: dict, args, work: Path) -> list:
     wechat_pub(folder, env, "user", "add", "bench", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
     print(f"  built in {time.perf_counter() - started:.0f} s (queries written in {loaded:.0f} s, summarised by the "
           f"migration in {summarised:.0f} s)", flush=True)
+
+
+def run_case(label: str, extra_env: dict, args, work: Path) -> list:
+    """Build the deployment (unless ``work`` holds it from an earlier run), serve it, time it."""
+    issues, count = max(10, round(2000 * args.scale)), max(1000, round(5_000_000 * args.scale))
+    folder = work
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra_env}
+    print(f"{label}: {issues:,} issues, {count:,} queries over a year", flush=True)
+    if (folder / "built.json").exists():  # --work: built by an earlier run
+        extra_env.update(json.loads((folder / "built.json").read_text()))
+        env.update(extra_env)
+    else:
+        build_case(folder, env, extra_env, issues, count)
+        (folder / "built.json").write_text(json.dumps(extra_env))
     server = Server(folder, env)
     results: list = []
     try:
@@ -385,6 +406,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20, help="requests timed per page")
     parser.add_argument("--database-url", default=os.environ.get("WECHAT_PUB_TEST_DATABASE_URL", ""))
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--work", help="keep the deployments built in this folder, and reuse them next time")
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.1f} (2-core machine: figures are noisy above 2)")
     cases = [] if args.only == "postgresql" else [("sqlite", {})]
@@ -392,10 +414,11 @@ def main() -> None:
         cases.append(("postgresql", postgres_env(args.database_url)))
     elif args.only == "postgresql":
         raise SystemExit("--only postgresql needs --database-url or WECHAT_PUB_TEST_DATABASE_URL")
-    with tempfile.TemporaryDirectory(prefix="wechat-pub-console-bench-") as work:
+    with tempfile.TemporaryDirectory(prefix="wechat-pub-console-bench-") as temporary:
+        work = Path(args.work or temporary)
         verdicts = []
         for label, env in cases:
-            verdicts += [(label, *result) for result in run_case(label, env, args, Path(work))]
+            verdicts += [(label, *result) for result in run_case(label, env, args, work / f"{label}-{args.scale:g}")]
     print("\ngoals:")
     for label, name, met in verdicts:
         print(f"  {label:<11} {name:<28} {verdict(met)}")

@@ -34,6 +34,7 @@ from wechat_pub.state.schema import queries
 log = logging.getLogger(__name__)
 SPOOL_LIMIT = 64 * 1024 * 1024  # bytes of queries kept on disk while the database is away
 BATCH = 2000  # rows per insert
+QUERY_LOG_LOCK = 0x77717A6C  # PostgreSQL advisory lock of the query log's writers ("wqzl")
 ENTRIES_BATCH = 5000  # rows fetched at a time when reading a period out (a server-side cursor on PostgreSQL)
 
 
@@ -154,7 +155,7 @@ class QuerySpool:
         conn = db.raw_connection()  # a plain executemany: thousands of rows a second come in at full load
         try:
             cursor = conn.cursor()
-            cursor.execute("BEGIN")
+            _begin_writing(cursor, db.dialect)
             for start in range(0, len(rows), BATCH):
                 batch = rows[start:start + BATCH]
                 new = _not_written(cursor, db.driver_sql, batch)  # a spool moved again after a crash: once
@@ -187,6 +188,17 @@ def _row(entry) -> tuple:
     """A spool line's row: an array, or an object as versions before 2026-11-30 wrote (a spool left by one of
     those is still moved after an upgrade)."""
     return tuple(entry[name] for name in _FIELDS) if isinstance(entry, dict) else tuple(entry)
+
+
+def _begin_writing(cursor, dialect: str) -> None:
+    """A transaction that holds the query log's write lock from its start: the summaries are read, then moved
+    (querysummary.summarise), so batches are written one at a time (SQLite: the file's write lock; PostgreSQL:
+    an advisory lock held until the commit)."""
+    if dialect == "sqlite":
+        cursor.execute("BEGIN IMMEDIATE")
+    else:
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)" % QUERY_LOG_LOCK)
 
 
 def _not_written(cursor, driver_sql, batch: list[tuple]) -> list[tuple]:

@@ -45,7 +45,8 @@ class QueryRetention:
         cutoff_day = day_of(self.clock.time() - self.days * DAY)
         before = cutoff_day * DAY
         steps = (lambda: self._batch(_OLD_QUERIES, before), lambda: self._batch(_OLD_ASKERS, before),
-                 lambda: self._oldest_day(cutoff_day), lambda: self._oldest_week(cutoff_day))
+                 lambda: self._oldest_day("query_days", cutoff_day),
+                 lambda: self._oldest_day("query_follower_days", cutoff_day), lambda: self._oldest_week(cutoff_day))
         started, deleted = self.clock.monotonic(), 0
         for step in steps:
             while count := step():
@@ -62,11 +63,12 @@ class QueryRetention:
         with self.db.begin() as conn:
             return conn.exec_driver_sql(self.db.driver_sql(statement), (self.appid, before, BATCH)).rowcount
 
-    def _oldest_day(self, cutoff_day: int) -> int:
-        """The oldest day of ``query_days`` before the cutoff (a few thousand rows: one per query asked that day)."""
+    def _oldest_day(self, table: str, cutoff_day: int) -> int:
+        """The oldest day of ``table`` (a summary by day) before the cutoff: a few thousand rows, one per query
+        asked that day."""
         with self.db.begin() as conn:
             return conn.exec_driver_sql(self.db.driver_sql(
-                "DELETE FROM query_days WHERE appid = ? AND day = (SELECT MIN(day) FROM query_days WHERE appid = ? "
+                f"DELETE FROM {table} WHERE appid = ? AND day = (SELECT MIN(day) FROM {table} WHERE appid = ? "
                 "AND day < ?)"), (self.appid, self.appid, cutoff_day)).rowcount
 
     def _oldest_week(self, cutoff_day: int) -> int:

@@ -22,7 +22,7 @@ from typing import Iterable
 
 from sqlalchemy import Integer, cast, func, literal, select, union_all
 
-from wechat_pub.state.schema import queries, query_askers, query_days, query_quarters
+from wechat_pub.state.schema import queries, query_askers, query_days, query_follower_days, query_quarters
 
 DAY = 86400
 QUARTER = 900
@@ -51,31 +51,61 @@ _QUARTERS = ("INSERT INTO query_quarters (appid, quarter, asked, unanswered) VAL
              "unanswered = query_quarters.unanswered + excluded.unanswered")
 
 
+_FOLLOWER_DAYS = ("INSERT INTO query_follower_days (appid, query, day, followers, unanswered) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (appid, query, day) DO UPDATE SET followers = query_follower_days.followers + "
+                  "excluded.followers, unanswered = query_follower_days.unanswered + excluded.unanswered")
+_ASKED_BEFORE = ("SELECT appid, query, follower, last_at, last_unanswered_at FROM query_askers "
+                 "WHERE (appid, query, follower) IN (VALUES {})")
+
+
 def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
     """Add ``rows`` (appid, at, query, matches, follower), queries just written to the log, to the summaries,
-    on ``cursor`` (in the transaction that wrote them). Sorted by key: concurrent writers take their row locks
-    in one order (PostgreSQL never finds a deadlock between two batches)."""
-    days: Counter = Counter()
-    unanswered: Counter = Counter()
+    on ``cursor``, in the transaction that wrote them, which holds the query log's write lock (the followers'
+    last times are read, then moved: two writers at once would move one twice). Sorted by key: the rows'
+    locks are taken in one order."""
+    days: dict[tuple, Counter] = {}
+    quarters: dict[tuple, Counter] = {}
     askers: dict[tuple, list[float]] = {}
-    quarters: Counter = Counter()
-    quarters_unanswered: Counter = Counter()
     for appid, at, query, matches, follower in rows:
-        key = (appid, day_of(at), query)
-        days[key] += 1
+        nothing = int(matches == 0)
+        days.setdefault((appid, day_of(at), query), Counter()).update(asked=1, unanswered=nothing)
+        quarters.setdefault((appid, quarter_of(at)), Counter()).update(asked=1, unanswered=nothing)
         last = askers.setdefault((appid, query, follower), [0.0, 0.0])
         last[0] = max(last[0], at)
-        if matches == 0:
-            unanswered[key] += 1
+        if nothing:
             last[1] = max(last[1], at)
-            quarters_unanswered[(appid, quarter_of(at))] += 1
-        quarters[(appid, quarter_of(at))] += 1
     if not days:
         return
-    cursor.executemany(driver_sql(_DAYS), [(*key, days[key], unanswered[key]) for key in sorted(days)])
+    moved = _moved_last_days(cursor, driver_sql, askers)
+    cursor.executemany(driver_sql(_DAYS), [(*key, n["asked"], n["unanswered"]) for key, n in sorted(days.items())])
     cursor.executemany(driver_sql(_ASKERS), [(*key, *askers[key]) for key in sorted(askers)])
-    cursor.executemany(driver_sql(_QUARTERS), [(*key, quarters[key], quarters_unanswered[key])
-                                                  for key in sorted(quarters)])
+    cursor.executemany(driver_sql(_FOLLOWER_DAYS), [(*key, n["followers"], n["unanswered"])
+                                                    for key, n in sorted(moved.items()) if any(n.values())])
+    cursor.executemany(driver_sql(_QUARTERS), [(*key, n["asked"], n["unanswered"])
+                                               for key, n in sorted(quarters.items())])
+
+
+def _moved_last_days(cursor, driver_sql, askers: dict[tuple, list[float]]) -> dict[tuple, Counter]:
+    """(appid, query, day) -> change of its followers (and unanswered) when each follower's last time of each
+    query becomes the later of the stored one and ``askers``' (their times in this batch)."""
+    before: dict[tuple, tuple[float, float]] = {}
+    keys = sorted(askers)
+    for start in range(0, len(keys), 300):
+        chunk = keys[start:start + 300]
+        cursor.execute(driver_sql(_ASKED_BEFORE.format(", ".join(["(?, ?, ?)"] * len(chunk)))),
+                       [part for key in chunk for part in key])
+        before.update({(appid, query, follower): (last, unanswered)
+                       for appid, query, follower, last, unanswered in cursor.fetchall()})
+    moved: dict[tuple, Counter] = {}
+    for key, (last, last_unanswered) in askers.items():
+        appid, query, _follower = key
+        old_last, old_unanswered = before.get(key, (0.0, 0.0))
+        for name, old, new in (("followers", old_last, last), ("unanswered", old_unanswered, last_unanswered)):
+            if new > old:  # (0: never)
+                if old:
+                    moved.setdefault((appid, query, day_of(old)), Counter())[name] -= 1
+                moved.setdefault((appid, query, day_of(new)), Counter())[name] += 1
+    return moved
 
 
 class QuerySummary:
@@ -144,15 +174,21 @@ class QuerySummary:
         return cast(column / DAY if self.db.dialect == "sqlite" else func.floor(column / DAY), Integer)
 
     def _followers(self, conn, asked: list[str], since: float, unanswered: bool) -> dict[str, int]:
+        """Distinct followers of each of ``asked`` since ``since`` (who last asked it since then): whole days from
+        ``query_follower_days``, the first day's part from ``query_askers`` (by the same day arithmetic)."""
         if not asked:
             return {}
-        statement = (select(query_askers.c.query, func.count())
-                     .where(query_askers.c.appid == self.appid, query_askers.c.query.in_(asked),
-                            query_askers.c.last_at >= since).group_by(query_askers.c.query))
-        if unanswered:  # (0: never unanswered)
-            statement = statement.where(query_askers.c.last_unanswered_at >= since,
-                                        query_askers.c.last_unanswered_at > 0)
-        return {query: int(count) for query, count in conn.execute(statement)}
+        first = day_of(max(since, 0.0))
+        days = query_follower_days
+        whole = select(days.c.query, (days.c.unanswered if unanswered else days.c.followers).label("n")).where(
+            days.c.appid == self.appid, days.c.query.in_(asked), days.c.day > first)
+        last = query_askers.c.last_unanswered_at if unanswered else query_askers.c.last_at
+        part = select(query_askers.c.query, literal(1).label("n")).where(
+            query_askers.c.appid == self.appid, query_askers.c.query.in_(asked), last >= since,
+            last < (first + 1) * DAY + 1, last > 0, self._day(last) == first)
+        counted = union_all(whole, part).subquery()
+        rows = conn.execute(select(counted.c.query, func.sum(counted.c.n)).group_by(counted.c.query))
+        return {query: int(count) for query, count in rows}
 
     def per_quarter(self, since: float) -> list[tuple[float, int]]:
         """(start of the quarter hour, queries asked in it) of every quarter from the one holding ``since``."""

@@ -118,6 +118,15 @@ query_askers = Table(  # per account, query and follower (a salted hash): when t
     Column("last_unanswered_at", Float, nullable=False),  # 0: never unanswered
 )
 
+query_follower_days = Table(  # per account, query and UTC day: followers whose last time asking it was that day
+    "query_follower_days", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("query", Text, primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("followers", Integer, nullable=False),
+    Column("unanswered", Integer, nullable=False),  # whose last unanswered time was that day
+)
+
 query_quarters = Table(  # per account and quarter of an hour since the epoch: queries asked (the chart's days), unanswered
     "query_quarters", metadata,
     Column("appid", String(64), primary_key=True),
@@ -253,6 +262,6 @@ Index("ix_issues_revision", issues.c.appid, issues.c.version, issues.c.updated_a
 Index("ix_queries_appid_at", queries.c.appid, queries.c.at)  # a period's queries (CSV), the retention's prune
 Index("ix_query_days_query", query_days.c.appid, query_days.c.query, query_days.c.day, query_days.c.asked,
       query_days.c.unanswered)  # top queries: read per query in order, without the table
-Index("ix_query_askers_last", query_askers.c.appid, query_askers.c.query, query_askers.c.last_at,
-      query_askers.c.last_unanswered_at)  # a query's followers since a time, from the index alone
+Index("ix_query_askers_last", query_askers.c.appid, query_askers.c.query, query_askers.c.last_at)
+Index("ix_query_askers_unanswered", query_askers.c.appid, query_askers.c.query, query_askers.c.last_unanswered_at)
 Index("ix_query_askers_prune", query_askers.c.appid, query_askers.c.last_at)  # the retention's prune
