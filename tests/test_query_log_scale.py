@@ -255,16 +255,20 @@ def stored_site(firm_dir, database_url):
 
 
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe"])
-def test_the_chart_sorts_quarter_hours_into_local_days(zone):
-    """The followers chart's days (the zone asked at each local midnight only) are the days datetime gives
-    each quarter hour, across daylight-saving changes."""
-    from wechat_pub.console.followers import _per_day
+def test_the_chart_counts_each_local_day(zone, database_url, tmp_path):
+    """The followers chart's local days, summed by the database a UTC offset at a time (across daylight-saving
+    changes, in 45- and 30-minute zones), are the days datetime gives each query; an offset of old that is not
+    whole quarter hours is left to the quarter hours' walk in Python."""
+    from wechat_pub.state.querysummary import local_days, offset_spans
 
-    tz, rng, now = zoneinfo.ZoneInfo(zone), random.Random(zone), 1_800_000_000.0
-    quarters = [(q * 900, rng.randint(0, 5)) for q in range(int((now - 400 * DAY) // 900), int(now // 900) + 1)]
-    counted = Counter()
-    for start, asked in quarters:
-        counted[dt.datetime.fromtimestamp(start, tz).date()] += asked
-    last = dt.datetime.fromtimestamp(now, tz).date()
-    assert _per_day(quarters, zone, 366, now) == [(day, counted.get(day, 0)) for day in
-                                                  (last - dt.timedelta(days=n) for n in range(365, -1, -1))]
+    assert offset_spans(-2_400_000_000 // 900, -2_400_000_000 // 900 + 96, zoneinfo.ZoneInfo("Africa/Monrovia")) is None
+    tz, rng = zoneinfo.ZoneInfo(zone), random.Random(zone)
+    rows = [(at, "q", 1, "f") for at in sorted(1_790_000_000.0 + rng.random() * 400 * DAY for _ in range(3000))]
+    counted = Counter(dt.datetime.fromtimestamp(at, tz).date() for at, *_ in rows)
+    assert local_days(sorted(Counter(int(at // 900) * 900 for at, *_ in rows).items()), tz) == counted
+    stores = stores_at(database_url)
+    write(stores.db, rows, tmp_path)
+    summary = QuerySummary(stores.db, APPID, now=lambda: rows[-1][0] + DAY)
+    assert summary.per_day(0.0, tz) == counted
+    assert summary.per_day(rows[1000][0], tz) == Counter(
+        dt.datetime.fromtimestamp(at, tz).date() for at, *_ in rows if at >= rows[1000][0] // 900 * 900)

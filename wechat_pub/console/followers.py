@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import math
 import zoneinfo
-from collections import Counter
 from html import escape
 
 from flask import Response, render_template, request, stream_with_context
@@ -24,7 +23,7 @@ def followers(account: str):
     days = _days()
     since = site.clock.time() - days * 86400
     log = site.query_log
-    per_day = _per_day(log.per_quarter(since), site.timezone, days, site.clock.time())
+    per_day = _per_day(log.per_day(since, zoneinfo.ZoneInfo(site.timezone)), site.timezone, days, site.clock.time())
     unanswered = log.top(20, since, unanswered=True)
     return render_template("followers.html", days=days, periods=PERIODS, top=log.top(20, since),
                            unanswered=unanswered, chart=bar_chart(per_day), candidates=_candidates(site, unanswered),
@@ -118,18 +117,9 @@ def _days() -> int:
     return min(max(days, 1), 366)
 
 
-def _per_day(quarters, timezone: str, days: int, now: float) -> list[tuple[dt.date, int]]:
-    """Queries per local day of the last ``days``, from (start, queries) of each quarter hour, oldest first (a
-    year is 35,000 quarters: the zone is asked once a day, at each local midnight, not once a quarter)."""
-    zone = zoneinfo.ZoneInfo(timezone)
-    counted: Counter = Counter()
-    day, next_day = None, -math.inf
-    for start, asked in quarters:
-        if start >= next_day:
-            day = dt.datetime.fromtimestamp(start, zone).date()
-            next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).timestamp()
-        counted[day] += asked
-    last = dt.datetime.fromtimestamp(now, zone).date()
+def _per_day(counted, timezone: str, days: int, now: float) -> list[tuple[dt.date, int]]:
+    """(date, queries) of each local day of the last ``days``, from local date -> queries."""
+    last = dt.datetime.fromtimestamp(now, zoneinfo.ZoneInfo(timezone)).date()
     return [(day, counted.get(day, 0)) for day in (last - dt.timedelta(days=n) for n in range(days - 1, -1, -1))]
 
 

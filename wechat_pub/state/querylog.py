@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -249,9 +250,9 @@ class QueryLog:
         """(query, times asked, distinct followers), most asked first (from the summaries)."""
         return QuerySummary(self.db, self.appid, self._closed, self.clock.time).top(limit, since, unanswered)
 
-    def per_quarter(self, since: float) -> list[tuple[float, int]]:
-        """(start, queries asked) of each quarter hour from the one holding ``since`` (from the summaries)."""
-        return QuerySummary(self.db, self.appid).per_quarter(since)
+    def per_day(self, since: float, zone) -> Counter:
+        """Local date in ``zone`` -> queries asked, from the quarter hour holding ``since`` (from the summaries)."""
+        return QuerySummary(self.db, self.appid, now=self.clock.time).per_day(since, zone)
 
     def entries(self, since: float = 0) -> list[tuple[float, str, int, str]]:
         """(time, query, matches, follower hash) of every query since ``since``, oldest first."""

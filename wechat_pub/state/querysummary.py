@@ -14,10 +14,13 @@ Migration 0006 fills them for a log written before them, with the same arithmeti
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
+import math
 import threading
+import zoneinfo
 from collections import Counter, OrderedDict
-from itertools import chain
+from itertools import islice
 from typing import Iterable
 
 from sqlalchemy import Integer, cast, func, literal, select, union_all
@@ -120,18 +123,22 @@ class QuerySummary:
 
     def top(self, limit: int, since: float, unanswered: bool) -> list[tuple[str, int, int]]:
         """(query, times asked, distinct followers) since ``since``, most asked first; ``unanswered``: of the
-        queries that found nothing, counting only those times. The days before yesterday come from
-        :class:`ClosedDays`; the rest (yesterday, today, the first day's part) from the tables."""
+        queries that found nothing, counting only those times. The days before today come from
+        :class:`ClosedDays`; the rest (today, the first day's part) from the tables."""
         with self.db.connect() as conn:
             since = max(since, self._kept_since(conn))
             first = day_of(max(since, 0.0))
-            last_closed = day_of(self.now()) - 2 if self.now else first
-            live = {query: int(n) for query, n in self._live_counts(conn, since, max(first, last_closed), unanswered)}
-            closed = self.closed.counts(self, conn, first + 1, last_closed)[int(unanswered)] if last_closed > first else {}
-            totals = chain(((query, n + live.pop(query, 0)) for query, n in closed.items()), live.items())
-            ranked = heapq.nsmallest(limit, ((query, n) for query, n in totals if n > 0), key=lambda r: (-r[1], r[0]))
-            people = self._followers(conn, [query for query, _ in ranked], since, unanswered)
-        return [(query, count, people.get(query, 0)) for query, count in ranked]
+            last_closed = day_of(self.now()) - 1 if self.now else first
+            live = dict(self._live_counts(conn, since, max(first, last_closed), unanswered))
+            candidates = live
+            if last_closed > first:
+                counts, ranked = self.closed.counts(self, conn, first + 1, last_closed)[int(unanswered)]
+                candidates = {query: counts.get(query, 0) + n for query, n in live.items()}
+                # of the queries not asked today, the first `limit` of the closed days' ranking are the best
+                candidates.update(islice(((query, n) for query, n in ranked if query not in live), limit))
+            best = heapq.nsmallest(limit, candidates.items(), key=lambda r: (-r[1], r[0]))
+            people = self._followers(conn, [query for query, _ in best], since, unanswered)
+        return [(query, count, people.get(query, 0)) for query, count in best]
 
     def day_totals(self, conn, first: int, last: int) -> dict[int, tuple[int, int]]:
         """Day -> (asked, unanswered) of days ``first`` to ``last``, from the quarter hours (a few thousand rows)."""
@@ -156,19 +163,21 @@ class QuerySummary:
         oldest = conn.execute(select(func.min(queries.c.at)).where(queries.c.appid == self.appid)).scalar()
         return day_of(oldest) * DAY if oldest is not None else 0.0
 
-    def _live_counts(self, conn, since: float, after: int, unanswered: bool):
+    def _live_counts(self, conn, since: float, after: int, unanswered: bool) -> list[tuple[str, int]]:
         """(query, times) since ``since`` but on the days ``after`` closes: whole days from ``query_days``, the
         first day's part from the queries (picked by the same day arithmetic, so no query counts twice)."""
         first = day_of(max(since, 0.0))
-        whole = select(query_days.c.query, (query_days.c.unanswered if unanswered else query_days.c.asked).label("n")
-                       ).where(query_days.c.appid == self.appid, query_days.c.day > after)
+        n = query_days.c.unanswered if unanswered else query_days.c.asked
+        whole = select(query_days.c.query, n.label("n")).where(query_days.c.appid == self.appid,
+                                                               query_days.c.day > after, n > 0)
         part = select(queries.c.query, literal(1).label("n")).where(
             queries.c.appid == self.appid, queries.c.at >= since, queries.c.at < (first + 1) * DAY + 1,
             self._day(queries.c.at) == first)
         if unanswered:
             part = part.where(queries.c.matches == 0)
         counted = union_all(whole, part).subquery()
-        return conn.execute(select(counted.c.query, func.sum(counted.c.n)).group_by(counted.c.query))
+        rows = conn.execute(select(counted.c.query, func.sum(counted.c.n)).group_by(counted.c.query)).all()
+        return [(query, int(times)) for query, times in rows]
 
     def _day(self, column):
         return cast(column / DAY if self.db.dialect == "sqlite" else func.floor(column / DAY), Integer)
@@ -199,8 +208,65 @@ class QuerySummary:
             return [(quarter * QUARTER, asked) for quarter, asked in conn.execute(statement)]
 
 
+    def per_day(self, since: float, zone: zoneinfo.ZoneInfo) -> Counter:
+        """Local date in ``zone`` -> queries asked, from the quarter hour holding ``since``: summed by the
+        database a span of one UTC offset at a time (a zone changes offset a few times a year at most)."""
+        first = quarter_of(max(since, 0.0))
+        spans = offset_spans(first, quarter_of(self.now() if self.now else since) + 2 * 96, zone)
+        if spans is None:  # an offset that is not whole quarter hours (a local mean time of old)
+            return local_days(self.per_quarter(since), zone)
+        counted: Counter = Counter()
+        with self.db.connect() as conn:
+            for start, end, shift in spans:  # (shift: an int, written into the statement: one expression twice)
+                rows = conn.exec_driver_sql(self.db.driver_sql(
+                    f"SELECT (quarter + {int(shift)}) / 96, SUM(asked) FROM query_quarters WHERE appid = ? "
+                    f"AND quarter >= ? AND quarter < ? GROUP BY (quarter + {int(shift)}) / 96"),
+                    (self.appid, start, end)).all()
+                for day, asked in rows:
+                    counted[EPOCH + dt.timedelta(days=int(day))] += int(asked)
+        return counted
+
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def offset_spans(first: int, last: int, zone: zoneinfo.ZoneInfo) -> list[tuple[int, int, int]] | None:
+    """(first quarter, end quarter, UTC offset in quarters) of each stretch of one offset from quarter ``first``
+    (the last stretch runs on for ever); None when an offset is not whole quarter hours."""
+    def shift(quarter: int) -> int | None:
+        seconds = dt.datetime.fromtimestamp(quarter * QUARTER, zone).utcoffset().total_seconds()
+        return None if seconds % QUARTER else int(seconds // QUARTER)
+
+    spans, start, current = [], first, shift(first)
+    for day_start in range(first, last, 96):
+        following = min(day_start + 96, last)
+        if current is None or shift(following) is None:
+            return None
+        if shift(following) != current:  # it changed within these 96 quarters: find where
+            low, high = day_start, following
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if shift(middle) == current else (low, middle)
+            spans.append((start, high, current))
+            start, current = high, shift(high)
+    return spans + [(start, 2**31 - 1, current)]
+
+
+def local_days(quarters, zone: zoneinfo.ZoneInfo) -> Counter:
+    """Local date -> queries, from (start, queries) of quarter hours, oldest first (the zone asked at each local
+    midnight only)."""
+    counted: Counter = Counter()
+    day, next_day = None, -math.inf
+    for start, asked in quarters:
+        if start >= next_day:
+            day = dt.datetime.fromtimestamp(start, zone).date()
+            next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).timestamp()
+        counted[day] += asked
+    return counted
+
+
 class ClosedDays:
-    """Per query, the times asked (and unanswered) over a range of days before yesterday, kept between views of
+    """Per query, the times asked (and unanswered) over a range of days before today, kept between views of
     the followers page: those are a scan of a year's summaries, and such days rarely change. Never stale: an
     entry is used only while each of its days still has the totals it was counted with (the quarter hours',
     written with the same queries). Queries are only ever added to a day, and the retention deletes whole days,
@@ -210,22 +276,24 @@ class ClosedDays:
     SIZE = 4  # ranges kept (the periods viewed lately)
 
     def __init__(self):
-        self._entries: OrderedDict = OrderedDict()  # (first, last) -> (day totals, asked, unanswered)
+        self._entries: OrderedDict = OrderedDict()  # (first, last) -> (day totals, what counts() returns)
         self._lock = threading.Lock()
 
-    def counts(self, summary: QuerySummary, conn, first: int, last: int) -> tuple[Counter, Counter]:
-        """(asked, unanswered) per query over days ``first`` to ``last``."""
+    def counts(self, summary: QuerySummary, conn, first: int, last: int) -> tuple[tuple[dict, list], ...]:
+        """((asked, its ranking), (unanswered, its ranking)) per query over days ``first`` to ``last``; a ranking
+        is (query, times) of those asked at least once, most first."""
         totals = summary.day_totals(conn, first, last)
         with self._lock:
             entry = self._entries.get((first, last))
         if entry is not None and entry[0] == totals:
-            return entry[1], entry[2]
-        asked, unanswered = summary.day_counts(conn, first, last)
+            return entry[1]
+        counted = tuple((counts, sorted(((q, n) for q, n in counts.items() if n > 0), key=lambda r: (-r[1], r[0])))
+                        for counts in summary.day_counts(conn, first, last))
         if summary.day_totals(conn, first, last) != totals:  # queries came in meanwhile: count, do not keep
-            return asked, unanswered
+            return counted
         with self._lock:
-            self._entries[(first, last)] = (totals, asked, unanswered)
+            self._entries[(first, last)] = (totals, counted)
             self._entries.move_to_end((first, last))
             while len(self._entries) > self.SIZE:
                 self._entries.popitem(last=False)
-        return asked, unanswered
+        return counted
