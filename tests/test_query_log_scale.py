@@ -157,7 +157,7 @@ def test_the_csv_comes_in_pieces_with_every_cell_guarded():
     21) is still a text cell in every piece."""
     rows = [(1_800_000_000.0 + n, "=HYPERLINK(\"x\")" if n % 2 else "GDPR", n % 3, "+abc") for n in range(25)]
     pieces = list(csv_lines(iter(rows), zoneinfo.ZoneInfo("Asia/Shanghai"), batch=10))
-    assert len(pieces) == 3 and pieces[0].startswith("\ufefftime,query")
+    assert len(pieces) == 4 and pieces[0].startswith("\ufefftime,query")  # the header, then 10, 10 and 5 rows
     parsed = list(csv.reader(io.StringIO("".join(pieces).lstrip("\ufeff"))))
     assert len(parsed) == 26 and parsed[2][1] == "'=HYPERLINK(\"x\")" and parsed[1][1] == "GDPR"
     assert all(row[3] == "'+abc" for row in parsed[1:]) and parsed[1][0] == "2027-01-15T16:00:00+08:00"

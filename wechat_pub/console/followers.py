@@ -9,6 +9,7 @@ import io
 import math
 import zoneinfo
 from html import escape
+from itertools import islice
 
 from flask import Response, render_template, request, stream_with_context
 
@@ -57,14 +58,15 @@ def csv_lines(rows, zone: zoneinfo.ZoneInfo, batch: int = 2000):
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(["time", "query", "matches", "follower (salted hash)"])
-    local_time = LocalTime(zone)
-    for count, (at, query, matches, follower) in enumerate(rows, 1):
-        writer.writerow([spreadsheet_cell(cell) for cell in (local_time(at), query, matches, follower)])
-        if count % batch == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    local_time, cell = LocalTime(zone), spreadsheet_cell
     yield buffer.getvalue()
+    rows = iter(rows)
+    while piece := list(islice(rows, batch)):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([(cell(local_time(at)), cell(query), cell(matches), cell(follower))
+                          for at, query, matches, follower in piece])
+        yield buffer.getvalue()
 
 
 class LocalTime:
