@@ -129,11 +129,10 @@ def migrate_to(engine, revision: str) -> None:
 
 def before_summaries() -> str:
     """The revision the query log's summaries migration follows (read from it: the chain may be renumbered)."""
-    path = ROOT / "wechat_pub/state/migrations/versions/0006_query_log_scale.py"
-    if not path.exists():  # the code before it (a baseline run)
+    found = sorted((ROOT / "wechat_pub/state/migrations/versions").glob("*_query_log_scale.py"))
+    if not found:  # the code before it (a baseline run)
         return "head"
-    text = path.read_text(encoding="utf-8")
-    return re.search(r'^down_revision = "(\w+)"', text, re.M).group(1)
+    return re.search(r'^down_revision = "(\w+)"', found[0].read_text(encoding="utf-8"), re.M).group(1)
 
 
 # ---- a year of queries -----------------------------------------------------------------------------------

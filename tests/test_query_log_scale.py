@@ -124,7 +124,8 @@ def test_migration_0006_fills_the_summaries_of_an_older_log(database_url):
     if database_url.startswith("sqlite"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir()
     engine = open_engine(database_url)
-    before = migrate.scripts().get_revision("0006").down_revision
+    summaries = next(script for script in migrate.scripts().walk_revisions() if "query_log_scale" in script.path)
+    before = summaries.down_revision
     with engine.begin() as conn:
         command.upgrade(migrate.alembic_config(conn), before)
     rows = random_queries(300, seed=3)
