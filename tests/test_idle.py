@@ -58,7 +58,7 @@ def site(sandbox_dir, database_url):
 
 def test_the_service_picks_up_a_changed_file_at_its_next_sync(site, tmp_path):
     """A file changed while the service idles is in the database after the first sync that starts after the
-    change (so within one sync interval); the leader's sync prunes queries older than the retention."""
+    change (so within one sync interval); the leader prunes queries older than the retention (its prune job)."""
     stores = stores_at(state_url(site))
     spool = QuerySpool(lambda: stores.db, tmp_path, delay=0)
     QueryLog(stores.db, "wx_sandbox", spool, FakeClock(start=1_000_000_000.0).clock).add("long ago", 1, "f")  # 2001
