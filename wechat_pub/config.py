@@ -289,6 +289,10 @@ def _check_values(values: dict[str, Any], where) -> None:
     if aes_key and len(aes_key) != 43:
         raise ConfigError(f"{where}: webhook.aes_key must be 43 characters (it has {len(aes_key)}).",
                           "Copy the EncodingAESKey from mp.weixin.qq.com → 服务器配置 exactly.")
+    days = values.get("webhook.query_log_days", 730)
+    if not 1 <= days <= 36500:
+        raise ConfigError(f"{where}: webhook.query_log_days must be between 1 and 36500 (it is {days}).",
+                          "Example: query_log_days = 730 (two years; the followers page shows at most one).")
     if values.get("webhook.reply", "text") not in ("text", "news"):
         raise ConfigError(f"{where}: webhook.reply must be text or news.")
     if values.get("webhook.search_scope", "published") not in SEARCH_SCOPES:

@@ -12,7 +12,7 @@ from typing import Iterator
 from wechat_pub import model as m
 from wechat_pub.publish.timing import Slot
 from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, duplicates_of, read_each
-from wechat_pub.state.issues import IssueStore
+from wechat_pub.state.issues import IssueRow, IssueStore
 
 KEPT = 4096  # parsed issues kept: more than an archive of two thousand issues, which the index reads at once
 
@@ -53,6 +53,18 @@ class IssueReader:
         files = [self.entry(row.filename, row.text, row.text_hash) for row in rows]
         signature = hashlib.sha256("".join(f"{r.number}:{r.text_hash};" for r in rows).encode()).hexdigest()
         return Catalogue(signature, tuple(files), duplicates_of(files))
+
+    def articles_of(self, rows: list[IssueRow]) -> dict[int, ArticleFile]:
+        """Issue number -> the article of each of ``rows`` (read without their texts: IssueStore.all(texts=False)):
+        those read before as they are, the texts of the others fetched (the console's lists, two thousand issues
+        a view, without two thousand texts)."""
+        found = {row.number: article for row in rows if (article := self.known(row.filename, row.text_hash))}
+        wanted = {row.number for row in rows} - set(found)
+        fetched = self.store.all() if len(wanted) > 50 else [row for n in sorted(wanted) if (row := self.store.get(n))]
+        for row in fetched:
+            if row.number in wanted:
+                found[row.number] = self.entry(row.filename, row.text, row.text_hash)
+        return found
 
     def read_each_issue(self, numbers: list[int], also=None) -> Iterator[int]:
         """Have issues ``numbers`` read (from the database's texts, on every core), for :meth:`issue` and

@@ -116,6 +116,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook.menu", {}, "Menu CLICK keys -> what they send, e.g. {LATEST = \"最新\", HELP = \"帮助\"}."),
     Setting("webhook.query_log_delay", 2.0, "Seconds the query log may hold entries before writing them (one "
             "write per many queries); 0: write each at once."),
+    Setting("webhook.query_log_days", 730, "Days the query log keeps followers' queries (and its summaries); older "
+            "ones are deleted in small batches by the process that runs the schedule. At least 1."),
     Setting("webhook.query_salt", "", "Salt for the followers' hashed ids in the query log; empty: one is "
             "generated in paths.state.", secret=True),
     # console: the marketing team's web pages, served by `wechat-pub run` at /console/

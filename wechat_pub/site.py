@@ -185,6 +185,12 @@ class Site:
 
         return QueryLog(self.services.db, self.appid, self.services.query_spool, self.clock)
 
+    @cached_property
+    def query_retention(self):
+        from wechat_pub.state.queryretention import QueryRetention
+
+        return QueryRetention(self.services.db, self.appid, self.cfg["webhook.query_log_days"], self.clock)
+
     # ---- WeChat ----------------------------------------------------------------------------------------
 
     def connect(self) -> "Account":

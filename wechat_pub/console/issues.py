@@ -45,7 +45,7 @@ def issue(account: str, number: int):
                for entry in site.services.audit.recent(100, site.appid, number)]
     from wechat_pub.console.reach import reach_context
 
-    reach = reach_context(site, row, site.library.catalogue().issue(number))
+    reach = reach_context(site, row, site.library.issue(number))
     record = site.pushes.get(number)
     return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),
                            record=record, approval=site.approvals.get(number), reach=reach,

@@ -22,3 +22,10 @@ def sync_schedule() -> None:
     """Reread the articles' publish_at (an interval job: also keeps the scheduler awake)."""
     if SERVICE is not None:
         SERVICE.sync()
+
+
+def prune_query_logs() -> None:
+    """Keep each account's query log to webhook.query_log_days (an interval job, in the job threads: never on
+    the thread that renews the scheduler's lease)."""
+    if SERVICE is not None:
+        SERVICE.prune_query_logs()

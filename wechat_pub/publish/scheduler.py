@@ -42,6 +42,7 @@ from wechat_pub.wechat.errors import RETRY_LATER, NetworkError, WeChatAPIError
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
 ANALYTICS_EVERY = 60.0  # seconds between two looks at what analytics has due (figures, the weekly note)
+PRUNE_JOB = "prune-query-log"  # keeps each account's query log to webhook.query_log_days
 
 
 def job_id(site: Site, slot: Slot) -> str:
@@ -120,6 +121,8 @@ class SchedulerService:
         self.scheduler = scheduler
         scheduler.add_job("wechat_pub.publish.jobs:sync_schedule", "interval", seconds=deployment.sync_seconds,
                           id="sync-schedule", replace_existing=True, misfire_grace_time=None)
+        scheduler.add_job("wechat_pub.publish.jobs:prune_query_logs", "interval", seconds=deployment.sync_seconds,
+                          id=PRUNE_JOB, replace_existing=True, misfire_grace_time=None)
         self.sync(force=True)
         scheduler.resume()
         log.info("this process (%s) now runs the schedule", self.identity)
@@ -149,12 +152,21 @@ class SchedulerService:
             for site in self.deployment.sites.values():
                 wanted.update(self._wanted_jobs(site))
             for job in scheduler.get_jobs():
-                if job.id != "sync-schedule" and job.id not in wanted:
+                if job.id not in ("sync-schedule", PRUNE_JOB) and job.id not in wanted:
                     job.remove()  # publish_at removed, the slot already ran, or a job of an older version
                     self.on_event("unscheduled", job.id)
             for key, (site, slot) in wanted.items():
                 self._keep_job(scheduler, key, site, slot)
             self.slots = wanted
+
+    def prune_query_logs(self) -> None:
+        """Followers' queries older than webhook.query_log_days go (hourly; a backlog a couple of seconds at a
+        time, in a job thread of its own)."""
+        for site in self.deployment.sites.values():
+            try:
+                site.query_retention.prune_if_due()
+            except Exception as exc:  # the database busy or away: pruned on a later sync
+                log.warning("query log of account %s not pruned: %s: %s", site.name, type(exc).__name__, exc)
 
     def _check_sends(self) -> None:
         """Sends with no MASSSENDJOBFINISH after schedule.send_check_minutes: ask message/mass/get."""

@@ -130,19 +130,21 @@ class Overview:
 def overview(site: Site) -> list[Overview]:
     from wechat_pub.publish.deliver import delivery_of
 
-    catalogue = site.library.catalogue()
+    stored = site.library.store.all(texts=False)
+    articles = site.library.reader.articles_of(stored)  # (parsed once, kept while their texts are the same)
     records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     approvals = site.approvals.all()
     now = site.clock.time()
     rows = []
-    for row in site.library.store.all():
+    for row in stored:
+        article = articles.get(row.number)
         record = records.get(row.number)
         run = runs.get((row.number, row.publish_at)) if row.publish_at else None
         approval = approvals.get(row.number)
         approved = approval is not None and approval.text_hash == row.text_hash
         status, advice = _status(site, row, record, run, approved, now)
-        chosen = delivery_of(site, catalogue.issue(row.number))
+        chosen = delivery_of(site, article.issue if article is not None and article.valid else None)
         rows.append(Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
                              _last_push(record), advice, row.valid, row.version, approval.by if approved else "",
                              chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action,

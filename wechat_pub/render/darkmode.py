@@ -24,6 +24,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from wechat_pub.render.htmltree import Element, parse_fragment
 
@@ -186,6 +187,13 @@ def dark_border(rgb: RGB) -> RGB:
 # ---- on HTML ----------------------------------------------------------------------------------
 
 
+# The editor's live preview renders the whole issue again after every pause in typing, and checks and shows
+# each article in dark mode, though the author changed one: the results are kept by the article's HTML (they
+# depend on nothing else, so a kept one is never stale), the last few dozen.
+PER_HTML = 64
+
+
+@lru_cache(maxsize=PER_HTML)
 def to_dark(html: str) -> str:
     """The HTML as WeChat's dark mode paints it: converted colours written into the inline styles
     (WeChat adds them as !important class rules; the look is the same)."""
@@ -304,14 +312,15 @@ def _light_boxes(dark: Element) -> list[str]:
     return found
 
 
-def examine(html: str) -> tuple[list[tuple[str, Reading]], list[str]]:
+@lru_cache(maxsize=PER_HTML)
+def examine(html: str) -> tuple[tuple[tuple[str, Reading], ...], tuple[str, ...]]:
     """((mode, reading) of every text under 4.5:1 in WeChat's light or dark mode, light boxes left on the dark
     page), with the dark-mode transform applied once."""
     dark = _darkened(html)
     views = (("light", _readings(parse_fragment(html), LIGHT_PAGE, LIGHT_TEXT)),
              ("dark", _readings(dark, DARK_PAGE, DARK_TEXT)))
-    low = [(mode, reading) for mode, found in views for reading in found if reading.contrast < MIN_READABLE]
-    return low, _light_boxes(dark)
+    low = tuple((mode, reading) for mode, found in views for reading in found if reading.contrast < MIN_READABLE)
+    return low, tuple(_light_boxes(dark))
 
 
 def describe(mode: str, reading: Reading) -> str:

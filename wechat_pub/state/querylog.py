@@ -20,18 +20,23 @@ import os
 import socket
 import threading
 import uuid
+from collections import Counter
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.outage import is_outage
+from wechat_pub.state.querysummary import ClosedDays, QuerySummary, summarise
 from wechat_pub.state.schema import queries
 
 log = logging.getLogger(__name__)
 SPOOL_LIMIT = 64 * 1024 * 1024  # bytes of queries kept on disk while the database is away
 BATCH = 2000  # rows per insert
+QUERY_LOG_LOCK = 0x77717A6C  # PostgreSQL advisory lock of the query log's writers ("wqzl")
+ENTRIES_BATCH = 5000  # rows fetched at a time when reading a period out (a server-side cursor on PostgreSQL)
 
 
 class QuerySpool:
@@ -151,9 +156,12 @@ class QuerySpool:
         conn = db.raw_connection()  # a plain executemany: thousands of rows a second come in at full load
         try:
             cursor = conn.cursor()
-            cursor.execute("BEGIN")
+            _begin_writing(cursor, db.dialect)
             for start in range(0, len(rows), BATCH):
-                cursor.executemany(db.driver_sql(self._INSERT), rows[start:start + BATCH])
+                batch = rows[start:start + BATCH]
+                new = _not_written(cursor, db.driver_sql, batch)  # a spool moved again after a crash: once
+                cursor.executemany(db.driver_sql(self._INSERT), batch)
+                summarise(cursor, db.driver_sql, (row[1:] for row in new))
             cursor.execute("COMMIT")
             cursor.close()
         finally:
@@ -183,6 +191,29 @@ def _row(entry) -> tuple:
     return tuple(entry[name] for name in _FIELDS) if isinstance(entry, dict) else tuple(entry)
 
 
+def _begin_writing(cursor, dialect: str) -> None:
+    """A transaction that holds the query log's write lock from its start: the summaries are read, then moved
+    (querysummary.summarise), so batches are written one at a time (SQLite: the file's write lock; PostgreSQL:
+    an advisory lock held until the commit)."""
+    if dialect == "sqlite":
+        cursor.execute("BEGIN IMMEDIATE")
+    else:
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)" % QUERY_LOG_LOCK)
+
+
+def _not_written(cursor, driver_sql, batch: list[tuple]) -> list[tuple]:
+    """The rows of ``batch`` whose entry id is not in the log yet (all of them, but after a crash)."""
+    ids = [row[0] for row in batch if row[0]]
+    written = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cursor.execute(driver_sql(f"SELECT entry_id FROM queries WHERE entry_id IN ({', '.join('?' * len(chunk))})"),
+                       chunk)
+        written.update(entry for (entry,) in cursor.fetchall())
+    return [row for row in batch if not row[0] or row[0] not in written]
+
+
 def _try_lock(path: Path):
     try:
         handle = open(path, "a", encoding="utf-8")
@@ -207,6 +238,7 @@ class QueryLog:
         self.appid = appid
         self.spool = spool
         self.clock = clock
+        self._closed = ClosedDays()  # a year's top queries, kept while its days stay as they were
 
     def add(self, query: str, matches: int, follower: str) -> None:
         self.spool.append((self.appid, self.clock.time(), query[:500], matches, follower))
@@ -215,18 +247,22 @@ class QueryLog:
         self.spool.flush()
 
     def top(self, limit: int = 20, since: float = 0, unanswered: bool = False) -> list[tuple[str, int, int]]:
-        """(query, times asked, distinct followers), most asked first."""
-        statement = (select(queries.c.query, func.count(), func.count(func.distinct(queries.c.follower)))
-                     .where(queries.c.appid == self.appid, queries.c.at >= since))
-        if unanswered:
-            statement = statement.where(queries.c.matches == 0)
-        statement = statement.group_by(queries.c.query).order_by(func.count().desc(), queries.c.query).limit(limit)
-        with self.db.connect() as conn:
-            return [tuple(row) for row in conn.execute(statement)]
+        """(query, times asked, distinct followers), most asked first (from the summaries)."""
+        return QuerySummary(self.db, self.appid, self._closed, self.clock.time).top(limit, since, unanswered)
+
+    def per_day(self, since: float, zone) -> Counter:
+        """Local date in ``zone`` -> queries asked, from the quarter hour holding ``since`` (from the summaries)."""
+        return QuerySummary(self.db, self.appid, now=self.clock.time).per_day(since, zone)
 
     def entries(self, since: float = 0) -> list[tuple[float, str, int, str]]:
         """(time, query, matches, follower hash) of every query since ``since``, oldest first."""
+        return [tuple(row) for row in self.each_entry(since)]
+
+    def each_entry(self, since: float = 0) -> Iterator[tuple[float, str, int, str]]:
+        """:meth:`entries`, one by one as the database sends them (a year of millions is never held in memory): close the iterator when stopping early."""
         statement = (select(queries.c.at, queries.c.query, queries.c.matches, queries.c.follower)
                      .where(queries.c.appid == self.appid, queries.c.at >= since).order_by(queries.c.at))
         with self.db.connect() as conn:
-            return [tuple(row) for row in conn.execute(statement)]
+            rows = conn.execution_options(yield_per=ENTRIES_BATCH).execute(statement)
+            for batch in rows.partitions():
+                yield from batch

@@ -98,6 +98,43 @@ queries = Table(  # what followers asked; the follower only as a salted hash
     Column("follower", String(64), nullable=False),
 )
 
+# The query log's summaries (state/querysummary.py), kept with each batch of queries written, so that a year of
+# millions of queries is read in the console from a few thousand rows (issue 27).
+query_days = Table(  # per account, UTC day (days since the epoch) and query: how often asked, how often unanswered
+    "query_days", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("query", Text, primary_key=True),
+    Column("asked", Integer, nullable=False),
+    Column("unanswered", Integer, nullable=False),
+)
+
+query_askers = Table(  # per account, query and follower (a salted hash): when they last asked it (and unanswered)
+    "query_askers", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("query", Text, primary_key=True),
+    Column("follower", String(64), primary_key=True),
+    Column("last_at", Float, nullable=False),
+    Column("last_unanswered_at", Float, nullable=False),  # 0: never unanswered
+)
+
+query_follower_days = Table(  # per account, query and UTC day: followers whose last time asking it was that day
+    "query_follower_days", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("query", Text, primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("followers", Integer, nullable=False),
+    Column("unanswered", Integer, nullable=False),  # whose last unanswered time was that day
+)
+
+query_quarters = Table(  # per account and quarter of an hour since the epoch: queries asked (the chart's days), unanswered
+    "query_quarters", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("quarter", Integer, primary_key=True),
+    Column("asked", Integer, nullable=False),
+    Column("unanswered", Integer, nullable=False),
+)
+
 issues = Table(  # each account's issues, the same for every host: the article text and what it says
     "issues", metadata,
     Column("appid", String(64), primary_key=True),
@@ -273,10 +310,15 @@ weekly_notes = Table(  # the weekly note to the team: one row per account and we
     Column("at", Float, nullable=False),
 )
 
-# Indexes written out here rather than on their column: one is partial, the other spans three columns.
+# Indexes written out here rather than on their column: one is partial, the others span several columns.
 Index("ix_queries_entry_id", queries.c.entry_id, unique=True,  # a spooled query moves in once
       sqlite_where=queries.c.entry_id != "", postgresql_where=queries.c.entry_id != "")
 Index("ix_issues_revision", issues.c.appid, issues.c.version, issues.c.updated_at)
 Index("ix_article_stats_issue", article_stats.c.appid, article_stats.c.issue, article_stats.c.stat_date)
 Index("ix_article_stats_date", article_stats.c.appid, article_stats.c.stat_date)
-Index("ix_queries_appid_at", queries.c.appid, queries.c.at)  # the Reach page's queries of a week
+Index("ix_queries_appid_at", queries.c.appid, queries.c.at)  # a period's queries (CSV, the Reach page's week), the prune
+Index("ix_query_days_query", query_days.c.appid, query_days.c.query, query_days.c.day, query_days.c.asked,
+      query_days.c.unanswered)  # top queries: read per query in order, without the table
+Index("ix_query_askers_last", query_askers.c.appid, query_askers.c.query, query_askers.c.last_at)
+Index("ix_query_askers_unanswered", query_askers.c.appid, query_askers.c.query, query_askers.c.last_unanswered_at)
+Index("ix_query_askers_prune", query_askers.c.appid, query_askers.c.last_at)  # the retention's prune
