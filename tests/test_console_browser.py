@@ -376,7 +376,7 @@ def test_wrong_passwords_are_throttled(own_console):
         response = session.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1",
                                                                        "password": f"wrong-{attempt}"}, timeout=10)
         assert response.status_code == (401 if attempt < 5 else 429), (attempt, response.status_code)
-    assert "try again in about 5 minute(s)" in response.text and int(response.headers["Retry-After"]) > 200
+    assert int(response.headers["Retry-After"]) > 200  # (what it says: tests/test_sign_in_throttle.py)
     token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{console.base}/console/login").text).group(1)
     response = session.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1",
                                                                    "password": PASSWORD}, timeout=10)

@@ -1,9 +1,10 @@
-"""Users (admins only) and the audit log. A new password, a new role, removal and "sign out everywhere" each
+"""Users (admins only; with the sign-in locks to lift) and the audit log. A new password, a new role, removal and "sign out everywhere" each
 end every session of that user."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from wechat_pub.console.base import bp, deployment, record, requires
@@ -14,7 +15,8 @@ from wechat_pub.roles import ROLES
 @bp.get("/users")
 @requires("admin")
 def users():
-    return render_template("users.html", users=deployment().services.users.all(), roles=ROLES)
+    return render_template("users.html", users=deployment().services.users.all(), roles=ROLES,
+                           locks=deployment().services.login_throttle.locks())
 
 
 def change_users(change, action: str, detail, done):
@@ -74,6 +76,19 @@ def sign_out_user(name: str):
     return change_users(lambda: deployment().services.users.end_sessions(name), "sign-out-everywhere",
                         lambda ended: f"{name} ({ended} session(s))",
                         lambda ended: f"{name} was signed out everywhere ({ended} session(s) ended).")
+
+
+@bp.post("/users/locks/lift")
+@requires("admin")
+def lift_lock():
+    """Let a locked name or address sign in again at once (the colleague found their password)."""
+    key = request.form.get("key", "")
+    if not key.startswith(("user:", "address:")):
+        abort(400, _("Choose a lock from the list."))
+    if deployment().services.login_throttle.lift(key):
+        record("sign-in-unlock", detail=key)
+        flash(_("%(who)s can sign in again.", who=key.split(":", 1)[1]), "ok")
+    return redirect(url_for("console.users"))
 
 
 @bp.get("/audit")

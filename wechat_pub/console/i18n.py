@@ -11,13 +11,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babel import Locale
+from babel.support import Translations
 from flask import Flask, g
-from flask_babel import Babel
+from flask_babel import Babel, Domain
 
 from wechat_pub.settings import CONSOLE_LANGUAGES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+class Catalogues(Domain):
+    """The console's catalogues, each found by its folder's name (zh_CN). Flask-Babel would ask gettext for the
+    locale's full name, and Babel calls zh_CN zh_Hans_CN (its own data's name): gettext then looks under
+    zh_Hans_CN/ and zh/, finds nothing, and every page stays English."""
+
+    def get_translations_cache(self, ctx):
+        if not self.cache:
+            for language in CONSOLE_LANGUAGES:
+                self.cache[str(Locale.parse(language)), self.domain[0]] = Translations.load(str(TRANSLATIONS),
+                                                                                            [language])
+        return self.cache
+
+
 babel = Babel()
+babel.domain_instance = Catalogues(str(TRANSLATIONS))
 
 
 def init_i18n(app: Flask, default_language: str) -> None:
