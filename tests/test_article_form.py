@@ -82,6 +82,10 @@ def test_a_hostile_value_stays_a_value():
     issue = parse_article(changed, timezone=ZONE).issue
     assert issue.deliver == "" and issue.author == "- [a]: b" and "injected" in issue.title.en
     assert changed.endswith(form.cut(WITH_NOTES).body)
+    ended = submit(WITH_NOTES, more="comments: all\n---\n...\nsource_url: https://example.org/\n")
+    issue = parse_article(ended).issue  # a '---' in "more fields" does not end the block early
+    assert issue.open_comment and issue.source_url == "https://example.org/" and issue.number == 135
+    assert form.cut(ended).body == form.cut(WITH_NOTES).body
 
 
 def test_problems_point_to_their_field_or_body_line():

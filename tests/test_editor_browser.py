@@ -223,3 +223,19 @@ def test_the_preview_endpoint_composes_the_form_and_saves_nothing(console):
     assert "预览标题" in answer["page"] and "只有中文的一条" in answer["page"]
     assert {p["line"] for p in answer["problems"] if "source" in p["message"]} == {4}  # the body's line 4
     assert "预览标题" not in saved(console, 157)
+
+
+@pytest.mark.parametrize("version", ["abc", "", "99999999999999999999", "-1"])
+def test_a_save_with_a_bad_version_is_a_conflict_not_a_crash(console, version):
+    import requests
+
+    before = write_issue(console, 158)
+    browser = requests.Session()
+    token = csrf_of(browser.get(f"{console.base}/console/login", timeout=10).text)
+    browser.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1", "password": PASSWORD},
+                 timeout=10)
+    page = browser.get(f"{console.base}/console/default/issues/158/edit", timeout=10).text
+    answer = browser.post(f"{console.base}/console/default/issues/158/edit", timeout=30, allow_redirects=False,
+                          data={"csrf_token": csrf_of(page), "version": version, "issue": "158", "author": "x",
+                                "body": "\n# 国内要闻 | Domestic News\n"})
+    assert answer.status_code == 409 and saved(console, 158) == before  # before: 500 for "abc"

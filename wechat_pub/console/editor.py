@@ -37,7 +37,7 @@ def save(account: str, number: int):
     row = _row(site, number)
     text = _composed(site, row.text)
     try:
-        saved = site.library.save(row.filename, text, int(request.form.get("version", "0") or 0), current_user.name)
+        saved = site.library.save(row.filename, text, _version(), current_user.name)
     except StaleVersion:
         theirs = site.library.row(number)
         record("save-refused", number, f"version {request.form.get('version')} was stale")
@@ -93,6 +93,13 @@ def checked(site, text: str):
         draft.unlink(missing_ok=True)
     named = _("this article")
     return page, [replace(p, message=p.message.replace(str(draft), named)) for p in report.problems]
+
+
+def _version() -> int:
+    """The version the editor was opened on (0 when the form lost it or sent nonsense: then it is stale, and the
+    save is refused as a conflict rather than written over whatever is there)."""
+    value = request.form.get("version", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
 
 
 def _composed(site, base: str) -> str:
