@@ -44,6 +44,9 @@ def save(account: str, number: int):
         return render_template("conflict.html", row=theirs, text=text), 409
     except WechatPubError as exc:  # not savable as this issue: kept on the page, as a draft, with why
         refusal = {"field": "issue", "line": None, "severity": "error", "message": exc.message, "hint": exc.hint}
+        if not form.form_values(text, site.timezone)["issue"]:
+            refusal.update(message=_("The issue number is empty."),
+                           hint=_("Fill in the issue number (%(number)s), then save.", number=row.number))
         flash(_("Not saved yet: fix the problems listed under the text, then save again. Your changes are kept on "
                 "this page and in this browser."), "error")
         return _editor(site, row, text, refusal=refusal), 422
@@ -61,7 +64,7 @@ def form_preview(account: str, number: int):
     site = site_of(account)
     text = _composed(site, _row(site, number).text)
     page, problems = checked(site, text)
-    return {"page": page, "problems": form.locate(problems, text)}
+    return {"page": page, "problems": [_in_words(problem) for problem in form.locate(problems, text)]}
 
 
 @bp.post("/<account>/preview")
@@ -95,6 +98,15 @@ def checked(site, text: str):
     return page, [replace(p, message=p.message.replace(str(draft), named)) for p in report.problems]
 
 
+def _in_words(problem: dict) -> dict:
+    """A problem as the editor's page puts it: the import notes are a checklist there, not lines to delete."""
+    if problem["field"] == "notes":
+        return {**problem, "message": _("Import notes are waiting to be reviewed."),
+                "hint": _("Add what belongs to the issue to the text, then tick each note off; ticked notes go when "
+                          "you save.")}
+    return problem
+
+
 def _version() -> int:
     """The version the editor was opened on (0 when the form lost it or sent nonsense: then it is stale, and the
     save is refused as a conflict rather than written over whatever is there)."""
@@ -111,7 +123,7 @@ def _composed(site, base: str) -> str:
 def _editor(site, row, text: str, refusal: dict | None = None):
     """The editor's page for ``text`` (the issue's, or a draft the team has not been able to save)."""
     page, problems = checked(site, text)
-    located = form.locate(problems, text)
+    located = [_in_words(problem) for problem in form.locate(problems, text)]
     return render_template("edit.html", row=row, values=form.form_values(text, site.timezone),
                            body=form.cut(text).body, notes=form.import_notes(text), more=form.more_fields(text),
                            problems=([refusal] if refusal else []) + located, page=page, deliveries=DELIVERIES,
