@@ -77,10 +77,14 @@
       if (problem.line) link.dataset.line = String(problem.line);
       link.textContent = problem.line ? words.line.replace("{n}", problem.line) : words.text;
     }
-    item.append(link, `: ${problem.message}`);
+    const message = document.createElement("span");
+    message.dataset.verbatim = "";  // check's words, as the server's list marks them
+    message.textContent = problem.message;
+    item.append(link, ": ", message);
     if (problem.hint) {
       const hint = document.createElement("div");
       hint.className = "small";
+      hint.dataset.verbatim = "";
       hint.textContent = `→ ${problem.hint}`;
       item.append(hint);
     }
