@@ -70,7 +70,7 @@ def cli(folder, *args, stdin: str = "") -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-def start_console(folder, sandbox_port: int, extra: str = ""):
+def start_console(folder, sandbox_port: int, extra: str = "", language: str = "en"):
     """`wechat-pub run` serving the console in ``folder``, with approval required and both notification channels
     (a local robot endpoint and a local SMTP server), and three users made as an admin would."""
     from wechat_pub.config import load_config
@@ -89,6 +89,7 @@ sync_seconds = 0.3
 lease_seconds = 1.0
 [console]
 require_approval = true
+language = "{language}"  # these tests read the English pages; tests/test_console_zh.py the Chinese default
 [notify]
 wecom_webhook = "http://127.0.0.1:{robot.server_port}/cgi-bin/webhook/send?key=test-robot-key"
 smtp_host = "127.0.0.1"

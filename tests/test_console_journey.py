@@ -39,7 +39,7 @@ def visited(page) -> None:
 
 @pytest.fixture
 def console(tmp_path, sandbox):
-    running = start_console(tmp_path / "site", sandbox.port)
+    running = start_console(tmp_path / "site", sandbox.port, language="zh_CN")  # console.language's default
     running.sandbox = sandbox
     yield running
     running.stop()
