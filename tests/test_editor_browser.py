@@ -201,6 +201,7 @@ def test_on_a_phone_the_editor_stacks_without_scrolling_sideways(browser, consol
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     text, preview = page.locator("#body").bounding_box(), page.locator("#preview").bounding_box()
     assert preview["y"] > text["y"] + text["height"] and preview["x"] + preview["width"] <= 390
+    assert page.eval_on_selector("#preview", "f => f.contentDocument.documentElement.scrollWidth <= f.clientWidth")
     page.click("#toggle-preview")
     assert not page.is_visible("#preview") and page.get_attribute("#toggle-preview", "aria-expanded") == "false"
     page.click("#toggle-preview")
