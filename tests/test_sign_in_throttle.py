@@ -126,3 +126,11 @@ def test_only_an_admin_lifts_a_lock(console):
     editor = console.sign_in("boss")
     assert console.post(editor, "/console/users/locks/lift", key="user:editor1").status_code == 403
     assert attempt(console, "editor1", PASSWORD).status_code == 429
+
+
+def test_the_users_page_shows_no_lock_of_a_name_that_is_nobodys(console):
+    """Five tries with a password typed into the name field lock that "name": an admin must not read it."""
+    for number in range(5):
+        attempt(console, PASSWORD, f"wrong-{number}")
+    admin = console.sign_in("admin1")
+    assert PASSWORD not in admin.get(f"{console.base}/console/users", timeout=10).text

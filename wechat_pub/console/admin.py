@@ -15,8 +15,11 @@ from wechat_pub.roles import ROLES
 @bp.get("/users")
 @requires("admin")
 def users():
-    return render_template("users.html", users=deployment().services.users.all(), roles=ROLES,
-                           locks=deployment().services.login_throttle.locks())
+    people = deployment().services.users.all()
+    names = {user.name.lower() for user in people}
+    # a locked name that is nobody's is not shown: it may be a password typed into the name field
+    locks = [lock for lock in deployment().services.login_throttle.locks() if lock.kind == "address" or lock.who in names]
+    return render_template("users.html", users=people, roles=ROLES, locks=locks)
 
 
 def change_users(change, action: str, detail, done):
