@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from wechat_pub.source.frontmatter import FrontMatterLoader, parse_publish_time
+from wechat_pub.source.frontmatter import DELIVERIES, FrontMatterLoader, parse_publish_time  # noqa: F401 (DELIVERIES: the form's)
 from wechat_pub.source.schedule import publish_at_text
 
 # The form's fields, in the form's order: name -> the front-matter key it is written to

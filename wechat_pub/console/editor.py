@@ -15,12 +15,18 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from wechat_pub.console import article_form as form
 from wechat_pub.console.base import bp, record, site_of
 from wechat_pub.errors import WechatPubError
 from wechat_pub.limits import AUTHOR_MAX_CHARS, DIGEST_MAX_CHARS, TITLE_MAX_CHARS
-from wechat_pub.source.frontmatter import DELIVERIES
 from wechat_pub.state.issues import StaleVersion
+
+
+def article_form():
+    """The form's module, loaded with the editor's first page: it reads YAML, which a webhook worker (the same
+    process) never needs (tests/test_webhook.py keeps parsers out of it)."""
+    from wechat_pub.console import article_form
+
+    return article_form
 
 
 @bp.get("/<account>/issues/<issue:number>/edit")
@@ -44,7 +50,7 @@ def save(account: str, number: int):
         return render_template("conflict.html", row=theirs, text=text), 409
     except WechatPubError as exc:  # not savable as this issue: kept on the page, as a draft, with why
         refusal = {"field": "issue", "line": None, "severity": "error", "message": exc.message, "hint": exc.hint}
-        if not form.form_values(text, site.timezone)["issue"]:
+        if not article_form().form_values(text, site.timezone)["issue"]:
             refusal.update(message=_("The issue number is empty."),
                            hint=_("Fill in the issue number (%(number)s), then save.", number=row.number))
         flash(_("Not saved yet: fix the problems listed under the text, then save again. Your changes are kept on "
@@ -64,7 +70,7 @@ def form_preview(account: str, number: int):
     site = site_of(account)
     text = _composed(site, _row(site, number).text)
     page, problems = checked(site, text)
-    return {"page": page, "problems": [_in_words(problem) for problem in form.locate(problems, text)]}
+    return {"page": page, "problems": [_in_words(problem) for problem in article_form().locate(problems, text)]}
 
 
 @bp.post("/<account>/preview")
@@ -118,16 +124,16 @@ def _composed(site, base: str) -> str:
     """The article the posted form makes of ``base``."""
     done = {int(value) for value in request.form.getlist("note_done")
             if value.isascii() and value.isdigit() and len(value) < 6}  # an index of the notes, no more
-    return form.compose(base, request.form, request.form.get("body", ""), done, site.timezone)
+    return article_form().compose(base, request.form, request.form.get("body", ""), done, site.timezone)
 
 
 def _editor(site, row, text: str, refusal: dict | None = None):
     """The editor's page for ``text`` (the issue's, or a draft the team has not been able to save)."""
     page, problems = checked(site, text)
-    located = [_in_words(problem) for problem in form.locate(problems, text)]
-    return render_template("edit.html", row=row, values=form.form_values(text, site.timezone),
-                           body=form.cut(text).body, notes=form.import_notes(text), more=form.more_fields(text),
-                           problems=([refusal] if refusal else []) + located, page=page, deliveries=DELIVERIES,
+    located = [_in_words(problem) for problem in article_form().locate(problems, text)]
+    return render_template("edit.html", row=row, values=article_form().form_values(text, site.timezone),
+                           body=article_form().cut(text).body, notes=article_form().import_notes(text), more=article_form().more_fields(text),
+                           problems=([refusal] if refusal else []) + located, page=page, deliveries=article_form().DELIVERIES,
                            timezone=site.timezone, names=field_names(), words=words(), unsaved=refusal is not None,
                            limits={"wechat_title": TITLE_MAX_CHARS, "author": AUTHOR_MAX_CHARS,
                                    "digest": DIGEST_MAX_CHARS})
