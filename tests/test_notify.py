@@ -32,6 +32,7 @@ sync_seconds = 0.2
 lease_seconds = 1.0
 [console]
 public_url = "https://pub.lifang.test"
+language = "en"  # the words checked below; tests/test_console_zh.py checks the Chinese default
 [notify]
 wecom_webhook = "http://127.0.0.1:{robot.server_port}/cgi-bin/webhook/send?key=k"
 smtp_host = "127.0.0.1"

@@ -70,7 +70,7 @@ def test_the_failure_event_is_recorded_and_the_team_told(sandbox_dir, sandbox, r
     record = site.pushes.get(140)
     assert record.state.value == "failed" and record.draft_media_id == media_id and not record.published
     assert "content review" in record.error and "article 1 '数据合规周报" in record.error
-    assert len(sent) == 1 and sent[0].event == "publish-failed" and "NOT published" in sent[0].subject
+    assert len(sent) == 1 and sent[0].event == "publish-failed" and "没有发表" in sent[0].subject  # console.language: zh_CN
     assert "平台审核不通过" in sent[0].text() and "/console/" in sent[0].text()
 
 

@@ -292,7 +292,7 @@ def test_a_scheduled_publish_that_wechat_fails_is_told_as_such(site, sandbox, ru
     service = running()
     detail = service.wait_for("failed")
     assert "常规失败" in detail and "publish_status 3" in detail
-    assert [notice.event for notice in told] == ["publish-failed"] and "NOT published" in told[0].subject
+    assert [notice.event for notice in told] == ["publish-failed"] and "没有发表" in told[0].subject  # zh_CN
     status = run_cli("status").stdout
     assert "failed" in status and "publishing" not in status and drafts(sandbox) == 1
 

@@ -73,7 +73,7 @@ def test_import_save_never_writes_over_another_issue(service):
     before = (articles / "issue-906.md").read_text(encoding="utf-8")
     session = signed_in(service.base)
     response = import_save(session, service.base, 907, "issue-906.md")
-    assert "Not saved: the text is issue 907, which is saved as issue-907.md, not as &#39;issue-906.md&#39;" \
+    assert "Not saved: the text is issue 907, which is saved as issue-907.md, not as issue-906.md" \
         in response.text
     assert (articles / "issue-906.md").read_text(encoding="utf-8") == before
     assert not (articles / "issue-907.md").exists()
@@ -107,7 +107,7 @@ def test_import_save_over_the_same_issue_keeps_a_backup(service):
                                            encoding="utf-8")
     session = signed_in(service.base)
     response = import_save(session, service.base, 911, "issue-911.md")
-    assert "issue-911.md exists: tick &#39;replace it&#39; to import over it." in response.text
+    assert "issue-911.md exists: tick “replace it” to import over it." in response.text
     response = import_save(session, service.base, 911, "issue-911.md", replace=True)
     assert "The file it replaced is kept as issue-911." in response.text and "carried over: digest" in response.text
     [backup] = (articles / ".backups").glob("issue-911.*.md")

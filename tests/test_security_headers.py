@@ -79,7 +79,8 @@ def test_error_pages_carry_them_too(console):
         assert missing.status_code == 404, path
         assert_protected(missing)
     failed = editor.get(f"{console.base}/console/boom", timeout=10)
-    assert failed.status_code == 500 and "tell the admin" in failed.text  # before: 200 "success", as to WeChat
+    assert failed.status_code == 500 and 'data-error="500"' in failed.text  # before: 200 "success", as to WeChat
+    assert "data-way-back" in failed.text  # the console's frame, with a way back (issue 24)
     assert_protected(failed)
 
 

@@ -54,9 +54,9 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
         if isinstance(error, HTTPException):
             return Response(error.description or error.name, status=error.code, content_type="text/plain")
         if request.path.startswith("/console/"):  # a person is waiting: say it failed (the log has why)
-            log.exception("console page failed: %s", request.path)
-            return Response("The console failed on this request; the error is in the service's log. Try again, "
-                            "and tell the admin if it keeps failing.", status=500, content_type="text/plain")
+            from wechat_pub.console.errors import failed
+
+            return failed()
         log.exception("webhook failed")
         return Response("success", status=200, content_type="text/plain")
 
@@ -78,11 +78,9 @@ def _serve_console(app: Flask, deployment: Deployment) -> None:
             raise
         log.error("the console is not served: the state database is away (%s); restart when it is back", exc)
 
-        @app.route("/console/", defaults={"rest": ""})
-        @app.route("/console/<path:rest>")
-        def console_away(rest: str):
-            return Response("The console needs the state database, which was away when this process started. "
-                            "Restart the service once it is back.", status=503, content_type="text/plain")
+        from wechat_pub.console.errors import init_away
+
+        init_away(app)
 
 
 def _latest(site) -> int | None:

@@ -314,9 +314,21 @@ def _check_values(values: dict[str, Any], where) -> None:
     if isinstance(per_address, bool) or not isinstance(per_address, int) or not 5 <= per_address <= 100_000:
         raise ConfigError(f"{where}: console.sign_in_limit_per_address must be a whole number from 5 to 100000, "
                           f"got {per_address!r}.", "The default, 50, suits an office of a few dozen behind one address.")
+    _check_analytics(values, where)
     accent = values.get("theme.accent", "")
     if accent and not _is_hex_colour(accent):
         raise ConfigError(f"{where}: theme.accent {accent!r} is not a #rrggbb colour.", "Example: accent = \"#1f4e79\"")
+
+
+def _check_analytics(values: dict[str, Any], where) -> None:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(values.get("analytics.collect_after", "08:30"))):
+        raise ConfigError(f"{where}: analytics.collect_after must be a time of day, HH:MM.", "Example: \"08:30\"")
+    note = str(values.get("analytics.weekly_note", "Mon 09:00"))
+    if note and not re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):[0-5]\d", note):
+        raise ConfigError(f"{where}: analytics.weekly_note must be a weekday and a time, e.g. \"Mon 09:00\", or empty.",
+                          "Weekdays: Mon Tue Wed Thu Fri Sat Sun; the time is in publisher.timezone.")
+    if int(values.get("analytics.daily_calls", 100)) < 1:
+        raise ConfigError(f"{where}: analytics.daily_calls must be 1 or more.")
 
 
 def _is_hex_colour(value: str) -> bool:

@@ -81,7 +81,7 @@ class Deployment:
         return SandboxSettings(db_path=str(self.services.state_dir / "sandbox.sqlite3"), accounts=accounts,
                                publish_delay=self.cfg["sandbox.publish_delay"], limits=self.cfg["sandbox.limits"],
                                failed_publish_keeps_draft=self.cfg["sandbox.failed_publish_keeps_draft"],
-                               mass_delay=self.cfg["sandbox.mass_delay"])
+                               mass_delay=self.cfg["sandbox.mass_delay"], clock=self.clock.time)
 
     @property
     def max_body(self) -> int:

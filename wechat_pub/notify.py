@@ -15,17 +15,38 @@ import requests
 
 log = logging.getLogger(__name__)
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's name: pybabel extract finds these for the catalogue)
+    return message
+
+
+# Each event: its mark, what happened and what to do, in English (the message ids of the console's catalogue);
+# a notice is written in the console's language (``console.language``), as the console is.
 HEADLINES = {
-    "pushed": ("✅", "pushed to the draft box", "是否发布：在控制台或 mp.weixin.qq.com 发布。"),
-    "failed": ("❌", "was not pushed: the scheduled push failed", "请按提示处理后重新推送或改期。"),
-    "missed": ("⚠️", "was not pushed: its time was missed", "请立即推送或设定新的时间。"),
-    "blocked": ("⚠️", "was not pushed at its time", "请在控制台修正后推送或改期。"),
-    "published": ("📣", "is published", "读者现在可以检索到本期。"),
-    "publish-failed": ("❌", "was NOT published: WeChat's publish job failed", "请按提示处理后重新发布。"),
-    "send-started": ("📤", "is being sent to the followers, as scheduled", "WeChat 报告结果后会再通知（人数与链接）。"),
-    "sent": ("📨", "was sent to the followers", "读者已在会话中收到本期，并可检索到它。"),
-    "send-failed": ("❌", "was not sent to the followers", "请按提示处理；如需要，在 mp.weixin.qq.com 手动群发后标记为已发送。"),
+    "pushed": ("✅", N_("issue %(number)s pushed to the draft box"),
+               N_("Publish it in the console or in mp.weixin.qq.com.")),
+    "failed": ("❌", N_("issue %(number)s was not pushed: the scheduled push failed"),
+               N_("Do what the message says, then push it again or give it a new time.")),
+    "missed": ("⚠️", N_("issue %(number)s was not pushed: its time was missed"),
+               N_("Push it now, or give it a new time.")),
+    "blocked": ("⚠️", N_("issue %(number)s was not pushed at its time"),
+                N_("Fix it in the console, then push it or give it a new time.")),
+    "published": ("📣", N_("issue %(number)s is published"), N_("Followers now find this issue.")),
+    "publish-failed": ("❌", N_("issue %(number)s was NOT published: WeChat's publish job failed"),
+                       N_("Do what the message says, then publish it again.")),
+    "send-started": ("📤", N_("issue %(number)s is being sent to the followers, as scheduled"),
+                     N_("Another message follows when WeChat reports the result (counts and links).")),
+    "sent": ("📨", N_("issue %(number)s was sent to the followers"),
+             N_("Followers have it in their chats, and find it.")),
+    "send-failed": ("❌", N_("issue %(number)s was not sent to the followers"),
+                    N_("Do what the message says; if needed, send it by hand in mp.weixin.qq.com, then mark it "
+                       "sent on the issue's page.")),
 }
+
+
+def _translations(language: str):
+    from wechat_pub.console.i18n import catalogue
+
+    return catalogue(language)
 
 
 @dataclass(frozen=True)
@@ -35,15 +56,18 @@ class Notice:
     event: str  # pushed, failed, missed, blocked, published, publish-failed
     detail: str  # what happened, with what to do when something went wrong
     link: str  # the issue's console page
+    language: str = "zh_CN"  # console.language: the team's
+
+    def _(self, message: str) -> str:
+        return _translations(self.language).gettext(message)
 
     @property
     def subject(self) -> str:
-        mark, what, _ = HEADLINES[self.event]
-        return f"{mark} {self.account}: issue {self.issue} {what}"
+        mark, what, _next = HEADLINES[self.event]
+        return f"{mark} {self.account}: {self._(what) % {'number': self.issue}}"
 
     def text(self) -> str:
-        _, _, next_step = HEADLINES[self.event]
-        return f"{self.subject}\n{self.detail}\n{next_step}\n{self.link}"
+        return f"{self.subject}\n{self.detail}\n{self._(HEADLINES[self.event][2])}\n{self.link}"
 
 
 class WeComRobot:

@@ -85,6 +85,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("schedule.retry_minutes", 30.0, "How long a scheduled push keeps retrying transient WeChat errors."),
     Setting("schedule.lease_seconds", 30.0, "The scheduler's lease: another process takes over this long after "
             "the active one stops.", shared=True),
+    # analytics: reads, shares and likes of what was sent or published (datacube), and the weekly note
+    Setting("analytics.collect", True, "Fetch yesterday's figures of every sent or published issue each day (verified "
+            "accounts; WeChat gives the data APIs to no other)."),
+    Setting("analytics.collect_after", "08:30", "From this time of day (the publisher's zone) yesterday's figures are "
+            "fetched (WeChat finishes them about 08:00 Beijing time)."),
+    Setting("analytics.daily_calls", 100, "At most this many datacube calls a day per account (WeChat's quota is not "
+            "documented; the day is Beijing's)."),
+    Setting("analytics.retry_minutes", 60.0, "Figures WeChat said were not final (is_delay) are fetched again after "
+            "this long."),
+    Setting("analytics.weekly_note", "Mon 09:00", "When the weekly note goes to the team (notify.*), in the "
+            "publisher's zone: a weekday and a time; empty: no weekly note."),
     # webhook: followers' messages (服务器配置 in mp.weixin.qq.com)
     Setting("webhook.path", "/wechat", "URL path of the webhook; the same in mp.weixin.qq.com → 服务器配置."),
     Setting("webhook.token", "", "Token of 服务器配置 (3-32 letters/digits); prefer WECHAT_PUB_WEBHOOK__TOKEN.",

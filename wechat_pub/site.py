@@ -114,6 +114,12 @@ class Site:
         return SendLedger(self.services.db, self.appid, self.clock)
 
     @cached_property
+    def analytics(self):
+        from wechat_pub.state.analytics import AnalyticsStore
+
+        return AnalyticsStore(self.services.db, self.appid, self.clock)
+
+    @cached_property
     def previews(self):
         from wechat_pub.state.previews import PhonePreviews
 
@@ -167,7 +173,8 @@ class Site:
     def notice(self, issue: int, event: str, detail: str):
         from wechat_pub.notify import Notice
 
-        return Notice(self.account_name or self.name, issue, event, detail, self.console_link(issue))
+        return Notice(self.account_name or self.name, issue, event, detail, self.console_link(issue),
+                      self.cfg["console.language"])
 
     def console_link(self, issue: int) -> str:
         return f"{self.services.console_url}/console/{self.name}/issues/{issue}"

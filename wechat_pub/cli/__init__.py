@@ -3,6 +3,7 @@
 - :mod:`.articles`: writing an issue (import, check, render, preview)
 - :mod:`.publishing`: getting it out (push, status, schedule, run, sandbox)
 - :mod:`.webhook`: followers (serve, ask, simulate, queries)
+- :mod:`.stats`: what was read, shared and liked (stats)
 - :mod:`.users`: the console's users (user add, list, remove, passwd, role, signout)
 - :mod:`.settings`: the configuration (config show), what needs fixing (doctor), the database's schema (db)
 
@@ -39,9 +40,9 @@ def cli(ctx: click.Context, config_path: str | None, account: str | None, traceb
 
 
 def _register() -> None:
-    from wechat_pub.cli import articles, publishing, sending, settings, users, webhook
+    from wechat_pub.cli import articles, publishing, sending, settings, stats, users, webhook
 
-    for module in (articles, publishing, sending, webhook, users, settings):
+    for module in (articles, publishing, sending, stats, webhook, users, settings):
         for command in module.COMMANDS:
             cli.add_command(command)
 

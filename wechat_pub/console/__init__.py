@@ -14,8 +14,6 @@ in and out), :mod:`.issues` (list, page, import, actions), :mod:`.editor`, :mod:
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
 from datetime import timedelta
 
 from flask import Flask
@@ -23,8 +21,11 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from werkzeug.routing import IntegerConverter
 
-from wechat_pub.console.base import SignedIn, bp, csrf
+from wechat_pub.console.base import SignedIn, bp, csrf, role_words
+from wechat_pub.console.dates import init_dates, page_zone
+from wechat_pub.console.errors import init_errors
 from wechat_pub.console.i18n import init_i18n
+from wechat_pub.console.words import init_words
 from wechat_pub.limits import MAX_ISSUE_NUMBER
 from wechat_pub.urls import safe_link
 
@@ -59,7 +60,7 @@ def init_console(app: Flask, deployment) -> None:
     init_i18n(app, deployment.cfg["console.language"])
     logins = LoginManager(app)
     logins.login_view = "console.login"
-    logins.login_message = "Sign in to use the console."
+    logins.login_message = None  # the sign-in page says what it is for
 
     @logins.user_loader
     def load(token: str):
@@ -68,12 +69,15 @@ def init_console(app: Flask, deployment) -> None:
         user = deployment.services.users.get(name) if name else None
         return SignedIn(user, token) if user else None
 
-    zone = zoneinfo.ZoneInfo(deployment.timezone)
-    app.add_template_filter(lambda at: dt.datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d %H:%M"), "when")
+    init_dates(app)
+    init_errors(app)
+    init_words(app)
+    app.add_template_global(lambda: page_zone().key, "page_zone_key")
+    app.add_template_global(role_words, "role_name")
     app.add_template_global(lambda: list(deployment.sites.values()), "config_sites")
     app.add_template_filter(safe_link, "safe_link")  # every link to an address from outside goes through it
 
-    from wechat_pub.console import admin, auth, calendar, editor, followers, issues, reach  # noqa: F401 (views join bp)
+    from wechat_pub.console import admin, analytics, auth, calendar, editor, followers, issues, reach  # noqa: F401 (views join bp)
 
     app.url_map.converters["issue"] = IssueNumber
     app.register_blueprint(bp)

@@ -3,11 +3,12 @@ end every session of that user."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from wechat_pub.console.base import bp, deployment, record, requires
+from wechat_pub.console.base import bp, deployment, record, refuse, requires, role_words
+from wechat_pub.console.words import failure
 from wechat_pub.errors import WechatPubError
 from wechat_pub.roles import ROLES
 
@@ -28,7 +29,7 @@ def change_users(change, action: str, detail, done):
     try:
         result = change()
     except WechatPubError as exc:
-        flash(str(exc), "error")
+        flash(failure(_("Not changed."), exc), "error")
     else:
         record(action, detail=detail(result) if callable(detail) else detail)
         flash(done(result) if callable(done) else done, "ok")
@@ -37,7 +38,7 @@ def change_users(change, action: str, detail, done):
 
 def not_yourself(name: str, refusal: str) -> None:
     if name == current_user.name:
-        abort(400, refusal)
+        refuse(400, refusal)
 
 
 @bp.post("/users")
@@ -46,14 +47,15 @@ def add_user():
     name, role = request.form.get("name", "").strip(), request.form.get("role", "")
     users = deployment().services.users
     return change_users(lambda: users.add(name, role, request.form.get("password", "")), "user-add",
-                        f"{name} ({role})", f"{name} can sign in now, as {role}.")
+                        f"{name} ({role})", _("%(name)s can sign in now, as %(role)s.", name=name, role=role_words(role)))
 
 
 @bp.post("/users/<name>/remove")
 @requires("admin")
 def remove_user(name: str):
-    not_yourself(name, "You cannot remove yourself; ask another admin.")
-    return change_users(lambda: deployment().services.users.remove(name), "user-remove", name, f"{name} was removed.")
+    not_yourself(name, _("You cannot remove yourself; ask another admin."))
+    return change_users(lambda: deployment().services.users.remove(name), "user-remove", name,
+                        _("%(name)s was removed.", name=name))
 
 
 @bp.post("/users/<name>/password")
@@ -61,16 +63,16 @@ def remove_user(name: str):
 def set_password(name: str):
     password = request.form.get("password", "")
     return change_users(lambda: deployment().services.users.set_password(name, password), "user-password", name,
-                        f"{name}'s password was changed.")
+                        _("%(name)s's password was changed.", name=name))
 
 
 @bp.post("/users/<name>/role")
 @requires("admin")
 def set_role(name: str):
-    not_yourself(name, "You cannot change your own role; ask another admin.")
+    not_yourself(name, _("You cannot change your own role; ask another admin."))
     role = request.form.get("role", "")
     return change_users(lambda: deployment().services.users.set_role(name, role), "user-role", f"{name} ({role})",
-                        f"{name} is {role} now, and signs in again.")
+                        _("%(name)s is %(role)s now, and signs in again.", name=name, role=role_words(role)))
 
 
 @bp.post("/users/<name>/sign-out")
@@ -78,7 +80,8 @@ def set_role(name: str):
 def sign_out_user(name: str):
     return change_users(lambda: deployment().services.users.end_sessions(name), "sign-out-everywhere",
                         lambda ended: f"{name} ({ended} session(s))",
-                        lambda ended: f"{name} was signed out everywhere ({ended} session(s) ended).")
+                        lambda ended: _("%(name)s was signed out everywhere (%(ended)s session(s) ended).", name=name,
+                                        ended=ended))
 
 
 @bp.post("/users/locks/lift")
@@ -87,7 +90,7 @@ def lift_lock():
     """Let a locked name or address sign in again at once (the colleague found their password)."""
     key = request.form.get("key", "")
     if not key.startswith(("user:", "address:")):
-        abort(400, _("Choose a lock from the list."))
+        refuse(400, _("Choose a lock from the list."))
     if deployment().services.login_throttle.lift(key):
         record("sign-in-unlock", detail=key)
         flash(_("%(who)s can sign in again.", who=key.split(":", 1)[1]), "ok")

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wechat_pub.console.base import SignedIn, bp, csrf, deployment, record
 from wechat_pub.urls import console_target
 
-OPEN = {"console.login", "console.static"}
+OPEN = {"console.login", "console.static", "console.switch_language"}  # the switch works before sign-in
 
 
 @bp.before_request
@@ -25,7 +25,7 @@ def guard():
         csrf.protect()  # 400 without a valid token
     if request.endpoint not in OPEN and not current_user.is_authenticated:
         if request.is_json or request.accept_mimetypes.best == "application/json":
-            return {"error": "sign in first"}, 401
+            return {"error": _("Sign in first.")}, 401
         return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
     return None
 
@@ -103,7 +103,7 @@ def logout_everywhere():
     record("sign-out-everywhere", detail=f"{current_user.name} ({ended} session(s))")
     logout_user()
     session.clear()
-    flash(f"Signed out everywhere ({ended} session(s) ended).", "ok")
+    flash(_("Signed out everywhere (%(ended)s session(s) ended).", ended=ended), "ok")
     return redirect(url_for("console.login"))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g
+from flask_babel import gettext as _
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -39,7 +40,7 @@ def site_of(account: str):
     """The account of the URL (404 when there is none of that name)."""
     sites = deployment().sites
     if account not in sites:
-        abort(404, f"No account {account!r}.")
+        refuse(404, _("There is no account %(name)s.", name=account))
     g.site = sites[account]
     return g.site
 
@@ -50,12 +51,27 @@ def requires(role: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.may(role):
-                abort(403, f"This needs the role {role!r}; you are {current_user.role!r}. Ask an admin.")
+                refuse(403, _("This needs an %(role)s; you are an %(yours)s. Ask an admin.", role=role_words(role),
+                              yours=role_words(current_user.role)))
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorate
+
+
+def refuse(code: int, words: str):
+    """Stop the request with ``code`` and ``words`` (in the person's language) on the console's error page."""
+    try:
+        abort(code, words)
+    except Exception as error:
+        error.console_words = True  # said for people: the error page shows it
+        raise
+
+
+def role_words(role: str) -> str:
+    """A role as the team says it (the glossary's words)."""
+    return {"editor": _("editor"), "approver": _("approver"), "admin": _("admin")}.get(role, role)
 
 
 def record(action: str, issue: int = 0, detail: str = "", site=None) -> None:

@@ -35,7 +35,8 @@ def calendar(account: str):
     previous = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     following = (month.replace(day=28) + dt.timedelta(days=7)).strftime("%Y-%m")
     return render_template("calendar.html", weeks=weeks, month=month, today=today, days=days, rows=rows,
-                           previous=previous, following=following, timezone=site.timezone)
+                           previous=previous, following=following, timezone=site.timezone,
+                           previous_date=_month(previous, today), following_date=_month(following, today))
 
 
 def _month(text: str | None, today: dt.date) -> dt.date:

@@ -11,6 +11,7 @@ from collections import Counter
 from html import escape
 
 from flask import Response, render_template, request
+from flask_babel import gettext as _
 
 from wechat_pub.console.base import bp, site_of
 
@@ -88,7 +89,7 @@ def bar_chart(per_day: list[tuple[dt.date, int]], width: int = 720, height: int 
     gap, left, bottom = 2, 36, 20
     bar = max(1.0, (width - left) / max(len(per_day), 1) - gap)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="queries per day" class="chart">',
+             f'aria-label="{escape(_("queries per day"))}" class="chart">',
              f'<text x="0" y="12" font-size="11">{top}</text><text x="0" y="{height - bottom}" font-size="11">0</text>',
              f'<line x1="{left - 4}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#999"/>']
     for index, (day, count) in enumerate(per_day):
@@ -96,7 +97,7 @@ def bar_chart(per_day: list[tuple[dt.date, int]], width: int = 720, height: int 
         x = left + index * (bar + gap)
         parts.append(f'<rect x="{x:.1f}" y="{height - bottom - tall:.1f}" width="{bar:.1f}" height="{tall:.1f}" '
                      f'fill="#1f4e79"><title>{escape(day.isoformat())}: {count}</title></rect>')
-    for index, (day, _) in enumerate(per_day):
+    for index, (day, _count) in enumerate(per_day):
         if index % max(1, len(per_day) // 6) == 0:
             parts.append(f'<text x="{left + index * (bar + gap):.1f}" y="{height - 4}" font-size="10">'
                          f'{day.strftime("%m-%d")}</text>')

@@ -8,9 +8,12 @@ import base64
 import binascii
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from wechat_pub.console.base import bp, record, requires, site_of
+from wechat_pub.console.base import bp, record, refuse, requires, site_of
+from wechat_pub.console.words import failure
+from wechat_pub.console.words import plan as words_plan
 from wechat_pub.errors import NewsletterImportError, WechatPubError
 from wechat_pub.state.issues import StaleVersion
 from wechat_pub.urls import console_target
@@ -22,7 +25,9 @@ def issues(account: str):
 
     site = site_of(account)
     report = site.library.sync()
-    return render_template("issues.html", rows=overview(site), notes=report.conflicts + report.skipped)
+    records = {record.issue: record for record in site.pushes.all()}  # the last push, in the page's zone
+    return render_template("issues.html", rows=overview(site), notes=report.conflicts + report.skipped,
+                           records=records)
 
 
 @bp.get("/<account>/issues/<issue:number>")
@@ -33,14 +38,27 @@ def issue(account: str, number: int):
     site.library.sync()
     row = _row(site, number)
     summary = next(r for r in overview(site) if r.number == number)
-    events = [(entry.at, entry.event, entry.detail) for entry in site.pushes.history(number)]
-    events += [(entry.at, f"{entry.action} by {entry.user}", entry.detail)
+    events = [(entry.at, entry.event, "", entry.detail) for entry in site.pushes.history(number)]
+    events += [(entry.at, entry.action, entry.user, entry.detail)
                for entry in site.services.audit.recent(100, site.appid, number)]
     from wechat_pub.console.reach import reach_context
 
     reach = reach_context(site, row, site.library.catalogue().issue(number))
+    record = site.pushes.get(number)
     return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),
-                           record=site.pushes.get(number), approval=site.approvals.get(number), reach=reach)
+                           record=record, approval=site.approvals.get(number), reach=reach,
+                           draft_url=draft_link(site, record))
+
+
+def draft_link(site, record) -> str:
+    """Where the team sees the issue's draft: the sandbox's page of it, or the real account's draft box."""
+    if record is None or not record.draft_media_id or record.state.value not in ("draft", "publishing", "failed"):
+        return ""
+    if site.uses_sandbox:
+        from wechat_pub.console.base import deployment
+
+        return f"{deployment().ensure_sandbox().url}/sandbox/drafts/{record.draft_media_id}"
+    return "https://mp.weixin.qq.com/"  # the draft box is behind WeChat's own sign-in: its home opens there
 
 
 @bp.route("/<account>/import", methods=["GET", "POST"])
@@ -57,7 +75,7 @@ def import_page(account: str):
         return render_template("import.html", found=None)
     upload = request.files.get("newsletter")
     if upload is None or not upload.filename:
-        flash("Choose a file first: the newsletter's PDF (.pdf) or text (.txt), or an article (.md).", "error")
+        flash(_("Choose a file first: the newsletter's PDF (.pdf) or text (.txt), or an article (.md)."), "error")
         return render_template("import.html", found=None), 400
     data, pictures = upload.read(), []
     if is_pdf(data):
@@ -65,7 +83,7 @@ def import_page(account: str):
         try:
             result, pdf = read_newsletter_data(upload.filename, data, brand, footer)
         except WechatPubError as exc:
-            flash(str(exc), "error")
+            flash(failure(_("The file could not be read."), exc), "error")
             return render_template("import.html", found=None), 422
         issue, problems, punctuation = result.issue, list(result.problems), ""
         notes = pdf_review(pdf) + result.notes
@@ -75,7 +93,7 @@ def import_page(account: str):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        flash(f"{upload.filename} is not UTF-8 text: export it again as UTF-8.", "error")
+        flash(_("%(file)s is not UTF-8 text: export it again as UTF-8.", file=upload.filename), "error")
         return render_template("import.html", found=None), 400
     if text.lstrip().startswith("---"):
         parsed = parse_article(text, upload.filename, site.timezone)
@@ -94,7 +112,7 @@ def _found(site, source: str, issue, notes, problems, article: str, punctuation:
     from wechat_pub.source.importing import issue_filename
 
     if issue is None or not issue.number:
-        flash("No issue could be read from it: " + "; ".join(str(p) for p in problems[:3]), "error")
+        flash(failure(_("No issue could be read from it."), "; ".join(str(p) for p in problems[:3])), "error")
         return render_template("import.html", found=None), 422
     filename = issue_filename(issue.number)
     exists = site.library.row(issue.number)
@@ -117,31 +135,34 @@ def import_save(account: str):
     text = request.form.get("text", "").replace("\r\n", "\n")
     new = parse_article(text, str(site.articles.path / "import.md"), site.timezone).issue
     if new is None or not new.number:
-        return "the article has no issue number: keep the 'issue:' line of its front matter", 400
+        flash(_("The article has no issue number: import the file again."), "error")
+        return redirect(url_for("console.import_page", account=account))
     site.library.sync()  # a file put in the folder meanwhile counts
     filename, refusal = import_target(site, new.number, request.form.get("filename", ""))
     if refusal:
-        flash(f"Not saved: {refusal}", "error")
+        flash(_("Not saved: %(why)s", why=refusal), "error")
         return redirect(url_for("console.import_page", account=account))
     row = site.library.row(new.number)
     version = None
     if row is not None and not row.removed:
         if not request.form.get("replace"):
-            flash(f"{filename} exists: tick 'replace it' to import over it.", "error")
+            flash(_("%(file)s exists: tick “replace it” to import over it.", file=filename), "error")
             return redirect(url_for("console.import_page", account=account))
         old = site.library.catalogue().file(new.number)
         merged, carried = carry_over(new, old.issue if old else None)
         backup = keep_backup(site.articles.path / filename, site.articles.path)
         text, version = write_article(merged, str(site.articles.path)), row.version
-        flash(f"The file it replaced is kept as {backup.name}; carried over: {', '.join(carried) or 'nothing'}.", "ok")
+        flash(_("The file it replaced is kept as %(backup)s; carried over: %(carried)s.", backup=backup.name,
+                carried=", ".join(carried) or _("nothing")), "ok")
     try:
         write_pictures(_pictures(request.form.getlist("picture")), new.number, site.articles.path, text)
         saved = site.library.save(filename, text, version, current_user.name)
     except (StaleVersion, WechatPubError) as exc:
-        flash(f"Not saved: {exc or 'someone saved this issue meanwhile'}. Import it again.", "error")
+        why = failure("", exc) if isinstance(exc, WechatPubError) else _("someone saved this issue meanwhile.")
+        flash(_("Not saved: %(why)s Import it again.", why=why), "error")
         return redirect(url_for("console.import_page", account=account))
     record("import", saved.number, filename)
-    flash(f"Imported as {filename}: review it here, then schedule it.", "ok")
+    flash(_("Imported as %(file)s: review it here, then schedule it.", file=filename), "ok")
     return redirect(url_for("console.edit", account=account, number=saved.number))
 
 
@@ -162,14 +183,16 @@ def import_target(site, number: int, asked: str) -> tuple[str, str]:
     own = row.filename if row is not None and not row.removed else None
     filename = own or issue_filename(number)
     if asked and asked != filename:
-        return filename, (f"the text is issue {number}, which is saved as {filename}, not as {asked!r}. Import the "
-                          "file again.")
+        return filename, _("the text is issue %(number)s, which is saved as %(file)s, not as %(asked)s. Import the "
+                           "file again.", number=number, file=filename, asked=asked)
     if own is None:
         holder = next((other for other in site.library.store.all(texts=False) if other.filename == filename), None)
         if holder is not None or (site.articles.path / filename).exists():
-            what = f"issue {holder.number}" if holder is not None else "a file that is not an issue of this account"
-            return filename, (f"{filename} holds {what}, and this text is issue {number}. Check the issue number "
-                              f"in the text, or rename or remove {filename} first.")
+            what = (_("issue %(number)s", number=holder.number) if holder is not None
+                    else _("a file that is not an issue of this account"))
+            return filename, _("%(file)s holds %(what)s, and this text is issue %(number)s. Check the issue number "
+                               "in the text, or ask your admin to rename or remove %(file)s first.", file=filename,
+                               what=what, number=number)
     return filename, ""
 
 
@@ -191,12 +214,14 @@ def schedule(account: str, number: int):
         apply_delivery(site, str(site.articles.path / row.filename), request.form)  # what happens then (issue 23)
         done = set_time(site, str(site.articles.path / row.filename), at, author=current_user.name)
     except WechatPubError as exc:
-        flash(str(exc), "error")
+        flash(failure(_("Not scheduled."), exc), "error")
     else:
         plan = delivery_of(site, done.issue).at(done.publish_at, site.timezone) if done.publish_at else ""
         record("schedule" if done.publish_at else "unschedule", number, f"{plan} ({done.publish_at})" if plan else "")
-        flash(f"Issue {number} will be pushed at {done.publish_at}: {plan}." if done.publish_at else
-              f"Issue {number} is no longer scheduled.", "ok")
+        chosen = delivery_of(site, done.issue)
+        flash(_("Issue %(number)s is scheduled: %(plan)s.", number=number, plan=words_plan(chosen.action, chosen.tag,
+                                                                            done.publish_at))
+              if done.publish_at else _("Issue %(number)s is no longer scheduled.", number=number), "ok")
     return redirect(console_target(request.form.get("back")) or url_for("console.issue", account=account, number=number))
 
 
@@ -206,11 +231,11 @@ def approve(account: str, number: int):
     site = site_of(account)
     row = _row(site, number)
     if not row.valid:
-        flash("It has errors: fix them before approving it.", "error")
+        flash(_("It has errors: fix them before approving it."), "error")
     else:
         site.approvals.approve(number, row.text_hash, current_user.name)
         record("approve", number, f"version {row.version}")
-        flash(f"Issue {number} (version {row.version}) is approved.", "ok")
+        flash(_("Issue %(number)s (version %(version)s) is approved.", number=number, version=row.version), "ok")
     return redirect(url_for("console.issue", account=account, number=number))
 
 
@@ -236,7 +261,7 @@ def _push(account: str, number: int, publish: bool):
             outcome = site.pusher(connection).push(issue, publish=publish, force=bool(request.form.get("force")))
     except WechatPubError as exc:
         record("publish-failed" if publish else "push-failed", number, exc.message)
-        flash(str(exc), "error")
+        flash(failure(_("Not published.") if publish else _("Not pushed."), exc), "error")
     else:
         what = f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
                                                              if outcome.publish_id else "")
@@ -248,16 +273,17 @@ def _push(account: str, number: int, publish: bool):
                                       current_user.name)
             if cleared:
                 outcome.notes.append(cleared)
-        flash(f"Issue {number}: {what}." + "".join(f" Note: {note}" for note in outcome.notes), "ok")
+        flash(_("Issue %(number)s is in the draft box.", number=number) if not publish else
+              _("Issue %(number)s is being published; the links come when WeChat is done.", number=number), "ok")
+        for note in outcome.notes:
+            flash(failure(_("Note:"), note), "warning")
         if outcome.wechat_changes:
-            flash("WeChat changed what was sent: " + "; ".join(outcome.wechat_changes[:6]), "warning")
+            flash(failure(_("WeChat changed what was sent."), "; ".join(outcome.wechat_changes[:6])), "warning")
     return redirect(url_for("console.issue", account=account, number=number))
 
 
 def _row(site, number: int):
-    from flask import abort
-
     row = site.library.row(number)
     if row is None or row.removed:
-        abort(404, f"No issue {number} in account {site.name!r}.")
+        refuse(404, _("There is no issue %(number)s in this account.", number=number))
     return row

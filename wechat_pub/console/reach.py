@@ -6,9 +6,11 @@ not do (unverified: drafts only; the buttons that would answer 48001 are not off
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from wechat_pub.console.base import bp, record, requires, site_of
+from wechat_pub.console.base import bp, record, refuse, requires, site_of
+from wechat_pub.console.words import failure
 from wechat_pub.errors import WechatPubError
 
 
@@ -36,9 +38,7 @@ def _issue(site, number: int):
 
     row = site.library.row(number)
     if row is None or row.removed:
-        from flask import abort
-
-        abort(404, f"No issue {number} in account {site.name!r}.")
+        refuse(404, _("There is no issue %(number)s in this account.", number=number))
     return row, issue_of(site, str(site.articles.path / row.filename))
 
 
@@ -60,15 +60,17 @@ def send(account: str, number: int):
             outcome = send_issue(site, connection, issue, request.form.get("tag", ""), by=current_user.name)
     except WechatPubError as exc:
         record("send-failed", number, exc.message)
-        flash(str(exc), "error")
+        flash(failure(_("Not sent."), exc), "error")
         return _back(account, number)
     if outcome.action == "already":
-        flash(f"Issue {number} was already sent to {outcome.audience}; nothing was sent again.", "ok")
+        flash(_("Issue %(number)s was already sent; nothing was sent again.", number=number), "ok")
         return _back(account, number)
     record("send", number, f"to {outcome.audience}, msg_id {outcome.msg_id}")
     note = unschedule_done(site, str(site.articles.path / row.filename), "sent by hand", current_user.name)
-    flash(f"Issue {number} is being sent to {outcome.audience} (msg_id {outcome.msg_id}); the counts and links "
-          "come when WeChat is done." + (f" Note: {note}." if note else ""), "ok")
+    flash(_("Issue %(number)s is being sent to the followers; the counts and links come when WeChat is done.",
+            number=number), "ok")
+    if note:
+        flash(failure(_("Note:"), note), "warning")
     return _back(account, number)
 
 
@@ -82,10 +84,10 @@ def unsend(account: str, number: int):
         with site.connect() as connection:
             msg_id = delete_send(site, connection, number, by=current_user.name)
     except WechatPubError as exc:
-        flash(str(exc), "error")
+        flash(failure(_("The send was not deleted."), exc), "error")
     else:
         record("unsend", number, f"msg_id {msg_id}")
-        flash(f"Issue {number}'s send was deleted from the followers' chats.", "ok")
+        flash(_("Issue %(number)s's send was deleted from the followers' chats.", number=number), "ok")
     return _back(account, number)
 
 
@@ -96,17 +98,18 @@ def phone_preview(account: str, number: int):
     site = site_of(account)
     wechat_id = profiles(site).wechat_id(current_user.name)
     if not wechat_id:
-        flash("Add your WeChat ID to your profile first: the preview goes to that phone.", "error")
+        flash(_("Add your WeChat ID to your profile first: the preview goes to that phone."), "error")
         return redirect(url_for("console.profile", back=url_for("console.issue", account=account, number=number)))
     try:
-        _, issue = _issue(site, number)
+        _found, issue = _issue(site, number)
         with site.connect() as connection:
             left = preview_on_phone(site, connection, issue, wechat_id, by=current_user.name)
     except WechatPubError as exc:
-        flash(str(exc), "error")
+        flash(failure(_("Not sent to your phone."), exc), "error")
     else:
         record("phone-preview", number, "to the user's WeChat ID")
-        flash(f"Issue {number} is on its way to your phone ({wechat_id}); {left} phone preview(s) left today.", "ok")
+        flash(_("Issue %(number)s is on its way to your phone (%(id)s); %(left)s phone preview(s) left today.",
+                number=number, id=wechat_id, left=left), "ok")
     return _back(account, number)
 
 
@@ -122,11 +125,13 @@ def mark_sent(account: str, number: int):
         row, issue = _issue(site, number)
         mark(site, issue, url, by=current_user.name)
     except WechatPubError as exc:
-        flash(str(exc), "error")
+        flash(failure(_("Not marked sent."), exc), "error")
     else:
         record("mark-sent", number, url)
         note = unschedule_done(site, str(site.articles.path / row.filename), "sent by hand", current_user.name)
-        flash(f"Issue {number} is marked sent; followers now find it." + (f" Note: {note}." if note else ""), "ok")
+        flash(_("Issue %(number)s is marked sent; followers now find it.", number=number), "ok")
+        if note:
+            flash(failure(_("Note:"), note), "warning")
     return _back(account, number)
 
 
@@ -139,16 +144,17 @@ def mark_published(account: str, number: int):
     site = site_of(account)
     url = request.form.get("url", "").strip()
     try:
-        row, _ = _issue(site, number)
+        row, _issued = _issue(site, number)
         path = str(site.articles.path / row.filename)
         mark(site, path, url)
     except WechatPubError as exc:
-        flash(str(exc), "error")
+        flash(failure(_("Not marked published."), exc), "error")
     else:
         record("mark-published", number, url)
         note = unschedule_done(site, path, "published by hand", current_user.name)
-        flash(f"Issue {number} is marked published; followers now find it." + (f" Note: {note}." if note else ""),
-              "ok")
+        flash(_("Issue %(number)s is marked published; followers now find it.", number=number), "ok")
+        if note:
+            flash(failure(_("Note:"), note), "warning")
     return _back(account, number)
 
 
@@ -174,9 +180,9 @@ def profile():
         try:
             store.set_wechat_id(current_user.name, check_wechat_id(wechat_id) if wechat_id else "")
         except WechatPubError as exc:
-            flash(str(exc), "error")
+            flash(failure(_("Not saved."), exc), "error")
         else:
-            flash("Your WeChat ID is saved." if wechat_id else "Your WeChat ID is removed.", "ok")
+            flash(_("Your WeChat ID is saved.") if wechat_id else _("Your WeChat ID is removed."), "ok")
             target = console_target(request.form.get("back"))
             if target:
                 return redirect(target)

@@ -41,6 +41,7 @@ from wechat_pub.wechat.errors import RETRY_LATER, NetworkError, WeChatAPIError
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
+ANALYTICS_EVERY = 60.0  # seconds between two looks at what analytics has due (figures, the weekly note)
 
 
 def job_id(site: Site, slot: Slot) -> str:
@@ -62,6 +63,7 @@ class SchedulerService:
         self._signatures: dict[str, str] = {}
         self._active: set[str] = set()  # job ids of the pushes running in this process now
         self.retry_base_seconds = 60.0  # first retry of a transient failure; doubles up to 10 minutes
+        self._analytics_at: float | None = None  # when this process last looked (monotonic)
 
     # ---- leadership -----------------------------------------------------------------------------------
 
@@ -136,6 +138,7 @@ class SchedulerService:
         if scheduler is None:
             return
         self._check_sends()
+        self._analytics()
         with self._sync_lock:
             self._sync_folders()
             signatures = {name: site.library.store.revision() for name, site in self.deployment.sites.items()}
@@ -166,6 +169,21 @@ class SchedulerService:
                         self.on_event("send-checked", f"{site.name}: {change}")
             except Exception as exc:  # WeChat or the database away: asked again on the next sync
                 log.warning("sends of account %s not checked: %s: %s", site.name, type(exc).__name__, exc)
+
+    def _analytics(self) -> None:
+        """Yesterday's figures when due, the weekly note when due (:mod:`wechat_pub.analytics.service`)."""
+        from wechat_pub.analytics.service import run_due
+
+        if self._analytics_at is not None and self.clock.monotonic() - self._analytics_at < ANALYTICS_EVERY:
+            return
+        self._analytics_at = self.clock.monotonic()
+        for site in self.deployment.sites.values():
+            try:
+                for line in run_due(site):
+                    self.on_event("analytics", f"{site.name}: {line}")
+            except Exception as exc:  # WeChat or the database away: tried again on the next sync, not a minute on
+                self._analytics_at = None
+                log.warning("analytics of account %s: %s: %s", site.name, type(exc).__name__, exc)
 
     def _wanted_jobs(self, site: Site) -> dict[str, tuple[Site, Slot]]:
         wanted = {}

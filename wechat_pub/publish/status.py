@@ -124,6 +124,7 @@ class Overview:
     approved_by: str = ""
     plan: str = ""  # what happens at publish_at, in words: "send to all followers at Tue 2026-12-08 09:00"
     action: str = ""  # draft, publish or send
+    tag: str = ""  # send: the followers' tag id ('' : everyone)
 
 
 def overview(site: Site) -> list[Overview]:
@@ -144,7 +145,8 @@ def overview(site: Site) -> list[Overview]:
         chosen = delivery_of(site, catalogue.issue(row.number))
         rows.append(Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
                              _last_push(record), advice, row.valid, row.version, approval.by if approved else "",
-                             chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action))
+                             chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action,
+                             chosen.tag))
     return sorted(rows, key=lambda r: -r.number)
 
 

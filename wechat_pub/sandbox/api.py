@@ -31,6 +31,7 @@ MESSAGES = {
     45004: "description size out of limit", 45005: "url size out of limit", 45008: "article size out of limit",
     45009: "reach max api daily quota limit", 45011: "api minute-quota reach limit, must slower, retry next minute",
     45110: "author size out of limit", 47001: "data format error", 48001: "api unauthorized",
+    61500: "date format error", 61501: "date range error",
     53600: "Article ID 无效",
 }
 
@@ -65,8 +66,9 @@ def error_reply(exc: WxError) -> Response:
     return reply({"errcode": exc.errcode, "errmsg": f"{exc.errmsg} rid: {rid}"})
 
 
-def endpoint(name: str, methods=("POST",), token: bool = True) -> Callable:
-    """Wrap a handler with what every WeChat endpoint does: faults, token, quota, errors, the call log."""
+def endpoint(name: str, methods=("POST",), token: bool = True, on: Blueprint = api) -> Callable:
+    """Wrap a handler with what every WeChat endpoint does: faults, token, quota, errors, the call log.
+    ``on``: the blueprint it is served from (``/cgi-bin/`` unless said otherwise; datacube has its own)."""
 
     def decorate(handler: Callable) -> Callable:
         @functools.wraps(handler)
@@ -94,7 +96,8 @@ def endpoint(name: str, methods=("POST",), token: bool = True) -> Callable:
             finally:
                 state().log_call(name, errcode)
 
-        api.add_url_rule(f"/{name}", name.replace("/", "_"), wrapped, methods=["GET", "POST"])
+        on.add_url_rule(f"/{name.split('/', 1)[1] if on is not api else name}", name.replace("/", "_"), wrapped,
+                        methods=["GET", "POST"])
         return wrapped
 
     return decorate

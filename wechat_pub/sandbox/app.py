@@ -8,6 +8,7 @@ from flask import Flask
 
 from wechat_pub.sandbox import drafts, mass, material, publishing, tokens  # noqa: F401 (their endpoints join `api`)
 from wechat_pub.sandbox.api import api
+from wechat_pub.sandbox.datacube import datacube
 from wechat_pub.sandbox.masspages import mass_pages
 from wechat_pub.sandbox.pages import pages
 from wechat_pub.sandbox.state import SandboxSettings, SandboxState
@@ -19,6 +20,7 @@ def create_sandbox_app(settings: SandboxSettings) -> Flask:
     sandbox_state = SandboxState(settings)
     app.extensions["wechat_pub.sandbox"] = sandbox_state
     app.register_blueprint(api)
+    app.register_blueprint(datacube)
     app.register_blueprint(pages)
     app.register_blueprint(mass_pages)
     _resume_publish_jobs(app, sandbox_state)

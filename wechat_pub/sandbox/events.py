@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 
 import requests
 
@@ -37,7 +36,7 @@ def finish_publish(state: SandboxState, publish_id: int, base_url: str) -> None:
     if account is None or not account.webhook_url:
         state.note_event(publish_id, "no webhook configured")
         return
-    xml = publish_event_xml(account.account_id, publish_id, result, int(time.time()))
+    xml = publish_event_xml(account.account_id, publish_id, result, int(state.now()))
     state.note_event(publish_id, deliver(xml, account.webhook_url, account.webhook_token, account.webhook_aes_key,
                                          account.appid, account.account_id, MPHELPER_OPENID))
 

@@ -3,8 +3,6 @@ event WeChat posts to the account's webhook (fields as reference/wechat-reach.md
 
 from __future__ import annotations
 
-import time
-
 from wechat_pub.sandbox.events import MPHELPER_OPENID, deliver
 from wechat_pub.sandbox.massstore import MassStore
 from wechat_pub.sandbox.state import SandboxState
@@ -26,7 +24,7 @@ def finish_send(state: SandboxState, store: MassStore, msg_id: int, base_url: st
     if account is None or not account.webhook_url:
         store.note_event(msg_id, "no webhook configured")
         return
-    xml = mass_event_xml(account.account_id, msg_id, outcome, total, urls, int(time.time()))
+    xml = mass_event_xml(account.account_id, msg_id, outcome, total, urls, int(state.now()))
     store.note_event(msg_id, deliver(xml, account.webhook_url, account.webhook_token, account.webhook_aes_key,
                                      account.appid, account.account_id, MPHELPER_OPENID))
 

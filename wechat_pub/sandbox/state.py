@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from wechat_pub.sandbox.publishes import PublishRecords
 
@@ -58,6 +58,9 @@ DEFAULT_QUOTAS: dict[str, int | None] = {
     "freepublish/batchget": 100,
     "media/uploadimg": None, "material/add_material": None, "material/get_materialcount": None,
     "material/batchget_material": None, "material/del_material": None, "material/get_material": None,
+    # analytics: the daily limit is not documented in our reference (UNCONFIRMED); the sandbox allows this many
+    "datacube/getarticletotaldetail": 1000, "datacube/getarticleread": 1000, "datacube/getarticleshare": 1000,
+    "datacube/getbizsummary": 1000,
 }
 
 
@@ -91,6 +94,9 @@ class SandboxSettings:
     failed_publish_keeps_draft: bool = True
     mass_delay: float = 1.0  # seconds until an accepted mass send finishes (MASSSENDJOBFINISH)
     mass_outcome: str = "success"  # how mass sends end: success, fail, check_fail (CheckState 3), err(N)
+    # datacube: a day's figures are final (is_delay false) from this hour of the next day, Beijing time (WeChat: ~8)
+    datacube_final_hour: float = 8.0
+    clock: Callable[[], float] = time.time  # the sandbox's time (plus the offset /sandbox/clock moves): tests inject
 
     def account(self, appid: str) -> SandboxAccount | None:
         return next((account for account in self.accounts if account.appid == appid), None)
@@ -154,7 +160,7 @@ class SandboxState(PublishRecords):
 
     def now(self) -> float:
         offset = self.connection().execute("SELECT offset FROM clock").fetchone()[0]
-        return time.time() + offset
+        return self.settings.clock() + offset
 
     def advance_clock(self, seconds: float) -> None:
         with self.transaction() as db:

@@ -1,4 +1,5 @@
-"""What a console user keeps in their profile: their WeChat ID (微信号), where "send to my phone" previews go."""
+"""What a console user keeps in their profile: their WeChat ID (微信号), where "send to my phone" previews go, and
+the console's language they chose ("" until they choose: the deployment's ``console.language``)."""
 
 from __future__ import annotations
 
@@ -22,4 +23,15 @@ class Profiles:
     def set_wechat_id(self, user: str, wechat_id: str) -> None:
         with self.db.begin() as conn:
             conn.execute(self.db.upsert(profiles, {"user": user, "wechat_id": wechat_id,
-                                                   "updated_at": self.clock.time()}))
+                                                   "updated_at": self.clock.time()}, ("wechat_id", "updated_at")))
+
+    def language(self, user: str) -> str:
+        with self.db.connect() as conn:
+            found = conn.execute(select(profiles.c.language).where(profiles.c.user == user)).scalar()
+        return found or ""
+
+    def set_language(self, user: str, language: str) -> None:
+        """Keep ``user``'s choice (checked by the caller against the console's languages)."""
+        with self.db.begin() as conn:
+            conn.execute(self.db.upsert(profiles, {"user": user, "wechat_id": "", "language": language,
+                                                   "updated_at": self.clock.time()}, ("language", "updated_at")))

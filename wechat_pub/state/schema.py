@@ -216,9 +216,67 @@ profiles = Table(  # what a console user keeps about themselves: the WeChat ID t
     Column("user", String(64), primary_key=True),
     Column("wechat_id", String(64), nullable=False, default=""),
     Column("updated_at", Float, nullable=False),
+    Column("language", String(16), nullable=False, default="", server_default=""),  # "": console.language
+)
+
+article_stats = Table(  # analytics (datacube): an article's totals from publication to stat_date (state/analytics.py)
+    "article_stats", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("msgid", String(64), primary_key=True),  # <msg_data_id>_<index>: the article of a send or publish
+    Column("stat_date", String(10), primary_key=True),  # the Beijing date the totals run to
+    Column("ref_date", String(10), nullable=False),  # the Beijing date of publication
+    Column("issue", Integer, nullable=False, default=0),  # 0: not an issue wechat-pub sent or published
+    Column("part", Integer, nullable=False, default=1),  # the article's place in its send (a split issue's part)
+    Column("publish_type", Integer, nullable=False, default=0),  # 0 sent to followers, 1 published only
+    Column("read_user", Integer, nullable=False, default=0),
+    Column("read_chat", Integer, nullable=False, default=0),
+    Column("read_home", Integer, nullable=False, default=0),
+    Column("read_share", Integer, nullable=False, default=0),
+    Column("read_search", Integer, nullable=False, default=0),
+    Column("read_other", Integer, nullable=False, default=0),
+    Column("share_user", Integer, nullable=False, default=0),
+    Column("like_user", Integer, nullable=False, default=0),
+    Column("zaikan_user", Integer, nullable=False, default=0),
+    Column("comment_count", Integer, nullable=False, default=0),
+    Column("collection_user", Integer, nullable=False, default=0),
+    Column("extra", Text, nullable=False, default="{}"),  # fields WeChat added that wechat-pub does not know
+    Column("is_delay", Integer, nullable=False, default=0),  # 1: WeChat said these were not final yet
+    Column("fetched_at", Float, nullable=False),
+)
+
+analytics_fetches = Table(  # each (publication day, day asked for) fetched once: final, or again while delayed
+    "analytics_fetches", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("ref_date", String(10), primary_key=True),
+    Column("as_of", String(10), primary_key=True),  # the day the figures run to (yesterday when fetched)
+    Column("state", String(10), nullable=False),  # final, delayed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("updated_at", Float, nullable=False),
+)
+
+analytics_accounts = Table(  # per account: the day's datacube calls (never over the quota), the standing note
+    "analytics_accounts", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("quota_day", String(10), nullable=False, default=""),  # the Beijing day the calls are counted for
+    Column("calls", Integer, nullable=False, default=0),
+    Column("note", Text, nullable=False, default=""),  # e.g. "analytics need a verified account" (one, not daily)
+    Column("note_at", Float, nullable=False, default=0),
+    Column("updated_at", Float, nullable=False),
+)
+
+weekly_notes = Table(  # the weekly note to the team: one row per account and week, claimed before it is sent
+    "weekly_notes", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("week", String(10), primary_key=True),  # the Monday it is for (the publisher's zone)
+    Column("state", String(10), nullable=False),  # sending, sent, failed
+    Column("detail", Text, nullable=False, default=""),
+    Column("at", Float, nullable=False),
 )
 
 # Indexes written out here rather than on their column: one is partial, the other spans three columns.
 Index("ix_queries_entry_id", queries.c.entry_id, unique=True,  # a spooled query moves in once
       sqlite_where=queries.c.entry_id != "", postgresql_where=queries.c.entry_id != "")
 Index("ix_issues_revision", issues.c.appid, issues.c.version, issues.c.updated_at)
+Index("ix_article_stats_issue", article_stats.c.appid, article_stats.c.issue, article_stats.c.stat_date)
+Index("ix_article_stats_date", article_stats.c.appid, article_stats.c.stat_date)
+Index("ix_queries_appid_at", queries.c.appid, queries.c.at)  # the Reach page's queries of a week

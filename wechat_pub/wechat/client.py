@@ -23,6 +23,7 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from wechat_pub.wechat.datacube import DataCube
 from wechat_pub.wechat.draft import Draft
 from wechat_pub.wechat.errors import RETRYABLE, TOKEN_ERRORS, NetworkError, WeChatAPIError
 from wechat_pub.wechat.freepublish import FreePublish
@@ -53,6 +54,8 @@ class WeChatAPI(WeChatClient):
         process refreshes the token for all."""
         super().__init__(appid, secret, session=tokens, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = base_url if base_url.endswith("/") else base_url + "/"
+        # datacube/* lives beside cgi-bin/ (https://api.weixin.qq.com/datacube/...), also in the sandbox
+        self.api_root = self.API_BASE_URL.removesuffix("cgi-bin/")
         self.locks = locks
         self.token_mode = token_mode
         self.retry_window = retry_window
@@ -64,6 +67,7 @@ class WeChatAPI(WeChatClient):
         self.media = Media(self)
         self.mass = Mass(self)
         self.openapi = OpenAPI(self)
+        self.datacube = DataCube(self)
 
     # ---- the access token -------------------------------------------------------------------------
 
@@ -136,7 +140,8 @@ class WeChatAPI(WeChatClient):
         if files:  # new file objects from the bytes for every attempt: wechatpy's retry sent them empty
             kwargs["files"] = {name: (filename, io.BytesIO(content), mime)
                                for name, (filename, content, mime) in files.items()}
-        return self._request(method, endpoint, **kwargs)
+        target = self.api_root + endpoint if endpoint.startswith("datacube/") else endpoint
+        return self._request(method, target, **kwargs)
 
     def _with_retries(self, endpoint: str, attempt: Callable[[], Any], retry: bool, context: str = "") -> Any:
         """Repeat ``attempt`` on transient failures, backing off, until ``retry_window`` runs out. A call

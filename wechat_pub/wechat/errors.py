@@ -69,6 +69,9 @@ HINTS: dict[int, tuple[str, str]] = {
                                                           "then send again."),
     76021: ("WeChat does not know this API path (quota/get)", "The check is unknown for this API; nothing to do."),
     76022: ("this API path may not be asked about (quota/get)", "The check is unknown for this API; nothing to do."),
+    61500: ("the date is not a valid date (YYYY-MM-DD)", "This is a wechat-pub bug; please report it."),
+    61501: ("the date range is not accepted (the end date is yesterday at the latest)",
+            "This is a wechat-pub bug; please report it."),
     89504: ("the send waits for an administrator's confirmation (群发保护)",
             "An administrator of the account must confirm it within 30 minutes on their phone (the message from "
             "公众号安全助手 in WeChat); it goes out then. Do not send again: `wechat-pub status` shows when it ends."),
@@ -82,6 +85,9 @@ ENDPOINT_HINTS: dict[tuple[int, str], tuple[str, str]] = {
     (48001, "message/mass/"): ("not verified: this account may not send or preview through the API",
                                "Send it by hand in mp.weixin.qq.com (草稿箱 → 群发), then mark it sent here "
                                "(`wechat-pub mark-sent FILE --url URL`, or 'Mark sent' in the console)."),
+    (48001, "datacube/"): ("analytics need a verified account: WeChat gives its data APIs to verified accounts only",
+                           "Verify the account in mp.weixin.qq.com → 设置与开发 → 账号设置 (微信认证); until then "
+                           "read the figures in mp.weixin.qq.com → 数据分析."),
     (48001, "openapi/quota/get"): ("this account may not call the API it asked about", "See `wechat-pub doctor`."),
 }
 

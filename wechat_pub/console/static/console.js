@@ -9,6 +9,15 @@ document.querySelectorAll("form[data-switch-account] select").forEach((select) =
   select.addEventListener("change", () => { location.href = `/console/${encodeURIComponent(select.value)}/`; });
 });
 
+// ---- the top bar's menu, on a phone ----
+document.querySelectorAll("[data-menu-toggle]").forEach((toggle) => {
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.closest("[data-menu]").classList.toggle("open", open);
+  });
+});
+
 // ---- are you sure? ----
 document.querySelectorAll("[data-confirm]").forEach((button) => {
   button.addEventListener("click", (event) => { if (!confirm(button.dataset.confirm)) event.preventDefault(); });
@@ -20,7 +29,7 @@ document.querySelectorAll("[data-publisher-zone]").forEach((note) => {
   if (note.dataset.publisherZone !== browserZone) {
     const span = document.createElement("span");
     span.className = "browser";
-    span.textContent = ` Your browser is in ${browserZone}: the times here are not your clock's.`;
+    span.textContent = " " + (note.dataset.browserNote || "").replace("{zone}", browserZone);
     note.appendChild(span);
   }
 });
@@ -33,7 +42,7 @@ if (dialog) {
   document.querySelectorAll("[data-schedule-day]").forEach((button) => {
     button.addEventListener("click", () => {
       day = button.dataset.scheduleDay;
-      document.getElementById("schedule-day").textContent = day;
+      document.getElementById("schedule-day").textContent = button.dataset.dayWords || day;
       dialog.showModal();
     });
   });

@@ -1,0 +1,183 @@
+"""The product's words as the console says them, in the page's language: statuses, what a schedule does, what an
+account may do, WeChat's error codes, and the messages of the shared code (publish, rights, the library), which
+speak English for the command line. Each is translated here, at the console's boundary; a message this module
+does not know is shown after a translated lead, never as the page's only words."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+
+from wechat_pub.console.dates import written
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for it, which pybabel extract looks for)
+    """Mark ``message`` for the catalogue; it is translated where it is shown (the page's language is known
+    only then)."""
+    return message
+
+STATUSES = {
+    "not pushed": N_("not pushed"), "scheduled": N_("scheduled"), "awaiting approval": N_("awaiting approval"),
+    "draft": N_("in the draft box"), "publishing": N_("publishing"), "published": N_("published"),
+    "sending": N_("sending to followers"), "sent": N_("sent to followers"), "failed": N_("failed"),
+    "missed": N_("missed"), "blocked": N_("blocked"), "invalid": N_("has errors"),
+    "accepted": N_("accepted by WeChat"), "new": N_("not pushed"), "requested": N_("asked of WeChat"),
+}
+
+# status.py's advice (English for the CLI's `status`) -> the console's words
+ADVICE = {
+    "WeChat accepted the send; its counts and links come when it is done.":
+        N_("WeChat accepted the send; its counts and links come when it is done."),
+    "WeChat is publishing it; the links come when it is done.":
+        N_("WeChat is publishing it; the links come when it is done."),
+    "Its article has errors: fix them, or it is not pushed at its time.":
+        N_("Its article has errors: fix them, or it is not pushed at its time."),
+    "An approver must approve this version before its time.":
+        N_("An approver must approve this version before its time."),
+    "In the draft box: publish it (here, as an approver, or in mp.weixin.qq.com).":
+        N_("In the draft box: publish it (here, as an approver, or in mp.weixin.qq.com)."),
+    "Schedule it, or push it to the draft box now.": N_("Schedule it, or push it to the draft box now."),
+}
+
+# WeChat's error codes the team meets, by meaning; the code itself is only a detail after it
+ERRCODES = {
+    40001: N_("WeChat refused the account's credentials: ask your admin to check the AppSecret."),
+    40164: N_("WeChat refused this server's address: ask your admin to add it to the account's IP whitelist."),
+    45003: N_("The title is too long for WeChat: shorten it."),
+    45004: N_("The digest is too long for WeChat: shorten it."),
+    45009: N_("The account has used today's calls of this kind: try again tomorrow."),
+    45110: N_("The author is too long for WeChat: shorten it."),
+    48001: N_("This account may not do this through the API (it is not verified): do it by hand in "
+              "mp.weixin.qq.com, then mark it here. Drafts still work."),
+    53503: N_("The draft is not ready to publish in WeChat: open it in the draft box and check it."),
+}
+CODE = re.compile(r"\b(4\d{4}|5\d{4}|8\d{4})\b")
+
+CAPABILITIES = {"draft": N_("push to the draft box"), "publish": N_("publish"), "send": N_("send to followers"),
+                "preview": N_("phone preview"), "analytics": N_("statistics")}
+DELIVERY = {"draft": N_("into the draft box"), "publish": N_("publish (no follower is told)"),
+            "send": N_("send to all followers")}
+
+
+def status_name(status: str) -> str:
+    return _(STATUSES[status]) if status in STATUSES else status
+
+
+def advice(words: str) -> str:
+    """Known advice in the page's language; other advice (a WeChat error kept by a run) by its code's meaning."""
+    if not words:
+        return ""
+    return _(ADVICE[words]) if words in ADVICE else wechat_error(words)
+
+
+# What a shared message's command-line advice means in the console (the team has no terminal): its pattern, and
+# what to do here instead. The first that matches is said; the sentence with the command is left out.
+CONSOLE_WAYS = (
+    (re.compile(r"--force"), N_("To replace the draft edited in WeChat, tick “replace a draft edited in WeChat” "
+                                "and push again (WeChat's version is kept).")),
+    (re.compile(r"wechat-pub (push|publish)"), N_("Push it from the issue's page.")),
+    (re.compile(r"wechat-pub check"), N_("Open the issue in the editor: it lists the problems.")),
+    (re.compile(r"wechat-pub mark-"), N_("Mark it sent or published on the issue's page.")),
+    (re.compile(r"wechat-pub status"), N_("The issue's page shows where it stands.")),
+)
+COMMAND = re.compile(r"`?wechat-pub [a-z]|--force|--fix|\bdocs/[\w./-]+")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)")
+SENTENCE_END = re.compile(r"(?<=[.;:])\s+|\n\s*hint:\s*")
+
+
+def wechat_error(message: str) -> str:
+    """A message of the shared code: a WeChat code's meaning in the page's language with the code as a detail,
+    else the message as a detail after a lead in the page's language. Never a command to type (the sentence is
+    replaced by what to do in the console, or who to ask), never an ISO time with its offset (written out)."""
+    message = str(message or "")
+    found = CODE.search(message)
+    if found and int(found.group(1)) in ERRCODES:
+        return _("%(meaning)s (WeChat error %(code)s)", meaning=_(ERRCODES[int(found.group(1))]), code=found.group(1))
+    if not message:
+        return ""
+    return _said(message, lead=True)
+
+
+def _said(message: str, lead: bool) -> str:
+    """``message`` without its command-line sentences (what to do in the console instead), its times written
+    out; after a "Details:" lead when ``lead``."""
+    message = moments(message)
+    sentences = [part for part in SENTENCE_END.split(message) if part]
+    kept = " ".join(part for part in sentences if not COMMAND.search(part))
+    words = _("Details: %(message)s", message=kept) if kept and lead else kept
+    if any(COMMAND.search(part) for part in sentences):
+        way = next((_(way) for pattern, way in CONSOLE_WAYS if pattern.search(message)), _("Ask your admin."))
+        words = f"{words} {way}".strip()
+    return words
+
+
+def moments(text: str) -> str:
+    """A recorded text (the audit's details) with its ISO times written as people write them, in the page's zone."""
+    return ISO_MOMENT.sub(lambda moment: written(moment.group(0)), str(text or ""))
+
+
+def failure(lead: str, error) -> str:
+    """``lead`` (what failed, in the page's language) and why, from a shared error (:func:`wechat_error`)."""
+    if not lead:  # the caller's sentence says what failed: the error's own words follow it
+        found = CODE.search(str(error))
+        return wechat_error(str(error)) if found and int(found.group(1)) in ERRCODES else _said(str(error), False)
+    return f"{lead} {wechat_error(str(error))}".strip()
+
+
+def delivery(action: str, tag: str = "") -> str:
+    """What a schedule does at its time (a Delivery's action and tag)."""
+    if action == "send" and tag:
+        return _("send to followers with tag %(tag)s", tag=tag)
+    return _(DELIVERY[action]) if action in DELIVERY else action
+
+
+def plan(action: str, tag: str, publish_at: str | None) -> str:
+    """'send to all followers at 2026年12月8日 周二 09:00', in the page's zone and language."""
+    if not publish_at:
+        return delivery(action, tag)
+    return _("%(what)s at %(when)s", what=delivery(action, tag), when=written(publish_at))
+
+
+def right(capability_right) -> str:
+    """One line of what the account may do: allowed (with today's quota), not allowed, or not known."""
+    if capability_right.allowed is None:
+        return _("not known: WeChat does not say")
+    if not capability_right.allowed:
+        return _("not allowed: the account is not verified; do it by hand in mp.weixin.qq.com, then mark it here")
+    if capability_right.limit:
+        return _("allowed; %(remain)s of %(limit)s left today", remain=capability_right.remain,
+                 limit=capability_right.limit)
+    return _("allowed")
+
+
+def capability(name: str) -> str:
+    return _(CAPABILITIES[name]) if name in CAPABILITIES else name
+
+
+def init_words(app) -> None:
+    for function in (status_name, advice, wechat_error, delivery, plan, right, capability, event_name):
+        app.add_template_global(function)
+    app.add_template_filter(moments, "moments")
+
+
+# What the issue page's history and the audit log name (push events and console actions) -> the team's words
+EVENTS = {
+    "draft-added": N_("pushed to the draft box"), "draft-updated": N_("draft updated"),
+    "draft-read-back": N_("WeChat changed the draft"), "draft-recovered": N_("draft found again"),
+    "publish-submitted": N_("publishing started"), "published": N_("published"), "publish-failed": N_("publish failed"),
+    "failed": N_("failed"), "approve": N_("approved"), "import": N_("imported"), "save": N_("saved"),
+    "save-refused": N_("save refused (someone saved first)"), "schedule": N_("scheduled"),
+    "unschedule": N_("unscheduled"), "push": N_("pushed to the draft box"), "push-failed": N_("push failed"),
+    "publish": N_("published"), "send": N_("sent to followers"), "send-failed": N_("send failed"),
+    "unsend": N_("send deleted"), "phone-preview": N_("phone preview"), "mark-sent": N_("marked sent"),
+    "mark-published": N_("marked published"), "rights-checked": N_("asked WeChat what the account may do"),
+    "sign-in": N_("signed in"), "sign-out": N_("signed out"), "sign-out-everywhere": N_("signed out everywhere"),
+    "user-add": N_("user added"), "user-remove": N_("user removed"), "user-password": N_("password changed"),
+    "user-role": N_("role changed"), "sign-in-failed": N_("wrong password at sign-in"),
+    "sign-in-locked": N_("sign-in locked"), "sign-in-unlock": N_("sign-in lock lifted"),
+}
+
+
+def event_name(event: str) -> str:
+    return _(EVENTS[event]) if event in EVENTS else event
