@@ -98,19 +98,16 @@ def pages(base: str) -> dict[str, str]:
 
 def check_page(page, name: str, width: int) -> None:
     wide = page.evaluate("document.documentElement.scrollWidth")
-    if name != "editor":  # the editor's phone layout comes with branch console-editor (issue 24, deliverable 3)
-        assert wide <= width, f"{name} at {width} px scrolls sideways: {wide} px wide"
-        assert page.get_attribute("html", "lang") == "zh-CN"
-        assert not english_left(page), f"{name}: English left on the Chinese page: {english_left(page)}"
-        assert not untranslated(page), f"{name}: {untranslated(page)}"
+    assert wide <= width, f"{name} at {width} px scrolls sideways: {wide} px wide"
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert not english_left(page), f"{name}: English left on the Chinese page: {english_left(page)}"
+    assert not untranslated(page), f"{name}: {untranslated(page)}"
     assert_accessible(page, f"{name} at {width} px")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", ["issues", "issue", "calendar", "import", "followers", "reach", "audit", "users", "rights",
-                                  "profile", "not found", pytest.param("editor", marks=pytest.mark.xfail(
-                                      reason="the editor's labels come with branch console-editor (issue 24 part 3):"
-                                             " remove this mark when it is merged", strict=False))])
+                                  "profile", "not found", "editor"])
 def test_every_page_in_chinese_on_a_phone_and_a_desktop_accessible(console, browser, name, width):
     page = new_page(browser, width)
     sign_in(page, console.base)

@@ -314,6 +314,10 @@ def _check_values(values: dict[str, Any], where) -> None:
         raise ConfigError(f"{where}: theme.lead_language must be 'zh' or 'en'.")
     if values.get("console.language", CONSOLE_LANGUAGES[0]) not in CONSOLE_LANGUAGES:
         raise ConfigError(f"{where}: console.language must be 'zh_CN' (Chinese) or 'en' (English).")
+    per_address = values.get("console.sign_in_limit_per_address", 50)
+    if isinstance(per_address, bool) or not isinstance(per_address, int) or not 5 <= per_address <= 100_000:
+        raise ConfigError(f"{where}: console.sign_in_limit_per_address must be a whole number from 5 to 100000, "
+                          f"got {per_address!r}.", "The default, 50, suits an office of a few dozen behind one address.")
     _check_analytics(values, where)
     accent = values.get("theme.accent", "")
     if accent and not _is_hex_colour(accent):

@@ -47,6 +47,9 @@ h1 { font-size: 18px; margin: 0 0 4px 0; }
 .wx-meta .account { color: #576b95; }
 .wx-body { padding: 0; }
 .problems { background: #fff4e5; border: 1px solid #f0b866; padding: 10px 14px; font-size: 13px; margin-bottom: 24px; white-space: pre-wrap; }
+/* narrower than a phone and its margins (the console's editor on a phone): the phone is the whole width */
+@media (max-width: 422px) { body { padding: 12px 0; } h1, .meta { padding: 0 12px; }
+  .article-row > div { flex: 1 1 100%%; min-width: 0; } .phone { width: 100%%; border-radius: 0; } }
 """ % {"fonts": READER_FONTS}
 
 def embedded_images(issue: m.Issue, options: RenderOptions) -> dict[str, ImageRef]:

@@ -206,7 +206,7 @@ class Services:
     def login_throttle(self):
         from wechat_pub.state.users import LoginThrottle
 
-        return LoginThrottle(self.db, self.clock)
+        return LoginThrottle(self.db, self.clock, self.cfg["console.sign_in_limit_per_address"])
 
     @cached_property
     def audit(self):

@@ -133,6 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
             shared=True),
     Setting("console.session_max_days", 7.0, "A console session ends this long after sign-in, however busy.",
             shared=True),
+    Setting("console.sign_in_limit_per_address", 50, "Wrong passwords from one address within 15 minutes before "
+            "sign-in from it waits 5 minutes: high enough for an office behind one address (NAT); a name waits after "
+            "5 of its own.", shared=True),
     Setting("console.secret_key", "", "Signs the console's session cookies; empty: one is made once and kept in the "
             "state database (the same on every host).", secret=True, shared=True),
     # notify: telling the team when a scheduled push succeeds, fails, is missed or blocked, and when publishing ends

@@ -8,7 +8,7 @@ sessions (Flask-Login) are kept server-side (:mod:`wechat_pub.state.sessions`): 
 (Secure when configured) carries only a random token, which opens nothing once its session ended; every form
 carries a CSRF token (Flask-WTF); passwords are argon2 hashes; wrong passwords are throttled. Modules:
 :mod:`.base` (what every page shares: the blueprint, the signed-in user, roles, the audit), :mod:`.auth` (sign
-in and out), :mod:`.issues` (list, page, editor, import, actions), :mod:`.calendar`, :mod:`.followers`,
+in and out), :mod:`.issues` (list, page, import, actions), :mod:`.editor`, :mod:`.calendar`, :mod:`.followers`,
 :mod:`.admin` (users, audit).
 """
 
@@ -77,7 +77,7 @@ def init_console(app: Flask, deployment) -> None:
     app.add_template_global(lambda: list(deployment.sites.values()), "config_sites")
     app.add_template_filter(safe_link, "safe_link")  # every link to an address from outside goes through it
 
-    from wechat_pub.console import admin, analytics, auth, calendar, followers, issues, reach  # noqa: F401 (views join bp)
+    from wechat_pub.console import admin, analytics, auth, calendar, editor, followers, issues, reach  # noqa: F401 (views join bp)
 
     app.url_map.converters["issue"] = IssueNumber
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""Users (admins only) and the audit log. A new password, a new role, removal and "sign out everywhere" each
+"""Users (admins only; with the sign-in locks to lift) and the audit log. A new password, a new role, removal and "sign out everywhere" each
 end every session of that user."""
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from wechat_pub.roles import ROLES
 @bp.get("/users")
 @requires("admin")
 def users():
-    return render_template("users.html", users=deployment().services.users.all(), roles=ROLES)
+    people = deployment().services.users.all()
+    names = {user.name.lower() for user in people}
+    # a locked name that is nobody's is not shown: it may be a password typed into the name field
+    locks = [lock for lock in deployment().services.login_throttle.locks() if lock.kind == "address" or lock.who in names]
+    return render_template("users.html", users=people, roles=ROLES, locks=locks)
 
 
 def change_users(change, action: str, detail, done):
@@ -78,6 +82,19 @@ def sign_out_user(name: str):
                         lambda ended: f"{name} ({ended} session(s))",
                         lambda ended: _("%(name)s was signed out everywhere (%(ended)s session(s) ended).", name=name,
                                         ended=ended))
+
+
+@bp.post("/users/locks/lift")
+@requires("admin")
+def lift_lock():
+    """Let a locked name or address sign in again at once (the colleague found their password)."""
+    key = request.form.get("key", "")
+    if not key.startswith(("user:", "address:")):
+        refuse(400, _("Choose a lock from the list."))
+    if deployment().services.login_throttle.lift(key):
+        record("sign-in-unlock", detail=key)
+        flash(_("%(who)s can sign in again.", who=key.split(":", 1)[1]), "ok")
+    return redirect(url_for("console.users"))
 
 
 @bp.get("/audit")

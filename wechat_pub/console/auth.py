@@ -1,6 +1,8 @@
 """Signing in and out. Every console page but these needs a signed-in user; with no user yet, the sign-in page
-says how to create the first one and opens nothing. After 5 wrong passwords for a name or from an address,
-further attempts get 429 and when to try again. Signing in starts a new session (new cookie, new CSRF token:
+says how to create the first one and opens nothing. After 5 wrong passwords for a name (or
+``console.sign_in_limit_per_address`` from one address: an office shares one), further attempts for it get 429,
+told which is locked and when to try again; failures and locks go into the audit log, and an admin can lift a lock
+(:mod:`.admin`). Signing in starts a new session (new cookie, new CSRF token:
 nothing set before sign-in survives it); signing out ends it on the server; "sign out everywhere" ends every
 session of the user."""
 
@@ -37,21 +39,42 @@ def login():
         return render_template("login.html")
     name = request.form.get("name", "").strip()
     throttle = deployment().services.login_throttle
-    keys = [f"user:{name.lower()}", f"address:{request.remote_addr}"]
-    wait = throttle.wait_for(keys)
-    if wait > 0:
-        minutes = max(1, round(wait / 60))
-        page = render_template("login.html", error=_("Too many wrong passwords: try again in about %(minutes)s "
-                                                     "minute(s).", minutes=minutes), name=name)
+    keys = throttle.keys(name, request.remote_addr or "")
+    lock = throttle.blocked(keys)
+    if lock is not None:
+        wait = lock.until - deployment().clock.time()
+        page = render_template("login.html", error=locked_message(lock, wait), name=name)
         return page, 429, {"Retry-After": str(int(wait) + 1)}
     user = users.verify(name, request.form.get("password", ""))
     if user is None:
-        throttle.failed(keys)
+        refused(name, throttle.failed(keys))
         return render_template("login.html", error=_("Wrong name or password."), name=name), 401
-    throttle.succeeded(keys)
+    throttle.succeeded(keys[0])
     start_session(user)
     record("sign-in")
     return redirect(console_target(request.args.get("next")) or url_for("console.home"))
+
+
+def locked_message(lock, wait: float) -> str:
+    """Why this sign-in waits, in the person's language: a locked name says so (and that others can sign in)."""
+    minutes = max(1, round(wait / 60))
+    if lock.kind == "user":
+        return _("Too many wrong passwords for this name: it is locked for about %(minutes)s minute(s). Others can "
+                 "still sign in, and an admin can lift the lock on the Users page.", minutes=minutes)
+    return _("Too many wrong passwords from this address: sign-in from it waits about %(minutes)s minute(s). An "
+             "admin who is signed in can lift the lock on the Users page.", minutes=minutes)
+
+
+def refused(name: str, locks) -> None:
+    """A wrong password, and the locks it set, into the audit log: the name only when it is a user's (someone who
+    typed their password into the name field must not find it in the log), never a password."""
+    audit, address = deployment().services.audit, request.remote_addr or ""
+    who = name if name and deployment().services.users.get(name) is not None else ""
+    audit.record(who, "sign-in-failed", detail=f"from {address}" if who else f"unknown name, from {address}")
+    for lock in locks:
+        what = f"the name {who or '(unknown)'}" if lock.kind == "user" else f"the address {lock.who}"
+        audit.record(who, "sign-in-locked", detail=f"{what}, for {int(lock.until - deployment().clock.time()) // 60} "
+                                                   f"minutes")
 
 
 def start_session(user) -> None:

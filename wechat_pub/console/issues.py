@@ -1,13 +1,11 @@
-"""Issues: the list with where each stands, an issue's page (history, schedule, approve, push, publish), the
-editor with its live preview, and import. Actions go through :mod:`wechat_pub.publish.actions` and the library,
+"""Issues: the list with where each stands, an issue's page (history, schedule, approve, push, publish), and
+import (the editor is :mod:`.editor`'s). Actions go through :mod:`wechat_pub.publish.actions` and the library,
 as the command line's do, and each is recorded in the audit log."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
-import uuid
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -61,59 +59,6 @@ def draft_link(site, record) -> str:
 
         return f"{deployment().ensure_sandbox().url}/sandbox/drafts/{record.draft_media_id}"
     return "https://mp.weixin.qq.com/"  # the draft box is behind WeChat's own sign-in: its home opens there
-
-
-@bp.get("/<account>/issues/<issue:number>/edit")
-def edit(account: str, number: int):
-    site = site_of(account)
-    site.library.sync()
-    return render_template("edit.html", row=_row(site, number), text=None)
-
-
-@bp.post("/<account>/issues/<issue:number>/edit")
-def save(account: str, number: int):
-    site = site_of(account)
-    row = _row(site, number)
-    text = request.form.get("text", "").replace("\r\n", "\n")
-    try:
-        saved = site.library.save(row.filename, text, int(request.form.get("version", "0")), current_user.name)
-    except StaleVersion:
-        theirs = site.library.row(number)
-        record("save-refused", number, f"version {request.form.get('version')} was stale")
-        return render_template("conflict.html", row=theirs, text=text), 409
-    except WechatPubError as exc:
-        flash(str(exc), "error")
-        return render_template("edit.html", row=row, text=text), 422
-    record("save", number, f"version {saved.version}")
-    flash(f"Saved {saved.filename} (version {saved.version})." + ("" if saved.valid else
-                                                                     " It still has errors: see the list."), "ok")
-    return redirect(url_for("console.edit", account=account, number=number))
-
-
-@bp.post("/<account>/preview")
-def preview(account: str):
-    """The editor's live preview: the text rendered at phone width, light and WeChat-dark, and `check`'s
-    problems with their lines. Nothing is saved."""
-    from wechat_pub.preflight import check_file
-    from wechat_pub.preview import preview_page
-
-    site = site_of(account)
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
-        return {"error": 'send {"text": "the article"} as JSON'}, 400
-    folder = site.articles.path
-    draft = folder / f".preview-{uuid.uuid4().hex}.md"  # a hidden file: never taken for an article
-    folder.mkdir(parents=True, exist_ok=True)
-    draft.write_text(data.get("text", ""), encoding="utf-8")
-    try:
-        now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
-        report = check_file(str(draft), site.render_options(), site.timezone, now, site.measured_limits)
-        page = preview_page(report.issue, site.render_options(), site.account_name) if report.rendered else ""
-    finally:
-        draft.unlink(missing_ok=True)
-    problems = [{"line": p.pos.line if p.pos and p.pos.line else None, "severity": p.severity,
-                 "message": p.message.replace(str(draft), "this article"), "hint": p.hint} for p in report.problems]
-    return {"page": page, "problems": problems}
 
 
 @bp.route("/<account>/import", methods=["GET", "POST"])

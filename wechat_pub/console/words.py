@@ -174,7 +174,8 @@ EVENTS = {
     "mark-published": N_("marked published"), "rights-checked": N_("asked WeChat what the account may do"),
     "sign-in": N_("signed in"), "sign-out": N_("signed out"), "sign-out-everywhere": N_("signed out everywhere"),
     "user-add": N_("user added"), "user-remove": N_("user removed"), "user-password": N_("password changed"),
-    "user-role": N_("role changed"),
+    "user-role": N_("role changed"), "sign-in-failed": N_("wrong password at sign-in"),
+    "sign-in-locked": N_("sign-in locked"), "sign-in-unlock": N_("sign-in lock lifted"),
 }
 
 

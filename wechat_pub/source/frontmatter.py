@@ -66,6 +66,8 @@ _Loader.yaml_implicit_resolvers = {
     for key, resolvers in _Loader.yaml_implicit_resolvers.items()
 }
 
+FrontMatterLoader = _Loader  # the same reading for the console's form (wechat_pub/console/article_form.py)
+
 
 def _load_yaml(block: str, body: str, body_line: int, path: str, problems: list[Problem]) -> FrontMatter:
     try:

@@ -9,6 +9,12 @@ from wechat_pub.errors import ArticleError, WechatPubError
 from wechat_pub.source.frontmatter import parse_publish_time
 
 
+def publish_at_text(moment) -> str:
+    """A publish time as the front matter writes it: ``2027-03-02 09:00 +08:00`` (seconds only when it has some)."""
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S %z" if moment.second else "%Y-%m-%d %H:%M %z")
+    return f"{shown[:-2]}:{shown[-2:]}"
+
+
 def set_publish_at(path: str, when: str | None, timezone: str) -> str | None:
     """Write (or, with None, remove) the article's publish_at line; return the normalised time."""
     try:
@@ -28,9 +34,7 @@ def set_publish_at(path: str, when: str | None, timezone: str) -> str | None:
             moment = parse_publish_time(when, timezone)
         except ValueError as exc:
             raise WechatPubError(f"--at {when!r}: {exc}.", 'Give a date and a time of day: --at "YYYY-MM-DD HH:MM", e.g. "2027-03-02 09:00"') from None
-        normalised = moment.isoformat()
-        shown = moment.strftime("%Y-%m-%d %H:%M:%S %z" if moment.second else "%Y-%m-%d %H:%M %z")
-        shown = f"{shown[:-2]}:{shown[-2:]}"
+        normalised, shown = moment.isoformat(), publish_at_text(moment)
     head = [line for line in lines[1:end] if not re.match(r"^publish_at\s*:", line)]
     if normalised:
         head.append(f"publish_at: {shown}\n")

@@ -138,26 +138,61 @@ def _check_password(password: str) -> None:
                          f"Use at least {MIN_PASSWORD} characters.")
 
 
+@dataclass(frozen=True)
+class Lock:
+    """A name or an address that may not sign in until ``until`` (a Unix time)."""
+
+    key: str  # "user:<name>" or "address:<address>"
+    until: float
+
+    @property
+    def kind(self) -> str:
+        return self.key.split(":", 1)[0]
+
+    @property
+    def who(self) -> str:
+        return self.key.split(":", 1)[1]
+
+
 class LoginThrottle:
-    """After :data:`LIMIT` wrong passwords within :data:`WINDOW` seconds for a user name or an address, further
-    attempts for it wait :data:`BLOCK` seconds."""
+    """Wrong passwords, counted per user name and per address within :data:`WINDOW` seconds; a name or an
+    address over its limit waits :data:`BLOCK` seconds. A name's limit is small (:data:`PER_NAME`: guessing one
+    person's password stops early); an address's is large (``per_address``, ``console.sign_in_limit_per_address``),
+    because a whole office signs in from one address behind its NAT, and one colleague's typos must not lock out
+    the others."""
 
-    LIMIT, WINDOW, BLOCK = 5, 900.0, 300.0
+    PER_NAME, WINDOW, BLOCK = 5, 900.0, 300.0
 
-    def __init__(self, db: StateDatabase, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, db: StateDatabase, clock: Clock = SYSTEM_CLOCK, per_address: int = 50):
         self.db = db
         self.clock = clock
+        self.per_address = per_address
+
+    @staticmethod
+    def keys(name: str, address: str) -> list[str]:
+        """The keys one sign-in counts against: its name's and its address's."""
+        return [f"user:{name.lower()}", f"address:{address}"]
+
+    def limit(self, key: str) -> int:
+        return self.per_address if key.startswith("address:") else self.PER_NAME
+
+    def blocked(self, keys: list[str]) -> Lock | None:
+        """The lock (of those on ``keys``) that ends last, or None when these may try now."""
+        now = self.clock.time()
+        with self.db.connect() as conn:
+            row = conn.execute(select(login_failures.c.key, login_failures.c.blocked_until).where(
+                login_failures.c.key.in_(keys), login_failures.c.blocked_until > now)
+                .order_by(login_failures.c.blocked_until.desc()).limit(1)).first()
+        return Lock(*row) if row else None
 
     def wait_for(self, keys: list[str]) -> float:
         """Seconds until these may try again (0: now)."""
-        now = self.clock.time()
-        with self.db.connect() as conn:
-            until = conn.execute(select(func.max(login_failures.c.blocked_until)).where(
-                login_failures.c.key.in_(keys))).scalar()
-        return max(0.0, (until or 0) - now)
+        lock = self.blocked(keys)
+        return lock.until - self.clock.time() if lock else 0.0
 
-    def failed(self, keys: list[str]) -> None:
-        now = self.clock.time()
+    def failed(self, keys: list[str]) -> list[Lock]:
+        """Count a wrong password against each key; the locks it set (a key that reached its limit)."""
+        now, locked = self.clock.time(), []
         with self.db.begin() as conn:
             for key in keys:
                 conn.execute(delete(login_failures).where(login_failures.c.key == key,
@@ -166,10 +201,29 @@ class LoginThrottle:
                                                                     "blocked_until": 0}))
                 conn.execute(update(login_failures).where(login_failures.c.key == key)
                              .values(failures=login_failures.c.failures + 1))
-                conn.execute(update(login_failures).where(login_failures.c.key == key,
-                                                          login_failures.c.failures >= self.LIMIT)
-                             .values(blocked_until=now + self.BLOCK))
+                failures = conn.execute(select(login_failures.c.failures)
+                                        .where(login_failures.c.key == key)).scalar()
+                if failures >= self.limit(key):
+                    conn.execute(update(login_failures).where(login_failures.c.key == key)
+                                 .values(blocked_until=now + self.BLOCK))
+                    locked.append(Lock(key, now + self.BLOCK))
+        return locked
 
-    def succeeded(self, keys: list[str]) -> None:
+    def succeeded(self, name_key: str) -> None:
+        """A right password clears its name's count, not its address's: else anyone with an account of their own
+        could reset the address's count between guesses at another's password."""
         with self.db.begin() as conn:
-            conn.execute(delete(login_failures).where(login_failures.c.key.in_(keys)))
+            conn.execute(delete(login_failures).where(login_failures.c.key == name_key))
+
+    def locks(self) -> list[Lock]:
+        """The names and addresses locked now, the one locked longest first."""
+        with self.db.connect() as conn:
+            rows = conn.execute(select(login_failures.c.key, login_failures.c.blocked_until)
+                                .where(login_failures.c.blocked_until > self.clock.time())
+                                .order_by(login_failures.c.blocked_until.desc())).all()
+        return [Lock(*row) for row in rows]
+
+    def lift(self, key: str) -> bool:
+        """An admin lifts a lock (and forgets its count); whether there was one."""
+        with self.db.begin() as conn:
+            return conn.execute(delete(login_failures).where(login_failures.c.key == key)).rowcount > 0

@@ -1,4 +1,4 @@
-// The console's only script: the editor's live preview, the calendar's scheduling dialog, the time-zone note,
+// The console's script (the editor has its own, editor.js): the calendar's scheduling dialog, the time-zone note,
 // confirmations, the account menu. Everything else is plain forms.
 "use strict";
 
@@ -33,62 +33,6 @@ document.querySelectorAll("[data-publisher-zone]").forEach((note) => {
     note.appendChild(span);
   }
 });
-
-// ---- the editor: the server renders the preview, a moment after you stop typing ----
-const editor = document.querySelector(".editor");
-if (editor) {
-  const source = document.getElementById("source");
-  const frame = document.getElementById("preview");
-  const list = document.getElementById("problems");
-  const count = document.getElementById("problem-count");
-  const state = document.getElementById("preview-state");
-  let timer = null, sent = 0;
-
-  const showProblems = (problems) => {
-    list.replaceChildren(...problems.map((problem) => {
-      const item = document.createElement("li");
-      item.className = problem.severity;
-      const where = document.createElement("a");
-      where.textContent = problem.line ? `line ${problem.line}` : "the article";
-      if (problem.line) where.addEventListener("click", () => goToLine(problem.line));
-      item.append(where, `: ${problem.severity}: ${problem.message}`);
-      if (problem.hint) { const hint = document.createElement("div"); hint.className = "small"; hint.textContent = `→ ${problem.hint}`; item.append(hint); }
-      return item;
-    }));
-    const errors = problems.filter((p) => p.severity === "error").length;
-    count.textContent = `${errors} error(s), ${problems.length - errors} warning(s)`;
-  };
-
-  const goToLine = (line) => {
-    const lines = source.value.split("\n");
-    const start = lines.slice(0, line - 1).reduce((total, text) => total + text.length + 1, 0);
-    source.focus();
-    source.setSelectionRange(start, start + (lines[line - 1] || "").length);
-    source.scrollTop = Math.max(0, (line - 5) * parseFloat(getComputedStyle(source).lineHeight));
-  };
-
-  const refresh = async () => {
-    const mine = ++sent;
-    state.textContent = "updating the preview…";
-    try {
-      const response = await fetch(editor.dataset.previewUrl, {
-        method: "POST", headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-        body: JSON.stringify({text: source.value}),
-      });
-      if (mine !== sent) return;  // a newer request is on its way
-      const data = await response.json();
-      if (data.page) frame.srcdoc = data.page;
-      showProblems(data.problems || []);
-      state.textContent = "preview up to date";
-      editor.dataset.updated = String(mine);
-    } catch (error) {
-      state.textContent = `the preview could not be updated (${error})`;
-    }
-  };
-
-  source.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(refresh, 400); });
-  refresh();
-}
 
 // ---- the calendar: choose a day, an issue and a time ----
 const dialog = document.getElementById("schedule-dialog");
