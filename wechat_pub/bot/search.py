@@ -25,6 +25,7 @@ from pathlib import Path
 from wechat_pub.bot.aliases import AliasTable
 from wechat_pub.bot.asking import without_fillers
 from wechat_pub.bot.index import IndexUpdate
+from wechat_pub.bot.memo import VersionMemo
 from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
 from wechat_pub.bot.typos import Speller
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
@@ -33,6 +34,7 @@ from wechat_pub.text import guess_lang
 log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_PHRASE = re.compile(r'"[^"]*"')  # (one phrase of an FTS5 expression: see query.phrase)
 HEADLINE_WEIGHT = 6.0
 COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
@@ -106,6 +108,7 @@ class Archive:
         self._vocabulary: tuple[tuple | None, frozenset] = (None, frozenset())
         self._speller: tuple[tuple | None, Speller | None] = (None, None)
         self._updates = 0  # updates made by this process: answers made before one are not reused
+        self._memo = VersionMemo()  # words' matches, corrections and close words, per version of the index
 
     # ---- keeping it in step --------------------------------------------------------------------------
 
@@ -177,12 +180,12 @@ class Archive:
         self.maybe_refresh()
         now = self.clock.monotonic()
         seen = getattr(self._local, "version", None)
-        if seen is not None and now - self._local.version_at < VERSION_EVERY and seen[2] == self._updates:
-            return seen
-        db = self.db()
-        self._local.version = (self._local.inode, db.execute("PRAGMA data_version").fetchone()[0], self._updates)
-        self._local.version_at = now
-        return self._local.version
+        if seen is None or now - self._local.version_at >= VERSION_EVERY or seen[2] != self._updates:
+            db = self.db()
+            seen = (self._local.inode, db.execute("PRAGMA data_version").fetchone()[0], self._updates)
+            self._local.version, self._local.version_at = seen, now
+        self._memo.at(seen)
+        return seen
 
     def meta(self, key: str) -> str | None:
         if not self.index_path.exists():
@@ -261,7 +264,8 @@ class Archive:
         asked = without_fillers(terms)
         speller, close = self.speller(), []
         for term in asked:
-            close += [w for w in speller.close(term, limit) if w != term and w not in close]
+            near = self._memo.get(("close", term, limit), lambda: speller.close(term, limit))
+            close += [w for w in near if w != term and w not in close]
         return close[:limit]
 
     # ---- searching -----------------------------------------------------------------------------------
@@ -332,12 +336,22 @@ class Archive:
         for word in words:
             fixed = None
             if not self._count(db, phrase(word)) and not self.aliases.names_of(word):
-                fixed = speller.correct_chinese(word) if _HAN.match(word) else speller.correct_english(word)
+                fixed = self._memo.get(("correct", word), lambda: speller.correct_chinese(word) if _HAN.match(word)
+                                       else speller.correct_english(word))
             out.append(fixed or word)
             changed = changed or bool(fixed)
         return out if changed else None
 
     def _count(self, db: sqlite3.Connection, expression: str) -> int:
+        """How many items match ``expression`` (up to :data:`COUNT_CAP`). Phrases AND-ed find nothing when one
+        of them alone does: each is counted once per version of the index, and the whole only when all match."""
+        phrases = expression.split(" AND ")
+        if len(phrases) > 1 and all(_PHRASE.fullmatch(p) for p in phrases) and not all(
+                self._count(db, p) for p in phrases):
+            return 0
+        return self._memo.get(("count", expression), lambda: self._count_now(db, expression))
+
+    def _count_now(self, db: sqlite3.Connection, expression: str) -> int:
         return db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
                           (expression, COUNT_CAP)).fetchone()[0]
 
