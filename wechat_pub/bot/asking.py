@@ -78,5 +78,6 @@ def without_fillers(terms: list[str]) -> list[str]:
 def _without_chinese_fillers(run: str) -> tuple[str, ...]:
     pieces = [run]
     for filler in FILLER_ZH:
-        pieces = [part for piece in pieces for part in piece.split(filler)]
+        if filler in run:  # (a piece is a part of the run: what the run lacks, no piece has)
+            pieces = [part for piece in pieces for part in piece.split(filler)]
     return tuple(piece for piece in pieces if piece)

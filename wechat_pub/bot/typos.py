@@ -51,6 +51,7 @@ class Speller:
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for word in english:
             self._by_length[len(word)].append(word)
+        self._within: dict[tuple[int, int], list[str]] = {}
 
     # ---- English ---------------------------------------------------------------------------------------
 
@@ -120,4 +121,8 @@ class Speller:
     def _of_length(self, length: int, allowed: int) -> list[str]:
         """The English words ``allowed`` letters or fewer longer or shorter than ``length`` (equally close words
         come in no particular order, as they came from the set before)."""
-        return [w for n in range(length - allowed, length + allowed + 1) for w in self._by_length.get(n, ())]
+        words = self._within.get((length, allowed))
+        if words is None:
+            words = self._within[length, allowed] = [
+                w for n in range(length - allowed, length + allowed + 1) for w in self._by_length.get(n, ())]
+        return words
