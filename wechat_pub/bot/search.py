@@ -197,7 +197,10 @@ class Archive:
         return row[0] if row else None
 
     def suggestions(self) -> list[str]:
-        return [w for w in (self.meta("suggestions") or "").split(",") if w]
+        self.version()  # (what is kept is this version's)
+        words = self._memo.get(("suggestions",), lambda: tuple(w for w in (self.meta("suggestions") or "").split(",")
+                                                                 if w))
+        return list(words)
 
     def issue(self, number: int) -> IssueInfo | None:
         row = self.db().execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE issue = ?", (number,)).fetchone()
@@ -367,7 +370,7 @@ class Archive:
                  f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
                  "i.issue DESC LIMIT ?")
         if common:  # ids follow the issues: the newest items have the highest ones
-            recent_from = int(self.meta("recent_from") or 0)
+            recent_from = self._memo.get(("recent_from",), lambda: int(self.meta("recent_from") or 0))
             rows = self.db().execute(query.format(window="AND items_fts.rowid >= ? "),
                                      (expression, recent_from, limit)).fetchall()
             if len(rows) >= limit:
