@@ -228,6 +228,20 @@ def start_gunicorn(folder: Path, app: str, workers: int, env: dict) -> tuple[sub
     raise SystemExit("gunicorn did not start in time")
 
 
+def workers_cpu_seconds(master: subprocess.Popen) -> float:
+    """The CPU seconds the master's workers have used (user + system): what a request costs the server whatever
+    else the machine is doing, where requests a second tell as much about the load as about the server."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if pid.isdigit() and int(fields[1]) == master.pid:  # (fields after the name: state, ppid, …)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def worker_rss_mb(master: subprocess.Popen) -> list[tuple[float, float]]:
     """(resident, private) MB of each worker: all its resident pages (VmRSS), and those that are its own
     (RssAnon: not pages of a file, which the page cache holds for every process that maps it)."""
@@ -253,10 +267,11 @@ def run_wrk(port: int, script: Path, seconds: int, connections: int) -> dict:
     if done.returncode or done.stderr.strip():  # (a script wrk cannot load: it would send GET / instead)
         raise SystemExit(f"wrk failed: {done.stderr.strip() or done.returncode}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
     latency = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", text).group(1)) for p in ("50", "99")}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     socket_errors = re.search(r"Socket errors: (.*)", text)
-    return {"rps": rps, "p50": latency["50"], "p99": latency["99"], "non2xx": int(errors.group(1)) if errors else 0,
+    return {"rps": rps, "requests": requests, "p50": latency["50"], "p99": latency["99"], "non2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "none"}
 
 
@@ -335,15 +350,18 @@ def measure(name: str, folder: Path, app: str, args, work: Path, env: dict, resu
     process, port = start_gunicorn(folder, app, args.workers, env)
     try:
         run_wrk(port, warm_up, WARM_UP, args.connections)
+        before = workers_cpu_seconds(process)
         result = run_wrk(port, script, args.seconds, args.connections)
         result["rss"] = worker_rss_mb(process)
+        result["cpu_ms"] = (workers_cpu_seconds(process) - before) * 1000 / max(1, result["requests"])
     finally:
         stop(process)
     results.setdefault(name, []).append(result)
     print(f"  {name:<40} {result['rps']:8.0f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
           f"non-2xx {result['non2xx']}   socket errors {result['socket_errors']}   "
           f"worker RSS {', '.join(f'{r:.0f}' for r, _ in result['rss'])} MB "
-          f"(private {', '.join(f'{p:.0f}' for _, p in result['rss'])})", flush=True)
+          f"(private {', '.join(f'{p:.0f}' for _, p in result['rss'])}); workers' CPU {result['cpu_ms']:.3f} ms "
+          "a request", flush=True)
 
 
 def median_of(rounds: list[dict]) -> dict:
@@ -361,7 +379,8 @@ def report(results: dict, args) -> None:
     for name, rounds in results.items():
         own = [r["rps"] / c["rps"] for r, c in zip(rounds, results["bare WSGI 'success' (ceiling)"])]
         each = f"   rounds: {', '.join(f'{x:.2f}' for x in own)}" if args.rounds > 1 else ""
-        print(f"  {name:<40} {medians[name]['rps'] / ceiling:5.2f}{each}")
+        cpu = statistics.median(r["cpu_ms"] for r in rounds)
+        print(f"  {name:<40} {medians[name]['rps'] / ceiling:5.2f}   workers' CPU {cpu:.3f} ms a request{each}")
     goals = GOALS[args.queries]
     for label in ("small", "large"):
         count = args.small if label == "small" else args.items
