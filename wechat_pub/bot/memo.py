@@ -22,6 +22,9 @@ class VersionMemo:
         if version != self._version:
             self._version, self._kept = version, {}
 
+    def peek(self, key: Hashable, default=None):
+        return self._kept.get(key, default)
+
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         kept = self._kept
         if key in kept:

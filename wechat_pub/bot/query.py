@@ -16,7 +16,12 @@ LONGEST_WORD = 8  # characters: the longest vocabulary word a query is split by
 
 def query_terms(query: str) -> list[str]:
     """The words and Chinese runs of a query, folded (an English possessive dropped: ICO's -> ico)."""
-    return [term.removesuffix("'s") for term in _TERMS.findall(fold(query))]
+    return list(_query_terms(query))
+
+
+@functools.lru_cache(maxsize=256)  # (a reply asks for the terms of its query several times)
+def _query_terms(query: str) -> tuple[str, ...]:
+    return tuple(term.removesuffix("'s") for term in _TERMS.findall(fold(query)))
 
 
 @functools.lru_cache(maxsize=8192)  # (the same words come again and again, in new questions)

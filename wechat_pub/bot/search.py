@@ -34,6 +34,7 @@ from wechat_pub.text import guess_lang
 log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_UNREAD = object()
 _PHRASE = re.compile(r'"[^"]*"')  # (one phrase of an FTS5 expression: see query.phrase)
 HEADLINE_WEIGHT = 6.0
 COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
@@ -250,14 +251,21 @@ class Archive:
                 elif " " not in name:
                     english.add(name)
             self._speller = (version, Speller(english, chinese, self._sounds,
-                                              lambda word: self._count(self.db(), phrase(word)), own))
+                                              lambda word: self._count(phrase(word)), own))
         return self._speller[1]
 
     def _sounds(self, chars: set[str]) -> dict[str, set[str]]:
+        """{character: its readings} of those of ``chars`` the index has (each read once per version)."""
         chars = list(chars)[:64]
-        rows = self.db().execute(f"SELECT char, readings FROM sounds WHERE char IN ({','.join('?' * len(chars))})",
-                                 chars)
-        return {char: set(readings.split()) for char, readings in rows}
+        known = {char: self._memo.peek(("sound", char), _UNREAD) for char in chars}
+        unread = [char for char, readings in known.items() if readings is _UNREAD]
+        if unread:
+            rows = dict(self.db().execute(
+                f"SELECT char, readings FROM sounds WHERE char IN ({','.join('?' * len(unread))})", unread))
+            for char in unread:
+                known[char] = frozenset(rows[char].split()) if char in rows else None
+                self._memo.get(("sound", char), lambda: known[char])  # noqa: B023 (called at once)
+        return {char: set(readings) for char, readings in known.items() if readings is not None}
 
     def close_words(self, query: str, limit: int = 6) -> list[str]:
         """Words of the archive close to what ``query`` asks (for "nothing found" and alias candidates)."""
@@ -286,17 +294,17 @@ class Archive:
                 self._cache, self._cache_identity = {}, version
             if key in self._cache:
                 return self._cache[key]
-        result = self._search(self.db(), terms, limit)
+        result = self._search(terms, limit)
         with self._lock:
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = result
         return result
 
-    def _search(self, db: sqlite3.Connection, terms: list[str], limit: int) -> SearchResult:
+    def _search(self, terms: list[str], limit: int) -> SearchResult:
         vocabulary = self.vocabulary()
         for expression in expressions(terms, vocabulary):
-            found = self._matching(db, expression, limit, terms)
+            found = self._matching(expression, limit, terms)
             if found:
                 return found
         if sum(map(len, terms)) > FALLBACK_MAX_CHARS:
@@ -305,12 +313,12 @@ class Archive:
         asked = without_fillers(terms)
         subject = words_of(asked, vocabulary)
         for expression in dict.fromkeys(self._alias_expressions(words, subject)):
-            found = self._matching(db, expression, limit, terms)
+            found = self._matching(expression, limit, terms)
             if found:
                 return found
-        corrected = self._corrected(db, asked)
+        corrected = self._corrected(asked)
         if corrected:
-            found = self._matching(db, self._with_aliases(words_of(corrected, vocabulary)), limit, terms)
+            found = self._matching(self._with_aliases(words_of(corrected, vocabulary)), limit, terms)
             if found:
                 found.corrected = " ".join(corrected)
                 return found
@@ -332,34 +340,34 @@ class Archive:
             groups.append(phrase(names[0]) if len(names) == 1 else "(" + " OR ".join(map(phrase, names)) + ")")
         return " AND ".join(groups)
 
-    def _corrected(self, db: sqlite3.Connection, words: list[str]) -> list[str] | None:
+    def _corrected(self, words: list[str]) -> list[str] | None:
         """``words`` (and Chinese runs) with each that the archive does not have replaced by the archive's closest
         word (in a run: each part of it one character off a word)."""
         speller, out, changed = self.speller(), [], False
         for word in words:
             fixed = None
-            if not self._count(db, phrase(word)) and not self.aliases.names_of(word):
+            if not self._count(phrase(word)) and not self.aliases.names_of(word):
                 fixed = self._memo.get(("correct", word), lambda: speller.correct_chinese(word) if _HAN.match(word)
                                        else speller.correct_english(word))
             out.append(fixed or word)
             changed = changed or bool(fixed)
         return out if changed else None
 
-    def _count(self, db: sqlite3.Connection, expression: str) -> int:
+    def _count(self, expression: str) -> int:
         """How many items match ``expression`` (up to :data:`COUNT_CAP`). Phrases AND-ed find nothing when one
         of them alone does: each is counted once per version of the index, and the whole only when all match."""
         phrases = expression.split(" AND ")
         if len(phrases) > 1 and all(_PHRASE.fullmatch(p) for p in phrases) and not all(
-                self._count(db, p) for p in phrases):
+                self._count(p) for p in phrases):
             return 0
-        return self._memo.get(("count", expression), lambda: self._count_now(db, expression))
+        return self._memo.get(("count", expression), lambda: self._count_now(expression))
 
-    def _count_now(self, db: sqlite3.Connection, expression: str) -> int:
-        return db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+    def _count_now(self, expression: str) -> int:
+        return self.db().execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
                           (expression, COUNT_CAP)).fetchone()[0]
 
-    def _matching(self, db: sqlite3.Connection, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
-        total = self._count(db, expression)
+    def _matching(self, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
+        total = self._count(expression)
         if not total:
             return None
         return SearchResult(self._ranked(expression, limit, common=total >= COUNT_CAP), total, terms)
