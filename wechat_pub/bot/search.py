@@ -257,14 +257,14 @@ class Archive:
     def _sounds(self, chars: set[str]) -> dict[str, set[str]]:
         """{character: its readings} of those of ``chars`` the index has (each read once per version)."""
         chars = list(chars)[:64]
-        known = {char: self._memo.peek(("sound", char), _UNREAD) for char in chars}
+        kept = self._memo.current()  # (taken before reading: what is read now is at least as new as it)
+        known = {char: kept.get(("sound", char), _UNREAD) for char in chars}
         unread = [char for char, readings in known.items() if readings is _UNREAD]
         if unread:
             rows = dict(self.db().execute(
                 f"SELECT char, readings FROM sounds WHERE char IN ({','.join('?' * len(unread))})", unread))
             for char in unread:
-                known[char] = frozenset(rows[char].split()) if char in rows else None
-                self._memo.get(("sound", char), lambda: known[char])  # noqa: B023 (called at once)
+                known[char] = kept[("sound", char)] = frozenset(rows[char].split()) if char in rows else None
         return {char: set(readings) for char, readings in known.items() if readings is not None}
 
     def close_words(self, query: str, limit: int = 6) -> list[str]:
