@@ -330,3 +330,25 @@ def test_close_words_are_those_sharing_the_most_character_pairs_as_scoring_every
         pairs = {term[at:at + 2] for at in range(len(term) - 1)}
         scored = [(sum(pair in word for pair in pairs), chinese[word], word) for word in chinese if word in suggestable]
         assert speller.close(term, 6) == [word for score, _, word in sorted(scored, reverse=True) if score][:6]
+
+
+def test_every_thread_sees_one_index_as_one_version(tmp_path, fake_clock):
+    """SQLite counts commits per connection; the threads of a gthread worker each have their own, and what is kept
+    per version (answers, words) would be dropped whenever another thread answered, were each count its version."""
+    import threading
+
+    from wechat_pub.bot.index import entries_of, update_index
+    from wechat_pub.bot.search import VERSION_EVERY
+
+    path = tmp_path / "i.sqlite3"
+    first = IssueFactory(1).issue(number=1, sections=1, items_per_section=2)
+    update_index(path, entries_of([first]))
+    archive = Archive(None, path, clock=fake_clock.clock)
+    archive.version()  # this thread's connection, opened before the update
+    update_index(path, entries_of([first, IssueFactory(2).issue(number=2, sections=1, items_per_section=2)]))
+    fake_clock.advance(VERSION_EVERY)
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(archive.version()))  # a connection opened after it
+    other.start()
+    other.join()
+    assert seen == [archive.version()]

@@ -25,7 +25,7 @@ from pathlib import Path
 from wechat_pub.bot.aliases import AliasTable
 from wechat_pub.bot.asking import without_fillers
 from wechat_pub.bot.index import IndexUpdate
-from wechat_pub.bot.memo import VersionMemo
+from wechat_pub.bot.memo import CommitCounter, VersionMemo
 from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
 from wechat_pub.bot.typos import Speller
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
@@ -104,6 +104,7 @@ class Archive:
         self._refreshing = threading.Lock()
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._commits = CommitCounter(self.index_path)
         self._cache: dict[tuple, SearchResult] = {}  # followers ask the same few words again and again
         self._cache_identity: tuple | None = None
         self._vocabulary: tuple[tuple | None, frozenset] = (None, frozenset())
@@ -182,8 +183,8 @@ class Archive:
         now = self.clock.monotonic()
         seen = getattr(self._local, "version", None)
         if seen is None or now - self._local.version_at >= VERSION_EVERY or seen[2] != self._updates:
-            db = self.db()
-            seen = (self._local.inode, db.execute("PRAGMA data_version").fetchone()[0], self._updates)
+            self.db()  # (this thread's connection, to the index file of now)
+            seen = (self._local.inode, self._commits.count(self._local.inode), self._updates)
             self._local.version, self._local.version_at = seen, now
         self._memo.at(seen)
         return seen
