@@ -4,8 +4,14 @@ the other core), over a small archive (50 items) and a large one (100,000 items)
 against a bare WSGI app that answers "success" gives the ceiling, measured in the same run; with --peer werobot,
 a WeRoBot keyword bot (safe mode) over the same items is measured the same way.
 
-    python bench/webhook.py --workers 2 [--peer werobot] [--rounds 3] [--items 100000] [--seconds 15]
-                            [--database-url postgresql://user@host/db]
+    python bench/webhook.py --workers 2 [--queries zipf|distinct|repeated] [--peer werobot] [--rounds 3]
+                            [--items 100000] [--seconds 15] [--index-runs 3] [--database-url postgresql://…]
+
+What followers ask (--queries): ``zipf`` (the default) draws one to three words of the archive's vocabulary by a
+Zipf law, a tenth of the queries with a word no issue has: the long tail of real questions; ``distinct`` makes
+every query new (two or three archive words, a third of them with a word no issue has), so no answer can come
+from a cache of answers; ``repeated`` draws from ~50 field keywords, as the earlier rounds did. Every server of
+a round gets the same queries, after a warm-up with queries of its own.
 
 With --database-url, the small archive is also measured as several hosts run it: the state database in that
 PostgreSQL (a fresh schema of its own) and a Redis the bench starts, so that the webhook's answers go through
@@ -17,8 +23,11 @@ turns (ceiling, Flask, ours, the peer; then again), and the median is what is co
 its own fresh messages: WeChat refuses a timestamp older than 300 s, and a message seen before is a retry.
 
 Needs Debian's wrk; --peer werobot needs the `bench` extra (pip install -e '.[bench]'). Goals (printed, not
-asserted): at least 0.65 of the ceiling with 50 items and 0.50 with 100,000, p99 under 50 ms, worker memory
-under 100 MB. A worker's memory is its resident pages that are not a file's (RssAnon); the resident size with
+asserted; issue 27): with distinct (and zipf) queries at least 0.65 of the ceiling with 50 items and 0.55 with
+100,000, p99 under 30 ms, ahead of WeRoBot at both; with repeated ones 0.70 at both; worker memory under 100 MB;
+the large archive indexed from nothing in under 12 s and one changed file in under 0.7 s (medians of
+--index-runs). Each server's CPU time a request is printed beside its throughput: on a loaded machine it
+holds where requests a second do not. A worker's memory is its resident pages that are not a file's (RssAnon); the resident size with
 them (VmRSS) is printed beside it. The host's answer store is a file every worker maps, so the answers kept
 during a run (about 100 MB a measurement here) show in each worker's resident size: they are the page cache's,
 shared by the workers and given back under pressure, as the same answers in a SQLite file were, which no
