@@ -302,3 +302,53 @@ def test_queries_are_split_by_the_headlines_words(run, vocabulary, words):
     from wechat_pub.bot.query import split_words
 
     assert split_words(run, frozenset(vocabulary)) == words
+
+
+def test_what_is_kept_of_words_goes_with_the_index_it_came_from(archive, tmp_path):
+    """A word's matches, correction and close words are kept per version of the index (bot/memo.py): once the
+    index has the words, the query that found nothing finds them, and phrases AND-ed are searched again."""
+    assert found(archive, "区块链 白皮书") == [] and found(archive, "区块链白皮书 量子") == []
+    issue = IssueFactory(3).issue(number=200, sections=1, items_per_section=1)
+    text = write_article(issue).replace(issue.items[0].headline.zh, "区块链白皮书发布量子")
+    (tmp_path / "articles" / "issue-200.md").write_text(text)
+    assert [h.issue for h in archive.search("区块链 白皮书").hits] == [200]
+    assert [h.issue for h in archive.search("区块链白皮书 量子").hits] == [200]
+
+
+def test_close_words_are_those_sharing_the_most_character_pairs_as_scoring_every_word_found():
+    """The index of character pairs finds what scoring the whole vocabulary found (issue 27: it was a scan)."""
+    import random
+
+    from wechat_pub.bot.typos import Speller
+    from wechat_pub.synthetic import ZH_FILLER, ZH_WORDS
+
+    rng = random.Random(5)
+    chinese = {word: rng.randint(1, 9) for word in [*ZH_WORDS, *ZH_FILLER[:3000]]}
+    suggestable = set(list(chinese)[::2])
+    speller = Speller(set(), chinese, lambda chars: {}, lambda word: 0, suggestable)
+    for term in [*ZH_WORDS, *rng.sample(ZH_FILLER, 200), "数据安全执法", "谷歌苹果"]:
+        pairs = {term[at:at + 2] for at in range(len(term) - 1)}
+        scored = [(sum(pair in word for pair in pairs), chinese[word], word) for word in chinese if word in suggestable]
+        assert speller.close(term, 6) == [word for score, _, word in sorted(scored, reverse=True) if score][:6]
+
+
+def test_every_thread_sees_one_index_as_one_version(tmp_path, fake_clock):
+    """SQLite counts commits per connection; the threads of a gthread worker each have their own, and what is kept
+    per version (answers, words) would be dropped whenever another thread answered, were each count its version."""
+    import threading
+
+    from wechat_pub.bot.index import entries_of, update_index
+    from wechat_pub.bot.search import VERSION_EVERY
+
+    path = tmp_path / "i.sqlite3"
+    first = IssueFactory(1).issue(number=1, sections=1, items_per_section=2)
+    update_index(path, entries_of([first]))
+    archive = Archive(None, path, clock=fake_clock.clock)
+    archive.version()  # this thread's connection, opened before the update
+    update_index(path, entries_of([first, IssueFactory(2).issue(number=2, sections=1, items_per_section=2)]))
+    fake_clock.advance(VERSION_EVERY)
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(archive.version()))  # a connection opened after it
+    other.start()
+    other.join()
+    assert seen == [archive.version()]

@@ -6,6 +6,7 @@ whole finds nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -69,8 +70,14 @@ def without_fillers(terms: list[str]) -> list[str]:
             if term not in FILLER_EN:
                 kept.append(term)
             continue
-        pieces = [term]
-        for filler in FILLER_ZH:
-            pieces = [part for piece in pieces for part in piece.split(filler)]
-        kept += [piece for piece in pieces if piece]
+        kept += _without_chinese_fillers(term)
     return kept
+
+
+@functools.lru_cache(maxsize=4096)  # (a few thousand words and runs: the same ones come again and again)
+def _without_chinese_fillers(run: str) -> tuple[str, ...]:
+    pieces = [run]
+    for filler in FILLER_ZH:
+        if filler in run:  # (a piece is a part of the run: what the run lacks, no piece has)
+            pieces = [part for piece in pieces for part in piece.split(filler)]
+    return tuple(piece for piece in pieces if piece)

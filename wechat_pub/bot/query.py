@@ -3,6 +3,7 @@ vocabulary of the headlines), and the FTS5 expressions made of them, from strict
 
 from __future__ import annotations
 
+import functools
 import re
 
 from wechat_pub.bot.fold import fold
@@ -15,9 +16,15 @@ LONGEST_WORD = 8  # characters: the longest vocabulary word a query is split by
 
 def query_terms(query: str) -> list[str]:
     """The words and Chinese runs of a query, folded (an English possessive dropped: ICO's -> ico)."""
-    return [term.removesuffix("'s") for term in _TERMS.findall(fold(query))]
+    return list(_query_terms(query))
 
 
+@functools.lru_cache(maxsize=256)  # (a reply asks for the terms of its query several times)
+def _query_terms(query: str) -> tuple[str, ...]:
+    return tuple(term.removesuffix("'s") for term in _TERMS.findall(fold(query)))
+
+
+@functools.lru_cache(maxsize=8192)  # (the same words come again and again, in new questions)
 def phrase(term: str) -> str:
     return '"' + normalise(term).strip().replace('"', "") + '"'
 
@@ -25,6 +32,11 @@ def phrase(term: str) -> str:
 def split_words(run: str, vocabulary: frozenset) -> list[str]:
     """A run of Chinese split into the vocabulary's words, longest first; characters no word covers stay
     together as a phrase of their own (接触追踪 -> 接触, 追踪 when only 追踪 is a word)."""
+    return list(_split_words(run, vocabulary))
+
+
+@functools.lru_cache(maxsize=4096)  # (keyed on the vocabulary too: a new index's words make new entries)
+def _split_words(run: str, vocabulary: frozenset) -> tuple[str, ...]:
     words, pending, at = [], "", 0
     while at < len(run):
         for end in range(min(len(run), at + LONGEST_WORD), at + 1, -1):
@@ -38,7 +50,7 @@ def split_words(run: str, vocabulary: frozenset) -> list[str]:
         else:
             pending += run[at]
             at += 1
-    return words + ([pending] if pending else [])
+    return tuple(words + ([pending] if pending else []))
 
 
 def words_of(terms: list[str], vocabulary: frozenset = frozenset()) -> list[str]:

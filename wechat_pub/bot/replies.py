@@ -39,7 +39,7 @@ def shorten(text: str, max_bytes: int) -> str:
     return out + "…"
 
 
-ANSWERS_KEPT = 1024  # recent answers per process: followers ask the same few words again and again
+ANSWERS_KEPT = 4096  # recent answers per process (a few MB): followers ask the same few words again and again
 
 
 class Replier:
@@ -68,11 +68,12 @@ class Replier:
         if len(made_of) != len(self._made_of) or made_of[0] != self._made_of[0] or any(
                 a is not b for a, b in zip(made_of[1:], self._made_of[1:])):
             self._answers, self._made_of = {}, made_of
-        reply = self._answers.get(query)
+        reply = self._answers.pop(query, None)
         if reply is None:
-            reply = self._answers[query] = self.work_out(query)
-            if len(self._answers) > ANSWERS_KEPT:
+            reply = self.work_out(query)
+            if len(self._answers) >= ANSWERS_KEPT:
                 self._answers.pop(next(iter(self._answers)))
+        self._answers[query] = reply  # (last: the least recently asked goes first)
         return reply
 
     def work_out(self, query: str) -> Reply:

@@ -25,6 +25,7 @@ from pathlib import Path
 from wechat_pub.bot.aliases import AliasTable
 from wechat_pub.bot.asking import without_fillers
 from wechat_pub.bot.index import IndexUpdate
+from wechat_pub.bot.memo import CommitCounter, VersionMemo
 from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
 from wechat_pub.bot.typos import Speller
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
@@ -33,6 +34,8 @@ from wechat_pub.text import guess_lang
 log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+_UNREAD = object()
+_PHRASE = re.compile(r'"[^"]*"')  # (one phrase of an FTS5 expression: see query.phrase)
 HEADLINE_WEIGHT = 6.0
 COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
@@ -101,11 +104,13 @@ class Archive:
         self._refreshing = threading.Lock()
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._commits = CommitCounter(self.index_path)
         self._cache: dict[tuple, SearchResult] = {}  # followers ask the same few words again and again
         self._cache_identity: tuple | None = None
         self._vocabulary: tuple[tuple | None, frozenset] = (None, frozenset())
         self._speller: tuple[tuple | None, Speller | None] = (None, None)
         self._updates = 0  # updates made by this process: answers made before one are not reused
+        self._memo = VersionMemo()  # words' matches, corrections and close words, per version of the index
 
     # ---- keeping it in step --------------------------------------------------------------------------
 
@@ -177,12 +182,12 @@ class Archive:
         self.maybe_refresh()
         now = self.clock.monotonic()
         seen = getattr(self._local, "version", None)
-        if seen is not None and now - self._local.version_at < VERSION_EVERY and seen[2] == self._updates:
-            return seen
-        db = self.db()
-        self._local.version = (self._local.inode, db.execute("PRAGMA data_version").fetchone()[0], self._updates)
-        self._local.version_at = now
-        return self._local.version
+        if seen is None or now - self._local.version_at >= VERSION_EVERY or seen[2] != self._updates:
+            self.db()  # (this thread's connection, to the index file of now)
+            seen = (self._local.inode, self._commits.count(self._local.inode), self._updates)
+            self._local.version, self._local.version_at = seen, now
+        self._memo.at(seen)
+        return seen
 
     def meta(self, key: str) -> str | None:
         if not self.index_path.exists():
@@ -194,7 +199,10 @@ class Archive:
         return row[0] if row else None
 
     def suggestions(self) -> list[str]:
-        return [w for w in (self.meta("suggestions") or "").split(",") if w]
+        self.version()  # (what is kept is this version's)
+        words = self._memo.get(("suggestions",), lambda: tuple(w for w in (self.meta("suggestions") or "").split(",")
+                                                                 if w))
+        return list(words)
 
     def issue(self, number: int) -> IssueInfo | None:
         row = self.db().execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE issue = ?", (number,)).fetchone()
@@ -244,14 +252,21 @@ class Archive:
                 elif " " not in name:
                     english.add(name)
             self._speller = (version, Speller(english, chinese, self._sounds,
-                                              lambda word: self._count(self.db(), phrase(word)), own))
+                                              lambda word: self._count(phrase(word)), own))
         return self._speller[1]
 
     def _sounds(self, chars: set[str]) -> dict[str, set[str]]:
+        """{character: its readings} of those of ``chars`` the index has (each read once per version)."""
         chars = list(chars)[:64]
-        rows = self.db().execute(f"SELECT char, readings FROM sounds WHERE char IN ({','.join('?' * len(chars))})",
-                                 chars)
-        return {char: set(readings.split()) for char, readings in rows}
+        kept = self._memo.current()  # (taken before reading: what is read now is at least as new as it)
+        known = {char: kept.get(("sound", char), _UNREAD) for char in chars}
+        unread = [char for char, readings in known.items() if readings is _UNREAD]
+        if unread:
+            rows = dict(self.db().execute(
+                f"SELECT char, readings FROM sounds WHERE char IN ({','.join('?' * len(unread))})", unread))
+            for char in unread:
+                known[char] = kept[("sound", char)] = frozenset(rows[char].split()) if char in rows else None
+        return {char: set(readings) for char, readings in known.items() if readings is not None}
 
     def close_words(self, query: str, limit: int = 6) -> list[str]:
         """Words of the archive close to what ``query`` asks (for "nothing found" and alias candidates)."""
@@ -261,7 +276,8 @@ class Archive:
         asked = without_fillers(terms)
         speller, close = self.speller(), []
         for term in asked:
-            close += [w for w in speller.close(term, limit) if w != term and w not in close]
+            near = self._memo.get(("close", term, limit), lambda: speller.close(term, limit))
+            close += [w for w in near if w != term and w not in close]
         return close[:limit]
 
     # ---- searching -----------------------------------------------------------------------------------
@@ -279,17 +295,17 @@ class Archive:
                 self._cache, self._cache_identity = {}, version
             if key in self._cache:
                 return self._cache[key]
-        result = self._search(self.db(), terms, limit)
+        result = self._search(terms, limit)
         with self._lock:
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = result
         return result
 
-    def _search(self, db: sqlite3.Connection, terms: list[str], limit: int) -> SearchResult:
+    def _search(self, terms: list[str], limit: int) -> SearchResult:
         vocabulary = self.vocabulary()
         for expression in expressions(terms, vocabulary):
-            found = self._matching(db, expression, limit, terms)
+            found = self._matching(expression, limit, terms)
             if found:
                 return found
         if sum(map(len, terms)) > FALLBACK_MAX_CHARS:
@@ -298,12 +314,12 @@ class Archive:
         asked = without_fillers(terms)
         subject = words_of(asked, vocabulary)
         for expression in dict.fromkeys(self._alias_expressions(words, subject)):
-            found = self._matching(db, expression, limit, terms)
+            found = self._matching(expression, limit, terms)
             if found:
                 return found
-        corrected = self._corrected(db, asked)
+        corrected = self._corrected(asked)
         if corrected:
-            found = self._matching(db, self._with_aliases(words_of(corrected, vocabulary)), limit, terms)
+            found = self._matching(self._with_aliases(words_of(corrected, vocabulary)), limit, terms)
             if found:
                 found.corrected = " ".join(corrected)
                 return found
@@ -325,24 +341,34 @@ class Archive:
             groups.append(phrase(names[0]) if len(names) == 1 else "(" + " OR ".join(map(phrase, names)) + ")")
         return " AND ".join(groups)
 
-    def _corrected(self, db: sqlite3.Connection, words: list[str]) -> list[str] | None:
+    def _corrected(self, words: list[str]) -> list[str] | None:
         """``words`` (and Chinese runs) with each that the archive does not have replaced by the archive's closest
         word (in a run: each part of it one character off a word)."""
         speller, out, changed = self.speller(), [], False
         for word in words:
             fixed = None
-            if not self._count(db, phrase(word)) and not self.aliases.names_of(word):
-                fixed = speller.correct_chinese(word) if _HAN.match(word) else speller.correct_english(word)
+            if not self._count(phrase(word)) and not self.aliases.names_of(word):
+                fixed = self._memo.get(("correct", word), lambda: speller.correct_chinese(word) if _HAN.match(word)
+                                       else speller.correct_english(word))
             out.append(fixed or word)
             changed = changed or bool(fixed)
         return out if changed else None
 
-    def _count(self, db: sqlite3.Connection, expression: str) -> int:
-        return db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+    def _count(self, expression: str) -> int:
+        """How many items match ``expression`` (up to :data:`COUNT_CAP`). Phrases AND-ed find nothing when one
+        of them alone does: each is counted once per version of the index, and the whole only when all match."""
+        phrases = expression.split(" AND ")
+        if len(phrases) > 1 and all(_PHRASE.fullmatch(p) for p in phrases) and not all(
+                self._count(p) for p in phrases):
+            return 0
+        return self._memo.get(("count", expression), lambda: self._count_now(expression))
+
+    def _count_now(self, expression: str) -> int:
+        return self.db().execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
                           (expression, COUNT_CAP)).fetchone()[0]
 
-    def _matching(self, db: sqlite3.Connection, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
-        total = self._count(db, expression)
+    def _matching(self, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
+        total = self._count(expression)
         if not total:
             return None
         return SearchResult(self._ranked(expression, limit, common=total >= COUNT_CAP), total, terms)
@@ -353,7 +379,7 @@ class Archive:
                  f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
                  "i.issue DESC LIMIT ?")
         if common:  # ids follow the issues: the newest items have the highest ones
-            recent_from = int(self.meta("recent_from") or 0)
+            recent_from = self._memo.get(("recent_from",), lambda: int(self.meta("recent_from") or 0))
             rows = self.db().execute(query.format(window="AND items_fts.rowid >= ? "),
                                      (expression, recent_from, limit)).fetchall()
             if len(rows) >= limit:

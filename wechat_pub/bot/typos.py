@@ -8,7 +8,7 @@ webhook worker never loads pypinyin's dictionaries (55 MB).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Callable
 
 from rapidfuzz import process
@@ -39,6 +39,19 @@ class Speller:
         for word in chinese:
             for at in range(len(word)):
                 self._masks[word[:at] + "?" + word[at + 1:]].append(word)
+        # The words to suggest, by each pair of characters in them (数据 -> 数据安全, 大数据): only those sharing a
+        # pair with a query are scored, not the whole vocabulary.
+        self._pairs: dict[str, list[str]] = defaultdict(list)
+        for word in chinese:
+            if word in self.suggestable:
+                for pair in {word[at:at + 2] for at in range(len(word) - 1)}:
+                    self._pairs[pair].append(word)
+        # English words by length: a word more edits off in length than allowed
+        # cannot be close enough, so only those of about the query's length are compared.
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for word in english:
+            self._by_length[len(word)].append(word)
+        self._within: dict[tuple[int, int], list[str]] = {}
 
     # ---- English ---------------------------------------------------------------------------------------
 
@@ -47,7 +60,8 @@ class Speller:
         allowed = english_distance(word)
         if not allowed or word in self.english:
             return None
-        close = process.extract(word, self.english, scorer=Levenshtein.distance, score_cutoff=allowed, limit=20)
+        close = process.extract(word, self._of_length(len(word), allowed), scorer=Levenshtein.distance,
+                                score_cutoff=allowed, limit=20)
         nearest = [found for found, distance, _ in close if distance == min(c[1] for c in close)]
         return max(nearest, key=lambda found: (self.frequency(found), found)) if nearest else None
 
@@ -91,13 +105,24 @@ class Speller:
         if term.isascii():
             if len(term) < 3:
                 return []
-            found = process.extract(term, self.english, scorer=Levenshtein.distance,
-                                    score_cutoff=max(1, len(term) // 3), limit=limit * 3)
+            allowed = max(1, len(term) // 3)
+            found = process.extract(term, self._of_length(len(term), allowed), scorer=Levenshtein.distance,
+                                    score_cutoff=allowed, limit=limit * 3)
             ranked = [w for w, _, _ in sorted(found, key=lambda f: (f[1], -self.frequency(f[0])))]
             return [w for w in ranked if w in self.suggestable][:limit]
         if len(term) < 2:
             return []
-        pairs = {term[at:at + 2] for at in range(len(term) - 1)}
-        scored = [(sum(pair in word for pair in pairs), self.chinese[word], word) for word in self.chinese
-                  if word in self.suggestable]
-        return [word for score, _, word in sorted(scored, reverse=True) if score][:limit]
+        shared: Counter = Counter()  # word -> how many of the term's pairs of characters it has
+        for pair in {term[at:at + 2] for at in range(len(term) - 1)}:
+            shared.update(self._pairs.get(pair, ()))
+        scored = [(score, self.chinese[word], word) for word, score in shared.items()]
+        return [word for _, _, word in sorted(scored, reverse=True)][:limit]
+
+    def _of_length(self, length: int, allowed: int) -> list[str]:
+        """The English words ``allowed`` letters or fewer longer or shorter than ``length`` (equally close words
+        come in no particular order, as they came from the set before)."""
+        words = self._within.get((length, allowed))
+        if words is None:
+            words = self._within[length, allowed] = [
+                w for n in range(length - allowed, length + allowed + 1) for w in self._by_length.get(n, ())]
+        return words
