@@ -18,6 +18,8 @@ from wechat_pub.errors import NewsletterImportError, WechatPubError
 from wechat_pub.state.issues import StaleVersion
 from wechat_pub.urls import console_target
 
+ISSUES_PER_PAGE = 100  # newest first: a year of weekly issues on one page; a phone need not draw 2,000 cards
+
 
 @bp.get("/<account>/")
 def issues(account: str):
@@ -26,8 +28,12 @@ def issues(account: str):
     site = site_of(account)
     report = site.library.sync()
     records = {record.issue: record for record in site.pushes.all()}  # the last push, in the page's zone
-    return render_template("issues.html", rows=overview(site), notes=report.conflicts + report.skipped,
-                           records=records)
+    rows = overview(site)
+    pages = max(1, -(-len(rows) // ISSUES_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    shown = rows[(page - 1) * ISSUES_PER_PAGE:page * ISSUES_PER_PAGE]
+    return render_template("issues.html", rows=shown, notes=report.conflicts + report.skipped, records=records,
+                           page=page, pages=pages, total=len(rows))
 
 
 @bp.get("/<account>/issues/<issue:number>")

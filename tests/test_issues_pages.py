@@ -1,0 +1,45 @@
+"""The issues list at a year's scale and beyond (issue 27): a hundred issues a page, newest first, with links to
+the older and newer pages, so a phone never draws thousands of cards."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from security_service import ARTICLE, signed_in
+from test_console_browser import start_console
+
+from wechat_pub.console.issues import ISSUES_PER_PAGE
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pages") / "site"
+    running = start_console(folder, sandbox_port=1)  # nothing here reaches the sandbox
+    articles = folder / "articles"
+    for number in range(1, ISSUES_PER_PAGE + 2):
+        (articles / f"issue-{number}.md").write_text(ARTICLE.format(number=number, images=""), encoding="utf-8")
+    yield running
+    running.stop()
+
+
+def numbers(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr data-issue="(\d+)"', html)]
+
+
+def test_the_newest_hundred_first_then_the_older_ones(console):
+    session = signed_in(console.base, "editor1")
+    first = session.get(f"{console.base}/console/default/", timeout=30).text
+    assert numbers(first) == list(range(ISSUES_PER_PAGE + 1, 1, -1))
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    second = session.get(f"{console.base}/console/default/?page=2", timeout=30).text
+    assert numbers(second) == [1]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+@pytest.mark.parametrize("page", ["0", "-3", "999", "x", "9" * 40])
+def test_a_page_out_of_range_shows_the_nearest_one(console, page):
+    session = signed_in(console.base, "editor1")
+    response = session.get(f"{console.base}/console/default/?page={page}", timeout=30)
+    assert response.status_code == 200
+    assert numbers(response.text) in (list(range(ISSUES_PER_PAGE + 1, 1, -1)), [1])
