@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from wechat_pub.analytics.figures import MILESTONES, SOURCES, best_items, issue_reach, unanswered_queries
 from wechat_pub.console.base import bp, site_of
 from wechat_pub.console.charts import grouped_bars, stacked_columns
-from wechat_pub.console.followers import spreadsheet_cell
+from wechat_pub.console.followers import days_asked, spreadsheet_cell
 
 PERIODS = (7, 30, 90)
 OVER_TIME = 12  # issues in the "over time" chart
@@ -31,7 +31,7 @@ def source_labels() -> list[str]:
 @bp.get("/<account>/reach")
 def analytics(account: str):
     site = site_of(account)
-    days = _days()
+    days = days_asked(7)
     since = site.clock.time() - days * 86400
     reach = issue_reach(site)
     chosen = _chosen(reach)
@@ -41,13 +41,6 @@ def analytics(account: str):
                            over_time=over_time_chart(reach), curve=curve_chart(chosen) if chosen else "",
                            best=best_items(site, since), unanswered=unanswered_queries(site, since, reach))
 
-
-def _days() -> int:
-    try:
-        days = int(request.args.get("days", 7))
-    except ValueError:
-        days = 7
-    return min(max(days, 1), 366)
 
 
 def _chosen(reach):

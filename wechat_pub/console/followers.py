@@ -22,7 +22,7 @@ PERIODS = (7, 30, 90, 365)
 @bp.get("/<account>/followers")
 def followers(account: str):
     site = site_of(account)
-    days = _days()
+    days = days_asked()
     since = site.clock.time() - days * 86400
     log = site.query_log
     per_day = _per_day(log.per_day(since, zoneinfo.ZoneInfo(site.timezone)), site.timezone, days, site.clock.time())
@@ -45,7 +45,7 @@ def _candidates(site, unanswered) -> list:
 def followers_csv(account: str):
     """The period's queries, streamed as the database sends them (a year is millions of rows: never held)."""
     site = site_of(account)
-    days = _days()
+    days = days_asked()
     rows = site.query_log.each_entry(site.clock.time() - days * 86400)
     name = f"queries-{site.name}-{days}d.csv"
     return Response(stream_with_context(csv_lines(rows, zoneinfo.ZoneInfo(site.timezone))),
@@ -112,11 +112,12 @@ def spreadsheet_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _days() -> int:
+def days_asked(default: int = 30) -> int:
+    """The period a page or export covers: ?days=, 1 to 366 (anything else: ``default``)."""
     try:
-        days = int(request.args.get("days", 30))
+        days = int(request.args.get("days", default))
     except ValueError:
-        days = 30
+        days = default
     return min(max(days, 1), 366)
 
 
