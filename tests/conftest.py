@@ -67,29 +67,6 @@ def use_cheap_password_hashes_everywhere() -> None:
     runpy.run_path(str(folder / "sitecustomize.py"))
 
 
-# Fixtures that cost seconds and are made once per module (a served console, pages printed to PDF) or once per
-# worker (Chromium): every test that uses one runs on the same pytest-xdist worker as the rest of its module
-# (`--dist loadgroup` in pyproject.toml), so the module's fixtures are made once, not once on each of the four
-# workers, and only the workers given a browser module start Chromium. Other tests go wherever a worker is free.
-CHEAP_MODULE_FIXTURES = {"firm_options"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items) -> None:
-    for item in items:
-        if shares_costly_fixtures(item):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
-def shares_costly_fixtures(item) -> bool:
-    if "browser" in item.fixturenames:
-        return True
-    definitions = getattr(item, "_fixtureinfo", None)
-    return any(fixture.scope == "module" and name not in CHEAP_MODULE_FIXTURES
-               for name, fixtures in (definitions.name2fixturedefs.items() if definitions else ())
-               for fixture in fixtures)
-
-
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """No WECHAT_PUB_* variable from the developer's shell leaks into a test."""
