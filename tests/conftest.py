@@ -37,6 +37,24 @@ def pytest_configure(config) -> None:
                     f"missing: {', '.join(missing)}. Run the README's install command first: pip install -e '.[test]'",
                     returncode=4)
     use_cheap_password_hashes_everywhere()
+    keep_compiled_bytecode(config)
+    import migrated_once  # here: it imports the project, which the check above needs first
+
+    migrated_once.install()
+
+
+def keep_compiled_bytecode(config) -> None:
+    """Compiled modules kept for this process and every Python process the tests start, in pytest's cache folder
+    (so none in the source folders): a shell with PYTHONDONTWRITEBYTECODE otherwise makes each of the hundreds of
+    processes (workers, `wechat-pub run`, commands) compile the project, and pytest rewrite every test module."""
+    import sys
+
+    if not sys.dont_write_bytecode or sys.pycache_prefix:
+        return  # Python already keeps them (next to the sources, or where the developer said)
+    folder = str(config.rootpath / ".pytest_cache" / "pycache")
+    sys.dont_write_bytecode, sys.pycache_prefix = False, folder
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = folder
 
 
 def use_cheap_password_hashes_everywhere() -> None:

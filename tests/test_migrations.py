@@ -9,6 +9,7 @@ import json
 import multiprocessing
 from pathlib import Path
 
+import migrated_once
 import pytest
 import schema_9f22ece
 from alembic.autogenerate import compare_metadata
@@ -26,6 +27,13 @@ FIXTURE = Path(__file__).parent / "data" / "state-9f22ece.json"
 REMOVED = {"pushes": {"receipt"}}  # 0003: the receipts of the retired fast re-push
 RELEASE_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
                    "CREATE INDEX IF NOT EXISTS ix_issues_revision ON issues (appid, version, updated_at)")
+
+
+@pytest.fixture(autouse=True)
+def _real_migrations():
+    """Alembic at every open here: these tests are about the migrations (conftest replays them elsewhere)."""
+    with migrated_once.real_upgrades():
+        yield
 
 
 def _release_rows() -> dict[str, list[dict]]:
