@@ -53,7 +53,7 @@ def test_import_page_takes_the_pdf(console, page, seed_pdf):  # noqa: F811
     article = (articles / "issue-135.md").read_text(encoding="utf-8")
     assert article.count("Source: [mps.gov.cn](<https://www.mps.gov.cn/n") == 5
     assert (articles / "images" / "issue-135" / "figure-1.png").read_bytes()[:4] == b"\x89PNG"
-    page.wait_for_function("() => Number(document.querySelector('.editor').dataset.updated || 0) > 0", timeout=15000)
+    page.wait_for_function("() => document.getElementById('article-editor').dataset.updated !== undefined", timeout=15000)
     problems = page.inner_text("#problems")
     assert "no source link" not in problems and "image" not in problems.lower()
 
