@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wechat_pub.bot.webhook import init_app
 from wechat_pub.config import Config, load_config
@@ -28,6 +29,9 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
     app.config["MAX_CONTENT_LENGTH"] = CONSOLE_MAX_BODY  # the webhook's own, smaller limit is set per request
     app.extensions["wechat_pub.deployment"] = deployment
     init_app(app, bots, deployment.max_body, deployment.clock)
+    hops = deployment.cfg["console.proxy_hops"]
+    if hops:  # the client's address (sign-in limits, the audit) from the proxies' X-Forwarded-For, trusting only them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     _serve_console(app, deployment)
 
     @app.get("/healthz")

@@ -312,6 +312,8 @@ def _check_values(values: dict[str, Any], where) -> None:
         raise ConfigError(f"{where}: sandbox.limits must be 'documented' or 'reported'.")
     if values.get("theme.lead_language", "zh") not in LEAD_LANGUAGES:
         raise ConfigError(f"{where}: theme.lead_language must be 'zh' or 'en'.")
+    if not 0 <= values.get("console.proxy_hops", 0) <= 5:
+        raise ConfigError(f"{where}: console.proxy_hops must be 0 (no proxy) to 5.", "Behind one nginx: proxy_hops = 1")
     if values.get("console.language", CONSOLE_LANGUAGES[0]) not in CONSOLE_LANGUAGES:
         raise ConfigError(f"{where}: console.language must be 'zh_CN' (Chinese) or 'en' (English).")
     per_address = values.get("console.sign_in_limit_per_address", 50)

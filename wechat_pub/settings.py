@@ -133,6 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
             shared=True),
     Setting("console.session_max_days", 7.0, "A console session ends this long after sign-in, however busy.",
             shared=True),
+    Setting("console.proxy_hops", 0, "How many proxies (nginx …) stand in front of `wechat-pub run` and add "
+            "X-Forwarded-For: 1 behind one. 0: none, the header is ignored (it could be forged). Behind a proxy without "
+            "it, every sign-in comes from the proxy's address and shares one limit.", shared=True),
     Setting("console.sign_in_limit_per_address", 50, "Wrong passwords from one address within 15 minutes before "
             "sign-in from it waits 5 minutes: high enough for an office behind one address (NAT); a name waits after "
             "5 of its own.", shared=True),

@@ -46,7 +46,7 @@ def analytics(account: str):
 def _chosen(reach):
     """The issue whose curve is shown: ?issue=N when it has figures, else the newest."""
     wanted = request.args.get("issue", "")
-    found = next((r for r in reach if wanted.isdigit() and r.issue == int(wanted)), None)
+    found = next((r for r in reach if wanted.isascii() and wanted.isdigit() and r.issue == int(wanted)), None)
     return found or (reach[0] if reach else None)
 
 

@@ -118,12 +118,12 @@ def compose(base: str, form, body: str, done_notes: set[int], timezone: str) -> 
 def one_line(value) -> str:
     """A field's value: one line (the format's fields are; a line break posted in one, or a '---' on a line of its
     own, would end the front matter early)."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", str(value)).strip()
+    return " ".join(part.strip() for part in str(value).splitlines() if part.strip())  # every break splitlines knows
 
 
 def _lines(text: str) -> str:
     """The "more fields" text as front-matter lines: a '---' or '...' line (the block's end) is left out."""
-    text = "\n".join(line for line in str(text).replace("\r\n", "\n").split("\n")
+    text = "\n".join(line for line in str(text).splitlines()
                      if line.strip() not in ("---", "...")).strip("\n")
     return text + "\n" if text else ""
 
@@ -162,7 +162,7 @@ def _value(name: str, text: str, timezone: str):
     if name == "publish_at":
         try:
             return parse_publish_time(text, timezone)
-        except ValueError:
+        except (ValueError, OverflowError):  # e.g. year 1 at +14:00: no instant Python can hold
             return text
     return text
 
@@ -177,7 +177,7 @@ def _local_time(value, timezone: str) -> str:
         return ""
     try:
         moment = parse_publish_time(value, timezone).astimezone(zoneinfo.ZoneInfo(timezone))
-    except ValueError:
+    except (ValueError, OverflowError):
         return str(value)
     return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
 

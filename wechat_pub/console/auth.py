@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wechat_pub.console.base import SignedIn, bp, csrf, deployment, record
 from wechat_pub.urls import console_target
 
+MAX_NAME = 64  # a user's name is at most this long (users.name); a longer one is nobody's
 OPEN = {"console.login", "console.static", "console.switch_language"}  # the switch works before sign-in
 
 
@@ -39,6 +40,8 @@ def login():
         return render_template("login.html")
     name = request.form.get("name", "").strip()
     throttle = deployment().services.login_throttle
+    if len(name) > MAX_NAME:  # nobody's name (a pasted text?): counted against the address, never stored
+        name = ""
     keys = throttle.keys(name, request.remote_addr or "")
     lock = throttle.blocked(keys)
     if lock is not None:

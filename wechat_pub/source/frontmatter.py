@@ -71,6 +71,7 @@ FrontMatterLoader = _Loader  # the same reading for the console's form (wechat_p
 
 def _load_yaml(block: str, body: str, body_line: int, path: str, problems: list[Problem]) -> FrontMatter:
     try:
+        _refuse_aliases(block)
         data = yaml.load(block, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -85,6 +86,15 @@ def _load_yaml(block: str, body: str, body_line: int, path: str, problems: list[
                                 "See docs/article-format.md for the fields."))
         return FrontMatter(body=body, body_line=body_line)
     return FrontMatter(data, body, body_line)
+
+
+def _refuse_aliases(block: str) -> None:
+    """No YAML aliases (``*name``) in front matter: nothing in the format needs one, and nested ones multiply a few
+    lines into gigabytes when the value is read (a "billion laughs")."""
+    for event in yaml.parse(block, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(problem="an alias (*name) is not allowed here",
+                                       problem_mark=event.start_mark)
 
 
 def field_line(block_text: str, key: str) -> int | None:

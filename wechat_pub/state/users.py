@@ -194,9 +194,11 @@ class LoginThrottle:
         """Count a wrong password against each key; the locks it set (a key that reached its limit)."""
         now, locked = self.clock.time(), []
         with self.db.begin() as conn:
+            # every count whose window is over goes (not only these keys': a name typed once, perhaps a password
+            # typed into the name field, is not kept past its window)
+            conn.execute(delete(login_failures).where(login_failures.c.first_at < now - self.WINDOW,
+                                                      login_failures.c.blocked_until <= now))
             for key in keys:
-                conn.execute(delete(login_failures).where(login_failures.c.key == key,
-                                                          login_failures.c.first_at < now - self.WINDOW))
                 conn.execute(self.db.insert_ignore(login_failures, {"key": key, "failures": 0, "first_at": now,
                                                                     "blocked_until": 0}))
                 conn.execute(update(login_failures).where(login_failures.c.key == key)

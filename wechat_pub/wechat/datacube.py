@@ -22,6 +22,9 @@ SOURCE_CODES = {0: "chat", 1: "share", 2: "share", 4: "home", 7: "search"}
 KNOWN_TOTALS = ("read_user", "share_user", "like_user", "zaikan_user", "comment_count", "collection_user")
 
 
+MAX_COUNT = 2**31 - 1  # what a database INTEGER holds: a larger figure from WeChat is capped, not a failed day
+
+
 def source_name(code: object) -> str:
     """One of :data:`SOURCES` for a user_source code (anything unexpected is 'other')."""
     try:
@@ -33,8 +36,8 @@ def source_name(code: object) -> str:
 def _count(value: object) -> int:
     """A figure as WeChat sends it (int, or a numeric string); anything else counts 0, never a failure."""
     try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
+        return min(max(int(value), 0), MAX_COUNT)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 reads as inf
         return 0
 
 
@@ -70,7 +73,8 @@ class ArticleTotals:
     @property
     def index(self) -> int:
         tail = self.msgid.rsplit("_", 1)[-1]
-        return int(tail) if "_" in self.msgid and tail.isdigit() else 1
+        # an article's 1-based place in its send (at most 8 in WeChat); anything else, however large, is the first
+        return int(tail) if "_" in self.msgid and tail.isascii() and tail.isdigit() and len(tail) <= 3 else 1
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,17 @@ def parse_day(entry: dict) -> DayTotals:
     return DayTotals(stat_date=str(entry.get("stat_date", "")), by_source=sources, extra=extra, **known)
 
 
+def is_date(text: object) -> bool:
+    """A day as WeChat writes it (YYYY-MM-DD, a real date): anything else is left out, not stored."""
+    try:
+        return isinstance(text, str) and len(text) == 10 and dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
 def parse_article(entry: dict) -> ArticleTotals:
-    days = tuple(parse_day(day) for day in entry.get("detail_list") or [] if isinstance(day, dict))
+    days = tuple(parse_day(day) for day in entry.get("detail_list") or []
+                 if isinstance(day, dict) and is_date(day.get("stat_date")))
     return ArticleTotals(ref_date=str(entry.get("ref_date", "")), msgid=str(entry.get("msgid", "")),
                          publish_type=_count(entry.get("publish_type")), title=str(entry.get("title", "")), days=days)
 
