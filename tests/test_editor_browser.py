@@ -163,6 +163,20 @@ def test_unsaved_changes_warn_on_leaving_and_come_back_after_a_reload(page, cons
     assert page.is_visible("#restored") and "公安部（未保存）" in page.input_value("#body")
 
 
+def test_unsaved_text_is_kept_per_person_and_forgotten_at_sign_out(page, console):
+    """A shared computer: one person's unsaved text is theirs (the key names them), and signing out forgets it."""
+    write_issue(console, 157)
+    open_editor(page, console, 157)
+    page.fill("#body", page.input_value("#body").replace("公安部", "公安部（未保存）", 1))
+    page.wait_for_function("() => Object.keys(localStorage).some((k) => k.startsWith('wechat-pub:edit:'))")
+    keys = page.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('wechat-pub:edit:'))")
+    assert keys == ["wechat-pub:edit:editor1:default:157"]
+    page.on("dialog", lambda d: d.accept())
+    page.click("form.who button:not([formaction])")  # sign out
+    page.wait_for_url(lambda url: "/login" in url)
+    assert page.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('wechat-pub:edit:'))") == []
+
+
 def test_the_conflict_check_still_holds(browser, console):
     write_issue(console, 155)
     pages = []

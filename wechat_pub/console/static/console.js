@@ -52,3 +52,11 @@ if (dialog) {
   });
   dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
 }
+
+// Signing out forgets this browser's unsaved editor texts (kept per person, but a shared computer should not keep
+// one person's draft for the next).
+document.querySelectorAll("form.who").forEach((form) => {
+  form.addEventListener("submit", () => {
+    Object.keys(localStorage).filter((key) => key.startsWith("wechat-pub:edit:")).forEach((key) => localStorage.removeItem(key));
+  });
+});
