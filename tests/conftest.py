@@ -419,7 +419,14 @@ def jpeg_bytes(width: int = 120, height: int = 80, colour: str = "#336699", nois
 
 # ---- a real headless browser: Debian's Chromium driven by Playwright ----------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian builds two programs from its chromium source: the browser, and the headless shell that Playwright itself runs
+# for headless pages (the same Blink, V8 and fonts, without the browser's windows and background services). A page
+# costs the shell about a quarter of the browser's CPU, and the suite opens hundreds, so it runs in the shell when
+# .ci/run installed it; WECHAT_PUB_TEST_CHROMIUM=/usr/bin/chromium runs them all in the browser.
+# tests/test_preview_browser.py checks the two draw a preview alike.
+FULL_CHROMIUM = "/usr/bin/chromium"
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+CHROMIUM = os.environ.get("WECHAT_PUB_TEST_CHROMIUM") or (HEADLESS_SHELL if os.path.exists(HEADLESS_SHELL) else FULL_CHROMIUM)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -432,11 +439,17 @@ def real_clock_environment() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """Playwright's driver, once per test process (a second one cannot start beside it)."""
     from playwright.sync_api import sync_playwright
 
-    assert os.path.exists(CHROMIUM), "Debian's chromium must be installed (.ci/run does it)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=real_clock_environment())
-        yield launched
-        launched.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (.ci/run installs chromium-headless-shell and chromium)"
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=real_clock_environment())
+    yield launched
+    launched.close()

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
-from conftest import EXAMPLE, ROOT, SEED_ARTICLE, firm_config, free_port, wait_until_responds
+from conftest import (CHROMIUM_ARGS, EXAMPLE, FULL_CHROMIUM, HEADLESS_SHELL, ROOT, SEED_ARTICLE, firm_config, free_port,
+                      real_clock_environment, wait_until_responds)
 
 SHOTS = ROOT / "preview" / "screenshots"  # kept after the run, to look at
 
@@ -159,3 +160,25 @@ def test_the_docs_screenshots_script_makes_every_picture_with_its_images(browser
     assert sorted(p.name for p in written) == committed  # every committed picture is one the script makes
     for path in written:
         assert Image.open(path).size[1] in (script.TOP_HEIGHT, script.END_HEIGHT)
+
+
+@pytest.mark.skipif(not (Path(FULL_CHROMIUM).exists() and Path(HEADLESS_SHELL).exists()),
+                    reason="needs both of Debian's chromium programs (.ci/run installs them)")
+def test_the_headless_shell_draws_the_preview_as_the_browser_does(playwright, served, tmp_path):
+    """The suite's pages run in Debian's chromium-headless-shell (conftest.CHROMIUM): the seed's phone frames,
+    light and dark, come out the same in it as in the full chromium, so what the suite sees is what the browser shows."""
+    url = served(SEED_ARTICLE, "--theme", "classic")
+    shots = {}
+    for program in (FULL_CHROMIUM, HEADLESS_SHELL):
+        browser = playwright.chromium.launch(executable_path=program, args=CHROMIUM_ARGS, env=real_clock_environment())
+        page = browser.new_page(viewport={"width": 900, "height": 1400})
+        page.goto(url)
+        for mode in ("light", "dark"):
+            target = tmp_path / f"{Path(program).name}-{mode}.png"
+            page.locator(f".phone.{mode}").screenshot(path=str(target))
+            shots[program, mode] = Image.open(target).convert("RGB")
+        browser.close()
+    for mode in ("light", "dark"):
+        full, shell = shots[FULL_CHROMIUM, mode], shots[HEADLESS_SHELL, mode]
+        assert full.size == shell.size, mode
+        assert ImageChops.difference(full, shell).getbbox() is None, f"{mode}: the two programs drew it differently"
