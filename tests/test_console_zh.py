@@ -11,9 +11,9 @@ import re
 
 import pytest
 import requests
-from playwright.sync_api import expect
 from axe import assert_accessible
 from babel.messages.pofile import read_po
+from playwright.sync_api import expect
 from test_console_browser import PASSWORD, start_console, write_issue
 from test_i18n import ZH
 

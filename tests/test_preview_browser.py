@@ -10,8 +10,18 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from conftest import (CHROMIUM_ARGS, EXAMPLE, FULL_CHROMIUM, HEADLESS_SHELL, ROOT, SEED_ARTICLE, firm_config, free_port,
-                      real_clock_environment, wait_until_responds)
+from conftest import (
+    CHROMIUM_ARGS,
+    EXAMPLE,
+    FULL_CHROMIUM,
+    HEADLESS_SHELL,
+    ROOT,
+    SEED_ARTICLE,
+    firm_config,
+    free_port,
+    real_clock_environment,
+    wait_until_responds,
+)
 
 SHOTS = ROOT / "preview" / "screenshots"  # kept after the run, to look at
 

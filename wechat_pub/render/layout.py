@@ -10,6 +10,7 @@ text none.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 
 from wechat_pub import model as m
@@ -153,9 +154,14 @@ def references_html(refs: References, lead: str) -> str:
 
 
 def footer(publisher, images: dict[str, ImageRef]) -> str:
+    return _footer(publisher, images.get(publisher.qr_code) if publisher.qr_code else None)
+
+
+@lru_cache(maxsize=64)  # the same for every article of a publisher, and the splitter renders a dozen trial articles
+def _footer(publisher, qr: ImageRef | None) -> str:
     parts = [f'<p class="disclaimer {lang}">{text_in(lang, text)}</p>'
              for lang, text in (("zh", publisher.disclaimer_zh), ("en", publisher.disclaimer_en)) if text]
-    qr = qr_code(publisher.qr_code, images)
+    qr = qr_code(publisher.qr_code, {publisher.qr_code: qr} if qr else {})
     lines = [contact_line(line) for line in publisher.contact]
     # The QR code goes right after the line that asks to scan it (扫码关注), else at the end.
     at = next((i + 1 for i, line in enumerate(publisher.contact) if QR_PROMPT.search(line)), len(lines))
