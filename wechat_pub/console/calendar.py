@@ -21,8 +21,9 @@ def calendar(account: str):
     zone = zoneinfo.ZoneInfo(site.timezone)
     today = dt.datetime.fromtimestamp(site.clock.time(), zone).date()
     month = _month(request.args.get("month"), today)
-    rows = overview(site)
-    published = {record.issue: record for record in site.pushes.all() if record.state.value in ("published", "sent")}
+    records = {record.issue: record for record in site.pushes.all()}
+    rows = overview(site, records)
+    published = {number: record for number, record in records.items() if record.state.value in ("published", "sent")}
     days: dict[dt.date, list[dict]] = {}
     for row in rows:
         if row.publish_at:

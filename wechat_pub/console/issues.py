@@ -28,7 +28,7 @@ def issues(account: str):
     site = site_of(account)
     report = site.library.sync()
     records = {record.issue: record for record in site.pushes.all()}  # the last push, in the page's zone
-    rows = overview(site)
+    rows = overview(site, records)
     pages = max(1, -(-len(rows) // ISSUES_PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     shown = rows[(page - 1) * ISSUES_PER_PAGE:page * ISSUES_PER_PAGE]
@@ -38,12 +38,12 @@ def issues(account: str):
 
 @bp.get("/<account>/issues/<issue:number>")
 def issue(account: str, number: int):
-    from wechat_pub.publish.status import overview
+    from wechat_pub.publish.status import overview_of
 
     site = site_of(account)
     site.library.sync()
     row = _row(site, number)
-    summary = next(r for r in overview(site) if r.number == number)
+    summary = overview_of(site, row)
     events = [(entry.at, entry.event, "", entry.detail) for entry in site.pushes.history(number)]
     events += [(entry.at, entry.action, entry.user, entry.detail)
                for entry in site.services.audit.recent(100, site.appid, number)]

@@ -127,29 +127,40 @@ class Overview:
     tag: str = ""  # send: the followers' tag id ('' : everyone)
 
 
-def overview(site: Site) -> list[Overview]:
-    from wechat_pub.publish.deliver import delivery_of
-
+def overview(site: Site, records: dict[int, PushRecord] | None = None) -> list[Overview]:
+    """Every issue of the account as the console lists it, newest first; ``records``: the push records when the
+    caller has read them already (issue number -> record)."""
     stored = site.library.store.all(texts=False)
     articles = site.library.reader.articles_of(stored)  # (parsed once, kept while their texts are the same)
-    records = {record.issue: record for record in site.pushes.all()}
+    if records is None:
+        records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
     approvals = site.approvals.all()
     now = site.clock.time()
-    rows = []
-    for row in stored:
-        article = articles.get(row.number)
-        record = records.get(row.number)
-        run = runs.get((row.number, row.publish_at)) if row.publish_at else None
-        approval = approvals.get(row.number)
-        approved = approval is not None and approval.text_hash == row.text_hash
-        status, advice = _status(site, row, record, run, approved, now)
-        chosen = delivery_of(site, article.issue if article is not None and article.valid else None)
-        rows.append(Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
-                             _last_push(record), advice, row.valid, row.version, approval.by if approved else "",
-                             chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action,
-                             chosen.tag))
+    rows = [_overview_row(site, row, articles.get(row.number), records.get(row.number),
+                          runs.get((row.number, row.publish_at)) if row.publish_at else None,
+                          approvals.get(row.number), now) for row in stored]
     return sorted(rows, key=lambda r: -r.number)
+
+
+def overview_of(site: Site, row) -> Overview:
+    """One issue (its stored ``row``) as :func:`overview` lists it, reading only what is about it (the issue page:
+    one of two thousand)."""
+    article = site.library.reader.articles_of([row]).get(row.number)
+    run = site.runs.get(row.number, row.publish_at) if row.publish_at else None
+    return _overview_row(site, row, article, site.pushes.get(row.number), run, site.approvals.get(row.number),
+                         site.clock.time())
+
+
+def _overview_row(site: Site, row, article, record: PushRecord | None, run, approval, now: float) -> Overview:
+    from wechat_pub.publish.deliver import delivery_of
+
+    approved = approval is not None and approval.text_hash == row.text_hash
+    status, advice = _status(site, row, record, run, approved, now)
+    chosen = delivery_of(site, article.issue if article is not None and article.valid else None)
+    return Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
+                    _last_push(record), advice, row.valid, row.version, approval.by if approved else "",
+                    chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action, chosen.tag)
 
 
 def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now: float) -> tuple[str, str]:

@@ -101,7 +101,7 @@ class ArticleFile:
     def filename(self) -> str:
         return os.path.basename(self.path)
 
-    @property
+    @cached_property  # of the cached problems: the console's lists ask two thousand articles each view
     def errors(self) -> tuple[m.Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "error")
 
