@@ -9,13 +9,16 @@ import pytest
 from security_service import ARTICLE, signed_in
 from test_console_browser import start_console
 
+from conftest import free_port
 from wechat_pub.console.issues import ISSUES_PER_PAGE
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pages") / "site"
-    running = start_console(folder, sandbox_port=1)  # nothing here reaches the sandbox
+    # nothing here reaches the sandbox; a port of its own all the same (`run` serves one there, and another
+    # worker's console of this module may be running: a shared port failed the second to start)
+    running = start_console(folder, sandbox_port=free_port())
     articles = folder / "articles"
     for number in range(1, ISSUES_PER_PAGE + 2):
         (articles / f"issue-{number}.md").write_text(ARTICLE.format(number=number, images=""), encoding="utf-8")

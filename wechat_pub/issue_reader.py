@@ -5,6 +5,7 @@ entry (:meth:`IssueReader.entry`)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import OrderedDict
 from typing import Iterator
@@ -107,3 +108,12 @@ class IssueReader:
         """Every issue with a publish time; an issue whose text broke keeps its time, with its problems."""
         return [Slot(row.number, str(self.folder.path / row.filename), row.publish_at, row.problems)
                 for row in self.store.all() if row.publish_at]
+
+
+def settle_long_lived() -> None:
+    """Leave what this process holds now (the issues just parsed, kept for its life) out of the garbage
+    collector's full passes. Left in, every full pass walked them: 180 ms at two thousand issues, every few
+    console views, the p95 of every page. The objects stay freed when nothing refers to them; only cycles among
+    them would be kept, and they hold none."""
+    gc.collect()
+    gc.freeze()

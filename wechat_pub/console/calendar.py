@@ -14,7 +14,7 @@ from wechat_pub.console.base import bp, site_of
 
 @bp.get("/<account>/calendar")
 def calendar(account: str):
-    from wechat_pub.publish.status import overview
+    from wechat_pub.publish.status import overview, to_the_minute
 
     site = site_of(account)
     site.library.sync()
@@ -28,10 +28,10 @@ def calendar(account: str):
     for row in rows:
         if row.publish_at:
             moment = dt.datetime.fromisoformat(row.publish_at).astimezone(zone)
-            days.setdefault(moment.date(), []).append({"row": row, "time": moment.strftime("%H:%M")})
+            days.setdefault(moment.date(), []).append({"row": row, "time": to_the_minute(moment)[-5:]})
         elif row.number in published:
             moment = dt.datetime.fromtimestamp(published[row.number].updated_at, zone)
-            days.setdefault(moment.date(), []).append({"row": row, "time": moment.strftime("%H:%M")})
+            days.setdefault(moment.date(), []).append({"row": row, "time": to_the_minute(moment)[-5:]})
     weeks = months.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
     previous = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     following = (month.replace(day=28) + dt.timedelta(days=7)).strftime("%Y-%m")

@@ -80,6 +80,11 @@ class ArticleFile:
         return parsed.issue, tuple(parsed.problems)
 
     @property
+    def is_read(self) -> bool:
+        """Whether the issue was parsed already (asking for ``issue`` or ``problems`` parses it)."""
+        return "_read" in self.__dict__
+
+    @property
     def issue(self) -> m.Issue | None:  # as far as it could be read (None: not at all)
         return self._read[0]
 

@@ -64,7 +64,9 @@ class IssueStore:
         if not include_removed:
             statement = statement.where(issues.c.removed == 0)
         with self.db.connect() as conn:
-            return [_row(row) for row in conn.execute(statement)]
+            result = conn.execute(statement)
+            names = tuple(result.keys())  # once, not per row: two thousand rows a console view
+            return [_row(dict(zip(names, row))) for row in result]
 
     def summary(self) -> list[IssueSummary]:
         """Every issue of the account, without the texts."""
@@ -77,7 +79,7 @@ class IssueStore:
     def get(self, number: int) -> IssueRow | None:
         with self.db.connect() as conn:
             row = conn.execute(select(issues).where(issues.c.appid == self.appid, issues.c.number == number)).first()
-        return _row(row) if row else None
+        return _row(dict(row._mapping)) if row else None
 
     def revision(self) -> str:
         """Changes whenever any row of the account does (cheap: one aggregate, read from the index
@@ -168,11 +170,10 @@ class SharedValues:
             return conn.execute(select(shared_values.c.value).where(shared_values.c.key == key)).scalar_one()
 
 
-def _row(row) -> IssueRow:
-    data = dict(row._mapping)
+def _row(data: dict) -> IssueRow:
     data.pop("appid")
     data["valid"] = bool(data["valid"])
     data["removed"] = bool(data["removed"])
-    data["problems"] = tuple(json.loads(data["problems"] or "[]"))
+    data["problems"] = tuple(json.loads(data["problems"])) if data["problems"] not in (None, "", "[]") else ()
     data.setdefault("text", None)
     return IssueRow(**data)

@@ -83,18 +83,19 @@ class PushLedger:
     def get(self, issue: int) -> PushRecord | None:
         with self.db.connect() as conn:
             row = conn.execute(select(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue)).first()
-        return _record(row) if row else None
+        return _record(dict(row._mapping)) if row else None
 
     def all(self) -> list[PushRecord]:
         with self.db.connect() as conn:
-            rows = conn.execute(select(pushes).where(pushes.c.appid == self.appid).order_by(pushes.c.issue)).all()
-        return [_record(row) for row in rows]
+            result = conn.execute(select(pushes).where(pushes.c.appid == self.appid).order_by(pushes.c.issue))
+            names = tuple(result.keys())  # once, not per row: two thousand rows a console view
+            return [_record(dict(zip(names, row))) for row in result]
 
     def by_publish_id(self, publish_id: str) -> PushRecord | None:
         with self.db.connect() as conn:
             row = conn.execute(select(pushes).where(pushes.c.appid == self.appid,
                                                     pushes.c.publish_id == str(publish_id))).first()
-        return _record(row) if row else None
+        return _record(dict(row._mapping)) if row else None
 
     def published_urls(self) -> dict[int, list[str]]:
         """Issue number -> article URLs, for every issue WeChat reported published or sent."""
@@ -203,8 +204,8 @@ class PushLedger:
                                              detail=detail))
 
 
-def _record(row) -> PushRecord:
-    data = dict(row._mapping)
-    data["article_urls"] = json.loads(data["article_urls"] or "[]")
+def _record(data: dict) -> PushRecord:
+    urls = data["article_urls"]
+    data["article_urls"] = json.loads(urls) if urls not in (None, "", "[]") else []
     data["state"] = PushState(data["state"])
     return PushRecord(**data)
