@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import gc
 
-from conftest import firm_config, open_site
 from security_service import ARTICLE
 
+from conftest import firm_config, open_site
 from wechat_pub import model as m
 from wechat_pub.publish.status import overview
 
