@@ -181,13 +181,15 @@ def test_the_headless_shell_draws_the_preview_as_the_browser_does(playwright, se
     shots = {}
     for program in (FULL_CHROMIUM, HEADLESS_SHELL):
         browser = playwright.chromium.launch(executable_path=program, args=CHROMIUM_ARGS, env=real_clock_environment())
-        page = browser.new_page(viewport={"width": 900, "height": 1400})
-        page.goto(url)
-        for mode in ("light", "dark"):
-            target = tmp_path / f"{Path(program).name}-{mode}.png"
-            page.locator(f".phone.{mode}").screenshot(path=str(target))
-            shots[program, mode] = Image.open(target).convert("RGB")
-        browser.close()
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 1400})
+            page.goto(url)
+            for mode in ("light", "dark"):
+                target = tmp_path / f"{Path(program).name}-{mode}.png"
+                page.locator(f".phone.{mode}").screenshot(path=str(target))
+                shots[program, mode] = Image.open(target).convert("RGB")
+        finally:
+            browser.close()
     for mode in ("light", "dark"):
         full, shell = shots[FULL_CHROMIUM, mode], shots[HEADLESS_SHELL, mode]
         assert full.size == shell.size, mode

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import time
 from collections import OrderedDict
 from typing import Iterator
 
@@ -46,7 +47,10 @@ class IssueReader:
             self._read.popitem(last=False)
 
     def known(self, filename: str, text_hash: str) -> ArticleFile | None:
-        return self._read.get((filename, text_hash))
+        article = self._read.get((filename, text_hash))
+        if article is not None:
+            self._read.move_to_end((filename, text_hash))  # used: the least recently used go first
+        return article
 
     def catalogue(self) -> Catalogue:
         """The account's issues as the database holds them (paths: where they live in this host's folder)."""
@@ -110,10 +114,20 @@ class IssueReader:
                 for row in self.store.all() if row.publish_at]
 
 
+_SETTLE_EVERY = 600.0  # seconds: at most one settling a process in that time
+_settled_at: float | None = None
+
+
 def settle_long_lived() -> None:
     """Leave what this process holds now (the issues just parsed, kept for its life) out of the garbage
     collector's full passes. Left in, every full pass walked them: 180 ms at two thousand issues, every few
-    console views, the p95 of every page. The objects stay freed when nothing refers to them; only cycles among
-    them would be kept, and they hold none."""
+    console views, the p95 of every page. The objects are still freed when nothing refers to them (the parsed
+    issues are trees: no cycles); what is frozen is only kept if it later becomes a cycle, so this runs at most
+    once in :data:`_SETTLE_EVERY`, not on every view."""
+    global _settled_at
+    now = time.monotonic()
+    if _settled_at is not None and now - _settled_at < _SETTLE_EVERY:
+        return
+    _settled_at = now
     gc.collect()
     gc.freeze()

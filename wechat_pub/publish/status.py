@@ -142,7 +142,7 @@ def overview(site: Site, records: dict[int, PushRecord] | None = None) -> list[O
     rows = [_overview_row(site, row, articles.get(row.number), records.get(row.number),
                           runs.get((row.number, row.publish_at)) if row.publish_at else None,
                           approvals.get(row.number), now) for row in stored]
-    if unread > 50:  # many issues parsed here, kept while their texts are the same
+    if unread > 50 and len(stored) <= site.library.reader.kept:  # many parsed here, and kept (not evicted again)
         settle_long_lived()
     return sorted(rows, key=lambda r: -r.number)
 
