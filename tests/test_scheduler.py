@@ -234,6 +234,31 @@ def test_transient_errors_are_retried_then_succeed(site, sandbox, running, run_c
     assert drafts(sandbox) == 1 and runs(site)[0][1] == "done"
 
 
+def test_a_retry_due_before_its_failed_attempt_has_ended_still_runs(site, sandbox, running, run_cli):
+    """The retry was added while the failed attempt was still running, under the same job id: when its time came
+    before that attempt had returned (a loaded machine; here its last step is held for 0.5 s, longer than the
+    0.3 s retry), APScheduler skipped it (one instance a job) and the date job was gone: the slot stayed
+    'retrying' for ever (seen once in CI under the fake clock). Now the retry is added when the attempt has ended."""
+    import time
+
+    with open(site / "config.toml", "a") as handle:
+        handle.write("\n[wechat]\nretry_seconds = 0.2\n")
+    sandbox.fault("material/add_material", "errcode:45009", times=1)  # the first attempt only
+    passed(site / "articles" / "issue-135.md", 1)
+    service = running()
+    service.service.retry_base_seconds = 0.3
+    told = service.service.on_event
+
+    def slow_to_end(kind: str, detail: str) -> None:
+        told(kind, detail)
+        if kind == "retrying":
+            time.sleep(0.5)  # the failed attempt's last step, slower than its retry is soon: the race itself
+
+    service.service.on_event = slow_to_end
+    assert "created draft" in service.wait_for("done", timeout=10)
+    assert drafts(sandbox) == 1 and runs(site)[0][1] == "done"
+
+
 def test_every_failed_attempt_is_logged_kept_and_shown(site, sandbox, running, caplog):
     """Issue 30: a push whose first attempt failed landed by its retry, and nothing recorded the failed attempt
     (the run's row keeps only how it ended). Now each is logged, kept in the issue's history, and on its page."""

@@ -63,6 +63,7 @@ class SchedulerService:
         self._sync_lock = threading.Lock()
         self._signatures: dict[str, str] = {}
         self._active: set[str] = set()  # job ids of the pushes running in this process now
+        self._retries: dict[str, dict] = {}  # job id -> the retry its running push asked for (added when it ends)
         self.retry_base_seconds = 60.0  # first retry of a transient failure; doubles up to 10 minutes
         self._analytics_at: float | None = None  # when this process last looked (monotonic)
 
@@ -256,7 +257,18 @@ class SchedulerService:
                         issue, type(exc).__name__)
             self.on_event("interrupted", key)
         finally:
+            self._add_retry(key)
             self._active.discard(key)
+
+    def _add_retry(self, key: str) -> None:
+        """The retry the push that is ending asked for, added now: added while that push still ran (under the
+        same job id), APScheduler skipped it when its time came before the push had returned (one instance a
+        job), and the date job was gone, the slot 'retrying' for ever."""
+        retry = self._retries.pop(key, None)
+        if retry is not None and self.scheduler is not None:
+            # max_instances 2: the push that asked may not have been counted as ended yet when the retry is due
+            self.scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", id=key, replace_existing=True,
+                                   max_instances=2, **retry)
 
     def _run_slot(self, site: Site, slot: Slot, key: str) -> None:
         before = site.runs.get(slot.issue, slot.publish_at)
@@ -339,9 +351,8 @@ class SchedulerService:
         site.runs.finish(slot.issue, slot.publish_at, "retrying", f"attempt {run.attempts}: {exc.message}")
         self._attempt_failed(site, slot, run, exc, f"tried again in {delay:g} s")
         key = job_id(site, slot)
-        self.scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date",
-                               run_date=dt.datetime.fromtimestamp(now + delay, dt.timezone.utc),
-                               args=[site.name, slot.issue, slot.path, slot.publish_at], id=key, replace_existing=True)
+        self._retries[key] = {"run_date": dt.datetime.fromtimestamp(now + delay, dt.timezone.utc),
+                              "args": [site.name, slot.issue, slot.path, slot.publish_at]}
         self.on_event("retrying", f"{key} in {delay:g} s")
 
     def _attempt_failed(self, site: Site, slot: Slot, run, exc: WechatPubError, then: str) -> None:
