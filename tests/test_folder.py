@@ -163,3 +163,26 @@ def test_issues_read_on_other_cores_for_something_made_of_them_come_back_as_that
     assert first.issue.number == 1  # ... and is read here when asked for
     assert IssueFacts.of(first.issue) == first.facts
     assert first.problems == ArticleFile(first.path, first.text, first.sha256).problems
+
+
+def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
+    """A sync remembered the folder as it was when it ended, not as it read it: a file saved meanwhile (the
+    scheduler's sync thread running while the team saves in the console) counted as synced, and every later sync
+    skipped it until something else changed (the CI's calendar and dates tests, under the slower fake clock)."""
+    from security_service import ARTICLE
+
+    from conftest import firm_config
+
+    firm_config(tmp_path)
+    articles = tmp_path / "articles"
+    articles.mkdir(exist_ok=True)
+    (articles / "issue-1.md").write_text(ARTICLE.format(number=1, images=""), encoding="utf-8")
+    site = open_site(tmp_path)
+
+    def saved_meanwhile(_article) -> None:
+        (articles / "issue-2.md").write_text(ARTICLE.format(number=2, images=""), encoding="utf-8")
+
+    site.library.sync(each=saved_meanwhile)  # its first pass read the folder before issue 2 was saved
+    site.library.sync()
+    assert site.library.row(2) is not None, "the file saved during the last sync was never synced"
+    assert not site.library.sync().changed  # and then the folder and the database are in step: nothing to do
