@@ -68,10 +68,8 @@ class SyncReport:
 
     def merge(self, other: SyncReport) -> None:
         """What another pass of the same sync found (what it skipped once, once)."""
-        self.imported += other.imported
-        self.written += other.written
-        self.removed += other.removed
-        self.conflicts += other.conflicts
+        for name in ("imported", "written", "removed", "conflicts"):
+            getattr(self, name).extend(getattr(other, name))
         self.skipped += [line for line in other.skipped if line not in self.skipped]
 
     def lines(self) -> list[str]:
@@ -110,12 +108,10 @@ class Library:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
             for _ in range(3):  # until a pass finds them in step (its own writes, and whatever came meanwhile)
                 found = SyncReport(author=report.author)
-                worked_from = self._sync_pass(found, also, each)
-                report.merge(found)
+                worked_from = self._sync_pass(found, also, each)  # what it read, not what is there when it ends:
+                report.merge(found)  # a file saved or a row changed while it ran is for the next pass or sync
                 if not found.changed:
                     break
-            # what the last pass worked from, not what is there now: a file saved or a row changed while it ran
-            # is taken up by the next sync
             self._seen = worked_from
         for line in report.conflicts:
             log.warning("%s", line)
