@@ -166,9 +166,9 @@ def test_issues_read_on_other_cores_for_something_made_of_them_come_back_as_that
 
 
 def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
-    """A sync remembered the folder as it was when it ended, not as it read it: a file saved meanwhile (the
-    scheduler's sync thread running while the team saves in the console) counted as synced, and every later sync
-    skipped it until something else changed (the CI's calendar and dates tests, under the slower fake clock)."""
+    """A sync remembered the folder as it was when it ended, not as it read it: a file saved meanwhile (the team
+    saving in the console while the scheduler's sync thread ran) counted as synced, and every later sync skipped
+    it until something else changed (CI's calendar and dates tests, under the slower fake clock)."""
     from security_service import ARTICLE
 
     from conftest import firm_config
@@ -178,11 +178,16 @@ def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
     articles.mkdir(exist_ok=True)
     (articles / "issue-1.md").write_text(ARTICLE.format(number=1, images=""), encoding="utf-8")
     site = open_site(tmp_path)
+    assert site.library.sync().imported == ["issue-1.md"]
+    folder, read = site.library.folder, site.library.folder.read
 
-    def saved_meanwhile(_article) -> None:
+    def saved_meanwhile():
+        catalogue = read()
         (articles / "issue-2.md").write_text(ARTICLE.format(number=2, images=""), encoding="utf-8")
+        return catalogue
 
-    site.library.sync(each=saved_meanwhile)  # its first pass read the folder before issue 2 was saved
-    site.library.sync()
-    assert site.library.row(2) is not None, "the file saved during the last sync was never synced"
-    assert not site.library.sync().changed  # and then the folder and the database are in step: nothing to do
+    folder.read = saved_meanwhile
+    assert not site.library.sync(force=True).changed  # it read the folder before issue 2 was saved
+    folder.read = read
+    assert site.library.sync().imported == ["issue-2.md"], "the file saved during the last sync was never synced"
+    assert not site.library.sync().changed

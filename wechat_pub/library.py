@@ -66,12 +66,6 @@ class SyncReport:
     def changed(self) -> bool:
         return bool(self.imported or self.written or self.removed or self.conflicts)
 
-    def merge(self, other: SyncReport) -> None:
-        """What another pass of the same sync found (what it skipped once, once)."""
-        for name in ("imported", "written", "removed", "conflicts"):
-            getattr(self, name).extend(getattr(other, name))
-        self.skipped += [line for line in other.skipped if line not in self.skipped]
-
     def lines(self) -> list[str]:
         out = [f"sent to the database: {name}" for name in self.imported]
         out += [f"updated from the database: {name}" for name in self.written]
@@ -106,34 +100,28 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
-            for _ in range(3):  # until a pass finds them in step (its own writes, and whatever came meanwhile)
-                found = SyncReport(author=report.author)
-                worked_from = self._sync_pass(found, also, each)  # what it read, not what is there when it ends:
-                report.merge(found)  # a file saved or a row changed while it ran is for the next pass or sync
-                if not found.changed:
-                    break
-            self._seen = worked_from
+            synced = self._load_record()
+            revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
+            local = self.folder.read()
+            rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
+            self._file_hashes = self.store.all_file_hashes()
+            numbers = self._sync_files(local, rows, synced, report, also, each)
+            for number, paths in local.duplicates.items():
+                names = " and ".join(os.path.basename(p) for p in paths)
+                report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
+            for number, row in rows.items():
+                if number not in numbers:
+                    self._sync_row(row, synced, report)
+            self._save_record(synced)
+            self._file_hashes = None
+            # A sync that changed nothing remembers what it read: a file saved or a row changed while it ran (the
+            # team saving while the scheduler's sync idles) is the next sync's. One that changed something
+            # remembers what is there now, its own writes included (a file saved during it waits: not solved).
+            changed = report.changed
+            self._seen = (self.folder.signature(), self.store.revision()) if changed else (local.signature, revision)
         for line in report.conflicts:
             log.warning("%s", line)
         return report
-
-    def _sync_pass(self, report: SyncReport, also, each) -> tuple[str, str]:
-        """One pass of folder <-> database; the folder's signature and the database's revision it worked from."""
-        synced = self._load_record()
-        revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
-        local = self.folder.read()
-        rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
-        self._file_hashes = self.store.all_file_hashes()
-        numbers = self._sync_files(local, rows, synced, report, also, each)
-        for number, paths in local.duplicates.items():
-            names = " and ".join(os.path.basename(p) for p in paths)
-            report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
-        for number, row in rows.items():
-            if number not in numbers:
-                self._sync_row(row, synced, report)
-        self._save_record(synced)
-        self._file_hashes = None
-        return local.signature, revision
 
     def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
                     also, each) -> set[int]:

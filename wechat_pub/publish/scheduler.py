@@ -64,6 +64,7 @@ class SchedulerService:
         self._signatures: dict[str, str] = {}
         self._active: set[str] = set()  # job ids of the pushes running in this process now
         self._retries: dict[str, dict] = {}  # job id -> the retry its running push asked for (added when it ends)
+        self._active_lock = threading.Lock()
         self.retry_base_seconds = 60.0  # first retry of a transient failure; doubles up to 10 minutes
         self._analytics_at: float | None = None  # when this process last looked (monotonic)
 
@@ -245,9 +246,10 @@ class SchedulerService:
         site = self.deployment.site(account)
         slot = Slot(issue, path, publish_at)
         key = job_id(site, slot)
-        if key in self._active:
-            return
-        self._active.add(key)
+        with self._active_lock:  # (a retry due at once waits here until the push that asked for it has ended)
+            if key in self._active:
+                return
+            self._active.add(key)
         try:
             self._run_slot(site, slot, key)
         except Exception as exc:  # recording the outcome failed (the database went away): resumed later
@@ -257,18 +259,24 @@ class SchedulerService:
                         issue, type(exc).__name__)
             self.on_event("interrupted", key)
         finally:
-            self._add_retry(key)
-            self._active.discard(key)
+            with self._active_lock:
+                try:
+                    self._add_retry(key)
+                finally:
+                    self._active.discard(key)
 
     def _add_retry(self, key: str) -> None:
         """The retry the push that is ending asked for, added now: added while that push still ran (under the
         same job id), APScheduler skipped it when its time came before the push had returned (one instance a
         job), and the date job was gone, the slot 'retrying' for ever."""
-        retry = self._retries.pop(key, None)
-        if retry is not None and self.scheduler is not None:
-            # max_instances 2: the push that asked may not have been counted as ended yet when the retry is due
-            self.scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", id=key, replace_existing=True,
-                                   max_instances=2, **retry)
+        retry, scheduler = self._retries.pop(key, None), self.scheduler
+        if retry is None or scheduler is None:
+            return
+        try:  # max_instances 2: the push that asked may not be counted as ended yet when the retry is due
+            scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", id=key, replace_existing=True,
+                              max_instances=2, **retry)
+        except Exception as exc:  # the job store's database away: the next sync schedules the slot again
+            log.warning("retry of %s not scheduled (%s: %s); the next sync takes it up", key, type(exc).__name__, exc)
 
     def _run_slot(self, site: Site, slot: Slot, key: str) -> None:
         before = site.runs.get(slot.issue, slot.publish_at)
