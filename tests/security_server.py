@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 
 import requests
 from werkzeug.serving import make_server
@@ -14,6 +15,20 @@ from conftest import firm_config, use_database
 
 PASSWORD = "correct horse battery staple"
 USERS = (("admin1", "admin"), ("editor1", "editor"), ("boss", "approver"))
+
+
+ENGLISH = '[console]\nlanguage = "en"\n'  # for tests that read the console's English words
+
+
+@contextmanager
+def console_on(folder, database_url: str, clock, monkeypatch, extra: str = ""):
+    """A served :class:`Console` (with a webhook token set), stopped afterwards: what these tests' fixtures share."""
+    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", "tok3n")
+    running = Console(folder, database_url, clock, extra=extra)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 class Console:

@@ -6,7 +6,7 @@ sign-in, the sign-in counts of typed names kept forever, a proxy's address share
 from __future__ import annotations
 
 import pytest
-from security_server import PASSWORD
+from security_server import ENGLISH, PASSWORD, console_on
 from test_sign_in_throttle import attempt
 
 from wechat_pub.console.article_form import _local_time, _value, one_line
@@ -58,12 +58,8 @@ def test_hostile_figures_from_the_datacube_are_left_out_or_capped():
 
 @pytest.fixture
 def console(tmp_path, database_url, fake_clock, monkeypatch):
-    from security_server import Console
-
-    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", "tok3n")
-    running = Console(tmp_path / "site", database_url, fake_clock.clock, extra='[console]\nlanguage = "en"\n')
-    yield running
-    running.stop()
+    with console_on(tmp_path / "site", database_url, fake_clock.clock, monkeypatch, ENGLISH) as running:
+        yield running
 
 
 def test_a_name_longer_than_any_users_is_refused_and_counted(console):

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import pytest
 import requests
-from security_server import Console, csrf_of
+from security_server import Console, console_on, csrf_of
 
 
 @pytest.fixture
 def console(tmp_path, database_url, fake_clock, monkeypatch):
-    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", "tok3n")
-    running = Console(tmp_path / "site", database_url, fake_clock.clock)
-    yield running
-    running.stop()
+    with console_on(tmp_path / "site", database_url, fake_clock.clock, monkeypatch) as running:
+        yield running
 
 
 def saved_cookie(browser: requests.Session) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from security_server import PASSWORD, Console, csrf_of
+from security_server import ENGLISH, PASSWORD, Console, console_on, csrf_of
 
 from wechat_pub.config import load_config
 from wechat_pub.errors import ConfigError
@@ -15,10 +15,8 @@ from wechat_pub.errors import ConfigError
 
 @pytest.fixture
 def console(tmp_path, database_url, fake_clock, monkeypatch):
-    monkeypatch.setenv("WECHAT_PUB_WEBHOOK__TOKEN", "tok3n")
-    running = Console(tmp_path / "site", database_url, fake_clock.clock, extra='[console]\nlanguage = "en"\n')
-    yield running
-    running.stop()
+    with console_on(tmp_path / "site", database_url, fake_clock.clock, monkeypatch, ENGLISH) as running:
+        yield running
 
 
 def attempt(console, name: str, password: str) -> requests.Response:
