@@ -182,3 +182,28 @@ def test_marking_sent_twice_in_one_second_keeps_both(team, sandbox, run_cli):  #
         "https://mp.weixin.qq.com/s/a", "https://mp.weixin.qq.com/s/b"]
     refused = run_cli("mark-sent", "articles/issue-135.md", "--url", "javascript:alert(1)", expect=1)
     assert "is not the article's link" in refused.stderr
+
+
+def test_the_issue_is_sent_before_the_sends_counts_show(team, sandbox, run_cli):  # noqa: F811
+    """A page read between the two writes of a finished send must not show the followers reached beside an issue
+    still 'sending' (CI's +3y run of test_reach_browser read exactly that): the issue's state is written first."""
+    from wechat_pub.bot.protocol import parse_xml
+    from wechat_pub.sandbox.massevents import mass_event_xml
+
+    site, _ = team
+    run_cli("send", "articles/issue-135.md", "--yes")
+    opened = open_site(site)
+    [record] = opened.sends.of_issue(135)
+    seen = []
+    finished = opened.sends.finished
+
+    def finished_seen_by_a_reader(*args, **kwargs):
+        seen.append(open_site(site).pushes.get(135).state.value)  # what another process reads at that moment
+        return finished(*args, **kwargs)
+
+    opened.sends.finished = finished_seen_by_a_reader
+    xml = mass_event_xml("gh_sandbox0001", int(record.msg_id), "success", 1200, ["https://mp.weixin.qq.com/s/x"],
+                         1_800_000_000)
+    assert opened.bot().answer_once(parse_xml(xml.encode())) == "success"
+    assert seen == ["sent"]
+    assert opened.sends.of_issue(135)[0].state == "sent"
