@@ -191,3 +191,31 @@ def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
     folder.read = read
     assert site.library.sync().imported == ["issue-2.md"], "the file saved during the last sync was never synced"
     assert not site.library.sync().changed
+
+
+def test_a_file_saved_while_a_changing_sync_runs_is_synced_by_the_next(tmp_path):
+    """The same when the sync itself sends a file to the database: it remembered the folder after its own writes,
+    so a file saved while it ran waited for some other change (a hundred issues written just after `run` started
+    never reached the console's list in test_issues_pages)."""
+    from security_service import ARTICLE
+
+    from conftest import firm_config
+
+    firm_config(tmp_path)
+    articles = tmp_path / "articles"
+    articles.mkdir(exist_ok=True)
+    (articles / "issue-1.md").write_text(ARTICLE.format(number=1, images=""), encoding="utf-8")
+    site = open_site(tmp_path)
+    folder, read = site.library.folder, site.library.folder.read
+
+    def saved_meanwhile():
+        catalogue = read()
+        (articles / "issue-2.md").write_text(ARTICLE.format(number=2, images=""), encoding="utf-8")
+        return catalogue
+
+    folder.read = saved_meanwhile
+    assert site.library.sync().imported == ["issue-1.md"]  # it read the folder before issue 2 was saved
+    folder.read = read
+    assert site.library.sync().imported == ["issue-2.md"], "the file saved during the last sync was never synced"
+    assert not site.library.sync().changed
+    assert site.library.sync().lines() == []

@@ -35,6 +35,7 @@ def test_an_idle_sync_reads_no_article_and_no_row(firm_dir, database_url, monkey
     write_issues(firm_dir / "articles", 20)
     library = open_site(firm_dir).library
     assert len(library.sync().imported) == 20
+    assert not library.sync().changed  # the sync after a change reads once more (what was saved during it)
 
     def refused(*_args, **_kwargs):
         raise AssertionError("an idle sync read the articles or the issues' rows")

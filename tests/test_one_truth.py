@@ -96,6 +96,37 @@ def test_deletions_and_new_issues_travel(hosts):
     assert sync(a).written == ["issue-141.md"]
 
 
+def test_a_file_renumbered_on_one_host_is_that_issue_on_both(hosts):
+    """issue-140.md now says issue 141: issue 140 was deleted there, 141 is new; nothing is written over the
+    renumbered file. Before, every sync wrote issue 140's text back over it ("deleted here, but changed"), and
+    the next sync sent it to the database as 141 again, for ever."""
+    a, b = hosts
+    (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
+    sync(a), sync(b)
+    (a / "articles" / "issue-140.md").write_text(article(141, "改了期号。"), encoding="utf-8")
+    report = sync(a)
+    assert (report.imported, report.removed, report.written, report.conflicts) == \
+        (["issue-140.md"], ["issue-140.md"], [], [])
+    assert not sync(a).changed and "issue: 141" in (a / "articles" / "issue-140.md").read_text()
+    other = sync(b)
+    assert (other.removed, other.written, other.conflicts) == (["issue-140.md"], ["issue-140.md"], [])
+    assert "改了期号" in (b / "articles" / "issue-140.md").read_text() and not sync(b).changed
+    for folder in (a, b):
+        assert [row.number for row in open_site(folder).library.store.all(texts=False)] == [141]
+
+
+def test_an_issue_from_elsewhere_never_overwrites_a_file_of_another_issue(hosts):
+    a, b = hosts
+    (a / "articles" / "shared-name.md").write_text(article(150), encoding="utf-8")
+    (b / "articles" / "shared-name.md").write_text(article(151), encoding="utf-8")
+    sync(a)
+    report = sync(b)  # b's own file is imported as 151; a's 150 comes beside it under another name
+    assert report.imported == ["shared-name.md"] and report.written == ["shared-name-issue-150.md"]
+    assert "issue: 151" in (b / "articles" / "shared-name.md").read_text()
+    assert "issue: 150" in (b / "articles" / "shared-name-issue-150.md").read_text()
+    assert not sync(b).changed
+
+
 def test_images_travel_with_their_issue(hosts):
     a, b = hosts
     shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)

@@ -46,7 +46,7 @@ from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, read_each
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import Action, Stored, decide
+from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -101,6 +101,7 @@ class Library:
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
             synced = self._load_record()
+            before = dict(synced)  # (as it was: a file renumbered here is recorded under its new issue below)
             revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
             local = self.folder.read()
             rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
@@ -109,16 +110,17 @@ class Library:
             for number, paths in local.duplicates.items():
                 names = " and ".join(os.path.basename(p) for p in paths)
                 report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
+            named = {article.filename: article for article in local.files}
             for number, row in rows.items():
                 if number not in numbers:
-                    self._sync_row(row, synced, report)
+                    self._sync_row(row, synced, report, base_of(row.number, before.get(row.filename),
+                                                                   named.get(row.filename)))
             self._save_record(synced)
             self._file_hashes = None
-            # A sync that changed nothing remembers what it read: a file saved or a row changed while it ran (the
-            # team saving while the scheduler's sync idles) is the next sync's. One that changed something
-            # remembers what is there now, its own writes included (a file saved during it waits: not solved).
-            changed = report.changed
-            self._seen = (self.folder.signature(), self.store.revision()) if changed else (local.signature, revision)
+            # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
+            # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
+            # that changed something, the next one therefore reads again and finds its writes in step.
+            self._seen = (local.signature, revision)
         for line in report.conflicts:
             log.warning("%s", line)
         return report
@@ -181,15 +183,16 @@ class Library:
             return
         synced[name] = current
 
-    def _sync_row(self, row: IssueRow, synced: dict, report: SyncReport) -> None:
-        """A database row with no file of its number here."""
-        action = decide(synced.get(row.filename), None, _stored(row))
+    def _sync_row(self, row: IssueRow, synced: dict, report: SyncReport, base: str | None) -> None:
+        """A database row with no file of its number here; ``base``: what this host last synced of it."""
+        action = decide(base, None, _stored(row))
         if action is Action.FORGET:
-            synced.pop(row.filename, None)
+            forget(synced, row.filename, base)
             return
         if action in (Action.WRITE, Action.RESTORE):  # new from elsewhere, or deleted here but changed there
-            self._write(row, str(self.folder.path / row.filename), report, synced)
-            synced[row.filename] = row.text_hash
+            path = _free_path(self.folder.path, row)  # (never over a file that is another issue now)
+            self._write(row, str(path), report, synced)
+            synced[path.name] = row.text_hash
             if action is Action.RESTORE:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
                                         f"({_when(row.updated_at)}); it is back in the folder")
@@ -198,7 +201,7 @@ class Library:
             self.store.remove(row.number, self.author, row.version)
         except StaleVersion:
             return
-        synced.pop(row.filename, None)
+        forget(synced, row.filename, base)
         report.removed.append(row.filename)
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
@@ -386,3 +389,12 @@ class _Arrivals:
 
 def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _free_path(folder: Path, row: IssueRow) -> Path:
+    """Where the row's file goes: its name, unless a file of another issue holds it now."""
+    path = folder / row.filename
+    n = 1
+    while path.exists():
+        path, n = folder / f"{Path(row.filename).stem}-issue-{row.number}{'-' + str(n) if n > 1 else ''}.md", n + 1
+    return path
