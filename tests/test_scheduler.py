@@ -400,3 +400,29 @@ def test_gunicorn_workers_run_one_scheduler(site, sandbox, run_cli):
         server.wait(30)
     assert runs(site) == [(135, "done", 1)]
     assert drafts(sandbox) == 1
+
+
+def test_a_push_that_is_slow_but_alive_is_not_taken_over(tmp_path, database_url):
+    """CI's +3y runs: under load the leader's lease lapsed while its push ran, the next leader took the run over
+    at once (a 'running' run of another owner was anyone's), and two processes pushed the same slot (the ledger
+    kept it to one draft). Now the pushing scheduler keeps its run fresh, and only a run gone quiet for the
+    takeover time (its scheduler died) is taken over."""
+    from wechat_pub.state.runs import ScheduleRuns
+
+    from conftest import FakeClock
+
+    url = database_url if not database_url.startswith("sqlite") else f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+    clock = FakeClock()
+    runs = ScheduleRuns(stores_at(url).db, "wx_sandbox", clock)
+    slot = (135, "2027-01-05T09:00:00+08:00")
+    assert runs.claim(*slot, "leader-a").attempts == 1
+    with runs.kept_fresh(*slot, "leader-a", every=0.01):
+        clock.advance(60)  # a slow push: a minute on, and the lease long lapsed
+        deadline = time.monotonic() + 30
+        while runs.get(*slot).updated_at != clock.time():
+            assert time.monotonic() < deadline, "the pushing scheduler never touched its run"
+            threading.Event().wait(0.01)
+        assert runs.claim(*slot, "leader-b", quiet_for=3.0) is None  # alive: not taken over
+    clock.advance(3.0)  # a-'s push ended without a word (it died): quiet for the takeover time
+    taken = runs.claim(*slot, "leader-b", quiet_for=3.0)
+    assert (taken.owner, taken.attempts) == ("leader-b", 2)

@@ -281,10 +281,21 @@ class SchedulerService:
     def _run_slot(self, site: Site, slot: Slot, key: str) -> None:
         before = site.runs.get(slot.issue, slot.publish_at)
         # take_own: a run of ours left 'running' by an outage (no push of it is active here) is resumed
-        run = site.runs.claim(slot.issue, slot.publish_at, self.identity, take_own=True)
+        run = site.runs.claim(slot.issue, slot.publish_at, self.identity, take_own=True, quiet_for=3 * self.lease)
         if run is None:
-            log.info("issue %s at %s already ran (or runs elsewhere); not again", slot.issue, slot.publish_at)
+            current = site.runs.get(slot.issue, slot.publish_at)
+            if current is not None and current.state == "running":  # another scheduler's push: look again later
+                log.info("issue %s at %s runs elsewhere; looked at again in %g s", slot.issue, slot.publish_at,
+                         self.lease)  # (taken over if that scheduler has died by then)
+                self._retries[key] = {"run_date": dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.lease),
+                                      "args": [site.name, slot.issue, slot.path, slot.publish_at]}
+                return
+            log.info("issue %s at %s already ran; not again", slot.issue, slot.publish_at)
             return
+        with site.runs.kept_fresh(slot.issue, slot.publish_at, self.identity, every=self.lease / 3):
+            self._run_claimed(site, slot, key, before, run)
+
+    def _run_claimed(self, site: Site, slot: Slot, key: str, before, run) -> None:
         if before is not None and before.state == "running":  # its attempt never recorded how it ended
             self._attempt_failed(site, slot, before, WechatPubError(
                 "it was cut short (the state database went away, or its scheduler stopped, before it ended)"),
