@@ -426,3 +426,47 @@ def test_a_push_that_is_slow_but_alive_is_not_taken_over(tmp_path, database_url)
     clock.advance(3.0)  # a-'s push ended without a word (it died): quiet for the takeover time
     taken = runs.claim(*slot, "leader-b", quiet_for=3.0)
     assert (taken.owner, taken.attempts) == ("leader-b", 2)
+
+
+def test_a_retry_added_while_the_sync_runs_is_kept(running):
+    """The review of issue 30's fixes: the sync lists the jobs it wants (a push running here is not among them),
+    the push ends meanwhile and adds its retry, and the sync then removed that retry as unwanted: the slot stayed
+    'retrying' with no job for ever."""
+    service = running()
+    service.wait_for("leader")
+    scheduler = service.service
+    key = "default:issue-135"
+    retry_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    wanted_jobs = scheduler._wanted_jobs
+
+    def the_push_ends_meanwhile(site, *active):
+        wanted = wanted_jobs(site, *active)
+        with scheduler._active_lock:  # what run_push's end does
+            scheduler._retries[key] = {"run_date": retry_at, "args": ["default", 135, "issue-135.md", "x"]}
+            scheduler._add_retry(key)
+            scheduler._active.discard(key)
+        return wanted
+
+    with scheduler._active_lock:
+        scheduler._active.add(key)  # a push of issue 135 runs here now
+    scheduler._wanted_jobs = the_push_ends_meanwhile
+    scheduler.sync(force=True)
+    scheduler._wanted_jobs = wanted_jobs
+    job = scheduler.scheduler.get_job(key)
+    assert job is not None and job.next_run_time == retry_at, "the retry was removed by the sync"
+
+
+def test_a_run_begun_elsewhere_goes_on_even_past_the_grace(site, sandbox, running):
+    """A retry asked for while its leader stepped down is not handed over: the next leader found the run
+    'retrying' and scheduled it at its slot's time, which APScheduler called missed once that was older than the
+    grace, though the run had begun in time. Now it goes on at once."""
+    set_grace(site, 0.001)  # 3.6 s
+    passed(site / "articles" / "issue-135.md", 60)
+    library = open_site(site).library
+    library.sync()
+    [slot] = library.slots()
+    runs_ = open_site(site).runs
+    runs_.claim(135, slot.publish_at, "a-leader-that-stepped-down")
+    runs_.finish(135, slot.publish_at, "retrying", "attempt 1: WeChat was busy")
+    assert "created draft" in running().wait_for("done")
+    assert runs(site) == [(135, "done", 2)] and drafts(sandbox) == 1

@@ -150,11 +150,13 @@ class SchedulerService:
             if not force and signatures == self._signatures:
                 return
             self._signatures = signatures
+            with self._active_lock:
+                active = set(self._active)  # (their pushes may add a retry while this runs: left to them)
             wanted: dict[str, tuple[Site, Slot]] = {}
             for site in self.deployment.sites.values():
-                wanted.update(self._wanted_jobs(site))
+                wanted.update(self._wanted_jobs(site, active))
             for job in scheduler.get_jobs():
-                if job.id not in ("sync-schedule", PRUNE_JOB) and job.id not in wanted:
+                if job.id not in ("sync-schedule", PRUNE_JOB, *active) and job.id not in wanted:
                     job.remove()  # publish_at removed, the slot already ran, or a job of an older version
                     self.on_event("unscheduled", job.id)
             for key, (site, slot) in wanted.items():
@@ -199,7 +201,7 @@ class SchedulerService:
                 self._analytics_at = None
                 log.warning("analytics of account %s: %s: %s", site.name, type(exc).__name__, exc)
 
-    def _wanted_jobs(self, site: Site) -> dict[str, tuple[Site, Slot]]:
+    def _wanted_jobs(self, site: Site, active: set[str]) -> dict[str, tuple[Site, Slot]]:
         wanted = {}
         now = self.clock.time()
         for slot in site.library.slots():
@@ -207,7 +209,7 @@ class SchedulerService:
             decision = verdict(slot, run, now, site.schedule.grace_seconds)
             if decision is Verdict.MISSED:
                 self._missed(site, slot)
-            elif decision in (Verdict.WAIT, Verdict.RUN) and job_id(site, slot) not in self._active:
+            elif decision in (Verdict.WAIT, Verdict.RUN) and job_id(site, slot) not in active:
                 wanted[job_id(site, slot)] = (site, slot)
         return wanted
 
@@ -219,7 +221,10 @@ class SchedulerService:
         run = site.runs.get(slot.issue, slot.publish_at)
         if job is not None and run and run.state == "retrying":
             return  # a retry is already waiting for its time
-        scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", run_date=slot.moment, args=args, id=key,
+        # A run begun elsewhere (its retry lost when that leader stepped down, or its scheduler died) goes on now,
+        # not at its slot's time: that may be past APScheduler's grace, which would call it missed.
+        when = slot.moment if run is None else max(slot.moment, dt.datetime.now(dt.timezone.utc))
+        scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", run_date=when, args=args, id=key,
                           replace_existing=True)
         self.on_event("scheduled", f"{key} at {slot.publish_at}")
 
