@@ -407,9 +407,8 @@ def test_a_push_that_is_slow_but_alive_is_not_taken_over(tmp_path, database_url)
     at once (a 'running' run of another owner was anyone's), and two processes pushed the same slot (the ledger
     kept it to one draft). Now the pushing scheduler keeps its run fresh, and only a run gone quiet for the
     takeover time (its scheduler died) is taken over."""
-    from wechat_pub.state.runs import ScheduleRuns
-
     from conftest import FakeClock
+    from wechat_pub.state.runs import ScheduleRuns
 
     url = database_url if not database_url.startswith("sqlite") else f"sqlite:///{tmp_path / 'runs.sqlite3'}"
     clock = FakeClock()
