@@ -105,13 +105,19 @@ def test_a_double_click_sends_once(console, page):  # noqa: F811
     stale = page.context.new_page()  # a second tab, opened before the send: it still offers it
     stale.goto(f"{console.base}/console/default/issues/138")
     stale.on("dialog", lambda dialog: dialog.accept())
+    posted, ended = [], []  # the clicks' form posts, and those the browser has seen end (answered, or cut off)
+    page.on("request", lambda r: posted.append(r) if r.method == "POST" else None)
+    page.on("requestfinished", lambda r: ended.append(r) if r.method == "POST" else None)
+    page.on("requestfailed", lambda r: ended.append(r) if r.method == "POST" else None)
     page.dblclick("button[data-send]")
-    page.wait_for_load_state("networkidle")
-    until(lambda: len(sends(console)) > before)
-    time.sleep(1)  # the second click's request has had its time
+    deadline = time.monotonic() + 60
+    while not (posted and len(ended) == len(posted) and len(sends(console)) > before):
+        assert time.monotonic() < deadline, (len(posted), len(ended))
+        page.wait_for_timeout(100)  # (the browser's events arrive while Playwright waits, not while Python sleeps)
     assert len(sends(console)) == before + 1
-    page.goto(f"{console.base}/console/default/issues/138")
-    assert page.locator("button[data-send]").count() == 0  # a sent issue offers no second send (issue 24)
+    check = page.context.new_page()  # (not the clicked page: the last click's redirect may still be landing there)
+    check.goto(f"{console.base}/console/default/issues/138")
+    assert check.locator("button[data-send]").count() == 0  # a sent issue offers no second send (issue 24)
     stale.click("button[data-send]")  # and a third, on purpose, from the tab opened before
     assert "already sent" in stale.inner_text(".flash")
     assert len(sends(console)) == before + 1

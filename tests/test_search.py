@@ -352,3 +352,40 @@ def test_every_thread_sees_one_index_as_one_version(tmp_path, fake_clock):
     other.start()
     other.join()
     assert seen == [archive.version()]
+
+
+def test_the_webhook_never_waits_long_for_a_first_index(tmp_path):
+    """CI's +3y run: the first query to a host with no index yet waited for `wechat-pub index` to make it, more
+    than ten seconds on a loaded machine (a first index of a large archive takes longer still), while WeChat waits
+    five. Now the webhook's archive has it made in the background and waits ``first_wait`` at most: meanwhile
+    the follower hears that search is unavailable, and the next query after it is made is answered."""
+    import threading
+    import time
+
+    from wechat_pub.bot.search import IndexNotReady
+
+    (tmp_path / "articles").mkdir()
+    shutil.copy(SEED_ARTICLE, tmp_path / "articles")
+    folder = ArticleFolder(tmp_path / "articles")
+    go_on = threading.Event()
+    archive = Archive(lambda offer: (folder.signature(), entries_of(folder.read().issues)), tmp_path / "search.sqlite3",
+                      check_every=0, background=True)
+
+    def slow_index_process():
+        go_on.wait(30)  # (the separate process that makes the index, as slow as the test likes)
+        archive.refresh()
+
+    archive.updater, archive.first_wait = slow_index_process, 0.2
+    started = time.monotonic()
+    with pytest.raises(IndexNotReady):
+        archive.search("苹果")
+    assert time.monotonic() - started < 10
+    reply = Replier(archive)
+    with pytest.raises(IndexNotReady):  # (the webhook answers with the replier's "search is unavailable")
+        reply.answer("苹果")
+    go_on.set()
+    deadline = time.monotonic() + 30
+    while not archive.index_path.exists():
+        assert time.monotonic() < deadline
+        go_on.wait(0.05)
+    assert archive.search("苹果").hits

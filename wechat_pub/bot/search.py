@@ -19,7 +19,6 @@ import os
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from wechat_pub.bot.aliases import AliasTable
@@ -27,6 +26,7 @@ from wechat_pub.bot.asking import without_fillers
 from wechat_pub.bot.index import IndexUpdate
 from wechat_pub.bot.memo import CommitCounter, VersionMemo
 from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
+from wechat_pub.bot.results import COUNT_CAP, Hit, IssueInfo, SearchResult
 from wechat_pub.bot.typos import Speller
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.text import guess_lang
@@ -37,42 +37,14 @@ _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _UNREAD = object()
 _PHRASE = re.compile(r'"[^"]*"')  # (one phrase of an FTS5 expression: see query.phrase)
 HEADLINE_WEIGHT = 6.0
-COUNT_CAP = 1000  # "1000+ matches" is as useful to a follower as the exact number, and far cheaper
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
 VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
 FALLBACK_MAX_CHARS = 64  # a longer query gets no other names, corrections or close words: their work grows with it
+FIRST_WAIT = 3.0  # seconds the webhook waits for an index that does not exist yet (WeChat gives up after 5)
 
 
-@dataclass(frozen=True)
-class Hit:
-    issue: int
-    date: str
-    position: int
-    headline_zh: str
-    headline_en: str
-    section_zh: str = ""
-    section_en: str = ""
-
-
-@dataclass(frozen=True)
-class IssueInfo:
-    issue: int
-    date: str
-    title_zh: str
-    title_en: str
-    items: int
-
-
-@dataclass
-class SearchResult:
-    hits: list[Hit]
-    total: int  # capped at COUNT_CAP
-    terms: list[str]
-    corrected: str = ""  # the words searched for instead, when the query's had typos
-
-    @property
-    def capped(self) -> bool:
-        return self.total >= COUNT_CAP
+class IndexNotReady(Exception):
+    """The index is still being made (the follower hears that search is unavailable, and tries again)."""
 
 
 # ---- the archive: an index kept in step with the articles folder ---------------------------------------
@@ -111,6 +83,7 @@ class Archive:
         self._speller: tuple[tuple | None, Speller | None] = (None, None)
         self._updates = 0  # updates made by this process: answers made before one are not reused
         self._memo = VersionMemo()  # words' matches, corrections and close words, per version of the index
+        self.first_wait = FIRST_WAIT
 
     # ---- keeping it in step --------------------------------------------------------------------------
 
@@ -147,8 +120,18 @@ class Archive:
         self._make()
 
     def _make(self) -> None:
-        """Update the index now (there is none yet, or this is not the webhook): the webhook's way, or here."""
-        (self.updater if self.background and self.updater else self.refresh)()
+        """Update the index now (there is none yet, or this is not the webhook). The webhook has it made in the
+        background and waits at most ``first_wait`` seconds: a first index of a large archive takes longer than
+        WeChat waits for an answer."""
+        if not (self.background and self.updater):
+            self.refresh()
+            return
+        if self._refreshing.acquire(blocking=False):
+            threading.Thread(target=self._refresh_quietly, daemon=True).start()
+        if self._refreshing.acquire(timeout=self.first_wait):  # (free again: the update has ended)
+            self._refreshing.release()
+        if not self.index_path.exists():
+            raise IndexNotReady(f"the search index {self.index_path.name} is being made")
 
     def _refresh_quietly(self) -> None:
         try:

@@ -28,6 +28,7 @@ from wechat_pub.bot.protocol import (
 )
 from wechat_pub.bot.refusals import RefusalLog, quiet_access_log
 from wechat_pub.bot.replies import Replier, Reply
+from wechat_pub.bot.search import IndexNotReady
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
 
@@ -142,8 +143,11 @@ class Bot:
     def reply_to_query(self, message: dict[str, str], query: str, log: bool = True) -> tuple[str, list]:
         try:
             reply = self.replier.answer(query)
-        except Exception:  # never silence: the follower hears that search failed, and what else to try
-            logging.getLogger(__name__).exception("search failed for a follower's query")
+        except Exception as exc:  # never silence: the follower hears that search failed, and what else to try
+            if isinstance(exc, IndexNotReady):  # (the first index of this host, being made: not a failure)
+                logging.getLogger(__name__).warning("a follower's query before the search index was made: %s", exc)
+            else:
+                logging.getLogger(__name__).exception("search failed for a follower's query")
             reply = Reply("text", self.replier.unavailable_text(), matches=-1)
         effects = []
         if log and self.query_log is not None:
