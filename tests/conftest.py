@@ -185,19 +185,44 @@ def free_port() -> int:
 
 
 def wait_until_responds(url: str, timeout: float = 20, process: subprocess.Popen | None = None) -> None:
-    """Poll ``url`` until it answers 200; fail early, with its output, if ``process`` dies meanwhile."""
+    """Poll ``url`` until it answers 200 (a service's /healthz: and its first search index is made, see
+    :func:`wait_until_searchable`); fail early, with its output, if ``process`` dies meanwhile."""
+    import json
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
             raise AssertionError(f"the server exited with {process.returncode} before answering {url}:\n{output}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body = response.read()
+                if response.status == 200 and not (url.endswith("/healthz") and "being made" in
+                                                   json.loads(body or b"{}").get("search_index", {}).values()):
                     return
-        except OSError:
-            time.sleep(0.05)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
     raise AssertionError(f"{url} did not respond within {timeout} s")
+
+
+def wait_until_searchable(base_url: str, timeout: float = 60) -> None:
+    """Poll ``base_url``/healthz until every account's search index is made: a host's first index is made in the
+    background, and until then followers hear that search is unavailable (tests that ask wait for it)."""
+    import json
+
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=10) as response:
+                state = json.load(response).get("search_index", {})
+            if state and all(value == "ready" for value in state.values()):
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{base_url}: the search index was not made within {timeout} s ({state})")
 
 
 def start_redis(port: int | None = None) -> tuple[subprocess.Popen, str]:

@@ -10,7 +10,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from conftest import SEED_ARTICLE, state_url, stores_at, use_database
+from conftest import SEED_ARTICLE, state_url, stores_at, use_database, wait_until_searchable
 from wechat_pub.bot.protocol import open_reply, parse_xml, signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.config import load_config
@@ -123,6 +123,7 @@ def test_each_webhook_answers_from_its_own_issues(two, monkeypatch):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
+    wait_until_searchable(base)
 
     def ask(path: str, token: str, appid: str, text: str) -> str:
         params, body = signed_message(message_xml(text, "gh_test"), token)

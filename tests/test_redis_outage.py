@@ -13,7 +13,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from conftest import SEED_ARTICLE, firm_config, make_database_url, start_redis
+from conftest import SEED_ARTICLE, firm_config, make_database_url, start_redis, wait_until_searchable
 from wechat_pub.bot.protocol import signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.clock import Clock
@@ -42,6 +42,7 @@ class Host:
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/wechat"
+        wait_until_searchable(f"http://127.0.0.1:{self.server.server_port}")
 
     def deliver(self, xml: str) -> bytes:
         """The reply's bytes to one delivery of ``xml``, as WeChat sends it."""

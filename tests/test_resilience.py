@@ -19,7 +19,15 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from conftest import SEED_ARTICLE, free_port, open_site, start_redis, state_url, stores_at, wait_until_responds
+from conftest import (
+    SEED_ARTICLE,
+    free_port,
+    open_site,
+    start_redis,
+    state_url,
+    stores_at,
+    wait_until_searchable,
+)
 from wechat_pub.bot.protocol import parse_xml, signed_message
 from wechat_pub.bot.simulate import message_xml
 from wechat_pub.bot.webhook import delivery_key
@@ -45,6 +53,7 @@ def serve(folder):
     app = create_app(load_config(folder / "config.toml"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    wait_until_searchable(f"http://127.0.0.1:{server.server_port}")
     return f"http://127.0.0.1:{server.server_port}", server
 
 
@@ -138,7 +147,7 @@ def test_slow_clients_do_not_starve_the_workers(site):
     server = subprocess.Popen(command, cwd=site, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     slow = []
     try:
-        wait_until_responds(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        wait_until_searchable(f"http://127.0.0.1:{port}")
         for _ in range(4):  # clients that send half a request and then nothing
             sock = socket.create_connection(("127.0.0.1", port))
             sock.sendall(b"POST /wechat HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n<xml>")

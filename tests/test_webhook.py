@@ -15,7 +15,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from conftest import ROOT, SEED_ARTICLE, state_url, stores_at, use_database
+from conftest import ROOT, SEED_ARTICLE, state_url, stores_at, use_database, wait_until_searchable
 from wechat_pub.app import create_app
 from wechat_pub.bot.protocol import Envelope, ProtocolError, cdata, open_reply, parse_xml, signature, signed_message
 from wechat_pub.bot.simulate import message_xml
@@ -51,6 +51,7 @@ def serve(folder, monkeypatch, token: str = TOKEN, **settings) -> tuple[Webhook,
     app = create_app(load_config())
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    wait_until_searchable(f"http://127.0.0.1:{server.server_port}")
     mode = settings.get("mode") or ("safe" if settings.get("aes_key") else "plain")
     return Webhook(f"http://127.0.0.1:{server.server_port}/wechat", folder, mode), server
 
@@ -150,6 +151,7 @@ def test_url_verification(site, monkeypatch):
         assert requests.get(base + "/wechat", params=forged, timeout=10).status_code == 403
         health = requests.get(base + "/healthz", timeout=10).json()
         assert health["ok"] is True and health["issues"] == 135 and health["accounts"] == {"default": 135}
+        assert health["search_index"] == {"default": "ready"}
         assert health["status"] == "ok" and health["database"] == "ok" and health["redis"] == "off"
     finally:
         server.shutdown()

@@ -39,13 +39,14 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
         """200 while this process answers followers (from its local index, whatever else is away): "status" is
         "ok", or "degraded" naming the services that are down. With ?strict=1 a degraded process answers 503,
         for load balancers that should prefer hosts with every service."""
-        latest = {name: _latest(site) for name, site in deployment.sites.items()}
+        searches = {name: _search_state(site) for name, site in deployment.sites.items()}
+        latest = {name: issue for name, (issue, _) in searches.items()}
         services = deployment.services.health()
         degraded = [name for name, state in services.items() if state.startswith("down")]
         status = "degraded" if degraded else "ok"
         code = 503 if degraded and request.args.get("strict") else 200
         return jsonify(ok=True, status=status, degraded=degraded, **services, issues=latest[deployment.default.name],
-                       accounts=latest), code
+                       accounts=latest, search_index={name: state for name, (_, state) in searches.items()}), code
 
     @app.errorhandler(413)
     def too_large(_error):
@@ -87,12 +88,18 @@ def _serve_console(app: Flask, deployment: Deployment) -> None:
         init_away(app)
 
 
-def _latest(site) -> int | None:
+def _search_state(site) -> tuple[int | None, str]:
+    """(the newest issue followers find, the search index's state: "ready", "being made" (a host's first index,
+    in the background; followers hear meanwhile that search is unavailable) or "unavailable")."""
+    from wechat_pub.bot.search import IndexNotReady
+
     try:
         latest = site.archive().latest()
-    except Exception:  # no index yet, and nothing to build it from: the health report says why
-        return None
-    return latest.issue if latest else None
+    except IndexNotReady:
+        return None, "being made"
+    except Exception:  # no index, and nothing to build it from: the health report says why
+        return None, "unavailable"
+    return (latest.issue if latest else None), "ready"
 
 
 def create_service(config: Config | None = None, deployment: Deployment | None = None) -> Flask:
