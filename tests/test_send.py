@@ -207,3 +207,31 @@ def test_the_issue_is_sent_before_the_sends_counts_show(team, sandbox, run_cli):
     assert opened.bot().answer_once(parse_xml(xml.encode())) == "success"
     assert seen == ["sent"]
     assert opened.sends.of_issue(135)[0].state == "sent"
+
+
+def test_an_outcome_that_comes_before_the_send_call_returns_is_kept(team, sandbox, run_cli):  # noqa: F811
+    """The sandbox (and, rarely, WeChat) can deliver MASSSENDJOBFINISH before the send call has recorded that the
+    send was accepted: the issue was 'sent', then the send call's end made it 'sending' again, for ever (CI: the
+    issue page said "sending" beside the followers reached)."""
+    from wechat_pub.bot.protocol import parse_xml
+    from wechat_pub.sandbox.massevents import mass_event_xml
+
+    site, _ = team
+    opened = open_site(site)
+    accepted = opened.sends.accepted
+
+    def the_event_comes_at_once(issue, clientmsgid, msg_id, *rest):
+        accepted(issue, clientmsgid, msg_id, *rest)
+        xml = mass_event_xml("gh_sandbox0001", int(msg_id), "success", 1200, ["https://mp.weixin.qq.com/s/x"],
+                             1_800_000_000)
+        assert opened.bot().answer_once(parse_xml(xml.encode())) == "success"
+
+    opened.sends.accepted = the_event_comes_at_once
+    opened.library.sync()
+    issue = opened.library.catalogue().issue(135)
+    with opened.connect() as account:
+        from wechat_pub.publish.send import send_issue
+
+        send_issue(opened, account, issue)
+    assert opened.pushes.get(135).state.value == "sent"
+    assert [r.state for r in opened.sends.of_issue(135)] == ["sent"]
