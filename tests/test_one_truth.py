@@ -116,15 +116,44 @@ def test_a_file_renumbered_on_one_host_is_that_issue_on_both(hosts):
 
 
 def test_an_issue_from_elsewhere_never_overwrites_a_file_of_another_issue(hosts):
+    """Two hosts each made an issue under one name: each keeps its own file, the sync says so until one is
+    renamed, and then both issues are on both hosts. Before, the other host's issue was written over the file."""
     a, b = hosts
     (a / "articles" / "shared-name.md").write_text(article(150), encoding="utf-8")
     (b / "articles" / "shared-name.md").write_text(article(151), encoding="utf-8")
     sync(a)
-    report = sync(b)  # b's own file is imported as 151; a's 150 comes beside it under another name
-    assert report.imported == ["shared-name.md"] and report.written == ["shared-name-issue-150.md"]
-    assert "issue: 151" in (b / "articles" / "shared-name.md").read_text()
-    assert "issue: 150" in (b / "articles" / "shared-name-issue-150.md").read_text()
-    assert not sync(b).changed
+    report = sync(b)
+    assert report.imported == ["shared-name.md"] and report.written == []
+    assert any("shared-name.md here is not issue 150" in line for line in report.skipped), report.skipped
+    assert "issue: 151" in (b / "articles" / "shared-name.md").read_text() and not sync(b).changed
+    (b / "articles" / "shared-name.md").rename(b / "articles" / "issue-151.md")  # as the sync asked
+    renamed = sync(b)
+    assert renamed.written == ["shared-name.md"] and renamed.skipped == []
+    assert "issue: 150" in (b / "articles" / "shared-name.md").read_text()
+    assert "issue: 151" in (b / "articles" / "issue-151.md").read_text()
+    held = sync(a)  # a keeps issue 150 under that name, and is told so too until it renames its own file
+    assert held.written == [] and any("shared-name.md here is not issue 151" in line for line in held.skipped)
+    (a / "articles" / "shared-name.md").rename(a / "articles" / "issue-150.md")
+    assert sync(a).written == ["shared-name.md"] and not sync(a).changed and not sync(b).changed
+    for folder in (a, b):
+        assert sorted(row.number for row in open_site(folder).library.store.all(texts=False)) == [150, 151]
+
+
+def test_the_console_never_saves_over_a_file_of_another_issue(hosts):
+    """The review: a host kept issue 150 under another name than the database's, and the console's save of issue
+    150 wrote it over this host's file of that name, another issue, with its unsynced edit."""
+    from wechat_pub.errors import ArticleError
+
+    a, b = hosts
+    (a / "articles" / "shared-name.md").write_text(article(150), encoding="utf-8")
+    sync(a)
+    (b / "articles" / "shared-name.md").write_text(article(151, "乙方未同步的修改。"), encoding="utf-8")
+    library = open_site(b).library
+    row = library.store.get(150)
+    with pytest.raises(ArticleError, match="is another issue"):
+        library.save(row.filename, article(150, "控制台的修改。"), row.version, "editor")
+    assert "乙方未同步的修改" in (b / "articles" / "shared-name.md").read_text()
+    assert "控制台的修改" not in library.store.get(150).text
 
 
 def test_images_travel_with_their_issue(hosts):

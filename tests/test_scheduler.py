@@ -469,3 +469,23 @@ def test_a_run_begun_elsewhere_goes_on_even_past_the_grace(site, sandbox, runnin
     runs_.finish(135, slot.publish_at, "retrying", "attempt 1: WeChat was busy")
     assert "created draft" in running().wait_for("done")
     assert runs(site) == [(135, "done", 2)] and drafts(sandbox) == 1
+
+
+def test_a_transient_failure_after_stepping_down_is_left_to_the_leader(site):
+    """The review of the takeover fix: a leader that lost its lease goes on with the push it began (nobody takes a
+    live push over now); when that push then met a transient failure, this process, no longer the leader, failed
+    the slot for good although retries were still allowed. Now the run is left 'retrying' for the leader."""
+    from wechat_pub.wechat.errors import WeChatAPIError
+
+    passed(site / "articles" / "issue-135.md", 1)
+    deployment = Deployment(load_config(site / "config.toml"))
+    try:
+        stepped_down = SchedulerService(deployment)  # never started: no scheduler, as after _step_down
+        opened = deployment.site()
+        opened.library.sync()
+        [slot] = opened.library.slots()
+        run = opened.runs.claim(135, slot.publish_at, stepped_down.identity)
+        stepped_down._retry_or_fail(opened, slot, run, WeChatAPIError(45009, "reach max api daily quota limit", "material/add_material"))
+        assert [(r.state, r.attempts) for r in opened.runs.all()] == [("retrying", 1)]
+    finally:
+        deployment.close()

@@ -383,9 +383,25 @@ def test_the_webhook_never_waits_long_for_a_first_index(tmp_path):
     reply = Replier(archive)
     with pytest.raises(IndexNotReady):  # (the webhook answers with the replier's "search is unavailable")
         reply.answer("苹果")
+    assert "感谢关注" in reply.welcome_text()  # a new follower is welcomed all the same (the review: it was not)
     go_on.set()
     deadline = time.monotonic() + 30
     while not archive.index_path.exists():
         assert time.monotonic() < deadline
         go_on.wait(0.05)
     assert archive.search("苹果").hits
+
+
+def test_a_first_index_that_cannot_be_made_says_why(tmp_path):
+    """The review: when every attempt to make the first index failed (the database away), the webhook and the
+    health report still said "being made", for ever; now they say it could not be made, and why."""
+    from wechat_pub.bot.search import IndexNotReady
+
+    def away():
+        raise RuntimeError("`wechat-pub index` failed: the state database is away")
+
+    archive = Archive(lambda offer: ("v", []), tmp_path / "search.sqlite3", check_every=0, background=True,
+                      updater=away)
+    with pytest.raises(RuntimeError, match="could not be made: RuntimeError: `wechat-pub index` failed") as raised:
+        archive.search("苹果")
+    assert not isinstance(raised.value, IndexNotReady)

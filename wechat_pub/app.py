@@ -93,8 +93,12 @@ def _search_state(site) -> tuple[int | None, str]:
     in the background; followers hear meanwhile that search is unavailable) or "unavailable")."""
     from wechat_pub.bot.search import IndexNotReady
 
+    archive = site.archive()
+    if archive.background and not archive.index_path.exists():  # (a health check never waits for it)
+        archive.make_in_background()
+        return None, "unavailable" if archive.failed else "being made"  # (the last attempt's outcome)
     try:
-        latest = site.archive().latest()
+        latest = archive.latest()
     except IndexNotReady:
         return None, "being made"
     except Exception:  # no index, and nothing to build it from: the health report says why

@@ -44,7 +44,7 @@ from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
-from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, read_each
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, read_article_file, read_each
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget
 
@@ -110,11 +110,11 @@ class Library:
             for number, paths in local.duplicates.items():
                 names = " and ".join(os.path.basename(p) for p in paths)
                 report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
-            named = {article.filename: article for article in local.files}
+            holders = {article.sha256: article.number for article in local.files}  # (what each text is now)
             for number, row in rows.items():
                 if number not in numbers:
-                    self._sync_row(row, synced, report, base_of(row.number, before.get(row.filename),
-                                                                   named.get(row.filename)))
+                    base = before.get(row.filename)
+                    self._sync_row(row, synced, report, base_of(row.number, base, holders.get(base)))
             self._save_record(synced)
             self._file_hashes = None
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
@@ -190,9 +190,12 @@ class Library:
             forget(synced, row.filename, base)
             return
         if action in (Action.WRITE, Action.RESTORE):  # new from elsewhere, or deleted here but changed there
-            path = _free_path(self.folder.path, row)  # (never over a file that is another issue now)
-            self._write(row, str(path), report, synced)
-            synced[path.name] = row.text_hash
+            if (self.folder.path / row.filename).exists():  # another issue's file here has its name: never over it
+                report.skipped.append(f"{row.filename} here is not issue {row.number}, which another host keeps under "
+                                      "that name: rename one (it is not written here until then)")
+                return
+            self._write(row, str(self.folder.path / row.filename), report, synced)
+            synced[row.filename] = row.text_hash
             if action is Action.RESTORE:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
                                         f"({_when(row.updated_at)}); it is back in the folder")
@@ -302,6 +305,9 @@ class Library:
         if not article.number:
             raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
                                                                              "matter.")
+        if path.exists() and read_article_file(str(path), self.folder.timezone).number not in (0, article.number):
+            raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
+                               "name, or rename that file first (nothing was saved).")
         current = self.store.get(article.number)
         if current is not None and not current.removed and current.filename != filename:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",
@@ -390,11 +396,3 @@ class _Arrivals:
 def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 
-
-def _free_path(folder: Path, row: IssueRow) -> Path:
-    """Where the row's file goes: its name, unless a file of another issue holds it now."""
-    path = folder / row.filename
-    n = 1
-    while path.exists():
-        path, n = folder / f"{Path(row.filename).stem}-issue-{row.number}{'-' + str(n) if n > 1 else ''}.md", n + 1
-    return path

@@ -57,14 +57,13 @@ def _deleted_here(base: str | None, database: Stored | None) -> Action:
     return Action.RESTORE if base != database.text_hash else Action.REMOVE_ROW
 
 
-def base_of(number: int, base: str | None, file) -> str | None:
-    """What this host last synced of issue ``number``, recorded as ``base`` under its file name, when ``file`` (the
-    folder's file of that name, if any) may be another issue now. A file renumbered here keeps the base: its old
-    issue was deleted here. A file that still is what was last synced, but of another number, means the name is
-    that issue's and ``number`` was never synced here (an issue renumbered on another host)."""
-    if file is not None and file.sha256 == base and file.number != number:
-        return None
-    return base
+def base_of(number: int, base: str | None, holder: int | None) -> str | None:
+    """What this host last synced of issue ``number``, recorded as ``base`` under its file name, when that name may
+    be another issue's now; ``holder``: the issue of the folder's file whose text is ``base`` now, if any. A file
+    renumbered here keeps the base (its text changed: its old issue was deleted here). A file that still is what
+    was last synced, but of another number (renamed, or another host's issue under that name), means the record
+    is that issue's, and ``number`` was never synced here."""
+    return None if holder is not None and holder != number else base
 
 
 def forget(record: dict, name: str, base: str | None) -> None:

@@ -209,10 +209,11 @@ class Replier:
 
     def help_text(self) -> str:
         """How to ask, with examples from the archive itself (its most frequent headline words, its latest issue)."""
-        words = self.archive.suggestions()
+        made = self.archive.index_path.exists()  # (a host's first index may still be being made: no examples then)
+        words = self.archive.suggestions() if made else []
         zh = "、".join([w for w in words if not w.isascii()][:4] or words[:4])
         en = ", ".join([w for w in words if w.isascii()][:3])
-        latest = self.archive.latest() if self.archive.index_path.exists() else None
+        latest = self.archive.latest() if made else None
         number, month = (latest.issue, latest.date[:7].replace("-", ".")) if latest else (1, "2020.04")
         return ("发送关键词查找往期内容，中英文均可" + (f"，例如：{zh}" if zh else "") + "。\n"
                 f"发送期号（如 {number}）或月份（如 {month}）查看往期，发送“最新”查看最新一期。\n"

@@ -84,6 +84,7 @@ class Archive:
         self._updates = 0  # updates made by this process: answers made before one are not reused
         self._memo = VersionMemo()  # words' matches, corrections and close words, per version of the index
         self.first_wait = FIRST_WAIT
+        self._failed: str | None = None  # why the last update in the background failed
 
     # ---- keeping it in step --------------------------------------------------------------------------
 
@@ -126,19 +127,33 @@ class Archive:
         if not (self.background and self.updater):
             self.refresh()
             return
-        if self._refreshing.acquire(blocking=False):
-            threading.Thread(target=self._refresh_quietly, daemon=True).start()
-        if self._refreshing.acquire(timeout=self.first_wait):  # (free again: the update has ended)
+        self.make_in_background()
+        ended = self._refreshing.acquire(timeout=self.first_wait)
+        if ended:  # (free again: the update has ended)
             self._refreshing.release()
         if not self.index_path.exists():
+            if ended and self._failed is not None:  # it ended without an index: say why (the health report too)
+                raise RuntimeError(f"the search index could not be made: {self._failed}")
             raise IndexNotReady(f"the search index {self.index_path.name} is being made")
 
+    @property
+    def failed(self) -> str | None:
+        """Why the last update in the background failed (None: it did not)."""
+        return self._failed
+
+    def make_in_background(self) -> None:
+        """Start an update in a thread of its own, unless one runs (the health report: it waits for nothing)."""
+        if self._refreshing.acquire(blocking=False):
+            threading.Thread(target=self._refresh_quietly, daemon=True).start()
+
     def _refresh_quietly(self) -> None:
+        self._failed = None
         try:
             if self.source_version is None or self.source_version() != self.meta("version"):
                 (self.updater or self.refresh)()
         except Exception as exc:  # the database is away, or a bug: the index we have keeps answering
-            log.warning("search index not updated (%s: %s); answering from the current one", type(exc).__name__, exc)
+            self._failed = f"{type(exc).__name__}: {exc}"
+            log.warning("search index not updated (%s); answering from the current one", self._failed)
         finally:
             self._refreshing.release()
 

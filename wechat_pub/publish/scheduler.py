@@ -369,12 +369,16 @@ class SchedulerService:
     def _retry_or_fail(self, site: Site, slot: Slot, run, exc: WechatPubError) -> None:
         now = self.clock.time()
         delay = retry_delay(run.attempts, self.retry_base_seconds)
-        if self.scheduler is None or not may_retry(slot, run, now, delay, site.schedule.retry_minutes):
+        if not may_retry(slot, run, now, delay, site.schedule.retry_minutes):
             self._fail(site, slot, exc)
             return
         site.runs.finish(slot.issue, slot.publish_at, "retrying", f"attempt {run.attempts}: {exc.message}")
-        self._attempt_failed(site, slot, run, exc, f"tried again in {delay:g} s")
         key = job_id(site, slot)
+        if self.scheduler is None:  # this process stepped down meanwhile: the leader takes the 'retrying' run up
+            self._attempt_failed(site, slot, run, exc, "the schedule's leader tries again")
+            self.on_event("retrying", f"{key} by the leader")
+            return
+        self._attempt_failed(site, slot, run, exc, f"tried again in {delay:g} s")
         self._retries[key] = {"run_date": dt.datetime.fromtimestamp(now + delay, dt.timezone.utc),
                               "args": [site.name, slot.issue, slot.path, slot.publish_at]}
         self.on_event("retrying", f"{key} in {delay:g} s")

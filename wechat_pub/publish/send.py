@@ -88,8 +88,11 @@ def send_issue(site, account, issue: m.Issue, tag: str = "", by: str = "", progr
         crash_point("before-sendall")
         accepted = call_sendall(site, account, issue.number, record.draft_media_id, clientmsgid, tag_id)
         crash_point("after-sendall")
-        site.sends.accepted(issue.number, clientmsgid, accepted.msg_id, accepted.msg_data_id, accepted.repeated)
-        site.pushes.sending(issue.number)
+        # Together: the MASSSENDJOBFINISH event (the webhook's, another thread or host) finds the send by its
+        # msg_id only once the issue is 'sending' too, so its outcome is never written over by this call.
+        with site.services.db.together():
+            site.sends.accepted(issue.number, clientmsgid, accepted.msg_id, accepted.msg_data_id, accepted.repeated)
+            site.pushes.sending(issue.number)
         audience = f"followers with tag {tag_id}" if tag_id else "all followers"
         return SendOutcome(issue.number, "repeated" if accepted.repeated else "sent", accepted.msg_id, audience,
                            draft=f"{pushed.action} draft {pushed.media_id}")

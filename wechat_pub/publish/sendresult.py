@@ -61,14 +61,12 @@ def record_result(site, msg_id: str, result: SendResult, how: str) -> bool:
     if record.state != "accepted":
         return True
     ok, meaning = judge(result)
-    # The issue's state first, the send's outcome second: a page read between the two then shows the issue sent
-    # (or back to a draft) before it shows the counts, never the counts beside "sending"; and a crash between them
-    # leaves the send "accepted", so the next check asks WeChat again and ends it.
-    if ok:
-        site.pushes.sent(record.issue, list(result.article_urls), how=how)
-    else:
-        site.pushes.unsent(record.issue)
-    site.sends.finished(record.issue, record.clientmsgid, result, ok, meaning)
+    with site.services.db.together():  # the issue's state and the send's outcome: seen together, or neither
+        if ok:
+            site.pushes.sent(record.issue, list(result.article_urls), how=how)
+        else:
+            site.pushes.unsent(record.issue)
+        site.sends.finished(record.issue, record.clientmsgid, result, ok, meaning)
     if ok:
         detail = (f"{result.sent_count} of {result.total} followers reached ({record.audience})"
                   + (f"; {meaning}" if meaning else "") + ("\n" + " ".join(result.article_urls)

@@ -4,11 +4,14 @@ two statements every writer needs when processes race (upsert, insert-if-absent)
 SQLite by default (a file in ``paths.state``, made 0600 in a 0700 folder), PostgreSQL by URL: one code path
 through SQLAlchemy Core.
 Every write is its own short transaction, so a process killed at any moment leaves the last recorded step
-intact. Secrets (AppSecret, webhook token, AES key) are never stored here.
+intact; writes of several stores that must be seen together share one (:meth:`StateDatabase.together`). Secrets
+(AppSecret, webhook token, AES key) are never stored here.
 """
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Table, create_engine, event
@@ -19,6 +22,7 @@ from wechat_pub.errors import ConfigError
 from wechat_pub.state.private import create_private_file, make_private_folder
 from wechat_pub.state.urls import driver_url
 
+_TOGETHER: contextvars.ContextVar = contextvars.ContextVar("wechat_pub_together", default=None)
 BOUND_SECONDS = 1.0  # the longest a bounded connection waits for a lock, a statement or the server
 PATIENT_SECONDS = 30.0  # the longest any other SQLite connection waits for the write lock
 
@@ -58,7 +62,22 @@ class StateDatabase:
         return self.url[len("sqlite:///"):] if self.url.startswith("sqlite:///") else None
 
     def begin(self):
+        """A transaction of its own; inside :meth:`together` (this thread), that one."""
+        shared = _TOGETHER.get()
+        if shared is not None and shared[0] is self:
+            return nullcontext(shared[1])
         return self.engine.begin()
+
+    @contextmanager
+    def together(self):
+        """One transaction for the writes the block makes through this database, whichever stores make them:
+        another process sees all of them or none (a send's outcome and its issue's state)."""
+        with self.engine.begin() as conn:
+            token = _TOGETHER.set((self, conn))
+            try:
+                yield conn
+            finally:
+                _TOGETHER.reset(token)
 
     def raw_connection(self):
         """A DB-API connection of the engine's pool (its settings applied: busy timeout, statement bounds), for

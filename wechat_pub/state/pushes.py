@@ -164,9 +164,7 @@ class PushLedger:
         self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint, article_urls=[])
 
     def sending(self, issue: int) -> None:
-        """WeChat accepted the send; unless its outcome is in already (the MASSSENDJOBFINISH event can reach the
-        webhook before the send call has recorded this)."""
-        self._move(issue, None, "", unless=PushState.SENT, state=PushState.SENDING, publish_id="", error="", hint="")
+        self._move(issue, None, "", state=PushState.SENDING, publish_id="", error="", hint="")
 
     def sent(self, issue: int, article_urls: list[str], how: str = "") -> None:
         """Mass-sent: followers have it (and find it, with these URLs)."""
@@ -187,8 +185,7 @@ class PushLedger:
         with self.db.begin() as conn:
             self._log(conn, issue, event, detail)
 
-    def _move(self, issue: int, event: str | None, detail: str, unless: PushState | None = None, **fields) -> None:
-        """``unless``: a state the push stays in (the move is not made from it)."""
+    def _move(self, issue: int, event: str | None, detail: str, **fields) -> None:
         now = self.clock.time()
         if "article_urls" in fields:
             fields["article_urls"] = json.dumps(fields["article_urls"], ensure_ascii=False)
@@ -197,8 +194,7 @@ class PushLedger:
         with self.db.begin() as conn:  # insert-or-update and its history, in one transaction
             conn.execute(self.db.insert_ignore(pushes, {"appid": self.appid, "issue": issue,
                                                         "state": PushState.NEW.value, "updated_at": now}))
-            kept = (pushes.c.state != unless.value,) if unless is not None else ()
-            conn.execute(update(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue, *kept)
+            conn.execute(update(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue)
                          .values(updated_at=now, **fields))
             if event:
                 self._log(conn, issue, event, detail)
