@@ -441,7 +441,10 @@ def main() -> None:
         except ImportError:
             raise SystemExit("--peer werobot needs WeRoBot: pip install -e '.[bench]'") from None
     work = Path(tempfile.mkdtemp(prefix="wechat-pub-webhook-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_") and k != "PYTHONDONTWRITEBYTECODE"}
+    # Compiled bytecode kept, as in any installation (pip compiles what it installs): a shell that sets
+    # PYTHONDONTWRITEBYTECODE (this machine's do) made every `wechat-pub index` compile our modules again.
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     # scope "all": every issue of the archive is found (none of these is published in WeChat)
     env.update(WECHAT_PUB_WEBHOOK__TOKEN=TOKEN, WECHAT_PUB_WEBHOOK__AES_KEY=AES_KEY, BENCH_TOKEN=TOKEN,
                WECHAT_PUB_WEBHOOK__SEARCH_SCOPE="all",

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -102,6 +103,7 @@ email_to = ["marketing@lifang.test"]
     for name, role in (("editor1", "admin"), ("editor2", "editor"), ("boss", "approver")):
         users.add(name, role, PASSWORD)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    env["PYTHONFAULTHANDLER"] = "1"  # (SIGABRT then prints every thread's stack: how a stop that hangs is read)
     process = subprocess.Popen([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=folder, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -109,9 +111,15 @@ email_to = ["marketing@lifang.test"]
 
     def stop():
         process.terminate()
-        process.communicate(timeout=20)
-        robot.shutdown()
-        mailbox.stop()
+        try:
+            process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:  # say what it was doing: its output, and where each thread is
+            process.send_signal(signal.SIGABRT)  # (faulthandler prints every thread's stack then)
+            output = process.communicate(timeout=20)[0]
+            raise AssertionError(f"`wechat-pub run` did not stop within 20 s of SIGTERM:\n{output}") from None
+        finally:
+            robot.shutdown()
+            mailbox.stop()
 
     return type("Console", (), {"base": base, "folder": folder, "mailbox": mailbox, "stop": staticmethod(stop)})
 

@@ -73,7 +73,8 @@ class Archive:
         self.clock = clock
         self.background = background
         self._checked = -check_every
-        self._refreshing = threading.Lock()
+        self._updating: threading.Event | None = None  # the background update running now: set when it ends
+        self._updating_lock = threading.Lock()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._commits = CommitCounter(self.index_path)
@@ -115,8 +116,7 @@ class Archive:
             return  # (a thread with a connection has an index file)
         self._checked = now
         if self.background and self.index_path.exists():
-            if self._refreshing.acquire(blocking=False):  # one check at a time; nobody waits for it
-                threading.Thread(target=self._refresh_quietly, daemon=True).start()
+            self.make_in_background()  # one check at a time; nobody waits for it
             return
         self._make()
 
@@ -127,10 +127,7 @@ class Archive:
         if not (self.background and self.updater):
             self.refresh()
             return
-        self.make_in_background()
-        ended = self._refreshing.acquire(timeout=self.first_wait)
-        if ended:  # (free again: the update has ended)
-            self._refreshing.release()
+        ended = self.make_in_background().wait(self.first_wait)
         if not self.index_path.exists():
             if ended and self._failed is not None:  # it ended without an index: say why (the health report too)
                 raise RuntimeError(f"the search index could not be made: {self._failed}")
@@ -141,12 +138,16 @@ class Archive:
         """Why the last update in the background failed (None: it did not)."""
         return self._failed
 
-    def make_in_background(self) -> None:
-        """Start an update in a thread of its own, unless one runs (the health report: it waits for nothing)."""
-        if self._refreshing.acquire(blocking=False):
-            threading.Thread(target=self._refresh_quietly, daemon=True).start()
+    def make_in_background(self) -> threading.Event:
+        """Start an update in a thread of its own, unless one runs; what is set when it has ended (the health
+        report waits for nothing)."""
+        with self._updating_lock:
+            if self._updating is None or self._updating.is_set():
+                self._updating = threading.Event()
+                threading.Thread(target=self._refresh_quietly, args=(self._updating,), daemon=True).start()
+            return self._updating
 
-    def _refresh_quietly(self) -> None:
+    def _refresh_quietly(self, ended: threading.Event) -> None:
         self._failed = None
         try:
             if self.source_version is None or self.source_version() != self.meta("version"):
@@ -155,7 +156,7 @@ class Archive:
             self._failed = f"{type(exc).__name__}: {exc}"
             log.warning("search index not updated (%s); answering from the current one", self._failed)
         finally:
-            self._refreshing.release()
+            ended.set()
 
     # ---- reading ------------------------------------------------------------------------------------
 
