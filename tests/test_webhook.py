@@ -404,6 +404,10 @@ from wechat_pub.app import create_app
 from wechat_pub.bot.protocol import signed_message
 from wechat_pub.bot.simulate import message_xml
 app = create_app()
+import time
+deadline, health = time.monotonic() + 60, app.test_client()
+while health.get("/healthz").json["search_index"]["default"] != "ready" and time.monotonic() < deadline:
+    time.sleep(0.05)  # (a host's first index is made in the background)
 params, body = signed_message(message_xml("苹果", "gh_test"), sys.argv[1])
 query = "&".join(f"{k}={v}" for k, v in params.items())
 environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/wechat", "QUERY_STRING": query, "wsgi.input": io.BytesIO(body),
