@@ -156,6 +156,23 @@ def test_the_console_never_saves_over_a_file_of_another_issue(hosts):
     assert "控制台的修改" not in library.store.get(150).text
 
 
+def test_a_file_whose_issue_line_broke_keeps_its_issue(hosts):
+    """The review: mistyping the `issue:` line (the file then has no number) removed the issue from the database
+    at the next sync, and the other hosts deleted their copies. The file is still that issue's: it is reported,
+    and nothing else happens until it is fixed."""
+    a, b = hosts
+    (a / "articles" / "x.md").write_text(article(5), encoding="utf-8")
+    sync(a), sync(b)
+    broken = (a / "articles" / "x.md").read_text().replace("issue: 5", "isue: 5")
+    (a / "articles" / "x.md").write_text(broken, encoding="utf-8")
+    report = sync(a)
+    assert report.removed == [] and any("x.md has no issue number" in line for line in report.skipped)
+    assert [row.number for row in open_site(a).library.store.all(texts=False)] == [5]
+    assert sync(b).removed == [] and (b / "articles" / "x.md").exists()
+    (a / "articles" / "x.md").write_text(article(5, "修好了。"), encoding="utf-8")
+    assert sync(a).imported == ["x.md"] and sync(b).written == ["x.md"]
+
+
 def test_images_travel_with_their_issue(hosts):
     a, b = hosts
     shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)

@@ -111,8 +111,9 @@ class Library:
                 names = " and ".join(os.path.basename(p) for p in paths)
                 report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
             holders = {article.sha256: article.number for article in local.files}  # (what each text is now)
-            for number, row in rows.items():
-                if number not in numbers:
+            unnumbered = {article.filename for article in local.files if not article.number}  # (reported above)
+            for number, row in rows.items():  # (a file whose issue line broke is still its issue's: kept)
+                if number not in numbers and row.filename not in unnumbered:
                     base = before.get(row.filename)
                     self._sync_row(row, synced, report, base_of(row.number, base, holders.get(base)))
             self._save_record(synced)
