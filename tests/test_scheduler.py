@@ -440,10 +440,8 @@ def test_a_retry_added_while_the_sync_runs_is_kept(running):
 
     def the_push_ends_meanwhile(site, *active):
         wanted = wanted_jobs(site, *active)
-        with scheduler._active_lock:  # what run_push's end does
-            scheduler._retries[key] = {"run_date": retry_at, "args": ["default", 135, "issue-135.md", "x"]}
-            scheduler._add_retry(key)
-            scheduler._active.discard(key)
+        scheduler._retries[key] = {"run_date": retry_at, "args": ["default", 135, "issue-135.md", "x"]}
+        scheduler._ended(key)  # the push ends, and asked for a retry
         return wanted
 
     with scheduler._active_lock:
@@ -489,3 +487,22 @@ def test_a_transient_failure_after_stepping_down_is_left_to_the_leader(site):
         assert [(r.state, r.attempts) for r in opened.runs.all()] == [("retrying", 1)]
     finally:
         deployment.close()
+
+
+def test_a_time_moved_while_its_push_runs_is_scheduled_after_it(running, run_cli):
+    """The review (older than its fixes): the sync leaves out the slots of pushes running here; when an issue's
+    time moved while a push of it ran, that sync skipped the new slot, and the later ones stopped at once (the
+    issues had not changed since), so the new time was not scheduled until some other issue changed."""
+    service = running()
+    service.wait_for("leader")
+    scheduler = service.service
+    key = "default:issue-135"
+    with scheduler._active_lock:
+        scheduler._active.add(key)  # a push of issue 135 runs here now
+    site = service.deployment.site()
+    run_cli("schedule", "add", site.articles.path / "issue-135.md", "--at", at(3600))
+    scheduler.sync()  # it sees the new time, and leaves issue 135 to its running push
+    assert scheduler.scheduler.get_job(key) is None
+    scheduler._ended(key)  # the push ends
+    scheduler.sync()  # not forced: nothing changed in the issues since
+    assert scheduler.scheduler.get_job(key) is not None, "the moved time was never scheduled"

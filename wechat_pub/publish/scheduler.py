@@ -264,24 +264,24 @@ class SchedulerService:
                         issue, type(exc).__name__)
             self.on_event("interrupted", key)
         finally:
-            with self._active_lock:
-                try:
-                    self._add_retry(key)
-                finally:
-                    self._active.discard(key)
+            self._ended(key)
 
-    def _add_retry(self, key: str) -> None:
-        """The retry the push that is ending asked for, added now: added while that push still ran (under the
-        same job id), APScheduler skipped it when its time came before the push had returned (one instance a
-        job), and the date job was gone, the slot 'retrying' for ever."""
-        retry, scheduler = self._retries.pop(key, None), self.scheduler
-        if retry is None or scheduler is None:
-            return
-        try:  # max_instances 2: the push that asked may not be counted as ended yet when the retry is due
-            scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", id=key, replace_existing=True,
-                              max_instances=2, **retry)
-        except Exception as exc:  # the job store's database away: the next sync schedules the slot again
-            log.warning("retry of %s not scheduled (%s: %s); the next sync takes it up", key, type(exc).__name__, exc)
+    def _ended(self, key: str) -> None:
+        """A push of this process has ended: the retry it asked for is added now (added while it ran, under its job
+        id, APScheduler skipped it when due before the push returned: 'retrying' for ever), and the next sync looks
+        at every slot again (one of this issue, moved meanwhile, was left to this push)."""
+        with self._active_lock:
+            retry, scheduler = self._retries.pop(key, None), self.scheduler
+            try:  # max_instances 2: the push that asked may not be counted as ended yet when the retry is due
+                if retry is not None and scheduler is not None:
+                    scheduler.add_job("wechat_pub.publish.jobs:push_scheduled", "date", id=key, replace_existing=True,
+                                      max_instances=2, **retry)
+            except Exception as exc:  # the job store's database away: the next sync schedules the slot again
+                log.warning("retry of %s not scheduled (%s: %s); the next sync takes it up", key,
+                            type(exc).__name__, exc)
+            finally:
+                self._active.discard(key)
+                self._signatures = {}
 
     def _run_slot(self, site: Site, slot: Slot, key: str) -> None:
         before = site.runs.get(slot.issue, slot.publish_at)
@@ -290,8 +290,7 @@ class SchedulerService:
         if run is None:
             current = site.runs.get(slot.issue, slot.publish_at)
             if current is not None and current.state == "running":  # another scheduler's push: look again later
-                log.info("issue %s at %s runs elsewhere; looked at again in %g s", slot.issue, slot.publish_at,
-                         self.lease)  # (taken over if that scheduler has died by then)
+                log.info("issue %s at %s runs elsewhere; looked at in %g s", slot.issue, slot.publish_at, self.lease)
                 self._retries[key] = {"run_date": dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.lease),
                                       "args": [site.name, slot.issue, slot.path, slot.publish_at]}
                 return
@@ -374,11 +373,11 @@ class SchedulerService:
             return
         site.runs.finish(slot.issue, slot.publish_at, "retrying", f"attempt {run.attempts}: {exc.message}")
         key = job_id(site, slot)
-        if self.scheduler is None:  # this process stepped down meanwhile: the leader takes the 'retrying' run up
-            self._attempt_failed(site, slot, run, exc, "the schedule's leader tries again")
-            self.on_event("retrying", f"{key} by the leader")
+        stepped_down = self.scheduler is None  # (meanwhile: the leader takes the 'retrying' run up)
+        then = "the leader tries again" if stepped_down else f"tried again in {delay:g} s"
+        self._attempt_failed(site, slot, run, exc, then)
+        if stepped_down:
             return
-        self._attempt_failed(site, slot, run, exc, f"tried again in {delay:g} s")
         self._retries[key] = {"run_date": dt.datetime.fromtimestamp(now + delay, dt.timezone.utc),
                               "args": [site.name, slot.issue, slot.path, slot.publish_at]}
         self.on_event("retrying", f"{key} in {delay:g} s")
