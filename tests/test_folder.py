@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -165,10 +166,8 @@ def test_issues_read_on_other_cores_for_something_made_of_them_come_back_as_that
     assert first.problems == ArticleFile(first.path, first.text, first.sha256).problems
 
 
-def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
-    """A sync remembered the folder as it was when it ended, not as it read it: a file saved meanwhile (the team
-    saving in the console while the scheduler's sync thread ran) counted as synced, and every later sync skipped
-    it until something else changed (CI's calendar and dates tests, under the slower fake clock)."""
+def _one_issue_folder(tmp_path):
+    """(the site of a firm folder holding issue 1, its articles folder)."""
     from security_service import ARTICLE
 
     from conftest import firm_config
@@ -177,8 +176,14 @@ def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
     articles = tmp_path / "articles"
     articles.mkdir(exist_ok=True)
     (articles / "issue-1.md").write_text(ARTICLE.format(number=1, images=""), encoding="utf-8")
-    site = open_site(tmp_path)
-    assert site.library.sync().imported == ["issue-1.md"]
+    return open_site(tmp_path), articles
+
+
+@contextmanager
+def _issue_2_saved_during_the_read(site, articles):
+    """Inside: each read of the folder is followed at once by issue 2's file being saved (the sync has read it)."""
+    from security_service import ARTICLE
+
     folder, read = site.library.folder, site.library.folder.read
 
     def saved_meanwhile():
@@ -187,8 +192,20 @@ def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
         return catalogue
 
     folder.read = saved_meanwhile
-    assert not site.library.sync(force=True).changed  # it read the folder before issue 2 was saved
-    folder.read = read
+    try:
+        yield
+    finally:
+        folder.read = read
+
+
+def test_a_file_saved_while_a_sync_runs_is_synced_by_the_next(tmp_path):
+    """A sync remembered the folder as it was when it ended, not as it read it: a file saved meanwhile (the team
+    saving in the console while the scheduler's sync thread ran) counted as synced, and every later sync skipped
+    it until something else changed (CI's calendar and dates tests, under the slower fake clock)."""
+    site, articles = _one_issue_folder(tmp_path)
+    assert site.library.sync().imported == ["issue-1.md"]
+    with _issue_2_saved_during_the_read(site, articles):
+        assert not site.library.sync(force=True).changed  # it read the folder before issue 2 was saved
     assert site.library.sync().imported == ["issue-2.md"], "the file saved during the last sync was never synced"
     assert not site.library.sync().changed
 
@@ -197,25 +214,9 @@ def test_a_file_saved_while_a_changing_sync_runs_is_synced_by_the_next(tmp_path)
     """The same when the sync itself sends a file to the database: it remembered the folder after its own writes,
     so a file saved while it ran waited for some other change (a hundred issues written just after `run` started
     never reached the console's list in test_issues_pages)."""
-    from security_service import ARTICLE
-
-    from conftest import firm_config
-
-    firm_config(tmp_path)
-    articles = tmp_path / "articles"
-    articles.mkdir(exist_ok=True)
-    (articles / "issue-1.md").write_text(ARTICLE.format(number=1, images=""), encoding="utf-8")
-    site = open_site(tmp_path)
-    folder, read = site.library.folder, site.library.folder.read
-
-    def saved_meanwhile():
-        catalogue = read()
-        (articles / "issue-2.md").write_text(ARTICLE.format(number=2, images=""), encoding="utf-8")
-        return catalogue
-
-    folder.read = saved_meanwhile
-    assert site.library.sync().imported == ["issue-1.md"]  # it read the folder before issue 2 was saved
-    folder.read = read
+    site, articles = _one_issue_folder(tmp_path)
+    with _issue_2_saved_during_the_read(site, articles):
+        assert site.library.sync().imported == ["issue-1.md"]  # it read the folder before issue 2 was saved
     assert site.library.sync().imported == ["issue-2.md"], "the file saved during the last sync was never synced"
     assert not site.library.sync().changed
     assert site.library.sync().lines() == []
