@@ -187,6 +187,30 @@ def test_a_changed_issue_is_reindexed_alone(tmp_path):
     assert archive.issue(3) is None and archive.issue(1) is not None
 
 
+def test_the_archives_word_counts_follow_every_update_as_a_rebuild_counts_them(tmp_path):
+    """The suggestions and the words a query is split by come from ``vocabulary``, kept in step as issues
+    come, change and go (adding up every issue's words took 70 ms an update at 100,000 items)."""
+    import sqlite3
+
+    from wechat_pub.bot.index import build_index, entries_of, update_index
+
+    issues = [IssueFactory(n).issue(number=n, sections=2, items_per_section=3) for n in range(1, 6)]
+    path = tmp_path / "i.sqlite3"
+    update_index(path, entries_of(issues[:3]))
+    update_index(path, entries_of([issues[0], IssueFactory(9).issue(number=2, sections=1, items_per_section=2),
+                                   *issues[3:]]))  # 2 rewritten, 3 gone, 4 and 5 new
+    rebuilt = tmp_path / "rebuilt.sqlite3"
+    build_index(rebuilt, [issues[0], IssueFactory(9).issue(number=2, sections=1, items_per_section=2), *issues[3:]])
+
+    def counts(index):
+        with sqlite3.connect(index) as db:
+            kept = dict(db.execute("SELECT word, count FROM vocabulary"))
+            assert kept == dict(db.execute("SELECT word, SUM(count) FROM words GROUP BY word"))
+            return kept
+
+    assert counts(path) == counts(rebuilt) and counts(path)
+
+
 def test_readers_see_the_index_before_or_after_an_update(tmp_path, fake_clock):
     """The update is one transaction in WAL mode: a reader that opened the index keeps reading it meanwhile; it
     notices another process's update within VERSION_EVERY seconds, and stops reusing answers then."""

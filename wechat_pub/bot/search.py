@@ -231,7 +231,7 @@ class Archive:
         version of the index)."""
         version = self.version()
         if self._vocabulary[0] != version:
-            words = frozenset(word for word, in self.db().execute("SELECT DISTINCT word FROM words")
+            words = frozenset(word for word, in self.db().execute("SELECT word FROM vocabulary")
                               if _HAN.match(word))
             self._vocabulary = (version, words | {w for w in self.aliases.words() if _HAN.match(w)})
         return self._vocabulary[1]
@@ -243,7 +243,7 @@ class Archive:
         if self._speller[0] != version:
             db = self.db()
             english = {word for word, in db.execute("SELECT word FROM spelling")}
-            chinese = {w: n for w, n in db.execute("SELECT word, SUM(count) FROM words GROUP BY word") if _HAN.match(w)}
+            chinese = {w: n for w, n in db.execute("SELECT word, count FROM vocabulary") if _HAN.match(w)}
             own = set(english) | set(chinese)
             for name in self.aliases.words():  # (names of several English words are found word by word)
                 if _HAN.match(name):

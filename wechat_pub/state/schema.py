@@ -140,7 +140,6 @@ issues = Table(  # each account's issues, the same for every host: the article t
     Column("appid", String(64), primary_key=True),
     Column("number", Integer, primary_key=True),
     Column("filename", String(255), nullable=False),
-    Column("text", Text, nullable=False),
     Column("text_hash", String(64), nullable=False),
     Column("valid", Integer, nullable=False, default=1),
     Column("problems", Text, nullable=False, default="[]"),
@@ -151,6 +150,7 @@ issues = Table(  # each account's issues, the same for every host: the article t
     Column("updated_at", Float, nullable=False),
     Column("updated_by", String(200), nullable=False, default=""),
     Column("removed", Integer, nullable=False, default=0),
+    Column("text", Text, nullable=False),  # last: on SQLite, the columns after a long text are read through it
 )
 
 issue_files = Table(  # the images an issue's text refers to, so every host can show and push it
