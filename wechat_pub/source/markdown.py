@@ -32,8 +32,16 @@ class Node:
         self.token = token
         self.children = children
 
+    # The rest is the opening token's: the fields read for every node are properties (a read through __getattr__
+    # fails on the slots first, five times slower), any other field comes through __getattr__.
+    content = property(lambda self: self.token.content)
+    markup = property(lambda self: self.token.markup)
+    info = property(lambda self: self.token.info)
+    tag = property(lambda self: self.token.tag)
+    attrs = property(lambda self: self.token.attrs)
+    map = property(lambda self: self.token.map)
+
     def __getattr__(self, name: str):
-        """The rest (``content``, ``markup``, ``info``, ``tag``, ``attrs``, ``map``) is the opening token's."""
         return getattr(self.token, name)
 
 
@@ -81,8 +89,8 @@ class BlockBuilder:
     # ---- positions and problems ------------------------------------------------------------
 
     def pos(self, node: Node) -> m.Pos:
-        line = node.map[0] + 1 + self.line_offset if node.map else None
-        return m.Pos(self.path, line)
+        lines = node.map
+        return m.Pos(self.path, lines[0] + 1 + self.line_offset if lines else None)
 
     def problem(self, node: Node, severity, message: str, hint: str = "") -> None:
         self.problems.append(m.Problem(self.pos(node), severity, message, hint))
