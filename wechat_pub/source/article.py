@@ -23,6 +23,7 @@ from wechat_pub.text import guess_lang
 SOURCE_PREFIX = re.compile(r"^\s*(sources?|来源|原文|出处)\s*[:：]\s*", re.I)
 BARE_URL = re.compile(r"https?://[^\s<>\"'）)]+")
 HEADING_SPLIT = re.compile(r"\s*[|｜]\s*")
+HTTP_URL = re.compile(r"^https?://")
 
 
 def read_article(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.ParseResult:
@@ -56,7 +57,7 @@ def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shan
     builder = BlockBuilder(path, fm.body_line, base_dir, problems)
     sections = _StructureWalker(builder).walk(parse_tree(fm.body))
     cover = fields.text_field("cover") or None
-    if cover and not re.match(r"^https?://", cover):
+    if cover and not HTTP_URL.match(cover):
         cover = os.path.normpath(os.path.join(base_dir, cover))
     open_comment, fans_only = fields.comments()
     issue = m.Issue(

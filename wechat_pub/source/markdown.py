@@ -18,6 +18,9 @@ from wechat_pub import model as m
 from wechat_pub.text import is_cjk_char
 
 _md = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+_NESTED = frozenset(("strong", "em", "link"))  # inline kinds whose insides are read as inlines
+_WORDS = frozenset(("text", "code_inline"))
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
 class Node:
@@ -60,8 +63,8 @@ def _nest(tokens: list[Token]) -> list[Node]:
             open_children.append(node.children)
         elif token.nesting == -1:
             open_children.pop()
-        else:  # a leaf; an 'inline' token holds its own tokens
-            open_children[-1].append(Node(token.type, token, _nest(token.children) if token.children else []))
+        else:  # a leaf; an 'inline' token keeps its own tokens, flat (read by BlockBuilder.inlines)
+            open_children[-1].append(Node(token.type, token, []))
     return top
 
 
@@ -112,7 +115,7 @@ class BlockBuilder:
 
     def paragraph(self, node: Node) -> m.Paragraph:
         inline = node.children[0] if node.children else None
-        children = self.inlines(inline.children, node) if inline else ()
+        children = self.inlines(inline.token.children or (), node) if inline else ()
         return m.Paragraph(children)
 
     def bullet_list(self, node: Node) -> m.ListBlock:
@@ -134,7 +137,7 @@ class BlockBuilder:
         rows: list = []
         for part in node.children:  # thead, tbody
             for row in part.children:
-                cells = tuple(self.inlines(cell.children[0].children, cell) if cell.children else ()
+                cells = tuple(self.inlines(cell.children[0].token.children or (), cell) if cell.children else ()
                               for cell in row.children)
                 if part.type == "thead":
                     header = cells
@@ -164,59 +167,91 @@ class BlockBuilder:
 
     # ---- inlines ---------------------------------------------------------------------------
 
-    def inlines(self, nodes, block: Node) -> tuple[m.Inline, ...]:
+    def inlines(self, tokens: list[Token], block: Node) -> tuple[m.Inline, ...]:
+        """A paragraph's (or a table cell's) inline tokens as model inlines. markdown-it keeps them flat (strong_open,
+        text, strong_close): what an open one holds so far is on a stack until its close."""
         out: list[m.Inline] = []
-        for node in nodes:
-            converted = self.inline(node, block)
+        opened: list[tuple[Token, list[m.Inline]]] = []  # each open token, and the list it goes into when closed
+        index, end = 0, len(tokens)
+        while index < end:
+            token = tokens[index]
+            index += 1
+            if token.nesting == 1:
+                kind = token.type[:-5]  # 'strong_open' -> 'strong'
+                if kind in _NESTED:
+                    opened.append((token, out))
+                    out = []
+                    continue
+                # kept as its plain text, what is inside it unread: ~~struck~~ (WeChat has no strike-through
+                # worth keeping), or a kind of our own rules do not know
+                close = _closing(tokens, index)
+                if kind != "s":
+                    self.problem(block, "warning", f"unsupported inline {kind!r} kept as plain text.")
+                converted = m.Text(_plain(tokens[index:close]))
+                index = close + 1
+            elif token.nesting == -1:
+                opening, parent = opened.pop()
+                children, out = _merge_text(out), parent
+                kind = opening.type
+                if kind == "strong_open":
+                    converted = m.Strong(children)
+                elif kind == "em_open":
+                    converted = m.Emphasis(children)
+                else:
+                    converted = m.Link(opening.attrs.get("href", ""), children)
+            else:
+                converted = self.inline(token, block)
             if converted is not None:
                 out.append(converted)
         return _merge_text(out)
 
-    def inline(self, node: Node, block: Node) -> m.Inline | None:
-        kind = node.type
+    def inline(self, token: Token, block: Node) -> m.Inline | None:
+        """One inline token that opens nothing."""
+        kind = token.type
         if kind == "text":
-            return m.Text(node.content)
+            return m.Text(token.content)
         if kind == "softbreak":
             return m.Text("\n")  # resolved to a space or nothing by _merge_text
         if kind == "hardbreak":
             return m.LineBreak()
-        if kind == "strong":
-            return m.Strong(self.inlines(node.children, block))
-        if kind == "em":
-            return m.Emphasis(self.inlines(node.children, block))
-        if kind == "s":
-            return m.Text(_plain(node))  # WeChat has no strike-through worth keeping
         if kind == "code_inline":
-            return m.CodeSpan(node.content)
-        if kind == "link":
-            return m.Link(node.attrs.get("href", ""), self.inlines(node.children, block))
+            return m.CodeSpan(token.content)
         if kind == "image":
-            return self.image(node, block)
+            return self.image(token, block)
         if kind == "html_inline":
-            self.problem(block, "error", f"raw HTML {node.content!r} is not allowed in articles.",
+            self.problem(block, "error", f"raw HTML {token.content!r} is not allowed in articles.",
                          "Write it in Markdown instead; WeChat strips most HTML.")
             return None
         self.problem(block, "warning", f"unsupported inline {kind!r} kept as plain text.")
-        return m.Text(_plain(node))
+        return m.Text(_plain(token.children or ()))
 
-    def image(self, node: Node, block: Node) -> m.Image | None:
-        src = node.attrs.get("src", "")
-        alt = _plain(node)
+    def image(self, token: Token, block: Node) -> m.Image | None:
+        src = token.attrs.get("src", "")
+        alt = _plain(token.children or ())  # its description's tokens
         pos = self.pos(block)
         if src.startswith("data:"):
             self.problem(block, "error", "embedded data: images are dropped by WeChat.",
                          "Save the image as a .jpg or .png file next to the article and link it by name.")
             return None
-        if re.match(r"^[a-z][a-z0-9+.-]*://", src, re.I):
+        if _URL.match(src):
             return m.Image(src, alt, None, pos)
         path = os.path.normpath(os.path.join(self.base_dir, src))
         return m.Image(src, alt, path, pos)
 
 
-def _plain(node: Node) -> str:
-    if node.type == "text" or node.type == "code_inline":
-        return node.content
-    return "".join(_plain(child) for child in node.children)
+def _plain(tokens) -> str:
+    """The words of inline tokens: their text and code, and an image's description."""
+    return "".join(token.content if token.type in _WORDS else _plain(token.children or ()) for token in tokens)
+
+
+def _closing(tokens: list[Token], index: int) -> int:
+    """Where the token opened right before ``index`` closes."""
+    depth = 1
+    while True:
+        depth += tokens[index].nesting
+        if depth == 0:
+            return index
+        index += 1
 
 
 def _merge_text(nodes: list[m.Inline]) -> tuple[m.Inline, ...]:
