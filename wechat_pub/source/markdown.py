@@ -169,9 +169,10 @@ class BlockBuilder:
 
     def inlines(self, tokens: list[Token], block: Node) -> tuple[m.Inline, ...]:
         """A paragraph's (or a table cell's) inline tokens as model inlines. markdown-it keeps them flat (strong_open,
-        text, strong_close): what an open one holds so far is on a stack until its close."""
-        out: list[m.Inline] = []
-        opened: list[tuple[Token, list[m.Inline]]] = []  # each open token, and the list it goes into when closed
+        text, strong_close): what an open one holds so far is on a stack until its close. Text is kept as strings
+        until _merge_text makes one Text of each run of them."""
+        out: list[m.Inline | str] = []
+        opened: list[tuple[Token, list[m.Inline | str]]] = []  # each open token, and the list it goes into when closed
         index, end = 0, len(tokens)
         while index < end:
             token = tokens[index]
@@ -187,7 +188,7 @@ class BlockBuilder:
                 close = _closing(tokens, index)
                 if kind != "s":
                     self.problem(block, "warning", f"unsupported inline {kind!r} kept as plain text.")
-                converted = m.Text(_plain(tokens[index:close]))
+                converted = _plain(tokens[index:close])
                 index = close + 1
             elif token.nesting == -1:
                 opening, parent = opened.pop()
@@ -205,13 +206,13 @@ class BlockBuilder:
                 out.append(converted)
         return _merge_text(out)
 
-    def inline(self, token: Token, block: Node) -> m.Inline | None:
-        """One inline token that opens nothing."""
+    def inline(self, token: Token, block: Node) -> m.Inline | str | None:
+        """One inline token that opens nothing; text as a string."""
         kind = token.type
         if kind == "text":
-            return m.Text(token.content)
+            return token.content
         if kind == "softbreak":
-            return m.Text("\n")  # resolved to a space or nothing by _merge_text
+            return "\n"  # resolved to a space or nothing by _merge_text
         if kind == "hardbreak":
             return m.LineBreak()
         if kind == "code_inline":
@@ -223,7 +224,7 @@ class BlockBuilder:
                          "Write it in Markdown instead; WeChat strips most HTML.")
             return None
         self.problem(block, "warning", f"unsupported inline {kind!r} kept as plain text.")
-        return m.Text(_plain(token.children or ()))
+        return _plain(token.children or ())
 
     def image(self, token: Token, block: Node) -> m.Image | None:
         src = token.attrs.get("src", "")
@@ -254,15 +255,22 @@ def _closing(tokens: list[Token], index: int) -> int:
         index += 1
 
 
-def _merge_text(nodes: list[m.Inline]) -> tuple[m.Inline, ...]:
-    """Join adjacent text nodes; a soft line break becomes a space, or nothing between CJK text."""
+def _merge_text(nodes: list[m.Inline | str]) -> tuple[m.Inline, ...]:
+    """Each run of adjacent texts (strings) as one Text; a soft line break becomes a space, or nothing between CJK
+    text."""
     out: list[m.Inline] = []
+    run: list[str] = []
     for node in nodes:
-        if isinstance(node, m.Text) and out and isinstance(out[-1], m.Text):
-            out[-1] = m.Text(out[-1].text + node.text)
-        else:
-            out.append(node)
-    return tuple(m.Text(_resolve_softbreaks(n.text)) if isinstance(n, m.Text) else n for n in out)
+        if type(node) is str:
+            run.append(node)
+            continue
+        if run:
+            out.append(m.Text(_resolve_softbreaks("".join(run))))
+            run = []
+        out.append(node)
+    if run:
+        out.append(m.Text(_resolve_softbreaks("".join(run))))
+    return tuple(out)
 
 
 def _resolve_softbreaks(text: str) -> str:
