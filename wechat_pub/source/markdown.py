@@ -1,7 +1,8 @@
 """Markdown -> model blocks and inlines.
 
-markdown-it-py gives a token stream; :func:`parse_tree` nests it as a tree of :class:`Node` s, and the small
-functions here turn each node kind into a model node (a table of rules, as markdown-it's own renderer does).
+markdown-it-py gives a token stream; :func:`parse_tree` nests its blocks as a tree of :class:`Node` s, and the
+small functions here turn each node kind into a model node (a table of rules, as markdown-it's own renderer does).
+A paragraph's inlines stay the flat tokens markdown-it gives (:meth:`BlockBuilder.inlines` reads them).
 Anything the model cannot carry (raw HTML, deep headings) is reported as a problem instead of being dropped.
 """
 
@@ -24,9 +25,10 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
 class Node:
-    """A node of the Markdown tree: its kind (``paragraph``, ``link``, ``text``…), the token that opens it, and
-    the nodes inside it. markdown-it's own SyntaxTreeNode is the same tree behind properties; building and
-    walking that took a sixth of the time of reading an article."""
+    """A node of the Markdown tree: its kind (``paragraph``, ``heading``, ``inline``…), the token that opens it,
+    and the nodes inside it (an ``inline`` node has none: its token's children are the inline tokens).
+    markdown-it's own SyntaxTreeNode is the same tree behind properties; building and walking that took a sixth
+    of the time of reading an article."""
 
     __slots__ = ("type", "token", "children")
 
