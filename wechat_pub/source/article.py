@@ -23,6 +23,7 @@ from wechat_pub.text import guess_lang
 SOURCE_PREFIX = re.compile(r"^\s*(sources?|来源|原文|出处)\s*[:：]\s*", re.I)
 BARE_URL = re.compile(r"https?://[^\s<>\"'）)]+")
 HEADING_SPLIT = re.compile(r"\s*[|｜]\s*")
+HTTP_URL = re.compile(r"^https?://")
 
 
 def read_article(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.ParseResult:
@@ -49,14 +50,14 @@ def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shan
     sha = text_sha256 if text_sha256 is not None else hash_text(text)
     text = text.lstrip("\ufeff")
     fm = split_front_matter(text, path, problems)
-    header_text = "".join(text.splitlines(keepends=True)[: fm.body_line])
+    header_text = text[: len(text) - len(fm.body)] if fm.body_line else ""  # the lines before the body
     fields = FieldReader(fm, header_text, path, timezone, problems)
     fields.check_unknown()
     base_dir = os.path.dirname(os.path.abspath(path)) if path != "<article>" else os.getcwd()
     builder = BlockBuilder(path, fm.body_line, base_dir, problems)
     sections = _StructureWalker(builder).walk(parse_tree(fm.body))
     cover = fields.text_field("cover") or None
-    if cover and not re.match(r"^https?://", cover):
+    if cover and not HTTP_URL.match(cover):
         cover = os.path.normpath(os.path.join(base_dir, cover))
     open_comment, fans_only = fields.comments()
     issue = m.Issue(
@@ -111,13 +112,16 @@ class _StructureWalker:
 
     def walk(self, nodes: list[Node]) -> tuple[m.Section, ...]:
         for node in nodes:
-            if node.type == "heading" and node.markup == "#":
-                self.start_section(node)
-            elif node.type == "heading" and node.markup == "##":
-                self.headline(node)
-            elif node.type == "heading":
-                self.b.stray_heading(node)
-            elif node.type == "hr" and self.item is not None:
+            kind = node.type
+            if kind == "heading":
+                markup = node.markup
+                if markup == "#":
+                    self.start_section(node)
+                elif markup == "##":
+                    self.headline(node)
+                else:
+                    self.b.stray_heading(node)
+            elif kind == "hr" and self.item is not None:
                 self.language_rule(node)
             elif self.item is None:
                 self.outside_item(node)
@@ -159,13 +163,14 @@ class _StructureWalker:
             self.section_heading = m.Bilingual("?", "?")
             self.section_pos = self.b.pos(node)
         item = self.item
+        pos = self.b.pos(node)
         second_headline = (item is not None and len(item.headlines) == 1 and not item.unsplit
                            and not item.zh and not item.en and not item.rule_seen and not item.sources)
         if second_headline:
-            item.headlines.append((text, self.b.pos(node)))
+            item.headlines.append((text, pos))
             return
         self.finish_item()
-        self.item = _ItemDraft(headlines=[(text, self.b.pos(node))], pos=self.b.pos(node))
+        self.item = _ItemDraft(headlines=[(text, pos)], pos=pos)
 
     def language_rule(self, node: Node) -> None:
         if self.item.rule_seen:
@@ -277,12 +282,24 @@ def split_bilingual(text: str) -> m.Bilingual:
     return m.Bilingual("", only) if guess_lang(only) == "en" else m.Bilingual(only, "")
 
 
-def _inline_text(node: Node) -> str:
-    def text_of(n: Node) -> str:
-        if n.type in ("text", "code_inline", "html_inline"):  # headlines are plain text: keep what was typed
-            return n.content
-        if n.type in ("softbreak", "hardbreak"):
-            return " "
-        return "".join(text_of(c) for c in n.children)
+_TYPED = frozenset(("text", "code_inline", "html_inline"))  # headlines are plain text: keep what was typed
+_BREAKS = frozenset(("softbreak", "hardbreak"))
 
-    return text_of(node).strip()
+
+def _inline_text(node: Node) -> str:
+    """The text of a heading or a paragraph: of its inline token's children, which markdown-it keeps flat (a link
+    is link_open, its text, link_close), so no tree is walked."""
+    return "".join(_token_text(child.token.children or ()) for child in node.children).strip()
+
+
+def _token_text(tokens) -> str:
+    parts = []
+    for token in tokens:
+        kind = token.type
+        if kind in _TYPED:
+            parts.append(token.content)
+        elif kind in _BREAKS:
+            parts.append(" ")
+        elif token.children:  # an image: its description
+            parts.append(_token_text(token.children))
+    return "".join(parts)

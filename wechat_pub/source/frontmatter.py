@@ -32,6 +32,7 @@ FIELDS = {
 }
 
 DELIVERIES = ("draft", "publish", "send")
+_DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 
 
 @dataclass
@@ -148,7 +149,7 @@ class FieldReader:
         if isinstance(value, dt.date):
             return value.isoformat()
         text = str(value).strip().replace(".", "-").replace("/", "-")
-        if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", text) and _valid_date(text):
+        if _DATE.fullmatch(text) and _valid_date(text):
             return text
         self.error("date", f"date {value!r} is not YYYY-MM-DD or YYYY-MM.")
         return ""

@@ -1,7 +1,8 @@
 """Markdown -> model blocks and inlines.
 
-markdown-it-py gives a token stream; :func:`parse_tree` nests it as a tree of :class:`Node` s, and the small
-functions here turn each node kind into a model node (a table of rules, as markdown-it's own renderer does).
+markdown-it-py gives a token stream; :func:`parse_tree` nests its blocks as a tree of :class:`Node` s, and the
+small functions here turn each node kind into a model node (a table of rules, as markdown-it's own renderer does).
+A paragraph's inlines stay the flat tokens markdown-it gives (:meth:`BlockBuilder.inlines` reads them).
 Anything the model cannot carry (raw HTML, deep headings) is reported as a problem instead of being dropped.
 """
 
@@ -18,12 +19,16 @@ from wechat_pub import model as m
 from wechat_pub.text import is_cjk_char
 
 _md = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+_NESTED = frozenset(("strong", "em", "link"))  # inline kinds whose insides are read as inlines
+_WORDS = frozenset(("text", "code_inline"))
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
 class Node:
-    """A node of the Markdown tree: its kind (``paragraph``, ``link``, ``text``…), the token that opens it, and
-    the nodes inside it. markdown-it's own SyntaxTreeNode is the same tree behind properties; building and
-    walking that took a sixth of the time of reading an article."""
+    """A node of the Markdown tree: its kind (``paragraph``, ``heading``, ``inline``…), the token that opens it,
+    and the nodes inside it (an ``inline`` node has none: its token's children are the inline tokens).
+    markdown-it's own SyntaxTreeNode is the same tree behind properties; building and walking that took a sixth
+    of the time of reading an article."""
 
     __slots__ = ("type", "token", "children")
 
@@ -32,8 +37,16 @@ class Node:
         self.token = token
         self.children = children
 
+    # The rest is the opening token's: the fields read for every node are properties (a read through __getattr__
+    # fails on the slots first, five times slower), any other field comes through __getattr__.
+    content = property(lambda self: self.token.content)
+    markup = property(lambda self: self.token.markup)
+    info = property(lambda self: self.token.info)
+    tag = property(lambda self: self.token.tag)
+    attrs = property(lambda self: self.token.attrs)
+    map = property(lambda self: self.token.map)
+
     def __getattr__(self, name: str):
-        """The rest (``content``, ``markup``, ``info``, ``tag``, ``attrs``, ``map``) is the opening token's."""
         return getattr(self.token, name)
 
 
@@ -52,8 +65,8 @@ def _nest(tokens: list[Token]) -> list[Node]:
             open_children.append(node.children)
         elif token.nesting == -1:
             open_children.pop()
-        else:  # a leaf; an 'inline' token holds its own tokens
-            open_children[-1].append(Node(token.type, token, _nest(token.children) if token.children else []))
+        else:  # a leaf; an 'inline' token keeps its own tokens, flat (read by BlockBuilder.inlines)
+            open_children[-1].append(Node(token.type, token, []))
     return top
 
 
@@ -81,8 +94,8 @@ class BlockBuilder:
     # ---- positions and problems ------------------------------------------------------------
 
     def pos(self, node: Node) -> m.Pos:
-        line = node.map[0] + 1 + self.line_offset if node.map else None
-        return m.Pos(self.path, line)
+        lines = node.map
+        return m.Pos(self.path, lines[0] + 1 + self.line_offset if lines else None)
 
     def problem(self, node: Node, severity, message: str, hint: str = "") -> None:
         self.problems.append(m.Problem(self.pos(node), severity, message, hint))
@@ -104,7 +117,7 @@ class BlockBuilder:
 
     def paragraph(self, node: Node) -> m.Paragraph:
         inline = node.children[0] if node.children else None
-        children = self.inlines(inline.children, node) if inline else ()
+        children = self.inlines(inline.token.children or (), node) if inline else ()
         return m.Paragraph(children)
 
     def bullet_list(self, node: Node) -> m.ListBlock:
@@ -126,7 +139,7 @@ class BlockBuilder:
         rows: list = []
         for part in node.children:  # thead, tbody
             for row in part.children:
-                cells = tuple(self.inlines(cell.children[0].children, cell) if cell.children else ()
+                cells = tuple(self.inlines(cell.children[0].token.children or (), cell) if cell.children else ()
                               for cell in row.children)
                 if part.type == "thead":
                     header = cells
@@ -156,70 +169,110 @@ class BlockBuilder:
 
     # ---- inlines ---------------------------------------------------------------------------
 
-    def inlines(self, nodes, block: Node) -> tuple[m.Inline, ...]:
-        out: list[m.Inline] = []
-        for node in nodes:
-            converted = self.inline(node, block)
+    def inlines(self, tokens: list[Token], block: Node) -> tuple[m.Inline, ...]:
+        """A paragraph's (or a table cell's) inline tokens as model inlines. markdown-it keeps them flat (strong_open,
+        text, strong_close): what an open one holds so far is on a stack until its close. Text is kept as strings
+        until _merge_text makes one Text of each run of them."""
+        out: list[m.Inline | str] = []
+        opened: list[tuple[Token, list[m.Inline | str]]] = []  # each open token, and the list it goes into when closed
+        index, end = 0, len(tokens)
+        while index < end:
+            token = tokens[index]
+            index += 1
+            if token.nesting == 1:
+                kind = token.type[:-5]  # 'strong_open' -> 'strong'
+                if kind in _NESTED:
+                    opened.append((token, out))
+                    out = []
+                    continue
+                # kept as its plain text, what is inside it unread: ~~struck~~ (WeChat has no strike-through
+                # worth keeping), or a kind of our own rules do not know
+                close = _closing(tokens, index)
+                if kind != "s":
+                    self.problem(block, "warning", f"unsupported inline {kind!r} kept as plain text.")
+                converted = _plain(tokens[index:close])
+                index = close + 1
+            elif token.nesting == -1:
+                opening, parent = opened.pop()
+                children, out = _merge_text(out), parent
+                kind = opening.type
+                if kind == "strong_open":
+                    converted = m.Strong(children)
+                elif kind == "em_open":
+                    converted = m.Emphasis(children)
+                else:
+                    converted = m.Link(opening.attrs.get("href", ""), children)
+            else:
+                converted = self.inline(token, block)
             if converted is not None:
                 out.append(converted)
         return _merge_text(out)
 
-    def inline(self, node: Node, block: Node) -> m.Inline | None:
-        kind = node.type
+    def inline(self, token: Token, block: Node) -> m.Inline | str | None:
+        """One inline token that opens nothing; text as a string."""
+        kind = token.type
         if kind == "text":
-            return m.Text(node.content)
+            return token.content
         if kind == "softbreak":
-            return m.Text("\n")  # resolved to a space or nothing by _merge_text
+            return "\n"  # resolved to a space or nothing by _merge_text
         if kind == "hardbreak":
             return m.LineBreak()
-        if kind == "strong":
-            return m.Strong(self.inlines(node.children, block))
-        if kind == "em":
-            return m.Emphasis(self.inlines(node.children, block))
-        if kind == "s":
-            return m.Text(_plain(node))  # WeChat has no strike-through worth keeping
         if kind == "code_inline":
-            return m.CodeSpan(node.content)
-        if kind == "link":
-            return m.Link(node.attrs.get("href", ""), self.inlines(node.children, block))
+            return m.CodeSpan(token.content)
         if kind == "image":
-            return self.image(node, block)
+            return self.image(token, block)
         if kind == "html_inline":
-            self.problem(block, "error", f"raw HTML {node.content!r} is not allowed in articles.",
+            self.problem(block, "error", f"raw HTML {token.content!r} is not allowed in articles.",
                          "Write it in Markdown instead; WeChat strips most HTML.")
             return None
         self.problem(block, "warning", f"unsupported inline {kind!r} kept as plain text.")
-        return m.Text(_plain(node))
+        return _plain(token.children or ())
 
-    def image(self, node: Node, block: Node) -> m.Image | None:
-        src = node.attrs.get("src", "")
-        alt = _plain(node)
+    def image(self, token: Token, block: Node) -> m.Image | None:
+        src = token.attrs.get("src", "")
+        alt = _plain(token.children or ())  # its description's tokens
         pos = self.pos(block)
         if src.startswith("data:"):
             self.problem(block, "error", "embedded data: images are dropped by WeChat.",
                          "Save the image as a .jpg or .png file next to the article and link it by name.")
             return None
-        if re.match(r"^[a-z][a-z0-9+.-]*://", src, re.I):
+        if _URL.match(src):
             return m.Image(src, alt, None, pos)
         path = os.path.normpath(os.path.join(self.base_dir, src))
         return m.Image(src, alt, path, pos)
 
 
-def _plain(node: Node) -> str:
-    if node.type == "text" or node.type == "code_inline":
-        return node.content
-    return "".join(_plain(child) for child in node.children)
+def _plain(tokens) -> str:
+    """The words of inline tokens: their text and code, and an image's description."""
+    return "".join(token.content if token.type in _WORDS else _plain(token.children or ()) for token in tokens)
 
 
-def _merge_text(nodes: list[m.Inline]) -> tuple[m.Inline, ...]:
-    """Join adjacent text nodes; a soft line break becomes a space, or nothing between CJK text."""
+def _closing(tokens: list[Token], index: int) -> int:
+    """Where the token opened right before ``index`` closes."""
+    depth = 1
+    while True:
+        depth += tokens[index].nesting
+        if depth == 0:
+            return index
+        index += 1
+
+
+def _merge_text(nodes: list[m.Inline | str]) -> tuple[m.Inline, ...]:
+    """Each run of adjacent texts (strings) as one Text; a soft line break becomes a space, or nothing between CJK
+    text."""
     out: list[m.Inline] = []
+    run: list[str] = []
     for node in nodes:
-        if isinstance(node, m.Text) and out and isinstance(out[-1], m.Text):
-            out[-1] = m.Text(out[-1].text + node.text)
-        else:
-            out.append(node)
-    return tuple(m.Text(_resolve_softbreaks(n.text)) if isinstance(n, m.Text) else n for n in out)
+        if type(node) is str:
+            run.append(node)
+            continue
+        if run:
+            out.append(m.Text(_resolve_softbreaks("".join(run))))
+            run = []
+        out.append(node)
+    if run:
+        out.append(m.Text(_resolve_softbreaks("".join(run))))
+    return tuple(out)
 
 
 def _resolve_softbreaks(text: str) -> str:
