@@ -102,8 +102,8 @@ class IssueStore:
             values["publish_at"] = publish_at
         with self.db.begin() as conn:
             if expected_version is None:
-                inserted = conn.execute(self.db.insert_ignore(issues, {"appid": self.appid, "number": number,
-                                                                       "version": 1, **values})).first()
+                inserted = conn.execute(self.db.insert_ignore(issues), {"appid": self.appid, "number": number,
+                                                                        "version": 1, **values}).first()
                 if inserted is None:
                     raise StaleVersion(number)
                 return 1
