@@ -211,6 +211,88 @@ def test_the_archives_word_counts_follow_every_update_as_a_rebuild_counts_them(t
     assert counts(path) == counts(rebuilt) and counts(path)
 
 
+def _as_layout_3(path) -> None:
+    """What an index made before the vocabulary table was (the file a host has on upgrading)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE vocabulary")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'layout'")
+
+
+def test_an_index_of_the_layout_before_answers_and_is_rebuilt_though_no_issue_changed(tmp_path):
+    """Found by the review: after the upgrade, an index of layout 3 was kept (no issue had changed, so the
+    update stopped at the version) and every query failed on its missing vocabulary table."""
+    from wechat_pub.bot.index import LAYOUT, entries_of, update_index
+
+    issues = [IssueFactory(1).issue(number=1, sections=1, items_per_section=3)]
+    path = tmp_path / "i.sqlite3"
+    update_index(path, entries_of(issues), "v1")
+    _as_layout_3(path)
+    word = issues[0].items[0].headline.en.split()[0]
+    assert Archive(None, path).search(word).hits  # answered from the old layout while it is rebuilt
+    archive = Archive(lambda offer: ("v1", entries_of(issues)), path, check_every=0)
+    assert archive.refresh() and archive.meta("layout") == LAYOUT
+    assert archive.search(word).hits
+
+
+def test_the_webhook_rebuilds_an_index_of_the_layout_before_though_no_issue_changed(tmp_path):
+    from wechat_pub.bot.index import LAYOUT, entries_of, update_index
+
+    issues = [IssueFactory(1).issue(number=1, sections=1, items_per_section=3)]
+    path = tmp_path / "i.sqlite3"
+    update_index(path, entries_of(issues), "v1")
+    _as_layout_3(path)
+    archive = Archive(lambda offer: ("v1", entries_of(issues)), path, check_every=0, version=lambda: "v1")
+    archive.background = True
+    assert archive.make_in_background().wait(30)
+    assert archive.failed is None and archive.meta("layout") == LAYOUT
+
+
+def test_a_rebuild_is_never_read_with_the_old_files_log(tmp_path):
+    """Found while fixing the layout upgrade: SQLite takes a -wal file beside a database for that database's, so
+    a rebuilt index renamed over a file whose log still held updates (readers kept it from being written back)
+    was read with the old file's pages laid over its own: a rebuild to layout 4 read as layout 3."""
+    import sqlite3
+
+    from wechat_pub.bot.index import build_index, entries_of, update_index
+
+    old = [IssueFactory(n).issue(number=n, sections=1, items_per_section=3) for n in (1, 2)]
+    path = tmp_path / "i.sqlite3"
+    update_index(path, entries_of(old[:1]), "v1")
+    reader = Archive(None, path)
+    assert reader.issue(1) is not None  # a webhook worker has the index open...
+    update_index(path, entries_of(old), "v2")  # ...so this update stays in the log
+    assert (tmp_path / "i.sqlite3-wal").stat().st_size > 0
+    new = [IssueFactory(9).issue(number=7, sections=1, items_per_section=2)]
+    build_index(path, new, "v3")
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT issue FROM issues").fetchall() == [(7,)]
+        assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("v3",)
+    assert Archive(None, path).issue(7) is not None and Archive(None, path).issue(1) is None
+
+
+def test_tied_suggestions_are_ranked_as_a_rebuild_ranks_them(tmp_path):
+    """Found by the review: ties were ranked by when the word was first counted, so an index kept in step ranked
+    them unlike a rebuild of the same issues once the issue that brought a word in was gone."""
+    from wechat_pub.bot.index import IndexEntry, IssueText, update_index
+
+    def text(number, words):
+        return IssueText(number, "2024-01-01", "t", "t", f"{number}.md", (("标题", "title"),),
+                         (("标 题", "title", "", ""),), words)
+
+    def entries(*texts):
+        return [IndexEntry(t.number, str(t.number), lambda t=t: t) for t in texts]
+
+    one, two = text(1, (("数据", 1),)), text(2, (("隐私", 1), ("数据", 1)))
+    update_index(tmp_path / "kept.sqlite3", entries(one, two), "v1")
+    update_index(tmp_path / "kept.sqlite3", entries(two), "v2")  # issue 1 goes
+    update_index(tmp_path / "new.sqlite3", entries(two), "v2")
+    assert Archive(None, tmp_path / "kept.sqlite3").meta("suggestions") == \
+        Archive(None, tmp_path / "new.sqlite3").meta("suggestions")
+
+
 def test_readers_see_the_index_before_or_after_an_update(tmp_path, fake_clock):
     """The update is one transaction in WAL mode: a reader that opened the index keeps reading it meanwhile; it
     notices another process's update within VERSION_EVERY seconds, and stops reusing answers then."""

@@ -12,9 +12,9 @@ layout is rebuilt beside it and swapped in with an atomic rename.
 The words of the headlines (segmented by rjieba) are kept per issue, and counted over the archive in
 ``vocabulary`` (kept in step as issues come and go: adding up a 100,000-item archive's words took 70 ms, every
 update): the most frequent ones are the suggestions shown when nothing matches, and all of them are the vocabulary
-that splits a follower's Chinese query into words, so answering needs no segmenter (and no dictionary in memory). The English words of every
-item and the sounds of Chinese characters (from pypinyin, where the index is built) are kept for correcting
-typos (:mod:`wechat_pub.bot.typos`). Text is folded (:mod:`wechat_pub.bot.fold`: NFKC, case, traditional to
+that splits a follower's Chinese query into words, so answering needs no segmenter (and no dictionary in memory).
+The English words of every item and the sounds of Chinese characters (from pypinyin, where the index is built)
+are kept for correcting typos (:mod:`wechat_pub.bot.typos`). Text is folded (:mod:`wechat_pub.bot.fold`: NFKC, case, traditional to
 simplified) before any of it is kept.
 """
 
@@ -27,6 +27,7 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -172,7 +173,7 @@ class IndexUpdate:
             with paused_gc():
                 _apply(db, entries, reading, self._spelled, counted=not self.rebuild)
             if self.rebuild:  # the archive's words counted once, in the order they were first seen
-                db.execute("INSERT INTO vocabulary SELECT word, SUM(count) FROM words GROUP BY word ORDER BY MIN(rowid)")
+                db.execute("INSERT INTO vocabulary SELECT word, SUM(count) FROM words GROUP BY word")
             _finish(db, version)
             after = dict(db.execute("SELECT issue, fingerprint FROM issues"))
             if self.rebuild:  # merged once, now: less work than merging as it grew, and one segment to read
@@ -184,7 +185,7 @@ class IndexUpdate:
             db.close()
             self._db = None
             if self.rebuild:
-                os.replace(self.temporary, self.path)
+                _swap_in(self.temporary, self.path)
         except BaseException:
             self.abort()
             raise
@@ -224,6 +225,23 @@ class IndexUpdate:
             Path(f"{self.temporary}{suffix}").unlink(missing_ok=True)
 
 
+def _swap_in(new: Path, path: Path) -> None:
+    """The rebuilt file ``new`` in the place of ``path``. SQLite takes a -wal file beside a database for that
+    database's: the old file's, left there, would be laid over the new one (its pages over pages of another
+    file). So the old log is first written into the old file (a reader opening it meanwhile sees all of it), then
+    removed with its index (-shm). Readers that have the old file open go on reading it (read-only connections
+    never write back or remove a log) until they notice the new file."""
+    if path.exists():
+        try:
+            with closing(sqlite3.connect(path, timeout=5)) as old:
+                old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.DatabaseError:  # (busy, or not an index at all: its log goes all the same)
+            pass
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.replace(new, path)
+
+
 def _current_layout(path: Path) -> bool:
     if not path.exists():
         return False
@@ -256,9 +274,10 @@ def _remove(db: sqlite3.Connection, number: int) -> None:
     db.execute("DELETE FROM items_fts WHERE rowid >= ? AND rowid < ?", (low, high))
     db.execute("DELETE FROM items WHERE id >= ? AND id < ?", (low, high))
     db.execute("DELETE FROM issues WHERE issue = ?", (number,))
-    db.execute("UPDATE vocabulary SET count = count - (SELECT count FROM words WHERE issue = ? AND word = vocabulary.word) "
-               "WHERE word IN (SELECT word FROM words WHERE issue = ?)", (number, number))
-    db.execute("DELETE FROM vocabulary WHERE count <= 0")
+    its_words = "word IN (SELECT word FROM words WHERE issue = ?)"  # (the vocabulary is not scanned)
+    db.execute("UPDATE vocabulary SET count = count - (SELECT count FROM words WHERE issue = ? AND "
+               f"word = vocabulary.word) WHERE {its_words}", (number, number))
+    db.execute(f"DELETE FROM vocabulary WHERE count <= 0 AND {its_words}", (number,))
     db.execute("DELETE FROM words WHERE issue = ?", (number,))
 
 
@@ -289,13 +308,21 @@ def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str, spelled: 
 
 def _finish(db: sqlite3.Connection, version: str) -> None:
     # Chinese words and acronyms (EDPB, GDPR): a capitalised English word of a headline (Personal) says little alone
-    suggestions = [word for word, in db.execute("SELECT word FROM vocabulary ORDER BY count DESC, rowid "
-                                                 "LIMIT 200")  # ties: first seen
+    suggestions = [word for word, in db.execute("SELECT word FROM vocabulary ORDER BY count DESC, word "
+                                                 "LIMIT 200")  # (ties by the word: as a rebuild ranks them)
                    if not word.isascii() or word.isupper()][:8]
     recent = db.execute("SELECT id FROM items ORDER BY id DESC LIMIT 1 OFFSET ?", (RECENT_ITEMS - 1,)).fetchone()
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                    [("version", version), ("suggestions", ",".join(suggestions)),
                     ("recent_from", str(recent[0] if recent else 0))])
+
+
+def word_counts(layout: str | None) -> str:
+    """What reads the archive's words and their counts from an index of ``layout``: one of the layout before
+    (read while its rebuild runs, after an upgrade) has no ``vocabulary``, and counts them as it did."""
+    if layout == LAYOUT:
+        return "SELECT word, count FROM vocabulary"
+    return "SELECT word, SUM(count) FROM words GROUP BY word"
 
 
 def headline_words(headline: m.Bilingual) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from wechat_pub.bot.aliases import AliasTable
 from wechat_pub.bot.asking import without_fillers
-from wechat_pub.bot.index import IndexUpdate
+from wechat_pub.bot.index import LAYOUT, IndexUpdate, word_counts
 from wechat_pub.bot.memo import CommitCounter, VersionMemo
 from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
 from wechat_pub.bot.results import COUNT_CAP, Hit, IssueInfo, SearchResult
@@ -98,7 +98,7 @@ class Archive:
             update = IndexUpdate(self.index_path, rebuild=force)
             try:
                 version, entries = self.source(update.offer)  # what it reads meanwhile is indexed meanwhile
-                if not force and self.meta("version") == version:
+                if not force and not update.rebuild and self.meta("version") == version:
                     update.abort()
                     return False  # unchanged, or another process just did it
                 update.finish(entries, version, self.reading)
@@ -150,7 +150,8 @@ class Archive:
     def _refresh_quietly(self, ended: threading.Event) -> None:
         self._failed = None
         try:
-            if self.source_version is None or self.source_version() != self.meta("version"):
+            if (self.source_version is None or self.meta("layout") != LAYOUT  # (an older layout: rebuilt)
+                    or self.source_version() != self.meta("version")):
                 (self.updater or self.refresh)()
         except Exception as exc:  # the database is away, or a bug: the index we have keeps answering
             self._failed = f"{type(exc).__name__}: {exc}"
@@ -231,7 +232,7 @@ class Archive:
         version of the index)."""
         version = self.version()
         if self._vocabulary[0] != version:
-            words = frozenset(word for word, in self.db().execute("SELECT word FROM vocabulary")
+            words = frozenset(word for word, _count in self.db().execute(word_counts(self.meta("layout")))
                               if _HAN.match(word))
             self._vocabulary = (version, words | {w for w in self.aliases.words() if _HAN.match(w)})
         return self._vocabulary[1]
@@ -243,7 +244,7 @@ class Archive:
         if self._speller[0] != version:
             db = self.db()
             english = {word for word, in db.execute("SELECT word FROM spelling")}
-            chinese = {w: n for w, n in db.execute("SELECT word, count FROM vocabulary") if _HAN.match(w)}
+            chinese = {w: n for w, n in db.execute(word_counts(self.meta("layout"))) if _HAN.match(w)}
             own = set(english) | set(chinese)
             for name in self.aliases.words():  # (names of several English words are found word by word)
                 if _HAN.match(name):
