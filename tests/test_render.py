@@ -50,6 +50,23 @@ def test_output_is_wechat_safe(article, theme):
         assert len(set(names)) == len(names), tag["style"]  # one value per property: the cascade's winner
 
 
+def test_text_that_reads_like_an_attribute_is_kept_as_typed():
+    """Found by the review: the class attributes were cut out of the whole HTML, so an article about HTML that
+    wrote `<p class="note">` lost its words (the tags' class attributes go, the text's stay)."""
+    html = render_text("""
+        # 国内要闻 | Domestic News
+
+        ## 标题 | Headline
+
+        写 `<p class="note">` 即可。 see style="a: 1" and class="x" here.
+
+        Write `<p class="note">` to mark it.
+        """)
+    text = BeautifulSoup(html, "html.parser").get_text()
+    assert '<p class="note">' in text and 'class="x"' in text and 'style="a: 1"' in text
+    assert not BeautifulSoup(html, "html.parser").find_all(class_=True)
+
+
 def test_seed_payload_holds_every_item_in_both_languages(firm_options):
     issue = read_article(SEED_ARTICLE).issue
     [article] = render_issue(issue, firm_options).articles

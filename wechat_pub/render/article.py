@@ -27,7 +27,7 @@ from wechat_pub.render.titles import base_title, issue_digest
 # the same for every article.
 _INLINER = css_inline.CSSInliner(minify_css=True)
 # The class attributes go once the CSS is inlined (WeChat keeps only style): one C-level pass, no callback.
-_CLASS = re.compile(r' class="[^"]*"')
+_CLASS = re.compile(r' class="[^"]*"(?=[^<>]*>)')  # in a tag (text's < and > are escaped): typed text keeps its own
 
 
 @dataclass(frozen=True)
