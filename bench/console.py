@@ -20,7 +20,8 @@ request (round trip on loopback, which bounds the server's time from above; goal
 the retention (`webhook.query_log_days`) cutting the year to --prune-days while a follower keeps asking the
 webhook (queries deleted a second; the answers' p95, goal < 300 ms). --scale 0.1 is a quick run (200 issues,
 500,000 queries). --work DIR keeps the deployments built, and a later run with the same DIR and scale measures
-them again without building (nor pruning: the prune deletes half their year).
+them again without building; with --work the prune is not measured (it deletes half the year, and the run after
+would measure the pages on half a year): a run without --work measures it.
 """
 
 from __future__ import annotations
@@ -463,10 +464,11 @@ def run_case(label: str, extra_env: dict, args, work: Path) -> list:
         time_pages(server, browser, args.rounds, issues, results)
         time_csv(server, browser, results)
         time_previews(server.cpu_ms, browser, args.rounds, results)
-        if fresh:  # (it deletes half the year: a deployment kept with --work is measured without it)
+        if not args.work:  # (it deletes half the year: a deployment kept with --work is measured without it)
             time_prune(folder, server, env, args.prune_days, results)
         else:
-            print("  prune: not measured on a deployment kept from an earlier run (it deletes half its year)")
+            print("  prune: not measured with --work (it would delete half the year the kept deployment is "
+                  "measured on again: run without --work to measure it)")
     finally:
         server.stop()
     return results
