@@ -99,6 +99,22 @@ def test_a_database_of_the_release_before_migrations_upgrades_with_every_row_int
         assert sorted(after[name], key=_key(name)) == sorted(kept, key=_key(name)), name
 
 
+def test_the_issues_text_is_the_last_column_on_sqlite(database_url):
+    """Migration 0008: SQLite keeps an issue's text after every other column of its row (the console's lists read
+    the others without walking the text's overflow pages); a database of the release, whose text came fourth,
+    is copied into that order with its indexes. PostgreSQL keeps long texts out of its rows: unchanged there."""
+    _build_release_database(database_url, _release_rows())
+    db = StateDatabase(database_url)
+    with db.connect() as conn:
+        columns = [column["name"] for column in inspect(conn).get_columns("issues")]
+        indexes = {index["name"] for index in inspect(conn).get_indexes("issues")}
+    assert "ix_issues_revision" in indexes
+    if database_url.startswith("sqlite"):
+        assert columns[-1] == "text" and len(columns) == len(metadata.tables["issues"].columns)
+    else:
+        assert columns.index("text") == 3  # as the release made it
+
+
 def test_the_upgraded_release_database_works_like_a_new_one(database_url):
     _build_release_database(database_url, _release_rows())
     stores = stores_at(database_url)

@@ -78,6 +78,8 @@ def check_summaries(db, rows) -> None:
         for unanswered in (False, True):
             for summary in summaries + summaries[1:]:  # (the second time from the cache)
                 assert summary.top(100, since, unanswered) == expected_top(rows, since, unanswered), (since, unanswered)
+        for summary in summaries:  # both at once, as the followers page reads them: the same
+            assert summary.tops(3, since) == [expected_top(rows, since, False)[:3], expected_top(rows, since, True)[:3]]
     for since in periods(rows):
         quarters = summaries[0].per_quarter(since)
         assert sum(n for _, n in quarters) == sum(1 for at, *_ in rows if at >= since // 900 * 900)
@@ -113,6 +115,38 @@ def test_the_cached_days_follow_queries_that_arrive_late(database_url, tmp_path)
     write(stores.db, late, tmp_path / "b")
     assert summary.top(100, START, False) == expected_top(rows + late, START, False)
     assert summary.top(100, START, True) == expected_top(rows + late, START, True)
+
+
+def expected_first_asked(rows, since: float) -> dict[str, float]:
+    """When each query first found nothing since ``since``, as the rows say."""
+    found: dict[str, float] = {}
+    for at, query, matches, _follower in rows:
+        if at >= since and matches == 0:
+            found.setdefault(query, at)
+    return found
+
+
+def test_when_a_query_first_found_nothing_is_read_from_its_first_day(database_url, tmp_path):
+    """The Reach page's "first asked" of the queries that found nothing: read from the day the summaries say each
+    first found nothing, not from the period's queries, and the same as the rows say: for a period starting
+    anywhere (also after that day's first ones), and while the retention is deleting a day (its queries gone,
+    its summaries not yet)."""
+    from wechat_pub.state.analytics import AnalyticsStore
+
+    stores = stores_at(database_url)
+    rows = random_queries(400)
+    write(stores.db, rows, tmp_path / "a")
+    store = AnalyticsStore(stores.db, APPID)
+    queries = ["GDPR", "个人信息", "苹果", "=cmd", "nothing", "never asked"]
+    for since in periods(rows):
+        assert store.first_asked(since, queries) == expected_first_asked(rows, since), since
+    first_day = int(rows[0][0] / DAY)
+    with stores.db.begin() as conn:  # the retention's first step on the first two days: their queries go
+        conn.execute(text("DELETE FROM queries WHERE at < :end"), {"end": (first_day + 2) * DAY})
+    kept = [row for row in rows if row[0] >= (first_day + 2) * DAY]
+    for since in periods(rows):
+        assert store.first_asked(since, queries) == expected_first_asked(kept, since), since
+    assert store.first_asked(0.0, []) == {}
 
 
 def test_migration_0006_fills_the_summaries_of_an_older_log(database_url):

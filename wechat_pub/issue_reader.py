@@ -62,10 +62,11 @@ class IssueReader:
     def articles_of(self, rows: list[IssueRow]) -> dict[int, ArticleFile]:
         """Issue number -> the article of each of ``rows`` (read without their texts: IssueStore.all(texts=False)):
         those read before as they are, the texts of the others fetched (the console's lists, two thousand issues
-        a view, without two thousand texts)."""
+        a view, without two thousand texts; a page of them, without the others' texts)."""
         found = {row.number: article for row in rows if (article := self.known(row.filename, row.text_hash))}
         wanted = {row.number for row in rows} - set(found)
-        fetched = self.store.all() if len(wanted) > 50 else [row for n in sorted(wanted) if (row := self.store.get(n))]
+        fetched = (self.store.all(low=min(wanted), high=max(wanted)) if len(wanted) > 50
+                   else [row for n in sorted(wanted) if (row := self.store.get(n))])
         for row in fetched:
             if row.number in wanted:
                 found[row.number] = self.entry(row.filename, row.text, row.text_hash)

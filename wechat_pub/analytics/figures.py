@@ -73,17 +73,18 @@ class BestItem:
     queries: tuple[str, ...]
 
 
-def best_items(site, since: float, limit: int = 10) -> list[BestItem]:
+def best_items(site, since: float, limit: int = 10, top: list | None = None) -> list[BestItem]:
     """The items the followers' queries since ``since`` found most, by times asked: each of the period's most
-    asked queries (at most :data:`TOP_QUERIES`) is searched again in today's archive. Empty until the search
-    index exists (the webhook or `wechat-pub index` makes it; the page never builds it)."""
+    asked queries (:data:`TOP_QUERIES` of them; ``top``: those, when the caller has read them) is searched again in
+    today's archive. Empty until the search index exists (the webhook or `wechat-pub index` makes it; the page
+    never builds it)."""
     archive = site.archive()
     if not archive.index_path.exists():
         return []
     asked: Counter = Counter()
     found_by: dict[tuple[int, int], list[str]] = {}
     headlines: dict[tuple[int, int], str] = {}
-    for query, count, _followers in site.query_log.top(TOP_QUERIES, since):
+    for query, count, _followers in top if top is not None else site.query_log.top(TOP_QUERIES, since):
         for hit in archive.search(query, limit=5).hits:
             key = (hit.issue, hit.position)
             asked[key] += count
@@ -101,11 +102,12 @@ class Unanswered:
     followed_by: tuple[int, ...]  # issues that went out on or after that day
 
 
-def unanswered_queries(site, since: float, reach: list[IssueReach], limit: int = 20) -> list[Unanswered]:
+def unanswered_queries(site, since: float, reach: list[IssueReach], limit: int = 20,
+                       top: list | None = None) -> list[Unanswered]:
     """The queries since ``since`` that found nothing, most asked first, each beside the issues that followed
-    (two grouped queries, whatever the period)."""
+    (two grouped queries, whatever the period); ``top``: those queries when the caller has read them."""
     zone = zoneinfo.ZoneInfo(site.timezone)
-    top = site.query_log.top(limit, since, unanswered=True)
+    top = top if top is not None else site.query_log.top(limit, since, unanswered=True)
     first = site.analytics.first_asked(since, [query for query, _count, _followers in top])
     found = []
     for query, times, _followers in top:

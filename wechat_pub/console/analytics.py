@@ -13,13 +13,21 @@ import io
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 
-from wechat_pub.analytics.figures import MILESTONES, SOURCES, best_items, issue_reach, unanswered_queries
+from wechat_pub.analytics.figures import (
+    MILESTONES,
+    SOURCES,
+    TOP_QUERIES,
+    best_items,
+    issue_reach,
+    unanswered_queries,
+)
 from wechat_pub.console.base import bp, site_of
 from wechat_pub.console.charts import grouped_bars, stacked_columns
 from wechat_pub.console.followers import days_asked, spreadsheet_cell
 
 PERIODS = (7, 30, 90)
 OVER_TIME = 12  # issues in the "over time" chart
+UNANSWERED = 20  # queries that found nothing, shown
 
 
 def source_labels() -> list[str]:
@@ -36,10 +44,15 @@ def analytics(account: str):
     reach = issue_reach(site)
     chosen = _chosen(reach)
     note, _at = site.analytics.note()
+    if site.archive().index_path.exists():  # the best items search the most asked (none without the index)
+        asked, unanswered = site.query_log.tops((TOP_QUERIES, UNANSWERED), since)  # read together
+    else:
+        asked, unanswered = [], site.query_log.top(UNANSWERED, since, unanswered=True)
     return render_template("analytics.html", days=days, periods=PERIODS, reach=reach, chosen=chosen,
                            milestones=MILESTONES, sources=SOURCES, source_labels=source_labels(), note=note,
                            over_time=over_time_chart(reach), curve=curve_chart(chosen) if chosen else "",
-                           best=best_items(site, since), unanswered=unanswered_queries(site, since, reach))
+                           best=best_items(site, since, top=asked),
+                           unanswered=unanswered_queries(site, since, reach, UNANSWERED, top=unanswered))
 
 
 

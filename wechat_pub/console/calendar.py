@@ -14,25 +14,29 @@ from wechat_pub.console.base import bp, site_of
 
 @bp.get("/<account>/calendar")
 def calendar(account: str):
-    from wechat_pub.publish.status import overview, to_the_minute
+    from wechat_pub.publish.status import calendar_overview, to_the_minute
 
     site = site_of(account)
     site.library.sync()
     zone = zoneinfo.ZoneInfo(site.timezone)
     today = dt.datetime.fromtimestamp(site.clock.time(), zone).date()
     month = _month(request.args.get("month"), today)
-    records = {record.issue: record for record in site.pushes.all()}
-    rows = overview(site, records)
+    weeks = months.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    first, last = weeks[0][0], weeks[-1][-1]
+    since = dt.datetime.combine(first, dt.time(), zone).timestamp()
+    until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
+    rows, records = calendar_overview(site, since, until)  # the issues the weeks shown and the dialog need
     published = {number: record for number, record in records.items() if record.state.value in ("published", "sent")}
-    days: dict[dt.date, list[dict]] = {}
+    days: dict[dt.date, list[dict]] = {}  # the days shown: each with its issues
     for row in rows:
         if row.publish_at:
             moment = dt.datetime.fromisoformat(row.publish_at).astimezone(zone)
-            days.setdefault(moment.date(), []).append({"row": row, "time": to_the_minute(moment)[-5:]})
         elif row.number in published:
             moment = dt.datetime.fromtimestamp(published[row.number].updated_at, zone)
+        else:
+            continue
+        if first <= moment.date() <= last:
             days.setdefault(moment.date(), []).append({"row": row, "time": to_the_minute(moment)[-5:]})
-    weeks = months.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
     previous = (month.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     following = (month.replace(day=28) + dt.timedelta(days=7)).strftime("%Y-%m")
     return render_template("calendar.html", weeks=weeks, month=month, today=today, days=days, rows=rows,

@@ -26,8 +26,8 @@ def followers(account: str):
     since = site.clock.time() - days * 86400
     log = site.query_log
     per_day = _per_day(log.per_day(since, zoneinfo.ZoneInfo(site.timezone)), site.timezone, days, site.clock.time())
-    unanswered = log.top(20, since, unanswered=True)
-    return render_template("followers.html", days=days, periods=PERIODS, top=log.top(20, since),
+    top, unanswered = log.tops(20, since)
+    return render_template("followers.html", days=days, periods=PERIODS, top=top,
                            unanswered=unanswered, chart=bar_chart(per_day), candidates=_candidates(site, unanswered),
                            total=sum(count for _, count in per_day))
 

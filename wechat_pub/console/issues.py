@@ -23,17 +23,14 @@ ISSUES_PER_PAGE = 100  # newest first: a year of weekly issues on one page; a ph
 
 @bp.get("/<account>/")
 def issues(account: str):
-    from wechat_pub.publish.status import overview
+    from wechat_pub.publish.status import overview_page
 
     site = site_of(account)
     report = site.library.sync()
-    records = {record.issue: record for record in site.pushes.all()}  # the last push, in the page's zone
-    rows = overview(site, records)
-    pages = max(1, -(-len(rows) // ISSUES_PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    shown = rows[(page - 1) * ISSUES_PER_PAGE:page * ISSUES_PER_PAGE]
+    # the page's issues alone, with their last push (shown in the page's zone)
+    shown, records, page, total = overview_page(site, request.args.get("page", 1, type=int), ISSUES_PER_PAGE)
     return render_template("issues.html", rows=shown, notes=report.conflicts + report.skipped, records=records,
-                           page=page, pages=pages, total=len(rows))
+                           page=page, pages=max(1, -(-total // ISSUES_PER_PAGE)), total=total)
 
 
 @bp.get("/<account>/issues/<issue:number>")

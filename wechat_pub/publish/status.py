@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from wechat_pub.issue_reader import settle_long_lived
 from wechat_pub.publish.timing import slot_status
@@ -110,41 +111,115 @@ STATUSES = ("not pushed", "scheduled", "awaiting approval", "draft", "publishing
 
 @dataclass
 class Overview:
-    """One issue as the console lists it."""
+    """One issue as the console lists it. What its publish time and its last push say in words, and what its
+    schedule does, are worked out when first asked for: a list of two thousand issues shows them for a few
+    (the issues list's page, the calendar's month)."""
 
     number: int
     filename: str
     title: str
     status: str  # one of STATUSES
     publish_at: str | None
-    when: str  # the publish time in the publisher's zone, with the zone
-    last_push: str  # what the last push did
     advice: str  # what to do about it
     valid: bool
     version: int
     approved_by: str = ""
-    plan: str = ""  # what happens at publish_at, in words: "send to all followers at Tue 2026-12-08 09:00"
-    action: str = ""  # draft, publish or send
-    tag: str = ""  # send: the followers' tag id ('' : everyone)
+    site: Site | None = field(default=None, repr=False, compare=False)
+    record: PushRecord | None = field(default=None, repr=False, compare=False)  # its push record
+    article: object = field(default=None, repr=False, compare=False)  # its ArticleFile (None: not read yet)
+    stored: object = field(default=None, repr=False, compare=False)  # its IssueRow, read without its text
+
+    @cached_property
+    def when(self) -> str:
+        """The publish time in the publisher's zone, with the zone."""
+        return _local(self.publish_at, self.site)
+
+    @cached_property
+    def last_push(self) -> str:
+        """What the last push did."""
+        return _last_push(self.record)
+
+    @cached_property
+    def delivery(self):
+        """What its schedule does (the article's delivery, else the account's)."""
+        from wechat_pub.publish.deliver import delivery_of
+
+        article = self.article
+        if article is None and self.stored is not None:  # not read with the list (the calendar's): read now
+            article = self.site.library.reader.articles_of([self.stored]).get(self.number)
+        return delivery_of(self.site, article.issue if article is not None and article.valid else None)
+
+    @property
+    def plan(self) -> str:
+        """What happens at publish_at, in words: "send to all followers at Tue 2026-12-08 09:00"."""
+        return self.delivery.at(self.publish_at, self.site.timezone) if self.publish_at else ""
+
+    @property
+    def action(self) -> str:  # draft, publish or send
+        return self.delivery.action
+
+    @property
+    def tag(self) -> str:  # send: the followers' tag id ('' : everyone)
+        return self.delivery.tag
 
 
-def overview(site: Site, records: dict[int, PushRecord] | None = None) -> list[Overview]:
+def overview(site: Site, records: dict[int, PushRecord] | None = None, read: bool = True) -> list[Overview]:
     """Every issue of the account as the console lists it, newest first; ``records``: the push records when the
-    caller has read them already (issue number -> record)."""
+    caller has read them already (issue number -> record). ``read``: each issue's article is read now (what
+    its schedule does); without it, when a row is first asked what its schedule does (the calendar: its month's)."""
     stored = site.library.store.all(texts=False)
-    articles = site.library.reader.articles_of(stored)  # (parsed once, kept while their texts are the same)
     if records is None:
         records = {record.issue: record for record in site.pushes.all()}
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
-    approvals = site.approvals.all()
+    rows = _overview_rows(site, stored, records, runs, site.approvals.all(), read)
+    return sorted(rows, key=lambda r: -r.number)
+
+
+def calendar_overview(site: Site, since: float, until: float) -> tuple[list[Overview], dict[int, PushRecord]]:
+    """What a calendar of the moments ``since`` to ``until`` shows of :func:`overview` (newest first): each issue
+    with a publish time, each not gone out to WeChat (the schedule dialog offers them), each published or sent in
+    that time; and their push records. Only those are read (a year's archive is mostly issues published long ago);
+    an article is read when its row is asked what its schedule does (the month's chips)."""
+    records = {record.issue: record for record in site.pushes.on_the_calendar(since, until)}
+    stored = site.library.store.on_the_calendar(since, until)
+    runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
+    rows = _overview_rows(site, stored, records, runs, site.approvals.all(), read=False)
+    return sorted(rows, key=lambda r: -r.number), records
+
+
+def overview_page(site: Site, page: int, per_page: int) -> tuple[list[Overview], dict[int, PushRecord], int, int]:
+    """Page ``page`` of :func:`overview` (``per_page`` issues, newest first; a page out of range: the nearest one),
+    reading only that page's issues, push records, runs and approvals: (its rows, their push records, the page
+    shown, the number of issues)."""
+    store = site.library.store
+    total = store.count()
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    stored = store.newest(per_page, (page - 1) * per_page)
+    if not stored:
+        return [], {}, page, total
+    low, high = stored[-1].number, stored[0].number  # (newest first)
+    records = {record.issue: record for record in site.pushes.all(low, high)}
+    runs = {(run.issue, run.publish_at): run for run in site.runs.all(low, high)}
+    return _overview_rows(site, stored, records, runs, site.approvals.all(low, high)), records, page, total
+
+
+def _overview_rows(site: Site, stored: list, records: dict, runs: dict, approvals: dict,
+                   read: bool = True) -> list[Overview]:
+    """Each of ``stored`` (rows read without their texts) as the console lists it, in their order; ``read``: see
+    :func:`overview`."""
+    # (parsed once, kept while their texts are the same; without `read`, each when it is first needed)
+    articles = site.library.reader.articles_of(stored) if read else {}
     now = site.clock.time()
-    unread = sum(1 for article in articles.values() if not article.is_read)
     rows = [_overview_row(site, row, articles.get(row.number), records.get(row.number),
                           runs.get((row.number, row.publish_at)) if row.publish_at else None,
                           approvals.get(row.number), now) for row in stored]
-    if unread > 50 and len(stored) <= site.library.reader.kept:  # many parsed here, and kept (not evicted again)
-        settle_long_lived()
-    return sorted(rows, key=lambda r: -r.number)
+    if read:
+        unread = sum(1 for article in articles.values() if not article.is_read)
+        for row in rows:
+            row.delivery  # noqa: B018 (read now: parsed here, then settled below)
+        if unread > 50 and len(stored) <= site.library.reader.kept:  # many parsed here, and kept (not evicted again)
+            settle_long_lived()
+    return rows
 
 
 def overview_of(site: Site, row) -> Overview:
@@ -157,14 +232,10 @@ def overview_of(site: Site, row) -> Overview:
 
 
 def _overview_row(site: Site, row, article, record: PushRecord | None, run, approval, now: float) -> Overview:
-    from wechat_pub.publish.deliver import delivery_of
-
     approved = approval is not None and approval.text_hash == row.text_hash
     status, advice = _status(site, row, record, run, approved, now)
-    chosen = delivery_of(site, article.issue if article is not None and article.valid else None)
-    return Overview(row.number, row.filename, row.title, status, row.publish_at, _local(row.publish_at, site),
-                    _last_push(record), advice, row.valid, row.version, approval.by if approved else "",
-                    chosen.at(row.publish_at, site.timezone) if row.publish_at else "", chosen.action, chosen.tag)
+    return Overview(row.number, row.filename, row.title, status, row.publish_at, advice, row.valid, row.version,
+                    approval.by if approved else "", site, record, article, row)
 
 
 def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now: float) -> tuple[str, str]:

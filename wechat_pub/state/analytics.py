@@ -12,7 +12,15 @@ from sqlalchemy import func, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
-from wechat_pub.state.schema import analytics_accounts, analytics_fetches, article_stats, queries, weekly_notes
+from wechat_pub.state.querysummary import DAY, day_of
+from wechat_pub.state.schema import (
+    analytics_accounts,
+    analytics_fetches,
+    article_stats,
+    queries,
+    query_days,
+    weekly_notes,
+)
 
 FIGURES = ("read_user", "read_chat", "read_home", "read_share", "read_search", "read_other", "share_user",
            "like_user", "zaikan_user", "comment_count", "collection_user")
@@ -88,15 +96,32 @@ class AnalyticsStore:
         return found
 
     def first_asked(self, since: float, asked: list[str]) -> dict[str, float]:
-        """When each of ``asked`` (queries that found nothing) was first asked since ``since``: one grouped
-        query over the query log's (appid, at) index, however many followers asked."""
-        if not asked:
-            return {}
-        statement = (select(queries.c.query, func.min(queries.c.at))
-                     .where(queries.c.appid == self.appid, queries.c.at >= since, queries.c.matches == 0,
-                            queries.c.query.in_(asked)).group_by(queries.c.query))
+        """When each of ``asked`` (queries that found nothing) was first asked since ``since``. The query log's
+        summary of days (``query_days``, written with the queries) says on which day each first found nothing, so
+        only those days' queries are read (a grouped query a day, over the log's (appid, at) index), not the
+        period's (a week of a busy account is a hundred thousand queries: the Reach page read them all)."""
+        start = {query: day_of(max(since, 0.0)) for query in asked}  # the first day each may have been asked on
+        found: dict[str, float] = {}
         with self.db.connect() as conn:
-            return {query: at for query, at in conn.execute(statement)}
+            while start:
+                days: dict[int, list[str]] = {}  # day -> the queries that first found nothing on it (by the summary)
+                for first, wanted in _grouped(start).items():
+                    rows = conn.execute(select(query_days.c.query, func.min(query_days.c.day)).where(
+                        query_days.c.appid == self.appid, query_days.c.query.in_(wanted), query_days.c.day >= first,
+                        query_days.c.unanswered > 0).group_by(query_days.c.query))
+                    for query, day in rows:
+                        days.setdefault(int(day), []).append(query)
+                for day, wanted in days.items():
+                    # (a second either side of the day: day_of's arithmetic is the summary's; `since` bounds it)
+                    rows = conn.execute(select(queries.c.query, func.min(queries.c.at)).where(
+                        queries.c.appid == self.appid, queries.c.at >= max(since, day * DAY - 1),
+                        queries.c.at < (day + 1) * DAY + 1, queries.c.matches == 0, queries.c.query.in_(wanted))
+                        .group_by(queries.c.query))
+                    found.update({query: at for query, at in rows})
+                # a first day with none since `since` (its earlier part), or whose queries the retention is
+                # deleting: the next day that has some
+                start = {query: day + 1 for day, wanted in days.items() for query in wanted if query not in found}
+        return found
 
     # ---- what was fetched ------------------------------------------------------------------------------
 
@@ -197,3 +222,11 @@ class AnalyticsStore:
             rows = conn.execute(select(weekly_notes.c.week, weekly_notes.c.state).where(
                 weekly_notes.c.appid == self.appid).order_by(weekly_notes.c.week)).all()
         return [(row.week, row.state) for row in rows]
+
+
+def _grouped(values: dict) -> dict:
+    """value -> the keys of ``values`` that have it."""
+    groups: dict = {}
+    for key, value in values.items():
+        groups.setdefault(value, []).append(key)
+    return groups

@@ -68,8 +68,12 @@ class Approvals:
                 approvals.c.appid == self.appid, approvals.c.issue == issue)).first()
         return Approval(*row) if row else None
 
-    def all(self) -> dict[int, Approval]:
+    def all(self, low: int | None = None, high: int | None = None) -> dict[int, Approval]:
+        """Issue -> its approval, of every issue; with ``low`` and ``high``, of issues ``low`` to ``high``."""
+        statement = (select(approvals.c.issue, approvals.c.text_hash, approvals.c.by, approvals.c.at)
+                     .where(approvals.c.appid == self.appid))
+        if low is not None:
+            statement = statement.where(approvals.c.issue >= low, approvals.c.issue <= high)
         with self.db.connect() as conn:
-            rows = conn.execute(select(approvals.c.issue, approvals.c.text_hash, approvals.c.by, approvals.c.at)
-                                .where(approvals.c.appid == self.appid)).all()
+            rows = conn.execute(statement).all()
         return {row.issue: Approval(row.text_hash, row.by, row.at) for row in rows}

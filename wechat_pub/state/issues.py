@@ -56,17 +56,59 @@ class IssueStore:
         self.appid = appid
         self.clock = clock
 
-    def all(self, include_removed: bool = False, texts: bool = True) -> list[IssueRow]:
+    def all(self, include_removed: bool = False, texts: bool = True, low: int | None = None,
+            high: int | None = None) -> list[IssueRow]:
         """Every issue of the account; without ``texts``, each row's ``text`` is None (a sync compares hashes,
-        and an archive of two thousand issues is 100 MB of text)."""
+        and an archive of two thousand issues is 100 MB of text); with ``low`` and ``high``, issues ``low`` to
+        ``high`` (a page's)."""
         columns = [c for c in issues.c if texts or c.name != "text"]
         statement = select(*columns).where(issues.c.appid == self.appid).order_by(issues.c.number)
         if not include_removed:
             statement = statement.where(issues.c.removed == 0)
+        if low is not None:
+            statement = statement.where(issues.c.number >= low, issues.c.number <= high)
         with self.db.connect() as conn:
             result = conn.execute(statement)
             names = tuple(result.keys())  # once, not per row: two thousand rows a console view
-            return [_row(dict(zip(names, row))) for row in result]
+            return [_row(dict(zip(names, row))) for row in result.all()]
+
+    def newest(self, limit: int, offset: int = 0) -> list[IssueRow]:
+        """A page of :meth:`all` (without texts) newest first: the issues list reads its hundred, not two
+        thousand."""
+        statement = (select(*[c for c in issues.c if c.name != "text"])
+                     .where(issues.c.appid == self.appid, issues.c.removed == 0)
+                     .order_by(issues.c.number.desc()).limit(limit).offset(offset))
+        with self.db.connect() as conn:
+            result = conn.execute(statement)
+            names = tuple(result.keys())
+            return [_row(dict(zip(names, row))) for row in result.all()]
+
+    def on_the_calendar(self, since: float, until: float) -> list[IssueRow]:
+        """Of :meth:`all` (without texts), what a calendar of the moments ``since`` to ``until`` shows: each issue
+        with a publish time, not gone out to WeChat (no push record publishing, published, sending or sent), or
+        published or sent in that time; not the archive's two thousand."""
+        from sqlalchemy import or_
+
+        from wechat_pub.state.pushes import OUT, on_the_calendar
+        from wechat_pub.state.schema import pushes
+
+        out = select(pushes.c.issue).where(pushes.c.appid == self.appid,
+                                           pushes.c.state.in_([state.value for state in OUT]))
+        shown = select(pushes.c.issue).where(on_the_calendar(self.appid, since, until))
+        statement = (select(*[c for c in issues.c if c.name != "text"])
+                     .where(issues.c.appid == self.appid, issues.c.removed == 0,
+                            or_(issues.c.publish_at.is_not(None), issues.c.number.not_in(out), issues.c.number.in_(shown)))
+                     .order_by(issues.c.number))
+        with self.db.connect() as conn:
+            result = conn.execute(statement)
+            names = tuple(result.keys())
+            return [_row(dict(zip(names, row))) for row in result.all()]
+
+    def count(self) -> int:
+        """How many issues the account has (not counting removed ones)."""
+        with self.db.connect() as conn:
+            return conn.execute(select(func.count()).where(issues.c.appid == self.appid,
+                                                           issues.c.removed == 0)).scalar_one()
 
     def summary(self) -> list[IssueSummary]:
         """Every issue of the account, without the texts."""

@@ -41,6 +41,17 @@ OUT = (PushState.PUBLISHING, PushState.PUBLISHED, PushState.SENDING, PushState.S
 FINDABLE = (PushState.PUBLISHED.value, PushState.SENT.value)  # what followers' search counts as published
 
 
+def on_the_calendar(appid: str, since: float, until: float):
+    """The condition on ``pushes`` rows of what a calendar of the moments ``since`` to ``until`` shows besides
+    the issues that have a publish time: an issue not gone out (the schedule dialog offers it), or published or
+    sent in that time (:meth:`IssueStore.on_the_calendar`, :meth:`PushLedger.on_the_calendar`)."""
+    from sqlalchemy import and_, or_
+
+    return and_(pushes.c.appid == appid, or_(pushes.c.state.not_in([state.value for state in OUT]),
+                                             and_(pushes.c.state.in_(FINDABLE), pushes.c.updated_at >= since,
+                                                  pushes.c.updated_at <= until)))
+
+
 @dataclass(frozen=True)
 class PushRecord:
     appid: str
@@ -85,11 +96,30 @@ class PushLedger:
             row = conn.execute(select(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue)).first()
         return _record(dict(row._mapping)) if row else None
 
-    def all(self) -> list[PushRecord]:
+    def all(self, low: int | None = None, high: int | None = None) -> list[PushRecord]:
+        """Every record of the account; with ``low`` and ``high``, those of issues ``low`` to ``high`` (a page)."""
+        statement = select(pushes).where(pushes.c.appid == self.appid).order_by(pushes.c.issue)
+        if low is not None:
+            statement = statement.where(pushes.c.issue >= low, pushes.c.issue <= high)
         with self.db.connect() as conn:
-            result = conn.execute(select(pushes).where(pushes.c.appid == self.appid).order_by(pushes.c.issue))
+            result = conn.execute(statement)
             names = tuple(result.keys())  # once, not per row: two thousand rows a console view
-            return [_record(dict(zip(names, row))) for row in result]
+            return [_record(dict(zip(names, row))) for row in result.all()]
+
+    def on_the_calendar(self, since: float, until: float) -> list[PushRecord]:
+        """The records of what a calendar of the moments ``since`` to ``until`` shows (not all two thousand): an
+        issue's not gone out, or published or sent in that time, or of an issue with a publish time."""
+        from sqlalchemy import or_
+
+        from wechat_pub.state.schema import issues
+
+        scheduled = select(issues.c.number).where(issues.c.appid == self.appid, issues.c.publish_at.is_not(None))
+        statement = select(pushes).where(pushes.c.appid == self.appid, or_(
+            on_the_calendar(self.appid, since, until), pushes.c.issue.in_(scheduled))).order_by(pushes.c.issue)
+        with self.db.connect() as conn:
+            result = conn.execute(statement)
+            names = tuple(result.keys())
+            return [_record(dict(zip(names, row))) for row in result.all()]
 
     def by_publish_id(self, publish_id: str) -> PushRecord | None:
         with self.db.connect() as conn:

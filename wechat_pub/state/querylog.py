@@ -250,6 +250,12 @@ class QueryLog:
         """(query, times asked, distinct followers), most asked first (from the summaries)."""
         return QuerySummary(self.db, self.appid, self._closed, self.clock.time).top(limit, since, unanswered)
 
+    def tops(self, limit=20, since: float = 0) -> tuple[list, list]:
+        """(:meth:`top`, :meth:`top` of the unanswered), read together (the followers page shows both);
+        ``limit``: for both, or (the first's, the second's)."""
+        top, unanswered = QuerySummary(self.db, self.appid, self._closed, self.clock.time).tops(limit, since)
+        return top, unanswered
+
     def per_day(self, since: float, zone) -> Counter:
         """Local date in ``zone`` -> queries asked, from the quarter hour holding ``since`` (from the summaries)."""
         return QuerySummary(self.db, self.appid, now=self.clock.time).per_day(since, zone)

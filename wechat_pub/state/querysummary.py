@@ -23,7 +23,7 @@ from collections import Counter, OrderedDict
 from itertools import islice
 from typing import Iterable
 
-from sqlalchemy import Integer, cast, func, literal, select, union_all
+from sqlalchemy import Integer, case, cast, func, literal, select, union_all
 
 from wechat_pub.state.schema import queries, query_askers, query_days, query_follower_days, query_quarters
 
@@ -125,20 +125,33 @@ class QuerySummary:
         """(query, times asked, distinct followers) since ``since``, most asked first; ``unanswered``: of the
         queries that found nothing, counting only those times. The days before today come from
         :class:`ClosedDays`; the rest (today, the first day's part) from the tables."""
+        return self.tops(limit, since, (unanswered,))[0]
+
+    def tops(self, limit, since: float, kinds=(False, True)) -> list[list[tuple[str, int, int]]]:
+        """:meth:`top` of each of ``kinds`` (``unanswered`` or not), read together: the followers page shows both,
+        and the period's days, its first day's part and today are each read once for the two. ``limit``: one for
+        all, or one for each kind."""
+        limits = list(limit) if isinstance(limit, (tuple, list)) else [limit] * len(kinds)
         with self.db.connect() as conn:
             since = max(since, self._kept_since(conn))
             first = day_of(max(since, 0.0))
             last_closed = day_of(self.now()) - 1 if self.now else first
-            live = dict(self._live_counts(conn, since, max(first, last_closed), unanswered))
-            candidates = live
-            if last_closed > first:
-                counts, ranked = self.closed.counts(self, conn, first + 1, last_closed)[int(unanswered)]
-                candidates = {query: counts.get(query, 0) + n for query, n in live.items()}
-                # of the queries not asked today, the first `limit` of the closed days' ranking are the best
-                candidates.update(islice(((query, n) for query, n in ranked if query not in live), limit))
-            best = heapq.nsmallest(limit, candidates.items(), key=lambda r: (-r[1], r[0]))
-            people = self._followers(conn, [query for query, _ in best], since, unanswered)
-        return [(query, count, people.get(query, 0)) for query, count in best]
+            live = self._live_counts(conn, since, max(first, last_closed), unanswered_only=all(kinds))
+            closed = self.closed.counts(self, conn, first + 1, last_closed) if last_closed > first else None
+            found = []
+            for unanswered, limit in zip(kinds, limits):
+                which = int(unanswered)
+                candidates = {query: counts[which] for query, counts in live.items() if counts[which] > 0}
+                if closed is not None:
+                    counts, ranked = closed[which]
+                    today = candidates
+                    candidates = {query: counts.get(query, 0) + n for query, n in today.items()}
+                    # of the queries not asked today, the first `limit` of the closed days' ranking are the best
+                    candidates.update(islice(((query, n) for query, n in ranked if query not in today), limit))
+                best = heapq.nsmallest(limit, candidates.items(), key=lambda r: (-r[1], r[0]))
+                people = self._followers(conn, [query for query, _ in best], since, unanswered)
+                found.append([(query, count, people.get(query, 0)) for query, count in best])
+        return found
 
     def day_totals(self, conn, first: int, last: int) -> dict[int, tuple[int, int]]:
         """Day -> (asked, unanswered) of days ``first`` to ``last``, from the quarter hours (a few thousand rows)."""
@@ -163,21 +176,26 @@ class QuerySummary:
         oldest = conn.execute(select(func.min(queries.c.at)).where(queries.c.appid == self.appid)).scalar()
         return day_of(oldest) * DAY if oldest is not None else 0.0
 
-    def _live_counts(self, conn, since: float, after: int, unanswered: bool) -> list[tuple[str, int]]:
-        """(query, times) since ``since`` but on the days ``after`` closes: whole days from ``query_days``, the
-        first day's part from the queries (picked by the same day arithmetic, so no query counts twice)."""
+    def _live_counts(self, conn, since: float, after: int, unanswered_only: bool) -> dict[str, tuple[int, int]]:
+        """Query -> (times asked, times it found nothing) since ``since`` but on the days ``after`` closes: whole
+        days from ``query_days``, the first day's part from the queries (picked by the same day arithmetic, so no
+        query counts twice). ``unanswered_only``: of the queries that found nothing (their times asked: 0)."""
         first = day_of(max(since, 0.0))
-        n = query_days.c.unanswered if unanswered else query_days.c.asked
-        whole = select(query_days.c.query, n.label("n")).where(query_days.c.appid == self.appid,
-                                                               query_days.c.day > after, n > 0)
-        part = select(queries.c.query, literal(1).label("n")).where(
-            queries.c.appid == self.appid, queries.c.at >= since, queries.c.at < (first + 1) * DAY + 1,
-            self._day(queries.c.at) == first)
-        if unanswered:
-            part = part.where(queries.c.matches == 0)
+        days, logged = query_days.c, queries.c
+        whole = [days.appid == self.appid, days.day > after]
+        part = [logged.appid == self.appid, logged.at >= since, logged.at < (first + 1) * DAY + 1,
+                self._day(logged.at) == first]
+        if unanswered_only:
+            whole.append(days.unanswered > 0)
+            part.append(logged.matches == 0)
+        asked = (literal(0), literal(0)) if unanswered_only else (days.asked, literal(1))
+        whole = select(days.query, asked[0].label("asked"), days.unanswered.label("unanswered")).where(*whole)
+        part = select(logged.query, asked[1].label("asked"),
+                      case((logged.matches == 0, 1), else_=0).label("unanswered")).where(*part)
         counted = union_all(whole, part).subquery()
-        rows = conn.execute(select(counted.c.query, func.sum(counted.c.n)).group_by(counted.c.query)).all()
-        return [(query, int(times)) for query, times in rows]
+        rows = conn.execute(select(counted.c.query, func.sum(counted.c.asked), func.sum(counted.c.unanswered))
+                            .group_by(counted.c.query)).all()
+        return {query: (int(asked), int(nothing)) for query, asked, nothing in rows}
 
     def _day(self, column):
         return cast(column / DAY if self.db.dialect == "sqlite" else func.floor(column / DAY), Integer)

@@ -102,10 +102,13 @@ class ScheduleRuns:
         with self.db.begin() as conn:
             conn.execute(self.db.upsert(schedule_runs, row, update=("state", "detail", "updated_at")))
 
-    def all(self) -> list[Run]:
+    def all(self, low: int | None = None, high: int | None = None) -> list[Run]:
+        """Every run of the account; with ``low`` and ``high``, those of issues ``low`` to ``high`` (a page)."""
+        statement = select(schedule_runs).where(schedule_runs.c.appid == self.appid).order_by(schedule_runs.c.publish_at)
+        if low is not None:
+            statement = statement.where(schedule_runs.c.issue >= low, schedule_runs.c.issue <= high)
         with self.db.connect() as conn:
-            rows = conn.execute(select(schedule_runs).where(schedule_runs.c.appid == self.appid)
-                                .order_by(schedule_runs.c.publish_at)).all()
+            rows = conn.execute(statement).all()
         return [_run(row) for row in rows]
 
     def _slot(self, issue: int, publish_at: str):
