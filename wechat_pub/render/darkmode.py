@@ -208,7 +208,18 @@ def _darkened(html: str) -> Element:
 
 
 def _recolour(tag: Element, background: RGB, inherited: RGB) -> None:
-    declarations = declarations_of(tag.get("style"))
+    style, background, colour = _recoloured(tag.get("style"), background, inherited)
+    if style is not None:
+        tag.attrs["style"] = style
+    for child in tag.elements():
+        _recolour(child, background, colour)
+
+
+@lru_cache(maxsize=4096)  # an article repeats a few dozen styles on a few backgrounds hundreds of times
+def _recoloured(style: str, background: RGB, inherited: RGB) -> tuple[str | None, RGB, RGB]:
+    """(the element's style in dark mode, None when it has none; the background and the colour its children
+    inherit) for an element of ``style`` on ``background`` under the text colour ``inherited``."""
+    declarations = declarations_of(style)
     own_background = _colour_in(declarations, _BG_PROPS)
     own_colour = _colour_in(declarations, ("color",))
     if own_background:
@@ -221,10 +232,8 @@ def _recolour(tag: Element, background: RGB, inherited: RGB) -> None:
     for prop in _BORDER_PROPS:
         if prop in declarations and (rgb := _first_colour(declarations[prop])):
             declarations[prop] = _COLOUR.sub(to_hex(dark_border(rgb)), declarations[prop], count=1)
-    if declarations:
-        tag.attrs["style"] = ";".join(f"{k}:{v}" for k, v in declarations.items())
-    for child in tag.elements():
-        _recolour(child, background, own_colour or inherited)
+    new_style = ";".join(f"{k}:{v}" for k, v in declarations.items()) if declarations else None
+    return new_style, background, own_colour or inherited
 
 
 def declarations_of(style: str) -> dict[str, str]:
