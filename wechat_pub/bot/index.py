@@ -14,8 +14,8 @@ The words of the headlines (segmented by rjieba) are kept per issue, and counted
 update): the most frequent ones are the suggestions shown when nothing matches, and all of them are the vocabulary
 that splits a follower's Chinese query into words, so answering needs no segmenter (and no dictionary in memory).
 The English words of every item and the sounds of Chinese characters (from pypinyin, where the index is built)
-are kept for correcting typos (:mod:`wechat_pub.bot.typos`). Text is folded (:mod:`wechat_pub.bot.fold`: NFKC, case, traditional to
-simplified) before any of it is kept.
+are kept for correcting typos (:mod:`wechat_pub.bot.typos`). Text is folded (:mod:`wechat_pub.bot.fold`: NFKC,
+case, traditional to simplified) before any of it is kept.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class IndexUpdate:
             db = self._open()
             with paused_gc():
                 _apply(db, entries, reading, self._spelled, counted=not self.rebuild)
-            if self.rebuild:  # the archive's words counted once, in the order they were first seen
+            if self.rebuild:  # the archive's words counted once, at the end
                 db.execute("INSERT INTO vocabulary SELECT word, SUM(count) FROM words GROUP BY word")
             _finish(db, version)
             after = dict(db.execute("SELECT issue, fingerprint FROM issues"))
