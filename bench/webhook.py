@@ -2,7 +2,9 @@
 request a new message) at 50 concurrent connections from wrk (one thread: the load generator leaves the server
 the other core), over a small archive (50 items) and a large one (100,000 items). The same server and load
 against a bare WSGI app that answers "success" gives the ceiling, measured in the same run; with --peer werobot,
-a WeRoBot keyword bot (safe mode) over the same items is measured the same way.
+a WeRoBot keyword bot (safe mode) over the same items is measured the same way. Between them, "the protocol
+alone" is our own code doing only what WeChat's protocol asks of any answer (signature, decryption, XML, an
+encrypted fixed reply): the most an answer of ours could reach here, whatever its search costs.
 
     python bench/webhook.py --workers 2 [--queries zipf|distinct|repeated] [--peer werobot] [--rounds 3]
                             [--items 100000] [--seconds 15] [--index-runs 3] [--database-url postgresql://…]
@@ -88,6 +90,33 @@ def success():  # the framework alone: what a Flask webhook costs before it does
 @flask_app.get("/healthz")
 def healthz():
     return "ok"
+'''
+# What the WeChat protocol alone costs in our code (the signature and timestamp checked, the message decrypted and
+# parsed, a fixed text answer built, encrypted and signed; no search, no log, nothing kept): the most any answer
+# of ours could reach on this machine, whatever its search costs.
+PROTOCOL_APP = '''
+import os
+from urllib.parse import parse_qs
+
+from wechat_pub.bot.protocol import Envelope, check_fresh, check_signature, parse_xml, text_reply
+
+TOKEN = os.environ["BENCH_TOKEN"]
+ENVELOPE = Envelope(TOKEN, os.environ["BENCH_AES_KEY"], os.environ["BENCH_APPID"])
+
+
+def app(environ, start_response):
+    if environ["REQUEST_METHOD"] == "GET":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+    args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    check_signature(TOKEN, args["signature"], args["timestamp"], args["nonce"])
+    check_fresh(args["timestamp"], 300)
+    message = parse_xml(ENVELOPE.open(body, args["msg_signature"], args["timestamp"], args["nonce"]))
+    answer = text_reply(message["FromUserName"], message["ToUserName"], "没有找到。")
+    sealed = ENVELOPE.seal(answer, args["nonce"], args["timestamp"]).encode()
+    start_response("200 OK", [("Content-Type", "application/xml; charset=utf-8")])
+    return [sealed]
 '''
 # The peer: WeRoBot's own keyword-bot shape (a @robot.text handler) in safe mode, scanning the same items for
 # the query as WeRoBot users do (it has no search of its own); sessions off, as a keyword bot needs none.
@@ -467,6 +496,7 @@ def main() -> None:
         report_index(sites["large"], indexed["large"], args, env)
         (work / "bare_app.py").write_text(BARE_APP)
         (work / "peer_app.py").write_text(PEER_APP)
+        (work / "protocol_app.py").write_text(PROTOCOL_APP)
         print(f"load: wrk, 1 thread, {args.connections} connections, {args.seconds} s; gunicorn -w {args.workers} "
               f"(sync); safe mode, {args.queries} queries, every message signed+encrypted and new (new ones for every "
               "measurement; the same queries for every server of a round); "
@@ -477,6 +507,8 @@ def main() -> None:
                 print(f"round {round_number}:")
             measure("bare WSGI 'success' (ceiling)", work, "bare_app:app", args, work, env, results)
             measure("bare Flask route 'success'", work, "bare_app:flask_app", args, work, env, results)
+            measure("the protocol alone, a fixed answer", work, "protocol_app:app", args, work,
+                    {**env, "PYTHONPATH": str(work)}, results)
             for label in ("small", "large"):
                 count = args.small if label == "small" else args.items
                 measure(f"wechat-pub, {count:,} items", sites[label], "wechat_pub.app:create_app()", args, work, env,
