@@ -44,7 +44,7 @@ from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
-from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, read_article_file, read_each
+from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget
 
@@ -132,7 +132,7 @@ class Library:
         is read on every core, and each file synced as soon as it has been read."""
         to_read = [article for article in local.files
                    if article.number not in rows or rows[article.number].text_hash != article.sha256]
-        read = _Arrivals(to_read, also)
+        read = Arrivals(to_read, also)
         read_here = {id(article) for article in to_read}
         numbers = set()
         try:
@@ -372,26 +372,6 @@ def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> b
     """Whether an image was replaced here since the last sync, while the database kept what was synced."""
     return any(synced.get(relpath) == sha and local is not None and local != sha
                for relpath, (sha, local) in images.items())
-
-
-class _Arrivals:
-    """Articles being read on every core (:func:`read_each`), waited for one at a time as they are needed."""
-
-    def __init__(self, articles: list[ArticleFile], also=None):
-        self.pending = {id(article) for article in articles}
-        self.reading = read_each(articles, also)
-
-    def wait_for(self, article: ArticleFile) -> None:
-        """Until ``article`` has been read (at once when it is not one of those being read)."""
-        while id(article) in self.pending:
-            self.pending.discard(id(next(self.reading)))
-
-    def finish(self) -> None:
-        for _ in self.reading:
-            pass
-
-    def close(self) -> None:
-        self.reading.close()  # (when stopped early: the articles not read yet are not waited for)
 
 
 def _when(timestamp: float) -> str:
