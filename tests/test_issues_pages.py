@@ -46,3 +46,19 @@ def test_a_page_out_of_range_shows_the_nearest_one(console, page):
     response = session.get(f"{console.base}/console/default/?page={page}", timeout=30)
     assert response.status_code == 200
     assert numbers(response.text) in (list(range(ISSUES_PER_PAGE + 1, 1, -1)), [1])
+
+
+def test_two_files_of_one_issue_are_named_on_every_load_until_one_goes(console):
+    """What the folder's sync cannot do stays on the list's page while it lasts, not only on the first load after
+    the change (the service's own syncs, every few seconds, came first and no one read their report)."""
+    articles = console.folder / "articles"
+    copy = articles / "copy-of-1.md"
+    copy.write_text((articles / "issue-1.md").read_text(encoding="utf-8"), encoding="utf-8")
+    session = signed_in(console.base, "editor1")
+    try:
+        for _load in range(3):
+            page = session.get(f"{console.base}/console/default/?page=2", timeout=30).text
+            assert "copy-of-1.md" in page and "issue-1.md" in page
+    finally:
+        copy.unlink()
+    assert "copy-of-1.md" not in session.get(f"{console.base}/console/default/?page=2", timeout=30).text

@@ -337,6 +337,22 @@ def test_two_files_with_one_number_are_an_error_everywhere(hosts, run_cli, monke
     assert "publish_at" not in (a / "articles" / "issue-135.md").read_text()
 
 
+def test_a_file_that_cannot_be_synced_is_reported_by_every_sync_until_fixed(hosts):
+    """The console's issues page shows what a sync could not do, and a long-lived process (`wechat-pub run`)
+    syncs often with nothing new to do: the two files were reported once, by whichever sync came first (often
+    the scheduler's, whose report no one reads), and the page said nothing from then on."""
+    a, _ = hosts
+    shutil.copy(SEED_ARTICLE, a / "articles" / "issue-135.md")
+    shutil.copy(SEED_ARTICLE, a / "articles" / "copy-of-135.md")
+    library = open_site(a).library
+    first = library.sync()
+    assert [line for line in first.skipped if "issue 135 is in copy-of-135.md and issue-135.md" in line]
+    again = library.sync()  # nothing changed since
+    assert again.skipped == first.skipped and not again.changed
+    (a / "articles" / "copy-of-135.md").unlink()
+    assert library.sync().skipped == [] and library.sync().skipped == []
+
+
 def test_schedule_guards(hosts, run_cli, monkeypatch):
     """Issue 10: a past time was accepted ("will be pushed", exit 0); a file outside articles/ was 'scheduled'."""
     a, _ = hosts
