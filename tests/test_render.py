@@ -11,9 +11,10 @@ from bs4 import BeautifulSoup
 
 from conftest import EXAMPLE, SEED_ARTICLE
 from wechat_pub import model as m
+from wechat_pub.preflight import html_findings
 from wechat_pub.render.article import RenderOptions, render_article, whole_issue
 from wechat_pub.render.audit import audit_html
-from wechat_pub.render.darkmode import contrast_problems, readings
+from wechat_pub.render.darkmode import contrast_problems, examine, readings
 from wechat_pub.render.split import render_issue
 from wechat_pub.render.theme import THEMES, load_theme
 from wechat_pub.source.article import parse_article, read_article
@@ -268,3 +269,13 @@ def test_a_light_accent_is_unreadable_and_said_so():
     html = render_issue(issue, RenderOptions(theme=load_theme("classic", "#07c160"))).articles[0].content
     problems = contrast_problems(html)
     assert any(p.startswith("light mode:") and "#07c160" in p for p in problems)
+
+
+def test_check_reads_in_one_parse_what_the_audit_and_the_contrast_check_find_alone():
+    issue = read_article(EXAMPLE).issue
+    html = render_issue(issue, RenderOptions(theme=load_theme("classic", "#07c160"))).articles[0].content
+    html += '<p style="position:absolute;background-color:#f0f0d0">boxed</p>'  # for the audit, and a light box
+    findings = html_findings(html)
+    assert findings.audit == tuple(audit_html(html)) != ()
+    assert (findings.low_contrast, findings.light_boxes) == examine(html)
+    assert findings.low_contrast and findings.light_boxes
