@@ -12,10 +12,11 @@ from bs4 import BeautifulSoup
 from conftest import EXAMPLE, SEED_ARTICLE
 from wechat_pub import model as m
 from wechat_pub.preflight import html_findings
+from wechat_pub.preview import preview_page
 from wechat_pub.render.article import RenderOptions, render_article, whole_issue
 from wechat_pub.render.audit import audit_html
 from wechat_pub.render.darkmode import contrast_problems, examine, readings
-from wechat_pub.render.split import render_issue
+from wechat_pub.render.split import RenderResult, render_issue
 from wechat_pub.render.theme import THEMES, load_theme
 from wechat_pub.source.article import parse_article, read_article
 
@@ -279,3 +280,17 @@ def test_check_reads_in_one_parse_what_the_audit_and_the_contrast_check_find_alo
     assert findings.audit == tuple(audit_html(html)) != ()
     assert (findings.low_contrast, findings.light_boxes) == examine(html)
     assert findings.low_contrast and findings.light_boxes
+
+
+def test_the_preview_page_shows_checks_render_only_when_showing_the_images_changes_nothing(firm_options):
+    """The editor's live preview hands the page the render `check` made; an embedded image (the footer's QR code
+    here) makes a different render, so the page then renders its own."""
+    issue = read_article(SEED_ARTICLE).issue  # (no image of its own)
+    no_qr_code = RenderOptions(theme=firm_options.theme)
+    marked = RenderResult(render_issue(issue, no_qr_code).articles, [m.Problem(None, "warning", "check's render")])
+    assert "check&#x27;s render" in preview_page(issue, no_qr_code, rendered=marked)
+    assert preview_page(issue, no_qr_code, rendered=render_issue(issue, no_qr_code)) == preview_page(issue, no_qr_code)
+    marked = RenderResult(render_issue(issue, firm_options).articles, [m.Problem(None, "warning", "check's render")])
+    page = preview_page(issue, firm_options, rendered=marked)
+    assert "check&#x27;s render" not in page and 'src="data:image/png;base64,' in page
+    assert page == preview_page(issue, firm_options)
