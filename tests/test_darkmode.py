@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from wechat_pub.render.darkmode import contrast_problems, declarations_of, light_boxes, readings, to_dark
+from wechat_pub.render.darkmode import (
+    contrast_problems,
+    darkened,
+    declarations_of,
+    light_boxes,
+    readings,
+    to_dark,
+)
+from wechat_pub.render.htmltree import parse_fragment
 
 TABLE = json.loads((Path(__file__).parent / "data" / "wechat-darkmode-table.json").read_text(encoding="utf-8"))
 _NESTED = re.compile(r";\s*(?=(?:outer|inner|section|p|span):)")
@@ -69,3 +77,11 @@ def test_small_mid_grey_text_fails_in_dark_mode_only():
 def test_text_without_its_own_colour_takes_the_page_default():
     assert [(r.text, round(r.contrast, 2)) for r in readings("<p>plain</p>", "dark")] == [("plain", 6.97)]
     assert [(r.text, round(r.contrast, 2)) for r in readings("<p>plain</p>", "light")] == [("plain", 17.58)]
+
+
+def test_the_dark_copy_leaves_the_parsed_light_tree_as_it_was():
+    html = '<section style="background-color:#edf1f4"><p style="color:#07c160">x<br>y</p><!-- c --></section> tail'
+    light = parse_fragment(html)
+    dark = darkened(light)
+    assert str(light) == str(parse_fragment(html))  # the audit and the light view read it after the dark one
+    assert str(dark) == to_dark(html) != str(light)

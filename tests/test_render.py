@@ -11,10 +11,12 @@ from bs4 import BeautifulSoup
 
 from conftest import EXAMPLE, SEED_ARTICLE
 from wechat_pub import model as m
+from wechat_pub.preflight import html_findings
+from wechat_pub.preview import preview_page
 from wechat_pub.render.article import RenderOptions, render_article, whole_issue
 from wechat_pub.render.audit import audit_html
-from wechat_pub.render.darkmode import contrast_problems, readings
-from wechat_pub.render.split import render_issue
+from wechat_pub.render.darkmode import contrast_problems, examine, readings
+from wechat_pub.render.split import RenderResult, render_issue
 from wechat_pub.render.theme import THEMES, load_theme
 from wechat_pub.source.article import parse_article, read_article
 
@@ -268,3 +270,27 @@ def test_a_light_accent_is_unreadable_and_said_so():
     html = render_issue(issue, RenderOptions(theme=load_theme("classic", "#07c160"))).articles[0].content
     problems = contrast_problems(html)
     assert any(p.startswith("light mode:") and "#07c160" in p for p in problems)
+
+
+def test_check_reads_in_one_parse_what_the_audit_and_the_contrast_check_find_alone():
+    issue = read_article(EXAMPLE).issue
+    html = render_issue(issue, RenderOptions(theme=load_theme("classic", "#07c160"))).articles[0].content
+    html += '<p style="position:absolute;background-color:#f0f0d0">boxed</p>'  # for the audit, and a light box
+    findings = html_findings(html)
+    assert findings.audit == tuple(audit_html(html)) != ()
+    assert (findings.low_contrast, findings.light_boxes) == examine(html)
+    assert findings.low_contrast and findings.light_boxes
+
+
+def test_the_preview_page_shows_checks_render_only_when_showing_the_images_changes_nothing(firm_options):
+    """The editor's live preview hands the page the render `check` made; an embedded image (the footer's QR code
+    here) makes a different render, so the page then renders its own."""
+    issue = read_article(SEED_ARTICLE).issue  # (no image of its own)
+    no_qr_code = RenderOptions(theme=firm_options.theme)
+    marked = RenderResult(render_issue(issue, no_qr_code).articles, [m.Problem(None, "warning", "check's render")])
+    assert "check&#x27;s render" in preview_page(issue, no_qr_code, rendered=marked)
+    assert preview_page(issue, no_qr_code, rendered=render_issue(issue, no_qr_code)) == preview_page(issue, no_qr_code)
+    marked = RenderResult(render_issue(issue, firm_options).articles, [m.Problem(None, "warning", "check's render")])
+    page = preview_page(issue, firm_options, rendered=marked)
+    assert "check&#x27;s render" not in page and 'src="data:image/png;base64,' in page
+    assert page == preview_page(issue, firm_options)

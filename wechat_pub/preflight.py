@@ -12,11 +12,13 @@ import io
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from wechat_pub import model as m
 from wechat_pub.limits import DOCUMENTED, REPORTED, SOURCE_URL_MAX_BYTES, UPLOADIMG_MAX_BYTES, FieldLimit, length_of
-from wechat_pub.render.audit import audit_html
-from wechat_pub.render.darkmode import describe, examine
+from wechat_pub.render.audit import audit_tree
+from wechat_pub.render.darkmode import PER_HTML, Reading, describe, examine_tree
+from wechat_pub.render.htmltree import parse_fragment
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.split import RenderResult, render_issue
 from wechat_pub.source.article import read_article
@@ -70,7 +72,7 @@ def check_issue(issue: m.Issue, rendered: RenderResult, now: dt.datetime | None 
     problems += check_items(issue)
     problems += check_images(issue, folders)
     for article in rendered.articles:
-        for finding in audit_html(article.content):
+        for finding in html_findings(article.content).audit:
             problems.append(m.Problem(m.Pos(issue.path), "error", f"article {article.part.index}: {finding}",
                                       "This is a wechat-pub bug; please report it with the article file."))
     if issue.import_notes:
@@ -92,7 +94,7 @@ def check_typography(path: str) -> list[m.Problem]:
         return []
     problems = []
     for number, line in chinese_lines(lines):
-        found = chinese_problems(line)
+        found = _punctuation_in(line)
         if found:
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             problems.append(m.Problem(m.Pos(path, number), "warning",
@@ -101,15 +103,22 @@ def check_typography(path: str) -> list[m.Problem]:
     return problems
 
 
+# The editor's live preview checks every line after each pause in typing, though the author changed one: what a
+# line has is kept by the line (it depends on nothing else, so a kept one is never stale).
+@lru_cache(maxsize=1024)
+def _punctuation_in(line: str) -> tuple[str, ...]:
+    return tuple(chinese_problems(line))
+
+
 def check_contrast(rendered: RenderResult, options: RenderOptions) -> list[m.Problem]:
     """Colours that WeChat's reader would show under 4.5:1, light or after its dark mode, and light boxes left
     on its dark page: one error per colour pair, with an example."""
     found: dict[tuple, list] = {}
     for article in rendered.articles:
-        low, boxes = examine(article.content)
-        for mode, reading in low:
+        findings = html_findings(article.content)
+        for mode, reading in findings.low_contrast:
             found.setdefault((mode, reading.colour, reading.background), []).append(reading)
-        for box in boxes:
+        for box in findings.light_boxes:
             found.setdefault(("box", box), []).append(box)
     theme = options.theme
     hint = (f"The colours come from theme {theme.name!r} with accent {theme.accent}: pick a mid-dark accent "
@@ -123,6 +132,25 @@ def check_contrast(rendered: RenderResult, options: RenderOptions) -> list[m.Pro
             message = f"unreadable in WeChat's {describe(key[0], readings[0])}{times}"
         problems.append(m.Problem(None, "error", message, hint))
     return problems
+
+
+@dataclass(frozen=True)
+class HtmlFindings:
+    """What ``check`` reads in one article's HTML: the audit's findings, the texts under 4.5:1 in WeChat's
+    light or dark mode (mode, reading), and the light boxes left on its dark page."""
+
+    audit: tuple[str, ...]
+    low_contrast: tuple[tuple[str, Reading], ...]
+    light_boxes: tuple[str, ...]
+
+
+# The editor's live preview checks every article of the issue after each pause in typing, though the author
+# changed one: the findings are kept by the article's HTML (they depend on nothing else, so a kept one is never
+# stale), and the audit and the contrast check read one parse of it (parsing is most of the cost of either).
+@lru_cache(maxsize=PER_HTML)
+def html_findings(html: str) -> HtmlFindings:
+    tree = parse_fragment(html)
+    return HtmlFindings(tuple(audit_tree(tree)), *examine_tree(tree))
 
 
 def check_publisher(options: RenderOptions) -> list[m.Problem]:

@@ -72,11 +72,16 @@ def embedded_images(issue: m.Issue, options: RenderOptions) -> dict[str, ImageRe
     return images
 
 
-def preview_page(issue: m.Issue, options: RenderOptions, account: str = "", notes: str = "") -> str:
-    preview_options = replace(options, images=embedded_images(issue, options))
-    result: RenderResult = render_issue(issue, preview_options)
-    rows = [_article_row(article, account, issue) for article in result.articles]
-    problems = "\n".join(str(p) for p in result.problems)
+def preview_page(issue: m.Issue, options: RenderOptions, account: str = "", notes: str = "",
+                 rendered: RenderResult | None = None) -> str:
+    """``rendered``: the issue as already rendered with ``options`` (`check` renders it), used when showing its
+    images changes nothing (no local image, no QR code): the page's render would be the same. Otherwise it
+    cannot serve: an embedded image makes an article longer (and may split the issue differently)."""
+    images = embedded_images(issue, options)
+    if rendered is None or images != options.images:
+        rendered = render_issue(issue, replace(options, images=images))
+    rows = [_article_row(article, account, issue) for article in rendered.articles]
+    problems = "\n".join(str(p) for p in rendered.problems)
     banner = f'<div class="problems">{escape(problems)}</div>' if problems else ""
     note = f'<div class="problems">{escape(notes)}</div>' if notes else ""
     title = escape(f"No.{issue.number} {issue.title.joined()}")
@@ -85,7 +90,7 @@ def preview_page(issue: m.Issue, options: RenderOptions, account: str = "", note
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>Preview · {title}</title><style>{PAGE_CSS}</style></head><body>"
-        f"<h1>{title}</h1><p class=\"meta\">{len(result.articles)} article(s) · {escape(result.split_summary)} · "
+        f"<h1>{title}</h1><p class=\"meta\">{len(rendered.articles)} article(s) · {escape(rendered.split_summary)} · "
         f"theme {escape(options.theme.name)} · phone width {PHONE_WIDTH}px</p>"
         f"{banner}{note}{''.join(rows)}</body></html>"
     )

@@ -96,8 +96,10 @@ def checked(site, text: str):
     draft.write_text(text, encoding="utf-8")
     try:
         now = dt.datetime.fromtimestamp(site.clock.time(), dt.timezone.utc)
-        report = check_file(str(draft), site.render_options(), site.timezone, now, site.measured_limits)
-        page = preview_page(report.issue, site.render_options(), site.account_name) if report.rendered else ""
+        options = site.render_options()
+        report = check_file(str(draft), options, site.timezone, now, site.measured_limits)
+        page = (preview_page(report.issue, options, site.account_name, rendered=report.rendered)
+                if report.rendered else "")
     finally:
         draft.unlink(missing_ok=True)
     named = _("this article")

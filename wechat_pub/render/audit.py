@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from wechat_pub.render.htmltree import parse_fragment
+from wechat_pub.render.htmltree import Element, parse_fragment
 from wechat_pub.render.references import is_wechat_link
 
 FORBIDDEN_TAGS = {"script", "style", "link", "iframe", "frame", "object", "embed", "form", "input", "button",
@@ -27,8 +27,13 @@ FORBIDDEN_CSS = [
 
 def audit_html(html: str) -> list[str]:
     """Every problem found, as 'what: fragment' strings; empty when the HTML is WeChat-safe."""
+    return audit_tree(parse_fragment(html))
+
+
+def audit_tree(tree: Element) -> list[str]:
+    """:func:`audit_html` of HTML already parsed (``check`` reads the same tree for the contrast of its colours)."""
     found: list[str] = []
-    for tag in parse_fragment(html).iter():
+    for tag in tree.iter():
         problems = []
         if tag.name in FORBIDDEN_TAGS:
             problems.append(f"<{tag.name}> is stripped or mangled by WeChat")

@@ -119,6 +119,7 @@ def scale_to_brightness(rgb: RGB, target: float) -> RGB:
     return (r, g, b)
 
 
+@lru_cache(maxsize=4096)  # an article's texts have a few colours on a few backgrounds; rounding them is costly
 def contrast_ratio(a: RGB, b: RGB) -> float:
     """WCAG 2 contrast ratio between two colours."""
     def luminance(rgb):
@@ -197,22 +198,26 @@ PER_HTML = 64
 def to_dark(html: str) -> str:
     """The HTML as WeChat's dark mode paints it: converted colours written into the inline styles
     (WeChat adds them as !important class rules; the look is the same)."""
-    return str(_darkened(html))
+    return str(darkened(parse_fragment(html)))
 
 
-def _darkened(html: str) -> Element:
-    tree = parse_fragment(html)
-    for root in tree.elements():
-        _recolour(root, DARK_PAGE, LIGHT_TEXT)
-    return tree
+def darkened(tree: Element) -> Element:
+    """A parsed fragment as WeChat's dark mode paints it, as a new tree: ``tree`` is left as it was, so one
+    parse serves both the light view and the dark one (parsing is most of the cost of either)."""
+    dark = Element(tree.name, dict(tree.attrs))
+    dark.children = [_dark_copy(child, DARK_PAGE, LIGHT_TEXT) if isinstance(child, Element) else child
+                     for child in tree.children]
+    return dark
 
 
-def _recolour(tag: Element, background: RGB, inherited: RGB) -> None:
+def _dark_copy(tag: Element, background: RGB, inherited: RGB) -> Element:
     style, background, colour = _recoloured(tag.get("style"), background, inherited)
+    dark = Element(tag.name, dict(tag.attrs))
     if style is not None:
-        tag.attrs["style"] = style
-    for child in tag.elements():
-        _recolour(child, background, colour)
+        dark.attrs["style"] = style
+    dark.children = [_dark_copy(child, background, colour) if isinstance(child, Element) else child
+                     for child in tag.children]  # (the strings are the same: only styles change)
+    return dark
 
 
 @lru_cache(maxsize=4096)  # an article repeats a few dozen styles on a few backgrounds hundreds of times
@@ -283,18 +288,19 @@ class Reading:
 def readings(html: str, mode: str) -> list[Reading]:
     """Every element's own text with its colour and background, on WeChat's ``light`` page or in
     its ``dark`` mode (the transform applied here)."""
+    light = parse_fragment(html)
     if mode == "dark":
-        return _readings(_darkened(html), DARK_PAGE, DARK_TEXT)
-    return _readings(parse_fragment(html), LIGHT_PAGE, LIGHT_TEXT)
+        return _readings(darkened(light), DARK_PAGE, DARK_TEXT)
+    return _readings(light, LIGHT_PAGE, LIGHT_TEXT)
 
 
 def _readings(tree: Element, page: RGB, text: RGB) -> list[Reading]:
     found: list[Reading] = []
 
     def walk(tag, background, colour):
-        declarations = declarations_of(tag.get("style"))
-        background = _colour_in(declarations, _BG_PROPS) or background
-        colour = _colour_in(declarations, ("color",)) or colour
+        own_background, own_colour = _own_colours(tag.get("style"))
+        background = own_background or background
+        colour = own_colour or colour
         own_text = tag.own_text().strip()
         if own_text:
             found.append(Reading(own_text[:40], colour, background))
@@ -306,27 +312,38 @@ def _readings(tree: Element, page: RGB, text: RGB) -> list[Reading]:
     return found
 
 
+@lru_cache(maxsize=4096)  # an article repeats a few dozen styles hundreds of times
+def _own_colours(style: str) -> tuple[RGB | None, RGB | None]:
+    """(background, text colour) that an inline style sets; None for what it leaves to the element's parent."""
+    declarations = declarations_of(style)
+    return _colour_in(declarations, _BG_PROPS), _colour_in(declarations, ("color",))
+
+
 def light_boxes(html: str) -> list[str]:
     """Boxes that stay light on WeChat's dark page (a pale tinted background is capped, not
     inverted): each as a short description."""
-    return _light_boxes(_darkened(html))
+    return _light_boxes(darkened(parse_fragment(html)))
 
 
 def _light_boxes(dark: Element) -> list[str]:
     found = []
     for tag in dark.iter():
-        rgb = _colour_in(declarations_of(tag.get("style")), _BG_PROPS)
+        rgb = _own_colours(tag.get("style"))[0]
         if rgb and brightness(rgb) >= _DARK_BACKGROUND:
             found.append(f"{to_hex(rgb)} box: {tag.text(' ', strip=True)[:30]!r}")
     return found
 
 
-@lru_cache(maxsize=PER_HTML)
 def examine(html: str) -> tuple[tuple[tuple[str, Reading], ...], tuple[str, ...]]:
     """((mode, reading) of every text under 4.5:1 in WeChat's light or dark mode, light boxes left on the dark
     page), with the dark-mode transform applied once."""
-    dark = _darkened(html)
-    views = (("light", _readings(parse_fragment(html), LIGHT_PAGE, LIGHT_TEXT)),
+    return examine_tree(parse_fragment(html))
+
+
+def examine_tree(tree: Element) -> tuple[tuple[tuple[str, Reading], ...], tuple[str, ...]]:
+    """:func:`examine` of HTML already parsed (``check`` audits the same tree)."""
+    dark = darkened(tree)
+    views = (("light", _readings(tree, LIGHT_PAGE, LIGHT_TEXT)),
              ("dark", _readings(dark, DARK_PAGE, DARK_TEXT)))
     low = tuple((mode, reading) for mode, found in views for reading in found if reading.contrast < MIN_READABLE)
     return low, tuple(_light_boxes(dark))
