@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from wechat_pub.sync_rules import Action, Stored, base_of_file, decide
+from wechat_pub.sync_rules import Action, Stored, decide
 
 A, B, C = "hash-a", "hash-b", "hash-c"
 
@@ -39,21 +39,3 @@ def test_decide(base, here, database, action):
 def test_an_issue_on_neither_side_is_a_caller_error():
     with pytest.raises(ValueError):
         decide("hash-a", None, None)
-
-
-BASES = [
-    # here, database, own (under the file's name), under the issue's name in the database, base, why
-    (A, Stored(A), A, None, A, "the file as last synced, under its name"),
-    (B, Stored(A), A, None, A, "changed here, under its name"),
-    (A, Stored(B), A, C, A, "unchanged here; the database has the issue under a name another host gave it"),
-    (B, Stored(C), A, C, C, "renumbered or renamed here: its name's record is another issue's (a swap)"),
-    (B, Stored(C, removed=True), A, C, C, "renumbered here to an issue removed since"),
-    (B, None, A, None, A, "no row: whatever was recorded"),
-    (B, Stored(C), A, None, A, "neither side kept what was synced: decide() answers the same for any other base"),
-]
-
-
-@pytest.mark.parametrize(("here", "database", "own", "under_its_name", "base"), [case[:5] for case in BASES],
-                         ids=[case[5] for case in BASES])
-def test_base_of_file(here, database, own, under_its_name, base):
-    assert base_of_file(here, database, own, under_its_name) == base

@@ -15,7 +15,7 @@ for the texts is :func:`wechat_pub.sync_rules.decide`'s; reading the issues is :
   is written from the database;
 - a file deleted here (and unchanged elsewhere) removes the issue; a row removed elsewhere removes the file;
 - a new issue from another host appears in the folder; two files with one issue number are reported and
-  neither is synced (nor is the issue either was before) until one is renamed or removed.
+  neither is synced until one is renamed or removed.
 
 Schedule, status and search read :meth:`Library.catalogue` (the database's copy, through the issue reader); with
 several hosts they therefore agree, whichever host's folder an issue came from.
@@ -44,9 +44,9 @@ from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
-from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
+from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, read_article_file, read_each
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import Action, Stored, base_of, base_of_file, decide, forget
+from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -107,17 +107,14 @@ class Library:
             local = self.folder.read()
             rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
             self._file_hashes = self.store.all_file_hashes()
-            numbers = self._sync_files(local, rows, before, synced, report, also, each)
+            numbers = self._sync_files(local, rows, synced, report, also, each)
             for number, paths in local.duplicates.items():
                 names = " and ".join(os.path.basename(p) for p in paths)
                 report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
             holders = {article.sha256: article.number for article in local.files}  # (what each text is now)
-            # A file whose issue line broke, or whose number another file claims too (as midway through swapping two
-            # files' numbers one file at a time), is still the issue it was until fixed (reported above): kept.
-            held = {article.filename for article in local.files
-                    if not article.number or article.number in local.duplicates}
-            for number, row in rows.items():
-                if number not in numbers and row.filename not in held:
+            unnumbered = {article.filename for article in local.files if not article.number}  # (reported above)
+            for number, row in rows.items():  # (a file whose issue line broke is still its issue's: kept)
+                if number not in numbers and row.filename not in unnumbered:
                     base = before.get(row.filename)
                     self._sync_row(row, synced, report, base_of(row.number, base, holders.get(base)))
             self._save_record(synced)
@@ -130,14 +127,13 @@ class Library:
             log.warning("%s", line)
         return report
 
-    def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], before: dict, synced: dict,
-                    report: SyncReport, also, each) -> set[int]:
+    def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
+                    also, each) -> set[int]:
         """Each file of the folder synced with its row; the numbers of the folder's issues. What will be imported
-        is read on every core, and each file synced as soon as it has been read. ``before``: the record as this
-        sync found it (``synced`` is updated file by file)."""
+        is read on every core, and each file synced as soon as it has been read."""
         to_read = [article for article in local.files
                    if article.number not in rows or rows[article.number].text_hash != article.sha256]
-        read = Arrivals(to_read, also)
+        read = _Arrivals(to_read, also)
         read_here = {id(article) for article in to_read}
         numbers = set()
         try:
@@ -148,7 +144,7 @@ class Library:
                 numbers.add(article.number)
                 if article.number not in local.duplicates:
                     read.wait_for(article)
-                    self._sync_file(article, rows.get(article.number), before, synced, report)
+                    self._sync_file(article, rows.get(article.number), synced, report)
                     if each is not None and id(article) in read_here:
                         each(article)
             read.finish()
@@ -156,12 +152,9 @@ class Library:
             read.close()
         return numbers
 
-    def _sync_file(self, article: ArticleFile, row: IssueRow | None, before: dict, synced: dict,
-                   report: SyncReport) -> None:
-        name, current, stored = article.filename, article.sha256, _stored(row)
-        # (the record as found: another file may have been synced under the issue's name already in this sync)
-        base = base_of_file(current, stored, before.get(name), before.get(row.filename) if row is not None else None)
-        action = decide(base, current, stored)
+    def _sync_file(self, article: ArticleFile, row: IssueRow | None, synced: dict, report: SyncReport) -> None:
+        name, current = article.filename, article.sha256
+        action = decide(synced.get(name), current, _stored(row))
         try:
             if action is Action.IMPORT:
                 self._import(article, row, report, synced)
@@ -380,6 +373,26 @@ def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> b
     """Whether an image was replaced here since the last sync, while the database kept what was synced."""
     return any(synced.get(relpath) == sha and local is not None and local != sha
                for relpath, (sha, local) in images.items())
+
+
+class _Arrivals:
+    """Articles being read on every core (:func:`read_each`), waited for one at a time as they are needed."""
+
+    def __init__(self, articles: list[ArticleFile], also=None):
+        self.pending = {id(article) for article in articles}
+        self.reading = read_each(articles, also)
+
+    def wait_for(self, article: ArticleFile) -> None:
+        """Until ``article`` has been read (at once when it is not one of those being read)."""
+        while id(article) in self.pending:
+            self.pending.discard(id(next(self.reading)))
+
+    def finish(self) -> None:
+        for _ in self.reading:
+            pass
+
+    def close(self) -> None:
+        self.reading.close()  # (when stopped early: the articles not read yet are not waited for)
 
 
 def _when(timestamp: float) -> str:

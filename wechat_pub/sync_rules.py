@@ -57,19 +57,6 @@ def _deleted_here(base: str | None, database: Stored | None) -> Action:
     return Action.RESTORE if base != database.text_hash else Action.REMOVE_ROW
 
 
-def base_of_file(here: str, database: Stored | None, own: str | None, under_its_name: str | None) -> str | None:
-    """What this host last synced of the issue a file claims now, for :func:`decide`. The record is kept by file
-    name: ``own`` is what was last synced under the file's name, ``under_its_name`` what was last synced under
-    the name the database has for the issue. They differ when a file was renamed or renumbered here: two files
-    that swapped numbers each have the other issue's text as ``own``, which alone would be a conflict. A text
-    says its issue number, so of the two, the one the file (unchanged here) or the database (unchanged there)
-    still has is this issue's; when neither is, either gives :func:`decide` the same answer."""
-    for base in (own, under_its_name):
-        if base is not None and (base == here or database is not None and base == database.text_hash):
-            return base
-    return own
-
-
 def base_of(number: int, base: str | None, holder: int | None) -> str | None:
     """What this host last synced of issue ``number``, recorded as ``base`` under its file name, when that name may
     be another issue's now; ``holder``: the issue of the folder's file whose text is ``base`` now, if any. A file
