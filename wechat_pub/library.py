@@ -82,8 +82,9 @@ class Library:
         self.record = Path(record)
         self.clock = clock
         self.author = author or socket.gethostname()
-        self._seen: tuple[str, str] | None = None  # (folder signature, database revision) of the last sync
-        self._standing: list[str] = []  # what that sync could not sync until the team fixes it
+        # (folder signature, database revision) of the last sync, and what it could not sync until the team fixes
+        # it: one tuple, read and replaced whole (a sync in another thread never pairs one's state with the other's)
+        self._seen: tuple[tuple[str, str], list[str]] | None = None
         self.reader = IssueReader(store, folder)
         self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
         self._lock = threading.Lock()
@@ -95,8 +96,9 @@ class Library:
         the changes found in the folder (default: this host). ``also``: see :func:`read_each`. ``each(article)``:
         called with each article read for this sync once it is synced, while the rest are still being read."""
         seen = (self.folder.signature(), self.store.revision())
-        if not force and seen == self._seen:  # nothing changed: what could not be synced still cannot
-            return SyncReport(skipped=list(self._standing))
+        last = self._seen
+        if not force and last is not None and seen == last[0]:  # nothing changed: what could not be, still cannot
+            return SyncReport(skipped=list(last[1]))
         report = SyncReport(author=author or self.author)
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
@@ -122,7 +124,7 @@ class Library:
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
             # that changed something, the next one therefore reads again and finds its writes in step.
-            self._seen, self._standing = (local.signature, revision), list(report.skipped)
+            self._seen = ((local.signature, revision), list(report.skipped))
         for line in report.conflicts:
             log.warning("%s", line)
         return report
