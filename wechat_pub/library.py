@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import re
@@ -44,9 +43,10 @@ from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
-from wechat_pub.source.folder import ArticleFile, ArticleFolder, Catalogue, read_article_file, read_each
+from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget
+from wechat_pub.sync_record import SyncRecord
+from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget, paused_renumberings
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -103,23 +103,31 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
-            synced = self._load_record()
-            before = dict(synced)  # (as it was: a file renumbered here is recorded under its new issue below)
+            record = SyncRecord.load(self.record)
+            before = record.copy()  # (as it was: each decision's base, whatever this sync has synced already)
             revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
             local = self.folder.read()
             rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
             self._file_hashes = self.store.all_file_hashes()
-            numbers = self._sync_files(local, rows, synced, report, also, each)
+            last = before.last_numbers()
+            moved, paused = paused_renumberings({a.filename: a.number for a in local.files if a.number}, last,
+                                                local.duplicates)
+            numbers = self._sync_files(local, rows, before, record, report, also, each, moved)
             for number, paths in local.duplicates.items():
                 names = " and ".join(os.path.basename(p) for p in paths)
                 report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
-            holders = {article.sha256: article.number for article in local.files}  # (what each text is now)
+            for article in local.files:
+                if article.filename in moved and article.number not in local.duplicates:
+                    report.skipped.append(f"{article.filename} now says issue {article.number} (it was issue "
+                                          f"{last[article.filename]}): not synced until no two files share a number")
             unnumbered = {article.filename for article in local.files if not article.number}  # (reported above)
-            for number, row in rows.items():  # (a file whose issue line broke is still its issue's: kept)
-                if number not in numbers and row.filename not in unnumbered:
-                    base = before.get(row.filename)
-                    self._sync_row(row, synced, report, base_of(row.number, base, holders.get(base)))
-            self._save_record(synced)
+            # A file whose issue line broke is still the issue it was, and so is a renumbered file that waits.
+            kept = paused | {last[name] for name in unnumbered if name in last}
+            holders = {article.sha256: article.number for article in local.files} if before.legacy else {}
+            for number, row in rows.items():
+                if number not in numbers and number not in kept and row.filename not in unnumbered:
+                    self._sync_row(row, record, report, _row_base(before, row, holders))
+            record.save(self.record)
             self._file_hashes = None
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
@@ -129,13 +137,14 @@ class Library:
             log.warning("%s", line)
         return report
 
-    def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
-                    also, each) -> set[int]:
-        """Each file of the folder synced with its row; the numbers of the folder's issues. What will be imported
-        is read on every core, and each file synced as soon as it has been read."""
+    def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], before: SyncRecord, record: SyncRecord,
+                    report: SyncReport, also, each, moved: set[str]) -> set[int]:
+        """Each file of the folder synced with its row (but those of a number two files claim, and ``moved``);
+        the numbers of the folder's issues. What will be imported is read on every core, and each file synced as
+        soon as it has been read."""
         to_read = [article for article in local.files
                    if article.number not in rows or rows[article.number].text_hash != article.sha256]
-        read = _Arrivals(to_read, also)
+        read = Arrivals(to_read, also)
         read_here = {id(article) for article in to_read}
         numbers = set()
         try:
@@ -144,9 +153,9 @@ class Library:
                     report.skipped.append(f"{article.filename} has no issue number: run `wechat-pub check` on it")
                     continue
                 numbers.add(article.number)
-                if article.number not in local.duplicates:
+                if article.number not in local.duplicates and article.filename not in moved:
                     read.wait_for(article)
-                    self._sync_file(article, rows.get(article.number), synced, report)
+                    self._sync_file(article, rows.get(article.number), before, record, report)
                     if each is not None and id(article) in read_here:
                         each(article)
             read.finish()
@@ -154,15 +163,17 @@ class Library:
             read.close()
         return numbers
 
-    def _sync_file(self, article: ArticleFile, row: IssueRow | None, synced: dict, report: SyncReport) -> None:
-        name, current = article.filename, article.sha256
-        action = decide(synced.get(name), current, _stored(row))
+    def _sync_file(self, article: ArticleFile, row: IssueRow | None, before: SyncRecord, record: SyncRecord,
+                   report: SyncReport) -> None:
+        name, current, synced = article.filename, article.sha256, record.files
+        action = decide(before.base(article.number, name), current, _stored(row))
         try:
             if action is Action.IMPORT:
                 self._import(article, row, report, synced)
             elif action is Action.REMOVE_FILE:
                 os.remove(article.path)
                 synced.pop(name, None)
+                record.forget(article.number)
                 report.removed.append(name)
                 return
             elif action is Action.IN_STEP:
@@ -185,13 +196,14 @@ class Library:
         except StaleVersion:
             log.info("issue %s changed in the database while syncing; the next sync takes it up", article.number)
             return
-        synced[name] = current
+        record.synced(article.number, name, current)
 
-    def _sync_row(self, row: IssueRow, synced: dict, report: SyncReport, base: str | None) -> None:
+    def _sync_row(self, row: IssueRow, record: SyncRecord, report: SyncReport, base: str | None) -> None:
         """A database row with no file of its number here; ``base``: what this host last synced of it."""
-        action = decide(base, None, _stored(row))
+        action, synced = decide(base, None, _stored(row)), record.files
         if action is Action.FORGET:
             forget(synced, row.filename, base)
+            record.forget(row.number)
             return
         if action in (Action.WRITE, Action.RESTORE):  # new from elsewhere, or deleted here but changed there
             if (self.folder.path / row.filename).exists():  # another issue's file here has its name: never over it
@@ -199,7 +211,7 @@ class Library:
                                       "that name: rename one (it is not written here until then)")
                 return
             self._write(row, str(self.folder.path / row.filename), report, synced)
-            synced[row.filename] = row.text_hash
+            record.synced(row.number, row.filename, row.text_hash)
             if action is Action.RESTORE:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
                                         f"({_when(row.updated_at)}); it is back in the folder")
@@ -209,6 +221,7 @@ class Library:
         except StaleVersion:
             return
         forget(synced, row.filename, base)
+        record.forget(row.number)
         report.removed.append(row.filename)
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
@@ -282,17 +295,6 @@ class Library:
         shutil.copy2(path, aside)
         return aside
 
-    def _load_record(self) -> dict[str, str]:
-        try:
-            return json.loads(self.record.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def _save_record(self, synced: dict[str, str]) -> None:
-        temporary = self.record.with_suffix(".tmp")
-        temporary.write_text(json.dumps(synced, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, self.record)
-
     # ---- saving from the console -------------------------------------------------------------------------
 
     def save(self, filename: str, text: str, expected_version: int | None, author: str) -> IssueRow:
@@ -322,10 +324,10 @@ class Library:
             sent = self._store(article, author,
                                expected_version if current is None or not current.removed else current.version)
             self._write_text(path, text)
-            synced = self._load_record()
-            synced.update(sent)
-            synced[filename] = article.sha256
-            self._save_record(synced)
+            record = SyncRecord.load(self.record)
+            record.files.update(sent)
+            record.synced(article.number, filename, article.sha256)
+            record.save(self.record)
         return self.store.get(article.number)
 
     # ---- reading (the issue reader's: wechat_pub/issue_reader.py) -----------------------------------------
@@ -371,30 +373,20 @@ def _stored(row: IssueRow | None) -> Stored | None:
     return Stored(row.text_hash, row.removed) if row is not None else None
 
 
+def _row_base(before: SyncRecord, row: IssueRow, holders: dict[str, int]) -> str | None:
+    """What this host last synced of the issue of ``row``, which no file here claims now. A record of files alone
+    has it under the name the issue was last synced in, which may be another issue's file now (``holders``: the
+    issue each text of the folder is now)."""
+    if not before.legacy:
+        return before.base(row.number, row.filename)
+    base = before.files.get(row.filename)
+    return base_of(row.number, base, holders.get(base))
+
+
 def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> bool:
     """Whether an image was replaced here since the last sync, while the database kept what was synced."""
     return any(synced.get(relpath) == sha and local is not None and local != sha
                for relpath, (sha, local) in images.items())
-
-
-class _Arrivals:
-    """Articles being read on every core (:func:`read_each`), waited for one at a time as they are needed."""
-
-    def __init__(self, articles: list[ArticleFile], also=None):
-        self.pending = {id(article) for article in articles}
-        self.reading = read_each(articles, also)
-
-    def wait_for(self, article: ArticleFile) -> None:
-        """Until ``article`` has been read (at once when it is not one of those being read)."""
-        while id(article) in self.pending:
-            self.pending.discard(id(next(self.reading)))
-
-    def finish(self) -> None:
-        for _ in self.reading:
-            pass
-
-    def close(self) -> None:
-        self.reading.close()  # (when stopped early: the articles not read yet are not waited for)
 
 
 def _when(timestamp: float) -> str:

@@ -198,6 +198,26 @@ def read_each(articles: list[ArticleFile], also: Callable[[m.Issue], object] | N
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+class Arrivals:
+    """Articles being read on every core (:func:`read_each`), waited for one at a time as they are needed."""
+
+    def __init__(self, articles: list[ArticleFile], also=None):
+        self.pending = {id(article) for article in articles}
+        self.reading = read_each(articles, also)
+
+    def wait_for(self, article: ArticleFile) -> None:
+        """Until ``article`` has been read (at once when it is not one of those being read)."""
+        while id(article) in self.pending:
+            self.pending.discard(id(next(self.reading)))
+
+    def finish(self) -> None:
+        for _ in self.reading:
+            pass
+
+    def close(self) -> None:
+        self.reading.close()  # (when stopped early: the articles not read yet are not waited for)
+
+
 def _read_already(article: ArticleFile) -> bool:
     return "_read" in article.__dict__ or "_known" in article.__dict__
 
