@@ -15,7 +15,11 @@ for the texts is :func:`wechat_pub.sync_rules.decide`'s; reading the issues is :
   is written from the database;
 - a file deleted here (and unchanged elsewhere) removes the issue; a row removed elsewhere removes the file;
 - a new issue from another host appears in the folder; two files with one issue number are reported and
-  neither is synced until one is renamed or removed.
+  neither is synced until one is renamed or removed, nor is any file renumbered since the last sync, nor the
+  issue it was (midway through swapping two files' numbers one file at a time: nothing is removed meanwhile).
+
+What this host last synced is kept per issue (:mod:`wechat_pub.sync_record`), so a file may be renamed or
+renumbered here and another host keep the issue under another name.
 
 Schedule, status and search read :meth:`Library.catalogue` (the database's copy, through the issue reader); with
 several hosts they therefore agree, whichever host's folder an issue came from.
