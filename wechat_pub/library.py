@@ -28,7 +28,6 @@ several hosts they therefore agree, whichever host's folder an issue came from.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import re
@@ -36,7 +35,6 @@ import shutil
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -49,32 +47,13 @@ from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_record import SyncRecord
-from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget, paused_renumberings
+from wechat_pub.sync_images import changed_elsewhere, local_files, replaced_here
+from wechat_pub.sync_record import SyncRecord, SyncReport
+from wechat_pub.sync_rules import Action, Stored, decide, forget, paused_renumberings
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
 ARTICLE_NAME = re.compile(r"\w[\w .-]*\.md")  # what an article saved from the console may be called
-
-
-@dataclass
-class SyncReport:
-    author: str = ""  # who the changes sent to the database are credited to
-    imported: list[str] = field(default_factory=list)  # files sent to the database
-    written: list[str] = field(default_factory=list)  # files written from the database
-    removed: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)  # what was set aside, and why
-    skipped: list[str] = field(default_factory=list)  # files that cannot be synced until fixed
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.imported or self.written or self.removed or self.conflicts)
-
-    def lines(self) -> list[str]:
-        out = [f"sent to the database: {name}" for name in self.imported]
-        out += [f"updated from the database: {name}" for name in self.written]
-        out += [f"removed: {name}" for name in self.removed]
-        return out + self.conflicts + self.skipped
 
 
 class Library:
@@ -108,38 +87,48 @@ class Library:
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
             record = SyncRecord.load(self.record)
-            before = record.copy()  # (as it was: each decision's base, whatever this sync has synced already)
-            revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
-            local = self.folder.read()
-            rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
-            self._file_hashes = self.store.all_file_hashes()
-            last = before.last_numbers()
-            moved, paused = paused_renumberings({a.filename: a.number for a in local.files if a.number}, last,
-                                                local.duplicates)
-            numbers = self._sync_files(local, rows, before, record, report, also, each, moved)
-            for number, paths in local.duplicates.items():
-                names = " and ".join(os.path.basename(p) for p in paths)
-                report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
-            for article in local.files:
-                if article.filename in moved and article.number not in local.duplicates:
-                    report.skipped.append(f"{article.filename} now says issue {article.number} (it was issue "
-                                          f"{last[article.filename]}): not synced until no two files share a number")
-            unnumbered = {article.filename for article in local.files if not article.number}  # (reported above)
-            # A file whose issue line broke is still the issue it was, and so is a renumbered file that waits.
-            kept = paused | {last[name] for name in unnumbered if name in last}
-            holders = {article.sha256: article.number for article in local.files} if before.legacy else {}
-            for number, row in rows.items():
-                if number not in numbers and number not in kept and row.filename not in unnumbered:
-                    self._sync_row(row, record, report, _row_base(before, row, holders))
-            record.save(self.record)
-            self._file_hashes = None
+            try:
+                signature, revision = self._sync_all(record, report, also, each)
+            finally:  # (also when it failed midway: each entry is recorded once its file or row is done)
+                record.save(self.record)
+                self._file_hashes = None
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
             # that changed something, the next one therefore reads again and finds its writes in step.
-            self._seen = ((local.signature, revision), list(report.skipped))
+            self._seen = ((signature, revision), list(report.skipped))
         for line in report.conflicts:
             log.warning("%s", line)
         return report
+
+    def _sync_all(self, record: SyncRecord, report: SyncReport, also, each) -> tuple[str, str]:
+        """The sync itself, into ``record`` and ``report``; (the folder's signature, the database's revision) as
+        read before it."""
+        before = record.copy()  # (as it was: each decision's base, whatever this sync has synced already)
+        revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
+        local = self.folder.read()
+        rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
+        self._file_hashes = self.store.all_file_hashes()
+        last = before.last_numbers()
+        moved, paused = paused_renumberings({a.filename: a.number for a in local.files if a.number}, last,
+                                            local.duplicates)
+        numbers = self._sync_files(local, rows, before, record, report, also, each, moved)
+        for number, paths in local.duplicates.items():
+            names = " and ".join(os.path.basename(p) for p in paths)
+            report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
+        for article in local.files:
+            if article.filename in moved and article.number not in local.duplicates:
+                report.skipped.append(f"{article.filename} now says issue {article.number} (it was issue "
+                                      f"{last[article.filename]}): not synced until no two files share a number")
+        unnumbered = {article.filename for article in local.files if not article.number}  # (reported above)
+        # A file whose issue line broke is still the issue it was, and so is a renumbered file that waits.
+        kept = paused | {last[name] for name in unnumbered if name in last}
+        holders = {article.sha256: article.number for article in local.files} if before.legacy else {}
+        for number, row in rows.items():
+            if number not in numbers and number not in kept and row.filename not in unnumbered:
+                self._sync_row(row, record, report, before.row_base(row.number, row.filename, holders), bool(local.duplicates))
+        # A record of files alone is read so until every issue has its own entry (those this sync left alone).
+        record.legacy = before.legacy and any(n not in record.issues for n, row in rows.items() if not row.removed)
+        return local.signature, revision
 
     def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], before: SyncRecord, record: SyncRecord,
                     report: SyncReport, also, each, moved: set[str]) -> set[int]:
@@ -182,17 +171,15 @@ class Library:
                 return
             elif action is Action.IN_STEP:
                 images = self._images(row)
-                if _replaced_here(images, synced):  # an image replaced here: a new version of its issue
+                if replaced_here(images, synced):  # an image replaced here: a new version of its issue
                     self._import(article, row, report, synced)
                 else:
                     self._write_files(row, synced, report, images)
             elif action is Action.WRITE:
-                self._write(row, article.path, report, synced)
-                current = row.text_hash
+                current = self._write(row, article.path, report, synced)
             else:  # Action.CONFLICT
                 aside = self._set_aside(article.path)
-                self._write(row, article.path, report, synced)
-                current = row.text_hash
+                current = self._write(row, article.path, report, synced)
                 report.conflicts.append(
                     f"{name}: issue {row.number} was changed here and by {row.updated_by or 'another host'} (saved "
                     f"{_when(row.updated_at)}); the database's version is in the folder now, this host's was kept "
@@ -202,8 +189,11 @@ class Library:
             return
         record.synced(article.number, name, current)
 
-    def _sync_row(self, row: IssueRow, record: SyncRecord, report: SyncReport, base: str | None) -> None:
-        """A database row with no file of its number here; ``base``: what this host last synced of it."""
+    def _sync_row(self, row: IssueRow, record: SyncRecord, report: SyncReport, base: str | None,
+                  removals_wait: bool = False) -> None:
+        """A database row with no file of its number here; ``base``: what this host last synced of it.
+        ``removals_wait``: two files claim one number (a file renamed and renumbered midway through a swap may be
+        this issue's, under a name the record does not know): the issue is not removed meanwhile."""
         action, synced = decide(base, None, _stored(row)), record.files
         if action is Action.FORGET:
             forget(synced, row.filename, base)
@@ -214,11 +204,15 @@ class Library:
                 report.skipped.append(f"{row.filename} here is not issue {row.number}, which another host keeps under "
                                       "that name: rename one (it is not written here until then)")
                 return
-            self._write(row, str(self.folder.path / row.filename), report, synced)
-            record.synced(row.number, row.filename, row.text_hash)
+            written = self._write(row, str(self.folder.path / row.filename), report, synced)
+            record.synced(row.number, row.filename, written)
             if action is Action.RESTORE:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
                                         f"({_when(row.updated_at)}); it is back in the folder")
+            return
+        if removals_wait:
+            report.skipped.append(f"issue {row.number} has no file here: it is removed once no two files share a "
+                                  "number")
             return
         try:  # Action.REMOVE_ROW: deleted here, and nobody changed it since: the issue goes
             self.store.remove(row.number, self.author, row.version)
@@ -229,33 +223,59 @@ class Library:
         report.removed.append(row.filename)
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
-        synced.update(self._store(article, report.author or self.author, row.version if row is not None else None))
+        synced.update(self._store(article, report.author or self.author, row.version if row is not None else None,
+                                  synced, report))
         self.reader.keep(article)  # read already: the index takes it from here
         report.imported.append(article.filename)
 
-    def _store(self, article: ArticleFile, author: str, expected_version: int | None) -> dict[str, str]:
+    def _store(self, article: ArticleFile, author: str, expected_version: int | None, synced: dict,
+               report: SyncReport | None = None) -> dict[str, str]:
         """The article's text, what was found in it, and the images it shows, into the database; the images sent
-        (relative path -> sha256), which this host now has as the database does."""
+        (relative path -> sha256), which this host now has as the database does. ``synced``: the record's files."""
         facts = article.facts
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version)
-        return self._put_files(article.number, facts.paths if facts else ())
+        return self._put_files(article.number, facts.paths if facts else (), synced, report)
 
-    def _put_files(self, number: int, paths: tuple[str, ...]) -> dict[str, str]:
+    def _put_files(self, number: int, paths: tuple[str, ...], synced: dict, report: SyncReport | None) -> dict[str, str]:
         """The images the issue shows, into the database (not even a statement for an issue that has none
         and had none, as in a first sync of two thousand issues)."""
-        files, stored = _local_files(paths, self.folder.path), self._file_hashes
+        files, stored = local_files(paths, self.folder.path), self._file_hashes
+        self._take_newer_images(files, synced, report)
         if files or stored is None or stored.get(number):
             self.store.put_files(number, files)
         return {relpath: sha for relpath, (sha, _data) in files.items()}
 
-    def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> None:
+    def _take_newer_images(self, files: dict[str, tuple[str, bytes]], synced: dict, report: SyncReport | None) -> None:
+        """Before this folder's images go to the database: one the database changed since this host last synced it
+        (replaced on another host) comes here first, not to be sent back over; one changed here too is kept aside,
+        as a file is (``files``: relative path -> (sha256, bytes), updated)."""
+        known = self._file_hashes if self._file_hashes is not None else self.store.all_file_hashes()
+        for relpath, (number, sha) in changed_elsewhere(known, files, synced).items():
+            if files[relpath][0] == sha:
+                continue
+            target = self.folder.path / relpath
+            if files[relpath][0] != synced[relpath]:  # changed here too: the database's stays, this host's aside
+                aside = self._set_aside(str(target))
+                log.warning("%s: changed here and in the database; this host's was kept as %s", relpath, aside)
+                if report is not None:
+                    report.conflicts.append(f"{relpath}: the image was changed here and in the database (issue {number}); "
+                                            f"the database's is in the folder now, this host's was kept as "
+                                            f"{os.path.relpath(aside, self.folder.path)}")
+            data = self.store.files(number)[relpath][1]
+            target.write_bytes(data)
+            files[relpath] = (sha, data)
+
+    def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:
+        """The database's text of the issue into ``path``, with its images; the hash of the text written (the
+        row may have changed since it was read without its text)."""
         text = row.text if row.text is not None else self.store.get(row.number).text
         self._write_text(Path(path), text)
         self._write_files(row, synced, report)
         report.written.append(Path(path).name)
+        return hash_text(text)
 
     @staticmethod
     def _write_text(path: Path, text: str) -> None:
@@ -315,24 +335,38 @@ class Library:
         if not article.number:
             raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
                                                                              "matter.")
+        current, asked = self.store.get(article.number), filename
+        if filename != (own := self._own_file(article.number, filename, current)):
+            path, filename = self.folder.path / own, own
+            article = ArticleFile(str(path), text, sha256, self.folder.timezone, parsed.issue, tuple(parsed.problems))
         if path.exists() and read_article_file(str(path), self.folder.timezone).number not in (0, article.number):
             raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
                                "name, or rename that file first (nothing was saved).")
-        current = self.store.get(article.number)
-        if current is not None and not current.removed and current.filename != filename:
+        if current is not None and not current.removed and current.filename != asked:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",
                                "Keep the issue number this article had, or open that issue instead.")
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            sent = self._store(article, author,
-                               expected_version if current is None or not current.removed else current.version)
-            self._write_text(path, text)
             record = SyncRecord.load(self.record)
+            sent = self._store(article, author,
+                               expected_version if current is None or not current.removed else current.version,
+                               record.files)
+            self._write_text(path, text)
             record.files.update(sent)
             record.synced(article.number, filename, article.sha256)
             record.save(self.record)
         return self.store.get(article.number)
+
+    def _own_file(self, number: int, filename: str, current: IssueRow | None) -> str:
+        """The file this host keeps issue ``number`` in, when ``filename`` is the database's name for it and this
+        host keeps it under another (the issue took another file's number elsewhere, and was written here into
+        the file that had been that issue's)."""
+        own = SyncRecord.load(self.record).file_of(number)
+        if own and own != filename and current is not None and current.filename == filename \
+                and (self.folder.path / own).exists():
+            return own
+        return filename
 
     # ---- reading (the issue reader's: wechat_pub/issue_reader.py) -----------------------------------------
 
@@ -355,42 +389,8 @@ class Library:
         return self.reader.slots()
 
 
-def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, bytes]]:
-    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder and are
-    images it may show (read through :func:`~wechat_pub.source.images.open_image`, symlinks resolved): relative
-    path -> (sha, bytes)."""
-    from wechat_pub.source.images import ImageFile, open_image
-
-    found = {}
-    root = os.path.abspath(folder)
-    for path in paths:
-        absolute = os.path.abspath(path)
-        if not absolute.startswith(root + os.sep):
-            continue  # outside the folder: not ours to copy (check reports it)
-        opened = open_image(absolute, path, (root,))
-        if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
-            found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
-    return found
-
-
 def _stored(row: IssueRow | None) -> Stored | None:
     return Stored(row.text_hash, row.removed) if row is not None else None
-
-
-def _row_base(before: SyncRecord, row: IssueRow, holders: dict[str, int]) -> str | None:
-    """What this host last synced of the issue of ``row``, which no file here claims now. A record of files alone
-    has it under the name the issue was last synced in, which may be another issue's file now (``holders``: the
-    issue each text of the folder is now)."""
-    if not before.legacy:
-        return before.base(row.number, row.filename)
-    base = before.files.get(row.filename)
-    return base_of(row.number, base, holders.get(base))
-
-
-def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> bool:
-    """Whether an image was replaced here since the last sync, while the database kept what was synced."""
-    return any(synced.get(relpath) == sha and local is not None and local != sha
-               for relpath, (sha, local) in images.items())
 
 
 def _when(timestamp: float) -> str:
