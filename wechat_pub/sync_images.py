@@ -39,9 +39,11 @@ def changed_elsewhere(known: dict[int, dict[str, str]], relpaths, synced: dict) 
     newer image is under the other number): relative path -> (that issue, the database's sha256). ``known``: every
     issue's images in the database (issue -> relative path -> sha256). An image never synced here is not in it."""
     found: dict[str, tuple[int, str]] = {}
-    wanted = set(relpaths)
+    wanted = {relpath for relpath in relpaths if relpath in synced}
+    if not wanted:  # (a host's first sync, an issue without images: nothing to look for in every issue's)
+        return found
     for number, files in known.items():
         for relpath, sha in files.items():
-            if relpath in wanted and relpath in synced and sha != synced[relpath]:
+            if relpath in wanted and sha != synced[relpath]:
                 found.setdefault(relpath, (number, sha))
     return found
