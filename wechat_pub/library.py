@@ -47,7 +47,7 @@ from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_images import changed_elsewhere, local_files, replaced_here
+from wechat_pub.sync_images import local_files, replaced_here
 from wechat_pub.sync_record import SyncRecord, SyncReport
 from wechat_pub.sync_rules import Action, Stored, decide, forget, paused_renumberings
 
@@ -125,7 +125,7 @@ class Library:
         holders = {article.sha256: article.number for article in local.files} if before.legacy else {}
         for number, row in rows.items():
             if number not in numbers and number not in kept and row.filename not in unnumbered:
-                self._sync_row(row, record, report, before.row_base(row.number, row.filename, holders), bool(local.duplicates))
+                self._sync_row(row, record, report, before.row_base(row.number, row.filename, holders))
         # A record of files alone is read so until every issue has its own entry (those this sync left alone).
         record.legacy = before.legacy and any(n not in record.issues for n, row in rows.items() if not row.removed)
         return local.signature, revision
@@ -189,11 +189,8 @@ class Library:
             return
         record.synced(article.number, name, current)
 
-    def _sync_row(self, row: IssueRow, record: SyncRecord, report: SyncReport, base: str | None,
-                  removals_wait: bool = False) -> None:
-        """A database row with no file of its number here; ``base``: what this host last synced of it.
-        ``removals_wait``: two files claim one number (a file renamed and renumbered midway through a swap may be
-        this issue's, under a name the record does not know): the issue is not removed meanwhile."""
+    def _sync_row(self, row: IssueRow, record: SyncRecord, report: SyncReport, base: str | None) -> None:
+        """A database row with no file of its number here; ``base``: what this host last synced of it."""
         action, synced = decide(base, None, _stored(row)), record.files
         if action is Action.FORGET:
             forget(synced, row.filename, base)
@@ -210,10 +207,6 @@ class Library:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
                                         f"({_when(row.updated_at)}); it is back in the folder")
             return
-        if removals_wait:
-            report.skipped.append(f"issue {row.number} has no file here: it is removed once no two files share a "
-                                  "number")
-            return
         try:  # Action.REMOVE_ROW: deleted here, and nobody changed it since: the issue goes
             self.store.remove(row.number, self.author, row.version)
         except StaleVersion:
@@ -224,49 +217,28 @@ class Library:
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
         synced.update(self._store(article, report.author or self.author, row.version if row is not None else None,
-                                  synced, report))
+                                  _name_kept(row, article.filename)))
         self.reader.keep(article)  # read already: the index takes it from here
         report.imported.append(article.filename)
 
-    def _store(self, article: ArticleFile, author: str, expected_version: int | None, synced: dict,
-               report: SyncReport | None = None) -> dict[str, str]:
-        """The article's text, what was found in it, and the images it shows, into the database; the images sent
-        (relative path -> sha256), which this host now has as the database does. ``synced``: the record's files."""
+    def _store(self, article: ArticleFile, author: str, expected_version: int | None, filename: str) -> dict[str, str]:
+        """The article's text, what was found in it, and the images it shows, into the database (``filename``: the
+        name it has there, see :func:`_name_kept`); the images sent (relative path -> sha256), which this host now
+        has as the database does."""
         facts = article.facts
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
-        self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
+        self.store.save(article.number, filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version)
-        return self._put_files(article.number, facts.paths if facts else (), synced, report)
+        return self._put_files(article.number, facts.paths if facts else ())
 
-    def _put_files(self, number: int, paths: tuple[str, ...], synced: dict, report: SyncReport | None) -> dict[str, str]:
+    def _put_files(self, number: int, paths: tuple[str, ...]) -> dict[str, str]:
         """The images the issue shows, into the database (not even a statement for an issue that has none
         and had none, as in a first sync of two thousand issues)."""
         files, stored = local_files(paths, self.folder.path), self._file_hashes
-        self._take_newer_images(files, synced, report)
         if files or stored is None or stored.get(number):
             self.store.put_files(number, files)
         return {relpath: sha for relpath, (sha, _data) in files.items()}
-
-    def _take_newer_images(self, files: dict[str, tuple[str, bytes]], synced: dict, report: SyncReport | None) -> None:
-        """Before this folder's images go to the database: one the database changed since this host last synced it
-        (replaced on another host) comes here first, not to be sent back over; one changed here too is kept aside,
-        as a file is (``files``: relative path -> (sha256, bytes), updated)."""
-        known = self._file_hashes if self._file_hashes is not None else self.store.all_file_hashes()
-        for relpath, (number, sha) in changed_elsewhere(known, files, synced).items():
-            if files[relpath][0] == sha:
-                continue
-            target = self.folder.path / relpath
-            if files[relpath][0] != synced[relpath]:  # changed here too: the database's stays, this host's aside
-                aside = self._set_aside(str(target))
-                log.warning("%s: changed here and in the database; this host's was kept as %s", relpath, aside)
-                if report is not None:
-                    report.conflicts.append(f"{relpath}: the image was changed here and in the database (issue {number}); "
-                                            f"the database's is in the folder now, this host's was kept as "
-                                            f"{os.path.relpath(aside, self.folder.path)}")
-            data = self.store.files(number)[relpath][1]
-            target.write_bytes(data)
-            files[relpath] = (sha, data)
 
     def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:
         """The database's text of the issue into ``path``, with its images; the hash of the text written (the
@@ -351,7 +323,7 @@ class Library:
             record = SyncRecord.load(self.record)
             sent = self._store(article, author,
                                expected_version if current is None or not current.removed else current.version,
-                               record.files)
+                               _name_kept(current, asked))
             self._write_text(path, text)
             record.files.update(sent)
             record.synced(article.number, filename, article.sha256)
@@ -387,6 +359,13 @@ class Library:
 
     def slots(self) -> list[Slot]:
         return self.reader.slots()
+
+
+def _name_kept(row: IssueRow | None, name: str) -> str:
+    """The file name an issue sent from ``name`` has in the database: the one it has there already. Hosts may keep
+    an issue under names of their own (renamed, or swapped with another issue's number); the database's names
+    stay unique among live issues, as a host that has neither issue needs them."""
+    return row.filename if row is not None and not row.removed else name
 
 
 def _stored(row: IssueRow | None) -> Stored | None:

@@ -1,6 +1,6 @@
 """The images an issue shows, as the sync sees them (:mod:`wechat_pub.library` reads and writes them): which
 files of the folder an issue may send, and the three-way rules that keep an image replaced on one host from being
-written over by another host's older copy."""
+written over by another host's older copy (:func:`replaced_here`)."""
 
 from __future__ import annotations
 
@@ -32,18 +32,3 @@ def replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> bo
     return any(synced.get(relpath) == sha and local is not None and local != sha
                for relpath, (sha, local) in images.items())
 
-
-def changed_elsewhere(known: dict[int, dict[str, str]], relpaths, synced: dict) -> dict[str, tuple[int, str]]:
-    """Of ``relpaths`` (images an issue is about to send), those the database has changed since this host last
-    synced them (``synced``: relative path -> sha256), in whichever issue (after two issues swapped numbers, the
-    newer image is under the other number): relative path -> (that issue, the database's sha256). ``known``: every
-    issue's images in the database (issue -> relative path -> sha256). An image never synced here is not in it."""
-    found: dict[str, tuple[int, str]] = {}
-    wanted = {relpath for relpath in relpaths if relpath in synced}
-    if not wanted:  # (a host's first sync, an issue without images: nothing to look for in every issue's)
-        return found
-    for number, files in known.items():
-        for relpath, sha in files.items():
-            if relpath in wanted and sha != synced[relpath]:
-                found.setdefault(relpath, (number, sha))
-    return found
