@@ -294,3 +294,27 @@ def test_a_shared_image_replaced_here_with_both_texts_edited(three_hosts):
         assert data == new
     sync(b)
     assert not sync(b).changed and not sync(a).changed, "the hosts never settle"
+
+
+def test_the_console_acts_on_this_hosts_file_of_an_issue_it_renamed(hosts):
+    """a renamed and edited issue-140.md as weekly-140.md; the database keeps the name issue-140.md (b has that
+    file). a's console schedules the issue and edits it: a's weekly-140.md changes, no issue-140.md appears on a,
+    and b follows in its issue-140.md."""
+    from wechat_pub.publish.actions import schedule
+
+    a, b = hosts
+    (a / "articles" / "issue-140.md").write_text(article(140), encoding="utf-8")
+    sync(a), sync(b)
+    (a / "articles" / "issue-140.md").rename(a / "articles" / "weekly-140.md")
+    (a / "articles" / "weekly-140.md").write_text(article(140, "改名又改了正文。"), encoding="utf-8")
+    sync(a)
+    site = open_site(a)
+    row = site.library.row(140)
+    assert row.filename == "issue-140.md" and site.library.path_of(row).endswith("weekly-140.md")
+    schedule(site, site.library.path_of(row), "2099-03-02 09:00", author="editor")
+    saved = site.library.save(row.filename, article(140, "控制台改的。", publish_at="2099-03-02 09:00"),
+                              site.library.row(140).version, "editor")
+    assert saved.filename == "issue-140.md" and "控制台改的" in saved.text and saved.publish_at
+    assert not (a / "articles" / "issue-140.md").exists()
+    assert "控制台改的" in (a / "articles" / "weekly-140.md").read_text(encoding="utf-8")
+    assert sync(b).written == ["issue-140.md"] and "控制台改的" in (b / "articles" / "issue-140.md").read_text()

@@ -204,8 +204,9 @@ class Library:
             written = self._write(row, str(self.folder.path / row.filename), report, synced)
             record.synced(row.number, row.filename, written)
             if action is Action.RESTORE:
-                report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
-                                        f"({_when(row.updated_at)}); it is back in the folder")
+                report.conflicts.append(f"{row.filename}: deleted here, but changed by "
+                                        f"{row.updated_by or 'another host'} ({_when(row.updated_at)}); it is back in "
+                                        "the folder")
             return
         try:  # Action.REMOVE_ROW: deleted here, and nobody changed it since: the issue goes
             self.store.remove(row.number, self.author, row.version)
@@ -308,8 +309,8 @@ class Library:
             raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
                                                                              "matter.")
         current, asked = self.store.get(article.number), filename
-        if filename != (own := self._own_file(article.number, filename, current)):
-            path, filename = self.folder.path / own, own
+        if current is not None and current.filename == filename and str(path) != (own := self.path_of(current)):
+            path, filename = Path(own), os.path.basename(own)
             article = ArticleFile(str(path), text, sha256, self.folder.timezone, parsed.issue, tuple(parsed.problems))
         if path.exists() and read_article_file(str(path), self.folder.timezone).number not in (0, article.number):
             raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
@@ -330,15 +331,15 @@ class Library:
             record.save(self.record)
         return self.store.get(article.number)
 
-    def _own_file(self, number: int, filename: str, current: IssueRow | None) -> str:
-        """The file this host keeps issue ``number`` in, when ``filename`` is the database's name for it and this
-        host keeps it under another (the issue took another file's number elsewhere, and was written here into
-        the file that had been that issue's)."""
-        own = SyncRecord.load(self.record).file_of(number)
-        if own and own != filename and current is not None and current.filename == filename \
-                and (self.folder.path / own).exists():
-            return own
-        return filename
+    def path_of(self, row: IssueRow) -> str:
+        """This host's file of ``row``'s issue: the one file of the folder that says it is that issue, else the
+        database's name for it. A host may keep an issue under a name of its own (renamed here, or written in place
+        when two issues swapped numbers elsewhere); the console acts on this host's file."""
+        local = self.folder.read()
+        found = local.file(row.number)
+        if found is not None and row.number not in local.duplicates:
+            return found.path
+        return str(self.folder.path / row.filename)
 
     # ---- reading (the issue reader's: wechat_pub/issue_reader.py) -----------------------------------------
 

@@ -75,10 +75,6 @@ class SyncRecord:
     def forget(self, number: int) -> None:
         self.issues.pop(number, None)
 
-    def file_of(self, number: int) -> str | None:
-        """The file issue ``number`` was last synced as here."""
-        return self.issues[number][1] if number in self.issues else None
-
     def last_numbers(self) -> dict[str, int]:
         """File name -> the issue it was last synced as."""
         return {name: number for number, (_sha, name) in self.issues.items()}
