@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from wechat_pub.sync_rules import Action, Stored, decide, paused_renumberings
+from wechat_pub.sync_rules import Action, Stored, decide
 
 A, B, C = "hash-a", "hash-b", "hash-c"
 
@@ -39,19 +39,3 @@ def test_decide(base, here, database, action):
 def test_an_issue_on_neither_side_is_a_caller_error():
     with pytest.raises(ValueError):
         decide("hash-a", None, None)
-
-
-@pytest.mark.parametrize("claims, last, duplicates, waiting", [
-    # a renumbering with no two files on one number: nothing waits (issue 140's file is issue 141 now)
-    ({"a.md": 141}, {"a.md": 140}, {}, (set(), set())),
-    # midway through a swap: a.md says 2 like b.md; a.md waits, and so does issue 1, which it was
-    ({"a.md": 2, "b.md": 2}, {"a.md": 1, "b.md": 2}, {2: ("a.md", "b.md")}, ({"a.md"}, {1})),
-    # midway through a rotation (1->2 done, 2->3 typed): a.md is issue 2 with no other file on 2, and waits too
-    ({"a.md": 2, "b.md": 3, "c.md": 3}, {"a.md": 1, "b.md": 2, "c.md": 3}, {3: ("b.md", "c.md")},
-     ({"a.md", "b.md"}, {1, 2})),
-    # a file this host never synced has no issue to hold
-    ({"new.md": 2, "b.md": 2}, {"b.md": 2}, {2: ("new.md", "b.md")}, (set(), set())),
-])
-def test_renumberings_wait_while_two_files_claim_one_number(claims, last, duplicates, waiting):
-    assert paused_renumberings(claims, last, duplicates) == waiting
-

@@ -15,11 +15,7 @@ for the texts is :func:`wechat_pub.sync_rules.decide`'s; reading the issues is :
   is written from the database;
 - a file deleted here (and unchanged elsewhere) removes the issue; a row removed elsewhere removes the file;
 - a new issue from another host appears in the folder; two files with one issue number are reported and
-  neither is synced until one is renamed or removed, nor is any file renumbered since the last sync, nor the
-  issue it was (midway through swapping two files' numbers one file at a time: nothing is removed meanwhile).
-
-What this host last synced is kept per issue (:mod:`wechat_pub.sync_record`), so a file may be renamed or
-renumbered here and another host keep the issue under another name.
+  neither is synced until one is renamed or removed.
 
 Schedule, status and search read :meth:`Library.catalogue` (the database's copy, through the issue reader); with
 several hosts they therefore agree, whichever host's folder an issue came from.
@@ -28,6 +24,8 @@ several hosts they therefore agree, whichever host's folder an issue came from.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import logging
 import os
 import re
@@ -35,6 +33,7 @@ import shutil
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -47,13 +46,31 @@ from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_images import local_files, replaced_here
-from wechat_pub.sync_record import SyncRecord, SyncReport
-from wechat_pub.sync_rules import Action, Stored, decide, forget, paused_renumberings
+from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
 ARTICLE_NAME = re.compile(r"\w[\w .-]*\.md")  # what an article saved from the console may be called
+
+
+@dataclass
+class SyncReport:
+    author: str = ""  # who the changes sent to the database are credited to
+    imported: list[str] = field(default_factory=list)  # files sent to the database
+    written: list[str] = field(default_factory=list)  # files written from the database
+    removed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # what was set aside, and why
+    skipped: list[str] = field(default_factory=list)  # files that cannot be synced until fixed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.imported or self.written or self.removed or self.conflicts)
+
+    def lines(self) -> list[str]:
+        out = [f"sent to the database: {name}" for name in self.imported]
+        out += [f"updated from the database: {name}" for name in self.written]
+        out += [f"removed: {name}" for name in self.removed]
+        return out + self.conflicts + self.skipped
 
 
 class Library:
@@ -86,55 +103,44 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
-            record = SyncRecord.load(self.record)
+            synced = self._load_record()
             try:
-                signature, revision = self._sync_all(record, report, also, each)
+                local, revision = self._sync_all(synced, report, also, each)
             finally:  # (also when it failed midway: each entry is recorded once its file or row is done)
-                record.save(self.record)
+                self._save_record(synced)
                 self._file_hashes = None
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
             # that changed something, the next one therefore reads again and finds its writes in step.
-            self._seen = ((signature, revision), list(report.skipped))
+            self._seen = ((local.signature, revision), list(report.skipped))
         for line in report.conflicts:
             log.warning("%s", line)
         return report
 
-    def _sync_all(self, record: SyncRecord, report: SyncReport, also, each) -> tuple[str, str]:
-        """The sync itself, into ``record`` and ``report``; (the folder's signature, the database's revision) as
-        read before it."""
-        before = record.copy()  # (as it was: each decision's base, whatever this sync has synced already)
+    def _sync_all(self, synced: dict, report: SyncReport, also, each) -> tuple[Catalogue, str]:
+        """The sync itself, into ``synced`` (this host's record) and ``report``; (the folder as read, the database's
+        revision before it)."""
+        before = dict(synced)  # (as it was: a file renumbered here is recorded under its new issue below)
         revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
         local = self.folder.read()
         rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
         self._file_hashes = self.store.all_file_hashes()
-        last = before.last_numbers()
-        moved, paused = paused_renumberings({a.filename: a.number for a in local.files if a.number}, last,
-                                            local.duplicates)
-        numbers = self._sync_files(local, rows, before, record, report, also, each, moved)
+        numbers = self._sync_files(local, rows, synced, report, also, each)
         for number, paths in local.duplicates.items():
             names = " and ".join(os.path.basename(p) for p in paths)
             report.skipped.append(f"issue {number} is in {names}: rename or remove one (neither is synced)")
-        for article in local.files:
-            if article.filename in moved and article.number not in local.duplicates:
-                report.skipped.append(f"{article.filename} now says issue {article.number} (it was issue "
-                                      f"{last[article.filename]}): not synced until no two files share a number")
+        holders = {article.sha256: article.number for article in local.files}  # (what each text is now)
         unnumbered = {article.filename for article in local.files if not article.number}  # (reported above)
-        # A file whose issue line broke is still the issue it was, and so is a renumbered file that waits.
-        kept = paused | {last[name] for name in unnumbered if name in last}
-        holders = {article.sha256: article.number for article in local.files} if before.legacy else {}
-        for number, row in rows.items():
-            if number not in numbers and number not in kept and row.filename not in unnumbered:
-                self._sync_row(row, record, report, before.row_base(row.number, row.filename, holders))
-        # A record of files alone is read so until every issue has its own entry (those this sync left alone).
-        record.legacy = before.legacy and any(n not in record.issues for n, row in rows.items() if not row.removed)
-        return local.signature, revision
+        for number, row in rows.items():  # (a file whose issue line broke is still its issue's: kept)
+            if number not in numbers and row.filename not in unnumbered:
+                base = before.get(row.filename)
+                self._sync_row(row, synced, report, base_of(row.number, base, holders.get(base)))
+        return local, revision
 
-    def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], before: SyncRecord, record: SyncRecord,
-                    report: SyncReport, also, each, moved: set[str]) -> set[int]:
-        """Each file of the folder synced with its row (but those of a number two files claim, and ``moved``);
-        the numbers of the folder's issues. What will be imported is read on every core, and each file synced as
-        soon as it has been read."""
+    def _sync_files(self, local: Catalogue, rows: dict[int, IssueRow], synced: dict, report: SyncReport,
+                    also, each) -> set[int]:
+        """Each file of the folder synced with its row; the numbers of the folder's issues. What will be imported
+        is read on every core, and each file synced as soon as it has been read."""
         to_read = [article for article in local.files
                    if article.number not in rows or rows[article.number].text_hash != article.sha256]
         read = Arrivals(to_read, also)
@@ -146,9 +152,9 @@ class Library:
                     report.skipped.append(f"{article.filename} has no issue number: run `wechat-pub check` on it")
                     continue
                 numbers.add(article.number)
-                if article.number not in local.duplicates and article.filename not in moved:
+                if article.number not in local.duplicates:
                     read.wait_for(article)
-                    self._sync_file(article, rows.get(article.number), before, record, report)
+                    self._sync_file(article, rows.get(article.number), synced, report)
                     if each is not None and id(article) in read_here:
                         each(article)
             read.finish()
@@ -156,22 +162,20 @@ class Library:
             read.close()
         return numbers
 
-    def _sync_file(self, article: ArticleFile, row: IssueRow | None, before: SyncRecord, record: SyncRecord,
-                   report: SyncReport) -> None:
-        name, current, synced = article.filename, article.sha256, record.files
-        action = decide(before.base(article.number, name), current, _stored(row))
+    def _sync_file(self, article: ArticleFile, row: IssueRow | None, synced: dict, report: SyncReport) -> None:
+        name, current = article.filename, article.sha256
+        action = decide(synced.get(name), current, _stored(row))
         try:
             if action is Action.IMPORT:
                 self._import(article, row, report, synced)
             elif action is Action.REMOVE_FILE:
                 os.remove(article.path)
                 synced.pop(name, None)
-                record.forget(article.number)
                 report.removed.append(name)
                 return
             elif action is Action.IN_STEP:
                 images = self._images(row)
-                if replaced_here(images, synced):  # an image replaced here: a new version of its issue
+                if _replaced_here(images, synced):  # an image replaced here: a new version of its issue
                     self._import(article, row, report, synced)
                 else:
                     self._write_files(row, synced, report, images)
@@ -187,48 +191,42 @@ class Library:
         except StaleVersion:
             log.info("issue %s changed in the database while syncing; the next sync takes it up", article.number)
             return
-        record.synced(article.number, name, current)
+        synced[name] = current
 
-    def _sync_row(self, row: IssueRow, record: SyncRecord, report: SyncReport, base: str | None) -> None:
+    def _sync_row(self, row: IssueRow, synced: dict, report: SyncReport, base: str | None) -> None:
         """A database row with no file of its number here; ``base``: what this host last synced of it."""
-        action, synced = decide(base, None, _stored(row)), record.files
+        action = decide(base, None, _stored(row))
         if action is Action.FORGET:
             forget(synced, row.filename, base)
-            record.forget(row.number)
             return
         if action in (Action.WRITE, Action.RESTORE):  # new from elsewhere, or deleted here but changed there
             if (self.folder.path / row.filename).exists():  # another issue's file here has its name: never over it
                 report.skipped.append(f"{row.filename} here is not issue {row.number}, which another host keeps under "
                                       "that name: rename one (it is not written here until then)")
                 return
-            written = self._write(row, str(self.folder.path / row.filename), report, synced)
-            record.synced(row.number, row.filename, written)
+            synced[row.filename] = self._write(row, str(self.folder.path / row.filename), report, synced)
             if action is Action.RESTORE:
-                report.conflicts.append(f"{row.filename}: deleted here, but changed by "
-                                        f"{row.updated_by or 'another host'} ({_when(row.updated_at)}); it is back in "
-                                        "the folder")
+                report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
+                                        f"({_when(row.updated_at)}); it is back in the folder")
             return
         try:  # Action.REMOVE_ROW: deleted here, and nobody changed it since: the issue goes
             self.store.remove(row.number, self.author, row.version)
         except StaleVersion:
             return
         forget(synced, row.filename, base)
-        record.forget(row.number)
         report.removed.append(row.filename)
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
-        synced.update(self._store(article, report.author or self.author, row.version if row is not None else None,
-                                  _name_kept(row, article.filename)))
+        synced.update(self._store(article, report.author or self.author, row.version if row is not None else None))
         self.reader.keep(article)  # read already: the index takes it from here
         report.imported.append(article.filename)
 
-    def _store(self, article: ArticleFile, author: str, expected_version: int | None, filename: str) -> dict[str, str]:
-        """The article's text, what was found in it, and the images it shows, into the database (``filename``: the
-        name it has there, see :func:`_name_kept`); the images sent (relative path -> sha256), which this host now
-        has as the database does."""
+    def _store(self, article: ArticleFile, author: str, expected_version: int | None) -> dict[str, str]:
+        """The article's text, what was found in it, and the images it shows, into the database; the images sent
+        (relative path -> sha256), which this host now has as the database does."""
         facts = article.facts
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
-        self.store.save(article.number, filename, article.text, article.sha256, article.valid, problems,
+        self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version)
         return self._put_files(article.number, facts.paths if facts else ())
@@ -236,14 +234,14 @@ class Library:
     def _put_files(self, number: int, paths: tuple[str, ...]) -> dict[str, str]:
         """The images the issue shows, into the database (not even a statement for an issue that has none
         and had none, as in a first sync of two thousand issues)."""
-        files, stored = local_files(paths, self.folder.path), self._file_hashes
+        files, stored = _local_files(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
             self.store.put_files(number, files)
         return {relpath: sha for relpath, (sha, _data) in files.items()}
 
     def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:
-        """The database's text of the issue into ``path``, with its images; the hash of the text written (the
-        row may have changed since it was read without its text)."""
+        """The database's text of the issue into ``path``, with its images; the hash of the text written (the row
+        was read without its text, and may have changed since: what is recorded is what was written)."""
         text = row.text if row.text is not None else self.store.get(row.number).text
         self._write_text(Path(path), text)
         self._write_files(row, synced, report)
@@ -292,6 +290,17 @@ class Library:
         shutil.copy2(path, aside)
         return aside
 
+    def _load_record(self) -> dict[str, str]:
+        try:
+            return json.loads(self.record.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _save_record(self, synced: dict[str, str]) -> None:
+        temporary = self.record.with_suffix(".tmp")
+        temporary.write_text(json.dumps(synced, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, self.record)
+
     # ---- saving from the console -------------------------------------------------------------------------
 
     def save(self, filename: str, text: str, expected_version: int | None, author: str) -> IssueRow:
@@ -308,38 +317,24 @@ class Library:
         if not article.number:
             raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
                                                                              "matter.")
-        current, asked = self.store.get(article.number), filename
-        if current is not None and current.filename == filename and str(path) != (own := self.path_of(current)):
-            path, filename = Path(own), os.path.basename(own)
-            article = ArticleFile(str(path), text, sha256, self.folder.timezone, parsed.issue, tuple(parsed.problems))
         if path.exists() and read_article_file(str(path), self.folder.timezone).number not in (0, article.number):
             raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
                                "name, or rename that file first (nothing was saved).")
-        if current is not None and not current.removed and current.filename != asked:
+        current = self.store.get(article.number)
+        if current is not None and not current.removed and current.filename != filename:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",
                                "Keep the issue number this article had, or open that issue instead.")
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            record = SyncRecord.load(self.record)
             sent = self._store(article, author,
-                               expected_version if current is None or not current.removed else current.version,
-                               _name_kept(current, asked))
+                               expected_version if current is None or not current.removed else current.version)
             self._write_text(path, text)
-            record.files.update(sent)
-            record.synced(article.number, filename, article.sha256)
-            record.save(self.record)
+            synced = self._load_record()
+            synced.update(sent)
+            synced[filename] = article.sha256
+            self._save_record(synced)
         return self.store.get(article.number)
-
-    def path_of(self, row: IssueRow) -> str:
-        """This host's file of ``row``'s issue: the one file of the folder that says it is that issue, else the
-        database's name for it. A host may keep an issue under a name of its own (renamed here, or written in place
-        when two issues swapped numbers elsewhere); the console acts on this host's file."""
-        local = self.folder.read()
-        found = local.file(row.number)
-        if found is not None and row.number not in local.duplicates:
-            return found.path
-        return str(self.folder.path / row.filename)
 
     # ---- reading (the issue reader's: wechat_pub/issue_reader.py) -----------------------------------------
 
@@ -362,15 +357,32 @@ class Library:
         return self.reader.slots()
 
 
-def _name_kept(row: IssueRow | None, name: str) -> str:
-    """The file name an issue sent from ``name`` has in the database: the one it has there already. Hosts may keep
-    an issue under names of their own (renamed, or swapped with another issue's number); the database's names
-    stay unique among live issues, as a host that has neither issue needs them."""
-    return row.filename if row is not None and not row.removed else name
+def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, bytes]]:
+    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder and are
+    images it may show (read through :func:`~wechat_pub.source.images.open_image`, symlinks resolved): relative
+    path -> (sha, bytes)."""
+    from wechat_pub.source.images import ImageFile, open_image
+
+    found = {}
+    root = os.path.abspath(folder)
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if not absolute.startswith(root + os.sep):
+            continue  # outside the folder: not ours to copy (check reports it)
+        opened = open_image(absolute, path, (root,))
+        if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
+            found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
+    return found
 
 
 def _stored(row: IssueRow | None) -> Stored | None:
     return Stored(row.text_hash, row.removed) if row is not None else None
+
+
+def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> bool:
+    """Whether an image was replaced here since the last sync, while the database kept what was synced."""
+    return any(synced.get(relpath) == sha and local is not None and local != sha
+               for relpath, (sha, local) in images.items())
 
 
 def _when(timestamp: float) -> str:

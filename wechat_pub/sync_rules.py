@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable
 
 
 class Action(Enum):
@@ -71,16 +70,3 @@ def forget(record: dict, name: str, base: str | None) -> None:
     """This host's record of ``name`` goes, unless the name is another issue's file now."""
     if record.get(name) == base:
         record.pop(name, None)
-
-
-def paused_renumberings(claims: dict[str, int], last: dict[str, int],
-                        duplicates: Iterable[int]) -> tuple[set[str], set[int]]:
-    """(the files, the issues they were) that wait while two files claim one issue number: midway through
-    swapping or rotating numbers one file at a time, every file renumbered here since the last sync waits, and so
-    does the issue it was. Synced one by one, an issue whose file says another number now would be removed
-    (deleted here, unchanged there) on every host, to come back a step later under another file's name.
-    ``claims``: file name -> the issue it says now; ``last``: file name -> the issue it was last synced as."""
-    if not duplicates:
-        return set(), set()
-    moved = {name for name, number in claims.items() if name in last and last[name] != number}
-    return moved, {last[name] for name in moved}
