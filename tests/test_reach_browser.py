@@ -84,9 +84,10 @@ def test_preview_schedule_send_approve_and_the_result(console, page):  # noqa: F
     # at its time: one send; the page shows its counts and links; the team is told
     until(lambda: sends(console), timeout=60)
     page.goto(f"{base}/console/default/issues/135")
-    def reached() -> bool:
-        page.reload()
-        return "1200 of 1200 followers reached" in page.inner_text("section.card")
+    def reached() -> bool:  # (the page reads the issue's state, then the send's result: one drawn while the
+        page.reload()       # result was recorded can show the result with "sending"; the next one agrees)
+        return "1200 of 1200 followers reached" in page.inner_text("section.card") and \
+            "sent" in page.inner_text(".status")
 
     until(reached, timeout=30)
     [sent] = sends(console)
