@@ -78,11 +78,6 @@ def three_hosts(tmp_path, database_url):
     return host(tmp_path, "a", url), host(tmp_path, "b", url), host(tmp_path, "c", url)
 
 
-def console_path(site, row) -> str:
-    """The file the console acts on for ``row`` (console/issues.py schedule/_push, console/reach.py)."""
-    return str(site.articles.path / row.filename)
-
-
 def _renamed_then_edited(a):
     """a renames issue-1.md to one.md (synced), then edits it (synced)."""
     (a / "articles" / "issue-1.md").write_text(article(1, "中文甲文。"), encoding="utf-8")
@@ -535,23 +530,23 @@ def test_a_shared_image_replaced_here_with_both_texts_edited(three_hosts):
 
 
 def test_console_schedule_after_a_rename_and_an_edit_finds_the_issue(hosts):
-    """One host. The console schedules issue 1 through the file the database names (console/issues.py:
-    schedule -> set_time(site, articles/row.filename)). At d7b4cf6 the edit sent the new name; now the database
-    keeps issue-1.md, which is not in the folder: the console cannot schedule (push, publish) issue 1."""
+    """One host. The console schedules issue 1 through the file the database names (Library.path_of). The edit
+    sends the new name, so that is one.md. (An attempt that kept an issue's first name left issue-1.md there, which
+    was not in the folder: the console could not schedule, push or publish issue 1.)"""
     from wechat_pub.publish.actions import issue_of
 
     a, _b = hosts
     _renamed_then_edited(a)
     site = open_site(a)
     row = site.library.row(1)
-    issue = issue_of(site, console_path(site, row))  # what console _push / schedule do
+    issue = issue_of(site, site.library.path_of(row))  # what console _push / schedule do
     assert issue.number == 1
 
 
 def test_console_schedule_of_an_issue_never_writes_another_issues_file(hosts):
     """As above, then the user starts a new issue 3 in a new issue-1.md (the name is free in a's folder). The
-    database now names issue-1.md for issues 1 and 3. The console's 'schedule issue 1' writes the publish time
-    into issue 3's file (and pushes/publishes issue 3 when asked to push issue 1)."""
+    console's 'schedule issue 1' writes into issue 1's file, not issue 3's. (Under the attempt that kept an issue's
+    first name, the database named issue-1.md for both, and it scheduled issue 3.)"""
     from wechat_pub.publish.actions import schedule
 
     a, _b = hosts
@@ -560,7 +555,7 @@ def test_console_schedule_of_an_issue_never_writes_another_issues_file(hosts):
     assert sync(a).imported == ["issue-1.md"]
     site = open_site(a)
     row = site.library.row(1)
-    done = schedule(site, console_path(site, row), "2099-01-05 08:00")  # console/issues.py:218
+    done = schedule(site, site.library.path_of(row), "2099-01-05 08:00")  # (as the console schedules)
     assert done.issue.number == 1, f"scheduling issue 1 scheduled issue {done.issue.number}"
     assert site.library.row(3).publish_at is None
 

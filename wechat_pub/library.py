@@ -336,6 +336,10 @@ class Library:
             self._save_record(synced)
         return self.store.get(article.number)
 
+    def path_of(self, row: IssueRow) -> str:
+        """The file of ``row``'s issue in this host's folder, which the console's actions act on."""
+        return str(self.folder.path / row.filename)
+
     # ---- reading (the issue reader's: wechat_pub/issue_reader.py) -----------------------------------------
 
     def catalogue(self) -> Catalogue:

@@ -214,8 +214,8 @@ def schedule(account: str, number: int):
     from wechat_pub.publish.deliver import delivery_of
 
     try:
-        apply_delivery(site, str(site.articles.path / row.filename), request.form)  # what happens then (issue 23)
-        done = set_time(site, str(site.articles.path / row.filename), at, author=current_user.name)
+        apply_delivery(site, site.library.path_of(row), request.form)  # what happens then (issue 23)
+        done = set_time(site, site.library.path_of(row), at, author=current_user.name)
     except WechatPubError as exc:
         flash(failure(_("Not scheduled."), exc), "error")
     else:
@@ -259,7 +259,7 @@ def _push(account: str, number: int, publish: bool):
     site = site_of(account)
     row = _row(site, number)
     try:
-        issue = issue_of(site, str(site.articles.path / row.filename))
+        issue = issue_of(site, site.library.path_of(row))
         with site.connect() as connection:
             outcome = site.pusher(connection).push(issue, publish=publish, force=bool(request.form.get("force")))
     except WechatPubError as exc:
@@ -272,7 +272,7 @@ def _push(account: str, number: int, publish: bool):
         if publish:  # published by hand: the pending schedule is moot (issue 23)
             from wechat_pub.publish.actions import unschedule_done
 
-            cleared = unschedule_done(site, str(site.articles.path / row.filename), "published by hand",
+            cleared = unschedule_done(site, site.library.path_of(row), "published by hand",
                                       current_user.name)
             if cleared:
                 outcome.notes.append(cleared)

@@ -39,7 +39,7 @@ def _issue(site, number: int):
     row = site.library.row(number)
     if row is None or row.removed:
         refuse(404, _("There is no issue %(number)s in this account.", number=number))
-    return row, issue_of(site, str(site.articles.path / row.filename))
+    return row, issue_of(site, site.library.path_of(row))
 
 
 def _back(account: str, number: int):
@@ -66,7 +66,7 @@ def send(account: str, number: int):
         flash(_("Issue %(number)s was already sent; nothing was sent again.", number=number), "ok")
         return _back(account, number)
     record("send", number, f"to {outcome.audience}, msg_id {outcome.msg_id}")
-    note = unschedule_done(site, str(site.articles.path / row.filename), "sent by hand", current_user.name)
+    note = unschedule_done(site, site.library.path_of(row), "sent by hand", current_user.name)
     flash(_("Issue %(number)s is being sent to the followers; the counts and links come when WeChat is done.",
             number=number), "ok")
     if note:
@@ -128,7 +128,7 @@ def mark_sent(account: str, number: int):
         flash(failure(_("Not marked sent."), exc), "error")
     else:
         record("mark-sent", number, url)
-        note = unschedule_done(site, str(site.articles.path / row.filename), "sent by hand", current_user.name)
+        note = unschedule_done(site, site.library.path_of(row), "sent by hand", current_user.name)
         flash(_("Issue %(number)s is marked sent; followers now find it.", number=number), "ok")
         if note:
             flash(failure(_("Note:"), note), "warning")
@@ -145,7 +145,7 @@ def mark_published(account: str, number: int):
     url = request.form.get("url", "").strip()
     try:
         row, _issued = _issue(site, number)
-        path = str(site.articles.path / row.filename)
+        path = site.library.path_of(row)
         mark(site, path, url)
     except WechatPubError as exc:
         flash(failure(_("Not marked published."), exc), "error")
