@@ -202,14 +202,18 @@ def _begin_writing(cursor, dialect: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)" % QUERY_LOG_LOCK)
 
 
+# (entry_id != '' is the unique index's own condition, written out: without it neither SQLite nor PostgreSQL
+# may use that partial index, and every look read the whole log: millions of rows, a few times a batch)
+WRITTEN = "SELECT entry_id FROM queries WHERE entry_id != '' AND entry_id IN ({})"
+
+
 def _not_written(cursor, driver_sql, batch: list[tuple]) -> list[tuple]:
     """The rows of ``batch`` whose entry id is not in the log yet (all of them, but after a crash)."""
     ids = [row[0] for row in batch if row[0]]
     written = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        cursor.execute(driver_sql(f"SELECT entry_id FROM queries WHERE entry_id IN ({', '.join('?' * len(chunk))})"),
-                       chunk)
+        cursor.execute(driver_sql(WRITTEN.format(", ".join("?" * len(chunk)))), chunk)
         written.update(entry for (entry,) in cursor.fetchall())
     return [row for row in batch if not row[0] or row[0] not in written]
 

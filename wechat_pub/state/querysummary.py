@@ -57,8 +57,11 @@ _QUARTERS = ("INSERT INTO query_quarters (appid, quarter, asked, unanswered) VAL
 _FOLLOWER_DAYS = ("INSERT INTO query_follower_days (appid, query, day, followers, unanswered) VALUES (?, ?, ?, ?, ?) "
                   "ON CONFLICT (appid, query, day) DO UPDATE SET followers = query_follower_days.followers + "
                   "excluded.followers, unanswered = query_follower_days.unanswered + excluded.unanswered")
-_ASKED_BEFORE = ("SELECT appid, query, follower, last_at, last_unanswered_at FROM query_askers "
-                 "WHERE (appid, query, follower) IN (VALUES {})")
+# The followers' rows looked up one by one through the primary key (SQLite read the whole table for a
+# "(appid, query, follower) IN (VALUES …)": every pair ever asked, at every batch)
+ASKED_BEFORE = ("WITH asked (appid, query, follower) AS (VALUES {}) "
+                 "SELECT a.appid, a.query, a.follower, a.last_at, a.last_unanswered_at FROM asked "
+                 "JOIN query_askers a ON a.appid = asked.appid AND a.query = asked.query AND a.follower = asked.follower")
 
 
 def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
@@ -66,13 +69,17 @@ def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
     on ``cursor``, in the transaction that wrote them, which holds the query log's write lock (the followers'
     last times are read, then moved: two writers at once would move one twice). Sorted by key: the rows'
     locks are taken in one order."""
-    days: dict[tuple, Counter] = {}
-    quarters: dict[tuple, Counter] = {}
+    days: dict[tuple, list[int]] = {}  # key -> [asked, unanswered] (lists, not Counters: thousands a second)
+    quarters: dict[tuple, list[int]] = {}
     askers: dict[tuple, list[float]] = {}
     for appid, at, query, matches, follower in rows:
         nothing = int(matches == 0)
-        days.setdefault((appid, day_of(at), query), Counter()).update(asked=1, unanswered=nothing)
-        quarters.setdefault((appid, quarter_of(at)), Counter()).update(asked=1, unanswered=nothing)
+        counts = days.setdefault((appid, day_of(at), query), [0, 0])
+        counts[0] += 1
+        counts[1] += nothing
+        counts = quarters.setdefault((appid, quarter_of(at)), [0, 0])
+        counts[0] += 1
+        counts[1] += nothing
         last = askers.setdefault((appid, query, follower), [0.0, 0.0])
         last[0] = max(last[0], at)
         if nothing:
@@ -80,12 +87,11 @@ def summarise(cursor, driver_sql, rows: Iterable[tuple]) -> None:
     if not days:
         return
     moved = _moved_last_days(cursor, driver_sql, askers)
-    cursor.executemany(driver_sql(_DAYS), [(*key, n["asked"], n["unanswered"]) for key, n in sorted(days.items())])
+    cursor.executemany(driver_sql(_DAYS), [(*key, *counts) for key, counts in sorted(days.items())])
     cursor.executemany(driver_sql(_ASKERS), [(*key, *askers[key]) for key in sorted(askers)])
     cursor.executemany(driver_sql(_FOLLOWER_DAYS), [(*key, n["followers"], n["unanswered"])
                                                     for key, n in sorted(moved.items()) if any(n.values())])
-    cursor.executemany(driver_sql(_QUARTERS), [(*key, n["asked"], n["unanswered"])
-                                               for key, n in sorted(quarters.items())])
+    cursor.executemany(driver_sql(_QUARTERS), [(*key, *counts) for key, counts in sorted(quarters.items())])
 
 
 def _moved_last_days(cursor, driver_sql, askers: dict[tuple, list[float]]) -> dict[tuple, Counter]:
@@ -95,7 +101,7 @@ def _moved_last_days(cursor, driver_sql, askers: dict[tuple, list[float]]) -> di
     keys = sorted(askers)
     for start in range(0, len(keys), 300):
         chunk = keys[start:start + 300]
-        cursor.execute(driver_sql(_ASKED_BEFORE.format(", ".join(["(?, ?, ?)"] * len(chunk)))),
+        cursor.execute(driver_sql(ASKED_BEFORE.format(", ".join(["(?, ?, ?)"] * len(chunk)))),
                        [part for key in chunk for part in key])
         before.update({(appid, query, follower): (last, unanswered)
                        for appid, query, follower, last, unanswered in cursor.fetchall()})

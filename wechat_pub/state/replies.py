@@ -51,6 +51,7 @@ class HostReplies:
     # about a million answers: 2,800 a second for the six minutes an answer is kept.
     MAP_SIZE = 1 << 30
     FILL_CHECK_EVERY = 1024  # keeps between looks at how full the file has been (once half full: purged then too)
+    MOST_USED = 0.6  # share of the file the answers may fill before the older half of them goes (see _make_room)
 
     def __init__(self, path: str | os.PathLike, ttl: float = 360, clock: Clock = SYSTEM_CLOCK):
         self.path = Path(path)
@@ -87,6 +88,8 @@ class HostReplies:
         if now - self._purged > PURGE_EVERY or (self._keeps % self.FILL_CHECK_EVERY == 0 and self._half_full()):
             self._purged = now
             self.purge(now - self.ttl)
+            if self._used_share() > self.MOST_USED:
+                self._make_room()
         environment, answers, times = self._open()
         name = key.encode()
         with environment.begin(write=True) as txn:
@@ -112,10 +115,49 @@ class HostReplies:
         environment, _answers, _times = self._open()
         return (environment.info()["last_pgno"] + 1) * environment.stat()["psize"] > self.MAP_SIZE // 2
 
+    def _used_share(self) -> float:
+        """The share of the file the answers and their times take now (not the most they ever took)."""
+        environment, answers, times = self._open()
+        with environment.begin() as txn:
+            pages = sum(stat["branch_pages"] + stat["leaf_pages"] + stat["overflow_pages"]
+                        for stat in (txn.stat(answers), txn.stat(times)))
+        return pages * environment.stat()["psize"] / self.MAP_SIZE
+
+    def _make_room(self) -> int:
+        """Delete the older half of the answers, all within their time to live: more of them than the file holds
+        would soon fill it, and a full LMDB file takes no write at all, not even the deletions that make room
+        (every message's answer would go unkept: its retries answered and logged again). WeChat retries a message
+        within 15 seconds, so what goes is kept only for replays of older messages. Only thousands of messages a
+        second, for minutes, fill the file."""
+        environment, _answers, times = self._open()
+        with environment.begin() as txn:
+            kept = txn.stat(times)["entries"]
+        middle = self._moment_kept(kept // 2)
+        deleted = self._delete_before(middle + 1) if middle is not None else 0
+        log.warning("the webhook's answers on this host filled %s: the %d oldest (of %d, all under %d s old) "
+                    "were dropped", self.path, deleted, kept, self.ttl)
+        return deleted
+
+    def _moment_kept(self, skip: int) -> int | None:
+        """When the answer ``skip`` places from the oldest was kept, in milliseconds (None: fewer are kept)."""
+        environment, _answers, times = self._open()
+        with environment.begin() as txn:
+            cursor = txn.cursor(db=times)
+            if not cursor.first():
+                return None
+            for _ in range(skip):
+                if not cursor.next():
+                    return None
+            return int.from_bytes(cursor.key()[:8], "big")
+
     def purge(self, before: float) -> int:
         """Delete the answers kept before ``before``: how many."""
+        return self._delete_before(int(before * 1000))
+
+    def _delete_before(self, moment: int) -> int:
+        """Delete the answers kept before ``moment`` (milliseconds): how many."""
         environment, answers, times = self._open()
-        limit, deleted = _moment(before), 0
+        limit, deleted = moment.to_bytes(8, "big"), 0
         with environment.begin(write=True) as txn:
             cursor = txn.cursor(db=times)
             while cursor.first() and cursor.key() < limit:
