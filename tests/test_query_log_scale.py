@@ -23,9 +23,9 @@ from wechat_pub.console.followers import LocalTime, csv_lines
 from wechat_pub.errors import ConfigError
 from wechat_pub.state import queryretention
 from wechat_pub.state.database import open_engine
-from wechat_pub.state.querylog import WRITTEN, QueryLog, QuerySpool
+from wechat_pub.state.querylog import QueryLog, QuerySpool
 from wechat_pub.state.queryretention import QueryRetention
-from wechat_pub.state.querysummary import ASKED_BEFORE, DAY, ClosedDays, QuerySummary
+from wechat_pub.state.querysummary import DAY, ClosedDays, QuerySummary
 
 APPID = "wx_sandbox"
 START = 1_800_000_000.0 - 7 * DAY - 3_333  # not on a day's edge
@@ -102,40 +102,6 @@ def test_the_summaries_count_what_the_queries_say(database_url, tmp_path):
     QuerySpool(lambda: stores.db, spool_folder, delay=3600).flush()
     assert len(stores.query_log().entries()) == 400
     check_summaries(stores.db, rows)
-
-
-def plan_of(db, sql: str, params: list) -> str:
-    """How the database would run ``sql``: SQLite's query plan, or PostgreSQL's with sequential scans made the
-    last resort (so that a table of a few test rows still shows whether an index can be used at all)."""
-    conn = db.raw_connection()
-    try:
-        cursor = conn.cursor()
-        if db.dialect == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            return "\n".join(str(row[-1]) for row in cursor.fetchall())
-        cursor.execute("SET enable_seqscan = off")
-        cursor.execute("EXPLAIN " + db.driver_sql(sql), params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("RESET enable_seqscan")
-        return plan
-    finally:
-        conn.release()
-
-
-def test_moving_a_batch_looks_up_its_rows_by_index_not_by_reading_the_log(database_url, tmp_path):
-    """Each batch moved into the log asks which of its entries are there already, and each follower's last time
-    of each query: through the indexes. Both read whole tables before (SQLite both, PostgreSQL the first: the
-    entry's unique index is partial, and a query that does not repeat its condition may not use it): at a year's
-    scale, millions of rows read at every batch, in the webhook's processes."""
-    stores = stores_at(database_url)
-    write(stores.db, random_queries(50), tmp_path / "spool")
-    written = WRITTEN.format(", ".join("?" * 3))
-    asked = ASKED_BEFORE.format(", ".join(["(?, ?, ?)"] * 2))
-    for sql, params in ((written, ["a", "b", "c"]), (asked, [APPID, "GDPR", "f1", APPID, "苹果", "f2"])):
-        plan = plan_of(stores.db, sql, params)
-        assert "SCAN queries" not in plan and "SCAN query_askers" not in plan, plan  # SQLite: a whole table
-        assert "Seq Scan" not in plan, plan  # PostgreSQL
-        assert "ix_queries_entry_id" in plan or "query_askers" in plan and ("INDEX" in plan or "Index" in plan), plan
 
 
 def test_the_cached_days_follow_queries_that_arrive_late(database_url, tmp_path):
