@@ -213,6 +213,53 @@ def test_the_issue_and_its_sends_outcome_are_seen_together(team, sandbox, run_cl
     assert (reader.pushes.get(135).state.value, reader.sends.of_issue(135)[0].state) == ("sent", "sent")
 
 
+def test_an_issue_and_its_send_read_in_one_snapshot_are_one_moment(team, sandbox, run_cli):  # noqa: F811
+    """The issue page reads the issue's state, then its send's outcome, in two statements: a page drawn while the
+    webhook recorded both (one transaction, above) showed the followers reached beside 'sending' (CI's +3y run of
+    test_reach_browser). The page reads in one snapshot now (StateDatabase.snapshot): both before, or both after."""
+    from wechat_pub.bot.protocol import parse_xml
+    from wechat_pub.sandbox.massevents import mass_event_xml
+
+    site, _ = team
+    run_cli("send", "articles/issue-135.md", "--yes")
+    page, webhook = open_site(site), open_site(site)  # (two processes)
+    [record] = page.sends.of_issue(135)
+    xml = mass_event_xml("gh_sandbox0001", int(record.msg_id), "success", 1200, ["https://mp.weixin.qq.com/s/x"],
+                         1_800_000_000)
+    with page.services.db.snapshot():
+        state = page.pushes.get(135).state.value
+        assert webhook.bot().answer_once(parse_xml(xml.encode())) == "success"  # between the page's two reads
+        outcome = page.sends.of_issue(135)[0].state
+    assert (state, outcome) == ("sending", "accepted")
+    assert (page.pushes.get(135).state.value, page.sends.of_issue(135)[0].state) == ("sent", "sent")
+
+
+def test_a_snapshot_reads_one_moment_and_leaves_writes_alone(database_url):
+    """StateDatabase.snapshot on both databases: reads inside see the moment of the first, whatever another
+    transaction commits meanwhile; a write inside goes on in its own transaction, kept."""
+    from sqlalchemy import func, insert, select
+
+    from conftest import stores_at
+    from wechat_pub.state.schema import audit
+
+    db = stores_at(database_url).db
+
+    def count() -> int:
+        with db.connect() as conn:
+            return conn.execute(select(func.count()).select_from(audit)).scalar_one()
+
+    def add(action: str) -> None:
+        with db.begin() as conn:
+            conn.execute(insert(audit).values(at=1.0, user="editor", appid="wx", action=action, issue=135, detail=""))
+
+    add("save")
+    with db.snapshot():
+        before = count()
+        add("approve")  # another transaction, committed
+        inside = count()
+    assert (before, inside, count()) == (1, 1, 2)
+
+
 @pytest.mark.parametrize("outcome", ["success", "check_fail"])
 def test_an_outcome_that_comes_while_the_send_call_ends_is_kept(team, sandbox, run_cli, outcome):  # noqa: F811
     """The sandbox (and, rarely, WeChat) can deliver MASSSENDJOBFINISH while the send call is still recording that

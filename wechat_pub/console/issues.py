@@ -35,22 +35,21 @@ def issues(account: str):
 
 @bp.get("/<account>/issues/<issue:number>")
 def issue(account: str, number: int):
+    from wechat_pub.console.reach import reach_context
     from wechat_pub.publish.status import overview_of
 
     site = site_of(account)
     site.library.sync()
-    row = _row(site, number)
-    summary = overview_of(site, row)
-    events = [(entry.at, entry.event, "", entry.detail) for entry in site.pushes.history(number)]
-    events += [(entry.at, entry.action, entry.user, entry.detail)
-               for entry in site.services.audit.recent(100, site.appid, number)]
-    from wechat_pub.console.reach import reach_context
-
-    reach = reach_context(site, row, site.library.issue(number))
-    record = site.pushes.get(number)
+    with site.services.db.snapshot():  # one moment: never a send's result beside the state before it
+        row = _row(site, number)
+        summary = overview_of(site, row)
+        events = [(entry.at, entry.event, "", entry.detail) for entry in site.pushes.history(number)]
+        events += [(entry.at, entry.action, entry.user, entry.detail)
+                   for entry in site.services.audit.recent(100, site.appid, number)]
+        reach = reach_context(site, row, site.library.issue(number))
+        record, approval = site.pushes.get(number), site.approvals.get(number)
     return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),
-                           record=record, approval=site.approvals.get(number), reach=reach,
-                           draft_url=draft_link(site, record))
+                           record=record, approval=approval, reach=reach, draft_url=draft_link(site, record))
 
 
 def draft_link(site, record) -> str:

@@ -4,7 +4,8 @@ two statements every writer needs when processes race (upsert, insert-if-absent)
 SQLite by default (a file in ``paths.state``, made 0600 in a 0700 folder), PostgreSQL by URL: one code path
 through SQLAlchemy Core.
 Every write is its own short transaction, so a process killed at any moment leaves the last recorded step
-intact; writes of several stores that must be seen together share one (:meth:`StateDatabase.together`). Secrets
+intact; writes of several stores that must be seen together share one (:meth:`StateDatabase.together`), and a
+page that shows several stores reads them at one moment (:meth:`StateDatabase.snapshot`). Secrets
 (AppSecret, webhook token, AES key) are never stored here.
 """
 
@@ -23,6 +24,7 @@ from wechat_pub.state.private import create_private_file, make_private_folder
 from wechat_pub.state.urls import driver_url
 
 _TOGETHER: contextvars.ContextVar = contextvars.ContextVar("wechat_pub_together", default=None)
+_SNAPSHOT: contextvars.ContextVar = contextvars.ContextVar("wechat_pub_snapshot", default=None)
 BOUND_SECONDS = 1.0  # the longest a bounded connection waits for a lock, a statement or the server
 PATIENT_SECONDS = 30.0  # the longest any other SQLite connection waits for the write lock
 
@@ -96,7 +98,30 @@ class StateDatabase:
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
 
     def connect(self):
+        """A connection for reading; inside :meth:`snapshot` (this thread), the snapshot's."""
+        shared = _SNAPSHOT.get()
+        if shared is not None and shared[0] is self:
+            return nullcontext(shared[1])
         return self.engine.connect()
+
+    @contextmanager
+    def snapshot(self):
+        """The block's reads through this database (:meth:`connect`), whichever stores make them, see it as it
+        was at one moment: a page drawn from several stores never shows half of what another process wrote
+        together (a send's result beside the issue's state before it). Writes in the block (:meth:`begin`) go
+        on in transactions of their own. SQLite: a read transaction (pysqlite begins one only before a write);
+        PostgreSQL: REPEATABLE READ (each statement of a READ COMMITTED one sees its own moment)."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            token = _SNAPSHOT.set((self, conn))
+            try:
+                yield conn
+            finally:
+                _SNAPSHOT.reset(token)
+                conn.rollback()
 
     def upsert(self, table: Table, row: dict, update: tuple[str, ...] | None = None):
         """INSERT ... ON CONFLICT (primary key) DO UPDATE: one statement, safe when processes race."""
