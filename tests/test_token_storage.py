@@ -273,7 +273,7 @@ def test_a_host_store_filling_up_is_purged_before_it_is_full(tmp_path, fake_cloc
 
 def test_a_host_store_full_of_young_answers_drops_the_oldest_and_keeps_every_new_one(tmp_path, fake_clock, caplog):
     """More answers within their time to live than the file holds (thousands of messages a second for minutes):
-    the older half goes, so that every new message's answer is still kept (its retries within WeChat's 15 s
+    all but the newest go, so that every new message's answer is still kept (its retries within WeChat's 15 s
     get it, and log nothing twice). It used to fill the file: then no answer at all was kept (every retry
     answered and logged again, with a traceback for each message)."""
     replies = HostReplies(tmp_path / "answers", ttl=360, clock=fake_clock.clock)
@@ -286,3 +286,22 @@ def test_a_host_store_full_of_young_answers_drops_the_oldest_and_keeps_every_new
     assert replies.get("young-1999") == answer and replies.get("young-1990") == answer
     assert replies.get("young-0") is None
     assert "the webhook's answers on this host filled" in caplog.text
+
+
+def test_a_host_store_full_of_young_short_answers_keeps_every_new_one(tmp_path, fake_clock):
+    """Review 7: the same flood as above, with answers of the size the webhook keeps (a text reply of a few hundred
+    bytes) under the keys it uses (sha256 of the delivery). Such answers live in the answers tree's own leaf pages,
+    and the keys are in no time order, so deleting the older half copies (copy-on-write) nearly every leaf page of
+    that tree in one write transaction: more pages than the 40% left free. _make_room's own deletion then fails
+    with MapFullError, the file stays full, and most keeps fail from then on. (The test above passes only because
+    its 3 KB answers live in overflow pages, which a deletion frees without copying.)"""
+    import hashlib
+
+    replies = HostReplies(tmp_path / "answers", ttl=360, clock=fake_clock.clock)
+    replies.MAP_SIZE, replies.FILL_CHECK_EVERY = 4 * 1024 * 1024, 8
+    answer = "<xml><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[" + "答" * 120 + "]]></Content></xml>"
+    for n in range(8000):  # all young (80 s of them): the file holds about 5,000
+        fake_clock.advance(0.01)
+        key = hashlib.sha256(f"msg:wx_sandbox:follower-{n % 97}:{n}".encode()).hexdigest()
+        assert replies.keep(key, answer).first
+        assert replies.keep(key, "<xml>a retry's own</xml>") == (answer, False)

@@ -33,6 +33,7 @@ from wechat_pub.state.outage import Breaker, is_outage
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = 60.0  # seconds between deletions of answers older than the time to live
+RETRY_WINDOW = 30.0  # seconds of answers kept when the host's file fills up (WeChat retries within 15)
 
 
 class Kept(NamedTuple):  # (made once per message: a tuple is the cheapest)
@@ -51,7 +52,7 @@ class HostReplies:
     # about a million answers: 2,800 a second for the six minutes an answer is kept.
     MAP_SIZE = 1 << 30
     FILL_CHECK_EVERY = 1024  # keeps between looks at how full the file has been (once half full: purged then too)
-    MOST_USED = 0.6  # share of the file the answers may fill before the older half of them goes (see _make_room)
+    MOST_USED = 0.6  # share of the file the answers may fill before all but the newest go (see _make_room)
 
     def __init__(self, path: str | os.PathLike, ttl: float = 360, clock: Clock = SYSTEM_CLOCK):
         self.path = Path(path)
@@ -124,40 +125,30 @@ class HostReplies:
         return pages * environment.stat()["psize"] / self.MAP_SIZE
 
     def _make_room(self) -> int:
-        """Delete the older half of the answers, all within their time to live: more of them than the file holds
-        would soon fill it, and a full LMDB file takes no write at all, not even the deletions that make room
-        (every message's answer would go unkept: its retries answered and logged again). WeChat retries a message
-        within 15 seconds, so what goes is kept only for replays of older messages. Only thousands of messages a
-        second, for minutes, fill the file."""
-        environment, _answers, times = self._open()
-        with environment.begin() as txn:
+        """Empty the file but for the answers of the last :data:`RETRY_WINDOW` seconds (at most a quarter of
+        them): the answers within their time to live are about to fill it, and a full LMDB file takes no write
+        at all, not even the deletions that would make room (every message's answer would go unkept: its
+        retries answered and logged again). WeChat retries a message within 15 seconds, so what goes is kept
+        only for replays of older messages. The trees are dropped whole, which frees their pages: deleting
+        half of the answers one by one rewrote (copied) nearly every page of them, more than the room left.
+        Only thousands of messages a second, for minutes, come to this."""
+        environment, answers, times = self._open()
+        with environment.begin(write=True) as txn:
             kept = txn.stat(times)["entries"]
-        middle = self._moment_kept(kept // 2)
-        deleted = self._delete_before(middle + 1) if middle is not None else 0
-        log.warning("the webhook's answers on this host filled %s: the %d oldest (of %d, all under %d s old) "
-                    "were dropped", self.path, deleted, kept, self.ttl)
-        return deleted
-
-    def _moment_kept(self, skip: int) -> int | None:
-        """When the answer ``skip`` places from the oldest was kept, in milliseconds (None: fewer are kept)."""
-        environment, _answers, times = self._open()
-        with environment.begin() as txn:
-            cursor = txn.cursor(db=times)
-            if not cursor.first():
-                return None
-            for _ in range(skip):
-                if not cursor.next():
-                    return None
-            return int.from_bytes(cursor.key()[:8], "big")
+            young = _newest(txn, answers, times, kept // 4, self.clock.time() - RETRY_WINDOW)
+            txn.drop(answers, delete=False)
+            txn.drop(times, delete=False)
+            for moment_and_name, answer in young:
+                txn.put(moment_and_name[8:], answer, db=answers)
+                txn.put(moment_and_name, b"", db=times)
+        log.warning("the webhook's answers on this host filled %s: %d dropped, the newest %d (within %d s) kept",
+                    self.path, kept - len(young), len(young), RETRY_WINDOW)
+        return kept - len(young)
 
     def purge(self, before: float) -> int:
         """Delete the answers kept before ``before``: how many."""
-        return self._delete_before(int(before * 1000))
-
-    def _delete_before(self, moment: int) -> int:
-        """Delete the answers kept before ``moment`` (milliseconds): how many."""
         environment, answers, times = self._open()
-        limit, deleted = moment.to_bytes(8, "big"), 0
+        limit, deleted = _moment(before), 0
         with environment.begin(write=True) as txn:
             cursor = txn.cursor(db=times)
             while cursor.first() and cursor.key() < limit:
@@ -178,6 +169,17 @@ class HostReplies:
             return self.clock.time() - os.stat(self.marker).st_mtime < self.ttl
         except OSError:
             return False
+
+
+def _newest(txn, answers, times, most: int, since: float) -> list[tuple[bytes, bytes]]:
+    """(time and key, answer) of the answers kept since ``since``, at most ``most`` of them, the newest."""
+    newest, limit, cursor = [], _moment(since), txn.cursor(db=times)
+    if cursor.last():
+        while len(newest) < most and cursor.key() >= limit:
+            newest.append((cursor.key(), txn.get(cursor.key()[8:], db=answers)))
+            if not cursor.prev():
+                break
+    return newest
 
 
 def _moment(timestamp: float) -> bytes:
