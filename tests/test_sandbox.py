@@ -365,3 +365,62 @@ def _gif() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (20, 10), "#abcdef").save(buffer, "GIF")
     return buffer.getvalue()
+
+
+# ---- a command finding the sandbox's port taken ---------------------------------------------------------------
+
+
+def _serve_on_free_port(handler_class) -> HTTPServer:
+    server = HTTPServer(("127.0.0.1", 0), handler_class)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_sandbox_slow_to_answer_on_its_port_is_used_not_a_crash(tmp_path):
+    """A command found the sandbox's port taken by a sandbox that did not answer within a second (a loaded
+    machine: CI's +3y run), tried to start its own there, and werkzeug, finding the port taken, printed "Port …
+    is in use by another program" and exited the command. A busy sandbox is now waited for, and used."""
+    from wechat_pub.sandbox.server import ensure_sandbox
+
+    class SlowSandbox(BaseHTTPRequestHandler):
+        def do_GET(self):
+            threading.Event().wait(1.5)
+            self.send_response(200 if self.path == "/sandbox/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    busy = _serve_on_free_port(SlowSandbox)
+    try:
+        port = busy.server_address[1]
+        running = ensure_sandbox(SandboxSettings(db_path=str(tmp_path / "sandbox.sqlite3")), "127.0.0.1", port)
+        assert running.server is None and running.url == f"http://127.0.0.1:{port}"  # the one already there
+    finally:
+        busy.shutdown()
+
+
+def test_a_port_taken_by_something_else_gets_the_sandbox_another_port(tmp_path):
+    """The port is taken by a program that is not a sandbox: the command starts its sandbox on a free port (what
+    the code meant to do; werkzeug's exit on a taken port came first)."""
+    from wechat_pub.sandbox.server import ensure_sandbox
+
+    class NotASandbox(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    other = _serve_on_free_port(NotASandbox)
+    try:
+        port = other.server_address[1]
+        running = ensure_sandbox(SandboxSettings(db_path=str(tmp_path / "sandbox.sqlite3")), "127.0.0.1", port)
+        try:
+            assert running.server is not None and not running.url.endswith(f":{port}")
+            assert requests.get(f"{running.url}/sandbox/health", timeout=5).status_code == 200
+        finally:
+            running.stop()
+    finally:
+        other.shutdown()

@@ -4,6 +4,9 @@ sandbox, SQLite) for accounts without WeChat credentials."""
 from __future__ import annotations
 
 import signal
+import threading
+
+from werkzeug.serving import make_server
 
 from wechat_pub.deployment import Deployment
 
@@ -47,19 +50,26 @@ class Service:
         for site in self.deployment.sites.values():
             self.say(f"account {site.name}: webhook at http://{self.host}:{self.port}{site.webhook_settings().path} "
                      f"(articles in {site.articles.path})")
+        self.say(f"console at http://{self.host}:{self.port}/console/")
         self.say("scheduler running. Ctrl+C to stop.")
-        # SIGTERM (systemd, docker, a supervisor) stops as cleanly as Ctrl+C: the server unwinds, the
-        # scheduler gives up its lease, the sandbox stops.
-        previous = signal.signal(signal.SIGTERM, _exit_quietly)
+        server = make_server(self.host, self.port, app, threaded=True)  # (a port in use: werkzeug says so, exit 1)
+        # SIGTERM (systemd, docker, a supervisor) stops as cleanly as Ctrl+C: the server finishes its loop, the
+        # scheduler gives up its lease, the sandbox stops. The handler asks the server to stop rather than
+        # raising in whatever the main thread was doing: raised while it started a request's thread, inside
+        # socketserver, the interrupt became an error socketserver logged, and the service went on serving.
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: _stop_soon(server))
         try:
-            app.run(host=self.host, port=self.port, threaded=True)
+            server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
+            server.server_close()
             self.stop()
             self.say("stopped")
 
 
-def _exit_quietly(_signum, _frame) -> None:
-    raise KeyboardInterrupt
+def _stop_soon(server) -> None:
+    """Stop ``server``'s loop from a signal handler: ``shutdown`` waits for the loop, which runs in the thread
+    the handler interrupted, so another thread asks."""
+    threading.Thread(target=server.shutdown, name="wechat-pub-stop", daemon=True).start()

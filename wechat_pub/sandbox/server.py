@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import urllib.request
 from dataclasses import dataclass
@@ -29,16 +30,20 @@ class RunningSandbox:
             self.thread.join(timeout=10)
 
 
-def is_running(url: str) -> bool:
+BUSY_SANDBOX_WAIT = 10.0  # seconds a command waits for a sandbox that holds its port but is slow to answer
+
+
+def is_running(url: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/sandbox/health", timeout=1) as response:
+        with urllib.request.urlopen(f"{url}/sandbox/health", timeout=timeout) as response:
             return response.status == 200
     except OSError:
         return False
 
 
-def start_in_thread(settings: "SandboxSettings", host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
-    """Serve the sandbox from a background thread (port 0: any free port)."""
+def start_in_thread(settings: "SandboxSettings", host: str = "127.0.0.1", port: int = 0,
+                    listening: socket.socket | None = None) -> RunningSandbox:
+    """Serve the sandbox from a background thread (port 0: any free port; ``listening``: on that socket)."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     from wechat_pub.sandbox.app import create_sandbox_app
@@ -47,8 +52,12 @@ def start_in_thread(settings: "SandboxSettings", host: str = "127.0.0.1", port: 
         def log_request(self, *args, **kwargs) -> None:
             pass
 
-    server = make_server(host, port, create_sandbox_app(settings), threaded=True, request_handler=QuietHandler)
-    url = f"http://{host}:{server.server_port}"
+    fd = listening.fileno() if listening is not None else None
+    server = make_server(host, port, create_sandbox_app(settings), threaded=True, request_handler=QuietHandler,
+                         fd=fd)
+    if listening is not None:
+        listening.close()  # (the server listens on its own copy of it)
+    url = f"http://{host}:{server.server_address[1]}"
     if not settings.public_url:
         settings.public_url = url
     # A short poll interval: stopping the sandbox (at the end of a command) waits at most this long.
@@ -59,11 +68,30 @@ def start_in_thread(settings: "SandboxSettings", host: str = "127.0.0.1", port: 
 
 
 def ensure_sandbox(settings: "SandboxSettings", host: str, port: int) -> RunningSandbox:
-    """Use the sandbox already serving on host:port, or start one there for this command."""
+    """Use the sandbox already serving on host:port, or start one there for this command. The port is bound
+    here first (werkzeug, finding it taken, prints its own message and exits the process): taken, it is a
+    sandbox too busy to answer at once (then it is waited for) or something else (then any free port will do
+    for this command)."""
     url = f"http://{host}:{port}"
     if is_running(url):
         return RunningSandbox(url)
     try:
-        return start_in_thread(settings, host, port)
-    except OSError:  # the port is taken by something else: any free port will do for this command
+        listening = _listen(host, port)
+    except OSError:
+        if is_running(url, timeout=BUSY_SANDBOX_WAIT):
+            return RunningSandbox(url)
         return start_in_thread(settings, host, 0)
+    return start_in_thread(settings, host, port, listening)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port (OSError when the port is taken), as werkzeug would make it."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(128)
+    except OSError:
+        listening.close()
+        raise
+    return listening
