@@ -7,6 +7,7 @@ stops, and CI's trace is the evidence of the race."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
@@ -32,7 +33,7 @@ def test_a_busy_service_stops_on_sigterm(sandbox_dir):
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
                     busy.append(1)
-                except OSError:
+                except (OSError, http.client.HTTPException):  # (the service stopping mid-answer)
                     pass
 
         askers = [threading.Thread(target=keep_asking, daemon=True) for _ in range(6)]
@@ -50,3 +51,29 @@ def test_a_busy_service_stops_on_sigterm(sandbox_dir):
         finally:
             done.set()
         assert process.returncode == 0 and "stopped" in output, output[-3000:]
+
+
+def test_a_service_whose_port_is_taken_stops_what_it_started(sandbox_dir):
+    """`wechat-pub run` on a port something else holds: werkzeug says so and exits the command (status 1). What
+    the service had started before (the scheduler, its lease) is still given up, as it was with app.run inside
+    the try: another service started right after runs the schedule at once, not 30 s later."""
+    import socket
+
+    from wechat_pub.deployment import open_deployment
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = subprocess.run([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=sandbox_dir,
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    output = process.stdout
+    assert process.returncode == 1 and f"Port {port} is in use" in output, output[-3000:]
+    assert "stopped" in output, output[-3000:]
+    deployment = open_deployment(str(sandbox_dir / "config.toml"))
+    try:
+        assert deployment.services.leases.take_lease("scheduler", "the next service", 30), \
+            "the scheduler's lease is still held by the service that exited"
+    finally:
+        deployment.close()

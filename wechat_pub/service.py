@@ -52,24 +52,28 @@ class Service:
                      f"(articles in {site.articles.path})")
         self.say(f"console at http://{self.host}:{self.port}/console/")
         self.say("scheduler running. Ctrl+C to stop.")
-        server = make_server(self.host, self.port, app, threaded=True)  # (a port in use: werkzeug says so, exit 1)
         # SIGTERM (systemd, docker, a supervisor) stops as cleanly as Ctrl+C: the server finishes its loop, the
         # scheduler gives up its lease, the sandbox stops. The handler asks the server to stop rather than
         # raising in whatever the main thread was doing: raised while it started a request's thread, inside
         # socketserver, the interrupt became an error socketserver logged, and the service went on serving.
+        server = None
         previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: _stop_soon(server))
         try:
+            server = make_server(self.host, self.port, app, threaded=True)  # (port in use: werkzeug says so, exits 1)
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
-            server.server_close()
+            if server is not None:
+                server.server_close()
             self.stop()
             self.say("stopped")
 
 
 def _stop_soon(server) -> None:
     """Stop ``server``'s loop from a signal handler: ``shutdown`` waits for the loop, which runs in the thread
-    the handler interrupted, so another thread asks."""
+    the handler interrupted, so another thread asks. (No server yet: the process is still starting; stop it.)"""
+    if server is None:
+        raise KeyboardInterrupt
     threading.Thread(target=server.shutdown, name="wechat-pub-stop", daemon=True).start()
