@@ -18,7 +18,8 @@ what a request costs however loaded the machine; on PostgreSQL the database's wo
 live preview of the seed issue and of the 8-article issue, a word typed into one paragraph before each
 request (round trip on loopback, which bounds the server's time from above; goals p95 < 30 and < 80 ms), and
 the retention (`webhook.query_log_days`) cutting the year to --prune-days while a follower keeps asking the
-webhook (queries deleted a second; the answers' p95, goal < 300 ms). --scale 0.1 is a quick run (200 issues,
+webhook (queries deleted a second; the answers' p95, goal < 300 ms), and the query log's move of a batch of 2,000
+new queries into the year's log against the same into an empty one (goal: within the move's 2 s delay). --scale 0.1 is a quick run (200 issues,
 500,000 queries). --work DIR keeps the deployments built, and a later run with the same DIR and scale measures
 them again without building; with --work the prune is not measured (it deletes half the year, and the run after
 would measure the pages on half a year): a run without --work measures it.
@@ -66,6 +67,7 @@ CSV_GOAL_ROWS = 100_000
 CSV_GOAL_MB = 100
 PREVIEW_GOALS_MS = {"seed issue": 30, "8-article issue": 80}
 PRUNE_ANSWER_GOAL_MS = 300  # a follower's answer while the prune runs (WeChat waits 5 s)
+MOVE_BATCH = 2_000  # queries a worker's spool brings in one move at 1,000 messages a second (one move every 2 s)
 WEBHOOK_TOKEN = "benchToken27"
 
 
@@ -375,6 +377,41 @@ def time_previews(server_cpu_ms, browser: Browser, rounds: int, results: list) -
               f"server CPU {cpu:6.1f} ms a request   (goal p95 < {goal} ms: {verdict(met)})", flush=True)
 
 
+def time_move(folder: Path, env: dict, results: list) -> None:
+    """The query log's move into the database (each webhook worker's, every ``delay`` seconds while followers
+    ask): batches of MOVE_BATCH new queries (the year's words and followers) moved into the year's log, and the
+    same batches into an empty log (a new SQLite file: the baseline of the same run). The goal: a batch moves
+    within the delay, so the log keeps up at 1,000 messages a second."""
+    from wechat_pub.settings import SETTINGS
+    from wechat_pub.state.database import StateDatabase
+    from wechat_pub.state.querylog import QueryLog, QuerySpool
+    from wechat_pub.state.urls import driver_url, sqlite_url
+
+    def batches_ms(db, spool_folder: Path) -> list[float]:
+        spool = QuerySpool(lambda: db, spool_folder, delay=3600)
+        log, rows, times = QueryLog(db, APPID, spool), list(query_rows(MOVE_BATCH * 6, time.time(), seed=99)), []
+        for start in range(0, len(rows), MOVE_BATCH):
+            for _entry, _appid, _at, query, matches, follower in rows[start:start + MOVE_BATCH]:
+                log.add(query, matches, follower)
+            started = time.perf_counter()
+            spool.flush()
+            times.append((time.perf_counter() - started) * 1000)
+        db.dispose()
+        return times[1:]  # (the first opens the connection)
+
+    with tempfile.TemporaryDirectory(prefix="wechat-pub-move-") as empty:
+        baseline = statistics.median(batches_ms(StateDatabase(sqlite_url(Path(empty) / "state")),
+                                                Path(empty) / "spool"))
+    year = driver_url(env.get("WECHAT_PUB_STATE__DATABASE_URL") or sqlite_url(folder / "state"))
+    with tempfile.TemporaryDirectory(prefix="wechat-pub-move-") as spool_folder:
+        moved = statistics.median(batches_ms(StateDatabase(year), Path(spool_folder)))
+    goal_ms = next(setting.default for setting in SETTINGS if setting.name == "webhook.query_log_delay") * 1000
+    results.append(("query log move keeps up", moved < goal_ms))
+    print(f"  {'query log move':<28} a batch of {MOVE_BATCH:,} queries into the year's log: median {moved:.0f} ms "
+          f"({moved / baseline:.1f}x the same batch into an empty log, {baseline:.0f} ms) "
+          f"(goal < {goal_ms:.0f} ms, the move's delay: {verdict(moved < goal_ms)})", flush=True)
+
+
 def build_case(folder: Path, env: dict, extra_env: dict, issues: int, count: int) -> None:
     started = time.perf_counter()
     build_folder(folder, issues)
@@ -470,6 +507,7 @@ def run_case(label: str, extra_env: dict, args, work: Path) -> list:
         time_pages(server, browser, args.rounds, issues, results)
         time_csv(server, browser, results)
         time_previews(server.cpu_ms, browser, args.rounds, results)
+        time_move(folder, env, results)  # (before the prune, which deletes half the year)
         if not args.work:  # (it deletes half the year: a deployment kept with --work is measured without it)
             time_prune(folder, server, env, args.prune_days, results)
         else:
