@@ -370,8 +370,18 @@ def _gif() -> bytes:
 # ---- a command finding the sandbox's port taken ---------------------------------------------------------------
 
 
-def _serve_on_free_port(handler_class) -> HTTPServer:
-    server = HTTPServer(("127.0.0.1", 0), handler_class)
+def _serve_on_free_port(health: int, delay: float = 0.0) -> HTTPServer:
+    """A program on a free port that answers /sandbox/health with ``health`` after ``delay`` seconds."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            threading.Event().wait(delay)
+            self.send_response(health if self.path == "/sandbox/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -382,16 +392,7 @@ def test_a_sandbox_slow_to_answer_on_its_port_is_used_not_a_crash(tmp_path):
     is in use by another program" and exited the command. A busy sandbox is now waited for, and used."""
     from wechat_pub.sandbox.server import ensure_sandbox
 
-    class SlowSandbox(BaseHTTPRequestHandler):
-        def do_GET(self):
-            threading.Event().wait(1.5)
-            self.send_response(200 if self.path == "/sandbox/health" else 404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    busy = _serve_on_free_port(SlowSandbox)
+    busy = _serve_on_free_port(200, delay=1.5)
     try:
         port = busy.server_address[1]
         running = ensure_sandbox(SandboxSettings(db_path=str(tmp_path / "sandbox.sqlite3")), "127.0.0.1", port)
@@ -405,15 +406,7 @@ def test_a_port_taken_by_something_else_gets_the_sandbox_another_port(tmp_path):
     the code meant to do; werkzeug's exit on a taken port came first)."""
     from wechat_pub.sandbox.server import ensure_sandbox
 
-    class NotASandbox(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    other = _serve_on_free_port(NotASandbox)
+    other = _serve_on_free_port(404)
     try:
         port = other.server_address[1]
         running = ensure_sandbox(SandboxSettings(db_path=str(tmp_path / "sandbox.sqlite3")), "127.0.0.1", port)
