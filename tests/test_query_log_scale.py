@@ -104,6 +104,22 @@ def test_the_summaries_count_what_the_queries_say(database_url, tmp_path):
     check_summaries(stores.db, rows)
 
 
+def test_a_followers_last_time_before_the_period_does_not_count_on_its_first_day(database_url, tmp_path):
+    """The first, partial day of a period: a follower whose query found nothing before the period started, and
+    something after, is one of its askers but not of its unanswered followers; one who asked only before is
+    neither."""
+    stores = stores_at(database_url)
+    day = int(START / DAY) + 1
+    rows = [(day * DAY + 3600, "GDPR", 0, "f1"), (day * DAY + 10 * 3600, "GDPR", 2, "f1"),
+            (day * DAY + 3700, "GDPR", 0, "f2"), (day * DAY + 12 * 3600, "GDPR", 0, "f4"),
+            (day * DAY + 20 * 3600, "苹果", 0, "f3")]
+    write(stores.db, sorted(rows), tmp_path / "a")
+    since = day * DAY + 5 * 3600
+    summary = QuerySummary(stores.db, APPID)
+    assert summary.top(10, since, False) == expected_top(rows, since, False) == [("GDPR", 2, 2), ("苹果", 1, 1)]
+    assert summary.top(10, since, True) == expected_top(rows, since, True) == [("GDPR", 1, 1), ("苹果", 1, 1)]
+
+
 def test_the_cached_days_follow_queries_that_arrive_late(database_url, tmp_path):
     """A spool moved days late (the database was away) adds to days the cache holds: the next view counts them."""
     stores = stores_at(database_url)

@@ -16,7 +16,7 @@ from conftest import stores_at
 from wechat_pub.state.audit import AuditLog
 from wechat_pub.state.pushes import PushLedger
 from wechat_pub.state.querylog import WRITTEN
-from wechat_pub.state.querysummary import ASKED_BEFORE
+from wechat_pub.state.querysummary import ASKED_BEFORE, QuerySummary
 from wechat_pub.state.schema import audit, history, queries, query_askers
 
 APPID = "wx_sandbox"
@@ -106,3 +106,23 @@ def test_the_issue_page_reads_its_own_pushes_and_actions_by_index(database_url):
         ["history", "audit"]
     for sql, params in reads:
         assert_no_whole_table(plan_of(db, sql, params), "history" if "FROM history" in sql else "audit")
+
+
+def test_the_followers_of_a_periods_first_day_are_read_by_index(database_url):
+    """The followers page counts who asked each top query since the period's start: the first, partial day from
+    that day's queries (by time) and each of their askers' last time (by its key). The followers' last times
+    have no index by query any more (migration 0010: every query moved into the log updated two), so this read
+    must not take either table whole."""
+    db = filled(stores_at(database_url).db)
+    with statements_run(db) as seen:
+        summary = QuerySummary(db, APPID)
+        summary.tops(20, 100.5)
+    reads = [(sql, params) for sql, params in seen if "query_askers" in sql]
+    assert reads, seen
+    for sql, params in reads:
+        plan = plan_of(db, sql, params)
+        for table in ("queries", "query_askers"):
+            assert f"SCAN {table}" not in plan, plan  # SQLite: every row (or index entry) of the table read
+        assert "Seq Scan" not in plan, plan  # PostgreSQL: the same
+        if db.dialect == "postgresql":
+            assert "ix_queries_appid_at" in plan and "query_askers_pkey" in plan, plan

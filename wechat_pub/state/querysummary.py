@@ -208,17 +208,25 @@ class QuerySummary:
 
     def _followers(self, conn, asked: list[str], since: float, unanswered: bool) -> dict[str, int]:
         """Distinct followers of each of ``asked`` since ``since`` (who last asked it since then): whole days from
-        ``query_follower_days``, the first day's part from ``query_askers`` (by the same day arithmetic)."""
+        ``query_follower_days``; of the first day's part, those who asked then (the queries of that part) and
+        not after that day (their last time, from ``query_askers`` by its key). Read so, the followers' last
+        times need no index of their own, which every query moved into the log would have to update."""
         if not asked:
             return {}
         first = day_of(max(since, 0.0))
         days = query_follower_days
         whole = select(days.c.query, (days.c.unanswered if unanswered else days.c.followers).label("n")).where(
             days.c.appid == self.appid, days.c.query.in_(asked), days.c.day > first)
-        last = query_askers.c.last_unanswered_at if unanswered else query_askers.c.last_at
-        part = select(query_askers.c.query, literal(1).label("n")).where(
-            query_askers.c.appid == self.appid, query_askers.c.query.in_(asked), last >= since,
-            last < (first + 1) * DAY + 1, last > 0, self._day(last) == first)
+        logged, askers = queries.c, query_askers.c
+        asked_then = select(logged.query, logged.follower).distinct().where(
+            logged.appid == self.appid, logged.at >= since, logged.at < (first + 1) * DAY + 1,
+            self._day(logged.at) == first, logged.query.in_(asked),
+            *([logged.matches == 0] if unanswered else [])).subquery()
+        last = askers.last_unanswered_at if unanswered else askers.last_at
+        part = (select(asked_then.c.query, literal(1).label("n"))
+                .join(query_askers, (askers.appid == self.appid) & (askers.query == asked_then.c.query)
+                      & (askers.follower == asked_then.c.follower))
+                .where(last >= since, self._day(last) == first))
         counted = union_all(whole, part).subquery()
         rows = conn.execute(select(counted.c.query, func.sum(counted.c.n)).group_by(counted.c.query))
         return {query: int(count) for query, count in rows}

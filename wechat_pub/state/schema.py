@@ -319,8 +319,6 @@ Index("ix_article_stats_date", article_stats.c.appid, article_stats.c.stat_date)
 Index("ix_queries_appid_at", queries.c.appid, queries.c.at)  # a period's queries (CSV, the Reach page's week), the prune
 Index("ix_query_days_query", query_days.c.appid, query_days.c.query, query_days.c.day, query_days.c.asked,
       query_days.c.unanswered)  # top queries: read per query in order, without the table
-Index("ix_query_askers_last", query_askers.c.appid, query_askers.c.query, query_askers.c.last_at)
-Index("ix_query_askers_unanswered", query_askers.c.appid, query_askers.c.query, query_askers.c.last_unanswered_at)
 Index("ix_query_askers_prune", query_askers.c.appid, query_askers.c.last_at)  # the retention's prune
 Index("ix_history_issue", history.c.appid, history.c.issue, history.c.id)  # an issue's pushes (its page)
 Index("ix_audit_issue", audit.c.appid, audit.c.issue, audit.c.id)  # what the console did to an issue (its page)
