@@ -186,11 +186,9 @@ class QuerySummary:
         """Query -> (times asked, times it found nothing) since ``since`` but on the days ``after`` closes: whole
         days from ``query_days``, the first day's part from the queries (picked by the same day arithmetic, so no
         query counts twice). ``unanswered_only``: of the queries that found nothing (their times asked: 0)."""
-        first = day_of(max(since, 0.0))
         days, logged = query_days.c, queries.c
         whole = [days.appid == self.appid, days.day > after]
-        part = [logged.appid == self.appid, logged.at >= since, logged.at < (first + 1) * DAY + 1,
-                self._day(logged.at) == first]
+        part = self._first_day_queries(since)
         if unanswered_only:
             whole.append(days.unanswered > 0)
             part.append(logged.matches == 0)
@@ -202,6 +200,14 @@ class QuerySummary:
         rows = conn.execute(select(counted.c.query, func.sum(counted.c.asked), func.sum(counted.c.unanswered))
                             .group_by(counted.c.query)).all()
         return {query: (int(asked), int(nothing)) for query, asked, nothing in rows}
+
+    def _first_day_queries(self, since: float) -> list:
+        """The conditions that pick this account's queries of the first, partial day of a period from ``since``
+        (the range lets the index by time find them; the day arithmetic is the summaries' own, so no query is
+        counted both here and in a whole day)."""
+        first, logged = day_of(max(since, 0.0)), queries.c
+        return [logged.appid == self.appid, logged.at >= since, logged.at < (first + 1) * DAY + 1,
+                self._day(logged.at) == first]
 
     def _day(self, column):
         return cast(column / DAY if self.db.dialect == "sqlite" else func.floor(column / DAY), Integer)
@@ -219,8 +225,7 @@ class QuerySummary:
             days.c.appid == self.appid, days.c.query.in_(asked), days.c.day > first)
         logged, askers = queries.c, query_askers.c
         asked_then = select(logged.query, logged.follower).distinct().where(
-            logged.appid == self.appid, logged.at >= since, logged.at < (first + 1) * DAY + 1,
-            self._day(logged.at) == first, logged.query.in_(asked),
+            *self._first_day_queries(since), logged.query.in_(asked),
             *([logged.matches == 0] if unanswered else [])).subquery()
         last = askers.last_unanswered_at if unanswered else askers.last_at
         part = (select(asked_then.c.query, literal(1).label("n"))
