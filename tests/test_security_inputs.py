@@ -191,7 +191,8 @@ def test_the_issue_page_links_only_web_addresses_even_from_old_records(service, 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
                                  "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "//evil.example/",
                                  "/console/users", "https:evil", "http://", "https://exa mple.com/", "",
-                                 "https://mp.weixin.qq.com/s/\nx", None, 42])
+                                 "https://mp.weixin.qq.com/s/\nx", None, 42,
+                                 "http://127.0.0.1:8765\\@8.8.8.8/", "https://evil.example\\@mp.weixin.qq.com/s/x"])
 def test_safe_link_refuses_everything_but_web_addresses(url):
     from wechat_pub.urls import safe_link
 
@@ -201,8 +202,32 @@ def test_safe_link_refuses_everything_but_web_addresses(url):
 def test_safe_link_keeps_web_addresses():
     from wechat_pub.urls import safe_link
 
-    for url in ("https://mp.weixin.qq.com/s/abc", "http://127.0.0.1:8200/sandbox/articles/1", "HTTPS://Example.org"):
+    for url in ("https://mp.weixin.qq.com/s/abc", "http://127.0.0.1:8200/sandbox/articles/1", "HTTPS://Example.org",
+                "https://例子.测试/路径", "https://user@Example.org:8443/p?q=1#f", "http://[::1]:80/a"):
         assert safe_link(url) == url
+
+
+def test_an_outside_link_is_never_kept_as_a_wechat_link():
+    """is_wechat_link asked urlsplit, which reads 'https://evil.example\\@mp.weixin.qq.com/s/x' as a link to
+    mp.weixin.qq.com; a browser opens evil.example. A bare URL on a Source: line keeps its backslash (a Markdown
+    link's is percent-encoded), so the article's body kept <a href> to the outside host (security review,
+    2026-12-06)."""
+    import re
+
+    from wechat_pub.render.options import RenderOptions
+    from wechat_pub.render.split import render_issue
+    from wechat_pub.source.article import parse_article
+
+    from conftest import SEED_ARTICLE
+
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    end = text.index("\n", text.index("On April 14, 2020"))
+    text = (text[:end] + "\n\n" + r"Source: https://evil.example\\@mp.weixin.qq.com/s/abc"
+            + "\n\nSource: https://mp.weixin.qq.com/s/kept" + text[end:])
+    issue = parse_article(text, "/tmp/issue-135.md").issue
+    html = "".join(article.content for article in render_issue(issue, RenderOptions()).articles)
+    hrefs = re.findall(r'<a href="([^"]*)"', html)
+    assert "https://mp.weixin.qq.com/s/kept" in hrefs and not [href for href in hrefs if "evil" in href], hrefs
 
 
 def test_a_public_url_that_is_not_a_web_address_is_refused(tmp_path):

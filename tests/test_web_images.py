@@ -75,6 +75,32 @@ def test_redirects_are_checked_at_every_hop(local_web):
     assert seen == ["/go"]  # the first hop only: the private one was never asked
 
 
+def test_a_backslash_cannot_make_the_check_and_the_fetch_see_two_hosts(local_web):
+    """urlsplit reads the host of 'http://127.0.0.1:P\\@8.8.8.8/' as 8.8.8.8 (public); requests stops it at the
+    backslash and would connect to 127.0.0.1:P (found by a security review, 2026-12-06)."""
+    base, routes, seen = local_web
+    routes["/%5C@8.8.8.8/x.png"] = (200, {"Content-Type": "image/png"}, b"internal")
+    with pytest.raises(NotDownloadable):
+        download_image(f"{base}\\@8.8.8.8/x.png", timeout=3)
+    assert seen == []
+
+
+def test_an_article_cover_with_a_backslash_fetches_nothing_from_this_machine(local_web):
+    """The same through an article's `cover:` field, which is taken as written (a Markdown image's address is
+    percent-encoded by the parser; the front matter's is not)."""
+    from wechat_pub.publish.images import ImageError, read_image_bytes
+    from wechat_pub.source.article import parse_article
+
+    base, routes, seen = local_web
+    text = ("---\nissue: 7\ndate: 2026-01-05\ntitle_zh: 标题\ntitle_en: Title\n"
+            f"cover: '{base}\\@8.8.8.8/c.png'\n---\n\n## 一\n\n### Item\n\nText.\n")
+    cover = parse_article(text, "/tmp/issue-7.md").issue.cover
+    assert cover == f"{base}\\@8.8.8.8/c.png"
+    with pytest.raises(ImageError):
+        read_image_bytes(None, cover, (), timeout=3)
+    assert seen == []
+
+
 def test_at_most_ten_megabytes_are_read(local_web):
     base, routes, seen = local_web
     routes["/huge.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * MATERIAL_IMAGE_MAX_BYTES)

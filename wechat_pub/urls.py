@@ -5,11 +5,19 @@ URLs reach wechat-pub from WeChat's events (``PUBLISHJOBFINISH``'s ``article_url
 settings; a link with a ``javascript:`` (or ``data:``, ``vbscript:``…) address runs in the console's origin when
 clicked. Only absolute ``https:`` and ``http:`` addresses with a host pass (WeChat's articles are
 ``https://mp.weixin.qq.com/s/…``; the sandbox's are ``http://127.0.0.1:…``).
+
+A link's host is read by :func:`link_host` alone (what the renderer keeps as a WeChat link, what a push may
+download): an address that two readers would send to two different hosts is no link at all. Python's ``urlsplit``
+reads ``http://127.0.0.1:8765\\@8.8.8.8/`` as a link to 8.8.8.8, while requests (urllib3) and every browser stop
+the host at the backslash and go to 127.0.0.1.
 """
 
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 LINK_SCHEMES = ("https", "http")
 
@@ -19,16 +27,34 @@ def safe_link(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     url = url.strip()
-    # no control characters or spaces: browsers drop tabs and newlines inside a scheme ("java\tscript:")
-    if not url or any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+    # no control characters or spaces: browsers drop tabs and newlines inside a scheme ("java\tscript:"); no
+    # backslash: browsers and urllib3 read it as "/", urlsplit does not (see link_host)
+    if not url or "\\" in url or any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
         return None
     try:
         parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
+        theirs = parse_url(url)  # what requests connects to
+    except (ValueError, LocationParseError):  # e.g. an unclosed IPv6 bracket
         return None
     if parts.scheme.lower() not in LINK_SCHEMES or not parts.hostname:
         return None
+    if (theirs.host or "").strip("[]").lower() != _ascii(parts.hostname):
+        return None
     return url
+
+
+def _ascii(host: str) -> str | None:
+    """``host`` as urllib3 writes it: a name in Chinese (例子.测试) as its IDNA form (xn--…)."""
+    try:
+        return host if host.isascii() else host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+
+
+def link_host(url: object) -> str | None:
+    """The host (lower case) ``url`` leads to when it is a :func:`safe_link`, else None."""
+    link = safe_link(url)
+    return urlsplit(link).hostname if link else None
 
 
 def safe_links(urls: list[str]) -> list[str]:

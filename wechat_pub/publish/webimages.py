@@ -4,7 +4,8 @@ An article is written by whoever holds an editor's password, so ``![x](http://12
 ``cover: http://169.254.169.254/…`` must not make the server fetch its own or its network's services, nor tell
 by its error which ports answer. :func:`download_image` decides:
 
-- only ``http:``/``https:`` addresses whose host resolves to public (global) addresses only;
+- only ``http:``/``https:`` addresses (:func:`~wechat_pub.urls.link_host`: one host, whoever reads them) whose
+  host resolves to public (global) addresses only;
 - redirects are followed by hand, at most :data:`MAX_REDIRECTS`, each hop checked the same way;
 - at most :data:`~wechat_pub.limits.MATERIAL_IMAGE_MAX_BYTES` are read, and they must be a JPEG, PNG or GIF;
 - every refusal and failure gives the same message, so the answer says nothing about the network behind.
@@ -17,12 +18,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
 from wechat_pub.limits import MATERIAL_IMAGE_MAX_BYTES
-from wechat_pub.urls import safe_link
+from wechat_pub.urls import link_host
 
 MAX_REDIRECTS = 3
 
@@ -44,7 +45,8 @@ def download_image(url: str, timeout: float = 20, resolve=socket.getaddrinfo) ->
     """The bytes at ``url``, following at most :data:`MAX_REDIRECTS` checked redirects; raises
     :class:`NotDownloadable` for anything but a public address that answers with at most 10 MB."""
     for _ in range(MAX_REDIRECTS + 1):
-        if not safe_link(url) or not is_public_host(urlsplit(url).hostname or "", resolve):
+        host = link_host(url)
+        if host is None or not is_public_host(host, resolve):
             raise NotDownloadable(url)
         try:
             with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:

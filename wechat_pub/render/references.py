@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+
+from wechat_pub.urls import link_host
 
 
-def is_wechat_link(url: str) -> bool:
+def is_wechat_link(url: str | None) -> bool:
     """Links WeChat lets an article keep: published articles on mp.weixin.qq.com."""
-    parts = urlsplit(url.strip())
-    return parts.scheme in ("http", "https") and parts.hostname == "mp.weixin.qq.com"
+    return link_host(url) == "mp.weixin.qq.com"
 
 
 @dataclass
