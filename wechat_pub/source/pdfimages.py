@@ -16,6 +16,8 @@ from wechat_pub.limits import UPLOADIMG_MAX_BYTES
 
 TINY = 32  # pixels: a narrower or lower picture is a rule, a bullet or a spacer
 MAX_PIXELS = 25_000_000  # more is not a newsletter's chart, and would take the memory of a small server
+MAX_PDF_PIXELS = 10 * MAX_PIXELS  # decoded for one PDF at most (a newsletter's charts are a few million each)
+MAX_DECODED = 300  # pictures decoded for one PDF at most (an import writes 60; a repeat is known by its stream)
 SAME_PLACE = 3.0  # points: how far pdfplumber's and pdfium's idea of a picture's box may differ
 
 
@@ -37,27 +39,71 @@ def page_images(data: bytes, places: dict[int, list[Place]]) -> tuple[dict[tuple
 
     if not any(places.values()):
         return {}, []
-    pictures: dict[tuple, object] = {}
-    skipped: list[str] = []
+    found = _Pictures()
     document = pypdfium2.PdfDocument(data)
     try:
         for number, boxes in places.items():
             if boxes:
-                pictures.update(_decode_page(document[number - 1], number, boxes, skipped))
+                _read_page(document[number - 1], number, boxes, found)
     finally:
         document.close()
-    return _keep_unrepeated(pictures, skipped)
+    return found.unrepeated()
 
 
-def _decode_page(page, number: int, boxes: list[Place], skipped: list[str]) -> dict[tuple, object]:
+class _Pictures:
+    """The pictures found so far, each decoded once and kept encoded (a PDF is written by whoever may import one:
+    a few kilobytes can draw one large picture a thousand times, so pixels are never held for more than one
+    picture at a time, the same picture drawn again is recognised by its stream before decoding, and every PDF
+    has a budget of pixels to decode)."""
+
+    def __init__(self):
+        self.places: dict[str, list[tuple]] = defaultdict(list)  # the pixels' hash -> where the picture is drawn
+        self.encoded: dict[str, PdfImage] = {}  # the pixels' hash -> the picture, encoded once
+        self.streams: dict[str, str] = {}  # the image stream's hash -> the hash of its pixels
+        self.pixels_left = MAX_PDF_PIXELS
+        self.decoded = 0
+        self.skipped: list[str] = []
+
+    def add(self, key: tuple, image) -> None:
+        stream = hashlib.sha256(bytes(image.get_data())).hexdigest()
+        if stream in self.streams:  # the same picture drawn again
+            self.places[self.streams[stream]].append(key)
+            return
+        width, tall = image.get_px_size()
+        if width * tall > self.pixels_left or self.decoded == MAX_DECODED:
+            self.skipped.append(f"page {key[1]}: a picture was left out: the PDF's pictures are too many or too "
+                                "large to import at once; add it by hand")
+            return
+        self.pixels_left -= width * tall
+        self.decoded += 1
+        picture = image.get_bitmap(render=False).to_pil()
+        pixels = hashlib.sha256(picture.tobytes() + repr(picture.size).encode()).hexdigest()
+        self.streams[stream] = pixels
+        self.places[pixels].append(key)
+        if pixels not in self.encoded:
+            self.encoded[pixels] = encode(picture, key[1])
+
+    def unrepeated(self) -> tuple[dict[tuple, PdfImage], list[str]]:
+        kept = {}
+        for pixels, keys in self.places.items():
+            picture = self.encoded[pixels]
+            if len(keys) > 1:
+                pages = ", ".join(str(page) for page in sorted({key[1] for key in keys}))
+                self.skipped.append(f"a picture of {picture.width}×{picture.height} pixels repeated {len(keys)} "
+                                    f"times (page(s) {pages}) was left out as decoration (a logo?)")
+                continue
+            kept[keys[0]] = picture
+        return kept, self.skipped
+
+
+def _read_page(page, number: int, boxes: list[Place], found: _Pictures) -> None:
     import pypdfium2.raw as pdfium
 
     height = page.get_height()
     objects = []
-    for found in page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-        left, bottom, right, top = found.get_bounds()
-        objects.append(((left, height - top, right, height - bottom), found))
-    decoded = {}
+    for image in page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = image.get_bounds()
+        objects.append(((left, height - top, right, height - bottom), image))
     for index, box in enumerate(boxes):
         match = next((o for place, o in objects if all(abs(a - b) <= SAME_PLACE for a, b in zip(place, box))), None)
         if match is None:
@@ -66,30 +112,14 @@ def _decode_page(page, number: int, boxes: list[Place], skipped: list[str]) -> d
         if width < TINY or tall < TINY:
             continue  # a rule or bullet: not worth a line in the review
         if width * tall > MAX_PIXELS:
-            skipped.append(f"page {number}: a picture of {width}×{tall} pixels is too large to import; "
-                           "export it separately and add it by hand")
+            found.skipped.append(f"page {number}: a picture of {width}×{tall} pixels is too large to import; "
+                                 "export it separately and add it by hand")
             continue
         try:
-            decoded[("picture", number, index)] = match.get_bitmap(render=False).to_pil()
+            found.add(("picture", number, index), match)
         except Exception as exc:  # pdfium's errors have no common base; one bad picture must not stop the rest
-            skipped.append(f"page {number}: a picture could not be decoded ({type(exc).__name__}); add it by hand")
-    return decoded
-
-
-def _keep_unrepeated(pictures: dict[tuple, object], skipped: list[str]) -> tuple[dict[tuple, PdfImage], list[str]]:
-    seen: dict[str, list[tuple]] = defaultdict(list)
-    for key, picture in pictures.items():
-        seen[hashlib.sha256(picture.tobytes() + repr(picture.size).encode()).hexdigest()].append(key)
-    kept = {}
-    for keys in seen.values():
-        picture = pictures[keys[0]]
-        if len(keys) > 1:
-            pages = ", ".join(str(page) for page in sorted({key[1] for key in keys}))
-            skipped.append(f"a picture of {picture.size[0]}×{picture.size[1]} pixels repeated {len(keys)} times "
-                           f"(page(s) {pages}) was left out as decoration (a logo?)")
-            continue
-        kept[keys[0]] = encode(picture, keys[0][1])
-    return kept, skipped
+            found.skipped.append(f"page {number}: a picture could not be decoded ({type(exc).__name__}); add it by "
+                                 "hand")
 
 
 def encode(picture, page: int) -> PdfImage:
