@@ -83,7 +83,8 @@ def pdf_review(pdf: PdfText | None) -> list[str]:
 
 def write_pictures(pictures: list[bytes], number: int, folder: Path, article: str | None = None) -> list[Path]:
     """Write an import's pictures where the article shows them, each through the image gate first; with
-    ``article`` (the text a console form sent), only those it shows."""
+    ``article`` (the text a console form sent), only those it shows. The pictures written: those that were not
+    there with these bytes already (what an issue shows changed, and an approval of it no longer holds)."""
     if len(pictures) > MAX_PICTURES:
         raise NewsletterImportError(f"{len(pictures)} pictures: an import takes at most {MAX_PICTURES}.",
                                     "Leave the other pictures out of the PDF and add them to the article by hand.")
@@ -102,11 +103,23 @@ def write_pictures(pictures: list[bytes], number: int, folder: Path, article: st
         if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
             raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is written "
                                         "through it.", "Replace it with a plain folder, then import again.")
+        if _holds(target, checked.data):
+            continue
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(checked.data)
         written.append(target)
     return written
+
+
+def _holds(target: Path, data: bytes) -> bool:
+    """Whether the file ``target`` (not a link) holds ``data`` already."""
+    try:
+        descriptor = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read(len(data) + 1) == data
 
 
 def issue_filename(number: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
@@ -61,6 +61,12 @@ class Approvals:
         with self.db.begin() as conn:
             conn.execute(self.db.upsert(approvals, {"appid": self.appid, "issue": issue, "text_hash": text_hash,
                                                     "by": by, "at": self.clock.time()}))
+
+    def withdraw(self, issue: int) -> bool:
+        """Take back the approval of ``issue`` (what it shows changed without its text); whether there was one."""
+        with self.db.begin() as conn:
+            return conn.execute(delete(approvals).where(approvals.c.appid == self.appid,
+                                                        approvals.c.issue == issue)).rowcount > 0
 
     def get(self, issue: int) -> Approval | None:
         with self.db.connect() as conn:

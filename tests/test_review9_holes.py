@@ -1,0 +1,95 @@
+"""Holes a security review with fresh eyes found on 2026-12-06 (each test failed on the code before its fix): an
+approved issue's pictures replaced through the import form with the approval still holding, and a small PDF whose
+one picture, drawn many times, took gigabytes to import. (The review's third and fourth, a backslash that makes an
+address lead to two hosts, are in test_web_images.py and test_security_inputs.py.)"""
+
+from __future__ import annotations
+
+import base64
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from security_server import console_on
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture
+def console(tmp_path, database_url, fake_clock, monkeypatch):
+    with console_on(tmp_path / "site", database_url, fake_clock.clock, monkeypatch) as running:
+        yield running
+
+
+def png(colour: str) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def approved_issue_with_a_picture(console, picture: bytes):
+    """Issue 920, whose text shows images/issue-920/figure-1.png (``picture``), approved by an approver."""
+    from wechat_pub.source.article import parse_article
+    from wechat_pub.source.writer import write_article
+
+    articles = console.folder / "articles"
+    (articles / "images" / "issue-920").mkdir(parents=True)
+    (articles / "images" / "issue-920" / "figure-1.png").write_bytes(picture)
+    draft = ("---\nissue: 920\ndate: 2026-12-02\ntitle:\n  zh: 周报\n  en: Weekly\n---\n\n"
+             "# 国内要闻 | Domestic News\n\n## 中文标题\n## English headline\n\n中文正文。\n\n"
+             "![](images/issue-920/figure-1.png)\n\n---\n\nEnglish body.\n\nSource: [Origin](https://example.org/a)\n")
+    (articles / "issue-920.md").write_text(write_article(parse_article(draft, str(articles / "issue-920.md")).issue,
+                                                         str(articles)), encoding="utf-8")
+    assert console.post(console.sign_in("boss"), "/console/default/issues/920/approve").status_code == 302
+    site = console.deployment.default
+    assert site.approvals.get(920).text_hash == site.library.row(920).text_hash
+    return site, articles / "images" / "issue-920" / "figure-1.png"
+
+
+def test_new_pictures_for_an_approved_issue_take_its_approval_back(console):
+    """The import form wrote its pictures over images/issue-NNN/figure-K.png; sent with the issue's own approved
+    text and "replace", the text and its hash stayed the same, so the approval held and the scheduled send went
+    out with pictures no approver saw."""
+    from wechat_pub.publish.deliver import editor_without_approval
+
+    site, figure = approved_issue_with_a_picture(console, png("#2266aa"))
+    editor = console.sign_in("editor1")
+    same = console.post(editor, "/console/default/import/save", text=site.library.row(920).text,
+                        filename="issue-920.md", replace="1", picture=base64.b64encode(png("#2266aa")).decode())
+    assert same.status_code == 302 and site.approvals.get(920) is not None  # the same picture again: still approved
+
+    response = console.post(editor, "/console/default/import/save", text=site.library.row(920).text,
+                            filename="issue-920.md", replace="1", picture=base64.b64encode(png("#ff0000")).decode())
+    assert response.status_code == 302 and figure.read_bytes() == png("#ff0000")
+    assert site.approvals.get(920) is None and editor_without_approval(site, 920) is not None
+    page = editor.get(f"{console.base}/console/default/issues/920", timeout=10).text
+    assert "审核已撤回（图片有改动）" in page
+
+
+def test_a_small_pdf_drawing_one_picture_many_times_takes_no_gigabytes():
+    """read_pdf decoded every draw of a picture (a picture's pixels were capped, not their sum) and held them all
+    before dropping the repeats: 72 KB drawing one 5000x5000 picture 12 times peaked at about 1.3 GB, and any
+    editor may import a PDF. Measured in a child process."""
+    out = subprocess.run([sys.executable, str(HERE / "pdf_bomb.py"), "12"], capture_output=True, text=True,
+                         timeout=300, cwd=HERE.parent)
+    assert out.returncode == 0, out.stderr
+    line = out.stdout.strip().splitlines()[-1]
+    peak = float(line.split("peak RSS=")[1].split(" MB")[0])
+    assert peak < 500, line
+
+
+def test_a_pdfs_pictures_are_decoded_within_a_budget(monkeypatch):
+    """Past the PDF's budget of pixels to decode, a picture is left out, and the review says so."""
+    from pdf_bomb import bomb_pdf
+
+    from wechat_pub.source import pdfimages
+    from wechat_pub.source.pdf import read_pdf
+
+    monkeypatch.setattr(pdfimages, "MAX_PDF_PIXELS", 2 * 100 * 100)
+    result = read_pdf(bomb_pdf(1, side=100, distinct=3), "three.pdf")
+    assert len(result.images) == 2
+    assert any("too many or too large" in line for line in result.skipped_images), result.skipped_images
