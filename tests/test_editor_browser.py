@@ -241,6 +241,30 @@ def test_the_preview_endpoint_composes_the_form_and_saves_nothing(console):
     assert "预览标题" not in saved(console, 157)
 
 
+def test_an_edit_made_in_the_folder_meanwhile_is_never_saved_over(console):
+    """A newcomer's finding (2026-12-06): the file was edited in the folder after the editor opened, and a save
+    in the console before the next sync (30 s) wrote over it: that edit was in no version, no backup and no
+    conflict. Now the folder's edit becomes the newest version first, and the console's save is a conflict."""
+    import requests
+
+    write_issue(console, 161)
+    browser = requests.Session()
+    token = csrf_of(browser.get(f"{console.base}/console/login", timeout=10).text)
+    browser.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1", "password": PASSWORD},
+                 timeout=10)
+    page = browser.get(f"{console.base}/console/default/issues/161/edit", timeout=10).text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    edited = saved(console, 161).replace("2020年4月15日，公安部", "2020年4月15日（在文件夹里改过），公安部", 1)
+    assert edited != saved(console, 161)
+    (console.folder / "articles" / "issue-161.md").write_text(edited, encoding="utf-8")
+    answer = browser.post(f"{console.base}/console/default/issues/161/edit", timeout=30, allow_redirects=False,
+                          data={"csrf_token": csrf_of(page), "version": version, "issue": "161", "author": "编辑部",
+                                "body": "\n# 国内要闻 | Domestic News\n"})
+    assert answer.status_code == 409, answer.status_code
+    assert saved(console, 161) == edited
+    assert "在文件夹里改过" in console.deployment.default.library.row(161).text
+
+
 @pytest.mark.parametrize("version", ["abc", "", "99999999999999999999", "-1"])
 def test_a_save_with_a_bad_version_is_a_conflict_not_a_crash(console, version):
     import requests

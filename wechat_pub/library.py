@@ -317,9 +317,12 @@ class Library:
         if not article.number:
             raise ArticleError(f"{filename}: the text has no issue number.", "Keep the 'issue:' line of the front "
                                                                              "matter.")
-        if path.exists() and read_article_file(str(path), self.folder.timezone).number not in (0, article.number):
+        here = read_article_file(str(path), self.folder.timezone) if path.exists() else None
+        if here is not None and here.number not in (0, article.number):
             raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
                                "name, or rename that file first (nothing was saved).")
+        if here is not None and here.sha256 != self._load_record().get(filename):
+            self.sync()  # the file was edited here since the last sync: that edit becomes a version (this save stale)
         current = self.store.get(article.number)
         if current is not None and not current.removed and current.filename != filename:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",
@@ -327,10 +330,13 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            synced = self._load_record()
+            now = read_article_file(str(path), self.folder.timezone) if path.exists() else None
+            if now is not None and now.number and now.sha256 != synced.get(filename):  # edited here this moment:
+                raise StaleVersion(article.number)  # the next sync has it
             sent = self._store(article, author,
                                expected_version if current is None or not current.removed else current.version)
             self._write_text(path, text)
-            synced = self._load_record()
             synced.update(sent)
             synced[filename] = article.sha256
             self._save_record(synced)
