@@ -136,7 +136,11 @@ def test_schedule_commands_edit_only_the_publish_time(site, run_cli, fake_clock)
     assert path.read_text() == before
     err = run_cli("schedule", "add", path, "--at", "next tuesday", expect=1, clock=fake_clock).stderr
     assert "--at 'next tuesday'" in err and "YYYY-MM-DD HH:MM" in err
-    assert "nothing scheduled" in run_cli("schedule", "list", clock=fake_clock).stdout
+    listed = run_cli("schedule", "list", clock=fake_clock).stdout
+    assert "nothing scheduled" in listed
+    example = listed.split('--at "', 1)[1].split('"', 1)[0]  # its hint's time: tomorrow, not a date long past
+    assert example == tomorrow
+    assert "issue 135" in run_cli("schedule", "add", path, "--at", example, clock=fake_clock).stdout
 
 
 def test_a_time_already_passed_is_refused_saying_what_time_it_is(site, run_cli, fake_clock):

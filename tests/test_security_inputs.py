@@ -214,11 +214,10 @@ def test_an_outside_link_is_never_kept_as_a_wechat_link():
     2026-12-06)."""
     import re
 
+    from conftest import SEED_ARTICLE
     from wechat_pub.render.options import RenderOptions
     from wechat_pub.render.split import render_issue
     from wechat_pub.source.article import parse_article
-
-    from conftest import SEED_ARTICLE
 
     text = SEED_ARTICLE.read_text(encoding="utf-8")
     end = text.index("\n", text.index("On April 14, 2020"))

@@ -109,13 +109,22 @@ def schedule_list(site) -> None:
         err.print(f"[yellow]note:[/] {rx(site.schedule.note)}", markup=True)
     rows = schedule_rows(site)
     if not rows:
-        out.print("nothing scheduled (add one: wechat-pub schedule add FILE --at \"2026-12-02 09:00\")")
+        out.print(f"nothing scheduled (add one: wechat-pub schedule add FILE --at \"{_tomorrow_at_nine(site)}\")")
     for row in rows:
         out.print(f"{row.issue:>4}  {row.when:<26} {row.state:<10} {rx(row.path)}")
         if row.plan:
             out.print(f"      {rx(row.plan)}")
         if row.details:
             out.print(f"      {rx(row.details)}")
+
+
+def _tomorrow_at_nine(site) -> str:
+    """An example time that has not passed: tomorrow at 09:00 in the publisher's zone (by the site's clock)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    tomorrow = dt.datetime.fromtimestamp(site.clock.time(), ZoneInfo(site.timezone)).date() + dt.timedelta(days=1)
+    return f"{tomorrow.isoformat()} 09:00"
 
 
 @click.command("mark-published")
