@@ -212,6 +212,24 @@ def test_on_a_phone_the_menu_opens_by_keyboard_and_the_actions_are_a_thumb_away(
     page.context.close()
 
 
+def test_on_a_phone_the_action_bar_covers_nothing_at_the_bottom_of_the_page(console, browser):
+    """A newcomer's finding (2026-12-06): on the issue page the bar at the bottom of the screen covered the
+    language switch even scrolled to the end, and a tap on English reached the bar."""
+    page = new_page(browser, 390)
+    sign_in(page, console.base)
+    page.goto(f"{console.base}/console/default/issues/135")
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    bar = page.locator("nav.action-bar").bounding_box()
+    switch = page.locator("footer.foot form.language").bounding_box()
+    assert switch["y"] + switch["height"] <= bar["y"], (switch, bar)
+    page.click("footer.foot button[data-language=en]", timeout=3000)
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=5000)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.click("footer.foot button[data-language=zh_CN]", timeout=3000)
+    page.wait_for_function("() => document.documentElement.lang.startsWith('zh')", timeout=5000)
+    page.context.close()
+
+
 def test_actions_only_when_they_make_sense(console, browser):
     write_issue(console, 151)
     page = new_page(browser, 1280)
