@@ -43,3 +43,22 @@ def test_the_compiled_catalogue_is_the_committed_po():
     want = {m.id: m.string for m in read_mo(expected) if m.id}
     assert {m.id: m.string for m in compiled if m.id} == want, (
         "messages.mo is not messages.po compiled: run `pybabel compile -d wechat_pub/console/translations`")
+
+
+def test_every_event_the_history_and_audit_record_has_words():
+    """A newcomer's finding (2026-12-06): the issue page's history showed sent, schedule-done, send-accepted,
+    send-requested and schedule-failed as they are stored, in English keys on the Chinese console."""
+    import re
+
+    from wechat_pub.console.words import EVENTS
+
+    recorded = set()
+    patterns = [r'\.note\([^,()]+, "([a-z-]+)"', r'_log\(conn, issue, "([a-z-]+)"', r'_move\(issue, clientmsgid, "([a-z-]+)"',
+                r'_move\(issue, "([a-z-]+)"', r'\brecord\("([a-z-]+)"', r'"sent" if ok else "([a-z-]+)"']
+    for path in (ROOT / "wechat_pub").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for pattern in patterns:
+            recorded.update(re.findall(pattern, text))
+    recorded.add("sent")
+    assert {"schedule-done", "send-accepted", "unapprove", "import"} <= recorded  # the patterns find them
+    assert sorted(recorded - set(EVENTS)) == []

@@ -177,6 +177,12 @@ EVENTS = {
     "user-add": N_("user added"), "user-remove": N_("user removed"), "user-password": N_("password changed"),
     "user-role": N_("role changed"), "sign-in-failed": N_("wrong password at sign-in"),
     "sign-in-locked": N_("sign-in locked"), "sign-in-unlock": N_("sign-in lock lifted"),
+    "send-requested": N_("send requested"), "send-accepted": N_("send accepted by WeChat"),
+    "send-refused": N_("send refused by WeChat"), "send-unknown": N_("send: WeChat's answer lost (asked again)"),
+    "sent": N_("sent to followers"), "send-deleted": N_("send deleted"), "marked-sent": N_("marked sent"),
+    "schedule-done": N_("scheduled run done"), "schedule-failed": N_("scheduled run failed"),
+    "schedule-attempt-failed": N_("scheduled attempt failed (tried again)"),
+    "schedule-blocked": N_("scheduled run blocked"), "schedule-missed": N_("scheduled run missed"),
 }
 
 
