@@ -81,6 +81,25 @@ def test_an_unapproved_issue_is_blocked_and_the_team_told(team):
     assert mail.startswith("⚠️ 立方律师事务所: issue 135 was not pushed at its time") and "issues/135" in mail
 
 
+def test_an_issue_whose_image_is_missing_is_blocked_not_failed(team, sandbox):
+    """A newcomer's finding (2026-12-06): an issue whose image file was missing ran at its time and failed
+    ("Image file ... does not exist"), where the README promises it is blocked, with its problems."""
+    site, mailbox = team
+    path = site / "articles" / "issue-135.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("2020年4月15日，公安部", "![图](images/gone.png)\n\n2020年4月15日，公安部", 1),
+                    encoding="utf-8")
+    passed(path, 1)
+    service = Running(site)
+    try:
+        detail = service.wait_for("blocked")
+    finally:
+        service.stop()
+    assert "images/gone.png" in detail and "does not exist" in detail, detail
+    robot, _ = told(mailbox)
+    assert "issue 135 was not pushed at its time" in robot
+
+
 def test_a_missed_push_is_told(team, sandbox):
     site, mailbox = team
     configure(site, "schedule", "grace_hours = 0.001")

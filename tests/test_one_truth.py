@@ -266,6 +266,19 @@ def test_a_scheduled_issue_that_breaks_stays_listed_as_blocked(hosts, run_cli, m
     assert "2099-01-01T09:00:00+08:00  blocked" in listed and "error(s), so it will not be pushed" in listed
 
 
+def test_a_scheduled_issue_whose_image_goes_missing_is_listed_as_blocked(hosts, run_cli, monkeypatch):
+    """Its text is fine, but a push would refuse it (a newcomer's finding, 2026-12-06: listed as scheduled)."""
+    a, _ = hosts
+    path = a / "articles" / "issue-142.md"
+    path.write_text(article(142).replace("## News of 142\n", "## News of 142\n\n![图](images/gone.png)\n"),
+                    encoding="utf-8")
+    monkeypatch.chdir(a)
+    added = run_cli("schedule", "add", "articles/issue-142.md", "--at", "2099-01-01 09:00")
+    assert "images/gone.png" in added.stderr and "blocked at its time unless this is fixed" in added.stderr
+    listed = run_cli("schedule", "list").stdout
+    assert "2099-01-01T09:00:00+08:00  blocked" in listed and "images/gone.png" in listed, listed
+
+
 def test_followers_find_only_published_issues(hosts, run_cli, monkeypatch):
     """Issue 10: `ask "第140期"` found an issue that was cancelled and never pushed."""
     a, _ = hosts

@@ -291,7 +291,7 @@ def test_every_failed_attempt_is_logged_kept_and_shown(site, sandbox, running, c
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text).group(1)
     client.post("/console/login", data={"csrf_token": token, "name": "editor1", "password": "a long enough password"})
     page = client.get("/console/default/issues/135").text
-    assert "schedule-attempt-failed" in page and "attempt 1 of the push at" in page and "45009" in page
+    assert "定时任务的一次尝试失败（会再试）" in page and "attempt 1 of the push at" in page and "45009" in page
 
 
 def test_an_attempt_cut_short_is_recorded_when_the_run_resumes(site, sandbox, running):

@@ -239,6 +239,13 @@ def check_images(issue: m.Issue, folders: tuple[str, ...] = ()) -> list[m.Proble
     return problems
 
 
+def image_errors(issue: m.Issue, options: RenderOptions) -> tuple[str, ...]:
+    """The errors of the images ``issue`` shows (missing, unreadable, not allowed), as a row's problems are
+    written ("line: message"): its text may be fine while a push of it cannot be."""
+    return tuple(f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}"
+                 for p in check_images(issue, options.image_folders) if p.severity == "error")
+
+
 def check_image(path: str | None, src: str, pos: m.Pos | None, folders: tuple[str, ...],
                 cover: bool = False) -> list[m.Problem]:
     what = "cover" if cover else "image"

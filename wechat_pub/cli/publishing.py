@@ -68,6 +68,11 @@ def _set_time(site, file: str, at: str | None) -> None:
         plan = delivery_of(site, done.issue).at(done.publish_at, site.timezone)
         out.print(f"issue {done.issue.number} ({rx(file)}): {plan} ({done.publish_at})")
         out.print("  `wechat-pub run` picks it up within schedule.sync_seconds; `wechat-pub schedule list` shows it")
+        from wechat_pub.preflight import image_errors
+
+        for problem in image_errors(done.issue, site.render_options()):  # its text is fine, its images are not
+            err.print(f"[yellow]warning:[/] {rx(problem)}: it will be blocked at its time unless this is fixed "
+                      "(`wechat-pub check`)", markup=True)
     else:
         out.print(f"issue {done.issue.number} ({rx(file)}) is no longer scheduled")
 

@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from wechat_pub.deployment import Deployment
 from wechat_pub.errors import WechatPubError
+from wechat_pub.preflight import image_errors
 from wechat_pub.publish import jobs
 from wechat_pub.publish.failed import PublishFailed
 from wechat_pub.publish.timing import Slot, Verdict, blocked_detail, may_retry, missed_detail, retry_delay, verdict
@@ -344,9 +345,10 @@ class SchedulerService:
             site.runs.finish(slot.issue, slot.publish_at, "canceled", f"moved to {moved or 'no time'} before it ran")
             return None
         issue = site.library.catalogue().issue(slot.issue)
-        if issue is None or not row.valid:
-            blocked = Slot(slot.issue, slot.path, slot.publish_at, row.problems or ("-: it cannot be read",))
-            return self._blocked(site, slot, blocked_detail(blocked))
+        problems = ((row.problems or ("-: it cannot be read",)) if issue is None or not row.valid
+                    else image_errors(issue, site.render_options()))  # its images too: a push would refuse them
+        if problems:
+            return self._blocked(site, slot, blocked_detail(Slot(slot.issue, slot.path, slot.publish_at, problems)))
         if site.require_approval:
             approval = site.approvals.get(slot.issue)
             if approval is None or approval.text_hash != row.text_hash:
@@ -363,7 +365,6 @@ class SchedulerService:
         site.pushes.note(slot.issue, "schedule-blocked", detail)
         site.notifier.notify(site.notice(slot.issue, "blocked", detail))
         self.on_event("blocked", f"{job_id(site, slot)}: {detail}")
-        return None
 
     def _retry_or_fail(self, site: Site, slot: Slot, run, exc: WechatPubError) -> None:
         now = self.clock.time()

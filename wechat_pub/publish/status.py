@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from wechat_pub.issue_reader import settle_long_lived
@@ -34,6 +34,7 @@ class ScheduleRow:
 
 def schedule_rows(site: Site) -> list[ScheduleRow]:
     """Every scheduled slot: the articles' current publish_at, and what happened to earlier ones."""
+    from wechat_pub.preflight import image_errors
     from wechat_pub.publish.deliver import delivery_of
 
     runs = {(run.issue, run.publish_at): run for run in site.runs.all()}
@@ -42,8 +43,11 @@ def schedule_rows(site: Site) -> list[ScheduleRow]:
     rows = []
     for slot in site.library.slots():
         run = runs.pop((slot.issue, slot.publish_at), None)
+        issue = catalogue.issue(slot.issue)
+        if run is None and issue is not None and not slot.blocked:  # its images too: blocked at its time else
+            slot = replace(slot, problems=image_errors(issue, site.render_options()))
         state, details = slot_status(slot, run, now, site.schedule.grace_seconds)
-        plan = delivery_of(site, catalogue.issue(slot.issue)).at(slot.publish_at, site.timezone)
+        plan = delivery_of(site, issue).at(slot.publish_at, site.timezone)
         rows.append(ScheduleRow(slot.issue, os.path.relpath(slot.path), slot.publish_at, state, details, plan))
     for (issue, publish_at), run in runs.items():  # earlier slots: history
         rows.append(ScheduleRow(issue, "", publish_at, run.state, run.detail))
