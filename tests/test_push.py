@@ -75,6 +75,26 @@ def test_seed_issue_lands_in_the_draft_box(sandbox_dir, sandbox, run_cli):
     assert Image.open(io.BytesIO(bytes(cover["data"]))).size == (900, 383)
 
 
+def test_status_says_when_in_the_publishers_time_zone(sandbox_dir, sandbox, run_cli, fake_clock):
+    """A newcomer's finding (2026-12-06): `status` gave the server's time (UTC here) without a zone, where every
+    other command and the console give the publisher's (Asia/Shanghai)."""
+    import os
+    import time
+
+    (sandbox_dir / "articles").mkdir()
+    shutil.copy(SEED_ARTICLE, sandbox_dir / "articles" / "135.md")
+    run_cli("push", "articles/135.md", clock=fake_clock)  # 2027-01-15 08:00 UTC
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"  # a server's usual zone
+    time.tzset()
+    try:
+        status = run_cli("status", clock=fake_clock).stdout
+    finally:
+        os.environ.pop("TZ") if before is None else os.environ.update(TZ=before)
+        time.tzset()
+    assert "article(s)), 2027-01-15 16:00" in status, status
+
+
 def test_repush_unchanged_uploads_nothing_and_makes_one_draft_call(sandbox_dir, sandbox, run_cli):
     (sandbox_dir / "articles").mkdir()
     (sandbox_dir / "articles" / "chart.jpg").write_bytes(jpeg_bytes(400, 300, noise=True))

@@ -71,7 +71,7 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
                                     f"{len(unsynced.errors)} error(s): run wechat-pub check"))
     for issue in catalogue.issues:
         plan = delivery_of(site, issue).at(issue.publish_at, site.timezone) if issue.publish_at else None
-        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), plan)
+        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), plan, site.timezone)
         run = runs.get((issue.number, issue.publish_at))
         if run and run.state in ("missed", "failed", "retrying"):
             row.details = f"scheduled push {run.state}: {run.detail}" + (f"; {row.details}" if row.details else "")
@@ -79,17 +79,18 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
                 row.state = run.state
         rows.append(row)
     for number, record in sorted(records.items()):  # pushed once, file gone since
-        rows.append(describe(number, record.path or "(file removed)", record, None))
+        rows.append(describe(number, record.path or "(file removed)", record, None, site.timezone))
     rows.sort(key=lambda r: (int(r.issue) if r.issue.isdigit() else 0))
     return rows
 
 
-def describe(number: int, path: str, record: PushRecord | None, plan: str | None) -> IssueStatus:
-    """``plan``: what its schedule does, in words ('send to all followers at Tue 2026-12-08 09:00')."""
+def describe(number: int, path: str, record: PushRecord | None, plan: str | None, zone: str) -> IssueStatus:
+    """``plan``: what its schedule does, in words ('send to all followers at Tue 2026-12-08 09:00'); times in the
+    publisher's time ``zone``, as everywhere else (not the server's, often UTC)."""
     when = f"scheduled: {plan}" if plan else ""
     if record is None or record.state is PushState.NEW:
         return IssueStatus(str(number), path, "not pushed", when)
-    at = dt.datetime.fromtimestamp(record.updated_at).strftime("%Y-%m-%d %H:%M")
+    at = to_the_minute(_in_zone(record.updated_at, zone))
     if record.state is PushState.DRAFT:
         details = f"draft {record.draft_media_id} ({record.article_count} article(s)), {at}"
     elif record.state is PushState.PUBLISHING:
@@ -141,7 +142,7 @@ class Overview:
     @cached_property
     def last_push(self) -> str:
         """What the last push did."""
-        return _last_push(self.record)
+        return _last_push(self.record, self.site.timezone if self.site else None)
 
     @cached_property
     def delivery(self):
@@ -267,10 +268,10 @@ def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now
     return "not pushed", "Schedule it, or push it to the draft box now."
 
 
-def _last_push(record: PushRecord | None) -> str:
+def _last_push(record: PushRecord | None, zone: str | None) -> str:
     if record is None or record.state is PushState.NEW:
         return ""
-    at = to_the_minute(dt.datetime.fromtimestamp(record.updated_at))
+    at = to_the_minute(_in_zone(record.updated_at, zone))
     last = f"{record.state.value} {at}"
     return last + (f"; last attempt failed: {record.error}" if record.error else "")
 
@@ -282,6 +283,12 @@ def _local(publish_at: str | None, site: Site) -> str:
 
     moment = dt.datetime.fromisoformat(publish_at).astimezone(zoneinfo.ZoneInfo(site.timezone))
     return f"{to_the_minute(moment)} ({site.timezone})"
+
+
+def _in_zone(moment: float, zone: str | None) -> dt.datetime:
+    import zoneinfo
+
+    return dt.datetime.fromtimestamp(moment, zoneinfo.ZoneInfo(zone) if zone else None)
 
 
 def to_the_minute(moment: dt.datetime) -> str:
