@@ -11,7 +11,7 @@ import requests
 from security_service import PASSWORD, TOKEN, service_fixture, signed_in  # noqa: F401 (service_fixture)
 from test_console_browser import write_issue
 
-from conftest import state_url, stores_at
+from conftest import open_site, state_url, stores_at
 
 # ---- 5. CSV: no follower's query becomes a live formula -------------------------------------------------
 
@@ -108,6 +108,11 @@ def test_import_save_over_the_same_issue_keeps_a_backup(service):
     session = signed_in(service.base)
     response = import_save(session, service.base, 911, "issue-911.md")
     assert "issue-911.md exists: tick “replace it” to import over it." in response.text
+    # what was read stays on the page, with the box to tick (a newcomer's finding: it had to be read again)
+    assert response.status_code == 409 and 'name="replace"' in response.text and "issue: 911" in response.text
+    assert "already gone out to followers" not in response.text
+    open_site(service.folder).pushes.published(911, ["https://mp.weixin.qq.com/s/gone911"])
+    assert "already gone out to followers" in import_save(session, service.base, 911, "issue-911.md").text
     response = import_save(session, service.base, 911, "issue-911.md", replace=True)
     assert "The file it replaced is kept as issue-911." in response.text and "carried over: digest" in response.text
     [backup] = (articles / ".backups").glob("issue-911.*.md")

@@ -118,10 +118,12 @@ def _found(site, source: str, issue, notes, problems, article: str, punctuation:
         return render_template("import.html", found=None), 422
     filename = issue_filename(issue.number)
     exists = site.library.row(issue.number)
+    record = site.pushes.get(issue.number) if exists else None
     return render_template("import.html", found=issue, notes=notes, problems=problems, article=article,
                            punctuation=punctuation, pictures=pictures,
                            filename=exists.filename if exists and not exists.removed else filename,
-                           exists=exists if exists and not exists.removed else None, source=source)
+                           exists=exists if exists and not exists.removed else None, source=source,
+                           gone_out=record is not None and record.state.value in ("published", "sent"))
 
 
 @bp.post("/<account>/import/save")
@@ -147,9 +149,12 @@ def import_save(account: str):
     row = site.library.row(new.number)
     version = None
     if row is not None and not row.removed:
-        if not request.form.get("replace"):
+        if not request.form.get("replace"):  # what was read stays on the page, the box to tick beside it
             flash(_("%(file)s exists: tick “replace it” to import over it.", file=filename), "error")
-            return redirect(url_for("console.import_page", account=account))
+            page = _found(site, filename, new, [], [str(problem) for problem in parse_article(
+                text, str(site.articles.path / filename), site.timezone).problems], text, "",
+                request.form.getlist("picture"))
+            return (page[0] if isinstance(page, tuple) else page), 409
         old = site.library.catalogue().file(new.number)
         merged, carried = carry_over(new, old.issue if old else None)
         backup = keep_backup(site.articles.path / filename, site.articles.path)
