@@ -7,6 +7,7 @@ would answer 48001."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -66,6 +67,8 @@ def test_preview_schedule_send_approve_and_the_result(console, page):  # noqa: F
     assert "on its way to your phone" in page.inner_text(".flash") and "99 phone preview(s) left" in page.inner_text(".flash")
     assert "99 of 100 phone previews left today" in page.inner_text(".reach")
     assert [e["towxname"] for e in listing(console) if e["preview"]] == ["wxid_sandbox_reader"]
+    history = page.inner_text("#history")  # once in the issue's history (a newcomer saw it twice: history and audit)
+    assert history.count("phone preview") == 1, history
 
     # schedule it to be sent to all followers, a few seconds ahead; approve it
     at = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(seconds=8)
@@ -132,6 +135,8 @@ def test_an_unverified_account_is_offered_the_hand_path(console, page):  # noqa:
         page.goto(f"{console.base}/console/default/rights")
         page.click("button:has-text('Ask WeChat again')")
         assert "not allowed" in page.inner_text("tr[data-capability='send']")
+        here = page.inner_text("tr[data-previews-here]")  # our own count, named apart from WeChat's preview row
+        assert re.fullmatch(r"phone previews sent from here today\t\d+ used, \d+ of 100 left", here), here
         page.goto(f"{console.base}/console/default/issues/139")
         reach = page.inner_text(".reach")
         assert "not verified: drafts only" in reach and "then mark it here" in reach

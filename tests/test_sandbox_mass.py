@@ -91,7 +91,8 @@ def test_preview_to_a_follower_100_a_day_and_no_send_quota(account):
     body = {"towxname": "wxid_sandbox_reader", "mpnews": {"media_id": media_id}, "msgtype": "mpnews"}
     assert call(sandbox.api_base, token, "message/mass/preview", body)["errmsg"] == "preview success"
     stranger = call(sandbox.api_base, token, "message/mass/preview", {**body, "towxname": "wxid_nobody"})
-    assert stranger["errcode"] == 43004
+    assert stranger["errcode"] == 43004  # and the sandbox says who follows it (a newcomer had to guess)
+    assert stranger["errmsg"].startswith("require subscribe (the sandbox's followers: wxid_sandbox_reader)")
     quota = call(sandbox.api_base, token, "openapi/quota/get", {"cgi_path": "/cgi-bin/message/mass/preview"})
     assert quota["quota"] == {"daily_limit": 100, "used": 1, "remain": 99}
     for _ in range(99):

@@ -44,8 +44,8 @@ def issue(account: str, number: int):
         row = _row(site, number)
         summary = overview_of(site, row)
         events = [(entry.at, entry.event, "", entry.detail) for entry in site.pushes.history(number)]
-        events += [(entry.at, entry.action, entry.user, entry.detail)
-                   for entry in site.services.audit.recent(100, site.appid, number)]
+        events += [(entry.at, entry.action, entry.user, entry.detail)  # (a phone preview is in both: once)
+                   for entry in site.services.audit.recent(100, site.appid, number) if entry.action != "phone-preview"]
         reach = reach_context(site, row, site.library.issue(number))
         record, approval = site.pushes.get(number), site.approvals.get(number)
     return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),

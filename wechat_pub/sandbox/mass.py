@@ -130,8 +130,8 @@ def preview():
     towxname = str(data.get("towxname") or data.get("touser") or "")
     if not towxname:
         raise WxError(40003)
-    if towxname not in account().phones:
-        raise WxError(43004)
+    if towxname not in account().phones:  # (the sandbox says which IDs follow it: a newcomer cannot guess them)
+        raise WxError(43004, f"require subscribe (the sandbox's followers: {', '.join(account().phones)})")
     if store().previews_today(caller()) >= PREVIEWS_A_DAY:
         raise WxError(45009)
     msg_id = store().add_preview(caller(), towxname, draft)
