@@ -155,3 +155,21 @@ def test_the_lists_read_the_texts_of_what_they_show_only(tmp_path, database_url)
     assert read == []
     assert next(row for row in rows if row.number == 28).plan.startswith("send to followers with tag 7")
     assert read == [28]
+
+
+def test_an_issue_scheduled_again_after_a_failed_push_is_scheduled(tmp_path, database_url):
+    """A newcomer's finding (2026-12-06): after the image was put back and the issue given a new time, its page
+    still said failed, with the old error; the failure is now what the last push did, the state is scheduled."""
+    from wechat_pub.publish.status import overview_of
+
+    clock = FakeClock()  # 2027-01-15 08:00 UTC
+    firm_config(tmp_path)
+    use_database(tmp_path, database_url)
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "issue-7.md").write_text(article(7, "2027-01-20 09:00"), encoding="utf-8")
+    site = open_site(tmp_path, clock=clock)
+    site.library.sync()
+    site.pushes.failed(7, "articles/issue-7.md", "Image file 'images/gone.png' does not exist.")
+    summary = overview_of(site, site.library.row(7))
+    assert summary.status == "scheduled" and summary.advice == (
+        "The last push failed: Image file 'images/gone.png' does not exist.")

@@ -257,12 +257,13 @@ def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now
         return run.state, run.detail
     if not row.valid and row.publish_at:
         return "blocked", "Its article has errors: fix them, or it is not pushed at its time."
-    if state is PushState.FAILED:
-        return "failed", record.error + (f" → {record.hint}" if record.hint else "")
-    if row.publish_at and _timestamp(row.publish_at) > now:
+    failed = record.error + (f" → {record.hint}" if record.hint else "") if state is PushState.FAILED else ""
+    if row.publish_at and _timestamp(row.publish_at) > now:  # scheduled again after a failure: that is its state
         if site.require_approval and not approved:
             return "awaiting approval", "An approver must approve this version before its time."
-        return "scheduled", ""
+        return "scheduled", f"The last push failed: {failed}" if failed else ""
+    if failed:
+        return "failed", failed
     if state is PushState.DRAFT:
         return "draft", "In the draft box: publish it (here, as an approver, or in mp.weixin.qq.com)."
     return "not pushed", "Schedule it, or push it to the draft box now."
