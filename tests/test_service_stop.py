@@ -53,10 +53,11 @@ def test_a_busy_service_stops_on_sigterm(sandbox_dir):
         assert process.returncode == 0 and "stopped" in output, output[-3000:]
 
 
-def test_a_service_whose_port_is_taken_stops_what_it_started(sandbox_dir):
-    """`wechat-pub run` on a port something else holds: werkzeug says so and exits the command (status 1). What
-    the service had started before (the scheduler, its lease) is still given up, as it was with app.run inside
-    the try: another service started right after runs the schedule at once, not 30 s later."""
+def test_a_service_whose_port_is_taken_starts_nothing_and_says_what_to_do(sandbox_dir):
+    """`wechat-pub run` on a port something else holds: the port is bound before anything starts, and the
+    command says so, with what to do (status 1). Werkzeug said only that, and only after the service had said
+    where its console was and that its scheduler ran (a newcomer's finding, 2026-12-06), and its lease was held
+    until given up: another service started right after must run the schedule at once, not 30 s later."""
     import socket
 
     from wechat_pub.deployment import open_deployment
@@ -69,8 +70,8 @@ def test_a_service_whose_port_is_taken_stops_what_it_started(sandbox_dir):
         process = subprocess.run([sys.executable, "-m", "wechat_pub", "run", "--port", str(port)], cwd=sandbox_dir,
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     output = process.stdout
-    assert process.returncode == 1 and f"Port {port} is in use" in output, output[-3000:]
-    assert "stopped" in output, output[-3000:]
+    assert process.returncode == 1 and f"Port {port} on 127.0.0.1 is in use" in output, output[-3000:]
+    assert f"wechat-pub run --port {port + 1}" in output and "console at" not in output, output[-3000:]
     deployment = open_deployment(str(sandbox_dir / "config.toml"))
     try:
         assert deployment.services.leases.take_lease("scheduler", "the next service", 30), \

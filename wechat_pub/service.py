@@ -9,6 +9,8 @@ import threading
 from werkzeug.serving import make_server
 
 from wechat_pub.deployment import Deployment
+from wechat_pub.errors import WechatPubError
+from wechat_pub.sockets import listen_on
 
 
 class Service:
@@ -46,7 +48,18 @@ class Service:
         self.deployment.close()
 
     def run(self) -> None:
-        app = self.start()
+        try:  # bound first: a port in use stops the command before anything starts, saying what to do
+            listening = listen_on(self.host, self.port)
+        except OSError as exc:
+            raise WechatPubError(f"Port {self.port} on {self.host} is in use ({exc.strerror}): another `wechat-pub "
+                                 "run`, or another program, holds it.",
+                                 f"Stop that one first, or start this one on another port: wechat-pub run --port "
+                                 f"{self.port + 1}") from None
+        try:
+            app = self.start()
+        except BaseException:
+            listening.close()
+            raise
         for site in self.deployment.sites.values():
             self.say(f"account {site.name}: webhook at http://{self.host}:{self.port}{site.webhook_settings().path} "
                      f"(articles in {site.articles.path})")
@@ -59,7 +72,8 @@ class Service:
         server = None
         previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: _stop_soon(server))
         try:
-            server = make_server(self.host, self.port, app, threaded=True)  # (port in use: werkzeug says so, exits 1)
+            server = make_server(self.host, self.port, app, threaded=True, fd=listening.fileno())
+            listening.close()  # (the server listens on its own copy of it)
             server.serve_forever()
         except KeyboardInterrupt:
             pass

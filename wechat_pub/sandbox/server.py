@@ -8,6 +8,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from wechat_pub.sockets import listen_on
+
 if TYPE_CHECKING:  # pragma: no cover
     from werkzeug.serving import BaseWSGIServer
 
@@ -76,22 +78,9 @@ def ensure_sandbox(settings: "SandboxSettings", host: str, port: int) -> Running
     if is_running(url):
         return RunningSandbox(url)
     try:
-        listening = _listen(host, port)
+        listening = listen_on(host, port)
     except OSError:
         if is_running(url, timeout=BUSY_SANDBOX_WAIT):
             return RunningSandbox(url)
         return start_in_thread(settings, host, 0)
     return start_in_thread(settings, host, port, listening)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port (OSError when the port is taken), as werkzeug would make it."""
-    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.bind((host, port))
-        listening.listen(128)
-    except OSError:
-        listening.close()
-        raise
-    return listening
