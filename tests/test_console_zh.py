@@ -222,6 +222,8 @@ def test_on_a_phone_the_action_bar_covers_nothing_at_the_bottom_of_the_page(cons
     bar = page.locator("nav.action-bar").bounding_box()
     switch = page.locator("footer.foot form.language").bounding_box()
     assert switch["y"] + switch["height"] <= bar["y"], (switch, bar)
+    # the history is a list of cards, each line named (it was a table that broke "editor1" into "ed/ito/r1")
+    assert page.eval_on_selector("table.history", "table => getComputedStyle(table).display") == "block"
     page.click("footer.foot button[data-language=en]", timeout=3000)
     page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=5000)
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")

@@ -203,7 +203,7 @@ def test_the_conflict_check_still_holds(browser, console):
 
 
 def test_on_a_phone_the_editor_stacks_without_scrolling_sideways(browser, console):
-    write_issue(console, 156)
+    write_issue(console, 156, NOTES)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(f"{console.base}/console/login")
@@ -216,6 +216,12 @@ def test_on_a_phone_the_editor_stacks_without_scrolling_sideways(browser, consol
     text, preview = page.locator("#body").bounding_box(), page.locator("#preview").bounding_box()
     assert preview["y"] > text["y"] + text["height"] and preview["x"] + preview["width"] <= 390
     assert page.eval_on_selector("#preview", "f => f.contentDocument.documentElement.scrollWidth <= f.clientWidth")
+    # an import note's box stays beside its words, big enough for a finger (a newcomer's finding, 2026-12-06: the
+    # box floated far left, 13 px, the note squeezed into the right half)
+    box = page.locator("#field-notes input[type=checkbox]").first.bounding_box()
+    words = page.locator("#field-notes label span").first.bounding_box()
+    assert 20 <= box["width"] <= 30 and box["height"] >= 20, box
+    assert box["x"] + box["width"] <= words["x"] <= box["x"] + box["width"] + 16, (box, words)
     page.click("#toggle-preview")
     assert not page.is_visible("#preview") and page.get_attribute("#toggle-preview", "aria-expanded") == "false"
     page.click("#toggle-preview")
