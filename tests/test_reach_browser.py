@@ -95,6 +95,7 @@ def test_preview_schedule_send_approve_and_the_result(console, page):  # noqa: F
     until(reached, timeout=30)
     [sent] = sends(console)
     assert sent["urls"][0] in page.inner_text(".send-result") and "sent" in page.inner_text(".status")
+    assert "Sent to followers: " + sent["urls"][0] in page.inner_text("main")  # not "Published:" (a newcomer's)
     until(lambda: any("issue 135 was sent to the followers" in m["text"]["content"] for m in Robot.received))
 
 
