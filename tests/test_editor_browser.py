@@ -116,6 +116,16 @@ def test_import_notes_are_a_checklist_to_tick_off(page, console):
     assert "import_notes" not in saved(console, 152) and page.locator("#field-notes").count() == 0
 
 
+def test_a_field_wechat_limits_is_the_one_its_problem_leads_to(page, console):
+    """A newcomer's finding (2026-12-06): the warning about the author's length led to the body, and the field's
+    hint said 16 characters where the warning is about the 20 bytes (6 Chinese characters) accounts report."""
+    write_issue(console, 162)
+    open_editor(page, console, 162)
+    assert "最多 16 个字；有的公众号只接受 6 个汉字" in page.inner_text("label:has(#field-author)")
+    page.fill("#field-author", "立方律师事务所编辑部")  # 10 characters, 30 bytes
+    page.wait_for_selector("#problems a[data-field=author]", timeout=10000)
+
+
 def test_a_text_that_cannot_be_saved_stays_a_draft_with_its_problems(page, console):
     before = write_issue(console, 153)
     open_editor(page, console, 153)
@@ -123,7 +133,8 @@ def test_a_text_that_cannot_be_saved_stays_a_draft_with_its_problems(page, conso
     page.fill("#field-title_en", "A draft title")
     with page.expect_navigation():
         page.click("#article-editor button[type=submit]")
-    assert page.locator("#problems a[data-field=issue]").count() >= 1
+    # said once (a newcomer saw it twice: the refusal, and check's own words telling them to edit front matter)
+    assert page.locator("#problems a[data-field=issue]").count() == 1
     assert page.input_value("#field-title_en") == "A draft title" and page.input_value("#field-issue") == ""
     assert "docs/article-format.md" not in page.inner_text("main")  # before: a hint to a file the team cannot see
     assert saved(console, 153) == before  # nothing written

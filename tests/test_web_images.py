@@ -149,3 +149,19 @@ def test_an_access_log_line_is_cut_whatever_the_url():
                                ("A" * 65000,), None)
     assert RedactingFilter([]).filter(record)
     assert len(record.getMessage()) < ACCESS_LINE_MAX + 60 and record.getMessage().endswith("characters not logged)")
+
+
+def test_an_access_log_line_names_no_follower_and_has_no_colour_codes():
+    """A newcomer's finding (2026-12-06): `wechat-pub run` logged every request with werkzeug's colour codes, also
+    into a file; and each webhook request's line carried the follower's openid, kept elsewhere only hashed."""
+    import logging
+
+    from wechat_pub.logs import RedactingFilter
+
+    line = ('127.0.0.1 - - "POST /wechat?signature=abc&timestamp=1&nonce=2&openid=o_follower_42&encrypt_type=aes'
+            '&msg_signature=def HTTP/1.1" \x1b[32m200\x1b[0m -')
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, "%s", (line,), None)
+    assert RedactingFilter([]).filter(record)
+    message = record.getMessage()
+    assert "o_follower_42" not in message and "openid=***" in message and "\x1b" not in message
+    assert message.endswith('" 200 -') and "timestamp=1" in message

@@ -10,7 +10,9 @@ import re
 # Access logs write what anyone on the internet sends (the request line): each line is cut at this length.
 ACCESS_LOGGERS = {"werkzeug", "gunicorn.access"}
 ACCESS_LINE_MAX = 500
-_TOKEN_IN_URL = re.compile(r"((?:access_token|secret|msg_signature|signature)=)[^&\s\"']+")
+# (openid: a follower's ID, in every webhook request's URL; what followers ask is kept only with a salted hash)
+_TOKEN_IN_URL = re.compile(r"((?:access_token|secret|msg_signature|signature|openid)=)[^&\s\"']+")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours its access lines, also into a file
 
 
 class RedactingFilter(logging.Filter):
@@ -27,8 +29,10 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = self.redact(message)
-        if record.name in ACCESS_LOGGERS and len(clean) > ACCESS_LINE_MAX:  # an URL of 64 KB, from anyone
-            clean = f"{clean[:ACCESS_LINE_MAX]}… ({len(clean) - ACCESS_LINE_MAX} characters not logged)"
+        if record.name in ACCESS_LOGGERS:
+            clean = _ANSI.sub("", clean)
+            if len(clean) > ACCESS_LINE_MAX:  # an URL of 64 KB, from anyone
+                clean = f"{clean[:ACCESS_LINE_MAX]}… ({len(clean) - ACCESS_LINE_MAX} characters not logged)"
         if clean != message:
             record.msg, record.args = clean, None
         return True

@@ -204,6 +204,9 @@ def _field_of(line: int | None, message: str, spans: dict[str, tuple[int, int]])
     for key, (start, end) in spans.items():
         if line is not None and start + 2 <= line < end + 2:  # the head starts on the file's line 2
             return _field_name(key, message)
+    wechat = re.match(r"the WeChat (title|author|digest) ", message)  # (check's words for the fields WeChat limits)
+    if wechat:
+        return "wechat_title" if wechat.group(1) == "title" else wechat.group(1)
     named = re.search(r"'(issue|date|title)'", message)
     return _field_name(named.group(1), message) if named else None
 

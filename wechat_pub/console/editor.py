@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from wechat_pub.console.base import bp, record, site_of
 from wechat_pub.errors import WechatPubError
-from wechat_pub.limits import AUTHOR_MAX_CHARS, DIGEST_MAX_CHARS, TITLE_MAX_CHARS
+from wechat_pub.limits import AUTHOR_MAX_CHARS, DIGEST_MAX_CHARS, REPORTED, TITLE_MAX_CHARS
 from wechat_pub.state.issues import StaleVersion
 
 
@@ -132,13 +132,14 @@ def _composed(site, base: str) -> str:
 def _editor(site, row, text: str, refusal: dict | None = None):
     """The editor's page for ``text`` (the issue's, or a draft the team has not been able to save)."""
     page, problems = checked(site, text)
-    located = [_in_words(problem) for problem in article_form().locate(problems, text)]
+    located = [_in_words(problem) for problem in article_form().locate(problems, text)
+               if not (refusal and problem["field"] == refusal["field"])]  # (said once, by the refusal)
     return render_template("edit.html", row=row, values=article_form().form_values(text, site.timezone),
                            body=article_form().cut(text).body, notes=article_form().import_notes(text), more=article_form().more_fields(text),
                            problems=([refusal] if refusal else []) + located, page=page, deliveries=article_form().DELIVERIES,
                            timezone=site.timezone, names=field_names(), words=words(), unsaved=refusal is not None,
                            limits={"wechat_title": TITLE_MAX_CHARS, "author": AUTHOR_MAX_CHARS,
-                                   "digest": DIGEST_MAX_CHARS})
+                                   "author_zh": REPORTED["author"].bytes // 3, "digest": DIGEST_MAX_CHARS})
 
 
 def field_names() -> dict[str, str]:
