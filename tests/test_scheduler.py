@@ -143,6 +143,16 @@ def test_schedule_commands_edit_only_the_publish_time(site, run_cli, fake_clock)
     assert "issue 135" in run_cli("schedule", "add", path, "--at", example, clock=fake_clock).stdout
 
 
+def test_status_of_a_draft_says_its_schedule_too(site, sandbox, run_cli, fake_clock):
+    """A newcomer's finding (2026-12-06): an issue in the draft box with a send scheduled showed only 'draft'."""
+    path = site / "articles" / "issue-135.md"
+    run_cli("push", path, clock=fake_clock)
+    tomorrow = days_ahead(fake_clock, 1, "09:00")
+    run_cli("schedule", "add", path, "--at", tomorrow, clock=fake_clock)
+    status = run_cli("status", clock=fake_clock).stdout
+    assert "article(s))" in status and "; scheduled: draft (into the draft box) at" in status, status
+
+
 def test_a_time_already_passed_is_refused_saying_what_time_it_is(site, run_cli, fake_clock):
     path = site / "articles" / "issue-135.md"
     yesterday = days_ahead(fake_clock, -1, "09:00")

@@ -71,10 +71,13 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
                                     f"{len(unsynced.errors)} error(s): run wechat-pub check"))
     for issue in catalogue.issues:
         plan = delivery_of(site, issue).at(issue.publish_at, site.timezone) if issue.publish_at else None
-        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), plan, site.timezone)
+        upcoming = bool(issue.publish_at) and _timestamp(issue.publish_at) > site.clock.time()
+        row = describe(issue.number, os.path.relpath(issue.path), records.pop(issue.number, None), plan, site.timezone,
+                       upcoming)
         run = runs.get((issue.number, issue.publish_at))
         if run and run.state in ("missed", "failed", "retrying"):
-            row.details = f"scheduled push {run.state}: {run.detail}" + (f"; {row.details}" if row.details else "")
+            earlier = row.details if row.details and run.detail not in row.details else ""  # (the same error once)
+            row.details = f"scheduled push {run.state}: {run.detail}" + (f"; {earlier}" if earlier else "")
             if row.state == "not pushed":
                 row.state = run.state
         rows.append(row)
@@ -84,9 +87,10 @@ def issue_statuses(site: Site) -> list[IssueStatus]:
     return rows
 
 
-def describe(number: int, path: str, record: PushRecord | None, plan: str | None, zone: str) -> IssueStatus:
-    """``plan``: what its schedule does, in words ('send to all followers at Tue 2026-12-08 09:00'); times in the
-    publisher's time ``zone``, as everywhere else (not the server's, often UTC)."""
+def describe(number: int, path: str, record: PushRecord | None, plan: str | None, zone: str,
+             upcoming: bool = False) -> IssueStatus:
+    """``plan``: what its schedule does, in words ('send to all followers at Tue 2026-12-08 09:00'), ``upcoming``
+    when its time has not come; times in the publisher's time ``zone``, as everywhere else (not the server's)."""
     when = f"scheduled: {plan}" if plan else ""
     if record is None or record.state is PushState.NEW:
         return IssueStatus(str(number), path, "not pushed", when)
@@ -105,6 +109,8 @@ def describe(number: int, path: str, record: PushRecord | None, plan: str | None
         details = f"failed {at}: {record.error}" + (f" → {record.hint}" if record.hint else "")
     if record.error and record.state is not PushState.FAILED:
         details += f"; last attempt failed: {record.error}" + (f" → {record.hint}" if record.hint else "")
+    if when and upcoming and record.state in (PushState.DRAFT, PushState.FAILED):  # not gone out: what comes next
+        details += f"; {when}"
     return IssueStatus(str(number), path, record.state.value, details)
 
 
