@@ -123,3 +123,12 @@ def test_readme_starts_with_the_two_commands():
     assert "README.md" in ci and 'bash -c "$install_command"' in ci and 'bash -c "$test_command"' in ci
     assert "python3 -m venv" in ci and "system-site-packages" not in ci
     assert SEED.exists() and SEED.is_relative_to(ROOT)
+
+
+def test_status_in_a_folder_that_is_no_project_says_so(tmp_path, run_cli, monkeypatch):
+    """A newcomer's finding (2026-12-06): `wechat-pub status` in /tmp said only "no articles in /tmp/articles"."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WECHAT_PUB_CONFIG", raising=False)
+    result = run_cli("status")
+    assert "no articles in" in result.stdout
+    assert "there is no config.toml here either: run wechat-pub in your project's folder" in result.stderr

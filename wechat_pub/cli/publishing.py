@@ -48,6 +48,9 @@ def status_command(site) -> None:
     rows = issue_statuses(site)
     if not rows:
         out.print(f"no articles in {site.articles.path}")
+        if site.cfg.path is None and not site.articles.path.exists():  # most likely not the project's folder
+            err.print("[yellow]note:[/] there is no config.toml here either: run wechat-pub in your project's folder "
+                      "(or set WECHAT_PUB_CONFIG to its config.toml)", markup=True)
     print_rows([(row.issue, row.state, row.path, row.details) for row in rows], STATE_COLOURS)
 
 
