@@ -173,3 +173,22 @@ def test_an_issue_scheduled_again_after_a_failed_push_is_scheduled(tmp_path, dat
     summary = overview_of(site, site.library.row(7))
     assert summary.status == "scheduled" and summary.advice == (
         "The last push failed: Image file 'images/gone.png' does not exist.")
+
+
+def test_a_draft_older_than_the_text_says_so(tmp_path, database_url):
+    """A newcomer's finding (2026-12-06): after edits, the issue page still said the draft was ready to publish."""
+    from wechat_pub.publish.status import STALE_DRAFT, overview_of
+
+    clock = FakeClock()
+    firm_config(tmp_path)
+    use_database(tmp_path, database_url)
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "issue-8.md").write_text(article(8), encoding="utf-8")
+    site = open_site(tmp_path, clock=clock)
+    site.library.sync()
+    site.pushes.draft_added(8, "articles/issue-8.md", "media-8", "hash", 1)
+    assert overview_of(site, site.library.row(8)).advice.startswith("In the draft box: publish it")
+    clock.advance(60)
+    row = site.library.row(8)
+    site.library.save(row.filename, row.text.replace("中文", "改过的中文", 1), row.version, "editor1")
+    assert overview_of(site, site.library.row(8)).advice == STALE_DRAFT

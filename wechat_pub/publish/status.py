@@ -249,6 +249,10 @@ def _overview_row(site: Site, row, article, record: PushRecord | None, run, appr
                     approval.by if approved else "", site, record, article, row)
 
 
+STALE_DRAFT = ("In the draft box, but the text changed since it was pushed: push it again (publishing here pushes "
+               "the newest text first).")
+
+
 def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now: float) -> tuple[str, str]:
     state = record.state if record else PushState.NEW
     if state is PushState.PUBLISHED:
@@ -270,6 +274,8 @@ def _status(site: Site, row, record: PushRecord | None, run, approved: bool, now
         return "scheduled", f"The last push failed: {failed}" if failed else ""
     if failed:
         return "failed", failed
+    if state is PushState.DRAFT and row.updated_at > record.updated_at:  # saved since: the draft is older
+        return "draft", STALE_DRAFT
     if state is PushState.DRAFT:
         return "draft", "In the draft box: publish it (here, as an approver, or in mp.weixin.qq.com)."
     return "not pushed", "Schedule it, or push it to the draft box now."
