@@ -9,7 +9,7 @@ import io
 import pytest
 from newsletter_pdf import chart_png, newsletter_html, print_pdf
 
-from conftest import CONFIG, SEED, firm_config
+from conftest import CONFIG, SEED, firm_config, jpeg_bytes, open_site
 from wechat_pub import model as m
 from wechat_pub.config import load_config
 from wechat_pub.source.importing import read_newsletter_data
@@ -105,6 +105,23 @@ def test_import_pdf_from_the_command_line_then_check(tmp_path, monkeypatch, run_
     assert "no source link" not in checked.stdout
     assert "punctuation" not in checked.stdout.lower() and "ASCII" not in checked.stdout
     assert "0 error(s)" in checked.stdout
+
+
+def test_import_force_with_new_pictures_takes_the_approval_back(tmp_path, monkeypatch, run_cli, seed_pdfs):
+    """A reviewer's finding (2026-12-06): `import --force` wrote new pictures over an approved issue's, and its
+    approval held (only the console's import took it back)."""
+    firm_config(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "issue-135.pdf").write_bytes(seed_pdfs["column"])
+    run_cli("import", "issue-135.pdf")
+    site = open_site(tmp_path)
+    site.library.sync()
+    site.approvals.approve(135, site.library.row(135).text_hash, "boss")
+    figure = tmp_path / "articles" / "images" / "issue-135" / "figure-1.png"
+    figure.write_bytes(jpeg_bytes(40, 40, "#112233"))  # what the approver saw: another picture
+    said = run_cli("import", "issue-135.pdf", "--force")
+    assert "issue 135's pictures changed: its approval was withdrawn" in said.stderr
+    assert open_site(tmp_path).approvals.get(135) is None
 
 
 def test_synthetic_issue_over_many_pages(browser):

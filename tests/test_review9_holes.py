@@ -70,6 +70,26 @@ def test_new_pictures_for_an_approved_issue_take_its_approval_back(console):
     assert "审核已撤回（图片有改动）" in page
 
 
+def test_pictures_of_an_import_whose_save_failed_have_taken_the_approval_back(console, monkeypatch):
+    """The review of the fix above (2026-12-06): the pictures were written before the save, and the approval
+    taken back only after it; when the save failed (someone saved meanwhile), the new pictures stayed, the
+    approval too, and importing again found nothing to change, so it was never taken back."""
+    from wechat_pub.state.issues import StaleVersion
+
+    site, figure = approved_issue_with_a_picture(console, png("#2266aa"))
+    editor = console.sign_in("editor1")
+    text = site.library.row(920).text
+
+    def someone_saved_meanwhile(*args, **kwargs):
+        raise StaleVersion(920)
+
+    monkeypatch.setattr(site.library, "save", someone_saved_meanwhile)
+    response = console.post(editor, "/console/default/import/save", text=text, filename="issue-920.md", replace="1",
+                            picture=base64.b64encode(png("#ff0000")).decode())
+    assert response.status_code == 302 and figure.read_bytes() == png("#ff0000")
+    assert site.approvals.get(920) is None
+
+
 def test_a_small_pdf_drawing_one_picture_many_times_takes_no_gigabytes():
     """read_pdf decoded every draw of a picture (a picture's pixels were capped, not their sum) and held them all
     before dropping the repeats: 72 KB drawing one 5000x5000 picture 12 times peaked at about 1.3 GB, and any

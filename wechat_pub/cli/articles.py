@@ -146,10 +146,19 @@ def preview_command(site, file: str, output: str | None, serve: bool, host: str,
 @with_site
 def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
     """Import a newsletter, its PDF (text, (More) links, pictures) or its text, as an article file."""
+    from wechat_pub.cli.users import terminal_user
     from wechat_pub.source.importing import import_newsletter, pdf_review
 
     brand, footer = site.import_brand()
-    imported = import_newsletter(file, Path(out_dir) if out_dir else site.articles.path, brand, footer, force)
+    def withdraw_approval(number: int, paths) -> None:  # new pictures for an issue: its approval no longer holds
+        if out_dir is None and site.approvals.withdraw(number):
+            site.services.audit.record(terminal_user(), "unapprove", site.appid, number,
+                                       ", ".join(path.name for path in paths))
+            err.print(f"[yellow]note:[/] issue {number}'s pictures changed: its approval was withdrawn (an approver "
+                      "must approve it again)", markup=True)
+
+    imported = import_newsletter(file, Path(out_dir) if out_dir else site.articles.path, brand, footer, force,
+                                 withdraw_approval)
     result, issue, target = imported.result, imported.result.issue, imported.target
     out.print(f"wrote [bold]{target}[/]: issue {issue.number} ({issue.date}), {len(issue.sections)} section(s), "
               f"{len(issue.items)} item(s)")

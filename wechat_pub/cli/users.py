@@ -33,7 +33,8 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
-def _who() -> str:
+def terminal_user() -> str:
+    """Who the audit log names for a command typed at this machine."""
     return f"cli:{getpass.getuser()}"
 
 
@@ -46,7 +47,7 @@ def user_add(state, name: str, role: str, password_stdin: bool) -> None:
     """Create a console user (the first one should be an admin)."""
     deployment = state.deployment
     deployment.services.users.add(name, role, _password(password_stdin))
-    deployment.services.audit.record(_who(), "user-add", detail=f"{name} ({role})")
+    deployment.services.audit.record(terminal_user(), "user-add", detail=f"{name} ({role})")
     out.print(f"{rx(name)} can sign in at /console/ as {role}")
 
 
@@ -67,7 +68,7 @@ def user_list(state) -> None:
 def user_remove(state, name: str) -> None:
     """Remove a user (they cannot sign in any more, and their sessions end)."""
     state.deployment.services.users.remove(name)
-    state.deployment.services.audit.record(_who(), "user-remove", detail=name)
+    state.deployment.services.audit.record(terminal_user(), "user-remove", detail=name)
     out.print(f"{rx(name)} was removed")
 
 
@@ -78,7 +79,7 @@ def user_remove(state, name: str) -> None:
 def user_passwd(state, name: str, password_stdin: bool) -> None:
     """Set a user's password (their console sessions end)."""
     state.deployment.services.users.set_password(name, _password(password_stdin))
-    state.deployment.services.audit.record(_who(), "user-password", detail=name)
+    state.deployment.services.audit.record(terminal_user(), "user-password", detail=name)
     out.print(f"{rx(name)}'s password was changed")
 
 
@@ -89,7 +90,7 @@ def user_passwd(state, name: str, password_stdin: bool) -> None:
 def user_role(state, name: str, role: str) -> None:
     """Give a user another role (their console sessions end: they sign in again)."""
     state.deployment.services.users.set_role(name, role)
-    state.deployment.services.audit.record(_who(), "user-role", detail=f"{name} ({role})")
+    state.deployment.services.audit.record(terminal_user(), "user-role", detail=f"{name} ({role})")
     out.print(f"{rx(name)} is {role} now")
 
 
@@ -99,7 +100,7 @@ def user_role(state, name: str, role: str) -> None:
 def user_signout(state, name: str) -> None:
     """End every console session of a user (a lost laptop, a copied cookie)."""
     ended = state.deployment.services.users.end_sessions(name)
-    state.deployment.services.audit.record(_who(), "sign-out-everywhere", detail=f"{name} ({ended} session(s))")
+    state.deployment.services.audit.record(terminal_user(), "sign-out-everywhere", detail=f"{name} ({ended} session(s))")
     out.print(f"{rx(name)} was signed out everywhere ({ended} session(s) ended)")
 
 

@@ -161,17 +161,20 @@ def import_save(account: str):
         text, version = write_article(merged, str(site.articles.path)), row.version
         flash(_("The file it replaced is kept as %(backup)s; carried over: %(carried)s.", backup=backup.name,
                 carried=", ".join(carried) or _("nothing")), "ok")
+    def withdraw_approval(paths) -> None:  # an approval covers what the issue shows, pictures too: taken back
+        if site.approvals.withdraw(new.number):  # before any of them is written, whether the save then succeeds
+            record("unapprove", new.number, ", ".join(path.name for path in paths))
+            flash(_("Its pictures changed: the issue needs to be approved again."), "ok")
+
     try:
-        changed = write_pictures(_pictures(request.form.getlist("picture")), new.number, site.articles.path, text)
+        write_pictures(_pictures(request.form.getlist("picture")), new.number, site.articles.path, text,
+                       before_writing=withdraw_approval)
         saved = site.library.save(filename, text, version, current_user.name)
     except (StaleVersion, WechatPubError) as exc:
         why = failure("", exc) if isinstance(exc, WechatPubError) else _("someone saved this issue meanwhile.")
         flash(_("Not saved: %(why)s Import it again.", why=why), "error")
         return redirect(url_for("console.import_page", account=account))
     record("import", saved.number, filename)
-    if changed and site.approvals.withdraw(saved.number):  # an approval covers what the issue shows: pictures too
-        record("unapprove", saved.number, ", ".join(path.name for path in changed))
-        flash(_("Its pictures changed: the issue needs to be approved again."), "ok")
     flash(_("Imported as %(file)s: review it here, then schedule it.", file=filename), "ok")
     return redirect(url_for("console.edit", account=account, number=saved.number))
 

@@ -14,6 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from wechat_pub import model as m
 from wechat_pub.errors import NewsletterImportError
@@ -81,10 +82,12 @@ def pdf_review(pdf: PdfText | None) -> list[str]:
     return lines + [f"left out: {note}" for note in pdf.skipped_images] + pdf.warnings
 
 
-def write_pictures(pictures: list[bytes], number: int, folder: Path, article: str | None = None) -> list[Path]:
+def write_pictures(pictures: list[bytes], number: int, folder: Path, article: str | None = None,
+                   before_writing: Callable[[list[Path]], object] | None = None) -> list[Path]:
     """Write an import's pictures where the article shows them, each through the image gate first; with
     ``article`` (the text a console form sent), only those it shows. The pictures written: those that were not
-    there with these bytes already (what an issue shows changed, and an approval of it no longer holds)."""
+    there with these bytes already (what the issue shows changes: an approval of it no longer holds, and
+    ``before_writing(paths)`` is called first, so that no moment has new pictures under an old approval)."""
     if len(pictures) > MAX_PICTURES:
         raise NewsletterImportError(f"{len(pictures)} pictures: an import takes at most {MAX_PICTURES}.",
                                     "Leave the other pictures out of the PDF and add them to the article by hand.")
@@ -96,15 +99,15 @@ def write_pictures(pictures: list[bytes], number: int, folder: Path, article: st
             raise NewsletterImportError(f"picture {index} cannot be imported: {checked.message}", checked.hint)
         if article is None or f"<{src}>" in article or f"({src})" in article:
             checked_all.append((src, checked))
+    changing = [(folder / src, checked) for src, checked in checked_all if not _holds(folder / src, checked.data)]
+    if changing and before_writing is not None:
+        before_writing([target for target, _checked in changing])
     written = []
-    for src, checked in checked_all:  # nothing written unless every picture passed
-        target = folder / src
+    for target, checked in changing:  # nothing written unless every picture passed
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
             raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is written "
                                         "through it.", "Replace it with a plain folder, then import again.")
-        if _holds(target, checked.data):
-            continue
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(checked.data)
@@ -144,9 +147,11 @@ def read_newsletter(path: str | os.PathLike) -> bytes:
 
 
 def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], footer: list[str],
-                      force: bool = False) -> Imported:
+                      force: bool = False, before_writing: Callable[[int, list[Path]], object] | None = None
+                      ) -> Imported:
     """Import the newsletter (PDF or text) at ``path`` into ``folder`` as ``issue-NNN.md``, a PDF's pictures under
-    ``images/issue-NNN/``; refuse to replace an existing file unless ``force``. Nothing is written on an error."""
+    ``images/issue-NNN/``; refuse to replace an existing file unless ``force``. Nothing is written on an error.
+    ``before_writing(number, paths)``: called before pictures that change are written (see write_pictures)."""
     result, pdf = read_newsletter_data(str(path), read_newsletter(path), brand, footer)
     if result.issue is None:
         raise NewsletterImportError(f"{path} could not be imported:", "\n".join(str(p) for p in result.problems))
@@ -164,7 +169,8 @@ def import_newsletter(path: str | os.PathLike, folder: Path, brand: list[str], f
                                         "Rename or remove that file first, or check the issue number.")
         issue, carried = carry_over(issue, old)
         backup = keep_backup(target, folder)
-    images = write_pictures([picture.data for picture in pdf.images] if pdf else [], issue.number, folder)
+    images = write_pictures([picture.data for picture in pdf.images] if pdf else [], issue.number, folder,
+                            before_writing=before_writing and (lambda paths: before_writing(issue.number, paths)))
     target.write_text(write_article(issue, str(folder)), encoding="utf-8")
     return Imported(target, result, backup, carried, pdf, images)
 
