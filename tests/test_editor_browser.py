@@ -282,6 +282,29 @@ def test_an_edit_made_in_the_folder_meanwhile_is_never_saved_over(console):
     assert "在文件夹里改过" in console.deployment.default.library.row(161).text
 
 
+def test_an_edit_in_the_folder_whose_issue_line_broke_is_not_saved_over_either(console):
+    """The review of the fix above (2026-12-06): the sync before the save skips a file with no issue number, and
+    the check in the lock looked only at numbered files, so an edit whose 'issue:' line was momentarily wrong
+    (issue: 16O) was still written over."""
+    import requests
+
+    write_issue(console, 164)
+    browser = requests.Session()
+    token = csrf_of(browser.get(f"{console.base}/console/login", timeout=10).text)
+    browser.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1", "password": PASSWORD},
+                 timeout=10)
+    page = browser.get(f"{console.base}/console/default/issues/164/edit", timeout=10).text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    edited = saved(console, 164).replace("issue: 164", "issue: 16O").replace("2020年4月15日，公安部",
+                                                                            "2020年4月15日（改了一半），公安部", 1)
+    (console.folder / "articles" / "issue-164.md").write_text(edited, encoding="utf-8")
+    answer = browser.post(f"{console.base}/console/default/issues/164/edit", timeout=30, allow_redirects=False,
+                          data={"csrf_token": csrf_of(page), "version": version, "issue": "164", "author": "编辑部",
+                                "body": "\n# 国内要闻 | Domestic News\n"})
+    assert answer.status_code == 422 and "is broken: nothing was saved over it" in answer.text
+    assert saved(console, 164) == edited
+
+
 @pytest.mark.parametrize("version", ["abc", "", "99999999999999999999", "-1"])
 def test_a_save_with_a_bad_version_is_a_conflict_not_a_crash(console, version):
     import requests

@@ -77,13 +77,11 @@ class Library:
     def __init__(self, folder: ArticleFolder, store: IssueStore, record: Path, clock: Clock = SYSTEM_CLOCK,
                  author: str = ""):
         """``record``: this host's last-synced hash of each file."""
-        self.folder = folder
-        self.store = store
+        self.folder, self.store = folder, store
         self.record = Path(record)
         self.clock = clock
         self.author = author or socket.gethostname()
-        # (folder signature, database revision) of the last sync, and what it could not sync until the team fixes
-        # it: one tuple, read and replaced whole (a sync in another thread never pairs one's state with the other's)
+        # (folder signature, database revision) of the last sync and what it could not sync: one tuple, replaced whole
         self._seen: tuple[tuple[str, str], list[str]] | None = None
         self.reader = IssueReader(store, folder)
         self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
@@ -332,8 +330,10 @@ class Library:
             fcntl.flock(lock, fcntl.LOCK_EX)
             synced = self._load_record()
             now = read_article_file(str(path), self.folder.timezone) if path.exists() else None
-            if now is not None and now.number and now.sha256 != synced.get(filename):  # edited here this moment:
-                raise StaleVersion(article.number)  # the next sync has it
+            if now is not None and now.sha256 != synced.get(filename):  # edited in the folder, not synced: kept
+                raise StaleVersion(article.number) if now.number else ArticleError(
+                    f"{filename} was edited in this host's folder and its 'issue:' line is broken: nothing was saved "
+                    "over it.", "Fix that line in the file (or ask your admin to), then save again.")
             sent = self._store(article, author,
                                expected_version if current is None or not current.removed else current.version)
             self._write_text(path, text)
