@@ -9,6 +9,7 @@ import base64
 import io
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,76 @@ def test_a_pdfs_pictures_are_decoded_within_a_budget(monkeypatch):
     result = read_pdf(bomb_pdf(1, side=100, distinct=3), "three.pdf")
     assert len(result.images) == 2
     assert any("too many or too large" in line for line in result.skipped_images), result.skipped_images
+
+
+def _pdf(images, draws) -> bytes:
+    ops = ["BT /F1 14 Tf 40 800 Td (Issue 1 Newsletter text here) Tj ET"]
+    ops += [f"q {w} 0 0 {h} {x} {y} cm /Im{i} Do Q" for i, x, y, w, h in draws]
+    content = "\n".join(ops).encode()
+    names = " ".join(f"/Im{n} {6 + n} 0 R" for n in range(len(images)))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> "
+               b"/XObject << " + names.encode() + b" >> >> /Contents 5 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream"]
+    objects += [f"<< /Type /XObject /Subtype /Image {d} /Length {len(raw)} >>\nstream\n".encode() + raw
+                + b"\nendstream" for d, raw in images]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+@pytest.mark.parametrize("second", ["/Width 200 /Height 100 /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+                                    "/Filter /FlateDecode /Decode [1 0 1 0 1 0]",
+                                    "/Width 100 /Height 200 /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+                                    "/Filter /FlateDecode"], ids=["inverted", "other-shape"])
+def test_two_different_pictures_sharing_stream_bytes_are_both_kept(second):
+    """The review of the morning's fix (2026-12-06): a repeat was known by the hash of the image's raw stream
+    alone, so two different pictures whose streams hold the same bytes (another /Decode, /Width x /Height) were
+    taken for one drawn twice, and both left out 'as decoration'. Every draw is decoded again."""
+    import random
+
+    from wechat_pub.source.pdf import read_pdf
+
+    rng = random.Random(1)
+    raw = zlib.compress(bytes(rng.randrange(256) for _ in range(200 * 100 * 3)))
+    first = "/Width 200 /Height 100 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode"
+    result = read_pdf(_pdf([(first, raw), (second, raw)], [(0, 50, 100, 200, 100), (1, 50, 400, 200, 100)]), "x.pdf")
+    assert len(result.images) == 2, result.skipped_images
+
+
+def test_a_picture_whose_data_is_larger_than_its_dictionary_says_is_not_decoded_whole():
+    """The same review: the limits were checked against the image dictionary's /Width and /Height, and pdfium
+    decodes a JPEG (or JPEG 2000) stream at its own size: a 550 KB PDF saying 100x100 decoded 6000x6000 (36 MP,
+    over MAX_PIXELS) and kept it; a 9 KB JPEG 2000 one peaked at 2.1 GB."""
+    from PIL import Image
+
+    from wechat_pub.source.pdf import read_pdf
+    from wechat_pub.source.pdfimages import MAX_PIXELS
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (6000, 6000), (200, 30, 30)).save(buffer, "JPEG", quality=10)
+    lying = "/Width 100 /Height 100 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode"
+    result = read_pdf(_pdf([(lying, buffer.getvalue())], [(0, 50, 100, 300, 300)]), "x.pdf")
+    assert all(image.width * image.height <= MAX_PIXELS for image in result.images), \
+        [(image.width, image.height) for image in result.images]
+
+
+def test_a_pdf_drawing_thousands_of_pictures_is_read_only_so_far():
+    """The same review: each picture's box was matched against every picture of its page, with no limit (12,000
+    draws of one 64-pixel picture: 60 s of CPU, in the process that also answers followers). At most MAX_DRAWS
+    are read, each found by where it is."""
+    from wechat_pub.source.pdf import read_pdf
+    from wechat_pub.source.pdfimages import MAX_DRAWS
+
+    raw = zlib.compress(bytes(64 * 64 * 3))
+    d = "/Width 64 /Height 64 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode"
+    draws = [(0, 20 + (k % 50) * 11, 60 + (k // 50) * 11, 10, 10) for k in range(MAX_DRAWS + 500)]
+    result = read_pdf(_pdf([(d, raw)], draws), "many.pdf")
+    assert f"page 1: more than {MAX_DRAWS} pictures; the rest were left out" in result.skipped_images

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from wechat_pub.limits import UPLOADIMG_MAX_BYTES
 TINY = 32  # pixels: a narrower or lower picture is a rule, a bullet or a spacer
 MAX_PIXELS = 25_000_000  # more is not a newsletter's chart, and would take the memory of a small server
 MAX_PDF_PIXELS = 10 * MAX_PIXELS  # decoded for one PDF at most (a newsletter's charts are a few million each)
-MAX_DECODED = 300  # pictures decoded for one PDF at most (an import writes 60; a repeat is known by its stream)
+MAX_DRAWS = 1000  # pictures drawn that one PDF decodes at most (an import writes 60; a logo is drawn on each page)
 SAME_PLACE = 3.0  # points: how far pdfplumber's and pdfium's idea of a picture's box may differ
 
 
@@ -51,34 +52,32 @@ def page_images(data: bytes, places: dict[int, list[Place]]) -> tuple[dict[tuple
 
 
 class _Pictures:
-    """The pictures found so far, each decoded once and kept encoded (a PDF is written by whoever may import one:
-    a few kilobytes can draw one large picture a thousand times, so pixels are never held for more than one
-    picture at a time, the same picture drawn again is recognised by its stream before decoding, and every PDF
-    has a budget of pixels to decode)."""
+    """The pictures found so far, each kept encoded, its pixels dropped (a PDF is written by whoever may import
+    one: a few kilobytes can draw one large picture a thousand times, or hold a picture larger than it says). Every
+    draw is decoded, one at a time (two draws of the same stream may still differ: another /Decode, mask or
+    palette), against a budget of pixels and of draws for the PDF, each picture's real size read first."""
 
     def __init__(self):
         self.places: dict[str, list[tuple]] = defaultdict(list)  # the pixels' hash -> where the picture is drawn
         self.encoded: dict[str, PdfImage] = {}  # the pixels' hash -> the picture, encoded once
-        self.streams: dict[str, str] = {}  # the image stream's hash -> the hash of its pixels
         self.pixels_left = MAX_PDF_PIXELS
-        self.decoded = 0
+        self.draws_left = MAX_DRAWS
         self.skipped: list[str] = []
 
     def add(self, key: tuple, image) -> None:
-        stream = hashlib.sha256(bytes(image.get_data())).hexdigest()
-        if stream in self.streams:  # the same picture drawn again
-            self.places[self.streams[stream]].append(key)
+        width, tall = _real_size(image)
+        if width * tall > MAX_PIXELS:
+            self.skipped.append(f"page {key[1]}: a picture of {width}×{tall} pixels is too large to import; "
+                                "export it separately and add it by hand")
             return
-        width, tall = image.get_px_size()
-        if width * tall > self.pixels_left or self.decoded == MAX_DECODED:
+        if width * tall > self.pixels_left or not self.draws_left:
             self.skipped.append(f"page {key[1]}: a picture was left out: the PDF's pictures are too many or too "
                                 "large to import at once; add it by hand")
             return
         self.pixels_left -= width * tall
-        self.decoded += 1
+        self.draws_left -= 1
         picture = image.get_bitmap(render=False).to_pil()
         pixels = hashlib.sha256(picture.tobytes() + repr(picture.size).encode()).hexdigest()
-        self.streams[stream] = pixels
         self.places[pixels].append(key)
         if pixels not in self.encoded:
             self.encoded[pixels] = encode(picture, key[1])
@@ -96,30 +95,53 @@ class _Pictures:
         return kept, self.skipped
 
 
+def _real_size(image) -> tuple[int, int]:
+    """The picture's size as decoding would make it: a JPEG's or JPEG 2000's own header says it (pdfium decodes
+    those at their own size, whatever the PDF's dictionary declares); the larger of the two counts."""
+    from PIL import Image
+
+    width, tall = image.get_px_size()
+    if {"DCTDecode", "JPXDecode"} & set(image.get_filters()):
+        try:
+            with warnings.catch_warnings():  # (a large size is what is being found out: said by the caller)
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(bytes(image.get_data(decode_simple=True)))) as header:  # (header only)
+                    width, tall = max(width, header.width), max(tall, header.height)
+        except Exception:  # unreadable, or a bomb: as large as a picture may be, so it is left out, not decoded
+            return MAX_PIXELS + 1, 1
+    return width, tall
+
+
 def _read_page(page, number: int, boxes: list[Place], found: _Pictures) -> None:
     import pypdfium2.raw as pdfium
 
     height = page.get_height()
-    objects = []
-    for image in page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+    at: dict[tuple[int, int], list] = defaultdict(list)  # the page's pictures by where they are (a grid of boxes)
+    for count, image in enumerate(page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE], max_depth=3)):
+        if count == MAX_DRAWS:
+            found.skipped.append(f"page {number}: more than {MAX_DRAWS} pictures; the rest were left out")
+            break
         left, bottom, right, top = image.get_bounds()
-        objects.append(((left, height - top, right, height - bottom), image))
+        place = (left, height - top, right, height - bottom)
+        at[_cell(place)].append((place, image))
     for index, box in enumerate(boxes):
-        match = next((o for place, o in objects if all(abs(a - b) <= SAME_PLACE for a, b in zip(place, box))), None)
+        x, y = _cell(box)
+        near = (entry for dx in (-1, 0, 1) for dy in (-1, 0, 1) for entry in at.get((x + dx, y + dy), ()))
+        match = next((o for place, o in near if all(abs(a - b) <= SAME_PLACE for a, b in zip(place, box))), None)
         if match is None:
             continue
         width, tall = match.get_px_size()
         if width < TINY or tall < TINY:
             continue  # a rule or bullet: not worth a line in the review
-        if width * tall > MAX_PIXELS:
-            found.skipped.append(f"page {number}: a picture of {width}×{tall} pixels is too large to import; "
-                                 "export it separately and add it by hand")
-            continue
         try:
             found.add(("picture", number, index), match)
         except Exception as exc:  # pdfium's errors have no common base; one bad picture must not stop the rest
             found.skipped.append(f"page {number}: a picture could not be decoded ({type(exc).__name__}); add it by "
                                  "hand")
+
+
+def _cell(place: Place) -> tuple[int, int]:
+    return int(place[0] // SAME_PLACE), int(place[1] // SAME_PLACE)
 
 
 def encode(picture, page: int) -> PdfImage:
