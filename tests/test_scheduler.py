@@ -153,6 +153,19 @@ def test_status_of_a_draft_says_its_schedule_too(site, sandbox, run_cli, fake_cl
     assert "article(s))" in status and "; scheduled: draft (into the draft box) at" in status, status
 
 
+def test_status_of_an_issue_given_a_new_time_after_a_failed_push_is_scheduled(site, run_cli, fake_clock):
+    """The review (2026-12-06): the console said scheduled, `status` still failed, without the new time."""
+    from conftest import open_site
+
+    path = site / "articles" / "issue-135.md"
+    run_cli("status", clock=fake_clock)  # (synced)
+    open_site(site, clock=fake_clock).pushes.failed(135, "articles/issue-135.md", "Image file 'x.png' is gone.")
+    run_cli("schedule", "add", path, "--at", days_ahead(fake_clock, 1, "09:00"), clock=fake_clock)
+    status = run_cli("status", clock=fake_clock).stdout
+    assert " scheduled " in status and "scheduled: draft (into the draft box) at" in status, status
+    assert "last push failed" in status and "Image file 'x.png' is gone." in status, status
+
+
 def test_a_time_already_passed_is_refused_saying_what_time_it_is(site, run_cli, fake_clock):
     path = site / "articles" / "issue-135.md"
     yesterday = days_ahead(fake_clock, -1, "09:00")

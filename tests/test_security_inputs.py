@@ -203,8 +203,22 @@ def test_safe_link_keeps_web_addresses():
     from wechat_pub.urls import safe_link
 
     for url in ("https://mp.weixin.qq.com/s/abc", "http://127.0.0.1:8200/sandbox/articles/1", "HTTPS://Example.org",
-                "https://例子.测试/路径", "https://user@Example.org:8443/p?q=1#f", "http://[::1]:80/a"):
+                "https://例子.测试/路径", "https://user@Example.org:8443/p?q=1#f", "http://[::1]:80/a",
+                "https://straße.de/x", "https://σίσυφος.gr/", "https://mp.weixin.qq.com/s?__biz=MzA&mid=1#rd"):
         assert safe_link(url) == url
+
+
+def test_a_links_host_is_the_one_requests_connects_to():
+    """The review (2026-12-06): the check read straße.de as Python's IDNA 2003 codec does (strasse.de, another
+    host), requests and browsers as IDNA 2008 (xn--strae-oqa.de); such links were refused, or checked as another
+    host than the one fetched."""
+    from urllib3.util import parse_url
+
+    from wechat_pub.urls import link_host
+
+    for url in ("https://straße.de/x", "https://例子.测试/", "https://MP.weixin.qq.com/s/a", "http://[::1]:8/"):
+        assert link_host(url) == parse_url(url).host.strip("[]").lower()
+    assert link_host("https://straße.de/x") == "xn--strae-oqa.de"
 
 
 def test_an_outside_link_is_never_kept_as_a_wechat_link():

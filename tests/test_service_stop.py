@@ -78,3 +78,13 @@ def test_a_service_whose_port_is_taken_starts_nothing_and_says_what_to_do(sandbo
             "the scheduler's lease is still held by the service that exited"
     finally:
         deployment.close()
+
+
+def test_a_host_that_is_not_this_machines_is_not_called_a_port_in_use(sandbox_dir):
+    """The review (2026-12-06): any address that could not be bound was said to be a port in use."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
+    process = subprocess.run([sys.executable, "-m", "wechat_pub", "run", "--host", "192.0.2.77", "--port", "8123"],
+                             cwd=sandbox_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=60)
+    assert process.returncode == 1 and "Cannot listen on 192.0.2.77:8123" in process.stdout, process.stdout[-2000:]
+    assert "in use" not in process.stdout and "Check --host" in process.stdout

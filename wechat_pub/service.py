@@ -3,6 +3,7 @@ sandbox, SQLite) for accounts without WeChat credentials."""
 
 from __future__ import annotations
 
+import errno
 import signal
 import threading
 
@@ -51,6 +52,9 @@ class Service:
         try:  # bound first: a port in use stops the command before anything starts, saying what to do
             listening = listen_on(self.host, self.port)
         except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise WechatPubError(f"Cannot listen on {self.host}:{self.port} ({exc.strerror or exc}).",
+                                     "Check --host: an address of this machine (127.0.0.1, or 0.0.0.0 for all).") from None
             raise WechatPubError(f"Port {self.port} on {self.host} is in use ({exc.strerror}): another `wechat-pub "
                                  "run`, or another program, holds it.",
                                  f"Stop that one first, or start this one on another port: wechat-pub run --port "

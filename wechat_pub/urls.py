@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+import idna
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -44,17 +45,19 @@ def safe_link(url: object) -> str | None:
 
 
 def _ascii(host: str) -> str | None:
-    """``host`` as urllib3 writes it: a name in Chinese (例子.测试) as its IDNA form (xn--…)."""
+    """``host`` as urllib3 (and browsers) write it: a name in Chinese (例子.测试) or with ß as its IDNA 2008 form
+    (xn--…), not Python's codec's IDNA 2003 one (which reads straße.de as strasse.de, another host)."""
     try:
-        return host if host.isascii() else host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
+        return host if host.isascii() else idna.encode(host, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError):
         return None
 
 
 def link_host(url: object) -> str | None:
-    """The host (lower case) ``url`` leads to when it is a :func:`safe_link`, else None."""
+    """The host (lower case, a name in its xn-- form) ``url`` leads to, as requests connects to it, when it is a
+    :func:`safe_link`; else None."""
     link = safe_link(url)
-    return urlsplit(link).hostname if link else None
+    return _ascii(urlsplit(link).hostname) if link else None
 
 
 def safe_links(urls: list[str]) -> list[str]:

@@ -105,11 +105,14 @@ def describe(number: int, path: str, record: PushRecord | None, plan: str | None
         details = f"mass send accepted by WeChat {at}; waiting for its result"
     elif record.state is PushState.SENT:
         details = "sent to followers: " + " ".join(record.article_urls)
+    elif upcoming:  # given a new time after the failure: scheduled, as the console says
+        failure = f"last push failed {at}: {record.error}" + (f" → {record.hint}" if record.hint else "")
+        return IssueStatus(str(number), path, "scheduled", f"{when}; {failure}")
     else:
         details = f"failed {at}: {record.error}" + (f" → {record.hint}" if record.hint else "")
     if record.error and record.state is not PushState.FAILED:
         details += f"; last attempt failed: {record.error}" + (f" → {record.hint}" if record.hint else "")
-    if when and upcoming and record.state in (PushState.DRAFT, PushState.FAILED):  # not gone out: what comes next
+    if when and upcoming and record.state is PushState.DRAFT:  # in the draft box, not gone out: what comes next
         details += f"; {when}"
     return IssueStatus(str(number), path, record.state.value, details)
 
