@@ -187,3 +187,20 @@ def test_a_pdf_drawing_thousands_of_pictures_is_read_only_so_far():
     draws = [(0, 20 + (k % 50) * 11, 60 + (k // 50) * 11, 10, 10) for k in range(MAX_DRAWS + 500)]
     result = read_pdf(_pdf([(d, raw)], draws), "many.pdf")
     assert f"page 1: more than {MAX_DRAWS} pictures; the rest were left out" in result.skipped_images
+
+
+def test_the_console_shows_a_scheduled_issue_whose_image_is_missing_as_blocked(console):
+    """The review (2026-12-06): `schedule list` said blocked, the console (where the team looks) scheduled."""
+    from wechat_pub.publish.status import IMAGES_REFUSED, overview, overview_of, schedule_rows
+
+    site, figure = approved_issue_with_a_picture(console, png("#2266aa"))
+    path = site.articles.path / "issue-920.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("issue: 920\n", "issue: 920\npublish_at: 2099-01-01 "
+                                                                            "09:00\n", 1), encoding="utf-8")
+    site.library.sync()
+    assert overview_of(site, site.library.row(920)).status in ("scheduled", "awaiting approval")
+    figure.unlink()
+    assert {row.issue: row.state for row in schedule_rows(site)}[920] == "blocked"
+    summary = overview_of(site, site.library.row(920))
+    assert (summary.status, summary.advice) == ("blocked", IMAGES_REFUSED)
+    assert [row.status for row in overview(site) if row.number == 920] == ["blocked"]

@@ -38,6 +38,9 @@ ADVICE = {
     "In the draft box: publish it (here, as an approver, or in mp.weixin.qq.com).":
         N_("In the draft box: publish it (here, as an approver, or in mp.weixin.qq.com)."),
     "Schedule it, or push it to the draft box now.": N_("Schedule it, or push it to the draft box now."),
+    "An image it shows cannot be pushed (missing, or not one WeChat takes): fix it, or it is not pushed at its "
+    "time.": N_("An image it shows cannot be pushed (missing, or not one WeChat takes): fix it, or it is not "
+                "pushed at its time."),
     "In the draft box, but the text changed since it was pushed: push it again (publishing here pushes the newest "
     "text first).": N_("In the draft box, but the text changed since it was pushed: push it again (publishing here "
                        "pushes the newest text first)."),

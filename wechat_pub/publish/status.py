@@ -248,10 +248,17 @@ def overview_of(site: Site, row) -> Overview:
 def _overview_row(site: Site, row, article, record: PushRecord | None, run, approval, now: float) -> Overview:
     approved = approval is not None and approval.text_hash == row.text_hash
     status, advice = _status(site, row, record, run, approved, now)
+    if status in ("scheduled", "awaiting approval") and article is not None and article.issue is not None:
+        from wechat_pub.preflight import image_errors  # (its images too, as the scheduler will: few issues are)
+
+        if image_errors(article.issue, site.render_options()):
+            status, advice = "blocked", IMAGES_REFUSED
     return Overview(row.number, row.filename, row.title, status, row.publish_at, advice, row.valid, row.version,
                     approval.by if approved else "", site, record, article, row)
 
 
+IMAGES_REFUSED = ("An image it shows cannot be pushed (missing, or not one WeChat takes): fix it, or it is not "
+                  "pushed at its time.")
 STALE_DRAFT = ("In the draft box, but the text changed since it was pushed: push it again (publishing here pushes "
                "the newest text first).")
 
