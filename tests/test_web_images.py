@@ -66,13 +66,44 @@ def test_a_push_fetches_nothing_from_this_machine_and_says_the_same_whatever_ans
     assert seen == [] and len(set(errors)) == 1  # no request reached the server; one answer for all three
 
 
+def named(base: str, name: str) -> str:
+    """``base`` (the local server's address) under a host ``name`` that only the tests' resolver knows."""
+    return base.replace("127.0.0.1", name)
+
+
+def resolver(answers: dict[str, list[str]], asked: list[str] | None = None):
+    """A stand-in for getaddrinfo: each name's next answer (the last one again once they run out)."""
+    def resolve(host, port):
+        if asked is not None:
+            asked.append(host)
+        queue = answers.get(host, ["0.0.0.0"])
+        return [(None, None, None, "", (queue.pop(0) if len(queue) > 1 else queue[0], 0))]
+    return resolve
+
+
+def this_server(address: str) -> bool:  # (the local test server stands for a public one)
+    return address == "127.0.0.1"
+
+
 def test_redirects_are_checked_at_every_hop(local_web):
     base, routes, seen = local_web
     routes["/go"] = (302, {"Location": "http://10.0.0.1/secret.png"}, b"")
     with pytest.raises(NotDownloadable):
-        download_image(f"{base}/go", resolve=lambda host, port: [(None, None, None, "", ("93.184.216.34", 0))]
-                       if host == "127.0.0.1" else [(None, None, None, "", ("10.0.0.1", 0))])
+        download_image(named(base, "images.example") + "/go", public=this_server,
+                       resolve=resolver({"images.example": ["127.0.0.1"], "10.0.0.1": ["10.0.0.1"]}))
     assert seen == ["/go"]  # the first hop only: the private one was never asked
+
+
+def test_a_hop_is_fetched_from_the_address_that_was_checked(local_web):
+    """The review (2026-12-06): the name was looked up for the check, then again by requests to connect, so a
+    name answering a public address first and a private one next (DNS rebinding) reached the private one."""
+    base, routes, seen = local_web
+    routes["/chart.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * 100)
+    asked: list[str] = []
+    answers = {"rebind.example": ["127.0.0.1", "10.0.0.1"]}  # checked: this server; a second look: private
+    data = download_image(named(base, "rebind.example") + "/chart.jpg", public=this_server,
+                          resolve=resolver(answers, asked))
+    assert data.startswith(b"\xff\xd8\xff") and seen == ["/chart.jpg"] and asked == ["rebind.example"]
 
 
 def test_a_backslash_cannot_make_the_check_and_the_fetch_see_two_hosts(local_web):
@@ -105,10 +136,11 @@ def test_at_most_ten_megabytes_are_read(local_web):
     base, routes, seen = local_web
     routes["/huge.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * MATERIAL_IMAGE_MAX_BYTES)
     routes["/small.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * 100)
-    public = lambda host, port: [(None, None, None, "", ("93.184.216.34", 0))]  # noqa: E731
+    local = resolver({"images.example": ["127.0.0.1"]})
     with pytest.raises(NotDownloadable):
-        download_image(f"{base}/huge.jpg", resolve=public)
-    assert download_image(f"{base}/small.jpg", resolve=public).startswith(b"\xff\xd8\xff")
+        download_image(named(base, "images.example") + "/huge.jpg", resolve=local, public=this_server)
+    assert download_image(named(base, "images.example") + "/small.jpg", resolve=local,
+                          public=this_server).startswith(b"\xff\xd8\xff")
 
 
 def test_a_folder_swapped_for_a_symlink_after_the_check_is_not_read(tmp_path, monkeypatch):

@@ -10,9 +10,8 @@ by its error which ports answer. :func:`download_image` decides:
 - at most :data:`~wechat_pub.limits.MATERIAL_IMAGE_MAX_BYTES` are read, and they must be a JPEG, PNG or GIF;
 - every refusal and failure gives the same message, so the answer says nothing about the network behind.
 
-Left open: a host whose name resolves to a public address when checked and to a private one when connected
-(DNS rebinding) would need the connection pinned to the checked address; an editor cannot set up such a name
-from the console alone."""
+Each hop is fetched from the address that was checked, the name not looked up again (a name answering a public
+address to the check and a private one to the fetch, DNS rebinding, gets nowhere)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,9 @@ import ipaddress
 import socket
 from urllib.parse import urljoin
 
-import requests
+import urllib3
+from requests import certs
+from urllib3.util import parse_url
 
 from wechat_pub.limits import MATERIAL_IMAGE_MAX_BYTES
 from wechat_pub.urls import link_host
@@ -34,36 +35,61 @@ class NotDownloadable(Exception):
 
 def is_public_host(host: str, resolve=socket.getaddrinfo) -> bool:
     """True when every address ``host`` resolves to is a public one (not loopback, private, link-local…)."""
+    return bool(public_addresses(host, resolve))
+
+
+def public_addresses(host: str, resolve=socket.getaddrinfo, public=None) -> list[str]:
+    """The addresses ``host`` resolves to, when every one is public (``public(address)``: by default global, not
+    loopback, private, link-local…); else none."""
+    public = public or (lambda address: ipaddress.ip_address(address).is_global)
     try:
-        addresses = {info[4][0] for info in resolve(host, None)}
-    except (OSError, UnicodeError):
-        return False
-    return bool(addresses) and all(ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses)
+        addresses = sorted({info[4][0].split("%", 1)[0] for info in resolve(host, None)})
+        return addresses if addresses and all(public(address) for address in addresses) else []
+    except (OSError, UnicodeError, ValueError):
+        return []
 
 
-def download_image(url: str, timeout: float = 20, resolve=socket.getaddrinfo) -> bytes:
+def download_image(url: str, timeout: float = 20, resolve=socket.getaddrinfo, public=None) -> bytes:
     """The bytes at ``url``, following at most :data:`MAX_REDIRECTS` checked redirects; raises
-    :class:`NotDownloadable` for anything but a public address that answers with at most 10 MB."""
+    :class:`NotDownloadable` for anything but a public address that answers with at most 10 MB. Each hop is
+    fetched from the very address that was checked (the name is not looked up again: a name that answers a
+    public address to the check and a private one to the fetch, DNS rebinding, gets nowhere)."""
     for _ in range(MAX_REDIRECTS + 1):
         host = link_host(url)
-        if host is None or not is_public_host(host, resolve):
+        addresses = public_addresses(host, resolve, public) if host else []
+        if not addresses:
             raise NotDownloadable(url)
         try:
-            with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:
-                if response.is_redirect:
+            with _pool_for(url, addresses[0], timeout) as pool:
+                response = pool.urlopen("GET", parse_url(url).request_uri, redirect=False, preload_content=False,
+                                        headers={"Host": parse_url(url).netloc, "User-Agent": "wechat-pub"})
+                if response.status in (301, 302, 303, 307, 308):
                     url = urljoin(url, response.headers.get("Location", ""))
                     continue
-                response.raise_for_status()
-                return _read_capped(response)
-        except requests.RequestException:
+                if response.status != 200:
+                    raise NotDownloadable(url)
+                return _read_capped(response, url)
+        except urllib3.exceptions.HTTPError:
             raise NotDownloadable(url) from None
     raise NotDownloadable(url)
 
 
-def _read_capped(response) -> bytes:
+def _pool_for(url: str, address: str, timeout: float):
+    """Connections to ``address`` (the checked address of the host of ``url``) that speak as the host itself: its
+    name in the Host header (set by the caller) and, over https, in the TLS handshake and the certificate's check."""
+    parts = parse_url(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    options = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
+    if parts.scheme == "https":
+        return urllib3.HTTPSConnectionPool(address, port, server_hostname=parts.host, assert_hostname=parts.host,
+                                           cert_reqs="CERT_REQUIRED", ca_certs=certs.where(), **options)
+    return urllib3.HTTPConnectionPool(address, port, **options)
+
+
+def _read_capped(response, url: str) -> bytes:
     data = bytearray()
-    for chunk in response.iter_content(64 * 1024):
+    for chunk in response.stream(64 * 1024):
         data += chunk
         if len(data) > MATERIAL_IMAGE_MAX_BYTES:
-            raise NotDownloadable(response.url)
+            raise NotDownloadable(url)
     return bytes(data)
