@@ -197,3 +197,58 @@ def test_an_access_log_line_names_no_follower_and_has_no_colour_codes():
     message = record.getMessage()
     assert "o_follower_42" not in message and "openid=***" in message and "\x1b" not in message
     assert message.endswith('" 200 -') and "timestamp=1" in message
+
+
+def test_over_https_the_checked_address_is_asked_as_the_host_with_its_certificate(tmp_path, monkeypatch):
+    """The pinned fetch over TLS: the host's name goes in the handshake (SNI) and its certificate is checked
+    against that name, though the connection is to the checked address."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from wechat_pub.publish import webimages
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "images.example")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("images.example")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    names: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"\xff\xd8\xff" + b"0" * 10
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    context.sni_callback = lambda sock, server_name, ctx: names.append(server_name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://images.example:{server.server_port}/x.jpg"
+        local = resolver({"images.example": ["127.0.0.1"]})
+        with pytest.raises(NotDownloadable):  # a certificate nobody vouches for: refused
+            download_image(url, timeout=5, resolve=local, public=this_server)
+        monkeypatch.setattr(webimages.certs, "where", lambda: str(tmp_path / "cert.pem"))
+        assert download_image(url, timeout=5, resolve=local, public=this_server).startswith(b"\xff\xd8\xff")
+        assert names and set(names) == {"images.example"}
+    finally:
+        server.shutdown()
