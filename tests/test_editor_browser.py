@@ -258,25 +258,33 @@ def test_the_preview_endpoint_composes_the_form_and_saves_nothing(console):
     assert "预览标题" not in saved(console, 157)
 
 
-def test_an_edit_made_in_the_folder_meanwhile_is_never_saved_over(console):
-    """A newcomer's finding (2026-12-06): the file was edited in the folder after the editor opened, and a save
-    in the console before the next sync (30 s) wrote over it: that edit was in no version, no backup and no
-    conflict. Now the folder's edit becomes the newest version first, and the console's save is a conflict."""
+def saved_after_a_folder_edit(console, number: int, edit):
+    """An editor opens issue ``number``; meanwhile its file in the folder becomes ``edit(text)``; the editor saves
+    a change: (the answer, the folder's text)."""
     import requests
 
-    write_issue(console, 161)
+    write_issue(console, number)
     browser = requests.Session()
     token = csrf_of(browser.get(f"{console.base}/console/login", timeout=10).text)
     browser.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1", "password": PASSWORD},
                  timeout=10)
-    page = browser.get(f"{console.base}/console/default/issues/161/edit", timeout=10).text
+    page = browser.get(f"{console.base}/console/default/issues/{number}/edit", timeout=10).text
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    edited = saved(console, 161).replace("2020年4月15日，公安部", "2020年4月15日（在文件夹里改过），公安部", 1)
-    assert edited != saved(console, 161)
-    (console.folder / "articles" / "issue-161.md").write_text(edited, encoding="utf-8")
-    answer = browser.post(f"{console.base}/console/default/issues/161/edit", timeout=30, allow_redirects=False,
-                          data={"csrf_token": csrf_of(page), "version": version, "issue": "161", "author": "编辑部",
-                                "body": "\n# 国内要闻 | Domestic News\n"})
+    edited = edit(saved(console, number))
+    assert edited != saved(console, number)
+    (console.folder / "articles" / f"issue-{number}.md").write_text(edited, encoding="utf-8")
+    answer = browser.post(f"{console.base}/console/default/issues/{number}/edit", timeout=30, allow_redirects=False,
+                          data={"csrf_token": csrf_of(page), "version": version, "issue": str(number),
+                                "author": "编辑部", "body": "\n# 国内要闻 | Domestic News\n"})
+    return answer, edited
+
+
+def test_an_edit_made_in_the_folder_meanwhile_is_never_saved_over(console):
+    """A newcomer's finding (2026-12-06): the file was edited in the folder after the editor opened, and a save
+    in the console before the next sync (30 s) wrote over it: that edit was in no version, no backup and no
+    conflict. Now the folder's edit becomes the newest version first, and the console's save is a conflict."""
+    answer, edited = saved_after_a_folder_edit(console, 161, lambda text: text.replace(
+        "2020年4月15日，公安部", "2020年4月15日（在文件夹里改过），公安部", 1))
     assert answer.status_code == 409, answer.status_code
     assert saved(console, 161) == edited
     assert "在文件夹里改过" in console.deployment.default.library.row(161).text
@@ -286,21 +294,7 @@ def test_an_edit_in_the_folder_whose_issue_line_broke_is_not_saved_over_either(c
     """The review of the fix above (2026-12-06): the sync before the save skips a file with no issue number, and
     the check in the lock looked only at numbered files, so an edit whose 'issue:' line was momentarily wrong
     (issue: 16O) was still written over."""
-    import requests
-
-    write_issue(console, 164)
-    browser = requests.Session()
-    token = csrf_of(browser.get(f"{console.base}/console/login", timeout=10).text)
-    browser.post(f"{console.base}/console/login", data={"csrf_token": token, "name": "editor1", "password": PASSWORD},
-                 timeout=10)
-    page = browser.get(f"{console.base}/console/default/issues/164/edit", timeout=10).text
-    version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    edited = saved(console, 164).replace("issue: 164", "issue: 16O").replace("2020年4月15日，公安部",
-                                                                            "2020年4月15日（改了一半），公安部", 1)
-    (console.folder / "articles" / "issue-164.md").write_text(edited, encoding="utf-8")
-    answer = browser.post(f"{console.base}/console/default/issues/164/edit", timeout=30, allow_redirects=False,
-                          data={"csrf_token": csrf_of(page), "version": version, "issue": "164", "author": "编辑部",
-                                "body": "\n# 国内要闻 | Domestic News\n"})
+    answer, edited = saved_after_a_folder_edit(console, 164, lambda text: text.replace("issue: 164", "issue: 16O"))
     assert answer.status_code == 422 and "is broken: nothing was saved over it" in answer.text
     assert saved(console, 164) == edited
 
