@@ -254,7 +254,10 @@ def test_the_preview_endpoint_composes_the_form_and_saves_nothing(console):
                                 "title_en": "Preview", "body": "\n# 国内要闻 | Domestic News\n\n## 只有中文的一条\n\n没有来源。\n",
                                 "note_done": ["9" * 5000, "-1", "x"]}).json()  # hostile ticks are ignored
     assert "预览标题" in answer["page"] and "只有中文的一条" in answer["page"]
-    assert {p["line"] for p in answer["problems"] if "source" in p["message"]} == {4}  # the body's line 4
+    # the body's line 4, in the page's words (check's English ones are for the command line)
+    assert {p["line"] for p in answer["problems"] if "没有来源链接" in p["message"]} == {4}
+    assert "条目“只有中文的一条”没有来源链接。" in [p["message"] for p in answer["problems"]]
+    assert "在条目末尾加一行“Source: [名称](https://…)”。" in [p["hint"] for p in answer["problems"]]
     assert "预览标题" not in saved(console, 157)
 
 

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from wechat_pub.console.base import bp, record, site_of
+from wechat_pub.console.words import problem_words
 from wechat_pub.errors import WechatPubError
 from wechat_pub.limits import AUTHOR_MAX_CHARS, DIGEST_MAX_CHARS, REPORTED, TITLE_MAX_CHARS
 from wechat_pub.state.issues import StaleVersion
@@ -107,12 +108,14 @@ def checked(site, text: str):
 
 
 def _in_words(problem: dict) -> dict:
-    """A problem as the editor's page puts it: the import notes are a checklist there, not lines to delete."""
+    """A problem as the editor's page puts it, in the page's language where its words are known (check's are
+    English, for the command line); the import notes are a checklist there, not lines to delete."""
     if problem["field"] == "notes":
         return {**problem, "message": _("Import notes are waiting to be reviewed."),
                 "hint": _("Add what belongs to the issue to the text, then tick each note off; ticked notes go when "
                           "you save.")}
-    return problem
+    message, hint = problem_words(problem["message"], problem["hint"])
+    return {**problem, "message": message, "hint": hint}
 
 
 def _version() -> int:

@@ -77,6 +77,67 @@ def advice(words: str) -> str:
     return _(ADVICE[words]) if words in ADVICE else wechat_error(words)
 
 
+# check's problems (English, shared with the command line) -> the console's words: what the editor lists most
+_Q = r"'(?P<{}>(?:[^'\\]|\\.)*)'|\"(?P<{}_>(?:[^\"\\]|\\.)*)\""  # a Python repr of a str: 'x' or "it's"
+PROBLEMS = tuple((re.compile(pattern.format(**{key: _Q.format(key, key) for key in ("name", "src", "url", "heading")})),
+                  words) for pattern, words in (
+    (r"^item (?:{name}) has no source link\.$", N_("Item “%(name)s” has no source link.")),
+    (r"^item (?:{name}) has no English translation\.$", N_("Item “%(name)s” has no English translation.")),
+    (r"^item (?:{name}) has no Chinese text\.$", N_("Item “%(name)s” has no Chinese text.")),
+    (r"^item (?:{name}) has no English headline\.$", N_("Item “%(name)s” has no English headline.")),
+    (r"^item (?:{name}) has no Chinese headline\.$", N_("Item “%(name)s” has no Chinese headline.")),
+    (r"^item (?:{name}) has no English body\.$", N_("Item “%(name)s” has no English text.")),
+    (r"^the Chinese part of (?:{name}) looks like English\.$", N_("The Chinese part of “%(name)s” looks like English.")),
+    (r"^the English part of (?:{name}) looks like Chinese\.$", N_("The English part of “%(name)s” looks like Chinese.")),
+    (r"^the English headline comes before the Chinese one\.$", N_("The English headline comes before the Chinese one.")),
+    (r"^this item has two headlines but no '---' line between its Chinese and English text\.$",
+     N_("This item has two headlines but no “---” line between its Chinese and English text.")),
+    (r"^the issue has no sections\.$", N_("The issue has no sections.")),
+    (r"^section (?:{heading}) has no items\.$", N_("Section “%(heading)s” has no items.")),
+    (r"^source (?:{url}) of (?:{name}) is not a web link\.$", N_("The source “%(url)s” of “%(name)s” is not a web link.")),
+    (r"^(?:image|cover) file (?:{src}) does not exist\.$", N_("The image file “%(src)s” does not exist.")),
+    (r"^(?:image|cover) (?:{src}) is not a file\.$", N_("“%(src)s” is not an image file.")),
+    (r"^(?:image|cover) (?:{src}) cannot be read as an image \(.*\)\.$", N_("“%(src)s” cannot be read as an image.")),
+    (r"^(?:image|cover) (?:{src}) is on another site; it is downloaded when pushed\.$",
+     N_("“%(src)s” is on another site: it is downloaded when the issue is pushed.")),
+    (r"^publish_at .* is in the past\.$", N_("The publish time has passed.")),
+    (r"^ASCII punctuation in Chinese text: (?P<where>.*) \(and (?P<more>\d+) more\)\.$",
+     N_("ASCII punctuation in Chinese text: %(where)s (and %(more)s more).")),
+    (r"^ASCII punctuation in Chinese text: (?P<where>.*)\.$", N_("ASCII punctuation in Chinese text: %(where)s.")),
+    (r"^WeChat shows no digest for a multi-article draft\.$", N_("WeChat shows no digest for a multi-article draft.")),
+))
+HINTS = {hint: hint for hint in (
+    N_("Add a line 'Source: [name](https://…)' at the end of the item."),
+    N_("Add an English headline ('## …' right under the Chinese one), '---', and the English text."),
+    N_("Add the Chinese headline above the English one and the Chinese text above '---'."),
+    N_("Add '## English headline' right under the Chinese headline."),
+    N_("Add '## 中文标题' right above the English headline."),
+    N_("Add the English text after the '---' line."),
+    N_("Check that '---' sits between the Chinese and the English text."),
+    N_("Write the Chinese headline first; they were swapped."),
+    N_("Add a section heading such as '# 国内要闻 | Domestic News' and items under it."),
+    N_("Add items ('## headline') or remove the heading."),
+    N_("Write a full link starting with https://."),
+    N_("Check the file name; paths are relative to the article file."),
+    N_("Link an image file (JPEG, PNG or GIF)."),
+    N_("Save it again as JPEG or PNG."),
+    N_("Save it next to the article to check it now and to keep the issue self-contained."),
+    N_("It will not be scheduled; set a future time or push it by hand."),
+    N_("The digest is kept in the file but not sent."),
+)}
+
+
+def problem_words(message: str, hint: str) -> tuple[str, str]:
+    """One of check's problems in the page's language, where it is one the table above knows (else as written)."""
+    for pattern, words in PROBLEMS:
+        found = pattern.match(message)
+        if found:
+            values = {key.rstrip("_"): value for key, value in found.groupdict().items() if value is not None}
+            message = _(words, **values)
+            break
+    return message, _(HINTS[hint]) if hint in HINTS else hint
+
+
 # What a shared message's command-line advice means in the console (the team has no terminal): its pattern, and
 # what to do here instead. The first that matches is said; the sentence with the command is left out.
 CONSOLE_WAYS = (
