@@ -116,6 +116,13 @@ def test_every_page_in_chinese_on_a_phone_and_a_desktop_accessible(console, brow
     response = page.goto(console.base + pages(console.base)[name])
     assert response.status == (404 if name == "not found" else 200)
     check_page(page, name, width)
+    if name == "calendar":  # the whole week on the screen (a newcomer's finding: Saturday and Sunday were off it)
+        box = page.locator("table.calendar").bounding_box()
+        assert box["x"] + box["width"] <= width, box
+        assert page.eval_on_selector(".scroll-box", "box => box.scrollWidth <= box.clientWidth")
+    if name == "followers":  # its chart's words readable on a phone too (they were 4-5 px high)
+        tall = page.eval_on_selector_all("svg.chart text", "texts => texts.map(t => t.getBoundingClientRect().height)")
+        assert tall and min(tall) >= 8, tall
     page.context.close()
 
 
