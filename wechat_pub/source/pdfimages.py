@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -97,19 +98,48 @@ class _Pictures:
 
 def _real_size(image) -> tuple[int, int]:
     """The picture's size as decoding would make it: a JPEG's or JPEG 2000's own header says it (pdfium decodes
-    those at their own size, whatever the PDF's dictionary declares); the larger of the two counts."""
+    those at their own size, whatever the PDF's dictionary declares); the larger of the two counts. A codec's
+    data packed in Flate is unpacked only as far as a sane picture of that size could go (a megabyte of PDF can
+    unpack to a gigabyte, which pdfium would unpack whole, for every draw)."""
     from PIL import Image
 
     width, tall = image.get_px_size()
-    if {"DCTDecode", "JPXDecode"} & set(image.get_filters()):
-        try:
-            with warnings.catch_warnings():  # (a large size is what is being found out: said by the caller)
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(bytes(image.get_data(decode_simple=True)))) as header:  # (header only)
-                    width, tall = max(width, header.width), max(tall, header.height)
-        except Exception:  # unreadable, or a bomb: as large as a picture may be, so it is left out, not decoded
-            return MAX_PIXELS + 1, 1
+    filters = list(image.get_filters())
+    if not {"DCTDecode", "JPXDecode"} & set(filters):
+        return width, tall
+    try:
+        data = _unpacked_head(bytes(image.get_data(decode_simple=False)), filters[:-1])
+        with warnings.catch_warnings():  # (a large size is what is being found out: said by the caller)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as header:  # (its header only)
+                width, tall = max(width, header.width), max(tall, header.height)
+        if filters[:-1]:
+            _unpacks_within(bytes(image.get_data(decode_simple=False)), 3 * width * tall + (1 << 20))
+    except Exception:  # unreadable, packed beyond reason, or a bomb: as large as a picture may be, so left out
+        return MAX_PIXELS + 1, 1
     return width, tall
+
+
+HEAD = 256 * 1024  # bytes of a JPEG or JPEG 2000 stream enough for its header
+
+
+def _unpacked_head(raw: bytes, packing: list[str]) -> bytes:
+    """The first bytes of an image codec's data under ``packing`` (Flate, or nothing; anything else: refused)."""
+    if not packing:
+        return raw[:HEAD]
+    if packing != ["FlateDecode"]:
+        raise ValueError(f"image data packed as {packing}")
+    return zlib.decompressobj().decompress(raw, HEAD)
+
+
+def _unpacks_within(raw: bytes, limit: int) -> None:
+    """Raise ValueError when Flate ``raw`` unpacks to more than ``limit`` bytes (checked a piece at a time)."""
+    unpacker, total = zlib.decompressobj(), 0
+    while raw and total <= limit:
+        total += len(unpacker.decompress(raw, 1 << 20))
+        raw = unpacker.unconsumed_tail
+    if total > limit:
+        raise ValueError("packed data unpacks beyond its picture's size")
 
 
 def _read_page(page, number: int, boxes: list[Place], found: _Pictures) -> None:
