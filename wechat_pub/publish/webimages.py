@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from urllib.parse import urljoin
 
 import urllib3
@@ -39,11 +40,11 @@ def is_public_host(host: str, resolve=socket.getaddrinfo) -> bool:
 
 
 def public_addresses(host: str, resolve=socket.getaddrinfo, public=None) -> list[str]:
-    """The addresses ``host`` resolves to, when every one is public (``public(address)``: by default global, not
-    loopback, private, link-local…); else none."""
+    """The addresses ``host`` resolves to, in the order given, when every one is public (``public(address)``: by
+    default global, not loopback, private, link-local…); else none."""
     public = public or (lambda address: ipaddress.ip_address(address).is_global)
     try:
-        addresses = sorted({info[4][0].split("%", 1)[0] for info in resolve(host, None)})
+        addresses = list(dict.fromkeys(info[4][0].split("%", 1)[0] for info in resolve(host, None)))
         return addresses if addresses and all(public(address) for address in addresses) else []
     except (OSError, UnicodeError, ValueError):
         return []
@@ -51,32 +52,60 @@ def public_addresses(host: str, resolve=socket.getaddrinfo, public=None) -> list
 
 def download_image(url: str, timeout: float = 20, resolve=socket.getaddrinfo, public=None) -> bytes:
     """The bytes at ``url``, following at most :data:`MAX_REDIRECTS` checked redirects; raises
-    :class:`NotDownloadable` for anything but a public address that answers with at most 10 MB. Each hop is
-    fetched from the very address that was checked (the name is not looked up again: a name that answers a
-    public address to the check and a private one to the fetch, DNS rebinding, gets nowhere)."""
+    :class:`NotDownloadable` for anything but a public address that answers with at most 10 MB, within three times
+    ``timeout`` in all (a server sending a byte now and then holds no push for long). Each hop is fetched from an
+    address that was checked, tried in the order given until one answers (the name is not looked up again: a name
+    that answers a public address to the check and a private one to the fetch, DNS rebinding, gets nowhere)."""
+    deadline = time.monotonic() + 3 * timeout
     for _ in range(MAX_REDIRECTS + 1):
         host = link_host(url)
         addresses = public_addresses(host, resolve, public) if host else []
         if not addresses:
             raise NotDownloadable(url)
         try:
-            with _pool_for(url, addresses[0], timeout) as pool:
-                response = pool.urlopen("GET", parse_url(url).request_uri, redirect=False, preload_content=False,
-                                        headers={"Host": parse_url(url).netloc, "User-Agent": "wechat-pub"})
-                if response.status in (301, 302, 303, 307, 308):
-                    url = urljoin(url, response.headers.get("Location", ""))
-                    continue
-                if response.status != 200:
-                    raise NotDownloadable(url)
-                return _read_capped(response, url)
+            found = _fetch(url, addresses, timeout, deadline)
         except urllib3.exceptions.HTTPError:
             raise NotDownloadable(url) from None
+        if isinstance(found, bytes):
+            return found
+        url = found  # redirected
     raise NotDownloadable(url)
+
+
+def _fetch(url: str, addresses: list[str], timeout: float, deadline: float) -> bytes | str:
+    """The bytes at ``url`` from the first of ``addresses`` that takes the connection, or where it redirects to."""
+    parts = parse_url(url)
+    for index, address in enumerate(addresses):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise NotDownloadable(url)
+        try:
+            with _pool_for(url, address, min(timeout, left)) as pool:
+                response = pool.urlopen("GET", parts.request_uri, redirect=False, preload_content=False,
+                                        headers={"Host": parts.netloc, "User-Agent": "wechat-pub"})
+                if response.status in (301, 302, 303, 307, 308):
+                    return urljoin(url, _header_text(response.headers.get("Location", "")))
+                if response.status != 200:
+                    raise NotDownloadable(url)
+                return _read_capped(response, url, deadline)
+        except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError):
+            if index == len(addresses) - 1:  # (the host's other addresses are tried, as a browser would)
+                raise
+    raise NotDownloadable(url)
+
+
+def _header_text(value: str) -> str:
+    """A header's value as the server meant it: UTF-8 bytes that HTTP's rules read as Latin-1 (/图片.jpg)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _pool_for(url: str, address: str, timeout: float):
     """Connections to ``address`` (the checked address of the host of ``url``) that speak as the host itself: its
-    name in the Host header (set by the caller) and, over https, in the TLS handshake and the certificate's check."""
+    name in the Host header (set by the caller) and, over https, in the TLS handshake and the certificate's check.
+    (Not through a proxy: $HTTPS_PROXY does not apply to these downloads.)"""
     parts = parse_url(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     options = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
@@ -86,10 +115,10 @@ def _pool_for(url: str, address: str, timeout: float):
     return urllib3.HTTPConnectionPool(address, port, **options)
 
 
-def _read_capped(response, url: str) -> bytes:
+def _read_capped(response, url: str, deadline: float) -> bytes:
     data = bytearray()
     for chunk in response.stream(64 * 1024):
         data += chunk
-        if len(data) > MATERIAL_IMAGE_MAX_BYTES:
+        if len(data) > MATERIAL_IMAGE_MAX_BYTES or time.monotonic() > deadline:
             raise NotDownloadable(url)
     return bytes(data)
