@@ -62,3 +62,13 @@ def test_every_event_the_history_and_audit_record_has_words():
     recorded.add("sent")
     assert {"schedule-done", "send-accepted", "unapprove", "import"} <= recorded  # the patterns find them
     assert sorted(recorded - set(EVENTS)) == []
+
+
+def test_a_problems_item_name_is_shown_as_written():
+    """The review (2026-12-06): names came out as Python writes them inside quotes (back\\\\slash, it\\'s)."""
+    from wechat_pub.console.words import PROBLEMS, _unquoted
+
+    name = "back\\slash it's \"q\""
+    found = next(p.match(f"item {name!r} has no source link.") for p, _words in PROBLEMS if p.match(
+        f"item {name!r} has no source link."))
+    assert {key.rstrip("_"): _unquoted(v) for key, v in found.groupdict().items() if v is not None} == {"name": name}

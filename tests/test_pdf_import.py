@@ -122,6 +122,11 @@ def test_import_force_with_new_pictures_takes_the_approval_back(tmp_path, monkey
     said = run_cli("import", "issue-135.pdf", "--force")
     assert "issue 135's pictures changed: its approval was withdrawn" in said.stderr
     assert open_site(tmp_path).approvals.get(135) is None
+    site.library.sync()  # the same into the account's folder named with -o (the review: that skipped it)
+    site.approvals.approve(135, site.library.row(135).text_hash, "boss")
+    figure.write_bytes(jpeg_bytes(40, 40, "#445566"))
+    said = run_cli("import", "issue-135.pdf", "--force", "-o", "articles")
+    assert "its approval was withdrawn" in said.stderr and open_site(tmp_path).approvals.get(135) is None
 
 
 def test_synthetic_issue_over_many_pages(browser):

@@ -204,3 +204,40 @@ def test_the_console_shows_a_scheduled_issue_whose_image_is_missing_as_blocked(c
     summary = overview_of(site, site.library.row(920))
     assert (summary.status, summary.advice) == ("blocked", IMAGES_REFUSED)
     assert [row.status for row in overview(site) if row.number == 920] == ["blocked"]
+
+
+def flate_wrapped_jpeg_pdf(megabytes: int, draws: int) -> bytes:
+    """One 100x100 JPEG packed in Flate with ``megabytes`` of zeros after it (a 1 MB PDF unpacks to a GB), drawn
+    ``draws`` times."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 100), "red").save(buffer, "JPEG")
+    packer = zlib.compressobj(9)
+    stream = packer.compress(buffer.getvalue()) + b"".join(packer.compress(bytes(1 << 20)) for _ in range(megabytes))
+    d = "/Width 100 /Height 100 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter [/FlateDecode /DCTDecode]"
+    return _pdf([(d, stream + packer.flush())], [(0, 50 + 110 * (k % 4), 100 + 110 * (k // 4), 100, 100)
+                                                 for k in range(draws)])
+
+
+def test_a_jpeg_packed_in_flate_is_not_unpacked_whole():
+    """The review of the fix above (2026-12-06): reading the JPEG's header unpacked the whole Flate stream (a 1 MB
+    PDF: 1 GB, 3 GB peak, 5 s), and pdfium would unpack it again to decode it, for every draw. Now its first
+    kilobytes give the header, and data unpacking beyond a picture's size is left out before pdfium sees it."""
+    out = subprocess.run([sys.executable, "-c", (
+        "import resource, sys, time; sys.path.insert(0, 'tests')\n"
+        "from test_review9_holes import flate_wrapped_jpeg_pdf\n"
+        "from wechat_pub.source.pdf import read_pdf\n"
+        "result = read_pdf(flate_wrapped_jpeg_pdf(1000, 2), 'packed.pdf')\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, result.skipped_images)")],
+        capture_output=True, text=True, timeout=300, cwd=HERE.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    peak, skipped = out.stdout.split(" ", 1)
+    assert int(peak) < 400 and "too large to import" in skipped, out.stdout
+
+
+def test_a_jpeg_packed_in_flate_of_its_own_size_is_imported():
+    from wechat_pub.source.pdf import read_pdf
+
+    result = read_pdf(flate_wrapped_jpeg_pdf(0, 1), "packed.pdf")
+    assert [(image.width, image.height) for image in result.images] == [(100, 100)], result.skipped_images

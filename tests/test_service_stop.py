@@ -16,6 +16,8 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
 from conftest import free_port, wait_until_responds
 
 
@@ -88,3 +90,19 @@ def test_a_host_that_is_not_this_machines_is_not_called_a_port_in_use(sandbox_di
                              timeout=60)
     assert process.returncode == 1 and "Cannot listen on 192.0.2.77:8123" in process.stdout, process.stdout[-2000:]
     assert "in use" not in process.stdout and "Check --host" in process.stdout
+
+
+def test_a_port_this_user_may_not_open_says_so(monkeypatch):
+    """The review (2026-12-06): --port 80 without privileges was told to check --host."""
+    import errno
+
+    from wechat_pub import service
+    from wechat_pub.errors import WechatPubError
+
+    def refused(host, port):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(service, "listen_on", refused)
+    with pytest.raises(WechatPubError, match="Not allowed to listen on port 80") as info:
+        service.Service(None, "0.0.0.0", 80).run()  # (refused before anything starts)
+    assert "Ports below 1024 need privileges" in info.value.hint

@@ -252,3 +252,42 @@ def test_over_https_the_checked_address_is_asked_as_the_host_with_its_certificat
         assert names and set(names) == {"images.example"}
     finally:
         server.shutdown()
+
+
+def test_a_host_with_two_addresses_is_fetched_from_one_that_answers():
+    """The review (2026-12-06): only the first address (sorted as text) was tried, where requests tried each
+    address in the order given: a host whose first address this server cannot reach (no IPv6 route) was never
+    fetched. Here 127.0.0.1 refuses and 127.0.0.2 serves."""
+    routes = {"/a.jpg": (200, {}, b"\xff\xd8\xff" + b"0" * 100)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, headers, body = routes.get(self.path, (404, {}, b"no"))
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        def two(host, port):  # the first refuses, the second serves
+            return [(None, None, None, "", ("127.0.0.1", 0)), (None, None, None, "", ("127.0.0.2", 0))]
+
+        url = f"http://dual.example:{server.server_port}/a.jpg"
+        assert download_image(url, 3, two, lambda address: True).startswith(b"\xff\xd8\xff")
+    finally:
+        server.shutdown()
+
+
+def test_a_redirect_to_an_address_in_chinese_is_followed_as_written(local_web):
+    """The review (2026-12-06): a Location header in UTF-8 was read as Latin-1 (/图片.jpg asked as /%C3%A5…)."""
+    base, routes, seen = local_web
+    routes["/go"] = (302, {"Location": "/图片.jpg".encode().decode("latin-1")}, b"")
+    routes["/%E5%9B%BE%E7%89%87.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * 100)
+    local = resolver({"images.example": ["127.0.0.1"]})
+    assert download_image(named(base, "images.example") + "/go", resolve=local, public=this_server)[:3] == b"\xff\xd8\xff"
+    assert seen == ["/go", "/%E5%9B%BE%E7%89%87.jpg"]

@@ -52,6 +52,10 @@ class Service:
         try:  # bound first: a port in use stops the command before anything starts, saying what to do
             listening = listen_on(self.host, self.port)
         except OSError as exc:
+            if exc.errno == errno.EACCES:
+                raise WechatPubError(f"Not allowed to listen on port {self.port} ({exc.strerror}).",
+                                     "Ports below 1024 need privileges: use --port 8000 behind nginx (see the README)"
+                                     ) from None
             if exc.errno != errno.EADDRINUSE:
                 raise WechatPubError(f"Cannot listen on {self.host}:{self.port} ({exc.strerror or exc}).",
                                      "Check --host: an address of this machine (127.0.0.1, or 0.0.0.0 for all).") from None

@@ -151,7 +151,8 @@ def import_command(site, file: str, out_dir: str | None, force: bool) -> None:
 
     brand, footer = site.import_brand()
     def withdraw_approval(number: int, paths) -> None:  # new pictures for an issue: its approval no longer holds
-        if out_dir is None and site.approvals.withdraw(number):
+        if Path(out_dir or site.articles.path).resolve() == site.articles.path.resolve() and \
+                site.approvals.withdraw(number):  # (written into the account's own folder, -o or not)
             site.services.audit.record(terminal_user(), "unapprove", site.appid, number,
                                        ", ".join(path.name for path in paths))
             err.print(f"[yellow]note:[/] issue {number}'s pictures changed: its approval was withdrawn (an approver "

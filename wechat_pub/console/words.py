@@ -127,12 +127,17 @@ HINTS = {hint: hint for hint in (
 )}
 
 
+def _unquoted(value: str) -> str:
+    """What a Python repr's quotes held, its escapes undone (back\\\\slash, it\\'s)."""
+    return re.sub(r"\\(.)", r"\1", value)
+
+
 def problem_words(message: str, hint: str) -> tuple[str, str]:
     """One of check's problems in the page's language, where it is one the table above knows (else as written)."""
     for pattern, words in PROBLEMS:
         found = pattern.match(message)
         if found:
-            values = {key.rstrip("_"): value for key, value in found.groupdict().items() if value is not None}
+            values = {key.rstrip("_"): _unquoted(value) for key, value in found.groupdict().items() if value is not None}
             message = _(words, **values)
             break
     return message, _(HINTS[hint]) if hint in HINTS else hint
