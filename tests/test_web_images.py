@@ -4,6 +4,7 @@ the server fetch its own services, and the error told which ports answered)."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -14,9 +15,10 @@ from wechat_pub.limits import MATERIAL_IMAGE_MAX_BYTES
 from wechat_pub.publish.webimages import NotDownloadable, download_image, is_public_host
 
 
-@pytest.fixture
-def local_web():
-    """A web server on this machine that records every request; ``routes`` maps a path to (status, headers, body)."""
+@contextmanager
+def web_server(address: str = "127.0.0.1"):
+    """A web server at ``address`` that records every request: (its base URL, ``routes`` mapping a path to
+    (status, headers, body), the paths asked)."""
     seen: list[str] = []
     routes: dict[str, tuple[int, dict, bytes]] = {}
 
@@ -34,10 +36,18 @@ def local_web():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((address, 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", routes, seen
-    server.shutdown()
+    try:
+        yield f"http://{address}:{server.server_port}", routes, seen
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def local_web():
+    with web_server() as running:
+        yield running
 
 
 @pytest.mark.parametrize("host, public", [("127.0.0.1", False), ("localhost", False), ("10.1.2.3", False),
@@ -258,29 +268,14 @@ def test_a_host_with_two_addresses_is_fetched_from_one_that_answers():
     """The review (2026-12-06): only the first address (sorted as text) was tried, where requests tried each
     address in the order given: a host whose first address this server cannot reach (no IPv6 route) was never
     fetched. Here 127.0.0.1 refuses and 127.0.0.2 serves."""
-    routes = {"/a.jpg": (200, {}, b"\xff\xd8\xff" + b"0" * 100)}
+    with web_server("127.0.0.2") as (base, routes, seen):
+        routes["/a.jpg"] = (200, {}, b"\xff\xd8\xff" + b"0" * 100)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            status, headers, body = routes.get(self.path, (404, {}, b"no"))
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
         def two(host, port):  # the first refuses, the second serves
             return [(None, None, None, "", ("127.0.0.1", 0)), (None, None, None, "", ("127.0.0.2", 0))]
 
-        url = f"http://dual.example:{server.server_port}/a.jpg"
+        url = base.replace("127.0.0.2", "dual.example") + "/a.jpg"
         assert download_image(url, 3, two, lambda address: True).startswith(b"\xff\xd8\xff")
-    finally:
-        server.shutdown()
 
 
 def test_a_redirect_to_an_address_in_chinese_is_followed_as_written(local_web):
