@@ -66,7 +66,12 @@ class _Pictures:
         self.skipped: list[str] = []
 
     def add(self, key: tuple, image) -> None:
-        width, tall = _real_size(image)
+        size = _real_size(image)
+        if size is None:
+            self.skipped.append(f"page {key[1]}: a picture whose data is not what the PDF says it is was left out; "
+                                "export it separately and add it by hand")
+            return
+        width, tall = size
         if width * tall > MAX_PIXELS:
             self.skipped.append(f"page {key[1]}: a picture of {width}×{tall} pixels is too large to import; "
                                 "export it separately and add it by hand")
@@ -96,11 +101,11 @@ class _Pictures:
         return kept, self.skipped
 
 
-def _real_size(image) -> tuple[int, int]:
+def _real_size(image) -> tuple[int, int] | None:
     """The picture's size as decoding would make it: a JPEG's or JPEG 2000's own header says it (pdfium decodes
     those at their own size, whatever the PDF's dictionary declares); the larger of the two counts. A codec's
     data packed in Flate is unpacked only as far as a sane picture of that size could go (a megabyte of PDF can
-    unpack to a gigabyte, which pdfium would unpack whole, for every draw)."""
+    unpack to a gigabyte, which pdfium would unpack whole, for every draw). None: not to be decoded at all."""
     from PIL import Image
 
     width, tall = image.get_px_size()
@@ -115,8 +120,8 @@ def _real_size(image) -> tuple[int, int]:
                 width, tall = max(width, header.width), max(tall, header.height)
         if filters[:-1]:
             _unpacks_within(bytes(image.get_data(decode_simple=False)), 3 * width * tall + (1 << 20))
-    except Exception:  # unreadable, packed beyond reason, or a bomb: as large as a picture may be, so left out
-        return MAX_PIXELS + 1, 1
+    except Exception:  # unreadable, packed beyond reason, or a bomb: left out (None)
+        return None
     return width, tall
 
 
