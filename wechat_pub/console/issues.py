@@ -151,9 +151,9 @@ def import_save(account: str):
     if row is not None and not row.removed:
         if not request.form.get("replace"):  # what was read stays on the page, the box to tick beside it
             flash(_("%(file)s exists: tick “replace it” to import over it.", file=filename), "error")
-            page = _found(site, filename, new, [], [str(problem) for problem in parse_article(
-                text, str(site.articles.path / filename), site.timezone).problems], text, "",
-                request.form.getlist("picture"))
+            page = _found(site, filename, new, [], list(parse_article(text, str(site.articles.path / filename),
+                                                                      site.timezone).problems), text, "",
+                          request.form.getlist("picture"))
             return (page[0] if isinstance(page, tuple) else page), 409
         old = site.library.catalogue().file(new.number)
         merged, carried = carry_over(new, old.issue if old else None)

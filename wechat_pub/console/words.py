@@ -231,6 +231,15 @@ def init_words(app) -> None:
     for function in (status_name, advice, wechat_error, delivery, plan, right, capability, event_name):
         app.add_template_global(function)
     app.add_template_filter(moments, "moments")
+    app.add_template_filter(problem_text, "problem")
+
+
+def problem_text(problem) -> str:
+    """One of check's problems (a Problem) as a line of the page: where, what and what to do, in its words."""
+    message, hint = problem_words(problem.message, problem.hint)
+    line = problem.pos.line if problem.pos and problem.pos.line else None
+    where = _("line %(line)s: ", line=line) if line else ""
+    return f"{where}{message}" + (f" {hint}" if hint else "")
 
 
 # What the issue page's history and the audit log name (push events and console actions) -> the team's words
