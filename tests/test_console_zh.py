@@ -242,6 +242,19 @@ def test_on_a_phone_the_action_bar_covers_nothing_at_the_bottom_of_the_page(cons
     page.context.close()
 
 
+def test_an_issue_with_errors_lists_them_in_chinese(console, browser):
+    """Its page listed the stored problems as check words them, in English ("line 12: this item has two
+    headlines but no '---' line …")."""
+    text = (console.folder / "articles" / "issue-135.md").read_text().replace("issue: 135", "issue: 154")
+    (console.folder / "articles" / "issue-154.md").write_text(text.replace("\n\n---\n\nOn April 15", "\n\nOn April 15", 1))
+    page = new_page(browser, 390)
+    sign_in(page, console.base)
+    page.goto(f"{console.base}/console/default/issues/154")
+    problems = page.inner_text("ul.problems")
+    assert re.search(r"第 \d+ 行：这一条有两个标题，但中文和英文之间没有“---”分隔行。", problems), problems
+    page.context.close()
+
+
 def test_actions_only_when_they_make_sense(console, browser):
     write_issue(console, 151)
     page = new_page(browser, 1280)

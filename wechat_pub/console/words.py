@@ -232,6 +232,14 @@ def init_words(app) -> None:
         app.add_template_global(function)
     app.add_template_filter(moments, "moments")
     app.add_template_filter(problem_text, "problem")
+    app.add_template_filter(stored_problem, "stored_problem")
+
+
+def stored_problem(line: str) -> str:
+    """A problem as an issue's row keeps it ("12: message", "-: message") as a line of the page, in its words."""
+    where, _sep, message = line.partition(": ")
+    message = problem_words(message, "")[0]
+    return _("line %(line)s: ", line=where) + message if where.isdigit() else message
 
 
 def problem_text(problem) -> str:
