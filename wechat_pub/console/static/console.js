@@ -23,6 +23,15 @@ document.querySelectorAll("[data-confirm]").forEach((button) => {
   button.addEventListener("click", (event) => { if (!confirm(button.dataset.confirm)) event.preventDefault(); });
 });
 
+// a schedule that will send to every follower asks first, as "Send to followers now" does
+document.querySelectorAll("form[data-send-confirm]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    const chosen = form.querySelector("select[name=deliver]");
+    const action = (chosen && chosen.value) || form.dataset.defaultDeliver;
+    if (action === "send" && !confirm(form.dataset.sendConfirm)) event.preventDefault();
+  });
+});
+
 // ---- the browser's own time zone, when it is not the publisher's ----
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 document.querySelectorAll("[data-publisher-zone]").forEach((note) => {
