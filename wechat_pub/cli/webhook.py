@@ -39,6 +39,9 @@ def ask_command(site, query: str, everything: bool) -> None:
         click.echo(f"[news card] {reply.title}\n{reply.description}\n{reply.url}\n{reply.pic_url}")
     else:
         click.echo(reply.text)
+    if not reply.matches and not everything and site.replier("all").answer(query).matches:
+        err.print("note: issues not published yet match it (followers find only what webhook.search_scope allows: "
+                  f"{site.cfg['webhook.search_scope']}); `wechat-pub ask --all` shows them")
 
 
 @click.command("index")
