@@ -253,3 +253,14 @@ def test_a_public_url_that_is_not_a_web_address_is_refused(tmp_path):
         Deployment(load_config(tmp_path / "config.toml"))
 
 
+
+
+def test_what_counts_as_a_wechat_link():
+    """(Asked first by the host written in the URL, then read in full by both parsers.)"""
+    from wechat_pub.render.references import is_wechat_link
+
+    for url in ("https://mp.weixin.qq.com/s/abc", "HTTPS://MP.WEIXIN.QQ.COM/s/abc#rd", "http://mp.weixin.qq.com/s?x=1"):
+        assert is_wechat_link(url), url
+    for url in ("https://evil.example\\@mp.weixin.qq.com/s/x", "https://mp.weixin.qq.com.evil.example/s",
+                "https://evil.example/?u=mp.weixin.qq.com", "javascript:mp.weixin.qq.com", None, "", 42):
+        assert not is_wechat_link(url), url
