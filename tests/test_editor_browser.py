@@ -226,6 +226,8 @@ def test_on_a_phone_the_editor_stacks_without_scrolling_sideways(browser, consol
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     text, preview = page.locator("#body").bounding_box(), page.locator("#preview").bounding_box()
     assert preview["y"] > text["y"] + text["height"] and preview["x"] + preview["width"] <= 390
+    # the preview right under the text, the problems after it (a newcomer's wish: it came after them all)
+    assert page.locator("#problems").bounding_box()["y"] > preview["y"] + preview["height"]
     assert page.eval_on_selector("#preview", "f => f.contentDocument.documentElement.scrollWidth <= f.clientWidth")
     # an import note's box stays beside its words, big enough for a finger (a newcomer's finding, 2026-12-06: the
     # box floated far left, 13 px, the note squeezed into the right half)
