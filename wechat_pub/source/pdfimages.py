@@ -113,13 +113,13 @@ def _real_size(image) -> tuple[int, int] | None:
     if not {"DCTDecode", "JPXDecode"} & set(filters):
         return width, tall
     try:
-        data = _unpacked_head(bytes(image.get_data(decode_simple=False)), filters[:-1])
+        raw = bytes(image.get_data(decode_simple=False))
         with warnings.catch_warnings():  # (a large size is what is being found out: said by the caller)
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as header:  # (its header only)
+            with Image.open(io.BytesIO(_unpacked_head(raw, filters[:-1]))) as header:  # (its header only)
                 width, tall = max(width, header.width), max(tall, header.height)
         if filters[:-1]:
-            _unpacks_within(bytes(image.get_data(decode_simple=False)), 3 * width * tall + (1 << 20))
+            _unpacks_within(raw, 3 * width * tall + (1 << 20))
     except Exception:  # unreadable, packed beyond reason, or a bomb: left out (None)
         return None
     return width, tall
