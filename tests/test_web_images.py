@@ -57,6 +57,18 @@ def test_only_public_hosts_are_fetched(host, public):
     assert is_public_host(host) is public
 
 
+@pytest.mark.parametrize("address", ["2002:7f00:1::1", "2002:a9fe:a9fe::", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe",
+                                     "64:ff9b:1::808:808", "::127.0.0.1", "::ffff:10.0.0.1"])
+def test_an_ipv6_address_that_carries_a_private_ipv4_one_is_not_public(address):
+    """6to4 and NAT64 addresses reach the IPv4 address they carry through a gateway (Python calls them global)."""
+    assert not is_public_host("images.example", lambda host, port: [(None, None, None, "", (address, 0, 0, 0))])
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808", "2606:4700::6810:84e5"])
+def test_an_ipv6_address_that_carries_a_public_ipv4_one_is_public(address):
+    assert is_public_host("images.example", lambda host, port: [(None, None, None, "", (address, 0, 0, 0))])
+
+
 def test_a_public_address_is_one():
     assert is_public_host("images.example", lambda host, port: [(None, None, None, "", ("93.184.216.34", 0))])
     assert not is_public_host("mixed.example", lambda host, port: [(None, None, None, "", ("93.184.216.34", 0)),

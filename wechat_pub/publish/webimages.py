@@ -41,13 +41,36 @@ def is_public_host(host: str, resolve=socket.getaddrinfo) -> bool:
 
 def public_addresses(host: str, resolve=socket.getaddrinfo, public=None) -> list[str]:
     """The addresses ``host`` resolves to, in the order given, when every one is public (``public(address)``: by
-    default global, not loopback, private, link-local…); else none."""
-    public = public or (lambda address: ipaddress.ip_address(address).is_global)
+    default :func:`is_public_address`); else none."""
+    public = public or is_public_address
     try:
         addresses = list(dict.fromkeys(info[4][0].split("%", 1)[0] for info in resolve(host, None)))
         return addresses if addresses and all(public(address) for address in addresses) else []
     except (OSError, UnicodeError, ValueError):
         return []
+
+
+# IPv6 prefixes that carry an IPv4 address a gateway forwards to: NAT64's (the well-known one and the local-use
+# one, RFC 6052/8215). Python counts them global whatever IPv4 address they carry (64:ff9b::7f00:1 is 127.0.0.1).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated (RFC 4291): ::127.0.0.1
+
+
+def is_public_address(address: str) -> bool:
+    """Whether ``address`` is a public (global) one, and so is any IPv4 address it carries: an IPv6 address of 6to4
+    (2002:7f00:1::), NAT64 or an IPv4-mapped one reaches that IPv4 address through a gateway, so
+    2002:a9fe:a9fe:: is the cloud's metadata service as much as 169.254.169.254 is."""
+    ip = ipaddress.ip_address(address)
+    if not ip.is_global:
+        return False
+    if ip.version == 4:
+        return True
+    if ip in _IPV4_COMPATIBLE or ip in _NAT64[1]:  # (the local-use NAT64 prefix is a network's own)
+        return False
+    carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+    if carried is None and ip in _NAT64[0]:
+        carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return carried is None or carried.is_global
 
 
 def download_image(url: str, timeout: float = 20, resolve=socket.getaddrinfo, public=None) -> bytes:
