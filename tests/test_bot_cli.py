@@ -81,16 +81,25 @@ def test_ask_and_queries(site, run_cli):
     server, base = start([sys.executable, "-m", "wechat_pub", "serve", "--port", "{port}"], site, env)
     try:
         for query in ("苹果", "苹果", "GDPR", "量子计算"):
-            run_cli("simulate", query, "--url", f"{base}/wechat")
+            assert follower_asks(base, query).status_code == 200
+        simulated = run_cli("simulate", "区块链", "--url", f"{base}/wechat")
     finally:
         server.terminate()
         server.wait(10)
+    assert "not counted in what followers asked" in simulated.stderr
     out = run_cli("queries").stdout
     top, nothing = out.split("queries that found nothing")
     assert "2×  苹果  (1 follower(s))" in top
     assert "GDPR" in nothing and "量子计算" in nothing and "苹果" not in nothing
+    assert "区块链" not in out  # the operator's simulated message is no follower's
     dump = (site / "state" / "state.sqlite3").read_bytes()
     assert b"o_simulated_follower_0001" not in dump  # only the salted hash is kept
+
+
+def follower_asks(base: str, text: str) -> requests.Response:
+    """A follower's message, signed and encrypted as WeChat sends it."""
+    params, body = signed_message(message_xml(text, "gh_test"), TOKEN, "safe", AES_KEY, "wx_sandbox")
+    return requests.post(f"{base}/wechat", params=params, data=body, timeout=10)
 
 
 def test_gunicorn_workers_share_retries(site, run_cli):
@@ -114,8 +123,9 @@ def test_gunicorn_workers_share_retries(site, run_cli):
             thread.join()
         assert len(answers) == 3 and len(set(answers)) == 1 and "公安部" in answers[0], responses
         assert "公安部" in run_cli("simulate", "个人信息", "--url", f"{base}/wechat").stdout
+        assert follower_asks(base, "个人信息").status_code == 200
     finally:
         server.terminate()
         server.wait(10)
     out = run_cli("queries").stdout
-    assert "2×  个人信息  (1 follower(s))" in out  # the retries were one query; simulate's is the second
+    assert "2×  个人信息  (1 follower(s))" in out  # the retries were one query; simulate's none; the last one

@@ -150,8 +150,8 @@ class Bot:
                 logging.getLogger(__name__).exception("search failed for a follower's query")
             reply = Reply("text", self.replier.unavailable_text(), matches=-1)
         effects = []
-        if log and self.query_log is not None:
-            follower = message.get("FromUserName", "")
+        follower = message.get("FromUserName", "")
+        if log and self.query_log is not None and follower != SIMULATOR_OPENID:  # (the team's figures: followers')
             effects.append(lambda: self.query_log.add(query.strip(), reply.matches, self.follower_hash(follower)))
         return self.render(message, reply), effects
 
@@ -173,6 +173,8 @@ class Bot:
 
 
 _BLANK_ADDRESSEE = "<ToUserName><![CDATA[]]></ToUserName>"
+# Who `wechat-pub simulate` speaks as: answered like a follower, but no follower (not in what followers asked)
+SIMULATOR_OPENID = "o_wechat_pub_simulate"
 
 
 def delivery_key(appid: str, message: dict[str, str]) -> str | None:

@@ -72,7 +72,8 @@ def simulate_command(site, text: str, url: str, mode: str | None, event: str | N
     from wechat_pub.bot.simulate import simulate
 
     result = simulate(site.webhook_settings(), url, text, mode, event)
-    err.print(f"HTTP {result.status} in {result.seconds * 1000:.0f} ms ({result.mode} mode)")
+    err.print(f"HTTP {result.status} in {result.seconds * 1000:.0f} ms ({result.mode} mode). A simulated message is "
+              "answered as a follower's is, and not counted in what followers asked.")
     click.echo(result.shown)
     if result.status != 200:
         raise SystemExit(ExitStatus.ERROR)
