@@ -192,6 +192,25 @@ def test_a_replaced_image_travels_as_a_new_version_of_its_issue(hosts):
     assert sync(b).conflicts == [] and (b / "articles" / "images" / "fines-2020.png").read_bytes() == replaced
 
 
+def test_an_image_replaced_in_the_folder_takes_the_approval_back(hosts):
+    """An approval covers the pictures too: one replaced under its name by hand (or by a `git pull`), the text as it
+    was, is no longer approved, on every host, and the issue's history says why."""
+    a, b = hosts
+    shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)
+    shutil.copy(SEED_ARTICLE, a / "articles")
+    sync(a)
+    site = open_site(a)
+    site.approvals.approve(136, site.library.store.get(136).text_hash, "lin")
+    site.approvals.approve(135, site.library.store.get(135).text_hash, "lin")
+    assert sync(a).imported == [] and site.approvals.get(136) is not None  # nothing changed: it holds
+    (a / "articles" / "images" / "fines-2020.png").write_bytes(jpeg_bytes(300, 200, colour="#993366"))
+    assert sync(a).imported == ["issue-136.md"]
+    assert open_site(b).approvals.get(136) is None
+    assert open_site(b).approvals.get(135) is not None  # (another issue's stays)
+    entry = site.services.audit.recent(issue=136)[0]
+    assert (entry.action, entry.detail) == ("unapprove", "images/fines-2020.png") and entry.user
+
+
 def test_an_image_replaced_on_both_hosts_loses_nothing(hosts):
     a, b = hosts
     shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)

@@ -227,14 +227,14 @@ class Library:
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version)
-        return self._put_files(article.number, facts.paths if facts else ())
+        return self._put_files(article.number, facts.paths if facts else (), author)
 
-    def _put_files(self, number: int, paths: tuple[str, ...]) -> dict[str, str]:
+    def _put_files(self, number: int, paths: tuple[str, ...], author: str) -> dict[str, str]:
         """The images the issue shows, into the database (not even a statement for an issue that has none
         and had none, as in a first sync of two thousand issues)."""
         files, stored = _local_files(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
-            self.store.put_files(number, files)
+            self.store.put_files(number, files, author)  # (a picture replaced takes its approval back)
         return {relpath: sha for relpath, (sha, _data) in files.items()}
 
     def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:

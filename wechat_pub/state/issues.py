@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
-from wechat_pub.state.schema import issue_files, issues, shared_values
+from wechat_pub.state.schema import approvals, audit, issue_files, issues, shared_values
 
 
 @dataclass(frozen=True)
@@ -189,14 +189,33 @@ class IssueStore:
                 issue_files.c.appid == self.appid, issue_files.c.number == number)).all()
         return {row.relpath: row.sha256 for row in rows}
 
-    def put_files(self, number: int, files: dict[str, tuple[str, bytes]]) -> None:
-        """Make the issue's files exactly ``files`` (relative path -> (sha256, bytes))."""
+    def put_files(self, number: int, files: dict[str, tuple[str, bytes]], by: str = "") -> bool:
+        """Make the issue's files exactly ``files`` (relative path -> (sha256, bytes)). An approval covers what the
+        issue shows, its pictures too: when one it showed is replaced (its text unchanged, so its approval would
+        hold), the approval is taken back in the same transaction, and the audit log says so, credited to ``by``,
+        whichever way the picture came (the console, an import, the folder: a `git pull`). Whether it was."""
         with self.db.begin() as conn:
+            before = dict(conn.execute(select(issue_files.c.relpath, issue_files.c.sha256).where(
+                issue_files.c.appid == self.appid, issue_files.c.number == number)).all())
             conn.execute(delete(issue_files).where(issue_files.c.appid == self.appid, issue_files.c.number == number,
                                                    issue_files.c.relpath.notin_(list(files))))
             for relpath, (sha256, data) in files.items():
-                conn.execute(self.db.upsert(issue_files, {"appid": self.appid, "number": number, "relpath": relpath,
-                                                          "sha256": sha256, "data": data}))
+                if before.get(relpath) != sha256:
+                    conn.execute(self.db.upsert(issue_files, {"appid": self.appid, "number": number,
+                                                              "relpath": relpath, "sha256": sha256, "data": data}))
+            replaced = sorted(relpath for relpath, (sha256, _data) in files.items()
+                              if before.get(relpath) not in (None, sha256))
+            return bool(replaced) and self._withdraw_approval(conn, number, by, replaced)
+
+    def _withdraw_approval(self, conn, number: int, by: str, replaced: list[str]) -> bool:
+        """(in put_files' transaction: the approvals' and the audit's tables written here, not through their
+        classes, so that no moment has new pictures under an old approval)"""
+        if not conn.execute(delete(approvals).where(approvals.c.appid == self.appid,
+                                                    approvals.c.issue == number)).rowcount:
+            return False
+        conn.execute(insert(audit).values(at=self.clock.time(), user=by, appid=self.appid, action="unapprove",
+                                          issue=number, detail=", ".join(replaced)[:2000]))
+        return True
 
 
 class SharedValues:
