@@ -312,6 +312,30 @@ def test_axe_fails_a_page_with_an_unlabelled_field(browser):
     ("en", "Someone edited the draft in WeChat. Copy the edits into the article file and push again, or push "
            "with --force to replace it (WeChat's version is kept).", "tick “replace a draft edited in WeChat”",
      ("--force",)),
+    # the failures a team meets most, in its language (before, "详情：" and the English message)
+    ("zh_CN", "Could not reach WeChat's draft/add: ConnectTimeout.\n  hint: Check the network and wechat.base_url "
+              "(https://api.weixin.qq.com); nothing was lost, run it again.", "连不上微信（ConnectTimeout）",
+     ("Could not", "base_url", "详情")),
+    ("zh_CN", "WeChat message/mass/sendall failed: today's send is used [errcode 45028: has no masssend quota]",
+     "今天的群发次数已用完", ("errcode", "quota")),
+    ("zh_CN", "WeChat message/mass/sendall failed: the send waits [errcode 89504: need admin confirm]",
+     "请不要再次群发", ("errcode",)),
+    ("zh_CN", "console.require_approval is on and it was approved, but changed since: an approver must approve this "
+              "version, then push it or set a new time.", "审核之后又有改动", ("require_approval",)),
+    ("zh_CN", "issue 135 is not sent: console.require_approval is on and nobody approved it.\n  hint: An approver "
+              "approves this version in the console first, then send it.", "需要审核人先审核这一版",
+     ("require_approval", "hint")),
+    ("zh_CN", "today's 100 phone previews are used.\n  hint: Preview again after midnight Beijing time, or look at "
+              "the preview in the console.", "今天的 100 次手机预览已用完", ("today's",)),
+    ("zh_CN", "Image https://img.example/chart.png cannot be downloaded from a public web address.\n  hint: Save the "
+              "image next to the article and link the file instead.", "无法下载图片“https://img.example/chart.png”",
+     ("public web address",)),
+    ("zh_CN", "issue 135: a send was started over a day ago and its outcome is unknown (no answer was recorded).\n  "
+              "hint: Look in mp.weixin.qq.com → 内容与互动 → 已发表/群发记录: if it went out, run `wechat-pub mark-sent "
+              "FILE --url URL`; if not, send it by hand there, then mark it sent.", "标记为已群发",
+     ("wechat-pub", "outcome")),
+    ("en", "Could not reach WeChat's message/mass/sendall: HTTP 502.", "WeChat could not be reached (HTTP 502)",
+     ("Details",)),
 ])
 def test_shared_errors_are_said_in_the_consoles_words(language, message, said, never):
     """A shared (command-line) error at the console's boundary: a WeChat code by its meaning, never a command

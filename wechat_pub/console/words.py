@@ -57,8 +57,49 @@ ERRCODES = {
     48001: N_("This account may not do this through the API (it is not verified): do it by hand in "
               "mp.weixin.qq.com, then mark it here. Drafts still work."),
     53503: N_("The draft is not ready to publish in WeChat: open it in the draft box and check it."),
+    40003: N_("WeChat does not know this follower: check the WeChat ID in your profile."),
+    40007: N_("WeChat no longer has this draft (deleted or published there): push the issue again."),
+    40125: N_("WeChat refused the account's credentials: ask your admin to check the AppSecret."),
+    40152: N_("WeChat does not know this tag: choose the tag again, or send to everyone."),
+    43004: N_("This WeChat ID does not follow the account: follow it first, or fix the ID in your profile."),
+    45002: N_("An article is too long for WeChat: shorten the item the editor names, or split the issue."),
+    45008: N_("Too many articles for one draft (8 at most): move items to another issue."),
+    45011: N_("Too many calls to WeChat this minute: try again in a minute."),
+    45028: N_("Today's send to followers is used (a subscription account sends once a day): send it after midnight "
+              "Beijing time."),
+    45062: N_("Accounts that show ads cannot send to followers through the API: send it by hand in "
+              "mp.weixin.qq.com, then mark it sent here."),
+    45066: N_("This send was made less than a minute ago: wait a minute and send again; nothing goes out twice."),
+    45166: N_("WeChat refused the content: open the issue in the editor and fix what it lists."),
+    48021: N_("WeChat saved the draft last: open it in mp.weixin.qq.com → 草稿箱, save it, then send again."),
+    53504: N_("WeChat wants this draft published from its website: publish it by hand in mp.weixin.qq.com."),
+    53505: N_("WeChat wants this draft saved by hand first: open and save it in mp.weixin.qq.com, then publish."),
+    89504: N_("The send waits for an administrator's confirmation on their phone (公众号安全助手): it goes out "
+              "when they confirm, within 30 minutes. Do not send again."),
+    89505: N_("A send already waits for an administrator's confirmation (公众号安全助手): ask them to confirm or "
+              "refuse it first."),
 }
 CODE = re.compile(r"\b(4\d{4}|5\d{4}|8\d{4})\b")
+
+# The shared code's other failures the team meets, in the page's language: a pattern of the message, and what it
+# means (the message's own words follow as a detail only where they add something: the network's reason)
+FAILURES = tuple((re.compile(pattern), words) for pattern, words in (
+    (r"^Could not reach WeChat's [\w/.-]+: (?P<reason>[^\n]*?)\.?(?:\n|$)",
+     N_("WeChat could not be reached (%(reason)s). Nothing was lost: try again in a few minutes; if it goes on, "
+        "ask your admin to check the server's network.")),
+    (r"console\.require_approval is on and it was approved, but changed since",
+     N_("Not approved: it changed after it was approved. An approver approves this version first.")),
+    (r"console\.require_approval is on and nobody approved it",
+     N_("Not approved: an approver approves this version first.")),
+    (r"^today's (?P<count>\d+) phone previews are used",
+     N_("Today's %(count)s phone previews are used: preview again after midnight Beijing time.")),
+    (r"^Image (?P<src>\S+) cannot be downloaded from a public web address",
+     N_("The image “%(src)s” cannot be downloaded: save it next to the article and link the file instead.")),
+    (r"a send was started over a day ago and its outcome is unknown",
+     N_("A send started over a day ago and WeChat never said how it ended: look in mp.weixin.qq.com → "
+        "内容与互动 → 已发表/群发记录. If it went out, mark it sent here; if not, send it by hand there, then mark "
+        "it sent.")),
+))
 
 CAPABILITIES = {"draft": N_("push to the draft box"), "publish": N_("publish"), "send": N_("send to followers"),
                 "preview": N_("phone preview"), "analytics": N_("statistics")}
@@ -168,6 +209,10 @@ def wechat_error(message: str) -> str:
         return _("%(meaning)s (WeChat error %(code)s)", meaning=_(ERRCODES[int(found.group(1))]), code=found.group(1))
     if not message:
         return ""
+    for pattern, words in FAILURES:
+        known = pattern.search(message)
+        if known:
+            return _(words, **known.groupdict())
     return _said(message, lead=True)
 
 
@@ -193,7 +238,8 @@ def failure(lead: str, error) -> str:
     """``lead`` (what failed, in the page's language) and why, from a shared error (:func:`wechat_error`)."""
     if not lead:  # the caller's sentence says what failed: the error's own words follow it
         found = CODE.search(str(error))
-        return wechat_error(str(error)) if found and int(found.group(1)) in ERRCODES else _said(str(error), False)
+        known = (found and int(found.group(1)) in ERRCODES) or any(p.search(str(error)) for p, _w in FAILURES)
+        return wechat_error(str(error)) if known else _said(str(error), False)
     return f"{lead} {wechat_error(str(error))}".strip()
 
 
