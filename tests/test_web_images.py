@@ -58,9 +58,11 @@ def test_only_public_hosts_are_fetched(host, public):
 
 
 @pytest.mark.parametrize("address", ["2002:7f00:1::1", "2002:a9fe:a9fe::", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe",
-                                     "64:ff9b:1::808:808", "::127.0.0.1", "::ffff:10.0.0.1"])
+                                     "64:ff9b:1::808:808", "::127.0.0.1", "::ffff:10.0.0.1",
+                                     "fec0::a9fe:a9fe", "::ffff:0:7f00:1", "ff0e::1", "239.1.2.3"])
 def test_an_ipv6_address_that_carries_a_private_ipv4_one_is_not_public(address):
-    """6to4 and NAT64 addresses reach the IPv4 address they carry through a gateway (Python calls them global)."""
+    """6to4, NAT64 and SIIT addresses reach the IPv4 address they carry through a gateway, site-local ones stay in a
+    network, multicast is no web server (Python 3.11 calls them all global)."""
     assert not is_public_host("images.example", lambda host, port: [(None, None, None, "", (address, 0, 0, 0))])
 
 

@@ -45,7 +45,8 @@ def simulate(settings: WebhookSettings, url: str, text: str, mode: str | None = 
     mode = mode or settings.mode
     if mode != "plain" and not aes_key:
         raise WechatPubError(f"{mode} mode needs webhook.aes_key.", "Set WECHAT_PUB_WEBHOOK__AES_KEY (43 characters).")
-    params, body = signed_message(message_xml(text, "gh_simulated", event, sender=SIMULATOR_OPENID), token, mode, aes_key, appid)
+    xml = message_xml(text, "gh_simulated", event, sender=SIMULATOR_OPENID)
+    params, body = signed_message(xml, token, mode, aes_key, appid)
     start = time.perf_counter()
     try:
         response = requests.post(url, params=params, data=body, timeout=10, headers={"Content-Type": "text/xml"})

@@ -53,7 +53,10 @@ def public_addresses(host: str, resolve=socket.getaddrinfo, public=None) -> list
 # IPv6 prefixes that carry an IPv4 address a gateway forwards to: NAT64's (the well-known one and the local-use
 # one, RFC 6052/8215). Python counts them global whatever IPv4 address they carry (64:ff9b::7f00:1 is 127.0.0.1).
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated (RFC 4291): ::127.0.0.1
+# Never public whatever Python says: IPv4-compatible (deprecated, RFC 4291: ::127.0.0.1), IPv4-translated (SIIT,
+# RFC 2765: ::ffff:0:7f00:1), site-local (deprecated, RFC 3879, still routed inside some networks), multicast.
+_NEVER_PUBLIC = tuple(ipaddress.ip_network(net) for net in ("::/96", "::ffff:0:0:0/96", "fec0::/10", "ff00::/8",
+                                                            "224.0.0.0/4"))
 
 
 def is_public_address(address: str) -> bool:
@@ -61,11 +64,11 @@ def is_public_address(address: str) -> bool:
     (2002:7f00:1::), NAT64 or an IPv4-mapped one reaches that IPv4 address through a gateway, so
     2002:a9fe:a9fe:: is the cloud's metadata service as much as 169.254.169.254 is."""
     ip = ipaddress.ip_address(address)
-    if not ip.is_global:
+    if not ip.is_global or any(ip in net for net in _NEVER_PUBLIC if net.version == ip.version):
         return False
     if ip.version == 4:
         return True
-    if ip in _IPV4_COMPATIBLE or ip in _NAT64[1]:  # (the local-use NAT64 prefix is a network's own)
+    if ip in _NAT64[1]:  # (the local-use NAT64 prefix is a network's own)
         return False
     carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
     if carried is None and ip in _NAT64[0]:
