@@ -45,8 +45,10 @@ def approved_issue_with_a_picture(console, picture: bytes):
              "![](images/issue-920/figure-1.png)\n\n---\n\nEnglish body.\n\nSource: [Origin](https://example.org/a)\n")
     (articles / "issue-920.md").write_text(write_article(parse_article(draft, str(articles / "issue-920.md")).issue,
                                                          str(articles)), encoding="utf-8")
-    assert console.post(console.sign_in("boss"), "/console/default/issues/920/approve").status_code == 302
     site = console.deployment.default
+    site.library.sync()
+    assert console.post(console.sign_in("boss"), "/console/default/issues/920/approve",
+                        version=str(site.library.row(920).version)).status_code == 302
     assert site.approvals.get(920).text_hash == site.library.row(920).text_hash
     return site, articles / "images" / "issue-920" / "figure-1.png"
 

@@ -243,7 +243,10 @@ def schedule(account: str, number: int):
 def approve(account: str, number: int):
     site = site_of(account)
     row = _row(site, number)
-    if not row.valid:
+    if request.form.get("version") != str(row.version):  # the approver said yes to what their page showed
+        flash(_("Not approved: the issue changed since you opened it (its text or pictures; now version "
+                "%(version)s). Look at it again, then approve.", version=row.version), "error")
+    elif not row.valid:
         flash(_("It has errors: fix them before approving it."), "error")
     else:
         site.approvals.approve(number, row.text_hash, current_user.name)

@@ -1,0 +1,64 @@
+"""An approval is a yes to what the approver's page showed: "Approve this version" names the version it saw, and a
+page opened before the text or the pictures changed approves nothing (before, it approved whatever the issue was
+when the click arrived: a picture replaced in the folder meanwhile, and synced, went out approved)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from security_server import console_on
+from test_review9_holes import png
+
+
+@pytest.fixture
+def approving_console(tmp_path, database_url, fake_clock, monkeypatch):
+    with console_on(tmp_path / "site", database_url, fake_clock.clock, monkeypatch,
+                    extra="\n[console]\nrequire_approval = true\n") as running:
+        yield running
+
+
+def issue_920(console, picture: bytes):
+    from wechat_pub.source.article import parse_article
+    from wechat_pub.source.writer import write_article
+
+    articles = console.folder / "articles"
+    (articles / "images" / "issue-920").mkdir(parents=True)
+    (articles / "images" / "issue-920" / "figure-1.png").write_bytes(picture)
+    draft = ("---\nissue: 920\ndate: 2026-12-02\ntitle:\n  zh: 周报\n  en: Weekly\n---\n\n"
+             "# 国内要闻 | Domestic News\n\n## 中文标题\n## English headline\n\n中文正文。\n\n"
+             "![](images/issue-920/figure-1.png)\n\n---\n\nEnglish body.\n\nSource: [Origin](https://example.org/a)\n")
+    (articles / "issue-920.md").write_text(write_article(parse_article(draft, str(articles / "issue-920.md")).issue,
+                                                         str(articles)), encoding="utf-8")
+    site = console.deployment.default
+    site.library.sync()
+    return site, articles / "images" / "issue-920" / "figure-1.png"
+
+
+def approve_form(browser, console) -> dict:
+    """The hidden fields of the issue page's "Approve this version" form, as the page has them now."""
+    page = browser.get(f"{console.base}/console/default/issues/920", timeout=10).text
+    form = re.search(r'<form method="post" action="[^"]*/issues/920/approve"[^>]*>(.*?)</form>', page, re.S).group(1)
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_an_approval_from_a_page_opened_before_the_pictures_changed_approves_nothing(approving_console):
+    console = approving_console
+    site, figure = issue_920(console, png("#2266aa"))
+    boss = console.sign_in("boss")
+    fields = approve_form(boss, console)
+    figure.write_bytes(png("#ff0000"))  # replaced in the folder (a git pull), synced: a new version
+    site.library.sync(force=True)
+    assert site.library.row(920).version == int(fields["version"]) + 1
+    answer = boss.post(f"{console.base}/console/default/issues/920/approve", data=fields, timeout=10)
+    assert site.approvals.get(920) is None
+    assert "changed since you opened it" in answer.text or "打开页面之后" in answer.text
+    boss.post(f"{console.base}/console/default/issues/920/approve", data=approve_form(boss, console), timeout=10)
+    assert site.approvals.get(920).text_hash == site.library.row(920).text_hash  # the page of now: approved
+
+
+def test_an_approval_that_names_no_version_approves_nothing(approving_console):
+    console = approving_console
+    site, _figure = issue_920(console, png("#2266aa"))
+    assert console.post(console.sign_in("boss"), "/console/default/issues/920/approve").status_code == 302
+    assert site.approvals.get(920) is None
