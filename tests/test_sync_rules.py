@@ -39,3 +39,16 @@ def test_decide(base, here, database, action):
 def test_an_issue_on_neither_side_is_a_caller_error():
     with pytest.raises(ValueError):
         decide("hash-a", None, None)
+
+
+@pytest.mark.parametrize("here, database, base, kept", [
+    ({"a.png": "h1"}, {"a.png": "d2"}, {"a.png": "h1"}, {"a.png"}),  # replaced elsewhere, not here: theirs stays
+    ({"a.png": "h2"}, {"a.png": "d2"}, {"a.png": "h1"}, set()),  # replaced here too: ours goes (the store decides)
+    ({"a.png": "h1"}, {"a.png": "h1"}, {"a.png": "h1"}, set()),  # the same on both sides
+    ({"a.png": "h1"}, {}, {"a.png": "h1"}, set()),  # the database has none: ours goes
+    ({"a.png": "h1"}, {"a.png": "d2"}, {}, set()),  # never synced here: ours goes (as a new picture would)
+])
+def test_newer_elsewhere(here, database, base, kept):
+    from wechat_pub.sync_rules import newer_elsewhere
+
+    assert newer_elsewhere(here, database, base) == kept

@@ -46,7 +46,7 @@ from wechat_pub.publish.timing import Slot
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget
+from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget, newer_elsewhere, replaced_here
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -85,6 +85,7 @@ class Library:
         self._seen: tuple[tuple[str, str], list[str]] | None = None
         self.reader = IssueReader(store, folder)
         self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
+        self._base: dict[str, str] = {}  # during a sync: this host's record as it was when the sync began
         self._lock = threading.Lock()
 
     # ---- folder <-> database ---------------------------------------------------------------------------
@@ -106,7 +107,7 @@ class Library:
                 local, revision = self._sync_all(synced, report, also, each)
             finally:  # (also when it failed midway: each entry is recorded once its file or row is done)
                 self._save_record(synced)
-                self._file_hashes = None
+                self._file_hashes, self._base = None, {}
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
             # that changed something, the next one therefore reads again and finds its writes in step.
@@ -122,7 +123,7 @@ class Library:
         revision = self.store.revision()  # (before the rows: a change made meanwhile shows next time)
         local = self.folder.read()
         rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
-        self._file_hashes = self.store.all_file_hashes()
+        self._file_hashes, self._base = self.store.all_file_hashes(), before
         numbers = self._sync_files(local, rows, synced, report, also, each)
         for number, paths in local.duplicates.items():
             names = " and ".join(os.path.basename(p) for p in paths)
@@ -173,7 +174,7 @@ class Library:
                 return
             elif action is Action.IN_STEP:
                 images = self._images(row)
-                if _replaced_here(images, synced):  # an image replaced here: a new version of its issue
+                if replaced_here(images, synced):  # an image replaced here: a new version of its issue
                     self._import(article, row, report, synced)
                 else:
                     self._write_files(row, synced, report, images)
@@ -215,11 +216,11 @@ class Library:
         report.removed.append(row.filename)
 
     def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
-        synced.update(self._store(article, report.author or self.author, row.version if row is not None else None))
+        synced.update(self._store(article, report.author or self.author, row.version if row else None, synced))
         self.reader.keep(article)  # read already: the index takes it from here
         report.imported.append(article.filename)
 
-    def _store(self, article: ArticleFile, author: str, expected_version: int | None) -> dict[str, str]:
+    def _store(self, article: ArticleFile, author: str, expected_version: int | None, synced: dict) -> dict[str, str]:
         """The article's text, what was found in it, and the images it shows, into the database; the images sent
         (relative path -> sha256), which this host now has as the database does."""
         facts = article.facts
@@ -227,14 +228,18 @@ class Library:
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version)
-        return self._put_files(article.number, facts.paths if facts else (), author)
+        return self._put_files(article.number, facts.paths if facts else (), author, synced)
 
-    def _put_files(self, number: int, paths: tuple[str, ...], author: str) -> dict[str, str]:
-        """The images the issue shows, into the database (not even a statement for an issue that has none
-        and had none, as in a first sync of two thousand issues)."""
+    def _put_files(self, number: int, paths: tuple[str, ...], author: str, synced: dict) -> dict[str, str]:
+        """The images the issue shows, into the database, but those another host replaced since this one synced
+        them (not even a statement for an issue that has none and had none, as in a first sync of 2,000 issues)."""
         files, stored = _local_files(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
-            self.store.put_files(number, files, author)  # (a picture replaced takes its approval back)
+            database = stored.get(number, {}) if stored is not None else self.store.file_hashes(number)
+            base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
+            keep = newer_elsewhere({relpath: sha for relpath, (sha, _data) in files.items()}, database, base)
+            files = {relpath: found for relpath, found in files.items() if relpath not in keep}
+            self.store.put_files(number, files, author, keep)  # (a picture replaced takes its approval back)
         return {relpath: sha for relpath, (sha, _data) in files.items()}
 
     def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:
@@ -334,8 +339,8 @@ class Library:
                 raise StaleVersion(article.number) if now.number else ArticleError(
                     f"{filename} was edited in this host's folder and its 'issue:' line is broken: nothing was saved "
                     "over it.", "Fix that line in the file (or ask your admin to), then save again.")
-            sent = self._store(article, author,
-                               expected_version if current is None or not current.removed else current.version)
+            sent = self._store(article, author, expected_version if current is None or not current.removed
+                               else current.version, synced)
             self._write_text(path, text)
             synced.update(sent)
             synced[filename] = article.sha256
@@ -387,12 +392,6 @@ def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, b
 
 def _stored(row: IssueRow | None) -> Stored | None:
     return Stored(row.text_hash, row.removed) if row is not None else None
-
-
-def _replaced_here(images: dict[str, tuple[str, str | None]], synced: dict) -> bool:
-    """Whether an image was replaced here since the last sync, while the database kept what was synced."""
-    return any(synced.get(relpath) == sha and local is not None and local != sha
-               for relpath, (sha, local) in images.items())
 
 
 def _when(timestamp: float) -> str:

@@ -70,3 +70,18 @@ def forget(record: dict, name: str, base: str | None) -> None:
     """This host's record of ``name`` goes, unless the name is another issue's file now."""
     if record.get(name) == base:
         record.pop(name, None)
+
+
+def newer_elsewhere(here: dict[str, str], database: dict[str, str], base: dict[str, str]) -> set[str]:
+    """Of an issue's pictures sent with its text (relative path -> sha256 ``here``), those this host has not
+    changed since it last synced them (``base``) while the database has another: the database's stays (another host
+    replaced it), and comes into this folder at the next sync; an edit of the text here takes nothing back."""
+    return {relpath for relpath, sha in here.items()
+            if relpath in database and database[relpath] != sha and base.get(relpath) == sha}
+
+
+def replaced_here(images: dict[str, tuple[str, str | None]], base: dict[str, str]) -> bool:
+    """Whether an issue's picture (relative path -> (the database's sha256, this folder's, None when missing)) was
+    replaced here since this host last synced it (``base``), while the database kept what was synced."""
+    return any(base.get(relpath) == sha and local is not None and local != sha
+               for relpath, (sha, local) in images.items())

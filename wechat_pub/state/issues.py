@@ -189,8 +189,10 @@ class IssueStore:
                 issue_files.c.appid == self.appid, issue_files.c.number == number)).all()
         return {row.relpath: row.sha256 for row in rows}
 
-    def put_files(self, number: int, files: dict[str, tuple[str, bytes]], by: str = "") -> bool:
-        """Make the issue's files exactly ``files`` (relative path -> (sha256, bytes)). An approval covers what the
+    def put_files(self, number: int, files: dict[str, tuple[str, bytes]], by: str = "",
+                  keep: set[str] = frozenset()) -> bool:
+        """Make the issue's files exactly ``files`` (relative path -> (sha256, bytes)) and those of ``keep`` as they
+        are (another host's newer pictures, see sync_rules.newer_elsewhere). An approval covers what the
         issue shows, its pictures too: when one it showed is replaced (its text unchanged, so its approval would
         hold), the approval is taken back in the same transaction, and the audit log says so, credited to ``by``,
         whichever way the picture came (the console, an import, the folder: a `git pull`). Whether it was."""
@@ -198,7 +200,7 @@ class IssueStore:
             before = dict(conn.execute(select(issue_files.c.relpath, issue_files.c.sha256).where(
                 issue_files.c.appid == self.appid, issue_files.c.number == number)).all())
             conn.execute(delete(issue_files).where(issue_files.c.appid == self.appid, issue_files.c.number == number,
-                                                   issue_files.c.relpath.notin_(list(files))))
+                                                   issue_files.c.relpath.notin_([*files, *keep])))
             for relpath, (sha256, data) in files.items():
                 if before.get(relpath) != sha256:
                     conn.execute(self.db.upsert(issue_files, {"appid": self.appid, "number": number,
