@@ -18,13 +18,14 @@ def approving_console(tmp_path, database_url, fake_clock, monkeypatch):
         yield running
 
 
-def issue_920(console, picture: bytes):
+def issue_920(console, picture: bytes | None):
     from wechat_pub.source.article import parse_article
     from wechat_pub.source.writer import write_article
 
     articles = console.folder / "articles"
     (articles / "images" / "issue-920").mkdir(parents=True)
-    (articles / "images" / "issue-920" / "figure-1.png").write_bytes(picture)
+    if picture is not None:
+        (articles / "images" / "issue-920" / "figure-1.png").write_bytes(picture)
     draft = ("---\nissue: 920\ndate: 2026-12-02\ntitle:\n  zh: 周报\n  en: Weekly\n---\n\n"
              "# 国内要闻 | Domestic News\n\n## 中文标题\n## English headline\n\n中文正文。\n\n"
              "![](images/issue-920/figure-1.png)\n\n---\n\nEnglish body.\n\nSource: [Origin](https://example.org/a)\n")
@@ -62,3 +63,15 @@ def test_an_approval_that_names_no_version_approves_nothing(approving_console):
     site, _figure = issue_920(console, png("#2266aa"))
     assert console.post(console.sign_in("boss"), "/console/default/issues/920/approve").status_code == 302
     assert site.approvals.get(920) is None
+
+
+def test_an_issue_whose_picture_is_missing_is_not_approved(approving_console):
+    """An approval covers the pictures: with one missing (the text still valid) there is nothing to say yes to, and a
+    picture that arrives later (a git pull, the text as it was) would go out under an approval nobody gave it."""
+    console = approving_console
+    site, _figure = issue_920(console, None)  # (the text shows it; it never was in the folder)
+    boss = console.sign_in("boss")
+    answer = boss.post(f"{console.base}/console/default/issues/920/approve", data=approve_form(boss, console),
+                       timeout=10)
+    assert site.approvals.get(920) is None
+    assert "picture it shows is missing" in answer.text or "文中有图片缺失" in answer.text

@@ -248,6 +248,9 @@ def approve(account: str, number: int):
                 "%(version)s). Look at it again, then approve.", version=row.version), "error")
     elif not row.valid:
         flash(_("It has errors: fix them before approving it."), "error")
+    elif _pictures_refused(site, row):  # an approver says yes to the pictures too: none may be missing
+        flash(_("Not approved: a picture it shows is missing or cannot be pushed. Fix the pictures first, then "
+                "approve."), "error")
     else:
         site.approvals.approve(number, row.text_hash, current_user.name)
         record("approve", number, f"version {row.version}")
@@ -296,6 +299,14 @@ def _push(account: str, number: int, publish: bool):
         if outcome.wechat_changes:
             flash(failure(_("WeChat changed what was sent."), "; ".join(outcome.wechat_changes[:6])), "warning")
     return redirect(url_for("console.issue", account=account, number=number))
+
+
+def _pictures_refused(site, row) -> bool:
+    """Whether a picture the issue shows is missing here, or one a push would refuse (as the scheduler judges)."""
+    from wechat_pub.preflight import image_errors
+
+    article = site.library.reader.articles_of([row]).get(row.number)
+    return bool(article and article.issue and image_errors(article.issue, site.render_options()))
 
 
 def _row(site, number: int):
