@@ -8,6 +8,7 @@ import re
 
 import pytest
 from security_server import console_on
+from test_review9_holes import issue_with_a_picture as issue_920
 from test_review9_holes import png
 
 
@@ -16,24 +17,6 @@ def approving_console(tmp_path, database_url, fake_clock, monkeypatch):
     with console_on(tmp_path / "site", database_url, fake_clock.clock, monkeypatch,
                     extra="\n[console]\nrequire_approval = true\n") as running:
         yield running
-
-
-def issue_920(console, picture: bytes | None):
-    from wechat_pub.source.article import parse_article
-    from wechat_pub.source.writer import write_article
-
-    articles = console.folder / "articles"
-    (articles / "images" / "issue-920").mkdir(parents=True)
-    if picture is not None:
-        (articles / "images" / "issue-920" / "figure-1.png").write_bytes(picture)
-    draft = ("---\nissue: 920\ndate: 2026-12-02\ntitle:\n  zh: 周报\n  en: Weekly\n---\n\n"
-             "# 国内要闻 | Domestic News\n\n## 中文标题\n## English headline\n\n中文正文。\n\n"
-             "![](images/issue-920/figure-1.png)\n\n---\n\nEnglish body.\n\nSource: [Origin](https://example.org/a)\n")
-    (articles / "issue-920.md").write_text(write_article(parse_article(draft, str(articles / "issue-920.md")).issue,
-                                                         str(articles)), encoding="utf-8")
-    site = console.deployment.default
-    site.library.sync()
-    return site, articles / "images" / "issue-920" / "figure-1.png"
 
 
 def approve_form(browser, console) -> dict:

@@ -32,14 +32,16 @@ def png(colour: str) -> bytes:
     return buffer.getvalue()
 
 
-def approved_issue_with_a_picture(console, picture: bytes):
-    """Issue 920, whose text shows images/issue-920/figure-1.png (``picture``), approved by an approver."""
+def issue_with_a_picture(console, picture: bytes | None):
+    """Issue 920, whose text shows images/issue-920/figure-1.png (``picture``; None: it is not in the folder),
+    synced: (the site, the picture's path)."""
     from wechat_pub.source.article import parse_article
     from wechat_pub.source.writer import write_article
 
     articles = console.folder / "articles"
     (articles / "images" / "issue-920").mkdir(parents=True)
-    (articles / "images" / "issue-920" / "figure-1.png").write_bytes(picture)
+    if picture is not None:
+        (articles / "images" / "issue-920" / "figure-1.png").write_bytes(picture)
     draft = ("---\nissue: 920\ndate: 2026-12-02\ntitle:\n  zh: 周报\n  en: Weekly\n---\n\n"
              "# 国内要闻 | Domestic News\n\n## 中文标题\n## English headline\n\n中文正文。\n\n"
              "![](images/issue-920/figure-1.png)\n\n---\n\nEnglish body.\n\nSource: [Origin](https://example.org/a)\n")
@@ -47,10 +49,16 @@ def approved_issue_with_a_picture(console, picture: bytes):
                                                          str(articles)), encoding="utf-8")
     site = console.deployment.default
     site.library.sync()
+    return site, articles / "images" / "issue-920" / "figure-1.png"
+
+
+def approved_issue_with_a_picture(console, picture: bytes):
+    """Issue 920 (:func:`issue_with_a_picture`), approved by an approver."""
+    site, figure = issue_with_a_picture(console, picture)
     assert console.post(console.sign_in("boss"), "/console/default/issues/920/approve",
                         version=str(site.library.row(920).version)).status_code == 302
     assert site.approvals.get(920).text_hash == site.library.row(920).text_hash
-    return site, articles / "images" / "issue-920" / "figure-1.png"
+    return site, figure
 
 
 def test_new_pictures_for_an_approved_issue_take_its_approval_back(console):

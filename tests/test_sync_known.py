@@ -354,8 +354,9 @@ def test_an_image_replaced_elsewhere_meeting_a_text_edit_here_is_not_lost(hosts)
     assert sync(b).imported == ["issue-136.md"]
     path = a / "articles" / "issue-136.md"
     path.write_text(path.read_text(encoding="utf-8") + "\n甲方补充一段。\n", encoding="utf-8")
-    sync(a)
-    sync(b)
+    assert sync(a).conflicts == []
+    assert sync(a).conflicts == [] and (a / "articles" / "images" / "fines-2020.png").read_bytes() == replaced
+    assert sync(b).conflicts == [] and "甲方补充一段" in (b / "articles" / "issue-136.md").read_text(encoding="utf-8")
     kept = [(b / "articles" / "images" / "fines-2020.png").read_bytes()]
     kept += [p.read_bytes() for p in (b / "articles" / ".conflicts").glob("*.png")] \
         if (b / "articles" / ".conflicts").exists() else []
