@@ -211,6 +211,21 @@ def test_an_image_replaced_in_the_folder_takes_the_approval_back(hosts):
     assert (entry.action, entry.detail) == ("unapprove", "images/fines-2020.png") and entry.user
 
 
+def test_a_picture_replaced_alone_is_seen_by_the_next_sync_not_only_a_forced_one(hosts):
+    """Only a picture changed (a git pull), no article file: the sync before a scheduled push (not forced) looked
+    at the article files alone, found nothing changed, and the push read the new picture from the folder under the
+    old approval."""
+    a, _b = hosts
+    shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)
+    site = open_site(a)
+    site.library.sync()
+    site.approvals.approve(136, site.library.store.get(136).text_hash, "lin")
+    assert site.library.sync().imported == []  # nothing changed: nothing to do
+    (a / "articles" / "images" / "fines-2020.png").write_bytes(jpeg_bytes(300, 200, colour="#993366"))
+    assert site.library.sync().imported == ["issue-136.md"]  # the scheduler's sync, as before a push
+    assert site.approvals.get(136) is None
+
+
 def test_an_image_replaced_on_both_hosts_loses_nothing(hosts):
     a, b = hosts
     shutil.copytree(SEED_ARTICLE.parent.parent / "docs" / "examples", a / "articles", dirs_exist_ok=True)

@@ -24,7 +24,6 @@ several hosts they therefore agree, whichever host's folder an issue came from.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -43,7 +42,7 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.files import hash_file, hash_text
+from wechat_pub.source.files import hash_file, hash_text, local_images
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget, newer_elsewhere, replaced_here
@@ -81,11 +80,12 @@ class Library:
         self.record = Path(record)
         self.clock = clock
         self.author = author or socket.gethostname()
-        # (folder signature, database revision) of the last sync and what it could not sync: one tuple, replaced whole
-        self._seen: tuple[tuple[str, str], list[str]] | None = None
+        # (folder signature, pictures stamp, database revision) of the last sync and what it could not sync: replaced whole
+        self._seen: tuple[tuple[str, str, str], list[str]] | None = None
         self.reader = IssueReader(store, folder)
         self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
         self._base: dict[str, str] = {}  # during a sync: this host's record as it was when the sync began
+        self._pictures: tuple[list[str], str] = ([], "")  # every issue's pictures as the last sync began; their stamp
         self._lock = threading.Lock()
 
     # ---- folder <-> database ---------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class Library:
         """Bring the folder and the database into step (see the module's description). ``author``: who made
         the changes found in the folder (default: this host). ``also``: see :func:`read_each`. ``each(article)``:
         called with each article read for this sync once it is synced, while the rest are still being read."""
-        seen = (self.folder.signature(), self.store.revision())
+        seen = (self.folder.signature(), self.folder.stamp(self._pictures[0]), self.store.revision())
         last = self._seen
         if not force and last is not None and seen == last[0]:  # nothing changed: what could not be, still cannot
             return SyncReport(skipped=list(last[1]))
@@ -111,7 +111,7 @@ class Library:
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
             # that changed something, the next one therefore reads again and finds its writes in step.
-            self._seen = ((local.signature, revision), list(report.skipped))
+            self._seen = ((local.signature, self._pictures[1], revision), list(report.skipped))
         for line in report.conflicts:
             log.warning("%s", line)
         return report
@@ -124,6 +124,8 @@ class Library:
         local = self.folder.read()
         rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
         self._file_hashes, self._base = self.store.all_file_hashes(), before
+        pictures = sorted({relpath for files in self._file_hashes.values() for relpath in files})
+        self._pictures = (pictures, self.folder.stamp(pictures))  # (a picture replaced alone is a change too)
         numbers = self._sync_files(local, rows, synced, report, also, each)
         for number, paths in local.duplicates.items():
             names = " and ".join(os.path.basename(p) for p in paths)
@@ -233,7 +235,7 @@ class Library:
     def _put_files(self, number: int, paths: tuple[str, ...], author: str, synced: dict) -> dict[str, str]:
         """The images the issue shows, into the database, but those another host replaced since this one synced
         them (not even a statement for an issue that has none and had none, as in a first sync of 2,000 issues)."""
-        files, stored = _local_files(paths, self.folder.path), self._file_hashes
+        files, stored = local_images(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
             database = stored.get(number, {}) if stored is not None else self.store.file_hashes(number)
             base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
@@ -370,24 +372,6 @@ class Library:
 
     def slots(self) -> list[Slot]:
         return self.reader.slots()
-
-
-def _local_files(paths: tuple[str, ...], folder: Path) -> dict[str, tuple[str, bytes]]:
-    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles folder and are
-    images it may show (read through :func:`~wechat_pub.source.images.open_image`, symlinks resolved): relative
-    path -> (sha, bytes)."""
-    from wechat_pub.source.images import ImageFile, open_image
-
-    found = {}
-    root = os.path.abspath(folder)
-    for path in paths:
-        absolute = os.path.abspath(path)
-        if not absolute.startswith(root + os.sep):
-            continue  # outside the folder: not ours to copy (check reports it)
-        opened = open_image(absolute, path, (root,))
-        if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
-            found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
-    return found
 
 
 def _stored(row: IssueRow | None) -> Stored | None:

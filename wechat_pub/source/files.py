@@ -36,3 +36,21 @@ def hash_file(path: str | os.PathLike) -> str | None:
 def hash_text(text: str) -> str:
     """The hash an article file is known by: of its text as read (UTF-8, newlines as Python reads them)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def local_images(paths: tuple[str, ...], folder: str | os.PathLike) -> dict[str, tuple[str, bytes]]:
+    """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles ``folder`` and are
+    images it may show (read through :func:`~wechat_pub.source.images.open_image`, symlinks resolved): relative
+    path -> (sha256, bytes)."""
+    from wechat_pub.source.images import ImageFile, open_image  # (it reads files through this module)
+
+    found = {}
+    root = os.path.abspath(folder)
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if not absolute.startswith(root + os.sep):
+            continue  # outside the folder: not ours to copy (check reports it)
+        opened = open_image(absolute, path, (root,))
+        if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
+            found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
+    return found

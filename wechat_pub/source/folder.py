@@ -287,6 +287,18 @@ class ArticleFolder:
         """A fingerprint of the article files (names, sizes, times): it changes when any article does."""
         return _signature(self._stats())
 
+    def stamp(self, relpaths: list[str]) -> str:
+        """A fingerprint of the files ``relpaths`` names in the folder (the issues' pictures: sizes and times, or that
+        one is missing): it changes when any of them does, as :meth:`signature` for the articles."""
+        digest = hashlib.sha256()
+        for relpath in relpaths:
+            try:
+                stat = os.stat(os.path.join(self.path, relpath))
+                digest.update(f"{relpath}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            except OSError:  # missing (or not ours to see): that too is a state
+                digest.update(f"{relpath}\0-\n".encode())
+        return digest.hexdigest()
+
     def _stats(self) -> dict[str, os.stat_result]:
         stats = {}
         for path in self.files():
