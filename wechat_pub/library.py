@@ -326,8 +326,9 @@ class Library:
         if here is not None and here.number not in (0, article.number):
             raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
                                "name, or rename that file first (nothing was saved).")
-        if here is not None and here.sha256 != self._load_record().get(filename):
-            self.sync()  # the file was edited here since the last sync: that edit becomes a version (this save stale)
+        # What changed in this folder since the last sync (this file edited, a picture replaced) becomes a version of
+        # its own first, credited to this host, and this save stale: nothing here is saved over unseen.
+        self.sync(force=here is not None and here.sha256 != self._load_record().get(filename))
         current = self.store.get(article.number)
         if current is not None and not current.removed and current.filename != filename:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",
