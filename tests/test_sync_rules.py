@@ -43,10 +43,11 @@ def test_an_issue_on_neither_side_is_a_caller_error():
 
 @pytest.mark.parametrize("here, database, base, kept", [
     ({"a.png": "h1"}, {"a.png": "d2"}, {"a.png": "h1"}, {"a.png"}),  # replaced elsewhere, not here: theirs stays
-    ({"a.png": "h2"}, {"a.png": "d2"}, {"a.png": "h1"}, set()),  # replaced here too: ours goes (the store decides)
+    ({"a.png": "h2"}, {"a.png": "d2"}, {"a.png": "h1"}, {"a.png"}),  # replaced on both: theirs stays, ours aside
+    ({"a.png": "h2"}, {"a.png": "h1"}, {"a.png": "h1"}, set()),  # replaced here only: ours goes
     ({"a.png": "h1"}, {"a.png": "h1"}, {"a.png": "h1"}, set()),  # the same on both sides
     ({"a.png": "h1"}, {}, {"a.png": "h1"}, set()),  # the database has none: ours goes
-    ({"a.png": "h1"}, {"a.png": "d2"}, {}, set()),  # never synced here: ours goes (as a new picture would)
+    ({"a.png": "h1"}, {"a.png": "d2"}, {}, {"a.png"}),  # never synced here, another there: theirs stays, ours aside
 ])
 def test_newer_elsewhere(here, database, base, kept):
     from wechat_pub.sync_rules import newer_elsewhere

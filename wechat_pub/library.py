@@ -42,7 +42,7 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.files import hash_file, hash_text, local_images
+from wechat_pub.source.files import hash_file, hash_text, local_images, shown
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget, newer_elsewhere, replaced_here
@@ -176,7 +176,7 @@ class Library:
                 return
             elif action is Action.IN_STEP:
                 images = self._images(row)
-                if replaced_here(images, synced):  # an image replaced here: a new version of its issue
+                if replaced_here(images, self._base):  # an image replaced here: a new version of its issue
                     self._import(article, row, report, synced)
                 else:
                     self._write_files(row, synced, report, images)
@@ -234,12 +234,13 @@ class Library:
 
     def _put_files(self, number: int, paths: tuple[str, ...], author: str, synced: dict) -> dict[str, str]:
         """The images the issue shows, into the database, but those another host replaced since this one synced
-        them (not even a statement for an issue that has none and had none, as in a first sync of 2,000 issues)."""
+        them, and those missing here (not even a statement for an issue that has none and had none)."""
         files, stored = local_images(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
             database = stored.get(number, {}) if stored is not None else self.store.file_hashes(number)
             base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
             keep = newer_elsewhere({relpath: sha for relpath, (sha, _data) in files.items()}, database, base)
+            keep |= {relpath for relpath in shown(paths, self.folder.path) if relpath in database} - set(files)
             files = {relpath: found for relpath, found in files.items() if relpath not in keep}
             self.store.put_files(number, files, author, keep)  # (a picture replaced takes its approval back)
         return {relpath: sha for relpath, (sha, _data) in files.items()}
@@ -277,7 +278,7 @@ class Library:
         stored = self.store.files(row.number) if stale else {}
         for relpath in stale:
             target = self.folder.path / relpath
-            if here[relpath] is not None and here[relpath] != synced.get(relpath):
+            if here[relpath] is not None and here[relpath] != self._base.get(relpath):  # (as the sync began)
                 aside = self._set_aside(str(target))
                 report.conflicts.append(
                     f"{relpath}: the image of issue {row.number} was changed here and in the database (by "
@@ -326,9 +327,10 @@ class Library:
         if here is not None and here.number not in (0, article.number):
             raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
                                "name, or rename that file first (nothing was saved).")
-        # What changed in this folder since the last sync (this file edited, a picture replaced) becomes a version of
-        # its own first, credited to this host, and this save stale: nothing here is saved over unseen.
-        self.sync(force=here is not None and here.sha256 != self._load_record().get(filename))
+        if here is not None and here.sha256 != self._load_record().get(filename):
+            self.sync()  # the file was edited here since the last sync: that edit becomes a version (this save stale)
+        # (Not for pictures changed here: the console's import writes the editor's before it saves, and a sync
+        # would credit them to this host, whose changes a schedule publishes without an approver: deliver.py.)
         current = self.store.get(article.number)
         if current is not None and not current.removed and current.filename != filename:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",

@@ -73,11 +73,12 @@ def forget(record: dict, name: str, base: str | None) -> None:
 
 
 def newer_elsewhere(here: dict[str, str], database: dict[str, str], base: dict[str, str]) -> set[str]:
-    """Of an issue's pictures sent with its text (relative path -> sha256 ``here``), those this host has not
-    changed since it last synced them (``base``) while the database has another: the database's stays (another host
-    replaced it), and comes into this folder at the next sync; an edit of the text here takes nothing back."""
+    """Of an issue's pictures sent with its text (relative path -> sha256 ``here``), those the database has another
+    of than this host last synced (``base``; none: never synced here): another host replaced it, and the database's
+    stays. It comes into this folder at the next sync, and this host's copy, if it was replaced here too, is kept
+    aside then, as for any picture changed on both sides: an edit of the text here takes nothing back."""
     return {relpath for relpath, sha in here.items()
-            if relpath in database and database[relpath] != sha and base.get(relpath) == sha}
+            if relpath in database and database[relpath] not in (sha, base.get(relpath))}
 
 
 def replaced_here(images: dict[str, tuple[str, str | None]], base: dict[str, str]) -> bool:

@@ -244,15 +244,15 @@ def approve(account: str, number: int):
     site = site_of(account)
     row = _row(site, number)
     if request.form.get("version") != str(row.version):  # the approver said yes to what their page showed
-        flash(_("Not approved: the issue changed since you opened it (its text or pictures; now version "
-                "%(version)s). Look at it again, then approve.", version=row.version), "error")
+        _changed_since_opened(row.version)
     elif not row.valid:
         flash(_("It has errors: fix them before approving it."), "error")
     elif _pictures_refused(site, row):  # an approver says yes to the pictures too: none may be missing
         flash(_("Not approved: a picture it shows is missing or cannot be pushed. Fix the pictures first, then "
                 "approve."), "error")
+    elif not site.approvals.approve(number, row.text_hash, current_user.name, row.version):  # (saved meanwhile)
+        _changed_since_opened(site.library.row(number).version)
     else:
-        site.approvals.approve(number, row.text_hash, current_user.name)
         record("approve", number, f"version {row.version}")
         flash(_("Issue %(number)s (version %(version)s) is approved.", number=number, version=row.version), "ok")
     return redirect(url_for("console.issue", account=account, number=number))
@@ -299,6 +299,11 @@ def _push(account: str, number: int, publish: bool):
         if outcome.wechat_changes:
             flash(failure(_("WeChat changed what was sent."), "; ".join(outcome.wechat_changes[:6])), "warning")
     return redirect(url_for("console.issue", account=account, number=number))
+
+
+def _changed_since_opened(version: int) -> None:
+    flash(_("Not approved: the issue changed since you opened it (its text or pictures; now version %(version)s). "
+            "Look at it again, then approve.", version=version), "error")
 
 
 def _pictures_refused(site, row) -> bool:

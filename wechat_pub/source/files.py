@@ -38,6 +38,13 @@ def hash_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def shown(paths: tuple[str, ...], folder: str | os.PathLike) -> set[str]:
+    """Of the files an issue shows, those inside the articles ``folder``, as paths relative to it."""
+    root = os.path.abspath(folder)
+    return {os.path.relpath(os.path.abspath(path), root) for path in paths
+            if os.path.abspath(path).startswith(root + os.sep)}
+
+
 def local_images(paths: tuple[str, ...], folder: str | os.PathLike) -> dict[str, tuple[str, bytes]]:
     """Of the files an issue shows (:attr:`IssueFacts.paths`), those that live in the articles ``folder`` and are
     images it may show (read through :func:`~wechat_pub.source.images.open_image`, symlinks resolved): relative

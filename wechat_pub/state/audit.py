@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
-from wechat_pub.state.schema import approvals, audit
+from wechat_pub.state.schema import approvals, audit, issues
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,20 @@ class Approvals:
         self.appid = appid
         self.clock = clock
 
-    def approve(self, issue: int, text_hash: str, by: str) -> None:
+    def approve(self, issue: int, text_hash: str, by: str, version: int | None = None) -> bool:
+        """Approve ``issue`` as of ``text_hash``; with ``version``, only while the issue is at that version (the one
+        the approver saw: its text or pictures saved meanwhile, nothing is approved). Whether it was. The issue's
+        row is locked while the approval is written (PostgreSQL; SQLite's transaction fails rather than approve
+        a version written since it began)."""
         with self.db.begin() as conn:
+            if version is not None:
+                current = conn.execute(select(issues.c.version).where(
+                    issues.c.appid == self.appid, issues.c.number == issue).with_for_update()).scalar()
+                if current != version:
+                    return False
             conn.execute(self.db.upsert(approvals, {"appid": self.appid, "issue": issue, "text_hash": text_hash,
                                                     "by": by, "at": self.clock.time()}))
+        return True
 
     def withdraw(self, issue: int) -> bool:
         """Take back the approval of ``issue`` (what it shows changed without its text); whether there was one."""
