@@ -91,7 +91,8 @@ def test_pictures_of_an_import_whose_save_failed_have_taken_the_approval_back(co
     editor = console.sign_in("editor1")
     text = site.library.row(920).text
 
-    def someone_saved_meanwhile(*args, **kwargs):
+    def someone_saved_meanwhile(*args, before_storing=None, **kwargs):  # (the pictures written, the text refused)
+        before_storing()
         raise StaleVersion(920)
 
     monkeypatch.setattr(site.library, "save", someone_saved_meanwhile)

@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from wechat_pub import model as m
 from wechat_pub.bulk import paused_gc
@@ -176,9 +176,9 @@ class Library:
                 return
             elif action is Action.IN_STEP:
                 images = self._images(row)
-                if replaced_here(images, self._base):  # an image replaced here: a new version of its issue
+                if replaced_here(images, self._base) and self._all_usable(images):  # a new version of its issue
                     self._import(article, row, report, synced)
-                else:
+                else:  # (a picture replaced by one a push refuses is kept aside, the database's written)
                     self._write_files(row, synced, report, images)
             elif action is Action.WRITE:
                 current = self._write(row, article.path, report, synced)
@@ -261,6 +261,13 @@ class Library:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
 
+    def _all_usable(self, images: dict[str, tuple[str, str | None]]) -> bool:
+        """Whether every picture that differs here from the database is one a push takes (a WebP, an empty file or a
+        git-lfs pointer is not: sent, the database would keep its own, and every sync would make a version)."""
+        changed = tuple(str(self.folder.path / relpath) for relpath, (sha, local) in images.items()
+                        if local is not None and local != sha)
+        return len(local_images(changed, self.folder.path)) == len(changed)
+
     def _images(self, row: IssueRow) -> dict[str, tuple[str, str | None]]:
         """The issue's images: relative path -> (the database's sha256, this folder's, None when missing)."""
         known = self._file_hashes
@@ -309,7 +316,8 @@ class Library:
 
     # ---- saving from the console -------------------------------------------------------------------------
 
-    def save(self, filename: str, text: str, expected_version: int | None, author: str) -> IssueRow:
+    def save(self, filename: str, text: str, expected_version: int | None, author: str,
+             before_storing: Callable[[], object] | None = None) -> IssueRow:
         """Save an article's text (the console's editor and import): the database first, refused with
         StaleVersion when it changed since ``expected_version`` (None: a new issue), then this host's file.
         Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
@@ -329,8 +337,8 @@ class Library:
                                "name, or rename that file first (nothing was saved).")
         if here is not None and here.sha256 != self._load_record().get(filename):
             self.sync()  # the file was edited here since the last sync: that edit becomes a version (this save stale)
-        # (Not for pictures changed here: the console's import writes the editor's before it saves, and a sync
-        # would credit them to this host, whose changes a schedule publishes without an approver: deliver.py.)
+        # (Not for pictures changed here: a sync would credit them to this host, whose changes a schedule publishes
+        # without an approver, deliver.py; the console's import writes its own through ``before_storing``.)
         current = self.store.get(article.number)
         if current is not None and not current.removed and current.filename != filename:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",
@@ -344,6 +352,8 @@ class Library:
                 raise StaleVersion(article.number) if now.number else ArticleError(
                     f"{filename} was edited in this host's folder and its 'issue:' line is broken: nothing was saved "
                     "over it.", "Fix that line in the file (or ask your admin to), then save again.")
+            if before_storing is not None:  # (the import's pictures: written under the lock, no sync takes them as
+                before_storing()  # this host's changes; they are the author's)
             sent = self._store(article, author, expected_version if current is None or not current.removed
                                else current.version, synced)
             self._write_text(path, text)

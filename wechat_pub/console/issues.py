@@ -167,9 +167,9 @@ def import_save(account: str):
             flash(_("Its pictures changed: the issue needs to be approved again."), "ok")
 
     try:
-        write_pictures(_pictures(request.form.getlist("picture")), new.number, site.articles.path, text,
-                       before_writing=withdraw_approval)
-        saved = site.library.save(filename, text, version, current_user.name)
+        pictures = _pictures(request.form.getlist("picture"))
+        saved = site.library.save(filename, text, version, current_user.name, before_storing=lambda: write_pictures(
+            pictures, new.number, site.articles.path, text, before_writing=withdraw_approval))
     except (StaleVersion, WechatPubError) as exc:
         why = failure("", exc) if isinstance(exc, WechatPubError) else _("someone saved this issue meanwhile.")
         flash(_("Not saved: %(why)s Import it again.", why=why), "error")

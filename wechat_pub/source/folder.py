@@ -289,12 +289,14 @@ class ArticleFolder:
 
     def stamp(self, relpaths: list[str]) -> str:
         """A fingerprint of the files ``relpaths`` names in the folder (the issues' pictures: sizes and times, or that
-        one is missing): it changes when any of them does, as :meth:`signature` for the articles."""
+        one is missing): it changes when any of them does, as :meth:`signature` for the articles. The inode and the
+        change time too: a copy that keeps the time (`cp -p`, `rsync -a`) of a picture of the same size is seen."""
         digest = hashlib.sha256()
         for relpath in relpaths:
             try:
                 stat = os.stat(os.path.join(self.path, relpath))
-                digest.update(f"{relpath}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+                digest.update(f"{relpath}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\0{stat.st_ino}\n"
+                              .encode())
             except OSError:  # missing (or not ours to see): that too is a state
                 digest.update(f"{relpath}\0-\n".encode())
         return digest.hexdigest()

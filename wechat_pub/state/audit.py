@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, exists, insert, select
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
@@ -59,18 +59,16 @@ class Approvals:
 
     def approve(self, issue: int, text_hash: str, by: str, version: int | None = None) -> bool:
         """Approve ``issue`` as of ``text_hash``; with ``version``, only while the issue is at that version (the one
-        the approver saw: its text or pictures saved meanwhile, nothing is approved). Whether it was. The issue's
-        row is locked while the approval is written (PostgreSQL; SQLite's transaction fails rather than approve
-        a version written since it began)."""
+        the approver saw: its text or pictures saved meanwhile, nothing is approved), in one statement. Whether it
+        was."""
+        row = {"appid": self.appid, "issue": issue, "text_hash": text_hash, "by": by, "at": self.clock.time()}
         with self.db.begin() as conn:
-            if version is not None:
-                current = conn.execute(select(issues.c.version).where(
-                    issues.c.appid == self.appid, issues.c.number == issue).with_for_update()).scalar()
-                if current != version:
-                    return False
-            conn.execute(self.db.upsert(approvals, {"appid": self.appid, "issue": issue, "text_hash": text_hash,
-                                                    "by": by, "at": self.clock.time()}))
-        return True
+            if version is None:
+                conn.execute(self.db.upsert(approvals, row))
+                return True
+            current = exists().where(issues.c.appid == self.appid, issues.c.number == issue,
+                                     issues.c.version == version)
+            return conn.execute(self.db.upsert_if(approvals, row, current)).first() is not None
 
     def withdraw(self, issue: int) -> bool:
         """Take back the approval of ``issue`` (what it shows changed without its text); whether there was one."""

@@ -130,6 +130,19 @@ class StateDatabase:
         changed = update if update is not None else [name for name in row if name not in keys]
         return statement.on_conflict_do_update(index_elements=keys, set_={name: row[name] for name in changed})
 
+    def upsert_if(self, table: Table, row: dict, condition):
+        """The :meth:`upsert` of ``row`` only where ``condition`` (an SQL expression, e.g. an EXISTS) holds when it
+        runs: one statement, so nothing commits between the look and the write (SQLite has no FOR UPDATE). It
+        RETURNS the key: a row comes back when it was written."""
+        from sqlalchemy import literal, select
+
+        keys = [column.name for column in table.primary_key.columns]
+        source = select(*[literal(value, table.c[name].type).label(name) for name, value in row.items()])
+        statement = self._insert(table).from_select(list(row), source.where(condition))
+        return statement.on_conflict_do_update(
+            index_elements=keys, set_={name: statement.excluded[name] for name in row if name not in keys}
+        ).returning(*[table.c[name] for name in keys])
+
     def insert_ignore(self, table: Table, row: dict | None = None):
         """INSERT ... ON CONFLICT DO NOTHING RETURNING the key: a row comes back when this caller inserted it
         (``rowcount`` is not reliable for inserts on every driver: psycopg under SQLAlchemy 2.1 reports -1).
