@@ -90,6 +90,16 @@ def _image_article(number: int, body: str, image: str) -> str:
     return article(number, f"{body}\n\n![图](images/{image})")
 
 
+def two_issues_sharing_a_logo(folder):
+    """Issues 1 and 2 in ``folder``, both showing images/logo.jpg; the logo's path."""
+    (folder / "articles" / "images").mkdir()
+    logo = folder / "articles" / "images" / "logo.jpg"
+    logo.write_bytes(jpeg_bytes(300, 200, colour="#111111"))
+    for n in (1, 2):
+        (folder / "articles" / f"issue-{n}.md").write_text(_image_article(n, "中文文。", "logo.jpg"), encoding="utf-8")
+    return logo
+
+
 def _everywhere(folder, number, relpath):
     """Every copy of an image: the folder's, those kept aside, and the database's under ``number``."""
     kept = [(folder / "articles" / relpath).read_bytes()]
@@ -508,11 +518,7 @@ def test_a_shared_image_replaced_here_with_both_texts_edited(three_hosts):
     import hashlib
 
     a, b, _c = three_hosts
-    (a / "articles" / "images").mkdir()
-    logo = a / "articles" / "images" / "logo.jpg"
-    logo.write_bytes(jpeg_bytes(300, 200, colour="#111111"))
-    for n in (1, 2):
-        (a / "articles" / f"issue-{n}.md").write_text(_image_article(n, "中文文。", "logo.jpg"), encoding="utf-8")
+    logo = two_issues_sharing_a_logo(a)
     sync(a), sync(b)
     new = jpeg_bytes(300, 200, colour="#cc3300")
     logo.write_bytes(new)

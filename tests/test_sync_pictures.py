@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from test_one_truth import article, hosts, sync  # noqa: F401  (the fixture)
-from test_sync_known import _image_article, three_hosts  # noqa: F401  (the fixture)
+from test_sync_known import _image_article, three_hosts, two_issues_sharing_a_logo  # noqa: F401
 
 from conftest import SEED_ARTICLE, jpeg_bytes, open_site
 
@@ -15,16 +15,20 @@ EXAMPLES = SEED_ARTICLE.parent.parent / "docs" / "examples"
 FIGURE = "images/fines-2020.png"
 
 
-def _everywhere(*folders, number: int, relpath: str) -> list[bytes]:
-    """Every copy of a picture: each host's folder and .conflicts/, and the database's of ``number``."""
+def _everywhere(*folders, relpath: str, number: int | None = None) -> list[bytes]:
+    """Every copy of a picture: each host's folder and .conflicts/, and the database's of ``number`` (None: of every
+    issue)."""
     kept = []
     for folder in folders:
         path = folder / "articles" / relpath
         kept += [path.read_bytes()] if path.exists() else []
         conflicts = folder / "articles" / ".conflicts"
         kept += [p.read_bytes() for p in conflicts.iterdir()] if conflicts.exists() else []
-    stored = open_site(folders[0]).library.store.files(number).get(relpath)
-    return kept + ([stored[1]] if stored else [])
+    store = open_site(folders[0]).library.store
+    for issue in [number] if number is not None else [row.number for row in store.all(texts=False)]:
+        stored = store.files(issue).get(relpath)
+        kept += [stored[1]] if stored else []
+    return kept
 
 
 def test_a_picture_replaced_on_both_hosts_with_a_text_edit_loses_nothing(hosts):  # noqa: F811
@@ -59,11 +63,7 @@ def test_a_shared_picture_replaced_here_reaches_every_issue_that_shows_it(three_
     'changed in the database' and its old logo is written over the folder's new one, without a word. Issue 2
     never gets the new logo, the folder flips between the two at every sync, and the hosts never settle."""
     a, b, _c = three_hosts
-    (a / "articles" / "images").mkdir()
-    logo = a / "articles" / "images" / "logo.jpg"
-    logo.write_bytes(jpeg_bytes(300, 200, colour="#111111"))
-    for n in (1, 2):
-        (a / "articles" / f"issue-{n}.md").write_text(_image_article(n, "中文文。", "logo.jpg"), encoding="utf-8")
+    logo = two_issues_sharing_a_logo(a)
     sync(a), sync(b)
     new = jpeg_bytes(300, 200, colour="#cc3300")
     logo.write_bytes(new)

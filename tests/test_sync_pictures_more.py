@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from test_one_truth import article, hosts, sync  # noqa: F401  (the fixture)
+from test_sync_pictures import _everywhere
 
 from conftest import jpeg_bytes, open_site
 
@@ -15,23 +16,9 @@ def _logo_article(number: int, body: str) -> str:
     return article(number, f"{body}\n\n![标志]({LOGO})")
 
 
-def _copies(*folders, relpath: str = LOGO) -> list[bytes]:
-    """Every copy of a picture anywhere: each host's folder and .conflicts/, and every issue's in the database."""
-    kept = []
-    for folder in folders:
-        path = folder / "articles" / relpath
-        kept += [path.read_bytes()] if path.exists() else []
-        conflicts = folder / "articles" / ".conflicts"
-        kept += [p.read_bytes() for p in conflicts.iterdir()] if conflicts.exists() else []
-    store = open_site(folders[0]).library.store
-    for row in store.all(texts=False):
-        found = store.files(row.number).get(relpath)
-        kept += [found[1]] if found else []
-    return kept
-
-
-@pytest.mark.xfail(strict=True, reason="pictures are kept per issue: a picture path shared by issues is judged against this issue's copy onl"
-                   "y, not every issue's (open: judge a path against all its copies in the database)")
+@pytest.mark.xfail(strict=True, reason="pictures are kept per issue: a picture path shared by issues is judged "
+                   "against this issue's copy only, not every issue's (open: judge a path "
+                   "against all its copies in the database)")
 def test_a_new_issue_showing_a_stale_shared_picture_does_not_take_back_another_hosts_replacement(hosts):  # noqa: F811
     """Issues 2 and 3 show images/logo.jpg; b replaces the logo (both issues sent with it). a, not synced since,
     writes issue 10 showing the logo too (a's old copy) and syncs. issue-10.md sorts before issue-2.md: issue 10 is
@@ -52,7 +39,7 @@ def test_a_new_issue_showing_a_stale_shared_picture_does_not_take_back_another_h
     assert sorted(sync(b).imported) == ["issue-2.md", "issue-3.md"]
     (a / "articles" / "issue-10.md").write_text(_logo_article(10, "中文新一期。"), encoding="utf-8")
     reports = [sync(a), sync(a), sync(b), sync(a), sync(b)]
-    assert new in _copies(a, b), ("b's logo is nowhere", [(r.imported, r.written, r.conflicts) for r in reports])
+    assert new in _everywhere(a, b, relpath=LOGO), ("b's logo is nowhere", [(r.imported, r.written, r.conflicts) for r in reports])
 
 
 def test_a_picture_replaced_here_by_one_a_push_refuses_lets_the_sync_settle(hosts):  # noqa: F811
@@ -174,8 +161,9 @@ def test_an_editors_imported_pictures_are_never_credited_to_the_host(console, mo
         f"the editor's picture is in the database as {row.updated_by!r}'s, and a schedule would publish it"
 
 
-@pytest.mark.xfail(strict=True, reason="an issue's text and its pictures are stored in two transactions, and the pictures do not bump the ve"
-                   "rsion (open: one transaction, or a version for the pictures)")
+@pytest.mark.xfail(strict=True, reason="an issue's text and its pictures are stored in two transactions, and the "
+                   "pictures do not bump the version (open: one transaction, or a version for "
+                   "the pictures)")
 def test_a_picture_stored_after_its_version_was_shown_is_not_approved_with_it(approving_console, tmp_path):
     """A sync stores an issue in two transactions: the text (store.save: the new version) and then its pictures
     (put_files, which takes back an approval of the issue, but bumps no version). An approver whose page is drawn in
@@ -243,8 +231,8 @@ def test_a_picture_replaced_alone_with_its_size_and_time_kept_is_seen_by_the_nex
     assert site.approvals.get(5) is None
 
 
-@pytest.mark.xfail(strict=True, reason="by design of sync_rules' table: (never synced, here, removed there) is an import (open: an unchanged"
-                   " copy of a removed issue is stale)")
+@pytest.mark.xfail(strict=True, reason="by design of sync_rules' table: (never synced, here, removed there) is an "
+                   "import (open: an unchanged copy of a removed issue is stale)")
 def test_a_fresh_host_with_an_old_copy_of_the_folder_brings_back_no_removed_issue(tmp_path, database_url):
     """Issue 2 (scheduled) was removed: its file deleted on a, synced. A new host joins with an old copy of the
     folder (a backup, a clone of an older commit): no record, and issue-2.md exactly as the removed row's text.
@@ -271,8 +259,8 @@ def test_a_fresh_host_with_an_old_copy_of_the_folder_brings_back_no_removed_issu
     assert row.removed, ("a removed issue is back", report.imported, row.updated_by)
 
 
-@pytest.mark.xfail(strict=True, reason="a console save does not sync picture changes first: that sync would credit the import's pictures to "
-                   "the host (open: tell the two apart)")
+@pytest.mark.xfail(strict=True, reason="a console save does not sync picture changes first: that sync would credit "
+                   "the import's pictures to the host (open: tell the two apart)")
 def test_a_picture_replaced_in_the_folder_is_not_credited_to_the_next_console_save(approving_console):
     """37b526c's test, deleted (not marked xfail) when d5cab74 reverted its fix: a picture replaced in the host's
     folder (a git pull) and not synced yet goes to the database with the editor's next save of the text, credited to
@@ -298,8 +286,8 @@ def test_a_picture_replaced_in_the_folder_is_not_credited_to_the_next_console_sa
     assert entry.user != "editor1", "the editor is credited with a picture replaced in the folder"
 
 
-@pytest.mark.xfail(strict=True, reason=".conflicts/ names a copy by its file name and the second: two of one name in one second share it (op"
-                   "en: keep the relative path, never overwrite)")
+@pytest.mark.xfail(strict=True, reason=".conflicts/ names a copy by its file name and the second: two of one name in"
+                   " one second share it (open: keep the relative path, never overwrite)")
 def test_two_pictures_of_one_name_kept_aside_in_one_sync_are_both_kept(hosts, fake_clock):  # noqa: F811
     """_set_aside names what it keeps <stem>.<second><suffix> in one .conflicts/ folder, and copies over what is
     there. The import names every issue's pictures images/issue-NNN/figure-K.png: two issues' figure-1.png changed

@@ -80,7 +80,7 @@ class Library:
         self.record = Path(record)
         self.clock = clock
         self.author = author or socket.gethostname()
-        # (folder signature, pictures stamp, database revision) of the last sync and what it could not sync: replaced whole
+        # (articles signature, pictures stamp, database revision) of the last sync, and what it could not sync
         self._seen: tuple[tuple[str, str, str], list[str]] | None = None
         self.reader = IssueReader(store, folder)
         self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
