@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -42,7 +41,7 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.files import hash_file, hash_text, local_images, shown
+from wechat_pub.source.files import hash_file, hash_text, keep_aside, local_images, refused_here, shown, write_inside
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
 from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget, newer_elsewhere, replaced_here
@@ -176,10 +175,11 @@ class Library:
                 return
             elif action is Action.IN_STEP:
                 images = self._images(row)
-                if replaced_here(images, self._base) and self._all_usable(images):  # a new version of its issue
-                    self._import(article, row, report, synced)
-                else:  # (a picture replaced by one a push refuses is kept aside, the database's written)
-                    self._write_files(row, synced, report, images)
+                refused = refused_here(images, self.folder.path)
+                if replaced_here({rel: v for rel, v in images.items() if rel not in refused}, self._base):
+                    self._import(article, row, report, synced)  # a new version of its issue
+                else:  # (one a push refuses is kept aside, the database's written)
+                    self._write_files(row, synced, report, images, refused)
             elif action is Action.WRITE:
                 current = self._write(row, article.path, report, synced)
             else:  # Action.CONFLICT
@@ -261,13 +261,6 @@ class Library:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
 
-    def _all_usable(self, images: dict[str, tuple[str, str | None]]) -> bool:
-        """Whether every picture that differs here from the database is one a push takes (a WebP, an empty file or a
-        git-lfs pointer is not: sent, the database would keep its own, and every sync would make a version)."""
-        changed = tuple(str(self.folder.path / relpath) for relpath, (sha, local) in images.items()
-                        if local is not None and local != sha)
-        return len(local_images(changed, self.folder.path)) == len(changed)
-
     def _images(self, row: IssueRow) -> dict[str, tuple[str, str | None]]:
         """The issue's images: relative path -> (the database's sha256, this folder's, None when missing)."""
         known = self._file_hashes
@@ -275,7 +268,7 @@ class Library:
         return {relpath: (sha, hash_file(self.folder.path / relpath)) for relpath, sha in wanted.items()}
 
     def _write_files(self, row: IssueRow, synced: dict, report: SyncReport,
-                     images: dict[str, tuple[str, str | None]] | None = None) -> None:
+                     images: dict[str, tuple[str, str | None]] | None = None, refused: set[str] = frozenset()) -> None:
         """The issue's images, where its text expects them (only those missing or different here). One changed
         here too since the last sync (or never synced here) is kept aside first, and the sync says so."""
         images = self._images(row) if images is None else images
@@ -286,22 +279,22 @@ class Library:
         for relpath in stale:
             target = self.folder.path / relpath
             if here[relpath] is not None and here[relpath] != self._base.get(relpath):  # (as the sync began)
-                aside = self._set_aside(str(target))
-                report.conflicts.append(
-                    f"{relpath}: the image of issue {row.number} was changed here and in the database (by "
-                    f"{row.updated_by or 'another host'}, {_when(row.updated_at)}); the database's is in the folder "
-                    f"now, this host's was kept as {os.path.relpath(aside, self.folder.path)}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(stored[relpath][1])
+                kept = os.path.relpath(self._set_aside(str(target)), self.folder.path)
+                report.conflicts.append(f"{relpath}: the picture here is not one a push takes (JPEG, PNG or GIF; a "
+                                        f"git-lfs pointer needs `git lfs pull`): kept as {kept}, the database's is in the "
+                                        "folder now" if relpath in refused else
+                                        f"{relpath}: the image of issue {row.number} was changed here and in the "
+                                        f"database (by {row.updated_by or 'another host'}, {_when(row.updated_at)}); the "
+                                        f"database's is in the folder now, this host's was kept as {kept}")
+            try:
+                write_inside(self.folder.path, relpath, stored[relpath][1])
+            except OSError as exc:
+                report.skipped.append(f"{relpath} (issue {row.number}): {exc}")
         synced.update(wanted)
 
     def _set_aside(self, path: str) -> Path:
-        aside_dir = self.folder.path / CONFLICTS
-        aside_dir.mkdir(parents=True, exist_ok=True)
-        stem, suffix = Path(path).stem, Path(path).suffix
-        aside = aside_dir / f"{stem}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(self.clock.time()))}{suffix}"
-        shutil.copy2(path, aside)
-        return aside
+        when = time.strftime('%Y%m%d-%H%M%S', time.localtime(self.clock.time()))
+        return keep_aside(path, self.folder.path / CONFLICTS, when)
 
     def _load_record(self) -> dict[str, str]:
         try:
@@ -317,7 +310,7 @@ class Library:
     # ---- saving from the console -------------------------------------------------------------------------
 
     def save(self, filename: str, text: str, expected_version: int | None, author: str,
-             before_storing: Callable[[], object] | None = None) -> IssueRow:
+             before_storing: Callable[[], Callable[[], object] | None] | None = None) -> IssueRow:
         """Save an article's text (the console's editor and import): the database first, refused with
         StaleVersion when it changed since ``expected_version`` (None: a new issue), then this host's file.
         Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
@@ -352,10 +345,16 @@ class Library:
                 raise StaleVersion(article.number) if now.number else ArticleError(
                     f"{filename} was edited in this host's folder and its 'issue:' line is broken: nothing was saved "
                     "over it.", "Fix that line in the file (or ask your admin to), then save again.")
-            if before_storing is not None:  # (the import's pictures: written under the lock, no sync takes them as
-                before_storing()  # this host's changes; they are the author's)
-            sent = self._store(article, author, expected_version if current is None or not current.removed
-                               else current.version, synced)
+            # The import's pictures: written under the lock (no sync takes them as this host's changes: they are the
+            # author's), and put back by what ``before_storing`` returns if the save then fails.
+            undo = before_storing() if before_storing is not None else None
+            try:
+                sent = self._store(article, author, expected_version if current is None or not current.removed
+                                   else current.version, synced)
+            except BaseException:
+                if undo is not None:
+                    undo()
+                raise
             self._write_text(path, text)
             synced.update(sent)
             synced[filename] = article.sha256

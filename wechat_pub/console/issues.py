@@ -132,7 +132,7 @@ def import_save(account: str):
     is only checked against it), never over another issue's file; over the same issue's only when asked, keeping
     the file it replaces."""
     from wechat_pub.source.article import parse_article
-    from wechat_pub.source.importing import carry_over, keep_backup, write_pictures
+    from wechat_pub.source.importing import carry_over, keep_backup, put_back, write_pictures
     from wechat_pub.source.writer import write_article
 
     site = site_of(account)
@@ -167,11 +167,17 @@ def import_save(account: str):
             flash(_("Its pictures changed: the issue needs to be approved again."), "ok")
 
     try:
-        pictures = _pictures(request.form.getlist("picture"))
-        saved = site.library.save(filename, text, version, current_user.name, before_storing=lambda: write_pictures(
-            pictures, new.number, site.articles.path, text, before_writing=withdraw_approval))
-    except (StaleVersion, WechatPubError) as exc:
-        why = failure("", exc) if isinstance(exc, WechatPubError) else _("someone saved this issue meanwhile.")
+        pictures, previous = _pictures(request.form.getlist("picture")), []
+
+        def write_them():  # (under the library's lock; the folder as it was if the save then fails)
+            write_pictures(pictures, new.number, site.articles.path, text, before_writing=withdraw_approval,
+                           previous=previous)
+            return lambda: put_back(previous)
+
+        saved = site.library.save(filename, text, version, current_user.name, before_storing=write_them)
+    except (StaleVersion, WechatPubError, OSError) as exc:
+        why = (failure("", exc) if isinstance(exc, WechatPubError) else _("someone saved this issue meanwhile.")
+               if isinstance(exc, StaleVersion) else _("a picture could not be written (%(why)s).", why=exc))
         flash(_("Not saved: %(why)s Import it again.", why=why), "error")
         return redirect(url_for("console.import_page", account=account))
     record("import", saved.number, filename)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+from pathlib import Path
 
 from wechat_pub import model as m
 
@@ -61,3 +63,39 @@ def local_images(paths: tuple[str, ...], folder: str | os.PathLike) -> dict[str,
         if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
             found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
     return found
+
+
+def refused_here(images: dict[str, tuple[str, str | None]], folder: str | os.PathLike) -> set[str]:
+    """Of an issue's pictures (relative path -> (the database's sha256, this folder's, None when missing)), those that
+    differ here and are not pictures a push takes (a WebP, an empty file, a git-lfs pointer, one over 10 MB)."""
+    changed = {relpath for relpath, (sha, local) in images.items() if local is not None and local != sha}
+    usable = local_images(tuple(os.path.join(os.path.abspath(folder), relpath) for relpath in changed), folder)
+    return changed - set(usable)
+
+
+def write_inside(folder: str | os.PathLike, relpath: str, data: bytes) -> None:
+    """Write ``data`` at ``relpath`` in the articles ``folder``, never through a link: the folder it goes into must
+    resolve inside ``folder`` (OSError when a link leads out), and a link in the file's own place is replaced by
+    the file, not followed (a checkout may carry links; what is written is a picture from the database)."""
+    root, target = os.path.realpath(folder), os.path.join(folder, relpath)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if not os.path.realpath(os.path.dirname(target)).startswith(root + os.sep) and \
+            os.path.realpath(os.path.dirname(target)) != root:
+        raise OSError(f"{relpath} leads out of the articles folder: nothing is written through it")
+    temporary = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp")
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, target)
+
+
+def keep_aside(path: str, aside_dir: Path, when: str) -> Path:
+    """A copy of ``path`` in ``aside_dir``, named by its stem and ``when``. A link is kept as the path it led to (a
+    text file), never followed: what it leads to may be outside the articles folder, and is not ours to copy."""
+    aside_dir.mkdir(parents=True, exist_ok=True)
+    aside = aside_dir / f"{Path(path).stem}.{when}{Path(path).suffix}"
+    if os.path.islink(path):
+        aside = aside.with_name(aside.name + ".link.txt")
+        aside.write_text(f"{os.path.basename(path)} was a link to {os.readlink(path)}\n", encoding="utf-8")
+    else:
+        shutil.copy2(path, aside)
+    return aside

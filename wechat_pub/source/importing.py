@@ -83,11 +83,14 @@ def pdf_review(pdf: PdfText | None) -> list[str]:
 
 
 def write_pictures(pictures: list[bytes], number: int, folder: Path, article: str | None = None,
-                   before_writing: Callable[[list[Path]], object] | None = None) -> list[Path]:
+                   before_writing: Callable[[list[Path]], object] | None = None,
+                   previous: list | None = None) -> list[Path]:
     """Write an import's pictures where the article shows them, each through the image gate first; with
     ``article`` (the text a console form sent), only those it shows. The pictures written: those that were not
     there with these bytes already (what the issue shows changes: an approval of it no longer holds, and
-    ``before_writing(paths)`` is called first, so that no moment has new pictures under an old approval)."""
+    ``before_writing(paths)`` is called first, so that no moment has new pictures under an old approval).
+    ``previous``: gets (path, the bytes it held or None) of each picture written, for :func:`put_back`; a write
+    that fails midway puts back those written before it."""
     if len(pictures) > MAX_PICTURES:
         raise NewsletterImportError(f"{len(pictures)} pictures: an import takes at most {MAX_PICTURES}.",
                                     "Leave the other pictures out of the PDF and add them to the article by hand.")
@@ -102,17 +105,45 @@ def write_pictures(pictures: list[bytes], number: int, folder: Path, article: st
     changing = [(folder / src, checked) for src, checked in checked_all if not _holds(folder / src, checked.data)]
     if changing and before_writing is not None:
         before_writing([target for target, _checked in changing])
-    written = []
-    for target, checked in changing:  # nothing written unless every picture passed
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
-            raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is written "
-                                        "through it.", "Replace it with a plain folder, then import again.")
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(checked.data)
-        written.append(target)
+    written, held = [], [] if previous is None else previous
+    try:
+        for target, checked in changing:  # nothing written unless every picture passed
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
+                raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is "
+                                            "written through it.", "Replace it with a plain folder, then import again.")
+            held.append((target, _held_bytes(target)))
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(checked.data)
+            written.append(target)
+    except BaseException:
+        put_back(held)  # (a picture half-imported would be taken, by the next sync, as this host's change)
+        raise
     return written
+
+
+def put_back(previous: list) -> None:
+    """The pictures :func:`write_pictures` wrote, as they were before it (those that were not there, removed)."""
+    for target, data in reversed(previous):
+        try:
+            if data is None:
+                os.unlink(target)
+            else:
+                with os.fdopen(os.open(target, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW), "wb") as handle:
+                    handle.write(data)
+        except OSError:  # (gone, or never written)
+            continue
+    previous.clear()
+
+
+def _held_bytes(target: Path) -> bytes | None:
+    """What the file ``target`` (not a link) holds, None when there is none."""
+    try:
+        with os.fdopen(os.open(target, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _holds(target: Path, data: bytes) -> bool:
