@@ -286,8 +286,6 @@ def test_a_picture_replaced_in_the_folder_is_not_credited_to_the_next_console_sa
     assert entry.user != "editor1", "the editor is credited with a picture replaced in the folder"
 
 
-@pytest.mark.xfail(strict=True, reason=".conflicts/ names a copy by its file name and the second: two of one name in"
-                   " one second share it (open: keep the relative path, never overwrite)")
 def test_two_pictures_of_one_name_kept_aside_in_one_sync_are_both_kept(hosts, fake_clock):  # noqa: F811
     """_set_aside names what it keeps <stem>.<second><suffix> in one .conflicts/ folder, and copies over what is
     there. The import names every issue's pictures images/issue-NNN/figure-K.png: two issues' figure-1.png changed

@@ -31,7 +31,6 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -41,34 +40,15 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
 from wechat_pub.issue_reader import IssueReader
 from wechat_pub.publish.timing import Slot
-from wechat_pub.source.files import hash_file, hash_text, keep_aside, local_images, refused_here, shown, write_inside
+from wechat_pub.source import files as source_files
+from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import Action, Stored, base_of, decide, forget, newer_elsewhere, replaced_here
+from wechat_pub.sync_rules import Action, Stored, SyncReport, base_of, decide, forget, newer_elsewhere, replaced_here
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
 ARTICLE_NAME = re.compile(r"\w[\w .-]*\.md")  # what an article saved from the console may be called
-
-
-@dataclass
-class SyncReport:
-    author: str = ""  # who the changes sent to the database are credited to
-    imported: list[str] = field(default_factory=list)  # files sent to the database
-    written: list[str] = field(default_factory=list)  # files written from the database
-    removed: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)  # what was set aside, and why
-    skipped: list[str] = field(default_factory=list)  # files that cannot be synced until fixed
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.imported or self.written or self.removed or self.conflicts)
-
-    def lines(self) -> list[str]:
-        out = [f"sent to the database: {name}" for name in self.imported]
-        out += [f"updated from the database: {name}" for name in self.written]
-        out += [f"removed: {name}" for name in self.removed]
-        return out + self.conflicts + self.skipped
 
 
 class Library:
@@ -175,7 +155,7 @@ class Library:
                 return
             elif action is Action.IN_STEP:
                 images = self._images(row)
-                refused = refused_here(images, self.folder.path)
+                refused = source_files.refused_here(images, self.folder.path)
                 if replaced_here({rel: v for rel, v in images.items() if rel not in refused}, self._base):
                     self._import(article, row, report, synced)  # a new version of its issue
                 else:  # (one a push refuses is kept aside, the database's written)
@@ -235,12 +215,13 @@ class Library:
     def _put_files(self, number: int, paths: tuple[str, ...], author: str, synced: dict) -> dict[str, str]:
         """The images the issue shows, into the database, but those another host replaced since this one synced
         them, and those missing here (not even a statement for an issue that has none and had none)."""
-        files, stored = local_images(paths, self.folder.path), self._file_hashes
+        files, stored = source_files.local_images(paths, self.folder.path), self._file_hashes
         if files or stored is None or stored.get(number):
             database = stored.get(number, {}) if stored is not None else self.store.file_hashes(number)
             base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
             keep = newer_elsewhere({relpath: sha for relpath, (sha, _data) in files.items()}, database, base)
-            keep |= {relpath for relpath in shown(paths, self.folder.path) if relpath in database} - set(files)
+            missing_here = source_files.shown(paths, self.folder.path) - set(files)  # (a text edit takes none back)
+            keep |= {relpath for relpath in missing_here if relpath in database}
             files = {relpath: found for relpath, found in files.items() if relpath not in keep}
             self.store.put_files(number, files, author, keep)  # (a picture replaced takes its approval back)
         return {relpath: sha for relpath, (sha, _data) in files.items()}
@@ -272,29 +253,33 @@ class Library:
         """The issue's images, where its text expects them (only those missing or different here). One changed
         here too since the last sync (or never synced here) is kept aside first, and the sync says so."""
         images = self._images(row) if images is None else images
-        wanted = {relpath: sha for relpath, (sha, _local) in images.items()}
-        here = {relpath: local for relpath, (_sha, local) in images.items()}
-        stale = [relpath for relpath, sha in wanted.items() if here[relpath] != sha]
+        stale = [relpath for relpath, (sha, local) in images.items() if local != sha]
         stored = self.store.files(row.number) if stale else {}
-        for relpath in stale:
-            target = self.folder.path / relpath
-            if here[relpath] is not None and here[relpath] != self._base.get(relpath):  # (as the sync began)
+        failed = {relpath for relpath in stale
+                  if not self._write_picture(row, relpath, stored[relpath][1], images[relpath][1], relpath in refused,
+                                             report)}
+        synced.update({relpath: sha for relpath, (sha, _local) in images.items() if relpath not in failed})
+
+    def _write_picture(self, row: IssueRow, relpath: str, data: bytes, here: str | None, refused: bool,
+                       report: SyncReport) -> bool:
+        """One picture of the database into the folder, this host's copy kept aside first when it changed since the
+        sync began (and said); False when it cannot be written (said; nothing kept aside, nothing recorded)."""
+        target = self.folder.path / relpath
+        try:
+            if not source_files.inside(self.folder.path, target.parent):
+                raise OSError("it leads out of the articles folder: not written")
+            if here is not None and here != self._base.get(relpath):
                 kept = os.path.relpath(self._set_aside(str(target)), self.folder.path)
-                report.conflicts.append(f"{relpath}: the picture here is not one a push takes (JPEG, PNG or GIF; a "
-                                        f"git-lfs pointer needs `git lfs pull`): kept as {kept}, the database's is in the "
-                                        "folder now" if relpath in refused else
-                                        f"{relpath}: the image of issue {row.number} was changed here and in the "
-                                        f"database (by {row.updated_by or 'another host'}, {_when(row.updated_at)}); the "
-                                        f"database's is in the folder now, this host's was kept as {kept}")
-            try:
-                write_inside(self.folder.path, relpath, stored[relpath][1])
-            except OSError as exc:
-                report.skipped.append(f"{relpath} (issue {row.number}): {exc}")
-        synced.update(wanted)
+                report.conflicts.append(_kept_aside(relpath, row, kept, refused))
+            source_files.write_inside(self.folder.path, relpath, data)
+            return True
+        except OSError as exc:
+            report.skipped.append(f"{relpath} (issue {row.number}): {exc}")
+            return False
 
     def _set_aside(self, path: str) -> Path:
         when = time.strftime('%Y%m%d-%H%M%S', time.localtime(self.clock.time()))
-        return keep_aside(path, self.folder.path / CONFLICTS, when)
+        return source_files.keep_aside(self.folder.path, path, self.folder.path / CONFLICTS, when)
 
     def _load_record(self) -> dict[str, str]:
         try:
@@ -313,7 +298,10 @@ class Library:
              before_storing: Callable[[], Callable[[], object] | None] | None = None) -> IssueRow:
         """Save an article's text (the console's editor and import): the database first, refused with
         StaleVersion when it changed since ``expected_version`` (None: a new issue), then this host's file.
-        Its issue number must be the one it had; the text may have errors (they are listed, as in `check`)."""
+        Its issue number must be the one it had; the text may have errors (they are listed, as in `check`).
+        ``before_storing()``: writes the import's pictures under the sync's lock (no sync takes them as this host's
+        change, which a schedule publishes without an approver), and returns what puts them back if the save fails.
+        Pictures changed here otherwise are not synced first: they would be credited to this host."""
         from wechat_pub.source.article import parse_article
 
         if not ARTICLE_NAME.fullmatch(filename):  # a name from a form: never a path, a hidden file or markup
@@ -330,8 +318,6 @@ class Library:
                                "name, or rename that file first (nothing was saved).")
         if here is not None and here.sha256 != self._load_record().get(filename):
             self.sync()  # the file was edited here since the last sync: that edit becomes a version (this save stale)
-        # (Not for pictures changed here: a sync would credit them to this host, whose changes a schedule publishes
-        # without an approver, deliver.py; the console's import writes its own through ``before_storing``.)
         current = self.store.get(article.number)
         if current is not None and not current.removed and current.filename != filename:
             raise ArticleError(f"issue {article.number} is already {current.filename}.",
@@ -345,9 +331,7 @@ class Library:
                 raise StaleVersion(article.number) if now.number else ArticleError(
                     f"{filename} was edited in this host's folder and its 'issue:' line is broken: nothing was saved "
                     "over it.", "Fix that line in the file (or ask your admin to), then save again.")
-            # The import's pictures: written under the lock (no sync takes them as this host's changes: they are the
-            # author's), and put back by what ``before_storing`` returns if the save then fails.
-            undo = before_storing() if before_storing is not None else None
+            undo = before_storing() if before_storing is not None else None  # (see the docstring)
             try:
                 sent = self._store(article, author, expected_version if current is None or not current.removed
                                    else current.version, synced)
@@ -388,6 +372,15 @@ class Library:
 
 def _stored(row: IssueRow | None) -> Stored | None:
     return Stored(row.text_hash, row.removed) if row is not None else None
+
+
+def _kept_aside(relpath: str, row: IssueRow, kept: str, refused: bool) -> str:
+    if refused:
+        return (f"{relpath}: the picture here is not one a push takes (JPEG, PNG or GIF; a git-lfs pointer needs `git "
+                f"lfs pull`): kept as {kept}, the database's is in the folder now")
+    who = row.updated_by or "another host"
+    return (f"{relpath}: the image of issue {row.number} was changed here and in the database (by {who}, "
+            f"{_when(row.updated_at)}); the database's is in the folder now, this host's was kept as {kept}")
 
 
 def _when(timestamp: float) -> str:

@@ -1,12 +1,12 @@
 """What a sync does with one article file, decided from three hashes alone: what this host last synced
-(``base``), what the folder holds now (``here``) and what the shared database holds (``database``). Pure: no
-file, database or clock; :class:`~wechat_pub.library.Library` does what it says. The table is tested case by
-case (tests/test_sync_rules.py).
+(``base``), what the folder holds now (``here``) and what the shared database holds (``database``); the same for
+an issue's pictures; and what a sync reports. Pure: no file, database or clock;
+:class:`~wechat_pub.library.Library` does what it says. The table is tested case by case (tests/test_sync_rules.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -19,6 +19,28 @@ class Action(Enum):
     REMOVE_FILE = "remove-file"  # removed on another host, unchanged here: the file goes
     REMOVE_ROW = "remove-row"  # deleted here, unchanged there: the issue goes from the database
     FORGET = "forget"  # gone on both sides: only this host's record of it goes
+
+
+@dataclass
+class SyncReport:
+    """What one sync did (and could not do), as `wechat-pub sync` and the console say it."""
+
+    author: str = ""  # who the changes sent to the database are credited to
+    imported: list[str] = field(default_factory=list)  # files sent to the database
+    written: list[str] = field(default_factory=list)  # files written from the database
+    removed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # what was set aside, and why
+    skipped: list[str] = field(default_factory=list)  # files that cannot be synced until fixed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.imported or self.written or self.removed or self.conflicts)
+
+    def lines(self) -> list[str]:
+        out = [f"sent to the database: {name}" for name in self.imported]
+        out += [f"updated from the database: {name}" for name in self.written]
+        out += [f"removed: {name}" for name in self.removed]
+        return out + self.conflicts + self.skipped
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ above it (:mod:`.article`, :mod:`.folder`) import it, never the other way round.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -73,29 +74,46 @@ def refused_here(images: dict[str, tuple[str, str | None]], folder: str | os.Pat
     return changed - set(usable)
 
 
+def inside(folder: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Whether ``path`` (existing or not) resolves inside the articles ``folder``: no link on the way leads out."""
+    root, resolved = os.path.realpath(folder), os.path.realpath(path)
+    return resolved == root or resolved.startswith(root + os.sep)
+
+
 def write_inside(folder: str | os.PathLike, relpath: str, data: bytes) -> None:
     """Write ``data`` at ``relpath`` in the articles ``folder``, never through a link: the folder it goes into must
-    resolve inside ``folder`` (OSError when a link leads out), and a link in the file's own place is replaced by
-    the file, not followed (a checkout may carry links; what is written is a picture from the database)."""
-    root, target = os.path.realpath(folder), os.path.join(folder, relpath)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    if not os.path.realpath(os.path.dirname(target)).startswith(root + os.sep) and \
-            os.path.realpath(os.path.dirname(target)) != root:
+    resolve inside ``folder`` (OSError when a link leads out, before anything is made), and a link in the file's
+    own place is replaced by the file, not followed (a checkout may carry links; what is written is a picture)."""
+    target = os.path.join(folder, relpath)
+    if not inside(folder, os.path.dirname(target)):
         raise OSError(f"{relpath} leads out of the articles folder: nothing is written through it")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
     temporary = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp")
-    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, target)
+    try:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
-def keep_aside(path: str, aside_dir: Path, when: str) -> Path:
-    """A copy of ``path`` in ``aside_dir``, named by its stem and ``when``. A link is kept as the path it led to (a
-    text file), never followed: what it leads to may be outside the articles folder, and is not ours to copy."""
+def keep_aside(folder: str | os.PathLike, path: str, aside_dir: Path, when: str) -> Path:
+    """A copy of ``path`` in ``aside_dir`` (both inside the articles ``folder``: OSError when a link leads out),
+    named by its stem and ``when``, never over another. A link, or a file reached through one from outside the
+    folder, is kept as a note of where it led, never followed: what it leads to is not ours to copy."""
+    if not inside(folder, aside_dir / "x"):
+        raise OSError(f"{os.path.relpath(aside_dir, folder)} leads out of the articles folder: nothing is kept there")
     aside_dir.mkdir(parents=True, exist_ok=True)
     aside = aside_dir / f"{Path(path).stem}.{when}{Path(path).suffix}"
-    if os.path.islink(path):
+    for number in range(2, 1000):  # (two of one name in one second)
+        if not os.path.lexists(aside):
+            break
+        aside = aside_dir / f"{Path(path).stem}.{when}-{number}{Path(path).suffix}"
+    if os.path.islink(path) or not inside(folder, path):
         aside = aside.with_name(aside.name + ".link.txt")
-        aside.write_text(f"{os.path.basename(path)} was a link to {os.readlink(path)}\n", encoding="utf-8")
+        aside.write_text(f"{os.path.basename(path)} led to {os.path.realpath(path)}\n", encoding="utf-8")
     else:
         shutil.copy2(path, aside)
     return aside

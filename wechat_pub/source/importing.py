@@ -112,8 +112,9 @@ def write_pictures(pictures: list[bytes], number: int, folder: Path, article: st
             if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
                 raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is "
                                             "written through it.", "Replace it with a plain folder, then import again.")
-            held.append((target, _held_bytes(target)))
+            before = _held_bytes(target)
             descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            held.append((target, before))  # (once opened: a link there, never opened, is never put back)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(checked.data)
             written.append(target)
