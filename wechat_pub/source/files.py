@@ -56,13 +56,10 @@ def local_images(paths: tuple[str, ...], folder: str | os.PathLike) -> dict[str,
 
     found = {}
     root = os.path.abspath(folder)
-    for path in paths:
-        absolute = os.path.abspath(path)
-        if not absolute.startswith(root + os.sep):
-            continue  # outside the folder: not ours to copy (check reports it)
-        opened = open_image(absolute, path, (root,))
+    for relpath in shown(paths, folder):  # (outside the folder: not ours to copy; check reports it)
+        opened = open_image(os.path.join(root, relpath), relpath, (root,))
         if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
-            found[os.path.relpath(absolute, root)] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
+            found[relpath] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
     return found
 
 

@@ -20,6 +20,7 @@ from wechat_pub import model as m
 from wechat_pub.errors import NewsletterImportError
 from wechat_pub.source import marks
 from wechat_pub.source.article import read_article
+from wechat_pub.source.files import inside
 from wechat_pub.source.images import check_image_data, image_kind
 from wechat_pub.source.pdf import PdfText, PdfUnreadable, read_pdf
 from wechat_pub.source.plaintext import ImportResult, PlainTextImporter
@@ -108,10 +109,10 @@ def write_pictures(pictures: list[bytes], number: int, folder: Path, article: st
     written, held = [], [] if previous is None else previous
     try:
         for target, checked in changing:  # nothing written unless every picture passed
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.parent.resolve().is_relative_to(folder.resolve()):  # a symlink planted in the folder
+            if not inside(folder, target.parent):  # a symlink planted in the folder (looked at before any is made)
                 raise NewsletterImportError(f"{target.parent} leads out of the articles folder: no picture is "
                                             "written through it.", "Replace it with a plain folder, then import again.")
+            target.parent.mkdir(parents=True, exist_ok=True)
             before = _held_bytes(target)
             descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
             held.append((target, before))  # (once opened: a link there, never opened, is never put back)
