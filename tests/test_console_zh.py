@@ -25,7 +25,7 @@ WIDTHS = (1280, 390)
 # articles, recorded details, followers' queries, file names).
 ALLOWED = re.compile(r"https?://\S+|[\w.-]+\.(md|pdf|txt)\b|mp\.weixin\.qq\.com|wechat-pub|Asia/Shanghai|"
                      r"\b(CSV|PDF|UTF-8|Markdown|ID|IP|AppSecret|NDRC|English|API)\b|\.(pdf|txt|md)\b|"
-                     r"\b(editor1|editor2|boss)\b")  # the users' names (in labels such as "boss 的角色")
+                     r"\b(editor1|editor2|boss|phone1)\b")  # the users' names (in labels such as "boss 的角色")
 VISIBLE_TEXT = """() => {
   const skip = (el) => el.closest('[data-verbatim], script, style, [lang="en"], option, title, svg');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -70,6 +70,14 @@ def sign_in(page, base: str, name: str = "editor1") -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[data-action=sign-in]")
     page.wait_for_url(re.compile(r".*/console/default/$"))
+
+
+def add_user(console, name: str, role: str) -> None:
+    """One more person, made as an admin would (``wechat-pub users add``): for a test whose choices are kept."""
+    from wechat_pub.config import load_config
+    from wechat_pub.deployment import Deployment
+
+    Deployment(load_config(console.folder / "config.toml")).services.users.add(name, role, PASSWORD)
 
 
 def english_left(page) -> list[str]:
@@ -224,9 +232,12 @@ def test_on_a_phone_the_menu_opens_by_keyboard_and_the_actions_are_a_thumb_away(
 
 def test_on_a_phone_the_action_bar_covers_nothing_at_the_bottom_of_the_page(console, browser):
     """A newcomer's finding (2026-12-06): on the issue page the bar at the bottom of the screen covered the
-    language switch even scrolled to the end, and a tap on English reached the bar."""
+    language switch even scrolled to the end, and a tap on English reached the bar. Signed in as a person of its
+    own: the switch is kept in the person's profile, and a failure half-way must not leave English to the tests
+    after it (CI, 2026-12-06: it did)."""
+    add_user(console, "phone1", "editor")
     page = new_page(browser, 390)
-    sign_in(page, console.base)
+    sign_in(page, console.base, "phone1")
     page.goto(f"{console.base}/console/default/issues/135")
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     bar = page.locator("nav.action-bar").bounding_box()
@@ -234,11 +245,13 @@ def test_on_a_phone_the_action_bar_covers_nothing_at_the_bottom_of_the_page(cons
     assert switch["y"] + switch["height"] <= bar["y"], (switch, bar)
     # the history is a list of cards, each line named (it was a table that broke "editor1" into "ed/ito/r1")
     assert page.eval_on_selector("table.history", "table => getComputedStyle(table).display") == "block"
+    # (waited for with expect, which asks again across the navigation the switch starts: a function evaluated
+    # while the next page has no document yet failed on a null documentElement)
     page.click("footer.foot button[data-language=en]", timeout=3000)
-    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=5000)
+    expect(page.locator("html")).to_have_attribute("lang", "en", timeout=5000)
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     page.click("footer.foot button[data-language=zh_CN]", timeout=3000)
-    page.wait_for_function("() => document.documentElement.lang.startsWith('zh')", timeout=5000)
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN", timeout=5000)
     page.context.close()
 
 
