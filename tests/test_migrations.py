@@ -25,6 +25,7 @@ from wechat_pub.state.schema import metadata
 FIXTURE = Path(__file__).parent / "data" / "state-9f22ece.json"
 # Columns a later migration removes on purpose (table -> names): every other value must come through unchanged.
 REMOVED = {"pushes": {"receipt"}}  # 0003: the receipts of the retired fast re-push
+ADDED = {"issues": {"shown": None}}  # 0011: the pictures' paths of an issue saved before (its next save fills them)
 RELEASE_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
                    "CREATE INDEX IF NOT EXISTS ix_issues_revision ON issues (appid, version, updated_at)")
 
@@ -94,8 +95,8 @@ def test_a_database_of_the_release_before_migrations_upgrades_with_every_row_int
         assert migrate.current(conn) == migrate.head()
     after = _read_all(db, before)
     for name, rows in before.items():
-        kept = [{column: value for column, value in row.items() if column not in REMOVED.get(name, set())}
-                for row in rows]
+        kept = [{**{column: value for column, value in row.items() if column not in REMOVED.get(name, set())},
+                 **ADDED.get(name, {})} for row in rows]
         assert sorted(after[name], key=_key(name)) == sorted(kept, key=_key(name)), name
 
 

@@ -1,5 +1,5 @@
 """An issue's pictures across hosts and approvals: what a review of the pictures' sync and the approvals found
-(each test failed before its fix; the one still open is a strict xfail, with why)."""
+(each test failed before its fix)."""
 
 from __future__ import annotations
 
@@ -74,9 +74,6 @@ def test_a_shared_picture_replaced_here_reaches_every_issue_that_shows_it(three_
     assert not sync(a).changed
 
 
-@pytest.mark.xfail(strict=True, reason="the database keeps an issue's pictures, not the paths its text shows: an "
-                   "in-step sync compares only the pictures the database has (open: a column of the paths, or "
-                   "parsing every unchanged text at every sync)")
 def test_a_picture_put_in_the_folder_after_its_text_was_synced_reaches_the_database(hosts):  # noqa: F811
     """The text shows images/late.jpg, which is not there yet; it is synced. The picture arrives later (a `git pull`,
     a copy), the text unchanged: an IN_STEP sync looks only at the pictures the database has (_images), so the
@@ -88,9 +85,78 @@ def test_a_picture_put_in_the_folder_after_its_text_was_synced_reaches_the_datab
     picture = jpeg_bytes(300, 200, colour="#446688")
     (a / "articles" / "images" / "late.jpg").write_bytes(picture)
     sync(a)
-    assert "images/late.jpg" in open_site(a).library.store.files(7), "the picture never reaches the database"
+    store = open_site(a).library.store
+    assert "images/late.jpg" in store.files(7), "the picture never reaches the database"
+    assert store.get(7).valid and not store.get(7).problems  # ("… does not exist" is not said any more)
     sync(b)
     assert (b / "articles" / "images" / "late.jpg").read_bytes() == picture
+    assert not sync(a).changed and not sync(b).changed
+
+
+def test_the_scheduler_s_quick_check_sees_a_late_picture_also_of_an_issue_saved_before_the_paths_were_kept(hosts):  # noqa: F811
+    """The sync a running service makes every few seconds looks first whether anything changed (the folder's
+    signature, the pictures' stamp, the database's revision): the pictures awaited are in the stamp, those of an
+    issue saved before the paths were kept from the sync after the one that read them."""
+    from sqlalchemy import update
+
+    from wechat_pub.state.schema import issues
+
+    a, _b = hosts
+    (a / "articles" / "images").mkdir()
+    for number in (7, 8):
+        (a / "articles" / f"issue-{number}.md").write_text(_image_article(number, "中文文。", f"late{number}.jpg"),
+                                                           encoding="utf-8")
+    library = open_site(a).library
+    library.sync()
+    with library.store.db.begin() as conn:  # issue 8 as a database of the release before left it: no paths
+        conn.execute(update(issues).where(issues.c.number == 8).values(shown=None))
+    library = open_site(a).library  # (a service started after the upgrade)
+    library.sync(), library.sync()
+    for number in (7, 8):
+        (a / "articles" / "images" / f"late{number}.jpg").write_bytes(jpeg_bytes(300, 200, colour="#446688"))
+    assert sorted(library.sync().imported) == ["issue-7.md", "issue-8.md"]
+    assert not library.sync().changed
+
+
+def test_a_late_picture_a_push_refuses_makes_no_new_version_at_every_sync(hosts):  # noqa: F811
+    """The arrival is judged as a push judges a picture: a WebP (or an empty file) under the awaited name is not a
+    picture to send, and the issue is not saved again at every sync because of it."""
+    a, _b = hosts
+    (a / "articles" / "images").mkdir()
+    (a / "articles" / "issue-7.md").write_text(_image_article(7, "中文文。", "late.jpg"), encoding="utf-8")
+    sync(a)
+    (a / "articles" / "images" / "late.jpg").write_bytes(b"RIFF\x10\x00\x00\x00WEBPVP8 ")
+    versions = []
+    for _ in range(3):
+        sync(a)
+        versions.append(open_site(a).library.store.get(7).version)
+    assert versions == [1, 1, 1] and not open_site(a).library.store.files(7)
+
+
+def test_an_issue_saved_before_the_paths_were_kept_gets_its_late_picture(hosts):  # noqa: F811
+    """Issues saved before migration 0011 have no paths of their pictures (NULL). The next sync reads each once and
+    keeps its paths (no new version: the text is the same); a picture put there since reaches the database."""
+    from sqlalchemy import update
+
+    from wechat_pub.state.schema import issues
+
+    a, _b = hosts
+    (a / "articles" / "images").mkdir()
+    (a / "articles" / "issue-7.md").write_text(_image_article(7, "中文文。", "late.jpg"), encoding="utf-8")
+    (a / "articles" / "issue-8.md").write_text(_image_article(8, "别的。", "here.jpg"), encoding="utf-8")
+    (a / "articles" / "images" / "here.jpg").write_bytes(jpeg_bytes(300, 200, colour="#224466"))
+    sync(a)
+    store = open_site(a).library.store
+    with store.db.begin() as conn:  # (as a database of the release before: no paths)
+        conn.execute(update(issues).values(shown=None))
+    assert not sync(a).changed  # (the paths are read and kept: nothing else changes)
+    assert [store.get(7).shown, store.get(8).shown] == [("images/late.jpg",), ("images/here.jpg",)]
+    assert [store.get(7).version, store.get(8).version] == [1, 1]
+    picture = jpeg_bytes(300, 200, colour="#446688")
+    (a / "articles" / "images" / "late.jpg").write_bytes(picture)
+    sync(a)
+    assert store.files(7)["images/late.jpg"][1] == picture
+    assert not sync(a).changed
 
 
 def test_a_picture_deleted_here_by_mistake_is_not_taken_from_the_database_by_a_text_edit(hosts):  # noqa: F811

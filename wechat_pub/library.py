@@ -44,7 +44,8 @@ from wechat_pub.source import files as source_files
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import Action, Stored, SyncReport, base_of, decide, forget, newer_elsewhere, replaced_here
+from wechat_pub.sync_rules import (Action, Stored, SyncReport, base_of, decide, forget, newer_elsewhere, replaced_here,
+                                   said_kept_aside, said_when)
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -103,7 +104,8 @@ class Library:
         local = self.folder.read()
         rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
         self._file_hashes, self._base = self.store.all_file_hashes(), before
-        pictures = sorted({relpath for files in self._file_hashes.values() for relpath in files})
+        pictures = sorted({relpath for files in self._file_hashes.values() for relpath in files}  # (and those awaited)
+                          | {relpath for row in rows.values() if not row.removed for relpath in row.shown or ()})
         self._pictures = (pictures, self.folder.stamp(pictures))  # (a picture replaced alone is a change too)
         numbers = self._sync_files(local, rows, synced, report, also, each)
         for number, paths in local.duplicates.items():
@@ -121,8 +123,8 @@ class Library:
                     also, each) -> set[int]:
         """Each file of the folder synced with its row; the numbers of the folder's issues. What will be imported
         is read on every core, and each file synced as soon as it has been read."""
-        to_read = [article for article in local.files
-                   if article.number not in rows or rows[article.number].text_hash != article.sha256]
+        to_read = [article for article in local.files if article.number not in rows  # (no paths: see _shown)
+                   or rows[article.number].text_hash != article.sha256 or rows[article.number].shown is None]
         read = Arrivals(to_read, also)
         read_here = {id(article) for article in to_read}
         numbers = set()
@@ -156,7 +158,8 @@ class Library:
             elif action is Action.IN_STEP:
                 images = self._images(row)
                 refused = source_files.refused_here(images, self.folder.path)
-                if replaced_here({rel: v for rel, v in images.items() if rel not in refused}, self._base):
+                if (replaced_here({rel: v for rel, v in images.items() if rel not in refused}, self._base)
+                        or source_files.arrived(self._shown(article, row), images, self.folder.path)):
                     self._import(article, row, report, synced)  # a new version of its issue
                 else:  # (one a push refuses is kept aside, the database's written)
                     self._write_files(row, synced, report, images, refused)
@@ -167,12 +170,22 @@ class Library:
                 current = self._write(row, article.path, report, synced)
                 report.conflicts.append(
                     f"{name}: issue {row.number} was changed here and by {row.updated_by or 'another host'} (saved "
-                    f"{_when(row.updated_at)}); the database's version is in the folder now, this host's was kept "
+                    f"{said_when(row.updated_at)}); the database's version is in the folder now, this host's was kept "
                     f"as {os.path.relpath(aside, self.folder.path)}")
         except StaleVersion:
             log.info("issue %s changed in the database while syncing; the next sync takes it up", article.number)
             return
         synced[name] = current
+
+    def _shown(self, article: ArticleFile, row: IssueRow) -> tuple[str, ...]:
+        """The pictures the issue's text shows; of one saved before the database kept them, read here once (the
+        first sync of any host after the upgrade), and watched from the next sync on."""
+        if row.shown is not None:
+            return row.shown
+        shown = tuple(sorted(source_files.shown(article.facts.paths, self.folder.path))) if article.facts else ()
+        self.store.fill_shown(row.number, row.version, shown)
+        self._pictures = (sorted({*self._pictures[0], *shown}), self._pictures[1])
+        return shown
 
     def _sync_row(self, row: IssueRow, synced: dict, report: SyncReport, base: str | None) -> None:
         """A database row with no file of its number here; ``base``: what this host last synced of it."""
@@ -188,7 +201,7 @@ class Library:
             synced[row.filename] = self._write(row, str(self.folder.path / row.filename), report, synced)
             if action is Action.RESTORE:
                 report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
-                                        f"({_when(row.updated_at)}); it is back in the folder")
+                                        f"({said_when(row.updated_at)}); it is back in the folder")
             return
         try:  # Action.REMOVE_ROW: deleted here, and nobody changed it since: the issue goes
             self.store.remove(row.number, self.author, row.version)
@@ -209,7 +222,8 @@ class Library:
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
-                        facts.date if facts else "", author, expected_version)
+                        facts.date if facts else "", author, expected_version,
+                        source_files.shown(facts.paths, self.folder.path) if facts else ())
         return self._put_files(article.number, facts.paths if facts else (), author, synced)
 
     def _put_files(self, number: int, paths: tuple[str, ...], author: str, synced: dict) -> dict[str, str]:
@@ -270,7 +284,7 @@ class Library:
                 raise OSError("it leads out of the articles folder: not written")
             if here is not None and here != self._base.get(relpath):
                 kept = os.path.relpath(self._set_aside(str(target)), self.folder.path)
-                report.conflicts.append(_kept_aside(relpath, row, kept, refused))
+                report.conflicts.append(said_kept_aside(relpath, row, kept, refused))
             source_files.write_inside(self.folder.path, relpath, data)
             return True
         except OSError as exc:
@@ -372,17 +386,4 @@ class Library:
 
 def _stored(row: IssueRow | None) -> Stored | None:
     return Stored(row.text_hash, row.removed) if row is not None else None
-
-
-def _kept_aside(relpath: str, row: IssueRow, kept: str, refused: bool) -> str:
-    if refused:
-        return (f"{relpath}: the picture here is not one a push takes (JPEG, PNG or GIF; a git-lfs pointer needs `git "
-                f"lfs pull`): kept as {kept}, the database's is in the folder now")
-    who = row.updated_by or "another host"
-    return (f"{relpath}: the image of issue {row.number} was changed here and in the database (by {who}, "
-            f"{_when(row.updated_at)}); the database's is in the folder now, this host's was kept as {kept}")
-
-
-def _when(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 

@@ -6,6 +6,7 @@ an issue's pictures; and what a sync reports. Pure: no file, database or clock;
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -108,3 +109,19 @@ def replaced_here(images: dict[str, tuple[str, str | None]], base: dict[str, str
     replaced here since this host last synced it (``base``), while the database kept what was synced."""
     return any(base.get(relpath) == sha and local is not None and local != sha
                for relpath, (sha, local) in images.items())
+
+
+def said_kept_aside(relpath: str, row, kept: str, refused: bool) -> str:
+    """What a sync says of a picture of ``row``'s issue it kept aside as ``kept`` (``refused``: not one a push takes)."""
+    if refused:
+        return (f"{relpath}: the picture here is not one a push takes (JPEG, PNG or GIF; a git-lfs pointer needs `git "
+                f"lfs pull`): kept as {kept}, the database's is in the folder now")
+    who = row.updated_by or "another host"
+    return (f"{relpath}: the image of issue {row.number} was changed here and in the database (by {who}, "
+            f"{said_when(row.updated_at)}); the database's is in the folder now, this host's was kept as {kept}")
+
+
+def said_when(timestamp: float) -> str:
+    """A moment as a sync's report says it (this host's local time)."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+

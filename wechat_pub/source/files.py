@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from wechat_pub import model as m
@@ -61,6 +62,15 @@ def local_images(paths: tuple[str, ...], folder: str | os.PathLike) -> dict[str,
         if isinstance(opened, ImageFile):  # else missing, or not an image it may show: check reports it
             found[relpath] = (hashlib.sha256(opened.data).hexdigest(), opened.data)
     return found
+
+
+def arrived(shown_paths: tuple[str, ...], known: Iterable[str], folder: str | os.PathLike) -> bool:
+    """Whether a picture an issue's text shows (``shown_paths``: relative paths, as the database keeps them) and the
+    database has not (``known``) is in the articles ``folder`` now, as a picture a push takes: put there after its
+    text was synced (a `git pull`, a copy)."""
+    known = set(known)
+    awaited = tuple(os.path.join(folder, relpath) for relpath in shown_paths if relpath not in known)
+    return bool(awaited) and bool(local_images(awaited, folder))
 
 
 def refused_here(images: dict[str, tuple[str, str | None]], folder: str | os.PathLike) -> set[str]:

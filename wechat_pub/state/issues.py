@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 from sqlalchemy import delete, func, insert, select, update
 
@@ -34,6 +34,8 @@ class IssueRow:
     updated_at: float
     updated_by: str
     removed: bool
+    # the paths (in the articles folder) of the pictures its text shows; None: saved before wechat-pub kept them
+    shown: tuple[str, ...] | None = None
 
 
 class IssueSummary(NamedTuple):
@@ -133,13 +135,16 @@ class IssueStore:
         return f"{count}:{versions}:{float(latest)}"
 
     def save(self, number: int, filename: str, text: str, text_hash: str, valid: bool, problems: list[str],
-             publish_at: str | None, title: str, date: str, by: str, expected_version: int | None) -> int:
+             publish_at: str | None, title: str, date: str, by: str, expected_version: int | None,
+             shown: Iterable[str] = ()) -> int:
         """Write the issue's text; the new version. ``expected_version``: the version this change was made
-        from (None: the issue is new); StaleVersion when the row is not at that version any more."""
+        from (None: the issue is new); StaleVersion when the row is not at that version any more. ``shown``: the
+        paths of the pictures the text shows (in the articles folder)."""
         now = self.clock.time()
         values = {"filename": filename, "text": text, "text_hash": text_hash, "valid": int(valid),
                   "problems": json.dumps(problems, ensure_ascii=False), "title": title, "date": date,
-                  "updated_at": now, "updated_by": by, "removed": 0}
+                  "updated_at": now, "updated_by": by, "removed": 0,
+                  "shown": json.dumps(sorted(shown), ensure_ascii=False)}
         if valid or publish_at is not None:
             values["publish_at"] = publish_at
         with self.db.begin() as conn:
@@ -155,6 +160,14 @@ class IssueStore:
         if changed != 1:
             raise StaleVersion(number)
         return expected_version + 1
+
+    def fill_shown(self, number: int, version: int, shown: Iterable[str]) -> None:
+        """The paths of the pictures an issue saved before they were kept shows (not a new version: its text is
+        the same; a row saved meanwhile has its own)."""
+        with self.db.begin() as conn:
+            conn.execute(update(issues).where(issues.c.appid == self.appid, issues.c.number == number,
+                                              issues.c.version == version, issues.c.shown.is_(None))
+                         .values(shown=json.dumps(sorted(shown), ensure_ascii=False)))
 
     def remove(self, number: int, by: str, expected_version: int) -> None:
         """Mark the issue removed (its file was deleted); its record stays, for history."""
@@ -238,5 +251,6 @@ def _row(data: dict) -> IssueRow:
     data["valid"] = bool(data["valid"])
     data["removed"] = bool(data["removed"])
     data["problems"] = tuple(json.loads(data["problems"])) if data["problems"] not in (None, "", "[]") else ()
+    data["shown"] = tuple(json.loads(data["shown"])) if data.get("shown") is not None else None
     data.setdefault("text", None)
     return IssueRow(**data)

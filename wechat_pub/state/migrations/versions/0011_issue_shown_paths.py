@@ -1,0 +1,31 @@
+"""The pictures an issue's text shows, by their paths in the articles folder (``issues.shown``, a JSON list), so a
+sync knows them without parsing every unchanged text: a picture put in the folder after its text was synced (a
+`git pull`, a copy) reaches the database and every host. NULL: saved before this revision; the issue's next save
+fills it. On SQLite the text stays the last column (see 0008).
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+ORDER = ("appid", "number", "filename", "text_hash", "valid", "problems", "publish_at", "title", "date",
+         "version", "updated_at", "updated_by", "removed", "shown", "text")
+
+
+def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table("issues", recreate="always" if sqlite else "auto",
+                              partial_reordering=[ORDER] if sqlite else None) as table:
+        table.add_column(sa.Column("shown", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("issues") as table:
+        table.drop_column("shown")
