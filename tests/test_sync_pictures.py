@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
 from test_one_truth import article, hosts, sync  # noqa: F401  (the fixture)
 from test_sync_known import _image_article, three_hosts, two_issues_sharing_a_logo  # noqa: F401
 
@@ -93,7 +92,7 @@ def test_a_picture_put_in_the_folder_after_its_text_was_synced_reaches_the_datab
     assert not sync(a).changed and not sync(b).changed
 
 
-def test_the_scheduler_s_quick_check_sees_a_late_picture_also_of_an_issue_saved_before_the_paths_were_kept(hosts):  # noqa: F811
+def test_the_quick_check_sees_a_late_picture_also_of_an_issue_saved_before_the_paths_were_kept(hosts):  # noqa: F811
     """The sync a running service makes every few seconds looks first whether anything changed (the folder's
     signature, the pictures' stamp, the database's revision): the pictures awaited are in the stamp, those of an
     issue saved before the paths were kept from the sync after the one that read them."""

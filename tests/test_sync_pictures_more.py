@@ -161,16 +161,13 @@ def test_an_editors_imported_pictures_are_never_credited_to_the_host(console, mo
         f"the editor's picture is in the database as {row.updated_by!r}'s, and a schedule would publish it"
 
 
-@pytest.mark.xfail(strict=True, reason="an issue's text and its pictures are stored in two transactions, and the "
-                   "pictures do not bump the version (open: one transaction, or a version for "
-                   "the pictures)")
 def test_a_picture_stored_after_its_version_was_shown_is_not_approved_with_it(approving_console, tmp_path):
-    """A sync stores an issue in two transactions: the text (store.save: the new version) and then its pictures
-    (put_files, which takes back an approval of the issue, but bumps no version). An approver whose page is drawn in
-    between sees version N+1 with the old picture; put_files finds no approval to take back; the approver's click
-    then approves version N+1, which the version check lets through (put_files did not change it): the new picture
-    goes out under an approval of a page that showed the old one. (The window is as long as storing the pictures'
-    bytes takes: megabytes over the network to PostgreSQL.)"""
+    """A sync stored an issue in two transactions: the text (store.save: the new version) and then its pictures
+    (put_files, which takes back an approval of the issue, but bumps no version). An approver whose page was drawn
+    in between saw version N+1 with the old picture; put_files found no approval to take back; the approver's click
+    then approved version N+1, which the version check let through: the new picture went out under an approval of
+    a page that showed the old one. Now text and pictures are one transaction: a page drawn while it runs (here:
+    as its pictures are written) shows version N, whose approval the version check refuses."""
     import shutil
 
     from test_approval_versions import approve_form
@@ -189,13 +186,13 @@ def test_a_picture_stored_after_its_version_was_shown_is_not_approved_with_it(ap
     host_b.sync(force=True)
     (other / "images" / "issue-920" / "figure-1.png").write_bytes(png("#ff0000"))  # host b's new picture
     boss, seen = console.sign_in("boss"), []
-    put_files = store.put_files
+    put_files = store._put_files
 
-    def the_page_is_drawn_in_between(*args, **kwargs):
-        seen.append(approve_form(boss, console))  # version N+1 already, the old picture still
+    def the_page_is_drawn_meanwhile(*args, **kwargs):
+        seen.append(approve_form(boss, console))
         return put_files(*args, **kwargs)
 
-    store.put_files = the_page_is_drawn_in_between
+    store._put_files = the_page_is_drawn_meanwhile
     assert host_b.sync(force=True).imported == ["issue-920.md"]
     [fields] = seen
     boss.post(f"{console.base}/console/default/issues/920/approve", data=fields, timeout=10)

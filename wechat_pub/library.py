@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from wechat_pub import model as m
+from wechat_pub import sync_rules
 from wechat_pub.bulk import paused_gc
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.errors import ArticleError
@@ -44,8 +45,7 @@ from wechat_pub.source import files as source_files
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import (Action, Stored, SyncReport, base_of, decide, forget, newer_elsewhere, replaced_here,
-                                   said_kept_aside, said_when)
+from wechat_pub.sync_rules import Action, Stored, SyncReport, base_of, decide, forget, newer_elsewhere, replaced_here
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -170,8 +170,8 @@ class Library:
                 current = self._write(row, article.path, report, synced)
                 report.conflicts.append(
                     f"{name}: issue {row.number} was changed here and by {row.updated_by or 'another host'} (saved "
-                    f"{said_when(row.updated_at)}); the database's version is in the folder now, this host's was kept "
-                    f"as {os.path.relpath(aside, self.folder.path)}")
+                    f"{sync_rules.said_when(row.updated_at)}); the database's version is in the folder now, this "
+                    f"host's was kept as {os.path.relpath(aside, self.folder.path)}")
         except StaleVersion:
             log.info("issue %s changed in the database while syncing; the next sync takes it up", article.number)
             return
@@ -200,8 +200,9 @@ class Library:
                 return
             synced[row.filename] = self._write(row, str(self.folder.path / row.filename), report, synced)
             if action is Action.RESTORE:
-                report.conflicts.append(f"{row.filename}: deleted here, but changed by {row.updated_by or 'another host'} "
-                                        f"({said_when(row.updated_at)}); it is back in the folder")
+                who = row.updated_by or "another host"
+                report.conflicts.append(f"{row.filename}: deleted here, but changed by {who} "
+                                        f"({sync_rules.said_when(row.updated_at)}); it is back in the folder")
             return
         try:  # Action.REMOVE_ROW: deleted here, and nobody changed it since: the issue goes
             self.store.remove(row.number, self.author, row.version)
@@ -216,29 +217,31 @@ class Library:
         report.imported.append(article.filename)
 
     def _store(self, article: ArticleFile, author: str, expected_version: int | None, synced: dict) -> dict[str, str]:
-        """The article's text, what was found in it, and the images it shows, into the database; the images sent
-        (relative path -> sha256), which this host now has as the database does."""
+        """The article's text, what was found in it, and the images it shows, into the database (one transaction);
+        the images sent (relative path -> sha256), which this host now has as the database does."""
         facts = article.facts
+        paths = facts.paths if facts else ()
+        files, keep = self._pictures_to_send(article.number, paths, synced)
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version,
-                        source_files.shown(facts.paths, self.folder.path) if facts else ())
-        return self._put_files(article.number, facts.paths if facts else (), author, synced)
+                        source_files.shown(paths, self.folder.path), files, keep)
+        return {relpath: sha for relpath, (sha, _data) in (files or {}).items()}
 
-    def _put_files(self, number: int, paths: tuple[str, ...], author: str, synced: dict) -> dict[str, str]:
-        """The images the issue shows, into the database, but those another host replaced since this one synced
-        them, and those missing here (not even a statement for an issue that has none and had none)."""
+    def _pictures_to_send(self, number: int, paths: tuple[str, ...], synced: dict):
+        """(files, keep) for :meth:`IssueStore.save`: the images the issue shows, but those another host replaced
+        since this one synced them, and those missing here (kept); (None, ∅) for an issue that has none and had
+        none (not even a statement)."""
         files, stored = source_files.local_images(paths, self.folder.path), self._file_hashes
-        if files or stored is None or stored.get(number):
-            database = stored.get(number, {}) if stored is not None else self.store.file_hashes(number)
-            base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
-            keep = newer_elsewhere({relpath: sha for relpath, (sha, _data) in files.items()}, database, base)
-            missing_here = source_files.shown(paths, self.folder.path) - set(files)  # (a text edit takes none back)
-            keep |= {relpath for relpath in missing_here if relpath in database}
-            files = {relpath: found for relpath, found in files.items() if relpath not in keep}
-            self.store.put_files(number, files, author, keep)  # (a picture replaced takes its approval back)
-        return {relpath: sha for relpath, (sha, _data) in files.items()}
+        if not (files or stored is None or stored.get(number)):
+            return None, set()
+        database = stored.get(number, {}) if stored is not None else self.store.file_hashes(number)
+        base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
+        keep = newer_elsewhere({relpath: sha for relpath, (sha, _data) in files.items()}, database, base)
+        missing_here = source_files.shown(paths, self.folder.path) - set(files)  # (a text edit takes none back)
+        keep |= {relpath for relpath in missing_here if relpath in database}
+        return {relpath: found for relpath, found in files.items() if relpath not in keep}, keep
 
     def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:
         """The database's text of the issue into ``path``, with its images; the hash of the text written (the row
@@ -284,7 +287,7 @@ class Library:
                 raise OSError("it leads out of the articles folder: not written")
             if here is not None and here != self._base.get(relpath):
                 kept = os.path.relpath(self._set_aside(str(target)), self.folder.path)
-                report.conflicts.append(said_kept_aside(relpath, row, kept, refused))
+                report.conflicts.append(sync_rules.said_kept_aside(relpath, row, kept, refused))
             source_files.write_inside(self.folder.path, relpath, data)
             return True
         except OSError as exc:

@@ -112,7 +112,8 @@ def replaced_here(images: dict[str, tuple[str, str | None]], base: dict[str, str
 
 
 def said_kept_aside(relpath: str, row, kept: str, refused: bool) -> str:
-    """What a sync says of a picture of ``row``'s issue it kept aside as ``kept`` (``refused``: not one a push takes)."""
+    """What a sync says of a picture of ``row``'s issue it kept aside as ``kept`` (``refused``: one a push does not
+    take)."""
     if refused:
         return (f"{relpath}: the picture here is not one a push takes (JPEG, PNG or GIF; a git-lfs pointer needs `git "
                 f"lfs pull`): kept as {kept}, the database's is in the folder now")

@@ -136,10 +136,13 @@ class IssueStore:
 
     def save(self, number: int, filename: str, text: str, text_hash: str, valid: bool, problems: list[str],
              publish_at: str | None, title: str, date: str, by: str, expected_version: int | None,
-             shown: Iterable[str] = ()) -> int:
+             shown: Iterable[str] = (), files: dict[str, tuple[str, bytes]] | None = None,
+             keep: set[str] = frozenset()) -> int:
         """Write the issue's text; the new version. ``expected_version``: the version this change was made
         from (None: the issue is new); StaleVersion when the row is not at that version any more. ``shown``: the
-        paths of the pictures the text shows (in the articles folder)."""
+        paths of the pictures the text shows (in the articles folder). ``files`` and ``keep``: its pictures (see
+        :meth:`_put_files`; None: left as they are), in the same transaction: nobody ever sees the new version
+        with the old pictures (an approver's page drawn in between would approve a picture it did not show)."""
         now = self.clock.time()
         values = {"filename": filename, "text": text, "text_hash": text_hash, "valid": int(valid),
                   "problems": json.dumps(problems, ensure_ascii=False), "title": title, "date": date,
@@ -149,17 +152,16 @@ class IssueStore:
             values["publish_at"] = publish_at
         with self.db.begin() as conn:
             if expected_version is None:
-                inserted = conn.execute(self.db.insert_ignore(issues), {"appid": self.appid, "number": number,
-                                                                        "version": 1, **values}).first()
-                if inserted is None:
+                if conn.execute(self.db.insert_ignore(issues), {"appid": self.appid, "number": number,
+                                                               "version": 1, **values}).first() is None:
                     raise StaleVersion(number)
-                return 1
-            changed = conn.execute(update(issues).where(
-                issues.c.appid == self.appid, issues.c.number == number, issues.c.version == expected_version)
-                .values(version=expected_version + 1, **values)).rowcount
-        if changed != 1:
-            raise StaleVersion(number)
-        return expected_version + 1
+            elif conn.execute(update(issues).where(
+                    issues.c.appid == self.appid, issues.c.number == number, issues.c.version == expected_version)
+                    .values(version=expected_version + 1, **values)).rowcount != 1:
+                raise StaleVersion(number)  # (raised inside: its pictures are not written either)
+            if files is not None:
+                self._put_files(conn, number, files, by, keep)
+        return (expected_version or 0) + 1
 
     def fill_shown(self, number: int, version: int, shown: Iterable[str]) -> None:
         """The paths of the pictures an issue saved before they were kept shows (not a new version: its text is
@@ -202,28 +204,27 @@ class IssueStore:
                 issue_files.c.appid == self.appid, issue_files.c.number == number)).all()
         return {row.relpath: row.sha256 for row in rows}
 
-    def put_files(self, number: int, files: dict[str, tuple[str, bytes]], by: str = "",
-                  keep: set[str] = frozenset()) -> bool:
-        """Make the issue's files exactly ``files`` (relative path -> (sha256, bytes)) and those of ``keep`` as they
-        are (another host's newer pictures, see sync_rules.newer_elsewhere). An approval covers what the
-        issue shows, its pictures too: when one it showed is replaced (its text unchanged, so its approval would
-        hold), the approval is taken back in the same transaction, and the audit log says so, credited to ``by``,
-        whichever way the picture came (the console, an import, the folder: a `git pull`). Whether it was."""
-        with self.db.begin() as conn:
-            before = dict(conn.execute(select(issue_files.c.relpath, issue_files.c.sha256).where(
-                issue_files.c.appid == self.appid, issue_files.c.number == number)).all())
-            conn.execute(delete(issue_files).where(issue_files.c.appid == self.appid, issue_files.c.number == number,
-                                                   issue_files.c.relpath.notin_([*files, *keep])))
-            for relpath, (sha256, data) in files.items():
-                if before.get(relpath) != sha256:
-                    conn.execute(self.db.upsert(issue_files, {"appid": self.appid, "number": number,
-                                                              "relpath": relpath, "sha256": sha256, "data": data}))
-            replaced = sorted(relpath for relpath, (sha256, _data) in files.items()
-                              if before.get(relpath) not in (None, sha256))
-            return bool(replaced) and self._withdraw_approval(conn, number, by, replaced)
+    def _put_files(self, conn, number: int, files: dict[str, tuple[str, bytes]], by: str, keep: set[str]) -> None:
+        """(in save's transaction) Make the issue's files exactly ``files`` (relative path -> (sha256, bytes)) and
+        those of ``keep`` as they are (another host's newer pictures, see sync_rules.newer_elsewhere). An approval
+        covers what the issue shows, its pictures too: when one it showed is replaced (its text unchanged, so its
+        approval would hold), the approval is taken back in the same transaction, and the audit log says so,
+        credited to ``by``, whichever way the picture came (the console, an import, the folder: a `git pull`)."""
+        before = dict(conn.execute(select(issue_files.c.relpath, issue_files.c.sha256).where(
+            issue_files.c.appid == self.appid, issue_files.c.number == number)).all())
+        conn.execute(delete(issue_files).where(issue_files.c.appid == self.appid, issue_files.c.number == number,
+                                               issue_files.c.relpath.notin_([*files, *keep])))
+        for relpath, (sha256, data) in files.items():
+            if before.get(relpath) != sha256:
+                conn.execute(self.db.upsert(issue_files, {"appid": self.appid, "number": number,
+                                                          "relpath": relpath, "sha256": sha256, "data": data}))
+        replaced = sorted(relpath for relpath, (sha256, _data) in files.items()
+                          if before.get(relpath) not in (None, sha256))
+        if replaced:
+            self._withdraw_approval(conn, number, by, replaced)
 
     def _withdraw_approval(self, conn, number: int, by: str, replaced: list[str]) -> bool:
-        """(in put_files' transaction: the approvals' and the audit's tables written here, not through their
+        """(in save's transaction: the approvals' and the audit's tables written here, not through their
         classes, so that no moment has new pictures under an old approval)"""
         if not conn.execute(delete(approvals).where(approvals.c.appid == self.appid,
                                                     approvals.c.issue == number)).rowcount:
