@@ -25,7 +25,7 @@ from wechat_pub.state.schema import metadata
 FIXTURE = Path(__file__).parent / "data" / "state-9f22ece.json"
 # Columns a later migration removes on purpose (table -> names): every other value must come through unchanged.
 REMOVED = {"pushes": {"receipt"}}  # 0003: the receipts of the retired fast re-push
-ADDED = {"issues": {"shown": None}}  # 0011: the pictures' paths of an issue saved before (its next save fills them)
+ADDED = {"issues": {"shown": None, "text_by": None}}  # 0011: not known for an issue saved before (see it)
 RELEASE_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS ix_queries_entry_id ON queries (entry_id) WHERE entry_id != ''",
                    "CREATE INDEX IF NOT EXISTS ix_issues_revision ON issues (appid, version, updated_at)")
 

@@ -16,9 +16,6 @@ def _logo_article(number: int, body: str) -> str:
     return article(number, f"{body}\n\n![标志]({LOGO})")
 
 
-@pytest.mark.xfail(strict=True, reason="pictures are kept per issue: a picture path shared by issues is judged "
-                   "against this issue's copy only, not every issue's (open: judge a path "
-                   "against all its copies in the database)")
 def test_a_new_issue_showing_a_stale_shared_picture_does_not_take_back_another_hosts_replacement(hosts):  # noqa: F811
     """Issues 2 and 3 show images/logo.jpg; b replaces the logo (both issues sent with it). a, not synced since,
     writes issue 10 showing the logo too (a's old copy) and syncs. issue-10.md sorts before issue-2.md: issue 10 is
@@ -228,8 +225,6 @@ def test_a_picture_replaced_alone_with_its_size_and_time_kept_is_seen_by_the_nex
     assert site.approvals.get(5) is None
 
 
-@pytest.mark.xfail(strict=True, reason="by design of sync_rules' table: (never synced, here, removed there) is an "
-                   "import (open: an unchanged copy of a removed issue is stale)")
 def test_a_fresh_host_with_an_old_copy_of_the_folder_brings_back_no_removed_issue(tmp_path, database_url):
     """Issue 2 (scheduled) was removed: its file deleted on a, synced. A new host joins with an old copy of the
     folder (a backup, a clone of an older commit): no record, and issue-2.md exactly as the removed row's text.

@@ -24,7 +24,6 @@ several hosts they therefore agree, whichever host's folder an issue came from.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import re
@@ -45,7 +44,17 @@ from wechat_pub.source import files as source_files
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import Action, Stored, SyncReport, base_of, decide, forget, newer_elsewhere, replaced_here
+from wechat_pub.sync_rules import (
+    Action,
+    Stored,
+    SyncReport,
+    base_of,
+    decide,
+    forget,
+    newer_copies,
+    newer_elsewhere,
+    replaced_here,
+)
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -82,11 +91,11 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock, paused_gc():
             fcntl.flock(lock, fcntl.LOCK_EX)  # one sync of this folder at a time on this host
-            synced = self._load_record()
+            synced = source_files.read_record(self.record)
             try:
                 local, revision = self._sync_all(synced, report, also, each)
             finally:  # (also when it failed midway: each entry is recorded once its file or row is done)
-                self._save_record(synced)
+                source_files.write_record(self.record, synced)
                 self._file_hashes, self._base = None, {}
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
@@ -160,7 +169,7 @@ class Library:
                 refused = source_files.refused_here(images, self.folder.path)
                 if (replaced_here({rel: v for rel, v in images.items() if rel not in refused}, self._base)
                         or source_files.arrived(self._shown(article, row), images, self.folder.path)):
-                    self._import(article, row, report, synced)  # a new version of its issue
+                    self._import(article, row, report, synced, pictures_only=True)  # a new version of its issue
                 else:  # (one a push refuses is kept aside, the database's written)
                     self._write_files(row, synced, report, images, refused)
             elif action is Action.WRITE:
@@ -178,12 +187,12 @@ class Library:
         synced[name] = current
 
     def _shown(self, article: ArticleFile, row: IssueRow) -> tuple[str, ...]:
-        """The pictures the issue's text shows; of one saved before the database kept them, read here once (the
-        first sync of any host after the upgrade), and watched from the next sync on."""
+        """The pictures the issue's text shows; where the database does not know them (saved before it kept them,
+        or by a host of the release before), read here once, and watched from the next sync on."""
         if row.shown is not None:
             return row.shown
         shown = tuple(sorted(source_files.shown(article.facts.paths, self.folder.path))) if article.facts else ()
-        self.store.fill_shown(row.number, row.version, shown)
+        self.store.fill_shown(row, shown)
         self._pictures = (sorted({*self._pictures[0], *shown}), self._pictures[1])
         return shown
 
@@ -211,53 +220,55 @@ class Library:
         forget(synced, row.filename, base)
         report.removed.append(row.filename)
 
-    def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict) -> None:
-        synced.update(self._store(article, report.author or self.author, row.version if row else None, synced))
+    def _import(self, article: ArticleFile, row: IssueRow | None, report: SyncReport, synced: dict,
+                pictures_only: bool = False) -> None:
+        synced.update(self._store(article, report.author or self.author, row.version if row else None, synced,
+                                  pictures_only))
         self.reader.keep(article)  # read already: the index takes it from here
         report.imported.append(article.filename)
 
-    def _store(self, article: ArticleFile, author: str, expected_version: int | None, synced: dict) -> dict[str, str]:
+    def _store(self, article: ArticleFile, author: str, expected_version: int | None, synced: dict,
+               pictures_only: bool = False) -> dict[str, str]:
         """The article's text, what was found in it, and the images it shows, into the database (one transaction);
         the images sent (relative path -> sha256), which this host now has as the database does."""
         facts = article.facts
         paths = facts.paths if facts else ()
-        files, keep = self._pictures_to_send(article.number, paths, synced)
+        files, keep, adopted = self._pictures_to_send(article.number, paths, synced)
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version,
-                        source_files.shown(paths, self.folder.path), files, keep)
-        return {relpath: sha for relpath, (sha, _data) in (files or {}).items()}
+                        source_files.shown(paths, self.folder.path), files, keep, pictures_only)
+        return {relpath: sha for relpath, (sha, _data) in (files or {}).items() if relpath not in adopted}
 
     def _pictures_to_send(self, number: int, paths: tuple[str, ...], synced: dict):
-        """(files, keep) for :meth:`IssueStore.save`: the images the issue shows, but those another host replaced
-        since this one synced them, and those missing here (kept); (None, ∅) for an issue that has none and had
-        none (not even a statement)."""
+        """(files, keep, adopted) for :meth:`IssueStore.save`: the images the issue shows, but those another host
+        replaced since this one synced them, and those missing here (kept); a picture the issue never had in the
+        database that other issues share in a newer version takes theirs (adopted); (None, ∅, ∅) for an issue that
+        has none and had none (not even a statement)."""
         files, stored = source_files.local_images(paths, self.folder.path), self._file_hashes
         if not (files or stored is None or stored.get(number)):
-            return None, set()
+            return None, set(), set()
         database = stored.get(number, {}) if stored is not None else self.store.file_hashes(number)
         base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
-        keep = newer_elsewhere({relpath: sha for relpath, (sha, _data) in files.items()}, database, base)
+        here = {relpath: sha for relpath, (sha, _data) in files.items()}
+        keep = newer_elsewhere(here, database, base)
         missing_here = source_files.shown(paths, self.folder.path) - set(files)  # (a text edit takes none back)
         keep |= {relpath for relpath in missing_here if relpath in database}
-        return {relpath: found for relpath, found in files.items() if relpath not in keep}, keep
+        unknown = [relpath for relpath in here if relpath not in database]
+        adopted = newer_copies(here, base, self.store.newest_copies(number, unknown) if unknown else {})
+        files = {relpath: found for relpath, found in files.items() if relpath not in keep}
+        return files | {relpath: self.store.files(holder)[relpath] for relpath, (_sha, holder) in adopted.items()}, \
+            keep, set(adopted)
 
     def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:
         """The database's text of the issue into ``path``, with its images; the hash of the text written (the row
         was read without its text, and may have changed since: what is recorded is what was written)."""
         text = row.text if row.text is not None else self.store.get(row.number).text
-        self._write_text(Path(path), text)
+        source_files.write_text_file(Path(path), text)
         self._write_files(row, synced, report)
         report.written.append(Path(path).name)
         return hash_text(text)
-
-    @staticmethod
-    def _write_text(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
 
     def _images(self, row: IssueRow) -> dict[str, tuple[str, str | None]]:
         """The issue's images: relative path -> (the database's sha256, this folder's, None when missing)."""
@@ -298,17 +309,6 @@ class Library:
         when = time.strftime('%Y%m%d-%H%M%S', time.localtime(self.clock.time()))
         return source_files.keep_aside(self.folder.path, path, self.folder.path / CONFLICTS, when)
 
-    def _load_record(self) -> dict[str, str]:
-        try:
-            return json.loads(self.record.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def _save_record(self, synced: dict[str, str]) -> None:
-        temporary = self.record.with_suffix(".tmp")
-        temporary.write_text(json.dumps(synced, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, self.record)
-
     # ---- saving from the console -------------------------------------------------------------------------
 
     def save(self, filename: str, text: str, expected_version: int | None, author: str,
@@ -333,7 +333,7 @@ class Library:
         if here is not None and here.number not in (0, article.number):
             raise ArticleError(f"{filename} in this host's folder is another issue.", "Save this issue under its own "
                                "name, or rename that file first (nothing was saved).")
-        if here is not None and here.sha256 != self._load_record().get(filename):
+        if here is not None and here.sha256 != source_files.read_record(self.record).get(filename):
             self.sync()  # the file was edited here since the last sync: that edit becomes a version (this save stale)
         current = self.store.get(article.number)
         if current is not None and not current.removed and current.filename != filename:
@@ -342,7 +342,7 @@ class Library:
         self.record.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.record.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            synced = self._load_record()
+            synced = source_files.read_record(self.record)
             now = read_article_file(str(path), self.folder.timezone) if path.exists() else None
             if now is not None and now.sha256 != synced.get(filename):  # edited in the folder, not synced: kept
                 raise StaleVersion(article.number) if now.number else ArticleError(
@@ -356,10 +356,10 @@ class Library:
                 if undo is not None:
                     undo()
                 raise
-            self._write_text(path, text)
+            source_files.write_text_file(path, text)
             synced.update(sent)
             synced[filename] = article.sha256
-            self._save_record(synced)
+            source_files.write_record(self.record, synced)
         return self.store.get(article.number)
 
     def path_of(self, row: IssueRow) -> str:

@@ -60,7 +60,9 @@ def decide(base: str | None, here: str | None, database: Stored | None) -> Actio
     if database is None:
         return Action.IMPORT
     if database.removed:
-        return Action.REMOVE_FILE if base == here else Action.IMPORT  # an edit here brings it back
+        # an edit here brings it back; the removed text itself, never synced here, is a stale copy (a backup, an
+        # old clone on a new host), not an edit
+        return Action.REMOVE_FILE if here in (base, database.text_hash) else Action.IMPORT
     if database.text_hash == here:
         return Action.IN_STEP
     if base == here:
@@ -102,6 +104,16 @@ def newer_elsewhere(here: dict[str, str], database: dict[str, str], base: dict[s
     aside then, as for any picture changed on both sides: an edit of the text here takes nothing back."""
     return {relpath for relpath, sha in here.items()
             if relpath in database and database[relpath] not in (sha, base.get(relpath))}
+
+
+def newer_copies(here: dict[str, str], base: dict[str, str], copies: dict[str, tuple[str, int]]) -> dict:
+    """Of the pictures an issue sends that the database does not have for it (``here``: relative path -> sha256),
+    those other issues showing the same path have in a version this host neither has nor last synced (``copies``:
+    path -> (sha256, the issue that has it), the newest copy): another host replaced the shared picture, and the
+    database's is taken for this issue too (it comes into the folder with the issue that had it; a copy changed
+    here is kept aside then)."""
+    return {relpath: copy for relpath, copy in copies.items()
+            if relpath in here and copy[0] not in (here[relpath], base.get(relpath))}
 
 
 def replaced_here(images: dict[str, tuple[str, str | None]], base: dict[str, str]) -> bool:

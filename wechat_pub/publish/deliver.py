@@ -74,7 +74,8 @@ def editor_without_approval(site, number: int) -> str | None:
     only makes the draft. Changes from a host's folder or the command line come from the operators, who hold the
     server itself, and are taken as they are."""
     row = site.library.row(number)
-    user = site.services.users.get(row.updated_by) if row is not None and row.updated_by else None
+    author = (row.text_by or row.updated_by) if row is not None else ""  # (pictures a host's folder brought: the
+    user = site.services.users.get(author) if author else None          # text is still its author's)
     if user is None or user.may("approver"):
         return None
     approval = site.approvals.get(number)

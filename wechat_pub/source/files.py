@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterable
@@ -124,3 +125,25 @@ def keep_aside(folder: str | os.PathLike, path: str, aside_dir: Path, when: str)
     else:
         shutil.copy2(path, aside)
     return aside
+
+
+def write_text_file(path: Path, text: str) -> None:
+    """An article's text into ``path``, whole or not at all (a temporary file, then renamed over it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_record(path: Path) -> dict[str, str]:
+    """This host's record of what it last synced (article file name or picture path -> sha256); {} when none."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def write_record(path: Path, synced: dict[str, str]) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(synced, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)

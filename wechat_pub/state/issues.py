@@ -34,8 +34,9 @@ class IssueRow:
     updated_at: float
     updated_by: str
     removed: bool
-    # the paths (in the articles folder) of the pictures its text shows; None: saved before wechat-pub kept them
+    # the paths (in the articles folder) of the pictures its text shows; None: not known (read again by a sync)
     shown: tuple[str, ...] | None = None
+    text_by: str | None = None  # who last changed its text (see migration 0011); None: saved before, see updated_by
 
 
 class IssueSummary(NamedTuple):
@@ -137,23 +138,25 @@ class IssueStore:
     def save(self, number: int, filename: str, text: str, text_hash: str, valid: bool, problems: list[str],
              publish_at: str | None, title: str, date: str, by: str, expected_version: int | None,
              shown: Iterable[str] = (), files: dict[str, tuple[str, bytes]] | None = None,
-             keep: set[str] = frozenset()) -> int:
+             keep: set[str] = frozenset(), pictures_only: bool = False) -> int:
         """Write the issue's text; the new version. ``expected_version``: the version this change was made
         from (None: the issue is new); StaleVersion when the row is not at that version any more. ``shown``: the
         paths of the pictures the text shows (in the articles folder). ``files`` and ``keep``: its pictures (see
         :meth:`_put_files`; None: left as they are), in the same transaction: nobody ever sees the new version
-        with the old pictures (an approver's page drawn in between would approve a picture it did not show)."""
+        with the old pictures (an approver's page drawn in between would approve a picture it did not show).
+        ``pictures_only``: a version saved for pictures from a host's folder, its text unchanged: who changed the
+        text (``text_by``, whose approval a schedule waits for) stays who it was."""
         now = self.clock.time()
         values = {"filename": filename, "text": text, "text_hash": text_hash, "valid": int(valid),
                   "problems": json.dumps(problems, ensure_ascii=False), "title": title, "date": date,
-                  "updated_at": now, "updated_by": by, "removed": 0,
-                  "shown": json.dumps(sorted(shown), ensure_ascii=False)}
+                  "updated_at": now, "updated_by": by, "removed": 0, "shown": _shown_value(shown, text_hash),
+                  "text_by": func.coalesce(issues.c.text_by, issues.c.updated_by) if pictures_only else by}
         if valid or publish_at is not None:
             values["publish_at"] = publish_at
         with self.db.begin() as conn:
             if expected_version is None:
-                if conn.execute(self.db.insert_ignore(issues), {"appid": self.appid, "number": number,
-                                                               "version": 1, **values}).first() is None:
+                if conn.execute(self.db.insert_ignore(issues), {"appid": self.appid, "number": number, "version": 1,
+                                                               **values, "text_by": by}).first() is None:
                     raise StaleVersion(number)
             elif conn.execute(update(issues).where(
                     issues.c.appid == self.appid, issues.c.number == number, issues.c.version == expected_version)
@@ -163,13 +166,13 @@ class IssueStore:
                 self._put_files(conn, number, files, by, keep)
         return (expected_version or 0) + 1
 
-    def fill_shown(self, number: int, version: int, shown: Iterable[str]) -> None:
-        """The paths of the pictures an issue saved before they were kept shows (not a new version: its text is
+    def fill_shown(self, row: IssueRow, shown: Iterable[str]) -> None:
+        """The paths of the pictures ``row``'s text shows, where they were not known (not a new version: its text is
         the same; a row saved meanwhile has its own)."""
         with self.db.begin() as conn:
-            conn.execute(update(issues).where(issues.c.appid == self.appid, issues.c.number == number,
-                                              issues.c.version == version, issues.c.shown.is_(None))
-                         .values(shown=json.dumps(sorted(shown), ensure_ascii=False)))
+            conn.execute(update(issues).where(issues.c.appid == self.appid, issues.c.number == row.number,
+                                              issues.c.version == row.version)
+                         .values(shown=_shown_value(shown, row.text_hash)))
 
     def remove(self, number: int, by: str, expected_version: int) -> None:
         """Mark the issue removed (its file was deleted); its record stays, for history."""
@@ -198,6 +201,20 @@ class IssueStore:
                 found.setdefault(row.number, {})[row.relpath] = row.sha256
         return found
 
+    def newest_copies(self, number: int, relpaths: list[str]) -> dict[str, tuple[str, int]]:
+        """relative path -> (sha256, the issue) of the copy of each of ``relpaths`` (a picture several issues show)
+        that the issue saved last, not removed, other than ``number``, has."""
+        found: dict[str, tuple[str, int]] = {}
+        with self.db.connect() as conn:
+            for row in conn.execute(
+                    select(issue_files.c.relpath, issue_files.c.sha256, issue_files.c.number)
+                    .join(issues, (issues.c.appid == issue_files.c.appid) & (issues.c.number == issue_files.c.number))
+                    .where(issue_files.c.appid == self.appid, issue_files.c.number != number, issues.c.removed == 0,
+                           issue_files.c.relpath.in_(relpaths))
+                    .order_by(issues.c.updated_at.desc(), issues.c.number.desc())):
+                found.setdefault(row.relpath, (row.sha256, row.number))
+        return found
+
     def file_hashes(self, number: int) -> dict[str, str]:
         with self.db.connect() as conn:
             rows = conn.execute(select(issue_files.c.relpath, issue_files.c.sha256).where(
@@ -207,8 +224,8 @@ class IssueStore:
     def _put_files(self, conn, number: int, files: dict[str, tuple[str, bytes]], by: str, keep: set[str]) -> None:
         """(in save's transaction) Make the issue's files exactly ``files`` (relative path -> (sha256, bytes)) and
         those of ``keep`` as they are (another host's newer pictures, see sync_rules.newer_elsewhere). An approval
-        covers what the issue shows, its pictures too: when one it showed is replaced (its text unchanged, so its
-        approval would hold), the approval is taken back in the same transaction, and the audit log says so,
+        covers what the issue shows, its pictures too: when one it showed is replaced or added (its text unchanged,
+        so its approval would hold), the approval is taken back in the same transaction, and the audit log says so,
         credited to ``by``, whichever way the picture came (the console, an import, the folder: a `git pull`)."""
         before = dict(conn.execute(select(issue_files.c.relpath, issue_files.c.sha256).where(
             issue_files.c.appid == self.appid, issue_files.c.number == number)).all())
@@ -218,10 +235,9 @@ class IssueStore:
             if before.get(relpath) != sha256:
                 conn.execute(self.db.upsert(issue_files, {"appid": self.appid, "number": number,
                                                           "relpath": relpath, "sha256": sha256, "data": data}))
-        replaced = sorted(relpath for relpath, (sha256, _data) in files.items()
-                          if before.get(relpath) not in (None, sha256))
-        if replaced:
-            self._withdraw_approval(conn, number, by, replaced)
+        changed = sorted(relpath for relpath, (sha256, _data) in files.items() if before.get(relpath) != sha256)
+        if changed:  # (replaced, or new: one the text showed before it was there, too)
+            self._withdraw_approval(conn, number, by, changed)
 
     def _withdraw_approval(self, conn, number: int, by: str, replaced: list[str]) -> bool:
         """(in save's transaction: the approvals' and the audit's tables written here, not through their
@@ -252,6 +268,23 @@ def _row(data: dict) -> IssueRow:
     data["valid"] = bool(data["valid"])
     data["removed"] = bool(data["removed"])
     data["problems"] = tuple(json.loads(data["problems"])) if data["problems"] not in (None, "", "[]") else ()
-    data["shown"] = tuple(json.loads(data["shown"])) if data.get("shown") is not None else None
+    data["shown"] = _shown_paths(data.get("shown"), data["text_hash"])
     data.setdefault("text", None)
     return IssueRow(**data)
+
+
+def _shown_value(paths: Iterable[str], text_hash: str) -> str:
+    """What ``issues.shown`` keeps: the paths, and the text they were read from."""
+    return json.dumps({"of": text_hash, "paths": sorted(paths)}, ensure_ascii=False)
+
+
+def _shown_paths(value: str | None, text_hash: str) -> tuple[str, ...] | None:
+    """The paths kept in ``issues.shown`` for the text of ``text_hash``; None when they are not known: none kept,
+    kept of another text (a host of the release before 0011 changed it), or not readable (written by hand)."""
+    try:
+        kept = json.loads(value) if value else None
+        if isinstance(kept, dict) and kept.get("of") == text_hash and isinstance(kept.get("paths"), list):
+            return tuple(path for path in kept["paths"] if isinstance(path, str))
+    except ValueError:
+        pass
+    return None

@@ -150,7 +150,8 @@ issues = Table(  # each account's issues, the same for every host: the article t
     Column("updated_at", Float, nullable=False),
     Column("updated_by", String(200), nullable=False, default=""),
     Column("removed", Integer, nullable=False, default=0),
-    Column("shown", Text, nullable=True),  # the pictures its text shows (JSON paths); NULL: saved before 0011
+    Column("shown", Text, nullable=True),  # the pictures its text shows (JSON: paths, of which text); see 0011
+    Column("text_by", String(200), nullable=True),  # who last changed the text (a picture from a folder: kept)
     Column("text", Text, nullable=False),  # last: on SQLite, the columns after a long text are read through it
 )
 
