@@ -44,17 +44,7 @@ from wechat_pub.source import files as source_files
 from wechat_pub.source.files import hash_file, hash_text
 from wechat_pub.source.folder import Arrivals, ArticleFile, ArticleFolder, Catalogue, read_article_file
 from wechat_pub.state.issues import IssueRow, IssueStore, StaleVersion
-from wechat_pub.sync_rules import (
-    Action,
-    Stored,
-    SyncReport,
-    base_of,
-    decide,
-    forget,
-    newer_copies,
-    newer_elsewhere,
-    replaced_here,
-)
+from wechat_pub.sync_rules import Action, Stored, SyncReport, base_of, decide, forget, newer_elsewhere, replaced_here
 
 log = logging.getLogger(__name__)
 CONFLICTS = ".conflicts"
@@ -74,6 +64,7 @@ class Library:
         self.reader = IssueReader(store, folder)
         self._file_hashes: dict[int, dict[str, str]] | None = None  # during a sync: every issue's files
         self._base: dict[str, str] = {}  # during a sync: this host's record as it was when the sync began
+        self._copies: sync_rules.SharedCopies | None = None  # during a sync: the newest copy of each picture path
         self._pictures: tuple[list[str], str] = ([], "")  # every issue's pictures as the last sync began; their stamp
         self._lock = threading.Lock()
 
@@ -96,7 +87,7 @@ class Library:
                 local, revision = self._sync_all(synced, report, also, each)
             finally:  # (also when it failed midway: each entry is recorded once its file or row is done)
                 source_files.write_record(self.record, synced)
-                self._file_hashes, self._base = None, {}
+                self._file_hashes, self._base, self._copies = None, {}, None
             # Remember what was read, not what is there now: a file saved or a row changed while this sync ran
             # (the team saving in the console while the scheduler syncs) is then the next sync's. After a sync
             # that changed something, the next one therefore reads again and finds its writes in step.
@@ -113,6 +104,8 @@ class Library:
         local = self.folder.read()
         rows = {row.number: row for row in self.store.all(include_removed=True, texts=False)}
         self._file_hashes, self._base = self.store.all_file_hashes(), before
+        live = {number: row.updated_at for number, row in rows.items() if not row.removed}
+        self._copies = sync_rules.SharedCopies(self._file_hashes, live)
         pictures = sorted({relpath for files in self._file_hashes.values() for relpath in files}  # (and those awaited)
                           | {relpath for row in rows.values() if not row.removed for relpath in row.shown or ()})
         self._pictures = (pictures, self.folder.stamp(pictures))  # (a picture replaced alone is a change too)
@@ -228,7 +221,7 @@ class Library:
         report.imported.append(article.filename)
 
     def _store(self, article: ArticleFile, author: str, expected_version: int | None, synced: dict,
-               pictures_only: bool = False) -> dict[str, str]:
+               pictures_only: bool = False, console: bool = False) -> dict[str, str]:
         """The article's text, what was found in it, and the images it shows, into the database (one transaction);
         the images sent (relative path -> sha256), which this host now has as the database does."""
         facts = article.facts
@@ -238,7 +231,7 @@ class Library:
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
                         facts.date if facts else "", author, expected_version,
-                        source_files.shown(paths, self.folder.path), files, keep, pictures_only)
+                        source_files.shown(paths, self.folder.path), files, keep, pictures_only, console)
         return {relpath: sha for relpath, (sha, _data) in (files or {}).items() if relpath not in adopted}
 
     def _pictures_to_send(self, number: int, paths: tuple[str, ...], synced: dict):
@@ -256,7 +249,8 @@ class Library:
         missing_here = source_files.shown(paths, self.folder.path) - set(files)  # (a text edit takes none back)
         keep |= {relpath for relpath in missing_here if relpath in database}
         unknown = [relpath for relpath in here if relpath not in database]
-        adopted = newer_copies(here, base, self.store.newest_copies(number, unknown) if unknown else {})
+        copies = (self._copies.newest if self._copies else self.store.newest_copies)(number, unknown) if unknown else {}
+        adopted = sync_rules.newer_copies(here, base, copies)
         files = {relpath: found for relpath, found in files.items() if relpath not in keep}
         return files | {relpath: self.store.files(holder)[relpath] for relpath, (_sha, holder) in adopted.items()}, \
             keep, set(adopted)
@@ -350,14 +344,15 @@ class Library:
                     "over it.", "Fix that line in the file (or ask your admin to), then save again.")
             undo = before_storing() if before_storing is not None else None  # (see the docstring)
             try:
-                sent = self._store(article, author, expected_version if current is None or not current.removed
-                                   else current.version, synced)
+                self._store(article, author, expected_version if current is None or not current.removed
+                            else current.version, synced, console=True)
             except BaseException:
                 if undo is not None:
                     undo()
                 raise
             source_files.write_text_file(path, text)
-            synced.update(sent)
+            # Its pictures are not recorded as synced here: one that other issues show too (a logo a `git pull`
+            # replaced) is then still this host's change for them at the next sync, not written back over.
             synced[filename] = article.sha256
             source_files.write_record(self.record, synced)
         return self.store.get(article.number)

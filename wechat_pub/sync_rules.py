@@ -60,9 +60,9 @@ def decide(base: str | None, here: str | None, database: Stored | None) -> Actio
     if database is None:
         return Action.IMPORT
     if database.removed:
-        # an edit here brings it back; the removed text itself, never synced here, is a stale copy (a backup, an
-        # old clone on a new host), not an edit
-        return Action.REMOVE_FILE if here in (base, database.text_hash) else Action.IMPORT
+        # An edit here brings it back, and so does its file put back here (a `git checkout` after its removal):
+        # this host's record cannot tell "removed here" from "never synced here" (see test_sync_pictures_more)
+        return Action.REMOVE_FILE if base == here else Action.IMPORT
     if database.text_hash == here:
         return Action.IN_STEP
     if base == here:
@@ -114,6 +114,30 @@ def newer_copies(here: dict[str, str], base: dict[str, str], copies: dict[str, t
     here is kept aside then)."""
     return {relpath: copy for relpath, copy in copies.items()
             if relpath in here and copy[0] not in (here[relpath], base.get(relpath))}
+
+
+class SharedCopies:
+    """During a sync, what :meth:`IssueStore.newest_copies` says, from the sync's snapshot: every issue's pictures
+    (``file_hashes``) and when each live issue was saved (``updated``), gathered once when first asked, not a query
+    per issue (a first sync of an archive whose issues all show one banner asked for every other issue's copy)."""
+
+    def __init__(self, file_hashes: dict[int, dict[str, str]], updated: dict[int, float]):
+        self._file_hashes, self._updated = file_hashes, updated
+        self._by_path: dict[str, list[tuple[str, int]]] | None = None
+
+    def newest(self, number: int, relpaths: list[str]) -> dict[str, tuple[str, int]]:
+        if self._by_path is None:  # each path's copies, the issue saved last first
+            self._by_path = {}
+            for holder in sorted(self._updated, key=lambda n: (self._updated[n], n), reverse=True):
+                for relpath, sha in self._file_hashes.get(holder, {}).items():
+                    self._by_path.setdefault(relpath, []).append((sha, holder))
+        found = {}
+        for relpath in relpaths:
+            for sha, holder in self._by_path.get(relpath, ())[:2]:  # (the newest that is not ``number``'s own)
+                if holder != number:
+                    found[relpath] = (sha, holder)
+                    break
+        return found
 
 
 def replaced_here(images: dict[str, tuple[str, str | None]], base: dict[str, str]) -> bool:

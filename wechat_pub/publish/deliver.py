@@ -73,15 +73,20 @@ def editor_without_approval(site, number: int) -> str | None:
     approver (their ``deliver:``/``publish_at`` included) and no approver approved this version, the schedule
     only makes the draft. Changes from a host's folder or the command line come from the operators, who hold the
     server itself, and are taken as they are."""
+    from wechat_pub.state.issues import TextAuthor
+
     row = site.library.row(number)
-    author = (row.text_by or row.updated_by) if row is not None else ""  # (pictures a host's folder brought: the
-    user = site.services.users.get(author) if author else None          # text is still its author's)
-    if user is None or user.may("approver"):
+    if row is None:
+        return None
+    author = row.text_by or TextAuthor(row.updated_by, False)  # (pictures a host's folder brought: still theirs)
+    user = site.services.users.get(author.name) if author.name else None
+    if (user.may("approver") if user is not None else not author.console):  # (no user: a host, the operators')
         return None
     approval = site.approvals.get(number)
     if approval is not None and approval.text_hash == row.text_hash:
         return None
-    return f"{user.name} (an {user.role}) last changed it and no approver approved this version"
+    who = f"{user.name} (an {user.role})" if user is not None else f"{author.name} (no longer a console user)"
+    return f"{who} last changed it and no approver approved this version"
 
 
 def deliver(site, account, issue: m.Issue) -> str:

@@ -36,7 +36,14 @@ class IssueRow:
     removed: bool
     # the paths (in the articles folder) of the pictures its text shows; None: not known (read again by a sync)
     shown: tuple[str, ...] | None = None
-    text_by: str | None = None  # who last changed its text (see migration 0011); None: saved before, see updated_by
+    text_by: TextAuthor | None = None  # who last changed its text (migration 0011); None: not known, see updated_by
+
+
+class TextAuthor(NamedTuple):
+    """Who last changed an issue's text (or chose its pictures in the console)."""
+
+    name: str
+    console: bool  # a console user (their role decides what their schedule may do), not a host's folder
 
 
 class IssueSummary(NamedTuple):
@@ -138,33 +145,47 @@ class IssueStore:
     def save(self, number: int, filename: str, text: str, text_hash: str, valid: bool, problems: list[str],
              publish_at: str | None, title: str, date: str, by: str, expected_version: int | None,
              shown: Iterable[str] = (), files: dict[str, tuple[str, bytes]] | None = None,
-             keep: set[str] = frozenset(), pictures_only: bool = False) -> int:
+             keep: set[str] = frozenset(), pictures_only: bool = False, console: bool = False) -> int:
         """Write the issue's text; the new version. ``expected_version``: the version this change was made
         from (None: the issue is new); StaleVersion when the row is not at that version any more. ``shown``: the
         paths of the pictures the text shows (in the articles folder). ``files`` and ``keep``: its pictures (see
         :meth:`_put_files`; None: left as they are), in the same transaction: nobody ever sees the new version
         with the old pictures (an approver's page drawn in between would approve a picture it did not show).
         ``pictures_only``: a version saved for pictures from a host's folder, its text unchanged: who changed the
-        text (``text_by``, whose approval a schedule waits for) stays who it was."""
+        text (``text_by``, whose approval a schedule waits for) stays who it was. ``console``: ``by`` is a console
+        user's name (the console's saves and imports)."""
         now = self.clock.time()
         values = {"filename": filename, "text": text, "text_hash": text_hash, "valid": int(valid),
                   "problems": json.dumps(problems, ensure_ascii=False), "title": title, "date": date,
                   "updated_at": now, "updated_by": by, "removed": 0, "shown": _shown_value(shown, text_hash),
-                  "text_by": func.coalesce(issues.c.text_by, issues.c.updated_by) if pictures_only else by}
+                  "text_by": _text_author_value(TextAuthor(by, console), text_hash)}
         if valid or publish_at is not None:
             values["publish_at"] = publish_at
         with self.db.begin() as conn:
             if expected_version is None:
                 if conn.execute(self.db.insert_ignore(issues), {"appid": self.appid, "number": number, "version": 1,
-                                                               **values, "text_by": by}).first() is None:
+                                                               **values}).first() is None:
                     raise StaleVersion(number)
-            elif conn.execute(update(issues).where(
-                    issues.c.appid == self.appid, issues.c.number == number, issues.c.version == expected_version)
-                    .values(version=expected_version + 1, **values)).rowcount != 1:
-                raise StaleVersion(number)  # (raised inside: its pictures are not written either)
+            else:
+                if pictures_only:  # (read in the transaction: the author of the text it replaces, at that version)
+                    values["text_by"] = self._text_author_kept(conn, number, expected_version, text_hash)
+                if conn.execute(update(issues).where(
+                        issues.c.appid == self.appid, issues.c.number == number, issues.c.version == expected_version)
+                        .values(version=expected_version + 1, **values)).rowcount != 1:
+                    raise StaleVersion(number)  # (raised inside: its pictures are not written either)
             if files is not None:
                 self._put_files(conn, number, files, by, keep)
         return (expected_version or 0) + 1
+
+    def _text_author_kept(self, conn, number: int, version: int, text_hash: str) -> str | None:
+        """``text_by`` for a version saved for its pictures only: the text's author as kept (an unknown one: whoever
+        saved the version it replaces, as the release before 0011 said)."""
+        found = conn.execute(select(issues.c.text_by, issues.c.updated_by, issues.c.text_hash).where(
+            issues.c.appid == self.appid, issues.c.number == number, issues.c.version == version)).first()
+        if found is None:
+            return None  # (not at that version: the update finds nothing, StaleVersion)
+        author = _text_author(found.text_by, found.text_hash) or TextAuthor(found.updated_by, False)
+        return _text_author_value(author, text_hash)
 
     def fill_shown(self, row: IssueRow, shown: Iterable[str]) -> None:
         """The paths of the pictures ``row``'s text shows, where they were not known (not a new version: its text is
@@ -269,6 +290,7 @@ def _row(data: dict) -> IssueRow:
     data["removed"] = bool(data["removed"])
     data["problems"] = tuple(json.loads(data["problems"])) if data["problems"] not in (None, "", "[]") else ()
     data["shown"] = _shown_paths(data.get("shown"), data["text_hash"])
+    data["text_by"] = _text_author(data.get("text_by"), data["text_hash"])
     data.setdefault("text", None)
     return IssueRow(**data)
 
@@ -285,6 +307,23 @@ def _shown_paths(value: str | None, text_hash: str) -> tuple[str, ...] | None:
         kept = json.loads(value) if value else None
         if isinstance(kept, dict) and kept.get("of") == text_hash and isinstance(kept.get("paths"), list):
             return tuple(path for path in kept["paths"] if isinstance(path, str))
+    except ValueError:
+        pass
+    return None
+
+
+def _text_author_value(author: TextAuthor, text_hash: str) -> str:
+    """What ``issues.text_by`` keeps: the author, and the text they wrote."""
+    return json.dumps({"of": text_hash, "by": author.name, "console": author.console}, ensure_ascii=False)
+
+
+def _text_author(value: str | None, text_hash: str) -> TextAuthor | None:
+    """The author kept in ``issues.text_by`` of the text of ``text_hash``; None when not known: none kept, kept of
+    another text (a host of the release before 0011 saved it since), or not readable."""
+    try:
+        kept = json.loads(value) if value else None
+        if isinstance(kept, dict) and kept.get("of") == text_hash and isinstance(kept.get("by"), str):
+            return TextAuthor(kept["by"], kept.get("console") is True)
     except ValueError:
         pass
     return None
