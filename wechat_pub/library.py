@@ -226,16 +226,18 @@ class Library:
         the images sent (relative path -> sha256), which this host now has as the database does."""
         facts = article.facts
         paths = facts.paths if facts else ()
-        files, keep, adopted = self._pictures_to_send(article.number, paths, synced)
+        shown = source_files.shown(paths, self.folder.path)
+        files, keep, adopted = self._pictures_to_send(article.number, paths, shown, synced)
         problems = [f"{p.pos.line if p.pos and p.pos.line else '-'}: {p.message}" for p in article.errors]
         self.store.save(article.number, article.filename, article.text, article.sha256, article.valid, problems,
                         facts.publish_at if article.valid else None, facts.title if facts else "",
-                        facts.date if facts else "", author, expected_version,
-                        source_files.shown(paths, self.folder.path), files, keep, pictures_only, console)
+                        facts.date if facts else "", author, expected_version, shown, files, keep, pictures_only,
+                        console)
         return {relpath: sha for relpath, (sha, _data) in (files or {}).items() if relpath not in adopted}
 
-    def _pictures_to_send(self, number: int, paths: tuple[str, ...], synced: dict):
-        """(files, keep, adopted) for :meth:`IssueStore.save`: the images the issue shows, but those another host
+    def _pictures_to_send(self, number: int, paths: tuple[str, ...], shown: set[str], synced: dict):
+        """(files, keep, adopted) for :meth:`IssueStore.save`: the images the issue shows (``paths``; of them in the
+        articles folder, ``shown``), but those another host
         replaced since this one synced them, and those missing here (kept); a picture the issue never had in the
         database that other issues share in a newer version takes theirs (adopted); (None, ∅, ∅) for an issue that
         has none and had none (not even a statement)."""
@@ -246,14 +248,12 @@ class Library:
         base = self._base if stored is not None else synced  # (a sync's: as it began, not as it went on)
         here = {relpath: sha for relpath, (sha, _data) in files.items()}
         keep = newer_elsewhere(here, database, base)
-        missing_here = source_files.shown(paths, self.folder.path) - set(files)  # (a text edit takes none back)
-        keep |= {relpath for relpath in missing_here if relpath in database}
+        keep |= {relpath for relpath in shown - set(files) if relpath in database}  # (a text edit takes none back)
         unknown = [relpath for relpath in here if relpath not in database]
         copies = (self._copies.newest if self._copies else self.store.newest_copies)(number, unknown) if unknown else {}
         adopted = sync_rules.newer_copies(here, base, copies)
-        files = {relpath: found for relpath, found in files.items() if relpath not in keep}
-        return files | {relpath: self.store.files(holder)[relpath] for relpath, (_sha, holder) in adopted.items()}, \
-            keep, set(adopted)
+        taken = {relpath: self.store.files(holder)[relpath] for relpath, (_sha, holder) in adopted.items()}
+        return {relpath: found for relpath, found in files.items() if relpath not in keep} | taken, keep, set(adopted)
 
     def _write(self, row: IssueRow, path: str, report: SyncReport, synced: dict) -> str:
         """The database's text of the issue into ``path``, with its images; the hash of the text written (the row

@@ -80,7 +80,9 @@ def editor_without_approval(site, number: int) -> str | None:
         return None
     author = row.text_by or TextAuthor(row.updated_by, False)  # (pictures a host's folder brought: still theirs)
     user = site.services.users.get(author.name) if author.name else None
-    if (user.may("approver") if user is not None else not author.console):  # (no user: a host, the operators')
+    if user is None and not author.console:  # a host's folder or the command line: the operators'
+        return None
+    if user is not None and user.may("approver"):
         return None
     approval = site.approvals.get(number)
     if approval is not None and approval.text_hash == row.text_hash:
