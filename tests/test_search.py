@@ -511,3 +511,34 @@ def test_a_first_index_that_cannot_be_made_says_why(tmp_path):
     with pytest.raises(RuntimeError, match="could not be made: RuntimeError: `wechat-pub index` failed") as raised:
         archive.search("苹果")
     assert not isinstance(raised.value, IndexNotReady)
+
+
+def test_phrases_anded_are_counted_as_the_index_counts_them(big_archive):
+    """Phrases AND-ed are counted from each phrase's items when it has few (Archive._items): the same count as
+    the index's, for rare and common words, found together or not."""
+    import random
+
+    from wechat_pub.bot.query import phrase
+    from wechat_pub.bot.search import FEW_ITEMS
+
+    words = sorted(w for w, _n in big_archive.db().execute("SELECT word, count FROM vocabulary"))[:400]
+    assert {big_archive._count_now(phrase(w)) < FEW_ITEMS for w in words} == {True, False}  # rare and common
+    rng = random.Random(7)
+    for _ in range(300):
+        expression = " AND ".join(phrase(w) for w in rng.sample(words, rng.choice((2, 3))))
+        assert big_archive._count(expression) == big_archive._count_now(expression), expression
+
+
+def test_a_new_question_of_words_already_asked_does_not_ask_the_index(archive):
+    """The long tail of questions (issue 27): new questions, old words; their count is worked out from what
+    each word matched, with no statement to the index."""
+    archive.search("个人信息")
+    archive.search("数据")
+    archive.search("苹果")
+    statements = []
+    archive.db().set_trace_callback(statements.append)
+    assert archive.search("个人信息 苹果 数据").total == archive._count_now('"个人信息" AND "苹果" AND "数据"')
+    statements.clear()
+    archive.search("数据 苹果")
+    archive.search("苹果 个人信息 数据 量子")  # (one of them is in no item: nothing is found)
+    assert not [s for s in statements if "items_fts MATCH" in s and "量 子" not in s], statements

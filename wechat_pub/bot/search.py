@@ -19,6 +19,7 @@ import os
 import re
 import sqlite3
 import threading
+from array import array
 from pathlib import Path
 
 from wechat_pub.bot.aliases import AliasTable
@@ -40,6 +41,7 @@ HEADLINE_WEIGHT = 6.0
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
 VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
 FALLBACK_MAX_CHARS = 64  # a longer query gets no other names, corrections or close words: their work grows with it
+FEW_ITEMS = 64  # a phrase matching fewer items has them kept (see Archive._count)
 FIRST_WAIT = 3.0  # seconds the webhook waits for an index that does not exist yet (WeChat gives up after 5)
 
 
@@ -355,13 +357,28 @@ class Archive:
         return out if changed else None
 
     def _count(self, expression: str) -> int:
-        """How many items match ``expression`` (up to :data:`COUNT_CAP`). Phrases AND-ed find nothing when one
-        of them alone does: each is counted once per version of the index, and the whole only when all match."""
+        """How many items match ``expression`` (up to :data:`COUNT_CAP`). Phrases AND-ed match the items each of
+        them matches: a phrase's items are read once per version of the index (when it has fewer than
+        :data:`FEW_ITEMS`), so a new question made of words already asked is counted without the index."""
         phrases = expression.split(" AND ")
-        if len(phrases) > 1 and all(_PHRASE.fullmatch(p) for p in phrases) and not all(
-                self._count(p) for p in phrases):
-            return 0
+        if not all(_PHRASE.fullmatch(p) for p in phrases):
+            return self._memo.get(("count", expression), lambda: self._count_now(expression))
+        items = [self._items(p) for p in phrases]
+        few = sorted((found for found in items if found is not None), key=len)
+        if few:
+            common = set(few[0]).intersection(*few[1:])
+            if not common or len(few) == len(items):
+                return len(common)
         return self._memo.get(("count", expression), lambda: self._count_now(expression))
+
+    def _items(self, one_phrase: str) -> array | None:
+        """The ids of the items ``one_phrase`` matches, once per version of the index; None when it matches
+        :data:`FEW_ITEMS` or more (kept small: a few hundred bytes a phrase, however many are asked)."""
+        def read() -> array | None:
+            rows = self.db().execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?",
+                                     (one_phrase, FEW_ITEMS)).fetchall()
+            return array("q", (rowid for rowid, in rows)) if len(rows) < FEW_ITEMS else None
+        return self._memo.get(("items", one_phrase), read)
 
     def _count_now(self, expression: str) -> int:
         return self.db().execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
