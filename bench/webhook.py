@@ -280,6 +280,35 @@ def workers_cpu_seconds(master: subprocess.Popen) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def mover_cpu_seconds(folder: Path) -> float:
+    """The CPU seconds of the host's query-log mover (`wechat-pub move-queries`, started by the workers under
+    load, in a session of its own) working in ``folder``: the log's move, counted beside the workers' CPU."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if b"move-queries" not in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                continue
+            if Path(os.readlink(f"/proc/{pid}/cwd")) != folder.resolve():
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_the_log(folder: Path, timeout: float = 120) -> float:
+    """Seconds until the spools of followers' queries in ``folder`` are all moved into the database (after the
+    load: what the mover set aside for later)."""
+    started = time.monotonic()
+    spools = folder / "state" / "query-log"
+    while time.monotonic() - started < timeout:
+        if not [p for p in spools.glob("*") if p.suffix in (".moving", ".jsonl") and p.stat().st_size]:
+            break
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
 def worker_rss_mb(master: subprocess.Popen) -> list[tuple[float, float]]:
     """(resident, private) MB of each worker: all its resident pages (VmRSS), and those that are its own
     (RssAnon: not pages of a file, which the page cache holds for every process that maps it)."""
@@ -388,10 +417,12 @@ def measure(name: str, folder: Path, app: str, args, work: Path, env: dict, resu
     process, port = start_gunicorn(folder, app, args.workers, env)
     try:
         run_wrk(port, warm_up, WARM_UP, args.connections)
-        before = workers_cpu_seconds(process)
+        before, mover_before = workers_cpu_seconds(process), mover_cpu_seconds(folder)
         result = run_wrk(port, script, args.seconds, args.connections)
         result["rss"] = worker_rss_mb(process)
         result["cpu_ms"] = (workers_cpu_seconds(process) - before) * 1000 / max(1, result["requests"])
+        result["caught_up"] = wait_for_the_log(folder)
+        result["mover_ms"] = (mover_cpu_seconds(folder) - mover_before) * 1000 / max(1, result["requests"])
     finally:
         stop(process)
     results.setdefault(name, []).append(result)
@@ -399,7 +430,8 @@ def measure(name: str, folder: Path, app: str, args, work: Path, env: dict, resu
           f"non-2xx {result['non2xx']}   socket errors {result['socket_errors']}   "
           f"worker RSS {', '.join(f'{r:.0f}' for r, _ in result['rss'])} MB "
           f"(private {', '.join(f'{p:.0f}' for _, p in result['rss'])}); workers' CPU {result['cpu_ms']:.3f} ms "
-          "a request", flush=True)
+          "a request" + (f"; the host's query-log mover {result['mover_ms']:.3f} ms a request, all moved "
+                         f"{result['caught_up']:.1f} s after the load" if result["mover_ms"] else ""), flush=True)
 
 
 def median_of(rounds: list[dict]) -> dict:
@@ -418,7 +450,9 @@ def report(results: dict, args) -> None:
         own = [r["rps"] / c["rps"] for r, c in zip(rounds, results["bare WSGI 'success' (ceiling)"])]
         each = f"   rounds: {', '.join(f'{x:.2f}' for x in own)}" if args.rounds > 1 else ""
         cpu = statistics.median(r["cpu_ms"] for r in rounds)
-        print(f"  {name:<40} {medians[name]['rps'] / ceiling:5.2f}   workers' CPU {cpu:.3f} ms a request{each}")
+        mover = statistics.median(r.get("mover_ms", 0) for r in rounds)
+        moved = f" (+ the query-log mover's {mover:.3f})" if mover else ""
+        print(f"  {name:<40} {medians[name]['rps'] / ceiling:5.2f}   workers' CPU {cpu:.3f} ms a request{moved}{each}")
     goals = GOALS[args.queries]
     for label in ("small", "large"):
         count = args.small if label == "small" else args.items

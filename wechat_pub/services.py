@@ -131,9 +131,15 @@ class Services:
 
     @cached_property
     def query_spool(self):
-        from wechat_pub.state.querylog import QuerySpool
+        import sys
 
-        return QuerySpool(lambda: self.db, self.state_dir / "query-log", self.limits.query_log_delay, self.clock)
+        from wechat_pub.state.querylog import QuerySpool
+        from wechat_pub.state.querymover import QueryMover
+
+        folder = self.state_dir / "query-log"
+        config = ["--config", str(self.cfg.path)] if self.cfg.path else []
+        mover = QueryMover(folder, [sys.executable, "-m", "wechat_pub", *config, "move-queries"], clock=self.clock)
+        return QuerySpool(lambda: self.db, folder, self.limits.query_log_delay, self.clock, mover)
 
     def health(self) -> dict:
         """Each backing service as the webhook sees it: 'ok', 'down' (with why) or 'off' (not configured)."""

@@ -60,6 +60,17 @@ def index_command(site, scope: str | None, rebuild: bool) -> None:
     out.print(f"search index {archive.index_path.name}: {state} ({time.perf_counter() - started:.1f} s)")
 
 
+@click.command("move-queries", hidden=True)
+@click.option("--idle-exit", default=30.0, show_default=True, help="End after this many seconds with nothing to move.")
+@pass_state
+def move_queries_command(state, idle_exit: float) -> None:
+    """Move the host's spools of followers' queries into the database, at the lowest priority (the webhook's
+    workers start it under load: wechat_pub/state/querymover.py)."""
+    from wechat_pub.state import querymover
+
+    querymover.run(state.deployment.services.query_spool, idle_exit)
+
+
 @click.command("simulate")
 @click.argument("text")
 @click.option("--url", default="http://127.0.0.1:8000/wechat", show_default=True, help="The running webhook.")
@@ -116,4 +127,4 @@ def _alias_candidates(site, unanswered, days: int) -> None:
                   markup=False)
 
 
-COMMANDS = (serve_command, ask_command, index_command, simulate_command, queries_command)
+COMMANDS = (serve_command, ask_command, index_command, move_queries_command, simulate_command, queries_command)

@@ -4,7 +4,8 @@ hash. Nothing asked is lost, and the webhook never waits for the database to rec
 - every query is appended at once to this process's spool file in the state folder (a line of JSON: a
   process killed a moment later, even by SIGKILL, has it on disk);
 - a background thread moves the spool into the database every ``delay`` seconds (and at exit), one
-  transaction per batch; each entry carries an id, so a batch moved twice (a crash between the insert and
+  transaction per batch; under load it sets the spool aside for the host's mover instead
+  (:mod:`wechat_pub.state.querymover`), a process of the lowest priority, so answers come first; each entry carries an id, so a batch moved twice (a crash between the insert and
   the spool's removal) is written once;
 - while the database is away the spool waits (up to :data:`SPOOL_LIMIT` bytes) and moves when it is back;
 - the spools of processes that died are adopted by the next process that flushes.
@@ -42,11 +43,13 @@ ENTRIES_BATCH = 5000  # rows fetched at a time when reading a period out (a serv
 class QuerySpool:
     """One per process: the spool file, and the thread that moves spools into the database."""
 
-    def __init__(self, db_factory, folder: Path, delay: float = 2.0, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, db_factory, folder: Path, delay: float = 2.0, clock: Clock = SYSTEM_CLOCK, mover=None):
         self.db_factory = db_factory  # the state database, opened on first flush (it may be away at start)
         self.folder = Path(folder)
         self.delay = delay
         self.clock = clock
+        self.mover = mover  # the host's QueryMover (None: this process moves its spool itself)
+        self._rows = 0  # queries appended since the last move
         self.written = 0  # rows this process moved into the database
         self.dropped = 0  # rows refused because the spool was full
         self._lock = threading.Lock()
@@ -72,6 +75,7 @@ class QuerySpool:
                 return
             os.write(fd, line)  # one system call, in the kernel's hands at once: a killed process keeps it
             self._size += len(line)
+            self._rows += 1
         if self.delay <= 0:
             self.flush()
         elif self._thread is None:
@@ -104,9 +108,18 @@ class QuerySpool:
             self._wake.wait(self.delay)
             self._wake.clear()
             try:
-                self.flush()
+                self._move_or_hand_over()
             except Exception:  # a bug must not stop the log: the spool stays on disk, tried again next time
                 log.exception("query log: flush failed")
+
+    def _move_or_hand_over(self) -> None:
+        """Move the spool, or under load set it aside for the host's mover."""
+        with self._lock:
+            rows, self._rows = self._rows, 0
+        if self.mover is not None and self.mover.takes(rows):
+            self._set_aside()
+        else:
+            self.flush()
 
     def flush(self) -> int:
         """Move every spool this process may (its own, and those of dead processes) into the database; the
@@ -130,11 +143,7 @@ class QuerySpool:
         """(path, lock) of each spool to move: ours (renamed aside first, so appends go to a new file) and any
         whose owner died (its lock is free)."""
         ready = []
-        with self._lock:
-            if self._fd is not None and self._size > 0:
-                os.close(self._fd)  # releases our lock; the renamed file is ours alone
-                self._fd = None
-                os.replace(self._path, self._path.with_suffix(".moving"))
+        self._set_aside()
         if not self.folder.exists():
             return ready
         for path in sorted(self.folder.glob("*.moving")) + sorted(self.folder.glob("*.jsonl")):
@@ -142,6 +151,15 @@ class QuerySpool:
             if handle is not None:
                 ready.append((path, handle))
         return ready
+
+    def _set_aside(self) -> None:
+        """This process's spool renamed aside (appends go to a new file), then its lock released: renamed while
+        locked, no other process takes it half-way."""
+        with self._lock:
+            if self._fd is not None and self._size > 0:
+                os.replace(self._path, self._path.with_suffix(".moving"))
+                os.close(self._fd)
+                self._fd = None
 
     _INSERT = ("INSERT INTO queries (entry_id, appid, at, query, matches, follower) VALUES (?, ?, ?, ?, ?, ?) "
                "ON CONFLICT DO NOTHING")
@@ -176,6 +194,9 @@ class QuerySpool:
         if self._thread is not None:
             self._thread.join(timeout=5)
         try:
+            if self.mover is not None and self.mover.running():  # (it moves what is set aside: no exit waits for it)
+                self._set_aside()
+                return
             self.flush()
         except Exception:  # at exit: the spool stays on disk for the next process
             log.warning("query log: left on disk for the next start")
