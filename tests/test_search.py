@@ -518,8 +518,8 @@ def test_phrases_anded_are_counted_as_the_index_counts_them(big_archive):
     the index's, for rare and common words, found together or not."""
     import random
 
+    from wechat_pub.bot.counting import FEW_ITEMS
     from wechat_pub.bot.query import phrase
-    from wechat_pub.bot.search import FEW_ITEMS
 
     words = sorted(w for w, _n in big_archive.db().execute("SELECT word, count FROM vocabulary"))[:400]
     assert {big_archive._count_now(phrase(w)) < FEW_ITEMS for w in words} == {True, False}  # rare and common

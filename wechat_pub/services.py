@@ -137,8 +137,10 @@ class Services:
         from wechat_pub.state.querymover import QueryMover
 
         folder = self.state_dir / "query-log"
-        config = ["--config", str(self.cfg.path)] if self.cfg.path else []
-        mover = QueryMover(folder, [sys.executable, "-m", "wechat_pub", *config, "move-queries"], clock=self.clock)
+        mover = None  # (a config made in code, not read from a file: a process of its own could not read it)
+        if self.cfg.path:  # -P: the installed code, never a module of the working folder
+            command = [sys.executable, "-P", "-m", "wechat_pub", "--config", str(self.cfg.path), "move-queries"]
+            mover = QueryMover(folder, command, clock=self.clock)
         return QuerySpool(lambda: self.db, folder, self.limits.query_log_delay, self.clock, mover)
 
     def health(self) -> dict:

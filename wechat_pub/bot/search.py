@@ -19,11 +19,11 @@ import os
 import re
 import sqlite3
 import threading
-from array import array
 from pathlib import Path
 
 from wechat_pub.bot.aliases import AliasTable
 from wechat_pub.bot.asking import without_fillers
+from wechat_pub.bot.counting import PhraseCounter
 from wechat_pub.bot.index import LAYOUT, IndexUpdate, word_counts
 from wechat_pub.bot.memo import CommitCounter, VersionMemo
 from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
@@ -36,12 +36,10 @@ log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _UNREAD = object()
-_PHRASE = re.compile(r'"[^"]*"')  # (one phrase of an FTS5 expression: see query.phrase)
 HEADLINE_WEIGHT = 6.0
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
 VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
 FALLBACK_MAX_CHARS = 64  # a longer query gets no other names, corrections or close words: their work grows with it
-FEW_ITEMS = 64  # a phrase matching fewer items has them kept (see Archive._count)
 FIRST_WAIT = 3.0  # seconds the webhook waits for an index that does not exist yet (WeChat gives up after 5)
 
 
@@ -86,6 +84,7 @@ class Archive:
         self._speller: tuple[tuple | None, Speller | None] = (None, None)
         self._updates = 0  # updates made by this process: answers made before one are not reused
         self._memo = VersionMemo()  # words' matches, corrections and close words, per version of the index
+        self._counter = PhraseCounter(self.db, self._memo)
         self.first_wait = FIRST_WAIT
         self._failed: str | None = None  # why the last update in the background failed
 
@@ -357,38 +356,15 @@ class Archive:
         return out if changed else None
 
     def _count(self, expression: str) -> int:
-        """How many items match ``expression`` (up to :data:`COUNT_CAP`). Phrases AND-ed match the items each of
-        them matches: a phrase's items are read once per version of the index (when it has fewer than
-        :data:`FEW_ITEMS`), so a new question made of words already asked is counted without the index."""
-        phrases = expression.split(" AND ")
-        if not all(_PHRASE.fullmatch(p) for p in phrases):
-            return self._memo.get(("count", expression), lambda: self._count_now(expression))
-        items = [self._items(p) for p in phrases]
-        few = sorted((found for found in items if found is not None), key=len)
-        if few:
-            common = set(few[0]).intersection(*few[1:])
-            if not common or len(few) == len(items):
-                return len(common)
-        return self._memo.get(("count", expression), lambda: self._count_now(expression))
-
-    def _items(self, one_phrase: str) -> array | None:
-        """The ids of the items ``one_phrase`` matches, once per version of the index; None when it matches
-        :data:`FEW_ITEMS` or more (kept small: a few hundred bytes a phrase, however many are asked)."""
-        def read() -> array | None:
-            rows = self.db().execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?",
-                                     (one_phrase, FEW_ITEMS)).fetchall()
-            return array("q", (rowid for rowid, in rows)) if len(rows) < FEW_ITEMS else None
-        return self._memo.get(("items", one_phrase), read)
+        return self._counter.count(expression)
 
     def _count_now(self, expression: str) -> int:
-        return self.db().execute("SELECT COUNT(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
-                          (expression, COUNT_CAP)).fetchone()[0]
+        return self._counter.count_now(expression)
 
     def _matching(self, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
         total = self._count(expression)
-        if not total:
-            return None
-        return SearchResult(self._ranked(expression, limit, common=total >= COUNT_CAP), total, terms)
+        hits = self._ranked(expression, limit, common=total >= COUNT_CAP) if total else []
+        return SearchResult(hits, total, terms) if hits else None  # (counted at the version before an update)
 
     def _ranked(self, expression: str, limit: int, common: bool) -> list[Hit]:
         query = (f"SELECT {', '.join('i.' + c for c in _HIT_COLUMNS.split(', '))} FROM items_fts "

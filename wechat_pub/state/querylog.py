@@ -90,9 +90,11 @@ class QuerySpool:
         if self._fd is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._path = self.folder / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
-            self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)  # held while this process lives: others leave it alone
-            self._size = 0
+            making = self._path.with_suffix(".making")  # (no mover looks for it: not taken before it is locked)
+            fd = os.open(making, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held while this process lives: others leave it alone
+            os.replace(making, self._path)
+            self._fd, self._size = fd, 0
         return self._fd
 
     # ---- moving into the database -----------------------------------------------------------------
@@ -116,10 +118,17 @@ class QuerySpool:
         """Move the spool, or under load set it aside for the host's mover."""
         with self._lock:
             rows, self._rows = self._rows, 0
-        if self.mover is not None and self.mover.takes(rows):
+        if self._mover_takes(rows):
             self._set_aside()
         else:
             self.flush()
+
+    def _mover_takes(self, rows: int) -> bool:
+        try:
+            return self.mover is not None and self.mover.takes(rows)
+        except OSError as exc:  # (its lock unreadable: this process moves its queries itself)
+            log.warning("query log: the host's mover cannot be reached (%s); moving here", exc)
+            return False
 
     def flush(self) -> int:
         """Move every spool this process may (its own, and those of dead processes) into the database; the
@@ -157,9 +166,11 @@ class QuerySpool:
         locked, no other process takes it half-way."""
         with self._lock:
             if self._fd is not None and self._size > 0:
-                os.replace(self._path, self._path.with_suffix(".moving"))
-                os.close(self._fd)
-                self._fd = None
+                try:
+                    os.replace(self._path, self._path.with_suffix(".moving"))
+                finally:  # (its folder removed: the next query makes a new spool, not a line into a lost file)
+                    os.close(self._fd)
+                    self._fd = None
 
     _INSERT = ("INSERT INTO queries (entry_id, appid, at, query, matches, follower) VALUES (?, ?, ?, ?, ?, ?) "
                "ON CONFLICT DO NOTHING")
@@ -188,13 +199,14 @@ class QuerySpool:
         return len(rows)
 
     def close(self) -> None:
-        """Stop the thread and move what is left (at exit, on SIGTERM)."""
+        """Stop the thread and move what is left (at exit, on SIGTERM), or set it aside for the host's mover
+        when one runs."""
         self._stopped.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         try:
-            if self.mover is not None and self.mover.running():  # (it moves what is set aside: no exit waits for it)
+            if self._mover_takes(0):  # (it moves what is set aside: no exit waits for it)
                 self._set_aside()
                 return
             self.flush()
@@ -241,7 +253,7 @@ def _not_written(cursor, driver_sql, batch: list[tuple]) -> list[tuple]:
 
 def _try_lock(path: Path):
     try:
-        handle = open(path, "a", encoding="utf-8")
+        handle = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8")  # (never made here)
     except FileNotFoundError:
         return None
     try:

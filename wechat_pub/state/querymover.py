@@ -29,8 +29,9 @@ SET_ASIDE = "*.moving"  # spools set aside by their process (querylog.QuerySpool
 
 
 class QueryMover:
-    """What a worker knows of its host's mover: ``command`` starts one (in a session of its own, its output
-    nowhere: it logs nothing a worker's log would miss)."""
+    """What a worker knows of its host's mover: ``command`` starts one, in a session of its own (a worker's
+    restart does not end it). Its output goes nowhere: a mover that fails leaves the spools on disk, and the
+    workers, finding no mover, move them themselves."""
 
     def __init__(self, folder: Path, command: list[str], busy_rows: int = BUSY_ROWS,
                  backlog_limit: int = BACKLOG_LIMIT, clock: Clock = SYSTEM_CLOCK):
@@ -85,12 +86,15 @@ def backlog(folder: Path) -> int:
 def running(folder: Path) -> bool:
     """Whether a mover holds the folder's lock."""
     try:
-        with open(Path(folder) / LOCK_NAME, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fd = os.open(Path(folder) / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:  # no folder (nothing to move), or a lock this user cannot open: no mover of ours
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
-    except FileNotFoundError:  # no folder: nothing to move
-        return False
+    finally:
+        os.close(fd)
     return False
 
 
