@@ -5,8 +5,8 @@ hash. Nothing asked is lost, and the webhook never waits for the database to rec
   process killed a moment later, even by SIGKILL, has it on disk);
 - a background thread moves the spool into the database every ``delay`` seconds (and at exit), one
   transaction per batch; under load it sets the spool aside for the host's mover instead
-  (:mod:`wechat_pub.state.querymover`), a process of the lowest priority, so answers come first; each entry carries an id, so a batch moved twice (a crash between the insert and
-  the spool's removal) is written once;
+  (:mod:`wechat_pub.state.querymover`), a process of the lowest priority, so answers come first; each entry
+  carries an id, so a batch moved twice (a crash between the insert and the spool's removal) is written once;
 - while the database is away the spool waits (up to :data:`SPOOL_LIMIT` bytes) and moves when it is back;
 - the spools of processes that died are adopted by the next process that flushes.
 """
