@@ -7,8 +7,11 @@ hash. Nothing asked is lost, and the webhook never waits for the database to rec
   transaction per batch; under load it sets the spool aside for the host's mover instead
   (:mod:`wechat_pub.state.querymover`), a process of the lowest priority, so answers come first; each entry
   carries an id, so a batch moved twice (a crash between the insert and the spool's removal) is written once;
-- while the database is away the spool waits (up to :data:`SPOOL_LIMIT` bytes) and moves when it is back;
-- the spools of processes that died are adopted by the next process that flushes.
+- while the database is away the spools wait (up to :data:`SPOOL_LIMIT` bytes in the folder, all processes'
+  together) and move when it is back;
+- the spools of processes that died are adopted by the next process that flushes;
+- a line that is not a query (a disk that filled up mid-line, a hand edit) is set aside in a ``*.rejected``
+  file for the operator, and the rest moves: one bad line does not stop the log.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from wechat_pub.state.querysummary import ClosedDays, QuerySummary, summarise
 from wechat_pub.state.schema import queries
 
 log = logging.getLogger(__name__)
-SPOOL_LIMIT = 64 * 1024 * 1024  # bytes of queries kept on disk while the database is away
+SPOOL_LIMIT = 64 * 1024 * 1024  # bytes of queries kept on disk (all spools of the folder) while the database is away
 BATCH = 2000  # rows per insert
 QUERY_LOG_LOCK = 0x77717A6C  # PostgreSQL advisory lock of the query log's writers ("wqzl")
 ENTRIES_BATCH = 5000  # rows fetched at a time when reading a period out (a server-side cursor on PostgreSQL)
@@ -58,6 +61,7 @@ class QuerySpool:
         self._fd: int | None = None  # this process's spool, appended with single writes
         self._path: Path | None = None
         self._size = 0
+        self._backlog = 0  # bytes of the folder's other spools when last counted (by the thread, not a request)
         self._thread: threading.Thread | None = None
         self._prefix, self._count = uuid.uuid4().hex[:20], 0
         atexit.register(self.close)
@@ -70,8 +74,8 @@ class QuerySpool:
         with self._lock:
             line = (_LINE.encode([self._entry_id(), *row]) + "\n").encode("utf-8")
             fd = self._spool()
-            if self._size + len(line) > SPOOL_LIMIT:
-                self.dropped += 1
+            if self._backlog + self._size + len(line) > SPOOL_LIMIT:
+                self._drop()
                 return
             os.write(fd, line)  # one system call, in the kernel's hands at once: a killed process keeps it
             self._size += len(line)
@@ -80,6 +84,13 @@ class QuerySpool:
             self.flush()
         elif self._thread is None:
             self._start()
+
+    def _drop(self) -> None:
+        if not self.dropped:
+            log.error("query log: %s holds %.1f MB of queries not yet in the database (is it away?); "
+                      "followers' queries are answered but no longer logged until it is back", self.folder,
+                      SPOOL_LIMIT / 1e6)
+        self.dropped += 1
 
     def _entry_id(self) -> str:
         """Unique across processes and hosts: this process's random prefix and a counter."""
@@ -122,6 +133,18 @@ class QuerySpool:
             self._set_aside()
         else:
             self.flush()
+        self._backlog = self._others_size()
+
+    def _others_size(self) -> int:
+        """Bytes of the folder's spools but this process's own: what a long outage has piled up."""
+        total = 0
+        for path in (*self.folder.glob("*.moving"), *self.folder.glob("*.jsonl")):
+            if path != self._path:
+                try:
+                    total += path.stat().st_size
+                except FileNotFoundError:  # moved meanwhile
+                    pass
+        return total
 
     def _mover_takes(self, rows: int) -> bool:
         try:
@@ -132,20 +155,25 @@ class QuerySpool:
 
     def flush(self) -> int:
         """Move every spool this process may (its own, and those of dead processes) into the database; the
-        rows written. A database outage leaves the spools for the next time."""
-        moved = 0
+        rows written. A database outage leaves the spools for the next time; any other failure of one spool
+        leaves it on disk, moves the others, then is raised."""
+        moved, failure = 0, None
         ready = self._ready_spools()
         try:
             for path, _handle in ready:
-                moved += self._move(path)
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            log.warning("query log: the database is away (%s); kept on disk", type(exc).__name__)
+                try:
+                    moved += self._move(path)
+                except Exception as exc:
+                    if is_outage(exc):
+                        log.warning("query log: the database is away (%s); kept on disk", type(exc).__name__)
+                        break
+                    failure = failure or exc
         finally:
             for _path, handle in ready:
                 handle.close()
         self.written += moved
+        if failure is not None:
+            raise failure
         return moved
 
     def _ready_spools(self):
@@ -177,10 +205,10 @@ class QuerySpool:
 
     def _move(self, path: Path) -> int:
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:  # another process moved it a moment ago
             return 0
-        rows = [_row(json.loads(line)) for line in text.splitlines() if line.strip()]
+        rows, rejected = _rows_of(data)
         db = self.db_factory()
         conn = db.raw_connection()  # a plain executemany: thousands of rows a second come in at full load
         try:
@@ -195,6 +223,8 @@ class QuerySpool:
             cursor.close()
         finally:
             conn.release()
+        if rejected:  # (after the commit: a spool moved again after an outage sets them aside once)
+            _reject(path, rejected)
         path.unlink()
         return len(rows)
 
@@ -218,10 +248,45 @@ _LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _FIELDS = ("entry_id", "appid", "at", "query", "matches", "follower")
 
 
-def _row(entry) -> tuple:
-    """A spool line's row: an array, or an object as versions before 2026-11-30 wrote (a spool left by one of
-    those is still moved after an upgrade)."""
-    return tuple(entry[name] for name in _FIELDS) if isinstance(entry, dict) else tuple(entry)
+def _rows_of(data: bytes) -> tuple[list[tuple], list[bytes]]:
+    """(rows, lines that are not a query) of a spool's bytes."""
+    rows, rejected = [], []
+    for line in data.splitlines():
+        if line.strip():
+            row = _row(line)
+            if row is None:
+                rejected.append(line)
+            else:
+                rows.append(row)
+    return rows, rejected
+
+
+def _row(line: bytes) -> tuple | None:
+    """A spool line's row, or None when it is not one (the one place that decides). A line is a JSON array, or
+    an object as versions before 2026-11-30 wrote (a spool left by one of those is still moved after an
+    upgrade): entry id, app id, time, query, matches, follower, each of its type, so no line the database would
+    refuse stops the batch it is in."""
+    try:
+        entry = json.loads(line)
+        row = tuple(entry[name] for name in _FIELDS) if isinstance(entry, dict) else tuple(entry)
+    except (ValueError, TypeError, KeyError):  # (UnicodeDecodeError is a ValueError)
+        return None
+    if len(row) != len(_FIELDS):
+        return None
+    entry_id, appid, at, query, matches, follower = row
+    fits = (all(isinstance(text, str) for text in (entry_id, appid, query, follower))
+            and isinstance(at, (int, float)) and not isinstance(at, bool) and at == at and abs(at) < 1e11
+            and isinstance(matches, int) and not isinstance(matches, bool) and 0 <= matches < 1 << 31)
+    return row if fits else None
+
+
+def _reject(path: Path, lines: list[bytes]) -> None:
+    """Keep the lines that are not queries beside the spool, for the operator (nothing is thrown away)."""
+    rejected = path.with_suffix(".rejected")
+    with open(rejected, "ab") as out:
+        out.write(b"".join(line + b"\n" for line in lines))
+    log.warning("query log: %d line(s) of %s are not queries; set aside in %s", len(lines), path.name,
+                rejected.name)
 
 
 def _begin_writing(cursor, dialect: str) -> None:

@@ -1,0 +1,113 @@
+"""The query log's spools as hostile input: a line that is not a query (a disk that filled up mid-line, a hand
+edit, a stray byte) is set aside for the operator and the rest moves; and a long database outage does not fill
+the disk, however many times the spools are set aside meanwhile."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import free_port, stores_at
+
+
+def queries_in(stores) -> list[str]:
+    return sorted(query for _, query, _, _ in stores.query_log().entries())
+
+
+def line(entry_id: str, query: str, **changes) -> bytes:
+    row = {"entry_id": entry_id, "appid": "wx_sandbox", "at": 1_800_000_000.5, "query": query, "matches": 1,
+           "follower": "f", **changes}
+    return json.dumps(list(row.values()), ensure_ascii=False).encode() + b"\n"
+
+
+BAD_LINES = [
+    b"not json at all\n",
+    b'["cut","wx_sandbox",1800000000.5,"half a li\n',  # (the disk filled up mid-line)
+    b'["bytes","wx_sandbox",1800000000.5,"\xff\xfe",1,"f"]\n',  # (not UTF-8)
+    line("typed", "matches as text", matches="many"),
+    line("when", "a time as text", at="yesterday"),
+    b'["short","wx_sandbox",1800000000.5,"five fields",1]\n',
+    b'{"entry_id":"dict","appid":"wx_sandbox"}\n',
+    b"42\n",
+    b'[null,null,null,null,null,null]\n',
+]
+
+
+def test_lines_that_are_not_queries_are_set_aside_and_the_rest_moves(tmp_path, database_url):
+    """Two spools of dead processes, the first (by name) with a bad line of every kind among good ones: before,
+    json.loads raised on the first bad line and every later flush stopped at that spool, so nothing of the
+    folder reached the database again. Now the good rows move, the bad lines wait in a .rejected file."""
+    from wechat_pub.state.querylog import QuerySpool
+
+    folder = tmp_path / "query-log"
+    folder.mkdir()
+    good = [line(f"a{n}", f"good {n}") for n in range(3)]
+    (folder / "a-host-1-aaaaaa.jsonl").write_bytes(good[0] + b"".join(BAD_LINES[:5]) + good[1]
+                                                  + b"".join(BAD_LINES[5:]) + good[2])
+    (folder / "b-host-2-bbbbbb.jsonl").write_bytes(line("b0", "later spool"))
+    stores = stores_at(database_url)
+    spool = QuerySpool(lambda: stores.db, folder, delay=3600)
+
+    assert spool.flush() == 4 and spool.flush() == 0
+    assert queries_in(stores) == ["good 0", "good 1", "good 2", "later spool"]
+    assert sorted(path.name for path in folder.iterdir()) == ["a-host-1-aaaaaa.rejected"]
+    assert (folder / "a-host-1-aaaaaa.rejected").read_bytes() == b"".join(BAD_LINES)
+
+
+def test_a_spool_that_fails_for_another_reason_does_not_hold_up_the_others(tmp_path, monkeypatch):
+    """Any failure of one spool (here: its file unreadable) leaves it on disk and is raised, after the others
+    moved."""
+    import pytest
+
+    from wechat_pub.state import querylog
+
+    folder = tmp_path / "query-log"
+    folder.mkdir()
+    (folder / "a-host-1-aaaaaa.jsonl").write_bytes(line("a0", "stuck"))
+    (folder / "b-host-2-bbbbbb.jsonl").write_bytes(line("b0", "moves"))
+    stores = stores_at(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    spool = querylog.QuerySpool(lambda: stores.db, folder, delay=3600)
+    real_rows_of = querylog._rows_of
+
+    def rows_of(data):
+        if b"stuck" in data:
+            raise RuntimeError("a bug in one spool")
+        return real_rows_of(data)
+
+    monkeypatch.setattr(querylog, "_rows_of", rows_of)
+    with pytest.raises(RuntimeError):
+        spool.flush()
+    assert queries_in(stores) == ["moves"]
+    assert sorted(path.name for path in folder.iterdir()) == ["a-host-1-aaaaaa.jsonl"]
+
+
+def test_a_long_outage_keeps_the_spools_within_the_limit(tmp_path, database_url, monkeypatch):
+    """Each move during an outage sets this process's spool aside and starts a new one; the limit was counted
+    per file, so the folder grew by a spool every move (every two seconds, for as long as the database was away).
+    Now it counts the folder: the queries past it are answered but not logged, the first drop says so, and what
+    was kept moves when the database is back."""
+    from wechat_pub.state import querylog
+    from wechat_pub.state.database import StateDatabase
+
+    limit = 20_000
+    monkeypatch.setattr(querylog, "SPOOL_LIMIT", limit)
+    stores = stores_at(database_url)
+    away = True
+
+    def database():
+        return StateDatabase(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none") if away else stores.db
+
+    folder = tmp_path / "query-log"
+    spool = querylog.QuerySpool(database, folder, delay=3600)
+    log = querylog.QueryLog(stores.db, "wx_sandbox", spool)
+    for move in range(30):  # (the thread's moves, one after each hundred queries)
+        for n in range(100):
+            log.add(f"q{move}-{n}", 1, "f")
+        spool._move_or_hand_over()
+    on_disk = sum(path.stat().st_size for path in folder.iterdir())
+    assert on_disk <= limit
+    assert spool.dropped > 0
+
+    away = False
+    spool._move_or_hand_over()
+    assert len(stores.query_log().entries()) == 3000 - spool.dropped
+    assert not [path for path in folder.iterdir() if path.stat().st_size]
