@@ -131,16 +131,14 @@ class Services:
 
     @cached_property
     def query_spool(self):
-        import sys
-
         from wechat_pub.state.querylog import QuerySpool
         from wechat_pub.state.querymover import QueryMover
+        from wechat_pub.subcommand import own_command
 
         folder = self.state_dir / "query-log"
         mover = None  # (a config made in code, not read from a file: a process of its own could not read it)
-        if self.cfg.path:  # -P: the installed code, never a module of the working folder
-            command = [sys.executable, "-P", "-m", "wechat_pub", "--config", str(self.cfg.path), "move-queries"]
-            mover = QueryMover(folder, command, clock=self.clock)
+        if self.cfg.path:
+            mover = QueryMover(folder, own_command("move-queries", config_path=self.cfg.path), clock=self.clock)
         return QuerySpool(lambda: self.db, folder, self.limits.query_log_delay, self.clock, mover)
 
     def health(self) -> dict:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import subprocess
-import sys
 from functools import partial
 from pathlib import Path
 
 from wechat_pub.clock import Clock
+from wechat_pub.subcommand import own_command
 
 
 class FollowerSearch:
@@ -102,9 +102,7 @@ class FollowerSearch:
     def index_elsewhere(self, scope: str) -> None:
         """Update the search index in a short-lived process of its own: the parser and the segmenter it needs
         (and their memory) never enter the webhook's workers, and their work takes no worker's time."""
-        command = [sys.executable, "-P", "-m", "wechat_pub", "index", "--scope", scope, "--account", self.account]
-        if self.config_path:  # (-P: the installed code, never a module of the working folder)
-            command[4:4] = ["--config", str(self.config_path)]
+        command = own_command("index", "--scope", scope, "--account", self.account, config_path=self.config_path)
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"`wechat-pub index` failed: {done.stderr.strip()[-300:]}")
