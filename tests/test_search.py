@@ -542,3 +542,19 @@ def test_a_new_question_of_words_already_asked_does_not_ask_the_index(archive):
     archive.search("数据 苹果")
     archive.search("苹果 个人信息 数据 量子")  # (one of them is in no item: nothing is found)
     assert not [s for s in statements if "items_fts MATCH" in s and "量 子" not in s], statements
+
+
+def test_the_answers_kept_are_the_ones_asked_last(archive, monkeypatch):
+    """A process keeps its last answers; the one pushed out when it is full is the least recently asked (an
+    answer asked again moves to the end)."""
+    from wechat_pub.bot import replies
+
+    monkeypatch.setattr(replies, "ANSWERS_KEPT", 3)
+    replier = Replier(archive)
+    worked_out = []
+    real_work_out = replier.work_out
+    monkeypatch.setattr(replier, "work_out", lambda query: worked_out.append(query) or real_work_out(query))
+    for query in ("苹果", "隐私", "谷歌", "苹果", "区块链", "苹果", "隐私", "谷歌"):
+        replier.answer(query)
+    # 苹果 was asked again before 区块链 came, so 隐私 went; then 隐私 came back and pushed out 谷歌
+    assert worked_out == ["苹果", "隐私", "谷歌", "区块链", "隐私", "谷歌"]

@@ -19,6 +19,7 @@ import os
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from wechat_pub.bot.aliases import AliasTable
@@ -78,7 +79,7 @@ class Archive:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._commits = CommitCounter(self.index_path)
-        self._cache: dict[tuple, SearchResult] = {}  # followers ask the same few words again and again
+        self._cache: OrderedDict[tuple, SearchResult] = OrderedDict()  # the same few words again and again
         self._cache_identity: tuple | None = None
         self._vocabulary: tuple[tuple | None, frozenset] = (None, frozenset())
         self._speller: tuple[tuple | None, Speller | None] = (None, None)
@@ -293,13 +294,13 @@ class Archive:
         key = (tuple(terms), limit)
         with self._lock:
             if self._cache_identity != version:
-                self._cache, self._cache_identity = {}, version
+                self._cache, self._cache_identity = OrderedDict(), version
             if key in self._cache:
                 return self._cache[key]
         result = self._search(terms, limit)
         with self._lock:
             if len(self._cache) >= CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
+                self._cache.popitem(last=False)
             self._cache[key] = result
         return result
 
