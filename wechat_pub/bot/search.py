@@ -299,9 +299,10 @@ class Archive:
                 return self._cache[key]
         result = self._search(terms, limit)
         with self._lock:
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.popitem(last=False)
-            self._cache[key] = result
+            if self._cache_identity == version:  # (not kept for an index that came meanwhile)
+                if len(self._cache) >= CACHE_SIZE:
+                    self._cache.popitem(last=False)
+                self._cache[key] = result
         return result
 
     def _search(self, terms: list[str], limit: int) -> SearchResult:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import fcntl
-import json
 import logging
 import os
 import socket
@@ -31,6 +30,7 @@ from typing import Iterator
 from sqlalchemy import select
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.state import spoollines
 from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.outage import is_outage
 from wechat_pub.state.querysummary import ClosedDays, QuerySummary, summarise
@@ -55,6 +55,8 @@ class QuerySpool:
         self._rows = 0  # queries appended since the last move
         self.written = 0  # rows this process moved into the database
         self.dropped = 0  # rows refused because the spool was full
+        self._dropping = 0  # of them since the log last said so
+        self._failing: set[Path] = set()  # spools whose move failed (not an outage): said once, then retried quietly
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -72,11 +74,14 @@ class QuerySpool:
         """``row``: (appid, at, query, matches, follower), written as one line: a JSON array, the entry's id
         first (arrays, not objects: half the work to write and to read back, a thousand times a second)."""
         with self._lock:
-            line = (_LINE.encode([self._entry_id(), *row]) + "\n").encode("utf-8")
+            line = spoollines.line_of(self._entry_id(), row)
             fd = self._spool()
             if self._backlog + self._size + len(line) > SPOOL_LIMIT:
                 self._drop()
                 return
+            if self._dropping:
+                log.warning("query log: logging again; %d queries were answered but not logged", self._dropping)
+                self._dropping = 0
             os.write(fd, line)  # one system call, in the kernel's hands at once: a killed process keeps it
             self._size += len(line)
             self._rows += 1
@@ -86,11 +91,12 @@ class QuerySpool:
             self._start()
 
     def _drop(self) -> None:
-        if not self.dropped:
-            log.error("query log: %s holds %.1f MB of queries not yet in the database (is it away?); "
-                      "followers' queries are answered but no longer logged until it is back", self.folder,
-                      SPOOL_LIMIT / 1e6)
+        if not self._dropping:
+            log.error("query log: %s holds %d MiB of queries not yet in the database (is it away?); "
+                      "followers' queries are answered but not logged until they move", self.folder,
+                      SPOOL_LIMIT >> 20)
         self.dropped += 1
+        self._dropping += 1
 
     def _entry_id(self) -> str:
         """Unique across processes and hosts: this process's random prefix and a counter."""
@@ -129,11 +135,13 @@ class QuerySpool:
         """Move the spool, or under load set it aside for the host's mover."""
         with self._lock:
             rows, self._rows = self._rows, 0
-        if self._mover_takes(rows):
-            self._set_aside()
-        else:
-            self.flush()
-        self._backlog = self._others_size()
+        try:
+            if self._mover_takes(rows):
+                self._set_aside()
+            else:
+                self.flush()
+        finally:  # (whatever failed: the limit counts what is on disk now)
+            self._backlog = self._others_size()
 
     def _others_size(self) -> int:
         """Bytes of the folder's spools but this process's own: what a long outage has piled up."""
@@ -155,26 +163,33 @@ class QuerySpool:
 
     def flush(self) -> int:
         """Move every spool this process may (its own, and those of dead processes) into the database; the
-        rows written. A database outage leaves the spools for the next time; any other failure of one spool
-        leaves it on disk, moves the others, then is raised."""
-        moved, failure = 0, None
+        rows written. A database outage leaves the spools for the next time; any other failure of one spool (a
+        bug: every line the database would refuse is set aside first) leaves it on disk, logged once, and the
+        others move."""
+        moved = 0
         ready = self._ready_spools()
         try:
             for path, _handle in ready:
                 try:
                     moved += self._move(path)
+                    self._failing.discard(path)
                 except Exception as exc:
                     if is_outage(exc):
                         log.warning("query log: the database is away (%s); kept on disk", type(exc).__name__)
                         break
-                    failure = failure or exc
+                    self._failed(path)
         finally:
             for _path, handle in ready:
                 handle.close()
         self.written += moved
-        if failure is not None:
-            raise failure
         return moved
+
+    def _failed(self, path: Path) -> None:
+        if path in self._failing:
+            log.debug("query log: %s failed to move again", path.name, exc_info=True)
+        else:
+            self._failing.add(path)
+            log.exception("query log: %s could not be moved (kept on disk, tried again at every move)", path.name)
 
     def _ready_spools(self):
         """(path, lock) of each spool to move: ours (renamed aside first, so appends go to a new file) and any
@@ -208,7 +223,7 @@ class QuerySpool:
             data = path.read_bytes()
         except FileNotFoundError:  # another process moved it a moment ago
             return 0
-        rows, rejected = _rows_of(data)
+        rows, rejected = spoollines.rows_of(data)
         db = self.db_factory()
         conn = db.raw_connection()  # a plain executemany: thousands of rows a second come in at full load
         try:
@@ -224,7 +239,7 @@ class QuerySpool:
         finally:
             conn.release()
         if rejected:  # (after the commit: a spool moved again after an outage sets them aside once)
-            _reject(path, rejected)
+            spoollines.set_aside(path, rejected)
         path.unlink()
         return len(rows)
 
@@ -242,51 +257,6 @@ class QuerySpool:
             self.flush()
         except Exception:  # at exit: the spool stays on disk for the next process
             log.warning("query log: left on disk for the next start")
-
-
-_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_FIELDS = ("entry_id", "appid", "at", "query", "matches", "follower")
-
-
-def _rows_of(data: bytes) -> tuple[list[tuple], list[bytes]]:
-    """(rows, lines that are not a query) of a spool's bytes."""
-    rows, rejected = [], []
-    for line in data.splitlines():
-        if line.strip():
-            row = _row(line)
-            if row is None:
-                rejected.append(line)
-            else:
-                rows.append(row)
-    return rows, rejected
-
-
-def _row(line: bytes) -> tuple | None:
-    """A spool line's row, or None when it is not one (the one place that decides). A line is a JSON array, or
-    an object as versions before 2026-11-30 wrote (a spool left by one of those is still moved after an
-    upgrade): entry id, app id, time, query, matches, follower, each of its type, so no line the database would
-    refuse stops the batch it is in."""
-    try:
-        entry = json.loads(line)
-        row = tuple(entry[name] for name in _FIELDS) if isinstance(entry, dict) else tuple(entry)
-    except (ValueError, TypeError, KeyError):  # (UnicodeDecodeError is a ValueError)
-        return None
-    if len(row) != len(_FIELDS):
-        return None
-    entry_id, appid, at, query, matches, follower = row
-    fits = (all(isinstance(text, str) for text in (entry_id, appid, query, follower))
-            and isinstance(at, (int, float)) and not isinstance(at, bool) and at == at and abs(at) < 1e11
-            and isinstance(matches, int) and not isinstance(matches, bool) and 0 <= matches < 1 << 31)
-    return row if fits else None
-
-
-def _reject(path: Path, lines: list[bytes]) -> None:
-    """Keep the lines that are not queries beside the spool, for the operator (nothing is thrown away)."""
-    rejected = path.with_suffix(".rejected")
-    with open(rejected, "ab") as out:
-        out.write(b"".join(line + b"\n" for line in lines))
-    log.warning("query log: %d line(s) of %s are not queries; set aside in %s", len(lines), path.name,
-                rejected.name)
 
 
 def _begin_writing(cursor, dialect: str) -> None:
@@ -343,7 +313,7 @@ class QueryLog:
         self._closed = ClosedDays()  # a year's top queries, kept while its days stay as they were
 
     def add(self, query: str, matches: int, follower: str) -> None:
-        self.spool.append((self.appid, self.clock.time(), query[:500], matches, follower))
+        self.spool.append((self.appid, self.clock.time(), query[:spoollines.QUERY_CHARS], matches, follower))
 
     def flush(self) -> None:
         self.spool.flush()
