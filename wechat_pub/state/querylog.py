@@ -55,8 +55,9 @@ class QuerySpool:
         self._rows = 0  # queries appended since the last move
         self.written = 0  # rows this process moved into the database
         self.dropped = 0  # rows refused because the spool was full
-        self._dropping = 0  # of them since the log last said so
-        self._failing: set[Path] = set()  # spools whose move failed (not an outage): said once, then retried quietly
+        self._dropping = 0  # of them since the folder last had room (said when it fills, and when it has room again)
+        self._failing = False  # a spool failed to move (not an outage) and none has moved since: said once
+        self._unopened = False  # a spool this process could not open was said to be left alone
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -71,17 +72,13 @@ class QuerySpool:
     # ---- writing ------------------------------------------------------------------------------------
 
     def append(self, row: tuple) -> None:
-        """``row``: (appid, at, query, matches, follower), written as one line: a JSON array, the entry's id
-        first (arrays, not objects: half the work to write and to read back, a thousand times a second)."""
+        """``row``: (appid, at, query, matches, follower), written at once as one line of the spool."""
         with self._lock:
             line = spoollines.line_of(self._entry_id(), row)
             fd = self._spool()
             if self._backlog + self._size + len(line) > SPOOL_LIMIT:
                 self._drop()
                 return
-            if self._dropping:
-                log.warning("query log: logging again; %d queries were answered but not logged", self._dropping)
-                self._dropping = 0
             os.write(fd, line)  # one system call, in the kernel's hands at once: a killed process keeps it
             self._size += len(line)
             self._rows += 1
@@ -91,6 +88,7 @@ class QuerySpool:
             self._start()
 
     def _drop(self) -> None:
+        """(Under the lock.) A query not logged: the folder is full."""
         if not self._dropping:
             log.error("query log: %s holds %d MiB of queries not yet in the database (is it away?); "
                       "followers' queries are answered but not logged until they move", self.folder,
@@ -142,6 +140,15 @@ class QuerySpool:
                 self.flush()
         finally:  # (whatever failed: the limit counts what is on disk now)
             self._backlog = self._others_size()
+            self._say_if_room_again()
+
+    def _say_if_room_again(self) -> None:
+        """The end of a drop: once the folder is half empty again (not at the first query that fits, or a full
+        folder would say so at every short query)."""
+        with self._lock:
+            if self._dropping and self._backlog + self._size < SPOOL_LIMIT // 2:
+                log.warning("query log: logging again; %d queries were answered but not logged", self._dropping)
+                self._dropping = 0
 
     def _others_size(self) -> int:
         """Bytes of the folder's spools but this process's own: what a long outage has piled up."""
@@ -166,29 +173,34 @@ class QuerySpool:
         rows written. A database outage leaves the spools for the next time; any other failure of one spool (a
         bug: every line the database would refuse is set aside first) leaves it on disk, logged once, and the
         others move."""
-        moved = 0
+        moved, failed = 0, False
         ready = self._ready_spools()
         try:
             for path, _handle in ready:
                 try:
                     moved += self._move(path)
-                    self._failing.discard(path)
                 except Exception as exc:
                     if is_outage(exc):
                         log.warning("query log: the database is away (%s); kept on disk", type(exc).__name__)
                         break
                     self._failed(path)
+                    failed = True
         finally:
             for _path, handle in ready:
                 handle.close()
+        if self._failing and moved and not failed:
+            self._failing = False
+            log.warning("query log: spools move again")
         self.written += moved
         return moved
 
     def _failed(self, path: Path) -> None:
-        if path in self._failing:
-            log.debug("query log: %s failed to move again", path.name, exc_info=True)
+        """A spool that failed to move for another reason than an outage: said once (with what failed) until
+        spools move again; the failure lasting, each worker's new spool every move would say it again."""
+        if self._failing:
+            log.debug("query log: %s failed to move", path.name, exc_info=True)
         else:
-            self._failing.add(path)
+            self._failing = True
             log.exception("query log: %s could not be moved (kept on disk, tried again at every move)", path.name)
 
     def _ready_spools(self):
@@ -199,7 +211,13 @@ class QuerySpool:
         if not self.folder.exists():
             return ready
         for path in sorted(self.folder.glob("*.moving")) + sorted(self.folder.glob("*.jsonl")):
-            handle = _try_lock(path)  # ours (just set aside), or a dead process's; a live owner holds its own
+            try:
+                handle = _try_lock(path)  # ours (just set aside), or a dead process's; a live owner holds its own
+            except OSError as exc:  # (another user's, or not a file: left alone, the others move)
+                if not self._unopened:
+                    self._unopened = True
+                    log.warning("query log: %s cannot be opened (%s); left on disk", path.name, exc)
+                continue
             if handle is not None:
                 ready.append((path, handle))
         return ready

@@ -26,25 +26,31 @@ def line_of(entry_id: str, row: tuple) -> bytes:
 
 
 def rows_of(data: bytes) -> tuple[list[tuple], list[bytes]]:
-    """(rows, lines that are not a query) of a spool's bytes; a line repeated is one row (the log would hold it
-    once and its summaries count it twice)."""
-    rows, rejected, seen = [], [], set()
+    """(rows, lines that are not a query) of a spool's bytes. A line repeated is one row (the log would hold it
+    once and its summaries count it twice); a line with the id of another is not a query."""
+    rows, rejected, seen = [], [], {}
     for line in data.splitlines():
         if line.strip():
             row = _row(line)
-            if row is None:
+            if row is None or (row[0] and seen.get(row[0], row) != row):  # (an id again, with another query)
                 rejected.append(line)
             elif not row[0] or row[0] not in seen:
-                seen.add(row[0])
+                seen[row[0]] = row
                 rows.append(row)
     return rows, rejected
+
+
+# The longest entry id, app id, query and follower the database takes (its columns, and the summaries' keys)
+_MOST_CHARS = (queries.c.entry_id.type.length, queries.c.appid.type.length, QUERY_CHARS,
+               queries.c.follower.type.length)
 
 
 def _row(line: bytes) -> tuple | None:
     """A spool line's row, or None when it is not one (the one place that decides). A line is a JSON array, or
     an object as versions before 2026-11-30 wrote (a spool left by one of those is still moved after an
-    upgrade): entry id, app id, time, query, matches, follower, each of its type, so no line the database would
-    refuse stops the batch it is in."""
+    upgrade): entry id, app id, time, query, matches, follower, each of its type and within what the database
+    takes (a time after 1970: the summaries count days from it), so no line the database would refuse stops the
+    batch it is in."""
     try:
         entry = json.loads(line)
         row = tuple(entry[name] for name in _FIELDS) if isinstance(entry, dict) else tuple(entry)
@@ -56,14 +62,9 @@ def _row(line: bytes) -> tuple | None:
     texts = (entry_id, appid, query, follower)
     fits = (all(isinstance(text, str) for text in texts)
             and all(len(text) <= most for text, most in zip(texts, _MOST_CHARS)) and _storable("".join(texts))
-            and isinstance(at, (int, float)) and not isinstance(at, bool) and at == at and abs(at) < 1e11
+            and isinstance(at, (int, float)) and not isinstance(at, bool) and 0 < at < 1e11
             and isinstance(matches, int) and not isinstance(matches, bool) and 0 <= matches < 1 << 31)
     return row if fits else None
-
-
-# The longest entry id, app id, query and follower the database takes (its columns, and the summaries' keys)
-_MOST_CHARS = (queries.c.entry_id.type.length, queries.c.appid.type.length, QUERY_CHARS,
-               queries.c.follower.type.length)
 
 
 def _storable(text: str) -> bool:
