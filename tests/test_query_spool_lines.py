@@ -19,6 +19,20 @@ def line(entry_id: str, query: str, **changes) -> bytes:
     return json.dumps(list(row.values()), ensure_ascii=False).encode() + b"\n"
 
 
+def fail_the_stuck_spools(monkeypatch) -> None:
+    """A spool with the word "stuck" in it fails to move (a bug reading it: not an outage)."""
+    from wechat_pub.state import spoollines
+
+    real_rows_of = spoollines.rows_of
+
+    def rows_of(data):
+        if b"stuck" in data:
+            raise RuntimeError("a bug in one spool")
+        return real_rows_of(data)
+
+    monkeypatch.setattr(spoollines, "rows_of", rows_of)
+
+
 BAD_LINES = [
     b"not json at all\n",
     b'["cut","wx_sandbox",1800000000.5,"half a li\n',  # (the disk filled up mid-line)
@@ -58,7 +72,7 @@ def test_a_spool_that_fails_for_another_reason_does_not_hold_up_the_others(tmp_p
     (not at every move), and the others move; the mover counts what moved."""
     import logging
 
-    from wechat_pub.state import querylog, querymover, spoollines
+    from wechat_pub.state import querylog, querymover
 
     folder = tmp_path / "query-log"
     folder.mkdir()
@@ -66,14 +80,7 @@ def test_a_spool_that_fails_for_another_reason_does_not_hold_up_the_others(tmp_p
     (folder / "b-host-2-bbbbbb.jsonl").write_bytes(line("b0", "moves"))
     stores = stores_at(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     spool = querylog.QuerySpool(lambda: stores.db, folder, delay=0.01)
-    real_rows_of = spoollines.rows_of
-
-    def rows_of(data):
-        if b"stuck" in data:
-            raise RuntimeError("a bug in one spool")
-        return real_rows_of(data)
-
-    monkeypatch.setattr(spoollines, "rows_of", rows_of)
+    fail_the_stuck_spools(monkeypatch)
     with caplog.at_level(logging.WARNING, logger="wechat_pub.state.querylog"):
         assert querymover.run(spool, idle_exit=0) == 1
         assert spool.flush() == 0 and spool.flush() == 0

@@ -5,22 +5,12 @@ fix a spool that fails is logged and the others move (flush no longer raises), w
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
 
 import pytest
+from test_query_spool_lines import fail_the_stuck_spools, line, queries_in
 
 from conftest import free_port, make_database_url, stores_at
-
-
-def queries_in(stores) -> list[str]:
-    return sorted(query for _, query, _, _ in stores.query_log().entries())
-
-
-def line(entry_id: str, query: str, **changes) -> bytes:
-    row = {"entry_id": entry_id, "appid": "wx_sandbox", "at": 1_800_000_000.5, "query": query, "matches": 1,
-           "follower": "f", **changes}
-    return json.dumps(list(row.values()), ensure_ascii=True).encode() + b"\n"
 
 
 def two_dead_spools(folder, bad: bytes) -> None:
@@ -28,6 +18,15 @@ def two_dead_spools(folder, bad: bytes) -> None:
     folder.mkdir()
     (folder / "a-host-1-aaaaaa.jsonl").write_bytes(line("a0", "good a") + bad)
     (folder / "b-host-2-bbbbbb.jsonl").write_bytes(line("b0", "good b"))
+
+
+def assert_bad_line_set_aside(stores, folder) -> None:
+    """A move of the two spools: both good lines in the database, the bad one set aside, nothing left but it."""
+    from wechat_pub.state.querylog import QuerySpool
+
+    QuerySpool(lambda: stores.db, folder, delay=3600).flush()
+    assert queries_in(stores) == ["good a", "good b"]
+    assert sorted(path.name for path in folder.iterdir()) == ["a-host-1-aaaaaa.rejected"]
 
 
 # ---- High: a line PostgreSQL cannot index is taken for an outage -----------------------------------------
@@ -77,38 +76,20 @@ def test_a_line_the_database_refuses_keeps_its_whole_spool_on_disk_forever(tmp_p
     VARCHAR (StringDataRightTruncation) passes _row; the insert fails, not as an outage, so the whole spool
     (thousands of good queries) stays on disk, is read and retried every `delay` seconds by every worker and the
     mover forever (a traceback in the log each time), and counts towards SPOOL_LIMIT for good."""
-    from wechat_pub.state.querylog import QuerySpool
-
     stores = stores_at(make_database_url(kind, tmp_path))
     folder = tmp_path / "query-log"
     two_dead_spools(folder, bad)
-    spool = QuerySpool(lambda: stores.db, folder, delay=3600)
-
-    try:
-        spool.flush()
-    except Exception:
-        pass
-    assert queries_in(stores) == ["good a", "good b"]
-    assert sorted(path.name for path in folder.iterdir()) == ["a-host-1-aaaaaa.rejected"]
+    assert_bad_line_set_aside(stores, folder)
 
 
 def test_a_deeply_nested_line_keeps_its_whole_spool_on_disk_forever(tmp_path):
     """_row catches ValueError, TypeError and KeyError, but json.loads of a line of 100,000 '[' raises
     RecursionError: _rows_of raises, and the whole spool (its good lines too) never moves; it is read and parsed
     again every `delay` seconds forever. A spool line is a file on disk: it must not be able to stop its spool."""
-    from wechat_pub.state.querylog import QuerySpool
-
     stores = stores_at(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     folder = tmp_path / "query-log"
     two_dead_spools(folder, b"[" * 100_000 + b"\n")
-    spool = QuerySpool(lambda: stores.db, folder, delay=3600)
-
-    try:
-        spool.flush()
-    except Exception:
-        pass
-    assert queries_in(stores) == ["good a", "good b"]
-    assert sorted(path.name for path in folder.iterdir()) == ["a-host-1-aaaaaa.rejected"]
+    assert_bad_line_set_aside(stores, folder)
 
 
 # ---- Medium: a failing spool freezes the folder's backlog: the worker drops every query ------------------
@@ -119,7 +100,7 @@ def test_after_an_outage_one_failing_spool_leaves_the_worker_dropping_every_quer
     SPOOL_LIMIT, the database comes back, every spool but one moves, the folder is nearly empty, yet _backlog
     keeps the count from the outage: this worker drops (never logs) every query for as long as that one spool
     fails, i.e. until a restart, with a single log line from the outage."""
-    from wechat_pub.state import querylog, spoollines
+    from wechat_pub.state import querylog
     from wechat_pub.state.database import StateDatabase
 
     limit = 20_000
@@ -139,14 +120,7 @@ def test_after_an_outage_one_failing_spool_leaves_the_worker_dropping_every_quer
         spool._move_or_hand_over()
     assert spool.dropped > 0
     (folder / "dead-host-1-cccccc.jsonl").write_bytes(line("c0", "stuck"))  # (a small spool that fails)
-    real_rows_of = spoollines.rows_of
-
-    def rows_of(data):
-        if b"stuck" in data:
-            raise RuntimeError("a bug in one spool")
-        return real_rows_of(data)
-
-    monkeypatch.setattr(spoollines, "rows_of", rows_of)
+    fail_the_stuck_spools(monkeypatch)
     away = False
     spool._move_or_hand_over()  # (the failing spool is logged; the others move)
     on_disk = sum(path.stat().st_size for path in folder.iterdir())
@@ -164,21 +138,14 @@ def test_the_mover_counts_what_it_moved_when_one_spool_fails(tmp_path, monkeypat
     mover that moves thousands of queries a round beside one failing spool believes it is idle, ends after
     IDLE_EXIT and is started again by the workers (a new process and its imports every half minute under load),
     and returns a wrong total."""
-    from wechat_pub.state import querylog, querymover, spoollines
+    from wechat_pub.state import querylog, querymover
 
     stores = stores_at(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     folder = tmp_path / "query-log"
     folder.mkdir()
     (folder / "a-host-1-aaaaaa.jsonl").write_bytes(line("a0", "stuck"))
     (folder / "b-host-2-bbbbbb.jsonl").write_bytes(line("b0", "moves"))
-    real_rows_of = spoollines.rows_of
-
-    def rows_of(data):
-        if b"stuck" in data:
-            raise RuntimeError("a bug in one spool")
-        return real_rows_of(data)
-
-    monkeypatch.setattr(spoollines, "rows_of", rows_of)
+    fail_the_stuck_spools(monkeypatch)
     spool = querylog.QuerySpool(lambda: stores.db, folder, delay=0.01)
     assert querymover.run(spool, idle_exit=0) == 1
 

@@ -4,17 +4,12 @@ spoollines._row, the drop counter per episode). Each test failed on the code as 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 
+from test_query_spool_lines import line
+
 from conftest import stores_at
-
-
-def line(entry_id: str, query: str, **changes) -> bytes:
-    row = {"entry_id": entry_id, "appid": "wx_sandbox", "at": 1_800_000_000.5, "query": query, "matches": 1,
-           "follower": "f", **changes}
-    return json.dumps(list(row.values()), ensure_ascii=True).encode() + b"\n"
 
 
 def sqlite_stores(tmp_path):
