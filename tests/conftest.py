@@ -184,6 +184,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def until(check, timeout: float = 30.0, every: float = 0.05):
+    """What ``check()`` returns once it is true, asked every ``every`` seconds for up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError("not within the time")
+
+
 def wait_until_responds(url: str, timeout: float = 20, process: subprocess.Popen | None = None) -> None:
     """Poll ``url`` until it answers 200 (a service's /healthz: and its first search index is made, see
     :func:`wait_until_searchable`); fail early, with its output, if ``process`` dies meanwhile."""

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import open_site, use_database
+from conftest import open_site, until, use_database
 from wechat_pub.state import querymover
 
 
@@ -26,16 +25,6 @@ def mover_pids(config: Path) -> list[int]:
         if b"move-queries" in command and str(config).encode() in command:
             found.append(int(pid))
     return found
-
-
-def wait_for(condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("not within the time")
 
 
 @pytest.fixture
@@ -58,16 +47,16 @@ def test_under_load_the_hosts_mover_moves_the_queries_at_the_lowest_priority(sit
     spool = site.services.query_spool
     for n in range(20):
         site.query_log.add(f"问题 {n}", n % 2, f"follower {n}")
-    pids = wait_for(lambda: mover_pids(firm_dir / "config.toml"))
+    pids = until(lambda: mover_pids(firm_dir / "config.toml"))
     # (its priority is set by the worker right after the spawn: a look in between sees it at 0 for a moment)
-    assert wait_for(lambda: os.getpriority(os.PRIO_PROCESS, pids[0]) == 19, timeout=5)
-    assert wait_for(lambda: logged(site) == sorted(f"问题 {n}" for n in range(20)))
+    assert until(lambda: os.getpriority(os.PRIO_PROCESS, pids[0]) == 19, timeout=5)
+    assert until(lambda: logged(site) == sorted(f"问题 {n}" for n in range(20)))
     assert spool.written == 0  # (the worker moved none of them itself)
     assert [count for _q, count, _f in site.query_log.top(limit=1)] == [1]  # the summaries are kept as well
     for n in range(20, 30):  # a second burst, to the same mover
         site.query_log.add(f"问题 {n}", 1, "f")
-    assert wait_for(lambda: len(logged(site)) == 30) and spool.written == 0
-    wait_for(lambda: not mover_pids(firm_dir / "config.toml"), timeout=20)  # it ends when there is nothing left
+    assert until(lambda: len(logged(site)) == 30) and spool.written == 0
+    until(lambda: not mover_pids(firm_dir / "config.toml"), timeout=20)  # it ends when there is nothing left
     assert not querymover.running(spool.folder) and len(logged(site)) == 30
 
 
@@ -75,7 +64,7 @@ def test_under_a_light_load_the_worker_moves_its_queries_itself(site, firm_dir):
     spool = site.services.query_spool
     for n in range(3):
         site.query_log.add(f"q{n}", 1, "f")
-    assert wait_for(lambda: len(logged(site)) == 3)
+    assert until(lambda: len(logged(site)) == 3)
     assert spool.written == 3 and not mover_pids(firm_dir / "config.toml")
 
 
@@ -86,7 +75,7 @@ def test_a_mover_that_cannot_start_leaves_the_moving_to_the_worker(site, firm_di
     with caplog.at_level(logging.WARNING, "wechat_pub.state.querymover"):
         for n in range(10):
             site.query_log.add(f"q{n}", 1, "f")
-        assert wait_for(lambda: len(logged(site)) == 10)
+        assert until(lambda: len(logged(site)) == 10)
     assert spool.written == 10 and "did not start" in caplog.text
 
 
@@ -99,7 +88,7 @@ def test_a_backlog_too_large_for_the_mover_is_moved_by_the_worker(site, firm_dir
     aside.write_text('["e1","wx_sandbox",1800000000.0,"积压",0,"f"]\n', encoding="utf-8")
     for n in range(10):
         site.query_log.add(f"q{n}", 1, "f")
-    assert wait_for(lambda: len(logged(site)) == 11)
+    assert until(lambda: len(logged(site)) == 11)
     assert spool.written == 11 and not mover_pids(firm_dir / "config.toml") and not aside.exists()
 
 
@@ -108,10 +97,10 @@ def test_a_worker_stopping_while_the_mover_runs_leaves_its_queries_to_it(site, f
     spool.mover.command += ["--idle-exit", "10"]  # (still there when the worker stops)
     for n in range(10):
         site.query_log.add(f"q{n}", 1, "f")
-    wait_for(lambda: mover_pids(firm_dir / "config.toml"))
-    wait_for(lambda: len(logged(site)) == 10)
+    until(lambda: mover_pids(firm_dir / "config.toml"))
+    until(lambda: len(logged(site)) == 10)
     spool.delay = 3600  # (no more moves of its own: what it logs now is left when it stops)
     spool._wake.set()
     site.query_log.add("last", 1, "f")
     spool.close()
-    assert wait_for(lambda: "last" in logged(site)) and spool.written == 0
+    assert until(lambda: "last" in logged(site)) and spool.written == 0

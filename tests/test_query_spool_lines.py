@@ -33,6 +33,29 @@ def fail_the_stuck_spools(monkeypatch) -> None:
     monkeypatch.setattr(spoollines, "rows_of", rows_of)
 
 
+def an_outage_filling(folder, stores, monkeypatch, limit: int):
+    """(the spool, {"away": True}): 3,000 queries logged into ``folder`` while the database is away (set "away"
+    to False to bring it back), with the thread's moves after each hundred, the folder's limit ``limit``."""
+    from wechat_pub.state import querylog
+    from wechat_pub.state.database import StateDatabase
+
+    monkeypatch.setattr(querylog, "SPOOL_LIMIT", limit)
+    outage = {"away": True}
+
+    def database():
+        if outage["away"]:
+            return StateDatabase(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+        return stores.db
+
+    spool = querylog.QuerySpool(database, folder, delay=3600)
+    log = querylog.QueryLog(stores.db, "wx_sandbox", spool)
+    for move in range(30):
+        for n in range(100):
+            log.add(f"q{move}-{n}", 1, "f")
+        spool._move_or_hand_over()
+    return spool, outage
+
+
 BAD_LINES = [
     b"not json at all\n",
     b'["cut","wx_sandbox",1800000000.5,"half a li\n',  # (the disk filled up mid-line)
@@ -95,29 +118,15 @@ def test_a_long_outage_keeps_the_spools_within_the_limit(tmp_path, database_url,
     per file, so the folder grew by a spool every move (every two seconds, for as long as the database was away).
     Now it counts the folder: the queries past it are answered but not logged, the first drop says so, and what
     was kept moves when the database is back."""
-    from wechat_pub.state import querylog
-    from wechat_pub.state.database import StateDatabase
-
     limit = 20_000
-    monkeypatch.setattr(querylog, "SPOOL_LIMIT", limit)
     stores = stores_at(database_url)
-    away = True
-
-    def database():
-        return StateDatabase(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none") if away else stores.db
-
     folder = tmp_path / "query-log"
-    spool = querylog.QuerySpool(database, folder, delay=3600)
-    log = querylog.QueryLog(stores.db, "wx_sandbox", spool)
-    for move in range(30):  # (the thread's moves, one after each hundred queries)
-        for n in range(100):
-            log.add(f"q{move}-{n}", 1, "f")
-        spool._move_or_hand_over()
+    spool, outage = an_outage_filling(folder, stores, monkeypatch, limit)
     on_disk = sum(path.stat().st_size for path in folder.iterdir())
     assert on_disk <= limit
     assert spool.dropped > 0
 
-    away = False
+    outage["away"] = False
     spool._move_or_hand_over()
     assert len(stores.query_log().entries()) == 3000 - spool.dropped
     assert not [path for path in folder.iterdir() if path.stat().st_size]

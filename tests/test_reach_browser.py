@@ -14,7 +14,7 @@ import pytest
 import requests
 from test_console_browser import Robot, SandboxView, page, sign_in, start_console, write_issue  # noqa: F401 (page: fixture)
 
-from conftest import ROOT
+from conftest import ROOT, until
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +39,6 @@ def listing(console) -> list[dict]:
 
 def sends(console) -> list[dict]:
     return [e for e in listing(console) if not e["preview"]]
-
-
-def until(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("not within the time")
 
 
 def test_preview_schedule_send_approve_and_the_result(console, page):  # noqa: F811
@@ -89,18 +79,18 @@ def test_preview_schedule_send_approve_and_the_result(console, page):  # noqa: F
     assert sends(console) == []  # nothing before its time
 
     # at its time: one send; the page shows its counts and links; the team is told
-    until(lambda: sends(console), timeout=60)
+    until(lambda: sends(console), timeout=60, every=0.2)
     page.goto(f"{base}/console/default/issues/135")
     def reached() -> bool:  # (the page reads the issue's state, then the send's result: one drawn while the
         page.reload()       # result was recorded can show the result with "sending"; the next one agrees)
         return "1200 of 1200 followers reached" in page.inner_text("section.card") and \
             "sent" in page.inner_text(".status")
 
-    until(reached, timeout=30)
+    until(reached, timeout=30, every=0.2)
     [sent] = sends(console)
     assert sent["urls"][0] in page.inner_text(".send-result") and "sent" in page.inner_text(".status")
     assert "Sent to followers: " + sent["urls"][0] in page.inner_text("main")  # not "Published:" (a newcomer's)
-    until(lambda: any("issue 135 was sent to the followers" in m["text"]["content"] for m in Robot.received))
+    until(lambda: any("issue 135 was sent to the followers" in m["text"]["content"] for m in Robot.received), every=0.2)
 
 
 def test_a_double_click_sends_once(console, page):  # noqa: F811

@@ -8,9 +8,9 @@ import datetime as dt
 import zoneinfo
 
 import pytest
-from test_query_spool_lines import fail_the_stuck_spools, line, queries_in
+from test_query_spool_lines import an_outage_filling, fail_the_stuck_spools, line, queries_in
 
-from conftest import free_port, make_database_url, stores_at
+from conftest import make_database_url, stores_at
 
 
 def two_dead_spools(folder, bad: bytes) -> None:
@@ -101,27 +101,15 @@ def test_after_an_outage_one_failing_spool_leaves_the_worker_dropping_every_quer
     keeps the count from the outage: this worker drops (never logs) every query for as long as that one spool
     fails, i.e. until a restart, with a single log line from the outage."""
     from wechat_pub.state import querylog
-    from wechat_pub.state.database import StateDatabase
 
-    limit = 20_000
-    monkeypatch.setattr(querylog, "SPOOL_LIMIT", limit)
     stores = stores_at(f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    away = True
-
-    def database():
-        return StateDatabase(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none") if away else stores.db
-
     folder = tmp_path / "query-log"
-    spool = querylog.QuerySpool(database, folder, delay=3600)
+    spool, outage = an_outage_filling(folder, stores, monkeypatch, 20_000)
     log = querylog.QueryLog(stores.db, "wx_sandbox", spool)
-    for move in range(30):
-        for n in range(100):
-            log.add(f"q{move}-{n}", 1, "f")
-        spool._move_or_hand_over()
     assert spool.dropped > 0
     (folder / "dead-host-1-cccccc.jsonl").write_bytes(line("c0", "stuck"))  # (a small spool that fails)
     fail_the_stuck_spools(monkeypatch)
-    away = False
+    outage["away"] = False
     spool._move_or_hand_over()  # (the failing spool is logged; the others move)
     on_disk = sum(path.stat().st_size for path in folder.iterdir())
     assert on_disk < 1000  # everything but the one small spool moved
