@@ -11,8 +11,10 @@ import requests
 from wechatpy import WeChatClient
 
 from conftest import jpeg_bytes
+from wechat_pub.sandbox.massevents import finish_send
+from wechat_pub.sandbox.massstore import MassStore
 from wechat_pub.sandbox.server import start_in_thread
-from wechat_pub.sandbox.state import SandboxAccount, SandboxSettings
+from wechat_pub.sandbox.state import SandboxAccount, SandboxSettings, SandboxState
 
 
 def call(base: str, token: str, endpoint: str, data: dict) -> dict:
@@ -111,6 +113,25 @@ def test_get_and_delete_a_send(account):
     assert call(sandbox.api_base, token, "message/mass/delete", {"msg_id": sent["msg_id"]})["errcode"] == 0
     assert call(sandbox.api_base, token, "message/mass/get", {"msg_id": sent["msg_id"]})["msg_status"] == "DELETE"
     assert call(sandbox.api_base, token, "message/mass/get", {"msg_id": "1"})["errcode"] == 40002
+
+
+def test_a_send_deleted_while_sending_stays_deleted_and_posts_no_event(tmp_path):
+    """The finisher reads SENDING, the team deletes the send, then the finisher ends it: the delete stands (CI saw
+    SEND_SUCCESS after a delete under load) and no MASSSENDJOBFINISH follows a deleted send."""
+    state = SandboxState(SandboxSettings(db_path=str(tmp_path / "m.sqlite3"), accounts=[SandboxAccount()]))
+    store = MassStore(state)
+    sent = store.add_send("wx_sandbox", "c1", {"media_id": "m1", "articles": [{"title": "周报"}]}, None)
+    read = store.send
+
+    def read_then_deleted(msg_id, appid=None):  # the delete lands just after the finisher's read
+        snapshot = read(msg_id, appid)
+        store.set_status(msg_id, "DELETE")
+        return snapshot
+
+    store.send = read_then_deleted
+    finish_send(state, store, sent["msg_id"], "http://127.0.0.1")
+    after = read(sent["msg_id"])
+    assert after["status"] == "DELETE" and after["urls"] == [] and after["event_status"] == ""
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -20,7 +20,8 @@ def finish_send(state: SandboxState, store: MassStore, msg_id: int, base_url: st
     total = followers if sent["to_all"] else int(followers * TAG_SHARE)
     ok = outcome == "success"
     urls = [f"{base_url}/sandbox/mass/{msg_id}/{i + 1}" for i in range(len(sent["articles"]))] if ok else []
-    store.finish(msg_id, "SEND_SUCCESS" if ok else "SEND_FAIL", urls, outcome)
+    if not store.finish(msg_id, "SEND_SUCCESS" if ok else "SEND_FAIL", urls, outcome):
+        return
     if account is None or not account.webhook_url:
         store.note_event(msg_id, "no webhook configured")
         return

@@ -62,10 +62,13 @@ class MassStore:
                                               (msg_id - MSG_ID_BASE,)).fetchone()
         return _send(row) if row and appid in (None, row["appid"]) else None
 
-    def finish(self, msg_id: int, status: str, urls: list[str], outcome: str) -> None:
+    def finish(self, msg_id: int, status: str, urls: list[str], outcome: str) -> bool:
+        """Ends a send still SENDING; False when it was deleted meanwhile (the delete stands)."""
         with self.state.transaction() as db:
-            db.execute("UPDATE mass_sends SET status = ?, urls = ?, finished_at = ?, outcome = ? WHERE id = ?",
-                       (status, json.dumps(urls), self.state.now(), outcome, msg_id - MSG_ID_BASE))
+            return db.execute(
+                "UPDATE mass_sends SET status = ?, urls = ?, finished_at = ?, outcome = ? "
+                "WHERE id = ? AND status = 'SENDING'",
+                (status, json.dumps(urls), self.state.now(), outcome, msg_id - MSG_ID_BASE)).rowcount == 1
 
     def set_status(self, msg_id: int, status: str) -> None:
         with self.state.transaction() as db:
