@@ -90,6 +90,36 @@ def test_lines_that_are_not_queries_are_set_aside_and_the_rest_moves(tmp_path, d
     assert (folder / "a-host-1-aaaaaa.rejected").read_bytes() == b"".join(BAD_LINES)
 
 
+def test_a_query_answered_while_search_was_unavailable_is_logged(tmp_path, database_url):
+    """The webhook logs a query it answered "search is unavailable" (the index being made, or failing) with
+    matches -1: the line check of 2026-12-07 took that for a line that is not a query and set it aside, so
+    the first questions of a new host went missing from what followers asked (CI +3y saw 个人信息 (1) for 2)."""
+    from wechat_pub.state.querylog import QueryLog, QuerySpool
+
+    folder = tmp_path / "query-log"
+    stores = stores_at(database_url)
+    spool = QuerySpool(lambda: stores.db, folder, delay=3600)
+    log = QueryLog(stores.db, "wx_sandbox", spool)
+    log.add("个人信息", -1, "f1")
+    log.add("个人信息", 2, "f2")
+    assert spool.flush() == 2
+    assert sorted(matches for _, _, matches, _ in log.entries()) == [-1, 2]
+    assert log.top() == [("个人信息", 2, 2)] and log.top(unanswered=True) == []
+    assert not list(folder.glob("*.rejected"))
+    assert spool.flush() == 0 and not list(folder.glob("*.rejected"))
+    assert line("x", "-2 is no count", matches=-2) in b"".join(_rejected_after_moving(tmp_path, stores))
+
+
+def _rejected_after_moving(tmp_path, stores) -> list[bytes]:
+    from wechat_pub.state.querylog import QuerySpool
+
+    folder = tmp_path / "hand-made"
+    folder.mkdir()
+    (folder / "a-host-1-aaaaaa.jsonl").write_bytes(line("x", "-2 is no count", matches=-2))
+    QuerySpool(lambda: stores.db, folder, delay=3600).flush()
+    return [path.read_bytes() for path in folder.glob("*.rejected")]
+
+
 def test_a_spool_that_fails_for_another_reason_does_not_hold_up_the_others(tmp_path, monkeypatch, caplog):
     """Any failure of one spool but an outage (here: a bug reading it) leaves it on disk, says so once in the log
     (not at every move), and the others move; the mover counts what moved."""

@@ -15,6 +15,7 @@ from wechat_pub.state.schema import queries
 log = logging.getLogger(__name__)
 
 QUERY_CHARS = 500  # of a query, logged (the summaries' keys hold it whole: PostgreSQL indexes at most ~2.7 KB)
+UNAVAILABLE = -1  # the matches of a query answered "search is unavailable" (bot/webhook.py): asked, not unanswered
 _LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _FIELDS = ("entry_id", "appid", "at", "query", "matches", "follower")
 
@@ -63,7 +64,7 @@ def _row(line: bytes) -> tuple | None:
     fits = (all(isinstance(text, str) for text in texts)
             and all(len(text) <= most for text, most in zip(texts, _MOST_CHARS)) and _storable("".join(texts))
             and isinstance(at, (int, float)) and not isinstance(at, bool) and 0 < at < 1e11
-            and isinstance(matches, int) and not isinstance(matches, bool) and 0 <= matches < 1 << 31)
+            and isinstance(matches, int) and not isinstance(matches, bool) and UNAVAILABLE <= matches < 1 << 31)
     return row if fits else None
 
 
