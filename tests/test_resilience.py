@@ -26,6 +26,7 @@ from conftest import (
     start_redis,
     state_url,
     stores_at,
+    until,
     wait_until_searchable,
 )
 from wechat_pub.bot.protocol import parse_xml, signed_message
@@ -283,3 +284,26 @@ def test_health_names_a_database_that_is_away(tmp_path, monkeypatch):
     report = Deployment(load_config()).services.health()
     assert report["database"].startswith("down (OperationalError") and report["redis"] == "off"
     json.dumps(report)
+
+
+def test_health_says_what_the_query_log_has_waiting_and_set_aside(site):
+    """A spool line that is not a query is set aside in a ``*.rejected`` file for the operator; before, only
+    the log said so once. /healthz now says how much is waiting to move and how much was set aside."""
+    base, server = serve(site)
+    try:
+        assert requests.get(f"{base}/healthz", timeout=10).json()["query_log"] == {"waiting_bytes": 0,
+                                                                                  "set_aside_bytes": 0}
+        folder = site / "state" / "query-log"
+        folder.mkdir(exist_ok=True)
+        bad = b"half a line from a disk that fill\n"
+        (folder / "gone-host-1-aaaaaa.jsonl").write_bytes(bad)  # (a dead process's spool)
+        assert requests.get(f"{base}/healthz", timeout=10).json()["query_log"]["waiting_bytes"] == len(bad)
+        deliver(base, message_xml("苹果", "gh_test"))  # the spool's thread moves the folder within its delay
+
+        def reported():
+            return requests.get(f"{base}/healthz", timeout=10).json()["query_log"]
+
+        until(lambda: reported() == {"waiting_bytes": 0, "set_aside_bytes": len(bad)})
+        assert (folder / "gone-host-1-aaaaaa.rejected").read_bytes() == bad
+    finally:
+        server.shutdown()

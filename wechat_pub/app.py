@@ -16,6 +16,7 @@ from wechat_pub.bot.webhook import init_app
 from wechat_pub.config import Config, load_config
 from wechat_pub.deployment import Deployment
 from wechat_pub.logs import setup_logging
+from wechat_pub.state.spoollines import folder_report
 
 log = logging.getLogger(__name__)
 CONSOLE_MAX_BODY = 20 * 1024 * 1024  # an uploaded newsletter, an article with its text
@@ -46,7 +47,8 @@ def create_app(config: Config | None = None, deployment: Deployment | None = Non
         status = "degraded" if degraded else "ok"
         code = 503 if degraded and request.args.get("strict") else 200
         return jsonify(ok=True, status=status, degraded=degraded, **services, issues=latest[deployment.default.name],
-                       accounts=latest, search_index={name: state for name, (_, state) in searches.items()}), code
+                       accounts=latest, search_index={name: state for name, (_, state) in searches.items()},
+                       query_log=folder_report(deployment.services.query_spool.folder)), code
 
     @app.errorhandler(413)
     def too_large(_error):

@@ -77,6 +77,20 @@ def _storable(text: str) -> bool:
     return "\x00" not in text
 
 
+def folder_report(folder: Path) -> dict:
+    """For the operator (``/healthz``): bytes of queries in the folder's spools, not yet in the database, and
+    bytes of lines set aside there as not queries (``*.rejected``: to look at, then delete). Sizes only: the
+    health check is asked every few seconds, and never reads a file."""
+    report = {"waiting_bytes": 0, "set_aside_bytes": 0}
+    for pattern, key in (("*.jsonl", "waiting_bytes"), ("*.moving", "waiting_bytes"), ("*.rejected", "set_aside_bytes")):
+        for path in folder.glob(pattern):
+            try:
+                report[key] += path.stat().st_size
+            except OSError:  # (moved meanwhile)
+                pass
+    return report
+
+
 def set_aside(path: Path, lines: list[bytes]) -> None:
     """Keep the lines that are not queries beside the spool, for the operator (nothing is thrown away)."""
     rejected = path.with_suffix(".rejected")
