@@ -160,3 +160,64 @@ def test_a_long_outage_keeps_the_spools_within_the_limit(tmp_path, database_url,
     spool._move_or_hand_over()
     assert len(stores.query_log().entries()) == 3000 - spool.dropped
     assert not [path for path in folder.iterdir() if path.stat().st_size]
+
+
+def test_a_full_disk_is_said_once_and_logging_resumes_when_it_has_room(tmp_path, database_url, monkeypatch, caplog):
+    """While the spool cannot be written, followers are answered and their queries counted as dropped; the log
+    says so once, then once more, with the count, when a query is written again."""
+    import errno
+    import logging
+    import os
+
+    from wechat_pub.state import querylog
+
+    stores = stores_at(database_url)
+    spool = querylog.QuerySpool(lambda: stores.db, tmp_path / "query-log", delay=3600)
+    log = querylog.QueryLog(stores.db, "wx_sandbox", spool)
+    real_write, full = os.write, {"on": True}
+
+    def write(fd, data):
+        if fd == spool._fd and full["on"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(querylog.os, "write", write)
+    with caplog.at_level(logging.WARNING, logger="wechat_pub.state.querylog"):
+        log.add("lost 1", 1, "f")
+        log.add("lost 2", 1, "f")
+        full["on"] = False
+        log.add("kept", 1, "f")
+    said = [record.getMessage() for record in caplog.records]
+    assert len([m for m in said if "cannot write" in m and "No space left" in m]) == 1
+    assert "query log: writing again; 2 queries were answered but not logged" in said
+    assert spool.flush() == 1 and queries_in(stores) == ["kept"] and spool.dropped == 2
+
+
+def test_a_half_line_that_cannot_be_undone_ends_its_spool(tmp_path, monkeypatch):
+    """A short write whose half line cannot be cut off again (the truncate fails too): that spool is left as a
+    dead process's, its half line its last (set aside alone), and the next query starts a spool of its own."""
+    import os
+
+    from wechat_pub.state import querylog
+
+    stores = stores_at(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    spool = querylog.QuerySpool(lambda: stores.db, tmp_path / "query-log", delay=3600)
+    log = querylog.QueryLog(stores.db, "wx_sandbox", spool)
+    log.add("before", 1, "f")
+    real_write, short = os.write, {"once": True}
+
+    def write(fd, data):
+        if fd == spool._fd and short.pop("once", False):
+            return real_write(fd, data[:10])
+        return real_write(fd, data)
+
+    def ftruncate(fd, size):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(querylog.os, "write", write)
+    monkeypatch.setattr(querylog.os, "ftruncate", ftruncate)
+    log.add("cut", 1, "f")
+    log.add("after", 1, "f")
+    assert spool.flush() == 2 and queries_in(stores) == ["after", "before"]
+    [rejected] = (tmp_path / "query-log").glob("*.rejected")
+    assert len(rejected.read_bytes().splitlines()) == 1 and spool.dropped == 1

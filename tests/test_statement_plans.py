@@ -15,7 +15,7 @@ from sqlalchemy import event, insert
 from conftest import stores_at
 from wechat_pub.state.audit import AuditLog
 from wechat_pub.state.pushes import PushLedger
-from wechat_pub.state.querylog import WRITTEN
+from wechat_pub.state.querybatch import WRITTEN
 from wechat_pub.state.querysummary import ASKED_BEFORE, QuerySummary
 from wechat_pub.state.schema import audit, history, queries, query_askers
 

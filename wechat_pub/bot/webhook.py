@@ -103,7 +103,10 @@ class Bot:
             kept_first, sent = kept.first, kept.answer.replace(_BLANK_ADDRESSEE, addressee, 1)
         if kept_first:
             for effect in effects:
-                effect()
+                try:
+                    effect()
+                except Exception:  # (the follower still gets the answer kept; what failed is the log's)
+                    log.exception("what a message set off failed (its answer is sent all the same)")
         return sent
 
     # ---- what to answer --------------------------------------------------------------------------------

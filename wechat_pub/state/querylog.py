@@ -11,18 +11,22 @@ hash. Nothing asked is lost, and the webhook never waits for the database to rec
   together) and move when it is back;
 - the spools of processes that died are adopted by the next process that flushes;
 - a line that is not a query (a disk that filled up mid-line, a hand edit) is set aside in a ``*.rejected``
-  file for the operator, and the rest moves: one bad line does not stop the log.
+  file for the operator, and the rest moves: one bad line does not stop the log;
+- a query that cannot be written (the disk full, the folder not writable) is still answered, and said once;
+- a process forked from one that made the spool (gunicorn --preload) gets ids and a spool of its own.
 """
 
 from __future__ import annotations
 
 import atexit
+import errno
 import fcntl
 import logging
 import os
 import socket
 import threading
 import uuid
+import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Iterator
@@ -33,14 +37,14 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state import spoollines
 from wechat_pub.state.database import StateDatabase
 from wechat_pub.state.outage import is_outage
-from wechat_pub.state.querysummary import ClosedDays, QuerySummary, summarise
+from wechat_pub.state.querybatch import write_rows
+from wechat_pub.state.querysummary import ClosedDays, QuerySummary
 from wechat_pub.state.schema import queries
 
 log = logging.getLogger(__name__)
 SPOOL_LIMIT = 64 * 1024 * 1024  # bytes of queries kept on disk (all spools of the folder) while the database is away
-BATCH = 2000  # rows per insert
-QUERY_LOG_LOCK = 0x77717A6C  # PostgreSQL advisory lock of the query log's writers ("wqzl")
 ENTRIES_BATCH = 5000  # rows fetched at a time when reading a period out (a server-side cursor on PostgreSQL)
+_SPOOLS: weakref.WeakSet = weakref.WeakSet()  # this process's spools (each made anew in a fork's child)
 
 
 class QuerySpool:
@@ -54,7 +58,8 @@ class QuerySpool:
         self.mover = mover  # the host's QueryMover (None: this process moves its spool itself)
         self._rows = 0  # queries appended since the last move
         self.written = 0  # rows this process moved into the database
-        self.dropped = 0  # rows refused because the spool was full
+        self.dropped = 0  # rows not logged: the folder full, or the spool not writable
+        self._not_writing = 0  # of them since a spool last could be written (said then, and when one is again)
         self._dropping = 0  # of them since the folder last had room (said when it fills, and when it has room again)
         self._failing = False  # a spool failed to move (not an outage) and none has moved since: said once
         self._unopened = False  # a spool this process could not open was said to be left alone
@@ -68,24 +73,62 @@ class QuerySpool:
         self._thread: threading.Thread | None = None
         self._prefix, self._count = uuid.uuid4().hex[:20], 0
         atexit.register(self.close)
+        _SPOOLS.add(self)
+
+    def _forked(self) -> None:
+        """In the child of a fork (gunicorn --preload makes the app, and this spool, in its master): ids, a spool
+        and a thread of its own. Before, every worker wrote the master's ids, and all but one copy of each was
+        taken for a spool moved twice and skipped."""
+        self._lock, self._wake, self._stopped = threading.Lock(), threading.Event(), threading.Event()
+        if self._fd is not None:
+            os.close(self._fd)  # (its lock stays held: the parent has the same open file)
+        self._fd, self._path, self._size, self._rows, self._thread = None, None, 0, 0, None
+        self._prefix, self._count = uuid.uuid4().hex[:20], 0
 
     # ---- writing ------------------------------------------------------------------------------------
 
     def append(self, row: tuple) -> None:
-        """``row``: (appid, at, query, matches, follower), written at once as one line of the spool."""
+        """``row``: (appid, at, query, matches, follower), written at once as one line of the spool. Never raises:
+        a query that cannot be written (the folder or the disk full) is still answered, and counted as dropped."""
         with self._lock:
             line = spoollines.line_of(self._entry_id(), row)
-            fd = self._spool()
             if self._backlog + self._size + len(line) > SPOOL_LIMIT:
                 self._drop()
                 return
-            os.write(fd, line)  # one system call, in the kernel's hands at once: a killed process keeps it
-            self._size += len(line)
+            try:
+                self._write(line)
+            except OSError as exc:
+                self._unwritable(exc)
+                return
             self._rows += 1
         if self.delay <= 0:
             self.flush()
         elif self._thread is None:
             self._start()
+
+    def _write(self, line: bytes) -> None:
+        """(Under the lock.) One system call, in the kernel's hands at once: a killed process keeps the line."""
+        fd = self._spool()
+        written = os.write(fd, line)
+        if written < len(line):  # (the disk filled up mid-line: undone, or the next line would join the half one)
+            try:
+                os.ftruncate(fd, self._size)
+            except OSError:  # (the half line ends this spool: set aside alone when it moves, as a dead one's)
+                os.close(fd)
+                self._fd, self._size = None, 0
+            raise OSError(errno.ENOSPC, "only part of a line could be written")
+        self._size += written
+        if self._not_writing:
+            log.warning("query log: writing again; %d queries were answered but not logged", self._not_writing)
+            self._not_writing = 0
+
+    def _unwritable(self, exc: OSError) -> None:
+        """(Under the lock.) A query not logged: its spool could not be written. Said once until one is."""
+        if not self._not_writing:
+            log.error("query log: cannot write to %s (%s); followers' queries are answered but not logged until "
+                      "it can", self.folder, exc.strerror or exc)
+        self.dropped += 1
+        self._not_writing += 1
 
     def _drop(self) -> None:
         """(Under the lock.) A query not logged: the folder is full."""
@@ -233,29 +276,13 @@ class QuerySpool:
                     os.close(self._fd)
                     self._fd = None
 
-    _INSERT = ("INSERT INTO queries (entry_id, appid, at, query, matches, follower) VALUES (?, ?, ?, ?, ?, ?) "
-               "ON CONFLICT DO NOTHING")
-
     def _move(self, path: Path) -> int:
         try:
             data = path.read_bytes()
         except FileNotFoundError:  # another process moved it a moment ago
             return 0
         rows, rejected = spoollines.rows_of(data)
-        db = self.db_factory()
-        conn = db.raw_connection()  # a plain executemany: thousands of rows a second come in at full load
-        try:
-            cursor = conn.cursor()
-            _begin_writing(cursor, db.dialect)
-            for start in range(0, len(rows), BATCH):
-                batch = rows[start:start + BATCH]
-                new = _not_written(cursor, db.driver_sql, batch)  # a spool moved again after a crash: once
-                cursor.executemany(db.driver_sql(self._INSERT), batch)
-                summarise(cursor, db.driver_sql, (row[1:] for row in new))
-            cursor.execute("COMMIT")
-            cursor.close()
-        finally:
-            conn.release()
+        write_rows(self.db_factory(), rows)
         if rejected:  # (after the commit: a spool moved again after an outage sets them aside once)
             spoollines.set_aside(path, rejected)
         path.unlink()
@@ -275,33 +302,6 @@ class QuerySpool:
             self.flush()
         except Exception:  # at exit: the spool stays on disk for the next process
             log.warning("query log: left on disk for the next start")
-
-
-def _begin_writing(cursor, dialect: str) -> None:
-    """A transaction that holds the query log's write lock from its start: the summaries are read, then moved
-    (querysummary.summarise), so batches are written one at a time (SQLite: the file's write lock; PostgreSQL:
-    an advisory lock held until the commit)."""
-    if dialect == "sqlite":
-        cursor.execute("BEGIN IMMEDIATE")
-    else:
-        cursor.execute("BEGIN")
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)" % QUERY_LOG_LOCK)
-
-
-# (entry_id != '' is the unique index's own condition, written out: without it neither SQLite nor PostgreSQL
-# may use that partial index, and every look read the whole log: millions of rows, a few times a batch)
-WRITTEN = "SELECT entry_id FROM queries WHERE entry_id != '' AND entry_id IN ({})"
-
-
-def _not_written(cursor, driver_sql, batch: list[tuple]) -> list[tuple]:
-    """The rows of ``batch`` whose entry id is not in the log yet (all of them, but after a crash)."""
-    ids = [row[0] for row in batch if row[0]]
-    written = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        cursor.execute(driver_sql(WRITTEN.format(", ".join("?" * len(chunk)))), chunk)
-        written.update(entry for (entry,) in cursor.fetchall())
-    return [row for row in batch if not row[0] or row[0] not in written]
 
 
 def _try_lock(path: Path):
@@ -362,3 +362,11 @@ class QueryLog:
             rows = conn.execution_options(yield_per=ENTRIES_BATCH).execute(statement)
             for batch in rows.partitions():
                 yield from batch
+
+
+def _after_fork_in_child() -> None:
+    for spool in list(_SPOOLS):
+        spool._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -15,6 +15,7 @@ from wechat_pub.state.schema import queries
 log = logging.getLogger(__name__)
 
 QUERY_CHARS = 500  # of a query, logged (the summaries' keys hold it whole: PostgreSQL indexes at most ~2.7 KB)
+EARLIEST = 946_684_800  # 2000-01-01: no follower asked before (and a tiny time underflows PostgreSQL's day sums)
 UNAVAILABLE = -1  # the matches of a query answered "search is unavailable" (bot/webhook.py): asked, not unanswered
 _LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _FIELDS = ("entry_id", "appid", "at", "query", "matches", "follower")
@@ -50,7 +51,7 @@ def _row(line: bytes) -> tuple | None:
     """A spool line's row, or None when it is not one (the one place that decides). A line is a JSON array, or
     an object as versions before 2026-11-30 wrote (a spool left by one of those is still moved after an
     upgrade): entry id, app id, time, query, matches, follower, each of its type and within what the database
-    takes (a time after 1970: the summaries count days from it), so no line the database would refuse stops the
+    takes (a time after 2000: the summaries count days from 1970), so no line the database would refuse stops the
     batch it is in."""
     try:
         entry = json.loads(line)
@@ -63,7 +64,7 @@ def _row(line: bytes) -> tuple | None:
     texts = (entry_id, appid, query, follower)
     fits = (all(isinstance(text, str) for text in texts)
             and all(len(text) <= most for text, most in zip(texts, _MOST_CHARS)) and _storable("".join(texts))
-            and isinstance(at, (int, float)) and not isinstance(at, bool) and 0 < at < 1e11
+            and isinstance(at, (int, float)) and not isinstance(at, bool) and EARLIEST <= at < 1e11
             and isinstance(matches, int) and not isinstance(matches, bool) and UNAVAILABLE <= matches < 1 << 31)
     return row if fits else None
 
