@@ -11,7 +11,7 @@ import threading
 import pytest
 import requests
 
-from conftest import SEED_ARTICLE, free_port, wait_until_responds
+from conftest import DATABASES, SEED_ARTICLE, free_port, make_database_url, wait_until_responds
 from wechat_pub.bot.protocol import open_reply, parse_xml, signed_message
 from wechat_pub.bot.simulate import message_xml
 
@@ -129,3 +129,32 @@ def test_gunicorn_workers_share_retries(site, run_cli):
         server.wait(10)
     out = run_cli("queries").stdout
     assert "2×  个人信息  (1 follower(s))" in out  # the retries were one query; simulate's none; the last one
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_gunicorn_preload_workers_log_every_query(kind, site, run_cli, monkeypatch):
+    """gunicorn --preload makes the app in its master and forks the workers from it: each worker must log its
+    followers' queries under ids of its own (before, every worker wrote the master's ids, and all but the first
+    copy of each was skipped as a spool moved twice: review 22), and talk to the database on connections of its
+    own, not the master's."""
+    url = make_database_url(kind, site)
+    monkeypatch.setenv("WECHAT_PUB_STATE__DATABASE_URL", url)
+    server, base = start([sys.executable, "-m", "gunicorn", "--preload", "-w", "3", "-b", "127.0.0.1:{port}",
+                          "wechat_pub.app:create_app()"], site, environment(WECHAT_PUB_STATE__DATABASE_URL=url))
+    try:
+        statuses: list[int] = []
+
+        def ask_ten():
+            statuses.extend(follower_asks(base, "个人信息").status_code for _ in range(10))
+
+        threads = [threading.Thread(target=ask_ten) for _ in range(3)]  # (at once: the three workers answer)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses == [200] * 30
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert "30×  个人信息  (1 follower(s))" in run_cli("queries").stdout, output
+    assert "Traceback" not in output, output

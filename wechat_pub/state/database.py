@@ -12,6 +12,8 @@ page that shows several stores reads them at one moment (:meth:`StateDatabase.sn
 from __future__ import annotations
 
 import contextvars
+import os
+import weakref
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -27,6 +29,7 @@ _TOGETHER: contextvars.ContextVar = contextvars.ContextVar("wechat_pub_together"
 _SNAPSHOT: contextvars.ContextVar = contextvars.ContextVar("wechat_pub_snapshot", default=None)
 BOUND_SECONDS = 1.0  # the longest a bounded connection waits for a lock, a statement or the server
 PATIENT_SECONDS = 30.0  # the longest any other SQLite connection waits for the write lock
+_ENGINES: weakref.WeakSet = weakref.WeakSet()  # this process's engines (their pools left to the parent in a fork)
 
 
 def lock_wait(bounded: bool) -> float:
@@ -212,6 +215,7 @@ def open_engine(url: str, bounded: bool = False) -> Engine:
     except ImportError:
         raise ConfigError("state.database_url points at PostgreSQL but its driver is not installed.",
                           "pip install 'wechat-pub[postgres]'") from None
+    _ENGINES.add(engine)
     if url.startswith("sqlite"):
         busy_ms = int(lock_wait(bounded) * 1000)
         event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms))
@@ -249,3 +253,14 @@ def _postgres_settings(dbapi_connection, bounded: bool) -> None:
         cursor.execute(f"SET lock_timeout = {milliseconds}")
     cursor.close()
     dbapi_connection.commit()
+
+
+def _new_pools_in_child() -> None:
+    """In the child of a fork (gunicorn --preload makes the app in its master): connections of its own. The
+    parent's stay the parent's (not closed here); before, the workers and the master spoke on one PostgreSQL
+    connection at once, and the server refused them."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_new_pools_in_child)
