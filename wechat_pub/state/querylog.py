@@ -115,7 +115,7 @@ class QuerySpool:
                 os.ftruncate(fd, self._size)
             except OSError:  # (the half line ends this spool: set aside alone when it moves, as a dead one's)
                 os.close(fd)
-                self._fd, self._size = None, 0
+                self._fd, self._path, self._size = None, None, 0
             raise OSError(errno.ENOSPC, "only part of a line could be written")
         self._size += written
         if self._not_writing:
