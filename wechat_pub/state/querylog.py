@@ -43,6 +43,7 @@ from wechat_pub.state.schema import queries
 
 log = logging.getLogger(__name__)
 SPOOL_LIMIT = 64 * 1024 * 1024  # bytes of queries kept on disk (all spools of the folder) while the database is away
+QUIET_AGAIN = 60.0  # seconds of queries written after one was not, before the log says "writing again"
 ENTRIES_BATCH = 5000  # rows fetched at a time when reading a period out (a server-side cursor on PostgreSQL)
 _SPOOLS: weakref.WeakSet = weakref.WeakSet()  # this process's spools (each made anew in a fork's child)
 
@@ -60,6 +61,7 @@ class QuerySpool:
         self.written = 0  # rows this process moved into the database
         self.dropped = 0  # rows not logged: the folder full, or the spool not writable
         self._not_writing = 0  # of them since a spool last could be written (said then, and when one is again)
+        self._unwritten_at = 0.0  # (monotonic) when the last of them was not written
         self._dropping = 0  # of them since the folder last had room (said when it fills, and when it has room again)
         self._failing = False  # a spool failed to move (not an outage) and none has moved since: said once
         self._unopened = False  # a spool this process could not open was said to be left alone
@@ -102,7 +104,7 @@ class QuerySpool:
                 return
             self._rows += 1
         if self.delay <= 0:
-            self.flush()
+            self._flush_quietly()
         elif self._thread is None:
             self._start()
 
@@ -118,15 +120,17 @@ class QuerySpool:
                 self._fd, self._path, self._size = None, None, 0
             raise OSError(errno.ENOSPC, "only part of a line could be written")
         self._size += written
-        if self._not_writing:
+        if self._not_writing and self.clock.monotonic() - self._unwritten_at >= QUIET_AGAIN:
             log.warning("query log: writing again; %d queries were answered but not logged", self._not_writing)
             self._not_writing = 0
 
     def _unwritable(self, exc: OSError) -> None:
-        """(Under the lock.) A query not logged: its spool could not be written. Said once until one is."""
+        """(Under the lock.) A query not logged: its spool could not be written. Said once, until queries have been
+        written for :data:`QUIET_AGAIN` seconds (a nearly full disk takes short lines and refuses long ones)."""
         if not self._not_writing:
             log.error("query log: cannot write to %s (%s); followers' queries are answered but not logged until "
                       "it can", self.folder, exc.strerror or exc)
+        self._unwritten_at = self.clock.monotonic()
         self.dropped += 1
         self._not_writing += 1
 
@@ -150,8 +154,14 @@ class QuerySpool:
             self._path = self.folder / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
             making = self._path.with_suffix(".making")  # (no mover looks for it: not taken before it is locked)
             fd = os.open(making, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
-            fcntl.flock(fd, fcntl.LOCK_EX)  # held while this process lives: others leave it alone
-            os.replace(making, self._path)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # held while this process lives: others leave it alone
+                os.replace(making, self._path)
+            except OSError:  # (no lock on this file system, a full disk: nothing left behind, query after query)
+                os.close(fd)
+                making.unlink(missing_ok=True)
+                self._path = None
+                raise
             self._fd, self._size = fd, 0
         return self._fd
 
@@ -167,10 +177,13 @@ class QuerySpool:
         while not self._stopped.is_set():
             self._wake.wait(self.delay)
             self._wake.clear()
-            try:
-                self._move_or_hand_over()
-            except Exception:  # a bug must not stop the log: the spool stays on disk, tried again next time
-                log.exception("query log: flush failed")
+            self._flush_quietly(self._move_or_hand_over)
+
+    def _flush_quietly(self, move=None) -> None:
+        try:
+            (move or self.flush)()
+        except Exception:  # a bug must not stop the log, nor reach a follower: the spool stays, tried again
+            log.exception("query log: flush failed")
 
     def _move_or_hand_over(self) -> None:
         """Move the spool, or under load set it aside for the host's mover."""
