@@ -92,6 +92,12 @@ def test_preview_schedule_send_approve_and_the_result(console, page):  # noqa: F
     assert "Sent to followers: " + sent["urls"][0] in page.inner_text("main")  # not "Published:" (a newcomer's)
     until(lambda: any("issue 135 was sent to the followers" in m["text"]["content"] for m in Robot.received), every=0.2)
 
+    # and deleted from the followers' chats (the console asks WeChat first: only a send that went out can be)
+    page.click("button[data-action=unsend]")
+    assert "send was deleted from the followers' chats" in page.inner_text(".flash")
+    assert [e["status"] for e in sends(console)] == ["DELETE"]
+    assert page.locator("button[data-action=unsend]").count() == 0
+
 
 def test_a_double_click_sends_once(console, page):  # noqa: F811
     console.sandbox.settings.accounts[0].kind = "service"  # more than one send a day, so a second would show

@@ -10,7 +10,7 @@ import pytest
 import requests
 from wechatpy import WeChatClient
 
-from conftest import jpeg_bytes
+from conftest import jpeg_bytes, until
 from wechat_pub.sandbox.massevents import finish_send
 from wechat_pub.sandbox.massstore import MassStore
 from wechat_pub.sandbox.server import start_in_thread
@@ -110,9 +110,22 @@ def test_get_and_delete_a_send(account):
     sent = sendall(sandbox.api_base, token, media_id)
     status = call(sandbox.api_base, token, "message/mass/get", {"msg_id": str(sent["msg_id"])})
     assert status["msg_status"] in ("SENDING", "SEND_SUCCESS")
+    until(lambda: call(sandbox.api_base, token, "message/mass/get", {"msg_id": sent["msg_id"]})["msg_status"]
+          == "SEND_SUCCESS")
     assert call(sandbox.api_base, token, "message/mass/delete", {"msg_id": sent["msg_id"]})["errcode"] == 0
     assert call(sandbox.api_base, token, "message/mass/get", {"msg_id": sent["msg_id"]})["msg_status"] == "DELETE"
     assert call(sandbox.api_base, token, "message/mass/get", {"msg_id": "1"})["errcode"] == 40002
+
+
+def test_only_a_send_that_went_out_can_be_deleted(account):
+    """WeChat: "only messages sent through the API that have been successfully sent can be deleted". The sandbox
+    let a send still SENDING be deleted (and CI then saw its finish overwrite the delete)."""
+    sandbox, token, media_id = account
+    sandbox.settings.mass_delay = 3600  # (it stays SENDING)
+    sent = sendall(sandbox.api_base, token, media_id)
+    refused = call(sandbox.api_base, token, "message/mass/delete", {"msg_id": sent["msg_id"]})
+    assert refused["errcode"] == -1 and "a send SENDING cannot be deleted" in refused["errmsg"]
+    assert call(sandbox.api_base, token, "message/mass/get", {"msg_id": sent["msg_id"]})["msg_status"] == "SENDING"
 
 
 def test_a_send_deleted_while_sending_stays_deleted_and_posts_no_event(tmp_path):

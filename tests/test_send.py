@@ -12,7 +12,7 @@ import pytest
 import requests
 from test_notify import configure, team, told  # noqa: F401 (team: the fixture)
 
-from conftest import FakeClock, free_port, open_site, wait_until_responds
+from conftest import FakeClock, free_port, open_site, until, wait_until_responds
 
 
 def mass(sandbox) -> list[dict]:
@@ -125,10 +125,23 @@ def test_no_event_then_message_mass_get_finds_the_outcome(team, sandbox, run_cli
 def test_delete_a_send(team, sandbox, run_cli):  # noqa: F811
     site, _ = team
     run_cli("send", "articles/issue-135.md", "--yes")
+    until(lambda: mass(sandbox)[0]["status"] == "SEND_SUCCESS")  # (WeChat deletes only a send that went out)
     deleted = run_cli("send", "articles/issue-135.md", "--delete", "--yes")
     assert "was deleted" in deleted.stdout
     assert mass(sandbox)[0]["status"] == "DELETE"
     assert [r.state for r in open_site(site).sends.of_issue(135)] == ["deleted"]
+
+
+def test_a_send_still_going_out_is_not_deleted_and_says_why(team, sandbox, run_cli):  # noqa: F811
+    """WeChat deletes only a send that went out: asked to delete one still SENDING, wechat-pub says so and what to
+    do, and records nothing (before, the sandbox deleted it, where WeChat would have refused)."""
+    site, _ = team
+    sandbox.settings.mass_delay = 3600  # (it stays SENDING)
+    run_cli("send", "articles/issue-135.md", "--yes")
+    refused = run_cli("send", "articles/issue-135.md", "--delete", "--yes", expect=1)
+    assert "is still being sent to the followers" in refused.stderr and "try again in a few minutes" in refused.stderr
+    assert mass(sandbox)[0]["status"] == "SENDING"
+    assert [r.state for r in open_site(site).sends.of_issue(135)] == ["accepted"]
 
 
 def test_a_failed_send_event_is_recorded_once_with_its_meaning_and_told(team, sandbox, run_cli):  # noqa: F811

@@ -142,7 +142,17 @@ def unsend(site, account, issue: int, by: str = "", article: int = 0) -> str:
     if record is None or not record.msg_id:
         raise WechatPubError(f"issue {issue} has no send wechat-pub knows the msg_id of.",
                              "Delete it by hand in mp.weixin.qq.com → 已发表 (a send marked by hand has no msg_id).")
-    account.api.mass.delete(record.msg_id, article)
+    status = account.api.mass.get(record.msg_id)  # (WeChat deletes only a send that went out)
+    if status == "SENDING":
+        raise WechatPubError(f"issue {issue} is still being sent to the followers.",
+                             "WeChat deletes only a send that has gone out: try again in a few minutes.")
+    if status == "SEND_FAIL":
+        raise WechatPubError(f"issue {issue}'s send failed: it reached no follower, so there is nothing to delete.",
+                             "To reach the followers, send it again.")
+    if status == "DELETE":  # (deleted in mp.weixin.qq.com meanwhile: recorded so)
+        article = 0
+    else:
+        account.api.mass.delete(record.msg_id, article)
     if article == 0:
         site.sends.deleted(issue, record.clientmsgid, by)
         site.pushes.unsent(issue)

@@ -9,6 +9,7 @@
 - An accepted send finishes after ``mass_delay`` seconds with a MASSSENDJOBFINISH to the account's webhook
   (:mod:`.massevents`), its outcome as ``mass_outcome`` says (success, fail, check_fail, err(N)).
 - Preview: to a WeChat ID that follows the account (``phones``; else 43004), 100 a day, no send quota used.
+- Delete: only a send that went out (SEND_SUCCESS), as WeChat documents; else -1 (its code is not documented).
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ def delete():
     require_verified()
     data = body()
     sent = own_send(data)
+    if sent["status"] != "SEND_SUCCESS":  # ("only messages … that have been successfully sent can be deleted")
+        raise WxError(-1, f"system error (the sandbox: a send {sent['status']} cannot be deleted, only one that "
+                          "went out; WeChat documents the rule, not its code)")
     index = data.get("article_idx", 0)
     if not isinstance(index, int) or not 0 <= index <= len(sent["articles"]):
         raise WxError(40114)
