@@ -349,6 +349,10 @@ def test_axe_fails_a_page_with_an_unlabelled_field(browser):
      ("wechat-pub", "outcome")),
     ("en", "Could not reach WeChat's message/mass/sendall: HTTP 502.", "WeChat could not be reached (HTTP 502)",
      ("Details",)),
+    ("zh_CN", "issue 135 is still being sent to the followers.\n  hint: WeChat deletes only a send that has gone "
+              "out: try again in a few minutes.", "群发仍在发送中", ("still being sent", "详情")),
+    ("zh_CN", "issue 135's send failed: it reached no follower, so there is nothing to delete.\n  hint: To reach "
+              "the followers, send it again.", "没有送达任何粉丝", ("reached no follower",)),
 ])
 def test_shared_errors_are_said_in_the_consoles_words(language, message, said, never):
     """A shared (command-line) error at the console's boundary: a WeChat code by its meaning, never a command

@@ -95,6 +95,11 @@ FAILURES = tuple((re.compile(pattern), words) for pattern, words in (
      N_("Today's %(count)s phone previews are used: preview again after midnight Beijing time.")),
     (r"^Image (?P<src>\S+) cannot be downloaded from a public web address",
      N_("The image “%(src)s” cannot be downloaded: save it next to the article and link the file instead.")),
+    (r"^issue \d+ is still being sent to the followers",
+     N_("It is still being sent to the followers, and WeChat deletes only a send that has gone out: try again in a "
+        "few minutes.")),
+    (r"^issue \d+'s send failed: it reached no follower",
+     N_("Its send failed and reached no follower: there is nothing to delete.")),
     (r"a send was started over a day ago and its outcome is unknown",
      N_("A send started over a day ago and WeChat never said how it ended: look in mp.weixin.qq.com → "
         "内容与互动 → 已发表/群发记录. If it went out, mark it sent here; if not, send it by hand there, then mark "
