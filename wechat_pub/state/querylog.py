@@ -104,7 +104,7 @@ class QuerySpool:
                 return
             self._rows += 1
         if self.delay <= 0:
-            self._flush_quietly()
+            self._flush_quietly(self.flush)
         elif self._thread is None:
             self._start()
 
@@ -179,9 +179,9 @@ class QuerySpool:
             self._wake.clear()
             self._flush_quietly(self._move_or_hand_over)
 
-    def _flush_quietly(self, move=None) -> None:
+    def _flush_quietly(self, move) -> None:
         try:
-            (move or self.flush)()
+            move()
         except Exception:  # a bug must not stop the log, nor reach a follower: the spool stays, tried again
             log.exception("query log: flush failed")
 
@@ -208,14 +208,7 @@ class QuerySpool:
 
     def _others_size(self) -> int:
         """Bytes of the folder's spools but this process's own: what a long outage has piled up."""
-        total = 0
-        for path in (*self.folder.glob("*.moving"), *self.folder.glob("*.jsonl")):
-            if path != self._path:
-                try:
-                    total += path.stat().st_size
-                except FileNotFoundError:  # moved meanwhile
-                    pass
-        return total
+        return spoollines.bytes_in(self.folder, "*.moving", "*.jsonl", but=self._path)
 
     def _mover_takes(self, rows: int) -> bool:
         try:

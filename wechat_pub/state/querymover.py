@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
+from wechat_pub.state.spoollines import bytes_in
 
 log = logging.getLogger(__name__)
 BUSY_ROWS = 200  # queries a worker logged since its last move: from here on, the mover moves its spools
@@ -74,13 +75,7 @@ class QueryMover:
 
 def backlog(folder: Path) -> int:
     """Bytes of the spools set aside and not moved yet."""
-    total = 0
-    for path in Path(folder).glob(SET_ASIDE):
-        try:
-            total += path.stat().st_size
-        except FileNotFoundError:  # moved meanwhile
-            pass
-    return total
+    return bytes_in(folder, SET_ASIDE)
 
 
 def running(folder: Path) -> bool:

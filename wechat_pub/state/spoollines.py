@@ -82,14 +82,20 @@ def folder_report(folder: Path) -> dict:
     """For the operator (``/healthz``): bytes of queries in the folder's spools, not yet in the database, and
     bytes of lines set aside there as not queries (``*.rejected``: to look at, then delete). Sizes only: the
     health check is asked every few seconds, and never reads a file."""
-    report = {"waiting_bytes": 0, "set_aside_bytes": 0}
-    for pattern, key in (("*.jsonl", "waiting_bytes"), ("*.moving", "waiting_bytes"), ("*.rejected", "set_aside_bytes")):
-        for path in folder.glob(pattern):
-            try:
-                report[key] += path.stat().st_size
-            except OSError:  # (moved meanwhile)
-                pass
-    return report
+    return {"waiting_bytes": bytes_in(folder, "*.jsonl", "*.moving"), "set_aside_bytes": bytes_in(folder, "*.rejected")}
+
+
+def bytes_in(folder: Path, *patterns: str, but: Path | None = None) -> int:
+    """Bytes of the folder's files that match ``patterns`` (``but`` left out), from their sizes alone."""
+    total = 0
+    for pattern in patterns:
+        for path in Path(folder).glob(pattern):
+            if path != but:
+                try:
+                    total += path.stat().st_size
+                except OSError:  # (moved meanwhile)
+                    pass
+    return total
 
 
 def set_aside(path: Path, lines: list[bytes]) -> None:
