@@ -64,7 +64,7 @@ def test_under_a_light_load_the_worker_moves_its_queries_itself(site, firm_dir):
     spool = site.services.query_spool
     for n in range(3):
         site.query_log.add(f"q{n}", 1, "f")
-    assert until(lambda: len(logged(site)) == 3)
+    assert until(lambda: len(logged(site)) == 3 and spool.written == 3)  # (counted after the commit)
     assert spool.written == 3 and not mover_pids(firm_dir / "config.toml")
 
 
@@ -75,7 +75,7 @@ def test_a_mover_that_cannot_start_leaves_the_moving_to_the_worker(site, firm_di
     with caplog.at_level(logging.WARNING, "wechat_pub.state.querymover"):
         for n in range(10):
             site.query_log.add(f"q{n}", 1, "f")
-        assert until(lambda: len(logged(site)) == 10)
+        assert until(lambda: len(logged(site)) == 10 and spool.written == 10)  # (counted after the commit)
     assert spool.written == 10 and "did not start" in caplog.text
 
 
@@ -88,7 +88,7 @@ def test_a_backlog_too_large_for_the_mover_is_moved_by_the_worker(site, firm_dir
     aside.write_text('["e1","wx_sandbox",1800000000.0,"积压",0,"f"]\n', encoding="utf-8")
     for n in range(10):
         site.query_log.add(f"q{n}", 1, "f")
-    assert until(lambda: len(logged(site)) == 11)
+    assert until(lambda: len(logged(site)) == 11 and spool.written == 11)  # (counted after the commit)
     assert spool.written == 11 and not mover_pids(firm_dir / "config.toml") and not aside.exists()
 
 
