@@ -39,8 +39,10 @@ def pytest_configure(config) -> None:
     use_cheap_password_hashes_everywhere()
     keep_compiled_bytecode(config)
     import migrated_once  # here: it imports the project, which the check above needs first
+    import stalls
 
     migrated_once.install()
+    stalls.install()
 
 
 def keep_compiled_bytecode(config) -> None:
