@@ -226,12 +226,11 @@ def schedule(account: str, number: int):
     site = site_of(account)
     row = _row(site, number)
     at = request.form.get("at", "").strip().replace("T", " ") or None
-    from wechat_pub.console.reach import apply_delivery
+    then = (request.form.get("deliver", ""), request.form.get("tag", "").strip()) if "deliver" in request.form else None
     from wechat_pub.publish.deliver import delivery_of
 
-    try:
-        apply_delivery(site, site.library.path_of(row), request.form)  # what happens then (issue 23)
-        done = set_time(site, site.library.path_of(row), at, author=current_user.name)
+    try:  # (what happens then: issue 23; '' for the account's default)
+        done = set_time(site, site.library.path_of(row), at, author=current_user.name, delivery=then)
     except WechatPubError as exc:
         flash(failure(_("Not scheduled."), exc), "error")
     else:

@@ -158,15 +158,6 @@ def mark_published(account: str, number: int):
     return _back(account, number)
 
 
-def apply_delivery(site, path: str, form) -> None:
-    """The schedule form's 'what happens then' (``deliver``: '' for the account's default; ``tag`` for a send)."""
-    if "deliver" not in form:
-        return
-    from wechat_pub.source.delivery import set_delivery
-
-    set_delivery(path, form.get("deliver", ""), form.get("tag", "").strip())
-
-
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     from wechat_pub.console.base import deployment

@@ -54,10 +54,16 @@ def folder_problems(site, path: str, issue: m.Issue | None) -> list[m.Problem]:
                       "Give one of the files another issue number, or remove it; until then neither is pushed.")]
 
 
-def schedule(site, path: str, when: str | None, author: str | None = None) -> Scheduled:
+def schedule(site, path: str, when: str | None, author: str | None = None,
+             delivery: tuple[str, str] | None = None) -> Scheduled:
     """Set (or, with None, remove) the issue's publish time: its front matter's publish_at, then the shared
     database (the change credited to ``author``). A time that has passed is refused, saying what time it is in
-    the publisher's zone."""
+    the publisher's zone. ``delivery``: the (deliver, tag) that goes with it (the console's 'what happens then'),
+    written only once the time is accepted: a refused form changes nothing, and whatever was written is the
+    author's (an editor's ``deliver: send`` left for the next sync would be taken as the host's, which needs no
+    approval)."""
+    from wechat_pub.source.delivery import set_delivery
+
     issue = issue_of(site, path)
     if when is not None:
         moment = _publish_time(when, site.timezone)
@@ -67,9 +73,13 @@ def schedule(site, path: str, when: str | None, author: str | None = None) -> Sc
             raise WechatPubError(f"{when!r} ({moment.isoformat()}) has already passed: it is now "
                                  f"{current.strftime('%Y-%m-%d %H:%M')} in {site.timezone}.",
                                  "Give a time in the future; to send the issue now, use `wechat-pub push`.")
-    normalised = set_publish_at(path, when, site.timezone)
-    site.library.sync(author=author)
-    return Scheduled(issue, normalised)
+    if delivery is not None:
+        set_delivery(path, *delivery)  # (checks both before it writes)
+    try:
+        normalised = set_publish_at(path, when, site.timezone)
+    finally:  # (the delivery written, the time refused: still the author's change)
+        site.library.sync(author=author)
+    return Scheduled(issue if delivery is None else issue_of(site, path), normalised)  # (with what happens then)
 
 
 def _publish_time(when: str, timezone: str) -> dt.datetime:
