@@ -21,6 +21,7 @@ import tomllib
 import zoneinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from wechat_pub.errors import ConfigError
 from wechat_pub.settings import CONSOLE_LANGUAGES, LEAD_LANGUAGES, SEARCH_SCOPES, SETTINGS, Setting
@@ -95,15 +96,36 @@ class Config:
         return {key: _redact(_BY_NAME[key], value) for key, value in sorted(self.overrides(name).items())}
 
     def secrets(self) -> list[str]:
-        """Secret values in force in any account, so log filters can hide them."""
-        found = [str(self[s.name]) for s in SETTINGS if s.secret and self[s.name]]
+        """Secret values in force in any account (and the passwords in URLs), so log filters can hide them."""
+        found = [v for s in SETTINGS for v in _secrets_of(s, self[s.name])]
         for values in self._accounts.values():
-            found += [str(v) for k, v in values.items() if _BY_NAME[k].secret and v]
+            found += [v for k, value in values.items() for v in _secrets_of(_BY_NAME[k], value)]
         return list(dict.fromkeys(found))
 
 
+def _secrets_of(setting: Setting, value: Any) -> list[str]:
+    if setting.secret and value:
+        return [str(value)]
+    password = _password_in(value) if setting.login else None
+    return [password, unquote(password)] if password else []  # (as written, and as the server reads it)
+
+
 def _redact(setting: Setting, value: Any) -> Any:
-    return REDACTED if (setting.secret and value) else value
+    if setting.secret and value:
+        return REDACTED
+    if setting.login and _password_in(value):
+        parts = urlsplit(value)
+        user, host = parts.netloc.rsplit("@", 1)
+        return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:{REDACTED}@{host}"))
+    return value
+
+
+def _password_in(url: Any) -> str | None:
+    """The password a URL carries (user:password@host), or None."""
+    try:
+        return urlsplit(url).password if isinstance(url, str) and "@" in url else None
+    except ValueError:  # (not a URL: it is refused where it is used)
+        return None
 
 
 def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:
