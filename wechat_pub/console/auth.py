@@ -45,17 +45,24 @@ def login():
     keys = throttle.keys(name, request.remote_addr or "")
     lock = throttle.blocked(keys)
     if lock is not None:
-        wait = lock.until - deployment().clock.time()
-        page = render_template("login.html", error=locked_message(lock, wait), name=name)
-        return page, 429, {"Retry-After": str(int(wait) + 1)}
+        return _locked_page(lock, name)
+    attempt = throttle.attempt(keys)  # (counted before the password's check: attempts sent at once all count)
+    if attempt.refused is not None:
+        return _locked_page(attempt.refused, name)
     user = users.verify(name, request.form.get("password", ""))
     if user is None:
-        refused(name, throttle.failed(keys))
+        refused(name, attempt.locks)
         return render_template("login.html", error=_("Wrong name or password."), name=name), 401
-    throttle.succeeded(keys[0])
+    throttle.succeeded(attempt, keys)
     start_session(user)
     record("sign-in")
     return redirect(console_target(request.args.get("next")) or url_for("console.home"))
+
+
+def _locked_page(lock, name: str):
+    wait = lock.until - deployment().clock.time()
+    page = render_template("login.html", error=locked_message(lock, wait), name=name)
+    return page, 429, {"Retry-After": str(int(wait) + 1)}
 
 
 def locked_message(lock, wait: float) -> str:

@@ -154,6 +154,15 @@ class Lock:
         return self.key.split(":", 1)[1]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in counted: ``refused`` when it is over a limit (its password is not checked), and the locks it
+    set (it reached a limit: checked, and said in the audit log when its password is wrong)."""
+
+    refused: Lock | None
+    locks: list[Lock]
+
+
 class LoginThrottle:
     """Wrong passwords, counted per user name and per address within :data:`WINDOW` seconds; a name or an
     address over its limit waits :data:`BLOCK` seconds. A name's limit is small (:data:`PER_NAME`: guessing one
@@ -190,32 +199,45 @@ class LoginThrottle:
         lock = self.blocked(keys)
         return lock.until - self.clock.time() if lock else 0.0
 
-    def failed(self, keys: list[str]) -> list[Lock]:
-        """Count a wrong password against each key; the locks it set (a key that reached its limit)."""
-        now, locked = self.clock.time(), []
+    def attempt(self, keys: list[str]) -> Attempt:
+        """Count a sign-in against each key *before* its password is checked: the check takes about a fifth of a
+        second, and attempts sent at once all passed a lock looked at before it (20 at once were 20 checks of a
+        name whose limit is 5). The attempt that reaches a key's limit sets the lock and is still checked; one
+        that finds a lock (set meanwhile by another) is refused unchecked. A right password takes its attempt
+        back (:meth:`succeeded`)."""
+        now, locked, refused = self.clock.time(), [], None
         with self.db.begin() as conn:
             # every count whose window is over goes (not only these keys': a name typed once, perhaps a password
             # typed into the name field, is not kept past its window)
             conn.execute(delete(login_failures).where(login_failures.c.first_at < now - self.WINDOW,
                                                       login_failures.c.blocked_until <= now))
-            for key in keys:
+            for key in keys:  # (writes first: the transaction holds the rows it counts; on SQLite, the file)
                 conn.execute(self.db.insert_ignore(login_failures, {"key": key, "failures": 0, "first_at": now,
                                                                     "blocked_until": 0}))
                 conn.execute(update(login_failures).where(login_failures.c.key == key)
                              .values(failures=login_failures.c.failures + 1))
-                failures = conn.execute(select(login_failures.c.failures)
-                                        .where(login_failures.c.key == key)).scalar()
-                if failures >= self.limit(key):
+                failures, until = conn.execute(select(login_failures.c.failures, login_failures.c.blocked_until)
+                                               .where(login_failures.c.key == key)).one()
+                if until > now:
+                    refused = refused if refused is not None and refused.until >= until else Lock(key, until)
+                elif failures >= self.limit(key):
                     conn.execute(update(login_failures).where(login_failures.c.key == key)
                                  .values(blocked_until=now + self.BLOCK))
                     locked.append(Lock(key, now + self.BLOCK))
-        return locked
+        return Attempt(refused, locked)
 
-    def succeeded(self, name_key: str) -> None:
-        """A right password clears its name's count, not its address's: else anyone with an account of their own
-        could reset the address's count between guesses at another's password."""
+    def succeeded(self, attempt: Attempt, keys: list[str]) -> None:
+        """A right password clears its name's count, and takes its own attempt back from its address's count
+        (with the lock it set there, if it set one): not the address's other attempts, or anyone with an account
+        of their own could reset the address's count between guesses at another's password."""
+        name_key, address_key = keys
+        mine = any(lock.key == address_key for lock in attempt.locks)
         with self.db.begin() as conn:
             conn.execute(delete(login_failures).where(login_failures.c.key == name_key))
+            conn.execute(update(login_failures).where(login_failures.c.key == address_key,
+                                                      login_failures.c.failures > 0)
+                         .values(failures=login_failures.c.failures - 1,
+                                 **({"blocked_until": 0} if mine else {})))
 
     def locks(self) -> list[Lock]:
         """The names and addresses locked now, the one locked longest first."""
