@@ -44,8 +44,13 @@ def calendar(account: str):
                            previous_date=_month(previous, today), following_date=_month(following, today))
 
 
+YEARS = range(1970, 3000)  # the months a calendar shows (at year 1 or 9999 the weeks around it are no dates)
+
+
 def _month(text: str | None, today: dt.date) -> dt.date:
+    """The month asked for (YYYY-MM), or this month when it is not one the calendar shows."""
     try:
-        return dt.datetime.strptime(text or "", "%Y-%m").date()
+        month = dt.datetime.strptime(text or "", "%Y-%m").date()
     except ValueError:
         return today.replace(day=1)
+    return month if month.year in YEARS else today.replace(day=1)
