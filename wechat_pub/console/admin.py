@@ -97,7 +97,15 @@ def lift_lock():
     return redirect(url_for("console.users"))
 
 
+# Wrong passwords (with the address they came from), locks and changes to users: an admin's to see. The rest of
+# the log is the team's work, which everyone in the team sees.
+ADMINS_ONLY = frozenset({"sign-in-failed", "sign-in-locked", "sign-in-unlock", "user-add", "user-remove",
+                         "user-password", "user-role"})
+
+
 @bp.get("/audit")
 def audit():
     names = {site.appid: site.name for site in deployment().sites.values()}
-    return render_template("audit.html", entries=deployment().services.audit.recent(300), accounts=names)
+    hidden = frozenset() if current_user.may("admin") else ADMINS_ONLY
+    return render_template("audit.html", entries=deployment().services.audit.recent(300, but=hidden), accounts=names,
+                           hidden=bool(hidden))

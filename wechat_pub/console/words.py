@@ -139,6 +139,8 @@ PROBLEMS = tuple((re.compile(pattern.format(**{key: _Q.format(key, key) for key 
     (r"^this item has two headlines but no '---' line between its Chinese and English text\.$",
      N_("This item has two headlines but no “---” line between its Chinese and English text.")),
     (r"^the issue has no sections\.$", N_("The issue has no sections.")),
+    (r"^the text is (?P<length>[\d,]+) characters long; an issue holds at most (?P<most>[\d,]+)\.$",
+     N_("The text is %(length)s characters long; an issue holds at most %(most)s.")),
     (r"^section (?:{heading}) has no items\.$", N_("Section “%(heading)s” has no items.")),
     (r"^source (?:{url}) of (?:{name}) is not a web link\.$", N_("The source “%(url)s” of “%(name)s” is not a web link.")),
     (r"^(?:image|cover) file (?:{src}) does not exist\.$", N_("The image file “%(src)s” does not exist.")),
@@ -163,6 +165,8 @@ HINTS = {hint: hint for hint in (
     N_("Write the Chinese headline first; they were swapped."),
     N_("Add a section heading such as '# 国内要闻 | Domestic News' and items under it."),
     N_("Add items ('## headline') or remove the heading."),
+    N_("Split it into several issues, or remove what does not belong to it (was a whole document pasted or "
+       "imported?)."),
     N_("Write a full link starting with https://."),
     N_("Check the file name; paths are relative to the article file."),
     N_("Link an image file (JPEG, PNG or GIF)."),

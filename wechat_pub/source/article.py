@@ -24,6 +24,10 @@ SOURCE_PREFIX = re.compile(r"^\s*(sources?|来源|原文|出处)\s*[:：]\s*", r
 BARE_URL = re.compile(r"https?://[^\s<>\"'）)]+")
 HEADING_SPLIT = re.compile(r"\s*[|｜]\s*")
 HTTP_URL = re.compile(r"^https?://")
+# The longest body read: more than a WeChat draft holds (8 articles of 20,000 characters), with room for the
+# Markdown around it. Past it the body is not parsed (a text pasted by mistake, an import of a whole book): its
+# split into parts, each naming the others, cost time and memory with the square of the text (3 MB: 190 s).
+MAX_BODY_CHARS = 300_000
 
 
 def read_article(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.ParseResult:
@@ -43,6 +47,17 @@ def load_issue(path: str | os.PathLike, timezone: str = "Asia/Shanghai") -> m.Is
     return result.issue
 
 
+def _readable(fm, path: str, problems: list[m.Problem]) -> bool:
+    """Whether the body is short enough to read (else a problem that says so)."""
+    if len(fm.body) <= MAX_BODY_CHARS:
+        return True
+    problems.append(m.Problem(m.Pos(path, fm.body_line + 1), "error",
+                              f"the text is {len(fm.body):,} characters long; an issue holds at most "
+                              f"{MAX_BODY_CHARS:,}.", "Split it into several issues, or remove what does not belong "
+                                                      "to it (was a whole document pasted or imported?)."))
+    return False
+
+
 def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shanghai",
                   text_sha256: str | None = None) -> m.ParseResult:
     """``text_sha256``: the text's hash when the caller knows it already (else it is worked out here)."""
@@ -55,7 +70,7 @@ def parse_article(text: str, path: str = "<article>", timezone: str = "Asia/Shan
     fields.check_unknown()
     base_dir = os.path.dirname(os.path.abspath(path)) if path != "<article>" else os.getcwd()
     builder = BlockBuilder(path, fm.body_line, base_dir, problems)
-    sections = _StructureWalker(builder).walk(parse_tree(fm.body))
+    sections = _StructureWalker(builder).walk(parse_tree(fm.body)) if _readable(fm, path, problems) else []
     cover = fields.text_field("cover") or None
     if cover and not HTTP_URL.match(cover):
         cover = os.path.normpath(os.path.join(base_dir, cover))

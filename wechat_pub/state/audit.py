@@ -31,8 +31,12 @@ class AuditLog:
             conn.execute(insert(audit).values(at=self.clock.time(), user=user, appid=appid, action=action,
                                               issue=issue, detail=detail[:2000]))
 
-    def recent(self, limit: int = 200, appid: str | None = None, issue: int | None = None) -> list[Entry]:
+    def recent(self, limit: int = 200, appid: str | None = None, issue: int | None = None,
+               but: frozenset[str] = frozenset()) -> list[Entry]:
+        """The newest ``limit`` entries (of one account, of one issue), but the actions in ``but``."""
         statement = select(audit.c.at, audit.c.user, audit.c.appid, audit.c.action, audit.c.issue, audit.c.detail)
+        if but:
+            statement = statement.where(audit.c.action.not_in(sorted(but)))
         if appid is not None:
             statement = statement.where(audit.c.appid == appid)
         if issue is not None:
