@@ -216,8 +216,9 @@ class LoginThrottle:
                                                                     "blocked_until": 0}))
                 conn.execute(update(login_failures).where(login_failures.c.key == key)
                              .values(failures=login_failures.c.failures + 1))
-                failures, until = conn.execute(select(login_failures.c.failures, login_failures.c.blocked_until)
-                                               .where(login_failures.c.key == key)).one()
+                row = conn.execute(select(login_failures.c.failures, login_failures.c.blocked_until)
+                                   .where(login_failures.c.key == key)).first()
+                failures, until = row if row is not None else (1, 0.0)  # (its window ended in another's cleanup)
                 if until > now:
                     refused = refused if refused is not None and refused.until >= until else Lock(key, until)
                 elif failures >= self.limit(key):
