@@ -231,6 +231,8 @@ def schedule(account: str, number: int):
 
     try:  # (what happens then: issue 23; '' for the account's default)
         done = set_time(site, site.library.path_of(row), at, author=current_user.name, delivery=then)
+    except StaleVersion:
+        flash(_("Not scheduled: someone saved this issue meanwhile. Look at it again, then schedule it."), "error")
     except WechatPubError as exc:
         flash(failure(_("Not scheduled."), exc), "error")
     else:

@@ -55,14 +55,16 @@ def folder_problems(site, path: str, issue: m.Issue | None) -> list[m.Problem]:
 
 
 def schedule(site, path: str, when: str | None, author: str | None = None,
-             delivery: tuple[str, str] | None = None) -> Scheduled:
+             delivery: tuple[str, str] | None = None, version: int | None = None) -> Scheduled:
     """Set (or, with None, remove) the issue's publish time: its front matter's publish_at, then the shared
-    database (the change credited to ``author``). A time that has passed is refused, saying what time it is in
-    the publisher's zone. ``delivery``: the (deliver, tag) that goes with it (the console's 'what happens then'),
-    written only once the time is accepted: a refused form changes nothing, and whatever was written is the
-    author's (an editor's ``deliver: send`` left for the next sync would be taken as the host's, which needs no
-    approval)."""
-    from wechat_pub.source.delivery import set_delivery
+    database. A time that has passed is refused, saying what time it is in the publisher's zone. ``delivery``: the
+    (deliver, tag) that goes with it (the console's 'what happens then'). With an ``author`` (the console) the
+    new text is saved as theirs in one step, under the sync's lock, as the editor's saves are (``version``: the
+    one it changes; StaleVersion when someone saved meanwhile): written to the file first and synced after, a sync
+    between the two (another page, the scheduler) took an editor's ``deliver: send`` for this host's change, which
+    needs no approval. Without one (the command line) the file is edited in place: the operator's change."""
+    from wechat_pub.source.delivery import set_delivery, with_delivery
+    from wechat_pub.source.schedule import with_publish_at
 
     issue = issue_of(site, path)
     if when is not None:
@@ -73,13 +75,20 @@ def schedule(site, path: str, when: str | None, author: str | None = None,
             raise WechatPubError(f"{when!r} ({moment.isoformat()}) has already passed: it is now "
                                  f"{current.strftime('%Y-%m-%d %H:%M')} in {site.timezone}.",
                                  "Give a time in the future; to send the issue now, use `wechat-pub push`.")
-    if delivery is not None:
-        set_delivery(path, *delivery)  # (checks both before it writes)
-    try:
+    if author is None:
+        if delivery is not None:
+            set_delivery(path, *delivery)
         normalised = set_publish_at(path, when, site.timezone)
-    finally:  # (the delivery written, the time refused: still the author's change)
-        site.library.sync(author=author)
-    return Scheduled(issue if delivery is None else issue_of(site, path), normalised)  # (with what happens then)
+        site.library.sync()
+        return Scheduled(issue if delivery is None else issue_of(site, path), normalised)
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if delivery is not None:
+        text = with_delivery(text, *delivery, path=path)
+    text, normalised = with_publish_at(text, when, site.timezone, path)
+    row = site.library.row(issue.number)
+    site.library.save(row.filename, text, row.version if version is None else version, author)
+    return Scheduled(issue_of(site, path), normalised)
 
 
 def _publish_time(when: str, timezone: str) -> dt.datetime:

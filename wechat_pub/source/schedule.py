@@ -22,6 +22,14 @@ def set_publish_at(path: str, when: str | None, timezone: str) -> str | None:
             text = handle.read()
     except OSError as exc:
         raise ArticleError(f"Cannot read {path}: {exc.strerror}.", "Check the file name.") from None
+    text, normalised = with_publish_at(text, when, timezone, path)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return normalised
+
+
+def with_publish_at(text: str, when: str | None, timezone: str, path: str = "the article") -> tuple[str, str | None]:
+    """(``text`` with its publish_at line set, or removed with None; the normalised time)."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         raise ArticleError(f"{path} has no front matter.", "Run `wechat-pub check` on it first.")
@@ -38,6 +46,4 @@ def set_publish_at(path: str, when: str | None, timezone: str) -> str | None:
     head = [line for line in lines[1:end] if not re.match(r"^publish_at\s*:", line)]
     if normalised:
         head.append(f"publish_at: {shown}\n")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("".join([lines[0], *head, *lines[end:]]))
-    return normalised
+    return "".join([lines[0], *head, *lines[end:]]), normalised
