@@ -51,9 +51,9 @@ def login():
         return _locked_page(attempt.refused, name)
     user = users.verify(name, request.form.get("password", ""))
     if user is None:
-        refused(name, attempt.locks)
+        refused(name, throttle.failed(attempt))
         return render_template("login.html", error=_("Wrong name or password."), name=name), 401
-    throttle.succeeded(attempt, keys)
+    throttle.succeeded(keys)
     start_session(user)
     record("sign-in")
     return redirect(console_target(request.args.get("next")) or url_for("console.home"))

@@ -156,11 +156,11 @@ class Lock:
 
 @dataclass(frozen=True)
 class Attempt:
-    """A sign-in counted: ``refused`` when it is over a limit (its password is not checked), and the locks it
-    set (it reached a limit: checked, and said in the audit log when its password is wrong)."""
+    """A sign-in counted: ``refused`` when a lock or a hold was found (its password is not checked); the keys it
+    brought to their limit (locked if its password is wrong)."""
 
     refused: Lock | None
-    locks: list[Lock]
+    reached: list[str]
 
 
 class LoginThrottle:
@@ -171,6 +171,7 @@ class LoginThrottle:
     the others."""
 
     PER_NAME, WINDOW, BLOCK = 5, 900.0, 300.0
+    CHECKING = 10.0  # seconds a name at its limit is held while its last attempt's password is checked
 
     def __init__(self, db: StateDatabase, clock: Clock = SYSTEM_CLOCK, per_address: int = 50):
         self.db = db
@@ -202,10 +203,11 @@ class LoginThrottle:
     def attempt(self, keys: list[str]) -> Attempt:
         """Count a sign-in against each key *before* its password is checked: the check takes about a fifth of a
         second, and attempts sent at once all passed a lock looked at before it (20 at once were 20 checks of a
-        name whose limit is 5). The attempt that reaches a key's limit sets the lock and is still checked; one
-        that finds a lock (set meanwhile by another) is refused unchecked. A right password takes its attempt
-        back (:meth:`succeeded`)."""
-        now, locked, refused = self.clock.time(), [], None
+        name whose limit is 5). A name that reaches its limit is held for :data:`CHECKING` seconds while this
+        attempt is checked (a lock of :data:`BLOCK` if it is wrong: :meth:`failed`); one that finds a name or an
+        address held is refused unchecked, and not counted. An address (a whole office) is locked only after a
+        wrong password: a colleague's right one must not hold the others up."""
+        now, reached, refused = self.clock.time(), [], None
         with self.db.begin() as conn:
             # every count whose window is over goes (not only these keys': a name typed once, perhaps a password
             # typed into the name field, is not kept past its window)
@@ -214,31 +216,45 @@ class LoginThrottle:
             for key in keys:  # (writes first: the transaction holds the rows it counts; on SQLite, the file)
                 conn.execute(self.db.insert_ignore(login_failures, {"key": key, "failures": 0, "first_at": now,
                                                                     "blocked_until": 0}))
-                conn.execute(update(login_failures).where(login_failures.c.key == key)
-                             .values(failures=login_failures.c.failures + 1))
+                self._add(conn, key, 1)
                 row = conn.execute(select(login_failures.c.failures, login_failures.c.blocked_until)
                                    .where(login_failures.c.key == key)).first()
                 failures, until = row if row is not None else (1, 0.0)  # (its window ended in another's cleanup)
                 if until > now:
                     refused = refused if refused is not None and refused.until >= until else Lock(key, until)
                 elif failures >= self.limit(key):
+                    reached.append(key)
+            if refused is not None:  # (not counted: it was never checked)
+                for key in keys:
+                    self._add(conn, key, -1)
+                return Attempt(refused, [])
+            for key in reached:
+                if key.startswith("user:"):
                     conn.execute(update(login_failures).where(login_failures.c.key == key)
-                                 .values(blocked_until=now + self.BLOCK))
-                    locked.append(Lock(key, now + self.BLOCK))
-        return Attempt(refused, locked)
+                                 .values(blocked_until=now + self.CHECKING))
+        return Attempt(None, reached)
 
-    def succeeded(self, attempt: Attempt, keys: list[str]) -> None:
-        """A right password clears its name's count, and takes its own attempt back from its address's count
-        (with the lock it set there, if it set one): not the address's other attempts, or anyone with an account
-        of their own could reset the address's count between guesses at another's password."""
+    def failed(self, attempt: Attempt) -> list[Lock]:
+        """A wrong password: the keys its attempt brought to their limit are locked; the locks."""
+        until = self.clock.time() + self.BLOCK
+        with self.db.begin() as conn:
+            for key in attempt.reached:
+                conn.execute(update(login_failures).where(login_failures.c.key == key).values(blocked_until=until))
+        return [Lock(key, until) for key in attempt.reached]
+
+    def succeeded(self, keys: list[str]) -> None:
+        """A right password clears its name's count (and its hold), and takes its own attempt back from its
+        address's count: not the address's other attempts, or anyone with an account of their own could reset the
+        address's count between guesses at another's password."""
         name_key, address_key = keys
-        mine = any(lock.key == address_key for lock in attempt.locks)
         with self.db.begin() as conn:
             conn.execute(delete(login_failures).where(login_failures.c.key == name_key))
-            conn.execute(update(login_failures).where(login_failures.c.key == address_key,
-                                                      login_failures.c.failures > 0)
-                         .values(failures=login_failures.c.failures - 1,
-                                 **({"blocked_until": 0} if mine else {})))
+            self._add(conn, address_key, -1)
+
+    @staticmethod
+    def _add(conn, key: str, change: int) -> None:
+        conn.execute(update(login_failures).where(login_failures.c.key == key, login_failures.c.failures + change >= 0)
+                     .values(failures=login_failures.c.failures + change))
 
     def locks(self) -> list[Lock]:
         """The names and addresses locked now, the one locked longest first."""
