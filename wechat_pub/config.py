@@ -21,7 +21,7 @@ import tomllib
 import zoneinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from wechat_pub.errors import ConfigError
 from wechat_pub.settings import CONSOLE_LANGUAGES, LEAD_LANGUAGES, SEARCH_SCOPES, SETTINGS, Setting
@@ -106,26 +106,38 @@ class Config:
 def _secrets_of(setting: Setting, value: Any) -> list[str]:
     if setting.secret and value:
         return [str(value)]
-    password = _password_in(value) if setting.login else None
-    return [password, unquote(password)] if password else []  # (as written, and as the server reads it)
+    return _passwords_in(setting.login, value) if setting.login and value else []
 
 
 def _redact(setting: Setting, value: Any) -> Any:
     if setting.secret and value:
         return REDACTED
-    if setting.login and _password_in(value):
-        parts = urlsplit(value)
-        user, host = parts.netloc.rsplit("@", 1)
-        return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:{REDACTED}@{host}"))
+    if setting.login and value:
+        for password in sorted(_passwords_in(setting.login, value), key=len, reverse=True):
+            value = value.replace(password, REDACTED)
     return value
 
 
-def _password_in(url: Any) -> str | None:
-    """The password a URL carries (user:password@host), or None."""
+def _passwords_in(reader: str, url: Any) -> list[str]:
+    """The password a URL carries, as the library that connects with it reads it (SQLAlchemy ends the user part at
+    the last '@', libpq also takes ?password=, redis-py too), and as it may be written in the URL (%-encoded)."""
+    if not isinstance(url, str):
+        return []
     try:
-        return urlsplit(url).password if isinstance(url, str) and "@" in url else None
-    except ValueError:  # (not a URL: it is refused where it is used)
-        return None
+        if reader == "database":
+            from sqlalchemy.engine import make_url
+
+            parsed = make_url(url)
+            found = [parsed.password, parsed.query.get("password")]
+        else:
+            from redis.connection import parse_url
+
+            found = [parse_url(url).get("password")]
+    except Exception:  # (not a URL the library reads: refused where it is used, with what to do)
+        return []
+    passwords = [p for value in found for p in ([value] if isinstance(value, str) else value or []) if p]
+    return list(dict.fromkeys([*passwords, *(quote(p, safe="") for p in passwords),
+                               *(quote(p, safe="@:") for p in passwords)]))
 
 
 def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:

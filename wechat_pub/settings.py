@@ -19,7 +19,7 @@ class Setting:
     help: str
     secret: bool = False
     shared: bool = False  # one value for every account of the deployment
-    login: bool = False  # a URL that may carry a password (scheme://user:password@host): that part is a secret
+    login: str = ""  # a URL that may carry a password, read by "database" (SQLAlchemy) or "redis": that part is secret
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -55,9 +55,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wechat.retry_seconds", 30.0, "How long to keep retrying busy (-1), minute quota (45011) and network errors."),
     # state: where wechat-pub keeps what it did
     Setting("state.database_url", "", "SQLAlchemy URL of the state database; empty: SQLite in paths.state.", shared=True,
-            login=True),
+            login="database"),
     Setting("state.redis_url", "", "Redis URL for the access token (and webhook retries) shared by several hosts.",
-            shared=True, login=True),
+            shared=True, login="redis"),
     # sandbox: the built-in emulator of the WeChat API, used while wechat.appid is empty
     Setting("sandbox.host", "127.0.0.1", "Address the sandbox serves on.", shared=True),
     Setting("sandbox.port", 8200, "Port the sandbox serves on (wechat-pub sandbox, and pushes without credentials).", shared=True),
