@@ -42,6 +42,9 @@ class RenderResult:
                f"characters):\n" + "\n".join(parts)
 
 
+MOST_PARTS = 2 * MAX_ARTICLES  # parts packed and rendered at most: enough to show how far over 8 an issue is
+
+
 def render_issue(issue: m.Issue, options: RenderOptions) -> RenderResult:
     """Render ``issue`` as the articles of one draft, splitting it when it is too large."""
     sections = numbered_sections(issue)
@@ -58,13 +61,14 @@ def render_issue(issue: m.Issue, options: RenderOptions) -> RenderResult:
         parts = titled(issue, [Part(group, index, total) for index, group in enumerate(groups, start=1)])
         articles = [render_article(issue, part, options) for part in parts]
         over = max(len(a.content) - CONTENT_MAX_CHARS + 1 for a in articles)
-        if over <= 0 or packer.problems or slack > CONTENT_MAX_CHARS // 4:
+        if over <= 0 or packer.problems or packer.cut or slack > CONTENT_MAX_CHARS // 4:
             break
         slack += over  # a part came out longer than its estimate: pack again with more room
     problems = packer.problems
     if total > MAX_ARTICLES:
+        needs = f"more than {MOST_PARTS}" if packer.cut else str(total)
         problems.append(m.Problem(m.Pos(issue.path), "error",
-                                  f"the issue needs {total} articles; a WeChat draft holds at most {MAX_ARTICLES}.",
+                                  f"the issue needs {needs} articles; a WeChat draft holds at most {MAX_ARTICLES}.",
                                   "Move some items to another issue, or shorten long items."))
     return RenderResult(articles, problems)
 
@@ -124,16 +128,27 @@ class _Packer:
         return self.sizes.of(group) + self.slack < CONTENT_MAX_CHARS
 
     def pack(self, sections: Sections) -> list[Sections]:
+        """The groups, one an article; packing stops past :data:`MOST_PARTS` (the issue is an error already, and
+        every part's series box names all the others: thousands of tiny items were thousands of parts, each naming
+        the rest, minutes of rendering and hundreds of MB for a preview)."""
         for section, entries in sections:
+            if self.cut:
+                return self.groups
             if self.try_add(self.current + ((section, entries),)):
                 continue
             self.close()
             if self.try_add(((section, entries),)):
                 continue
             for entry in entries:
+                if self.cut:
+                    return self.groups
                 self.add_item(section, entry)
         self.close()
         return self.groups
+
+    @property
+    def cut(self) -> bool:
+        return len(self.groups) > MOST_PARTS
 
     def add_item(self, section: m.Section, entry: NumberedItem) -> None:
         if self.try_add(_append_item(self.current, section, entry)):
