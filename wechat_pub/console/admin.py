@@ -97,10 +97,10 @@ def lift_lock():
     return redirect(url_for("console.users"))
 
 
-# Wrong passwords (with the address they came from), locks and changes to users: an admin's to see. The rest of
-# the log is the team's work, which everyone in the team sees.
+# Wrong passwords (with the address they came from), locks, changes to users and sessions ended everywhere (often
+# after a suspected break-in): an admin's to see. The rest of the log is the team's work, which everyone sees.
 ADMINS_ONLY = frozenset({"sign-in-failed", "sign-in-locked", "sign-in-unlock", "user-add", "user-remove",
-                         "user-password", "user-role"})
+                         "user-password", "user-role", "sign-out-everywhere"})
 
 
 @bp.get("/audit")
