@@ -7,18 +7,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import test_review24_holes
 from security_server import ENGLISH, PASSWORD, console_on, csrf_of
 
-from conftest import SEED_ARTICLE
-
-
-@pytest.fixture
-def console(tmp_path, database_url, fake_clock, monkeypatch):
-    folder = tmp_path / "site"
-    (folder / "articles").mkdir(parents=True)
-    (folder / "articles" / "issue-135.md").write_text(SEED_ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
-    with console_on(folder, database_url, fake_clock.clock, monkeypatch, ENGLISH) as running:
-        yield running
+console = test_review24_holes.console  # (the fixture: a console with the seed as issue 135)
 
 
 def send_refused(console) -> tuple[str, str | None, object]:
