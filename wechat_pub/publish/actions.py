@@ -55,12 +55,12 @@ def folder_problems(site, path: str, issue: m.Issue | None) -> list[m.Problem]:
 
 
 def schedule(site, path: str, when: str | None, author: str | None = None,
-             delivery: tuple[str, str] | None = None, version: int | None = None) -> Scheduled:
+             delivery: tuple[str, str] | None = None) -> Scheduled:
     """Set (or, with None, remove) the issue's publish time: its front matter's publish_at, then the shared
     database. A time that has passed is refused, saying what time it is in the publisher's zone. ``delivery``: the
     (deliver, tag) that goes with it (the console's 'what happens then'). With an ``author`` (the console) the
-    new text is saved as theirs in one step, under the sync's lock, as the editor's saves are (``version``: the
-    one it changes; StaleVersion when someone saved meanwhile): written to the file first and synced after, a sync
+    new text is saved as theirs in one step, under the sync's lock, as the editor's saves are (StaleVersion when
+    someone saved meanwhile): written to the file first and synced after, a sync
     between the two (another page, the scheduler) took an editor's ``deliver: send`` for this host's change, which
     needs no approval. Without one (the command line) the file is edited in place: the operator's change."""
     from wechat_pub.source.delivery import set_delivery, with_delivery
@@ -87,7 +87,7 @@ def schedule(site, path: str, when: str | None, author: str | None = None,
         text = with_delivery(text, *delivery, path=path)
     text, normalised = with_publish_at(text, when, site.timezone, path)
     row = site.library.row(issue.number)
-    site.library.save(row.filename, text, row.version if version is None else version, author)
+    site.library.save(row.filename, text, row.version, author)
     return Scheduled(issue_of(site, path), normalised)
 
 

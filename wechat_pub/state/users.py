@@ -221,7 +221,8 @@ class LoginThrottle:
                                    .where(login_failures.c.key == key)).first()
                 failures, until = row if row is not None else (1, 0.0)  # (its window ended in another's cleanup)
                 if until > now:
-                    refused = refused if refused is not None and refused.until >= until else Lock(key, until)
+                    if refused is None or until > refused.until:  # (the one that ends last is said)
+                        refused = Lock(key, until)
                 elif failures >= self.limit(key):
                     reached.append(key)
             if refused is not None:  # (not counted: it was never checked)
