@@ -211,7 +211,8 @@ class Site:
         from wechat_pub.publish.push import Pusher
 
         return Pusher(account.api, self.pushes, self.uploads, self.render_options(theme), self.brand,
-                      progress=progress, clock=self.clock, keep_dir=self.services.state_dir / "wechat-drafts")
+                      progress=progress, clock=self.clock, keep_dir=self.services.state_dir / "wechat-drafts",
+                      locks=self.services.locks, lease=self.cfg["schedule.lease_seconds"])
 
     @cached_property
     def library(self):

@@ -309,7 +309,8 @@ def problem_text(problem) -> str:
 EVENTS = {
     "draft-added": N_("pushed to the draft box"), "draft-updated": N_("draft updated"),
     "draft-read-back": N_("WeChat changed the draft"), "draft-recovered": N_("draft found again"),
-    "publish-submitted": N_("publishing started"), "published": N_("published"), "publish-failed": N_("publish failed"),
+    "publish-submitting": N_("publishing asked of WeChat"),
+    "publish-not-submitted": N_("WeChat did not take the publish"), "publish-submitted": N_("publishing started"), "published": N_("published"), "publish-failed": N_("publish failed"),
     "failed": N_("failed"), "approve": N_("approved"), "unapprove": N_("approval withdrawn (its pictures changed)"),
     "import": N_("imported"), "save": N_("saved"),
     "save-refused": N_("save refused (someone saved first)"), "schedule": N_("scheduled"),

@@ -91,8 +91,9 @@ def editor_without_approval(site, number: int) -> str | None:
     return f"{who} last changed it and no approver approved this version"
 
 
-def deliver(site, account, issue: m.Issue) -> str:
-    """Do what the issue's delivery says (the scheduler, at its time); what was done, in words."""
+def deliver(site, account, issue: m.Issue, go_ahead=None) -> str:
+    """Do what the issue's delivery says (the scheduler, at its time); what was done, in words. ``go_ahead``:
+    called just before a publish or a send goes out, raises when it should not (see :func:`send_issue`)."""
     chosen = delivery_of(site, issue)
     refused = editor_without_approval(site, issue.number) if chosen.action in ("publish", "send") else None
     if refused:
@@ -102,10 +103,10 @@ def deliver(site, account, issue: m.Issue) -> str:
     if chosen.action == "send":
         from wechat_pub.publish.send import send_issue
 
-        outcome = send_issue(site, account, issue, chosen.tag, by="schedule")
+        outcome = send_issue(site, account, issue, chosen.tag, by="schedule", go_ahead=go_ahead)
         if outcome.action == "already":
             return f"already sent before (msg_id {outcome.msg_id}); nothing sent again"
         return f"sent to {outcome.audience} (msg_id {outcome.msg_id}); {outcome.draft}"
-    outcome = site.pusher(account).push(issue, publish=chosen.action == "publish")
+    outcome = site.pusher(account).push(issue, publish=chosen.action == "publish", go_ahead=go_ahead)
     return f"{outcome.action} draft {outcome.media_id}" + (f", publish job {outcome.publish_id}"
                                                          if outcome.publish_id else "")

@@ -5,7 +5,10 @@ Exactly once, and durable: every step is recorded in the state store as soon as 
 rerun after a crash continues where the last one stopped. Uploads are cached by content hash per
 app id (an unchanged image is never sent twice). A draft carries a marker; when the answer to
 draft/add was lost (crash, timeout, busy), the next run finds the draft by its marker instead of
-adding a second one.
+adding a second one. One push of an issue at a time, on every host (a lock renewed while it runs: the console's
+Push, the scheduler, a phone preview and a double click take turns). A publish is recorded before it is
+submitted: when WeChat's answer is lost, the next run looks for the published article instead of publishing
+the issue again.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -27,7 +31,7 @@ from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_di
 from wechat_pub.publish.uploader import ImageUploader, Uploaded
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.split import render_issue
-from wechat_pub.state.pushes import PushLedger, PushRecord
+from wechat_pub.state.pushes import PushLedger, PushRecord, PushState
 from wechat_pub.state.uploads import UploadCache
 from wechat_pub.urls import safe_links
 from wechat_pub.wechat import WeChatAPI
@@ -35,6 +39,7 @@ from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 from wechat_pub.wechat.fieldlimits import explain_field_error
 
 MAX_DRAFT_PAGES = 50  # draft/batchget pages (20 each) searched for a draft whose answer was lost
+LOCK_WAIT = 150  # seconds a push waits for another push of the same issue (a slow WeChat) before it gives up
 
 
 class PushError(WechatPubError):
@@ -43,6 +48,10 @@ class PushError(WechatPubError):
 
 class DraftEditedInWeChat(PushError):
     """The draft was changed in WeChat's editor since the last push: pushing would overwrite that work."""
+
+
+class IssueBusy(PushError):
+    """Another process is pushing or sending this issue (and stayed longer than we waited), or took it over."""
 
 
 @dataclass
@@ -55,6 +64,7 @@ class PushRun:
     outcome: PushOutcome
     articles: list[dict] = field(default_factory=list)
     content_hash: str = ""
+    need_draft: bool = False  # a draft in the draft box is wanted even when the issue went out (to send it)
 
 
 class Pusher:
@@ -62,9 +72,12 @@ class Pusher:
 
     def __init__(self, api: WeChatAPI, ledger: PushLedger, uploads: UploadCache, options: RenderOptions,
                  brand: str = "", progress: Callable[[str], None] | None = None, poll_seconds: float = 20.0,
-                 clock: Clock = SYSTEM_CLOCK, keep_dir: Path | None = None):
-        """``keep_dir``: where a draft edited in WeChat is saved before ``push(force=True)`` replaces it."""
+                 clock: Clock = SYSTEM_CLOCK, keep_dir: Path | None = None, locks=None, lease: float = 30.0):
+        """``keep_dir``: where a draft edited in WeChat is saved before ``push(force=True)`` replaces it.
+        ``locks``: the deployment's shared locks (one push of an issue at a time), with ``lease``."""
         self.api = api
+        self.locks = locks
+        self.lease = lease
         self.keep_dir = keep_dir
         self.ledger = ledger
         self.uploads = uploads
@@ -77,10 +90,32 @@ class Pusher:
 
     # ---- the pipeline -------------------------------------------------------------------------------
 
-    def push(self, issue: m.Issue, publish: bool = False, force: bool = False) -> PushOutcome:
+    def push(self, issue: m.Issue, publish: bool = False, force: bool = False,
+             go_ahead: Callable[[], None] | None = None, need_draft: bool = False) -> PushOutcome:
         """``force``: replace a draft even when it was edited in WeChat since the last push (its version is
-        kept under ``keep_dir`` first)."""
-        run = PushRun(issue, force, PushOutcome(issue.number, "", "", 0))
+        kept under ``keep_dir`` first). ``go_ahead``: called just before the publish is submitted; raises when
+        it should not be (the scheduled time was canceled meanwhile). ``need_draft``: the issue must end in the
+        draft box (a send goes out from a draft: one WeChat published has left it)."""
+        with self.holding(issue.number):
+            run = PushRun(issue, force, PushOutcome(issue.number, "", "", 0), need_draft=need_draft)
+            return self._push(run, publish, go_ahead)
+
+    @contextmanager
+    def holding(self, number: int):
+        """The issue's push lock, renewed while held (nothing: no shared locks, one process alone)."""
+        if self.locks is None:
+            yield
+            return
+        try:
+            with self.locks.lock(f"push:{self.appid}:{number}", lease=self.lease, wait=LOCK_WAIT, renewed=True):
+                yield
+        except TimeoutError:
+            raise IssueBusy(f"issue {number} is being pushed by another process (a colleague, the schedule or "
+                            f"another host) and it did not finish within {LOCK_WAIT} seconds.",
+                            "Nothing was changed by this push. Try again in a few minutes.") from None
+
+    def _push(self, run: PushRun, publish: bool, go_ahead) -> PushOutcome:
+        issue = run.issue
         try:
             uploader = ImageUploader(self.api, self.uploads, self.options, self.brand, self.progress)
             uploaded = uploader.upload(issue)
@@ -91,7 +126,7 @@ class Pusher:
             run.content_hash = digest(run.articles)
             self.save_draft(run)
             if publish:
-                self.publish(run)
+                self.publish(run, go_ahead)
         except WechatPubError as exc:
             if isinstance(exc, WeChatAPIError) and exc.errcode == 45002:
                 exc = too_long(exc, run.articles)
@@ -112,13 +147,17 @@ class Pusher:
 
     def save_draft(self, run: PushRun) -> None:
         issue, outcome, content_hash = run.issue, run.outcome, run.content_hash
-        record = self.recover_lost_add(issue, self.ledger.get(issue.number))
+        record = self.recover_lost_submit(issue, self.recover_lost_add(issue, self.ledger.get(issue.number)))
         outcome.articles = len(run.articles)
-        if record and record.published and record.content_hash == content_hash:
+        if record and record.published and record.content_hash == content_hash and not run.need_draft:
             outcome.action, outcome.media_id = "published-already", record.draft_media_id
             outcome.article_urls = record.article_urls
             return
-        if record and record.draft_media_id and not record.published:
+        if record and record.published and record.content_hash == content_hash:
+            outcome.notes.append("the issue was published, which took its draft out of the draft box; a new "
+                                 "draft was made to send it from")
+            outcome.action = "recreated"
+        elif record and record.draft_media_id and not record.published:
             existing = self.existing_draft(record.draft_media_id)
             if existing is not None:
                 self.change_draft(run, record, existing)
@@ -146,8 +185,12 @@ class Pusher:
             self.keep_edited(run, record, existing)
         if len(existing) == len(articles):
             marked = with_marker(articles, marker_for(self.appid, issue.number, content_hash))
-            for index, article in enumerate(marked):
-                self.api.draft.update(record.draft_media_id, index, article)
+            try:
+                for index, article in enumerate(marked):
+                    self.api.draft.update(record.draft_media_id, index, article)
+            except WechatPubError:
+                self.note_cut_short(issue, record.draft_media_id)
+                raise
             self.ledger.draft_updated(issue.number, issue.path, content_hash)
             self.read_back(issue, record.draft_media_id, marked, outcome)
             outcome.action = "updated"
@@ -173,6 +216,15 @@ class Pusher:
         kept.write_text(json.dumps(existing, ensure_ascii=False, indent=2), encoding="utf-8")
         run.outcome.notes.append(f"the draft had been edited in WeChat; that version was saved as {kept} and "
                                  "replaced")
+
+    def note_cut_short(self, issue: m.Issue, media_id: str) -> None:
+        """An update WeChat stopped part way (some articles new, the rest old): what the draft holds now is ours,
+        not a colleague's edit, so its fingerprint is kept (the next push updates it again, without stopping)."""
+        try:
+            kept = self.api.draft.get(media_id)
+        except WechatPubError:  # (WeChat away: the next push will say the draft changed, and why it may have)
+            return
+        self.ledger.draft_read_back(issue.number, wechat_digest(kept))
 
     def read_back(self, issue: m.Issue, media_id: str, sent: list[dict], outcome: PushOutcome) -> None:
         """What WeChat kept of what was just sent: its changes are reported and recorded, and its fingerprint
@@ -235,15 +287,29 @@ class Pusher:
 
     # ---- publishing ---------------------------------------------------------------------------------
 
-    def publish(self, run: PushRun) -> None:
+    def publish(self, run: PushRun, go_ahead: Callable[[], None] | None = None) -> None:
         issue, outcome = run.issue, run.outcome
         record = self.ledger.get(issue.number)
         if record.published:
             outcome.publish_id, outcome.article_urls = record.publish_id, record.article_urls
+            if record.state is PushState.PUBLISHING and not record.publish_id:
+                outcome.notes.append(f"WeChat took draft {record.draft_media_id} to publish it, but its answer "
+                                     "was lost; the published article was not found yet (it is recorded when "
+                                     "WeChat lists it: run this again in a few minutes)")
             return
+        if go_ahead is not None:
+            go_ahead()
         self.progress(f"publishing draft {record.draft_media_id}")
+        # Recorded first: if WeChat's answer is lost, the draft may be published already (WeChat takes it out of
+        # the draft box), and the next run must look for it, not make a new draft and publish that too.
+        self.ledger.submitting(issue.number, record.draft_media_id)
         crash_point("before-submit")
-        publish_id = self.api.freepublish.submit(record.draft_media_id)
+        try:
+            publish_id = self.api.freepublish.submit(record.draft_media_id)
+        except WeChatAPIError as exc:
+            if exc.errcode != -1:  # refused: nothing was published
+                self.ledger.submit_refused(issue.number, exc.message)
+            raise
         self.ledger.publishing(issue.number, publish_id)
         outcome.publish_id = publish_id
         outcome.article_urls = self.wait_for_publish(issue, publish_id)
@@ -269,6 +335,35 @@ class Pusher:
                 raise failed.PublishFailed(failure.message, failure.hint)
             delay = min(delay * 2, 8.0)
         return []
+
+    def recover_lost_submit(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:
+        """A publish submitted whose answer was never recorded: still in the draft box, WeChat did not take it
+        (it is a draft again); published, its article's addresses are recorded; else it is left publishing."""
+        if record is None or record.state is not PushState.PUBLISHING or record.publish_id:
+            return record
+        if self.existing_draft(record.draft_media_id) is not None:
+            self.ledger.submit_refused(issue.number, "WeChat did not take the publish (the draft is still there)")
+        else:
+            urls = self.find_published(marker_for(self.appid, issue.number, record.content_hash))
+            if urls is not None:
+                self.progress("found the article an interrupted publish made")
+                self.ledger.published(issue.number, urls, how="freepublish/batchget")
+        return self.ledger.get(issue.number)
+
+    def find_published(self, marker: str) -> list[str] | None:
+        """The addresses of the published article that carries ``marker`` (None: not published, or not yet)."""
+        needle = f'data-wechat-pub="{marker}"'
+        offset = 0
+        for _ in range(MAX_DRAFT_PAGES):
+            page = self.api.freepublish.batchget(offset, 20)
+            for item in page.get("item", []):
+                news = item.get("content", {}).get("news_item", [])
+                if any(needle in article.get("content", "") for article in news):
+                    return safe_links([article.get("url", "") for article in news])
+            offset += 20
+            if offset >= page.get("total_count", 0):
+                return None
+        return None
 
     def record_failure(self, issue: m.Issue, exc: WechatPubError) -> None:
         self.ledger.failed(issue.number, issue.path, exc.message, exc.hint)

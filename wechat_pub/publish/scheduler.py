@@ -33,8 +33,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from wechat_pub.deployment import Deployment
 from wechat_pub.errors import WechatPubError
 from wechat_pub.preflight import image_errors
-from wechat_pub.publish import jobs
+from wechat_pub.publish import jobs, timing
 from wechat_pub.publish.failed import PublishFailed
+from wechat_pub.publish.send import approval_missing
 from wechat_pub.publish.timing import Slot, Verdict, blocked_detail, may_retry, missed_detail, retry_delay, verdict
 from wechat_pub.site import Site
 from wechat_pub.state.outage import is_outage
@@ -174,18 +175,9 @@ class SchedulerService:
                 log.warning("query log of account %s not pruned: %s: %s", site.name, type(exc).__name__, exc)
 
     def _check_sends(self) -> None:
-        """Sends with no MASSSENDJOBFINISH after schedule.send_check_minutes: ask message/mass/get."""
-        from wechat_pub.publish.sendresult import check_waiting
+        from wechat_pub.publish.sendresult import check_every_site
 
-        for site in self.deployment.sites.values():
-            try:
-                if not site.sends.waiting():
-                    continue
-                with site.connect() as account:
-                    for change in check_waiting(site, account, site.schedule.send_check_minutes):
-                        self.on_event("send-checked", f"{site.name}: {change}")
-            except Exception as exc:  # WeChat or the database away: asked again on the next sync
-                log.warning("sends of account %s not checked: %s: %s", site.name, type(exc).__name__, exc)
+        check_every_site(self.deployment.sites.values(), self.on_event)
 
     def _analytics(self) -> None:
         """Yesterday's figures when due, the weekly note when due (:mod:`wechat_pub.analytics.service`)."""
@@ -340,8 +332,8 @@ class SchedulerService:
     def _push(self, site: Site, slot: Slot) -> str | None:
         site.library.sync()  # the latest text, and its images in this host's folder
         row = site.library.row(slot.issue)
-        if row is None or row.removed or row.publish_at != slot.publish_at:
-            moved = row.publish_at if row is not None and not row.removed else None
+        moved = timing.moved_to(row, slot)
+        if moved is not None:
             site.runs.finish(slot.issue, slot.publish_at, "canceled", f"moved to {moved or 'no time'} before it ran")
             return None
         issue = site.library.catalogue().issue(slot.issue)
@@ -349,16 +341,23 @@ class SchedulerService:
                     else image_errors(issue, site.render_options()))  # its images too: a push would refuse them
         if problems:
             return self._blocked(site, slot, blocked_detail(Slot(slot.issue, slot.path, slot.publish_at, problems)))
-        if site.require_approval:
-            approval = site.approvals.get(slot.issue)
-            if approval is None or approval.text_hash != row.text_hash:
-                why = "it was approved, but changed since" if approval else "nobody approved it"
-                return self._blocked(site, slot, f"console.require_approval is on and {why}: an approver must "
-                                                 "approve this version, then push it or set a new time.")
+        unapproved = approval_missing(site, slot.issue)
+        if unapproved:
+            return self._blocked(site, slot, f"console.require_approval is on and {unapproved}: an approver must "
+                                             "approve this version, then push it or set a new time.")
         from wechat_pub.publish.deliver import deliver
 
-        with site.connect() as account:
-            return deliver(site, account, issue)  # draft, publish or send, as the issue or the account says
+        def go_ahead() -> None:  # (the push may have taken minutes: the team may have canceled the time meanwhile)
+            site.library.sync()
+            if timing.moved_to(site.library.row(slot.issue), slot) is not None:
+                raise timing.ScheduleMoved()
+        try:
+            with site.connect() as account:
+                return deliver(site, account, issue, go_ahead)  # draft, publish or send, as the issue or account says
+        except timing.ScheduleMoved:
+            site.runs.finish(slot.issue, slot.publish_at, "canceled", "its time was changed or canceled while it was "
+                                                                      "being pushed: it was not published or sent")
+            return None
 
     def _blocked(self, site: Site, slot: Slot, detail: str) -> None:
         site.runs.finish(slot.issue, slot.publish_at, "blocked", detail)
@@ -398,3 +397,4 @@ class SchedulerService:
         pushed_not_published = isinstance(exc, PublishFailed)  # the draft is there; WeChat refused to publish it
         site.notifier.notify(site.notice(slot.issue, "publish-failed" if pushed_not_published else "failed", detail))
         self.on_event("failed", f"{job_id(site, slot)}: {detail}")
+

@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from wechat_pub import model as m
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import WechatPubError
+from wechat_pub.publish.push import IssueBusy
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 
 UNKNOWN_OUTCOME = {45066, 89504, 89505}  # the send may go out (just made / waiting for an admin's confirmation)
 DEDUPE_HOURS = 24  # WeChat remembers a clientmsgid this long (reference/wechat-reach.md §2)
-# The per-issue lock's lease is the deployment's (schedule.lease_seconds, 30 s): long enough for a push and the
-# call; short, because a process killed while holding it (nothing can release it) makes the next sender wait this
-# long. Past it, a slow holder is still safe: the ledger and the clientmsgid keep it to one send (at worst a second
-# draft is pushed).
+# The per-issue lock's lease is the deployment's (schedule.lease_seconds, 30 s), renewed while its holder runs
+# (a push through a slow WeChat outlives any lease): short, because a process killed while holding it (nothing
+# can release it) makes the next sender wait this long. Just before sendall the holder renews it once more and
+# stops if it is no longer its own: the ledger row is written only after the push, and the clientmsgid follows
+# the content, so two holders of one lock could each send their own version.
 LOCK_WAIT = 150
 
 
@@ -54,48 +56,74 @@ def tag_id_of(tag: str) -> str:
     return tag
 
 
-def require_approved(site, issue: int) -> None:
-    """With console.require_approval, only an approved version is sent."""
+def approval_missing(site, issue: int) -> str | None:
+    """With console.require_approval, why this version may not go out ('nobody approved it'), or None."""
     if not site.require_approval:
-        return
+        return None
     row = site.library.row(issue)
     approval = site.approvals.get(issue)
     if row is None or approval is None or approval.text_hash != row.text_hash:
-        why = "it was approved, but changed since" if approval else "nobody approved it"
+        return "it was approved, but changed since" if approval else "nobody approved it"
+    return None
+
+
+def require_approved(site, issue: int) -> None:
+    """With console.require_approval, only an approved version is sent."""
+    why = approval_missing(site, issue)
+    if why:
         raise WechatPubError(f"issue {issue} is not sent: console.require_approval is on and {why}.",
                              "An approver approves this version in the console first, then send it.")
 
 
-def send_issue(site, account, issue: m.Issue, tag: str = "", by: str = "", progress=None) -> SendOutcome:
+def send_issue(site, account, issue: m.Issue, tag: str = "", by: str = "", progress=None,
+               go_ahead=None) -> SendOutcome:
+    """``go_ahead``: called just before sendall; raises when the send should not go (its scheduled time was
+    canceled meanwhile)."""
     tag_id = tag_id_of(tag)
     site.library.sync()
     require_approved(site, issue.number)
-    with site.services.locks.lock(f"send:{site.appid}:{issue.number}", lease=site.cfg["schedule.lease_seconds"],
-                                   wait=LOCK_WAIT):
-        earlier = site.sends.latest(issue.number)
-        if earlier is not None and earlier.state in ("accepted", "sent"):
-            return SendOutcome(issue.number, "already", earlier.msg_id, earlier.audience,
-                               notes=[f"it was sent before ({earlier.status or earlier.state}); nothing was sent again"])
-        pushed = site.pusher(account, progress=progress).push(issue)
-        record = site.pushes.get(issue.number)
-        if earlier is not None:  # requested: its outcome is unknown, so the same id goes again
-            check_not_stale(site, earlier)
-            clientmsgid, tag_id = earlier.clientmsgid, earlier.tag_id
-        else:
-            attempt = sum(1 for r in site.sends.of_issue(issue.number) if r.state in ("failed", "deleted"))
-            clientmsgid = clientmsgid_for(site.appid, issue.number, record.content_hash, attempt)
-        site.sends.requested(issue.number, clientmsgid, record.content_hash, tag_id, by)
-        crash_point("before-sendall")
-        accepted = call_sendall(site, account, issue.number, record.draft_media_id, clientmsgid, tag_id)
-        crash_point("after-sendall")
-        # Together: the MASSSENDJOBFINISH event (the webhook's, another thread or host) finds the send by its
-        # msg_id only once the issue is 'sending' too, so its outcome is never written over by this call.
-        with site.services.db.together():
-            site.sends.accepted(issue.number, clientmsgid, accepted.msg_id, accepted.msg_data_id, accepted.repeated)
-            site.pushes.sending(issue.number)
-        audience = f"followers with tag {tag_id}" if tag_id else "all followers"
-        return SendOutcome(issue.number, "repeated" if accepted.repeated else "sent", accepted.msg_id, audience,
-                           draft=f"{pushed.action} draft {pushed.media_id}")
+    try:
+        with site.services.locks.lock(f"send:{site.appid}:{issue.number}", lease=site.cfg["schedule.lease_seconds"],
+                                       wait=LOCK_WAIT, renewed=True) as held:
+            return _send_held(site, account, issue, tag_id, by, progress, go_ahead, held)
+    except TimeoutError:
+        raise IssueBusy(f"issue {issue.number} is being sent by another process (a colleague, the schedule or "
+                        f"another host) that did not finish within {LOCK_WAIT} seconds.",
+                        "Nothing was sent by this attempt. Look at the issue's page in a few minutes: it says "
+                        "whether the other send went out.") from None
+
+
+def _send_held(site, account, issue: m.Issue, tag_id: str, by: str, progress, go_ahead, held) -> SendOutcome:
+    earlier = site.sends.latest(issue.number)
+    if earlier is not None and earlier.state in ("accepted", "sent"):
+        return SendOutcome(issue.number, "already", earlier.msg_id, earlier.audience,
+                           notes=[f"it was sent before ({earlier.status or earlier.state}); nothing was sent again"])
+    pushed = site.pusher(account, progress=progress).push(issue, need_draft=True)
+    record = site.pushes.get(issue.number)
+    if earlier is not None:  # requested: its outcome is unknown, so the same id goes again
+        check_not_stale(site, earlier)
+        clientmsgid, tag_id = earlier.clientmsgid, earlier.tag_id
+    else:
+        attempt = sum(1 for r in site.sends.of_issue(issue.number) if r.state in ("failed", "deleted"))
+        clientmsgid = clientmsgid_for(site.appid, issue.number, record.content_hash, attempt)
+    if go_ahead is not None:
+        go_ahead()
+    if not held.still_held():  # (renewed now: sendall runs within the lease)
+        raise IssueBusy(f"issue {issue.number}: another process took over its send while this one was pushing "
+                        "(its lease ran out).", "Nothing was sent by this attempt. Look at the issue's page: "
+                        "it says whether the other send went out; send again only if it did not.")
+    site.sends.requested(issue.number, clientmsgid, record.content_hash, tag_id, by)
+    crash_point("before-sendall")
+    accepted = call_sendall(site, account, issue.number, record.draft_media_id, clientmsgid, tag_id)
+    crash_point("after-sendall")
+    # Together: the MASSSENDJOBFINISH event (the webhook's, another thread or host) finds the send by its
+    # msg_id only once the issue is 'sending' too, so its outcome is never written over by this call.
+    with site.services.db.together():
+        site.sends.accepted(issue.number, clientmsgid, accepted.msg_id, accepted.msg_data_id, accepted.repeated)
+        site.pushes.sending(issue.number)
+    audience = f"followers with tag {tag_id}" if tag_id else "all followers"
+    return SendOutcome(issue.number, "repeated" if accepted.repeated else "sent", accepted.msg_id, audience,
+                       draft=f"{pushed.action} draft {pushed.media_id}")
 
 
 def call_sendall(site, account, issue: int, media_id: str, clientmsgid: str, tag_id: str):

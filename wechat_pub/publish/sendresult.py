@@ -104,3 +104,17 @@ def check_waiting(site, account, minutes: float) -> list[str]:
             continue
         changed.append(f"issue {record.issue}: {status}")
     return changed
+
+
+def check_every_site(sites, on_event) -> None:
+    """Sends with no MASSSENDJOBFINISH after schedule.send_check_minutes, of every account: ask
+    message/mass/get (the scheduler's sync; ``on_event(kind, detail)`` hears what changed)."""
+    for site in sites:
+        try:
+            if not site.sends.waiting():
+                continue
+            with site.connect() as account:
+                for change in check_waiting(site, account, site.schedule.send_check_minutes):
+                    on_event("send-checked", f"{site.name}: {change}")
+        except Exception as exc:  # WeChat or the database away: asked again on the next sync
+            log.warning("sends of account %s not checked: %s: %s", site.name, type(exc).__name__, exc)

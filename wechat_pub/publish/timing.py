@@ -98,3 +98,15 @@ def slot_status(slot: Slot, run: Run | None, now: float, grace_seconds: float) -
     if late <= grace_seconds:
         return "due", "runs as soon as `wechat-pub run` is running"
     return "missed", "its time and the grace period passed; push it by hand or set a new time"
+
+
+class ScheduleMoved(Exception):
+    """The issue's time was changed or canceled while its scheduled run was under way."""
+
+
+def moved_to(row, slot: Slot) -> str | None:
+    """Where the slot's issue (``row``: the library's row of it) is scheduled now when that is not the slot
+    ('': no time, or the issue is gone); None while the slot still stands."""
+    if row is None or row.removed:
+        return ""
+    return None if row.publish_at == slot.publish_at else (row.publish_at or "")

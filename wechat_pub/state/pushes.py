@@ -1,7 +1,8 @@
 """The push ledger: where each issue's draft stands in WeChat, per account, moved only by named transitions.
 
     new ──adding_draft──> (marker set) ──draft_added / draft_recovered──> draft
-    draft ──draft_updated──> draft ──publishing──> publishing ──published──> published
+    draft ──draft_updated──> draft ──submitting──> publishing (no publish_id: WeChat's answer not had yet)
+          ──publishing──> publishing ──published──> published     (submit refused: submit_refused──> draft)
     draft | published ──sending──> sending ──sent──> sent   (a mass send: state/sends.py keeps the send itself)
     any ──failed──> failed (an issue that has a draft keeps its state; the error is recorded beside it)
     publishing ──publish_failed──> failed (the draft's media_id kept: the next push finds it, or makes a new one)
@@ -180,6 +181,15 @@ class PushLedger:
         record = self.get(issue)
         self._move(issue, "draft-updated", record.draft_media_id if record else "", state=PushState.DRAFT,
                    path=path, content_hash=content_hash, error="", hint="")
+
+    def submitting(self, issue: int, media_id: str) -> None:
+        """freepublish/submit is about to be called: from here the draft may be gone into a publish, whatever
+        becomes of the answer (the next push looks for the article before doing anything else)."""
+        self._move(issue, "publish-submitting", media_id, state=PushState.PUBLISHING, publish_id="")
+
+    def submit_refused(self, issue: int, why: str) -> None:
+        """WeChat did not take the publish: the issue is a draft again."""
+        self._move(issue, "publish-not-submitted", why, state=PushState.DRAFT, publish_id="")
 
     def publishing(self, issue: int, publish_id: str) -> None:
         self._move(issue, "publish-submitted", publish_id, state=PushState.PUBLISHING, publish_id=publish_id)
