@@ -171,6 +171,7 @@ def test_accounts_from_the_environment(workdir, monkeypatch):
     monkeypatch.setenv("WECHAT_PUB_ACCOUNTS__JZFSJ__WECHAT__APPID", "wx2")
     monkeypatch.setenv("WECHAT_PUB_ACCOUNTS__JZFSJ__WECHAT__SECRET", "s3cret-two")
     monkeypatch.setenv("WECHAT_PUB_ACCOUNTS__JZFSJ__WEBHOOK__PATH", "/wechat/two")
+    monkeypatch.setenv("WECHAT_PUB_ACCOUNTS__JZFSJ__PATHS__ARTICLES", "articles-two")
     cfg = load_config()
     assert cfg.account_names == ["default", "jzfsj"]
     deployment = Deployment(cfg)

@@ -261,23 +261,23 @@ def _require_per_account(name: str, account: str, where) -> None:
 
 
 def _check_accounts(cfg: Config) -> None:
-    """What accounts of one deployment must not share: a webhook path, an app id."""
-    paths: dict[str, str] = {}
-    appids: dict[str, str] = {}
+    """What accounts of one deployment must not share: a webhook path, an app id, an articles folder (both
+    accounts would hold the same issues: each would answer, push and send the other's)."""
+    seen: dict[tuple[str, str], str] = {}
     where = cfg.path or "environment"
     for name in cfg.account_names:
         account = cfg.account(name)
-        path = account["webhook.path"].rstrip("/") or "/"
-        if path in paths:
-            raise ConfigError(f"{where}: accounts {paths[path]!r} and {name!r} both use webhook.path {path!r}.",
-                              f"Give account {name!r} its own path, e.g. [accounts.{name}.webhook] path = \"/wechat/{name}\".")
-        paths[path] = name
-        appid = account["wechat.appid"]
-        if appid and appid in appids:
-            raise ConfigError(f"{where}: accounts {appids[appid]!r} and {name!r} both use wechat.appid {appid!r}.",
-                              "Each account is one official account with its own AppID.")
-        if appid:
-            appids[appid] = name
+        for setting, value, hint in (
+                ("webhook.path", account["webhook.path"].rstrip("/") or "/",
+                 f'Give account {name!r} its own path, e.g. [accounts.{name}.webhook] path = "/wechat/{name}".'),
+                ("wechat.appid", account["wechat.appid"], "Each account is one official account with its own AppID."),
+                ("paths.articles", str(account.resolve_path("paths.articles").resolve()),
+                 f"Give account {name!r} a folder of its own, e.g. [accounts.{name}.paths] articles = "
+                 f'"articles-{name}".')):
+            if value and (setting, value) in seen:
+                raise ConfigError(f"{where}: accounts {seen[setting, value]!r} and {name!r} both use {setting} "
+                                  f"{value!r}.", hint)
+            seen.setdefault((setting, value), name)
 
 
 def _require_known(name: str, where) -> None:
