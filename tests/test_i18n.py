@@ -50,7 +50,7 @@ def test_every_event_the_history_and_audit_record_has_words():
     send-requested and schedule-failed as they are stored, in English keys on the Chinese console."""
     import re
 
-    from wechat_pub.console.words import EVENTS
+    from wechat_pub.console.events import EVENTS
 
     recorded = set()
     patterns = [r'\.note\([^,()]+, "([a-z-]+)"', r'_log\(conn, issue, "([a-z-]+)"', r'_move\(issue, clientmsgid, "([a-z-]+)"',

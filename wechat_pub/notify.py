@@ -43,6 +43,11 @@ HEADLINES = {
 }
 
 
+# The events whose detail (the scheduler's and WeChat's own words, in English) a team in another language still
+# needs: why it failed. The others' details (a draft's id, the problems the console lists) are left to the console.
+WHY_NEEDED = {"failed", "publish-failed", "send-failed"}
+
+
 def _translations(language: str):
     from wechat_pub.console.i18n import catalogue
 
@@ -67,7 +72,9 @@ class Notice:
         return f"{mark} {self.account}: {self._(what) % {'number': self.issue}}"
 
     def text(self) -> str:
-        return f"{self.subject}\n{self.detail}\n{self._(HEADLINES[self.event][2])}\n{self.link}"
+        lines = [self.subject, self.detail if self.language.startswith("en") or self.event in WHY_NEEDED else "",
+                 self._(HEADLINES[self.event][2]), self.link]
+        return "\n".join(line for line in lines if line)
 
 
 class WeComRobot:

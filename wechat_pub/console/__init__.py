@@ -24,6 +24,7 @@ from werkzeug.routing import IntegerConverter
 from wechat_pub.console.base import SignedIn, bp, csrf, role_words
 from wechat_pub.console.dates import init_dates, page_zone
 from wechat_pub.console.errors import init_errors
+from wechat_pub.console.events import init_events
 from wechat_pub.console.i18n import init_i18n
 from wechat_pub.console.words import init_words
 from wechat_pub.limits import MAX_ISSUE_NUMBER
@@ -72,6 +73,7 @@ def init_console(app: Flask, deployment) -> None:
     init_dates(app)
     init_errors(app)
     init_words(app)
+    init_events(app)
     app.add_template_global(lambda: page_zone().key, "page_zone_key")
     app.add_template_global(role_words, "role_name")
     app.add_template_global(lambda: list(deployment.sites.values()), "config_sites")

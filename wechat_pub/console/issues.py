@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from wechat_pub.console.base import bp, record, refuse, requires, site_of
-from wechat_pub.console.words import failure
+from wechat_pub.console.events import schedule_detail
+from wechat_pub.console.words import failure, problem_text
 from wechat_pub.console.words import plan as words_plan
 from wechat_pub.errors import NewsletterImportError, WechatPubError
 from wechat_pub.state.issues import StaleVersion
@@ -114,7 +115,8 @@ def _found(site, source: str, issue, notes, problems, article: str, punctuation:
     from wechat_pub.source.importing import issue_filename
 
     if issue is None or not issue.number:
-        flash(failure(_("No issue could be read from it."), "; ".join(str(p) for p in problems[:3])), "error")
+        said = " ".join(problem_text(p) for p in problems if p.severity == "error")
+        flash(f'{_("No issue could be read from it.")} {said}'.strip(), "error")
         return render_template("import.html", found=None), 422
     filename = issue_filename(issue.number)
     exists = site.library.row(issue.number)
@@ -236,9 +238,9 @@ def schedule(account: str, number: int):
     except WechatPubError as exc:
         flash(failure(_("Not scheduled."), exc), "error")
     else:
-        plan = delivery_of(site, done.issue).at(done.publish_at, site.timezone) if done.publish_at else ""
-        record("schedule" if done.publish_at else "unschedule", number, f"{plan} ({done.publish_at})" if plan else "")
         chosen = delivery_of(site, done.issue)
+        record("schedule" if done.publish_at else "unschedule", number,
+               schedule_detail(chosen.action, chosen.tag, done.publish_at) if done.publish_at else "")
         flash(_("Issue %(number)s is scheduled: %(plan)s.", number=number, plan=words_plan(chosen.action, chosen.tag,
                                                                             done.publish_at))
               if done.publish_at else _("Issue %(number)s is no longer scheduled.", number=number), "ok")

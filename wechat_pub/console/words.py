@@ -100,6 +100,29 @@ FAILURES = tuple((re.compile(pattern), words) for pattern, words in (
         "few minutes.")),
     (r"^issue \d+'s send failed: it reached no follower",
      N_("Its send failed and reached no follower: there is nothing to delete.")),
+    (r"has no text layer \(a scanned or image-only PDF\)",
+     N_("This PDF has no text (a scan, or pictures only): there is nothing to import. Export the newsletter again as "
+        "PDF from the program it was written in, or have its text recognised (OCR) first.")),
+    (r"fonts have no Unicode map",
+     N_("This PDF's fonts do not say which characters they draw, so its text cannot be read. Export it again with "
+        "its fonts embedded, or import its text (.txt).")),
+    (r" has (?P<pages>\d+) pages; a newsletter has at most (?P<most>\d+)",
+     N_("This PDF has %(pages)s pages; a newsletter has at most %(most)s. Is it the right file?")),
+    (r" is not a PDF file\.", N_("This is not a PDF file. Choose the newsletter's PDF, or its text (.txt).")),
+    (r" is damaged: the file is cut short", N_("This PDF is cut short (its end is missing): download or export it "
+                                               "again.")),
+    (r" is protected by a password", N_("This PDF is protected by a password, so its text cannot be read. Export it "
+                                        "again without one.")),
+    (r" is damaged and cannot be read as a PDF", N_("This PDF is damaged and cannot be read. Export it again.")),
+    (r" is not a WeChat ID\.",
+     N_("That is not a WeChat ID. Give the WeChat ID (微信号) shown in WeChat → 我: 6 to 20 letters, digits, - or _, "
+        "starting with a letter; the phone's owner must follow the account.")),
+    (r"^there is already a user '(?P<name>[^']*)'",
+     N_("There is already a user “%(name)s”: pick another name, or change that user's password below.")),
+    (r"^its schedule \((?P<when>[^)]*)\) was cleared: it was published",
+     N_("Its time (%(when)s) was cleared: the issue is published, so nothing happens then.")),
+    (r"^its schedule \((?P<when>[^)]*)\) was cleared: it was sent",
+     N_("Its time (%(when)s) was cleared: the issue is sent to the followers, so nothing happens then.")),
     (r"a send was started over a day ago and its outcome is unknown",
      N_("A send started over a day ago and WeChat never said how it ended: look in mp.weixin.qq.com → "
         "内容与互动 → 已发表/群发记录. If it went out, mark it sent here; if not, send it by hand there, then mark "
@@ -153,6 +176,12 @@ PROBLEMS = tuple((re.compile(pattern.format(**{key: _Q.format(key, key) for key 
      N_("ASCII punctuation in Chinese text: %(where)s (and %(more)s more).")),
     (r"^ASCII punctuation in Chinese text: (?P<where>.*)\.$", N_("ASCII punctuation in Chinese text: %(where)s.")),
     (r"^WeChat shows no digest for a multi-article draft\.$", N_("WeChat shows no digest for a multi-article draft.")),
+    (r"^no section headings found \(lines like .*\)\.$",
+     N_("No section headings were found (lines such as “国内要闻 Domestic News”): this does not look like the "
+        "newsletter.")),
+    (r"^no issue number found in the masthead\.$", N_("No issue number was found in the first lines.")),
+    (r"^no issue date found in the masthead\.$", N_("No issue date was found in the first lines.")),
+    (r"^the file is empty\.$", N_("The file is empty.")),
 ))
 HINTS = {hint: hint for hint in (
     N_("Add a line 'Source: [name](https://…)' at the end of the item."),
@@ -175,6 +204,42 @@ HINTS = {hint: hint for hint in (
     N_("It will not be scheduled; set a future time or push it by hand."),
     N_("The digest is kept in the file but not sent."),
 )}
+HINTS.update({  # (the command line's advice -> what the team does instead)
+    "Check that the file is a newsletter laid out like docs/article-format.md describes under 'Importing'.":
+        N_("Choose the newsletter's PDF or its text: each section starts with a heading line such as “国内要闻 "
+           "Domestic News”."),
+    "Set 'issue:' in the imported file's front matter.":
+        N_("Check that the first lines give the issue's number (such as “第 135 期” or “No. 135”); add it to the "
+           "text and import it again."),
+    "Set 'date:' in the imported file's front matter.":
+        N_("Check that the first lines give the issue's date (such as “2020年4月20日”); add it to the text and "
+           "import it again."),
+    "Shorten 'author:' (or publisher.author).":
+        N_("Shorten “author:” at the top of the article, or ask your admin to shorten the account's author."),
+    "Set a shorter 'wechat_title:' in the front matter.": N_("Set a shorter “wechat_title:” at the top of the article."),
+    "Shorten 'digest:'.": N_("Shorten “digest:” at the top of the article."),
+})
+FIELDS = {"title": N_("title"), "author": N_("author"), "digest": N_("digest")}
+FIELD_LIMIT = re.compile(r"^the WeChat (?P<field>title|author|digest) (?:{name}) has (?P<chars>\d+) characters, "
+                         r"(?P<bytes>\d+) bytes; (?P<why>.*)$".format(name=_Q.format("name", "name")))
+LIMIT_WHY = ((re.compile(r"^accounts have reported WeChat refusing more than (.*) \(run"),
+              N_("accounts have reported WeChat refusing more than %(limit)s: it may be refused when pushed.")),
+             (re.compile(r"^WeChat's documentation allows (.*)\.$"), N_("WeChat's documentation allows %(limit)s.")),
+             (re.compile(r"^this account takes (.*) \(measured"), N_("this account takes %(limit)s (measured).")))
+
+
+def _field_limit(message: str) -> str | None:
+    """preflight's "the WeChat author '…' has 7 characters, 21 bytes; …" in the page's language (None: not one)."""
+    found = FIELD_LIMIT.match(message)
+    why = next(((words, m[1]) for pattern, words in LIMIT_WHY if (m := pattern.match(found["why"]))), None) if found else None
+    if why is None:
+        return None
+    parts = [_("%(count)s characters", count=n) for n in re.findall(r"(\d+) characters", why[1])]
+    parts += [_("%(count)s bytes (a Chinese character is 3)", count=n) for n in re.findall(r"(\d+) bytes", why[1])]
+    name = _unquoted(found["name"] if found["name"] is not None else found["name_"])
+    return _("The WeChat %(field)s “%(name)s” has %(chars)s characters (%(bytes)s bytes); %(why)s",
+             field=_(FIELDS[found["field"]]), name=name, chars=found["chars"], bytes=found["bytes"],
+             why=_(why[0], limit=_(" and ").join(parts)))
 
 
 def _unquoted(value: str) -> str:
@@ -184,13 +249,17 @@ def _unquoted(value: str) -> str:
 
 def problem_words(message: str, hint: str) -> tuple[str, str]:
     """One of check's problems in the page's language, where it is one the table above knows (else as written)."""
+    hint_words = _(HINTS[hint]) if hint in HINTS else hint
+    limit = _field_limit(message)
+    if limit is not None:
+        return limit, hint_words
     for pattern, words in PROBLEMS:
         found = pattern.match(message)
         if found:
             values = {key.rstrip("_"): _unquoted(value) for key, value in found.groupdict().items() if value is not None}
             message = _(words, **values)
             break
-    return message, _(HINTS[hint]) if hint in HINTS else hint
+    return message, hint_words
 
 
 # What a shared message's command-line advice means in the console (the team has no terminal): its pattern, and
@@ -221,7 +290,7 @@ def wechat_error(message: str) -> str:
     for pattern, words in FAILURES:
         known = pattern.search(message)
         if known:
-            return _(words, **known.groupdict())
+            return _(words, **{key: moments(value) for key, value in known.groupdict().items()})
     return _said(message, lead=True)
 
 
@@ -283,7 +352,7 @@ def capability(name: str) -> str:
 
 
 def init_words(app) -> None:
-    for function in (status_name, advice, wechat_error, delivery, plan, right, capability, event_name):
+    for function in (status_name, advice, wechat_error, delivery, plan, right, capability):
         app.add_template_global(function)
     app.add_template_filter(moments, "moments")
     app.add_template_filter(problem_text, "problem")
@@ -303,33 +372,3 @@ def problem_text(problem) -> str:
     line = problem.pos.line if problem.pos and problem.pos.line else None
     where = _("line %(line)s: ", line=line) if line else ""
     return f"{where}{message}" + (f" {hint}" if hint else "")
-
-
-# What the issue page's history and the audit log name (push events and console actions) -> the team's words
-EVENTS = {
-    "draft-added": N_("pushed to the draft box"), "draft-updated": N_("draft updated"),
-    "draft-read-back": N_("WeChat changed the draft"), "draft-recovered": N_("draft found again"),
-    "publish-submitting": N_("publishing asked of WeChat"),
-    "publish-not-submitted": N_("WeChat did not take the publish"), "publish-submitted": N_("publishing started"), "published": N_("published"), "publish-failed": N_("publish failed"),
-    "failed": N_("failed"), "approve": N_("approved"), "unapprove": N_("approval withdrawn (its pictures changed)"),
-    "import": N_("imported"), "save": N_("saved"),
-    "save-refused": N_("save refused (someone saved first)"), "schedule": N_("scheduled"),
-    "unschedule": N_("unscheduled"), "push": N_("pushed to the draft box"), "push-failed": N_("push failed"),
-    "publish": N_("published"), "send": N_("sent to followers"), "send-failed": N_("send failed"),
-    "unsend": N_("send deleted"), "phone-preview": N_("phone preview"), "mark-sent": N_("marked sent"),
-    "mark-published": N_("marked published"), "rights-checked": N_("asked WeChat what the account may do"),
-    "sign-in": N_("signed in"), "sign-out": N_("signed out"), "sign-out-everywhere": N_("signed out everywhere"),
-    "user-add": N_("user added"), "user-remove": N_("user removed"), "user-password": N_("password changed"),
-    "user-role": N_("role changed"), "sign-in-failed": N_("wrong password at sign-in"),
-    "sign-in-locked": N_("sign-in locked"), "sign-in-unlock": N_("sign-in lock lifted"),
-    "send-requested": N_("send requested"), "send-accepted": N_("send accepted by WeChat"),
-    "send-refused": N_("send refused by WeChat"), "send-unknown": N_("send: WeChat's answer lost (asked again)"),
-    "sent": N_("sent to followers"), "send-deleted": N_("send deleted"), "marked-sent": N_("marked sent"),
-    "schedule-done": N_("scheduled run done"), "schedule-failed": N_("scheduled run failed"),
-    "schedule-attempt-failed": N_("scheduled attempt failed (tried again)"),
-    "schedule-blocked": N_("scheduled run blocked"), "schedule-missed": N_("scheduled run missed"),
-}
-
-
-def event_name(event: str) -> str:
-    return _(EVENTS[event]) if event in EVENTS else event
