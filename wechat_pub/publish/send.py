@@ -19,6 +19,7 @@ from wechat_pub import model as m
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import WechatPubError
 from wechat_pub.publish.push import IssueBusy
+from wechat_pub.publish.sendresult import apply_kept
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 
 UNKNOWN_OUTCOME = {45066, 89504, 89505}  # the send may go out (just made / waiting for an admin's confirmation)
@@ -121,6 +122,7 @@ def _send_held(site, account, issue: m.Issue, tag_id: str, by: str, progress, go
     with site.services.db.together():
         site.sends.accepted(issue.number, clientmsgid, accepted.msg_id, accepted.msg_data_id, accepted.repeated)
         site.pushes.sending(issue.number)
+    apply_kept(site, accepted.msg_id)  # (WeChat's report of it, if it came before this record)
     audience = f"followers with tag {tag_id}" if tag_id else "all followers"
     return SendOutcome(issue.number, "repeated" if accepted.repeated else "sent", accepted.msg_id, audience,
                        draft=f"{pushed.action} draft {pushed.media_id}")

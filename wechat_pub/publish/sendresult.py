@@ -55,8 +55,9 @@ def record_result(site, msg_id: str, result: SendResult, how: str) -> bool:
     """Record the outcome of the send ``msg_id`` (once: a later report of a finished send changes nothing);
     False when wechat-pub did not make that send."""
     record = site.sends.by_msg_id(msg_id)
-    if record is None:
-        log.warning("%s for msg_id %s, which wechat-pub did not send", how, msg_id)
+    if record is None:  # (not yet: its sendall's answer may be lost, or slower than the event; kept till then)
+        log.warning("%s for msg_id %s, which no send recorded carries (yet): kept for its send", how, msg_id)
+        site.sends.keep_event(msg_id, result)
         return False
     if record.state != "accepted":
         return True
@@ -86,10 +87,19 @@ def on_mass_finished(site, replier=None):
     return record
 
 
+def apply_kept(site, msg_id: str) -> bool:
+    """A send just recorded as accepted with ``msg_id``: the result WeChat reported before, if one was kept."""
+    result = site.sends.take_event(msg_id) if msg_id else None
+    return result is not None and record_result(site, msg_id, result, "MASSSENDJOBFINISH (kept)")
+
+
 def check_waiting(site, account, minutes: float) -> list[str]:
     """Ask ``message/mass/get`` about sends with no result this long after WeChat accepted them; what changed."""
     changed = []
     for record in site.sends.waiting():
+        if apply_kept(site, record.msg_id):
+            changed.append(f"issue {record.issue}: its result, reported before it was recorded")
+            continue
         if not record.msg_id or site.clock.time() - record.updated_at < minutes * 60:
             continue
         status = account.api.mass.get(record.msg_id)

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
@@ -129,10 +129,12 @@ class PushLedger:
         return _record(dict(row._mapping)) if row else None
 
     def published_urls(self) -> dict[int, list[str]]:
-        """Issue number -> article URLs, for every issue WeChat reported published or sent."""
+        """Issue number -> article URLs, for every issue WeChat reported published or sent (a correction of one
+        in the draft box included: its article is still online)."""
         with self.db.connect() as conn:
             rows = conn.execute(select(pushes.c.issue, pushes.c.article_urls).where(
-                pushes.c.appid == self.appid, pushes.c.state.in_(FINDABLE))).all()
+                pushes.c.appid == self.appid, or_(pushes.c.state.in_(FINDABLE),
+                                                  pushes.c.article_urls.not_in(["", "[]"])))).all()
         return {row.issue: json.loads(row.article_urls or "[]") for row in rows}
 
     def cover_urls(self) -> dict[int, str]:
@@ -157,9 +159,13 @@ class PushLedger:
         self._move(issue, None, "", path=path, marker=marker, pending_hash=pending_hash)
 
     def draft_added(self, issue: int, path: str, media_id: str, content_hash: str, article_count: int) -> None:
+        """A new draft. Of an issue that went out (a correction): its article stays online, and its addresses
+        stay the issue's (followers find it by them) until a new publish or send brings others."""
+        record = self.get(issue)
+        live = record.article_urls if record and record.state.value in FINDABLE else []
         self._move(issue, "draft-added", media_id, state=PushState.DRAFT, path=path, draft_media_id=media_id,
                    marker="", pending_hash="", content_hash=content_hash, article_count=article_count, error="",
-                   hint="", publish_id="", article_urls=[], wechat_hash="")
+                   hint="", publish_id="", article_urls=live, wechat_hash="")
 
     def draft_read_back(self, issue: int, wechat_hash: str, changes: str = "") -> None:
         """What WeChat holds right after our push (its editor rewrites some markup): the next push compares the
@@ -200,8 +206,9 @@ class PushLedger:
                    hint="")
 
     def publish_failed(self, issue: int, error: str, hint: str) -> None:
-        """WeChat's publish job failed: nothing is online, the draft (if WeChat kept it) stays ours."""
-        self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint, article_urls=[])
+        """WeChat's publish job failed: nothing new is online (a correction's earlier article still is, and keeps its
+        addresses), the draft (if WeChat kept it) stays ours."""
+        self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint)
 
     def sending(self, issue: int) -> None:
         self._move(issue, None, "", state=PushState.SENDING, publish_id="", error="", hint="")

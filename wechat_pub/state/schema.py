@@ -239,6 +239,14 @@ sends = Table(  # mass sends (群发) of an account's issues: recorded before se
     Column("updated_at", Float, nullable=False),
 )
 
+send_events = Table(  # a send's MASSSENDJOBFINISH that came before any send carried its msg_id (state/sends.py)
+    "send_events", metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("msg_id", String(40), primary_key=True),
+    Column("result", Text, nullable=False),  # the SendResult, as JSON
+    Column("received_at", Float, nullable=False),
+)
+
 previews = Table(  # phone previews (message/mass/preview): WeChat allows 100 a day per account
     "phone_previews", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
-from wechat_pub.state.schema import history, sends
+from wechat_pub.state.schema import history, send_events, sends
 
 LIVE = ("requested", "accepted", "sent")  # a send that happened or may have happened
 
@@ -64,6 +64,9 @@ class SendResult:
     errors: int = 0
     check_state: int = 0
     article_urls: tuple[str, ...] = ()
+
+
+EVENT_DAYS = 3  # a kept MASSSENDJOBFINISH waits this long for its send to be recorded
 
 
 class SendLedger:
@@ -157,6 +160,26 @@ class SendLedger:
                                                status="marked sent by hand", article_urls=json.dumps([url]), by=by,
                                                requested_at=now, updated_at=now))
             self._log(conn, issue, "marked-sent", f"{url} by {by}" if by else url)
+
+    def keep_event(self, msg_id: str, result: SendResult) -> None:
+        """A result for a msg_id no send carries yet, kept until one does (sends made by hand in mp.weixin.qq.com
+        never will: what is older than EVENT_DAYS goes)."""
+        now = self.clock.time()
+        with self.db.begin() as conn:
+            conn.execute(delete(send_events).where(send_events.c.received_at < now - EVENT_DAYS * 86400))
+            conn.execute(self.db.insert_ignore(send_events, {"appid": self.appid, "msg_id": msg_id[:40],
+                                                             "result": json.dumps(asdict(result)), "received_at": now}))
+
+    def take_event(self, msg_id: str) -> SendResult | None:
+        """The result kept for ``msg_id`` (and no longer kept), or None."""
+        where = (send_events.c.appid == self.appid) & (send_events.c.msg_id == msg_id)
+        with self.db.begin() as conn:
+            row = conn.execute(select(send_events.c.result).where(where)).first()
+            conn.execute(delete(send_events).where(where))
+        if row is None:
+            return None
+        data = json.loads(row.result)
+        return SendResult(**{**data, "article_urls": tuple(data.get("article_urls", ()))})
 
     def _move(self, issue: int, clientmsgid: str, event: str, detail: str, **fields) -> None:
         if "article_urls" in fields:
