@@ -229,6 +229,10 @@ def test_a_refused_wechat_id_or_password_is_said_in_chinese(console, browser, wh
     page.wait_for_load_state()
     said = " ".join(flashes(page))
     assert said and not english_sentence(said) and "hint:" not in said, said
+    if where == "users":  # (what was typed is kept, but for the password)
+        form = page.locator("form", has=page.locator("button[data-action=add-user]"))
+        assert form.locator("input[name=name]").input_value() == "editor2"
+        assert form.locator("input[name=password]").input_value() == ""
     page.context.close()
 
 

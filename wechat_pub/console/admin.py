@@ -16,11 +16,16 @@ from wechat_pub.roles import ROLES
 @bp.get("/users")
 @requires("admin")
 def users():
+    return _users_page()
+
+
+def _users_page(typed: dict | None = None):
+    """The Users page; ``typed``: what the add form held when it was refused (name and role, never a password)."""
     people = deployment().services.users.all()
     names = {user.name.lower() for user in people}
     # a locked name that is nobody's is not shown: it may be a password typed into the name field
     locks = [lock for lock in deployment().services.login_throttle.locks() if lock.kind == "address" or lock.who in names]
-    return render_template("users.html", users=people, roles=ROLES, locks=locks)
+    return render_template("users.html", users=people, roles=ROLES, locks=locks, typed=typed or {})
 
 
 def change_users(change, action: str, detail, done):
@@ -45,9 +50,14 @@ def not_yourself(name: str, refusal: str) -> None:
 @requires("admin")
 def add_user():
     name, role = request.form.get("name", "").strip(), request.form.get("role", "")
-    users = deployment().services.users
-    return change_users(lambda: users.add(name, role, request.form.get("password", "")), "user-add",
-                        f"{name} ({role})", _("%(name)s can sign in now, as %(role)s.", name=name, role=role_words(role)))
+    try:
+        deployment().services.users.add(name, role, request.form.get("password", ""))
+    except WechatPubError as exc:  # (the form comes back as typed, but for the password)
+        flash(failure(_("Not changed."), exc), "error")
+        return _users_page({"name": name[:200], "role": role}), 400
+    record("user-add", detail=f"{name} ({role})")
+    flash(_("%(name)s can sign in now, as %(role)s.", name=name, role=role_words(role)), "ok")
+    return redirect(url_for("console.users"))
 
 
 @bp.post("/users/<name>/remove")
