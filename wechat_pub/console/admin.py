@@ -115,7 +115,7 @@ ADMINS_ONLY = frozenset({"sign-in-failed", "sign-in-locked", "sign-in-unlock", "
 
 @bp.get("/audit")
 def audit():
-    names = {site.appid: site.name for site in deployment().sites.values()}
+    names = {site.appid: site.account_name or site.name for site in deployment().sites.values()}
     hidden = frozenset() if current_user.may("admin") else ADMINS_ONLY
     return render_template("audit.html", entries=deployment().services.audit.recent(300, but=hidden), accounts=names,
                            hidden=bool(hidden))

@@ -77,7 +77,7 @@ class _Waiting:
         # (real seconds, not the injected clock's: a lease is kept alive for as long as its holder really runs)
         while not stop.wait(held.lease / 3):
             try:
-                if not held.still_held():
+                if not held.still_held() and not stop.is_set():  # (not: released meanwhile)
                     log.warning("lock %s was lost (its lease ran out and another took it)", held.name)
                     return
             except Exception as exc:  # the store away: the holder's own check before acting will say so
