@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import FakeClock, make_database_url, stores_at
+from conftest import FakeClock, make_database_url, stores_at, until
 from wechat_pub.state.locks import Locks, RedisLocks
 from wechat_pub.state.redis import redis_client
 from wechat_pub.state.replies import HostReplies, Kept, RedisReplies, StoredReplies
@@ -102,6 +102,43 @@ def test_a_dead_holder_frees_the_lock_when_its_lease_ends(kind, tmp_path, reques
     with locks.lock("stale", lease=5, wait=5):  # its lease runs out; the next holder gets it
         pass
     del dead
+
+
+def test_a_holder_knows_when_its_lock_was_taken_over(kind, tmp_path, request):
+    """Review 26: a holder past its lease (a slow WeChat) must not act as if it still held the lock: another may
+    have taken it. ``still_held`` renews a lock that is still its own and says False for one another holds."""
+    clock = FakeClock()
+    if kind == "redis":
+        locks = RedisLocks(redis_client(request.getfixturevalue("redis_url")), prefix())
+    else:
+        locks = Locks(stores_at(make_database_url(kind, tmp_path)).db, clock.clock)
+    with locks.lock("send:wx:1", lease=0.3) as first:
+        assert first.still_held()
+        if kind == "redis":
+            until(lambda: locks.client.get(locks.key("send:wx:1")) is None, timeout=5)
+        else:
+            clock.advance(1)  # its lease ran out
+        with locks.lock("send:wx:1", lease=30, wait=1) as second:  # another takes it
+            assert not first.still_held() and second.still_held()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_a_renewed_lock_outlives_its_lease_while_its_holder_runs(kind, tmp_path, request):
+    """Review 26: a push through a slow WeChat took longer than the lease, and a second sender took the lock and
+    sent too. ``renewed=True`` keeps the lease alive (every third of it) until the holder lets go."""
+    if kind == "redis":  # (Redis expires keys on its own clock: real time, a short lease)
+        locks = RedisLocks(redis_client(request.getfixturevalue("redis_url")), prefix())
+    else:
+        locks = Locks(stores_at(make_database_url(kind, tmp_path)).db)
+    with locks.lock("push:wx:1", lease=0.3, renewed=True) as held:
+        deadline = time.monotonic() + 1.2  # four leases
+        while time.monotonic() < deadline:
+            with pytest.raises(TimeoutError):
+                with locks.lock("push:wx:1", lease=5, wait=0.05):
+                    pass
+        assert held.still_held()
+    with locks.lock("push:wx:1", lease=5, wait=1):  # let go: free at once
+        pass
 
 
 def test_a_lease_is_renewed_by_its_holder_only(tmp_path, fake_clock):
