@@ -16,25 +16,14 @@ import pytest
 import requests
 from playwright.sync_api import expect
 from test_accounts import ISSUE_7
+from test_accounts import SECOND as ACCOUNTS_SECOND
 from test_console_browser import Robot, start_console, write_issue
 from test_console_zh import ALLOWED, new_page, sign_in, untranslated
 from werkzeug.serving import make_server
 
 from conftest import SEED, SEED_ARTICLE, firm_config, use_database, wait_until_searchable
 
-SECOND = """
-[accounts.jzfsj.publisher]
-name_zh = "竞争法视界"
-name_en = "Competition Law Horizon"
-newsletter_zh = "竞争法周报"
-newsletter_en = "COMPETITION WEEKLY"
-
-[accounts.jzfsj.paths]
-articles = "articles-jzfsj"
-
-[accounts.jzfsj.webhook]
-path = "/wechat/jzfsj"
-"""
+SECOND = ACCOUNTS_SECOND.split("[accounts.jzfsj.theme]")[0]  # (the second account, without its theme)
 
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 
