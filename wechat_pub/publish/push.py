@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -106,13 +106,15 @@ class Pusher:
         if self.locks is None:
             yield
             return
-        try:
-            with self.locks.lock(f"push:{self.appid}:{number}", lease=self.lease, wait=LOCK_WAIT, renewed=True):
-                yield
-        except TimeoutError:
-            raise IssueBusy(f"issue {number} is being pushed by another process (a colleague, the schedule or "
-                            f"another host) and it did not finish within {LOCK_WAIT} seconds.",
-                            "Nothing was changed by this push. Try again in a few minutes.") from None
+        with ExitStack() as stack:
+            try:  # (only the wait for this lock: a timeout inside the push is the push's own)
+                stack.enter_context(self.locks.lock(f"push:{self.appid}:{number}", lease=self.lease, wait=LOCK_WAIT,
+                                                    renewed=True))
+            except TimeoutError:
+                raise IssueBusy(f"issue {number} is being pushed by another process (a colleague, the schedule or "
+                                f"another host) and it did not finish within {LOCK_WAIT} seconds.",
+                                "Nothing was changed by this push. Try again in a few minutes.") from None
+            yield
 
     def _push(self, run: PushRun, publish: bool, go_ahead) -> PushOutcome:
         issue = run.issue

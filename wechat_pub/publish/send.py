@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zoneinfo
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from wechat_pub import model as m
@@ -83,15 +84,17 @@ def send_issue(site, account, issue: m.Issue, tag: str = "", by: str = "", progr
     tag_id = tag_id_of(tag)
     site.library.sync()
     require_approved(site, issue.number)
-    try:
-        with site.services.locks.lock(f"send:{site.appid}:{issue.number}", lease=site.cfg["schedule.lease_seconds"],
-                                       wait=LOCK_WAIT, renewed=True) as held:
-            return _send_held(site, account, issue, tag_id, by, progress, go_ahead, held)
-    except TimeoutError:
-        raise IssueBusy(f"issue {issue.number} is being sent by another process (a colleague, the schedule or "
-                        f"another host) that did not finish within {LOCK_WAIT} seconds.",
-                        "Nothing was sent by this attempt. Look at the issue's page in a few minutes: it says "
-                        "whether the other send went out.") from None
+    with ExitStack() as stack:
+        try:  # (only the wait for this lock: a timeout inside the send is the send's own)
+            held = stack.enter_context(site.services.locks.lock(
+                f"send:{site.appid}:{issue.number}", lease=site.cfg["schedule.lease_seconds"], wait=LOCK_WAIT,
+                renewed=True))
+        except TimeoutError:
+            raise IssueBusy(f"issue {issue.number} is being sent by another process (a colleague, the schedule or "
+                            f"another host) that did not finish within {LOCK_WAIT} seconds.",
+                            "Nothing was sent by this attempt. Look at the issue's page in a few minutes: it says "
+                            "whether the other send went out.") from None
+        return _send_held(site, account, issue, tag_id, by, progress, go_ahead, held)
 
 
 def _send_held(site, account, issue: m.Issue, tag_id: str, by: str, progress, go_ahead, held) -> SendOutcome:
