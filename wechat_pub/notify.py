@@ -30,6 +30,8 @@ HEADLINES = {
                N_("Push it now, or give it a new time.")),
     "blocked": ("⚠️", N_("issue %(number)s was not pushed at its time"),
                 N_("Fix it in the console, then push it or give it a new time.")),
+    "publish-started": ("📣", N_("issue %(number)s is being published, as scheduled"),
+                        N_("Another message follows when WeChat has published it, with its link.")),
     "published": ("📣", N_("issue %(number)s is published"), N_("Followers now find this issue.")),
     "publish-failed": ("❌", N_("issue %(number)s was NOT published: WeChat's publish job failed"),
                        N_("Do what the message says, then publish it again.")),
@@ -43,9 +45,17 @@ HEADLINES = {
 }
 
 
-# The events whose detail (the scheduler's and WeChat's own words, in English) a team in another language still
-# needs: why it failed. The others' details (a draft's id, the problems the console lists) are left to the console.
-WHY_NEEDED = {"failed", "publish-failed", "send-failed"}
+# The events whose detail a team in another language still needs, English as it is: why it failed (the scheduler's
+# and WeChat's words), and what a send or publish came to (its counts and links). The others' details (a draft's
+# id, a publish job's, the problems the console lists) are left to the console.
+DETAIL_NEEDED = {"failed", "publish-failed", "send-failed", "sent", "published"}
+
+
+def done_event(outcome: str) -> str:
+    """Which notice a scheduled run that did ``outcome`` (:func:`wechat_pub.publish.deliver.deliver`'s words) is."""
+    if outcome.startswith("sent to"):
+        return "send-started"
+    return "publish-started" if ", publish job " in outcome else "pushed"
 
 
 def _translations(language: str):
@@ -58,7 +68,7 @@ def _translations(language: str):
 class Notice:
     account: str  # the account's name as people know it
     issue: int
-    event: str  # pushed, failed, missed, blocked, published, publish-failed
+    event: str  # a key of HEADLINES
     detail: str  # what happened, with what to do when something went wrong
     link: str  # the issue's console page
     language: str = "zh_CN"  # console.language: the team's
@@ -72,7 +82,7 @@ class Notice:
         return f"{mark} {self.account}: {self._(what) % {'number': self.issue}}"
 
     def text(self) -> str:
-        lines = [self.subject, self.detail if self.language.startswith("en") or self.event in WHY_NEEDED else "",
+        lines = [self.subject, self.detail if self.language.startswith("en") or self.event in DETAIL_NEEDED else "",
                  self._(HEADLINES[self.event][2]), self.link]
         return "\n".join(line for line in lines if line)
 

@@ -44,7 +44,7 @@ class PublishEvents:
             threading.Thread(target=self.keep_trying, args=(publish_id, article_urls), daemon=True).start()
 
     def record(self, ledger: PushLedger, publish_id: str, article_urls: list[str]) -> None:
-        found = ledger.by_publish_id(publish_id)
+        found = ledger.publish_of(publish_id)  # (or the publish whose submit's answer was lost)
         if found is None:
             log.warning("PUBLISHJOBFINISH for publish_id %s, which wechat-pub did not submit", publish_id)
             return

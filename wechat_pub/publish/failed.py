@@ -115,7 +115,7 @@ def on_event(site):
 def record_event(site, publish_id: str, status: int, fail_idx: str) -> None:
     """The push record says the job failed (which article, why, where the draft is), and the team is told."""
     try:
-        found = site.pushes.by_publish_id(publish_id)
+        found = site.pushes.publish_of(publish_id)  # (or the publish whose submit's answer was lost)
         if found is None:
             log.warning("PUBLISHJOBFINISH (failed, status %s) for publish_id %s, which wechat-pub did not submit",
                         status, publish_id)

@@ -13,7 +13,6 @@ the issue again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from contextlib import ExitStack, contextmanager
@@ -26,6 +25,7 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import ExitStatus, WechatPubError
 from wechat_pub.publish import failed
+from wechat_pub.publish.markers import digest, marker_for, too_long, with_marker
 from wechat_pub.publish.outcome import PushOutcome
 from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_digest
 from wechat_pub.publish.uploader import ImageUploader, Uploaded
@@ -39,6 +39,9 @@ from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 from wechat_pub.wechat.fieldlimits import explain_field_error
 
 MAX_DRAFT_PAGES = 50  # draft/batchget pages (20 each) searched for a draft whose answer was lost
+PUBLISHED_PAGES = 3  # freepublish/batchget pages (the newest 60 articles; 100 calls a day) searched for a lost submit
+SUBMIT_SETTLES = 300  # seconds: a draft still in the draft box this long after its submit was not taken by WeChat
+SUBMIT_GIVES_UP = 3600  # seconds: no published article this long after a lost submit: its publish job failed
 LOCK_WAIT = 150  # seconds a push waits for another push of the same issue (a slow WeChat) before it gives up
 
 
@@ -77,6 +80,7 @@ class Pusher:
         ``locks``: the deployment's shared locks (one push of an issue at a time), with ``lease``."""
         self.api = api
         self.locks = locks
+        self._held = None  # the issue's push lock while a push holds it
         self.lease = lease
         self.keep_dir = keep_dir
         self.ledger = ledger
@@ -108,13 +112,16 @@ class Pusher:
             return
         with ExitStack() as stack:
             try:  # (only the wait for this lock: a timeout inside the push is the push's own)
-                stack.enter_context(self.locks.lock(f"push:{self.appid}:{number}", lease=self.lease, wait=LOCK_WAIT,
-                                                    renewed=True))
+                self._held = stack.enter_context(self.locks.lock(f"push:{self.appid}:{number}", lease=self.lease,
+                                                                 wait=LOCK_WAIT, renewed=True))
             except TimeoutError:
                 raise IssueBusy(f"issue {number} is being pushed by another process (a colleague, the schedule or "
                                 f"another host) and it did not finish within {LOCK_WAIT} seconds.",
                                 "Nothing was changed by this push. Try again in a few minutes.") from None
-            yield
+            try:
+                yield
+            finally:
+                self._held = None
 
     def _push(self, run: PushRun, publish: bool, go_ahead) -> PushOutcome:
         issue = run.issue
@@ -301,6 +308,10 @@ class Pusher:
             return
         if go_ahead is not None:
             go_ahead()
+        if self._held is not None and not self._held.still_held():  # (renewed now: the submit runs within it)
+            raise IssueBusy(f"issue {issue.number}: another process took over its push while this one ran (its "
+                            "lease ran out).", "Nothing was published by this push. Look at the issue's page: it "
+                            "says whether the other one published it.")
         self.progress(f"publishing draft {record.draft_media_id}")
         # Recorded first: if WeChat's answer is lost, the draft may be published already (WeChat takes it out of
         # the draft box), and the next run must look for it, not make a new draft and publish that too.
@@ -343,20 +354,31 @@ class Pusher:
         (it is a draft again); published, its article's addresses are recorded; else it is left publishing."""
         if record is None or record.state is not PushState.PUBLISHING or record.publish_id:
             return record
+        waited = self.clock.time() - self.ledger.submitted_at(issue.number)
         if self.existing_draft(record.draft_media_id) is not None:
+            if waited < SUBMIT_SETTLES:  # (WeChat may not have got to it yet: the other process may be waiting)
+                raise IssueBusy(f"issue {issue.number}: a publish of it was asked of WeChat {int(waited)} seconds "
+                                "ago, and its answer has not come.", "Nothing was changed. Try again in a few "
+                                "minutes: the issue's page says by then whether it was published.")
             self.ledger.submit_refused(issue.number, "WeChat did not take the publish (the draft is still there)")
         else:
             urls = self.find_published(marker_for(self.appid, issue.number, record.content_hash))
             if urls is not None:
                 self.progress("found the article an interrupted publish made")
                 self.ledger.published(issue.number, urls, how="freepublish/batchget")
+            elif waited >= SUBMIT_GIVES_UP:
+                why = (f"WeChat took draft {record.draft_media_id} to publish it, but no published article came of it "
+                       f"in {int(waited // 60)} minutes: its publish job failed, or the draft was deleted")
+                self.progress(why)
+                self.ledger.publish_failed(issue.number, why + ".", "Look in mp.weixin.qq.com → 发表记录 for why; "
+                                                                     "push it again to make a new draft.")
         return self.ledger.get(issue.number)
 
     def find_published(self, marker: str) -> list[str] | None:
         """The addresses of the published article that carries ``marker`` (None: not published, or not yet)."""
         needle = f'data-wechat-pub="{marker}"'
         offset = 0
-        for _ in range(MAX_DRAFT_PAGES):
+        for _ in range(PUBLISHED_PAGES):
             page = self.api.freepublish.batchget(offset, 20)
             for item in page.get("item", []):
                 news = item.get("content", {}).get("news_item", [])
@@ -370,27 +392,3 @@ class Pusher:
     def record_failure(self, issue: m.Issue, exc: WechatPubError) -> None:
         self.ledger.failed(issue.number, issue.path, exc.message, exc.hint)
 
-
-def too_long(exc: WeChatAPIError, articles: list[dict]) -> WeChatAPIError:
-    """45002 names no article: say which one is the longest, and by how much."""
-    if not articles:
-        return exc
-    index, longest = max(enumerate(articles, start=1), key=lambda pair: len(pair[1]["content"]))
-    size = len(longest["content"])
-    return WeChatAPIError(exc.errcode, exc.errmsg, exc.endpoint,
-                          f"article {index} of {len(articles)}, {longest['title']!r}, has {size:,} characters "
-                          f"and {len(longest['content'].encode()):,} bytes")
-
-
-def digest(articles: list[dict]) -> str:
-    return hashlib.sha256(json.dumps(articles, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
-def marker_for(appid: str, issue: int, content_hash: str) -> str:
-    return f"{appid}:{issue}:{content_hash[:16]}"
-
-
-def with_marker(articles: list[dict], marker: str) -> list[dict]:
-    """Tag each article's root element with the push marker (a data- attribute WeChat keeps)."""
-    return [{**a, "content": a["content"].replace("<section ", f'<section data-wechat-pub="{marker}" ', 1)}
-            for a in articles]

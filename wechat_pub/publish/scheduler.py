@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from wechat_pub.deployment import Deployment
 from wechat_pub.errors import WechatPubError
+from wechat_pub.notify import done_event
 from wechat_pub.preflight import image_errors
 from wechat_pub.publish import jobs, timing
 from wechat_pub.publish.failed import PublishFailed
@@ -307,8 +308,7 @@ class SchedulerService:
             return
         site.runs.finish(slot.issue, slot.publish_at, "done", outcome)
         site.pushes.note(slot.issue, "schedule-done", outcome)
-        site.notifier.notify(site.notice(slot.issue, "send-started" if outcome.startswith("sent to") else "pushed",
-                                         outcome))
+        site.notifier.notify(site.notice(slot.issue, done_event(outcome), outcome))
         self.on_event("done", f"{key}: {outcome}")
 
     def _after_failure(self, site: Site, slot: Slot, run, exc: Exception) -> None:

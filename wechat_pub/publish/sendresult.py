@@ -66,7 +66,7 @@ def record_result(site, msg_id: str, result: SendResult, how: str) -> bool:
         if ok:
             site.pushes.sent(record.issue, list(result.article_urls), how=how)
         else:
-            site.pushes.unsent(record.issue)
+            site.pushes.send_failed(record.issue)
         site.sends.finished(record.issue, record.clientmsgid, result, ok, meaning)
     if ok:
         detail = (f"{result.sent_count} of {result.total} followers reached ({record.audience})"

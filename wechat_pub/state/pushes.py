@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
@@ -159,10 +159,11 @@ class PushLedger:
         self._move(issue, None, "", path=path, marker=marker, pending_hash=pending_hash)
 
     def draft_added(self, issue: int, path: str, media_id: str, content_hash: str, article_count: int) -> None:
-        """A new draft. Of an issue that went out (a correction): its article stays online, and its addresses
-        stay the issue's (followers find it by them) until a new publish or send brings others."""
+        """A new draft. Of an issue that went out (a correction, however many drafts it takes): its article stays
+        online, and its addresses stay the issue's (followers find it by them) until a new publish or send brings
+        others."""
         record = self.get(issue)
-        live = record.article_urls if record and record.state.value in FINDABLE else []
+        live = record.article_urls if record else []
         self._move(issue, "draft-added", media_id, state=PushState.DRAFT, path=path, draft_media_id=media_id,
                    marker="", pending_hash="", content_hash=content_hash, article_count=article_count, error="",
                    hint="", publish_id="", article_urls=live, wechat_hash="")
@@ -194,8 +195,32 @@ class PushLedger:
         self._move(issue, "publish-submitting", media_id, state=PushState.PUBLISHING, publish_id="")
 
     def submit_refused(self, issue: int, why: str) -> None:
-        """WeChat did not take the publish: the issue is a draft again."""
-        self._move(issue, "publish-not-submitted", why, state=PushState.DRAFT, publish_id="")
+        """WeChat did not take the publish: the issue is a draft again. Only from its own mark (a publish another
+        process recorded meanwhile, having taken over the push, stands)."""
+        lost = (pushes.c.state == PushState.PUBLISHING.value) & (pushes.c.publish_id == "")
+        self._move(issue, "publish-not-submitted", why, only_if=lost, state=PushState.DRAFT)
+
+    def submitted_at(self, issue: int) -> float:
+        """When the issue's last publish was asked of WeChat (0: never)."""
+        with self.db.connect() as conn:
+            at = conn.execute(select(func.max(history.c.at)).where(
+                history.c.appid == self.appid, history.c.issue == issue,
+                history.c.event == "publish-submitting")).scalar()
+        return at or 0.0
+
+    def publish_of(self, publish_id: str) -> PushRecord | None:
+        """The issue a PUBLISHJOBFINISH's ``publish_id`` is of: the one that carries it, else the account's one
+        publish whose submit's answer was lost (two or more: none can be told apart, and none is taken)."""
+        found = self.by_publish_id(publish_id)
+        if found is not None:
+            return found
+        with self.db.connect() as conn:
+            rows = conn.execute(select(pushes).where(pushes.c.appid == self.appid, pushes.c.publish_id == "",
+                                                     pushes.c.state == PushState.PUBLISHING.value)).all()
+        if len(rows) != 1:
+            return None
+        self.publishing(rows[0].issue, publish_id)
+        return self.get(rows[0].issue)
 
     def publishing(self, issue: int, publish_id: str) -> None:
         self._move(issue, "publish-submitted", publish_id, state=PushState.PUBLISHING, publish_id=publish_id)
@@ -221,6 +246,10 @@ class PushLedger:
         """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again."""
         self._move(issue, None, "", state=PushState.DRAFT, article_urls=[])
 
+    def send_failed(self, issue: int) -> None:
+        """The send reached no follower: a draft again; an article published before it stays online, and found."""
+        self._move(issue, None, "", state=PushState.DRAFT)
+
     def failed(self, issue: int, path: str, error: str, hint: str = "") -> None:
         """A push failed: an issue that has a draft keeps its state, with the error beside it."""
         record = self.get(issue)
@@ -232,7 +261,9 @@ class PushLedger:
         with self.db.begin() as conn:
             self._log(conn, issue, event, detail)
 
-    def _move(self, issue: int, event: str | None, detail: str, **fields) -> None:
+    def _move(self, issue: int, event: str | None, detail: str, only_if=None, **fields) -> None:
+        """``fields`` set (and ``event`` written) in one transaction; ``only_if``: a condition the row must meet,
+        else nothing changes."""
         now = self.clock.time()
         if "article_urls" in fields:
             fields["article_urls"] = json.dumps(fields["article_urls"], ensure_ascii=False)
@@ -241,9 +272,11 @@ class PushLedger:
         with self.db.begin() as conn:  # insert-or-update and its history, in one transaction
             conn.execute(self.db.insert_ignore(pushes, {"appid": self.appid, "issue": issue,
                                                         "state": PushState.NEW.value, "updated_at": now}))
-            conn.execute(update(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue)
-                         .values(updated_at=now, **fields))
-            if event:
+            statement = update(pushes).where(pushes.c.appid == self.appid, pushes.c.issue == issue)
+            if only_if is not None:
+                statement = statement.where(only_if)
+            changed = conn.execute(statement.values(updated_at=now, **fields)).rowcount
+            if event and changed:
                 self._log(conn, issue, event, detail)
 
     def _log(self, conn, issue: int, event: str, detail: str) -> None:
