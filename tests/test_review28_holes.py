@@ -127,7 +127,8 @@ def test_the_event_of_a_publish_whose_answer_was_lost_records_it(issue_dir, sand
     event = publish_event_xml("gh_sandbox0001", publish_id, success_info(job["article_id"], urls), int(time.time()))
     site = open_site(issue_dir)
     assert site.bot().answer_once(parse_xml(event.encode())) == "success"  # WeChat's one delivery
-    record = site.pushes.get(135)  # (the event is recorded within the webhook's request)
+    # (matched off the request: the article is asked of WeChat, and carries the lost publish's marker)
+    record = until(lambda: (found := site.pushes.get(135)).state.value == "published" and found, timeout=20)
     assert record.state.value == "published" and record.article_urls == urls, (
         f"WeChat published issue 135 ({urls}) and said so; wechat-pub says {record.state} with links "
         f"{record.article_urls} until someone pushes it again")

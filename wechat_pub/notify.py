@@ -55,6 +55,8 @@ def done_event(outcome: str) -> str:
     """Which notice a scheduled run that did ``outcome`` (:func:`wechat_pub.publish.deliver.deliver`'s words) is."""
     if outcome.startswith("sent to"):
         return "send-started"
+    if outcome.startswith("published-already"):  # (found published: its answer had been lost)
+        return "published"
     return "publish-started" if ", publish job " in outcome else "pushed"
 
 

@@ -298,4 +298,20 @@ class Site:
             self.notifier.notify_later(self.notice(issue, "published", " ".join(article_urls)))
 
         bounded = PushLedger(self.services.bounded_db, self.appid, self.clock)
-        return PublishEvents(bounded, self.pushes, published, self.clock).on_published
+        return PublishEvents(bounded, self.pushes, published, self.clock, self.lost_publish_of).on_published
+
+    def lost_publish_of(self, article_id: str):
+        """The push record of the publish whose submit's answer was lost that article ``article_id`` is of (it
+        carries that push's marker: WeChat is asked for it), or None (one made by hand, or by another tool)."""
+        from wechat_pub.publish.markers import marker_for
+
+        lost = self.pushes.lost_submits()
+        if not lost:
+            return None
+        with self.connect() as account:
+            contents = [item.get("content", "") for item in account.api.freepublish.getarticle(article_id)]
+        for record in lost:
+            needle = f'data-wechat-pub="{marker_for(self.appid, record.issue, record.content_hash)}"'
+            if any(needle in content for content in contents):
+                return record
+        return None

@@ -56,7 +56,7 @@ class Bot:
         self.replier = replier
         self.replies = replies  # TieredReplies: answers by delivery key, kept for every worker and host
         self.query_log = query_log
-        self.on_published = on_published or (lambda publish_id, urls: None)
+        self.on_published = on_published or (lambda publish_id, urls, article_id="": None)
         self.on_publish_failed = on_publish_failed or (lambda publish_id, status, fail_idx: None)
         self.on_mass_finished = on_mass_finished or (lambda fields: None)  # MASSSENDJOBFINISH (publish/sendresult)
         self.envelope = Envelope(settings.token, settings.aes_key, settings.appid) if settings.aes_key else None
@@ -131,8 +131,8 @@ class Bot:
             return self.reply_to_query(message, mapped, log=False) if mapped else ("success", [])
         if event == "PUBLISHJOBFINISH" and message.get("publish_status") == "0":
             urls = [u for u in message.get("article_urls", "").split("\n") if u]
-            publish_id = message.get("publish_id", "")
-            return "success", [lambda: self.on_published(publish_id, urls)]
+            publish_id, article_id = message.get("publish_id", ""), message.get("article_id", "")
+            return "success", [lambda: self.on_published(publish_id, urls, article_id)]
         if event == "PUBLISHJOBFINISH" and message.get("publish_status", "") not in ("", "0", "1") \
                 and message["publish_status"].isdigit():  # 2-6 (or a status yet unknown): it failed
             publish_id, status = message.get("publish_id", ""), int(message["publish_status"])

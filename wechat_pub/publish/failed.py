@@ -30,6 +30,8 @@ REASONS: dict[int, tuple[str, str, str]] = {
         "See the notice in mp.weixin.qq.com (通知中心); appeal there, or correct the article and publish again."),
 }
 
+GONE = (5, 6)  # published, then deleted or blocked: its article's addresses lead nowhere
+
 
 class PublishFailed(WechatPubError):
     """WeChat's publish job failed: the draft was pushed, publishing it was refused."""
@@ -98,7 +100,7 @@ def examine(api, issue: int, status: int, fail_idx: list[int], draft_media_id: s
 
 
 def record(ledger, failure: FailedPublish) -> None:
-    ledger.publish_failed(failure.issue, failure.message, failure.hint)
+    ledger.publish_failed(failure.issue, failure.message, failure.hint, gone=failure.status in GONE)
 
 
 def on_event(site):
@@ -115,7 +117,7 @@ def on_event(site):
 def record_event(site, publish_id: str, status: int, fail_idx: str) -> None:
     """The push record says the job failed (which article, why, where the draft is), and the team is told."""
     try:
-        found = site.pushes.publish_of(publish_id)  # (or the publish whose submit's answer was lost)
+        found = site.pushes.by_publish_id(publish_id)  # (a lost submit's failure: found by the next push)
         if found is None:
             log.warning("PUBLISHJOBFINISH (failed, status %s) for publish_id %s, which wechat-pub did not submit",
                         status, publish_id)

@@ -56,6 +56,8 @@ class DraftEditedInWeChat(PushError):
 class IssueBusy(PushError):
     """Another process is pushing or sending this issue (and stayed longer than we waited), or took it over."""
 
+    retry_later = True  # (the scheduler tries again, as after WeChat's "busy")
+
 
 @dataclass
 class PushRun:
@@ -319,9 +321,8 @@ class Pusher:
         crash_point("before-submit")
         try:
             publish_id = self.api.freepublish.submit(record.draft_media_id)
-        except WeChatAPIError as exc:
-            if exc.errcode != -1:  # refused: nothing was published
-                self.ledger.submit_refused(issue.number, exc.message)
+        except WeChatAPIError as exc:  # an answer, if a refusal ("busy" too): nothing was published
+            self.ledger.submit_refused(issue.number, exc.message)
             raise
         self.ledger.publishing(issue.number, publish_id)
         outcome.publish_id = publish_id
@@ -369,9 +370,10 @@ class Pusher:
             elif waited >= SUBMIT_GIVES_UP:
                 why = (f"WeChat took draft {record.draft_media_id} to publish it, but no published article came of it "
                        f"in {int(waited // 60)} minutes: its publish job failed, or the draft was deleted")
-                self.progress(why)
-                self.ledger.publish_failed(issue.number, why + ".", "Look in mp.weixin.qq.com → 发表记录 for why; "
-                                                                     "push it again to make a new draft.")
+                hint = ("Look in mp.weixin.qq.com → 发表记录 first: if it is still being published there, wait for it; "
+                        "if it failed, publish again (a new draft is made).")
+                self.ledger.publish_failed(issue.number, why + ".", hint)
+                raise PushError(why + ": nothing was published by this push.", hint)  # (a person looks first)
         return self.ledger.get(issue.number)
 
     def find_published(self, marker: str) -> list[str] | None:

@@ -316,7 +316,7 @@ class SchedulerService:
         retried within schedule.retry_minutes; the rest fail the slot, with what to do."""
         if isinstance(exc, WeChatAPIError) and exc.errcode not in RETRY_LATER:
             self._fail(site, slot, exc)
-        elif isinstance(exc, (NetworkError, WeChatAPIError)):
+        elif isinstance(exc, (NetworkError, WeChatAPIError)) or getattr(exc, "retry_later", False):
             self._retry_or_fail(site, slot, run, exc)
         elif is_outage(exc):
             from wechat_pub.state.outage import explain_outage

@@ -208,19 +208,12 @@ class PushLedger:
                 history.c.event == "publish-submitting")).scalar()
         return at or 0.0
 
-    def publish_of(self, publish_id: str) -> PushRecord | None:
-        """The issue a PUBLISHJOBFINISH's ``publish_id`` is of: the one that carries it, else the account's one
-        publish whose submit's answer was lost (two or more: none can be told apart, and none is taken)."""
-        found = self.by_publish_id(publish_id)
-        if found is not None:
-            return found
+    def lost_submits(self) -> list[PushRecord]:
+        """The issues whose publish was asked of WeChat and whose answer never came (no publish_id)."""
         with self.db.connect() as conn:
             rows = conn.execute(select(pushes).where(pushes.c.appid == self.appid, pushes.c.publish_id == "",
                                                      pushes.c.state == PushState.PUBLISHING.value)).all()
-        if len(rows) != 1:
-            return None
-        self.publishing(rows[0].issue, publish_id)
-        return self.get(rows[0].issue)
+        return [_record(dict(row._mapping)) for row in rows]
 
     def publishing(self, issue: int, publish_id: str) -> None:
         self._move(issue, "publish-submitted", publish_id, state=PushState.PUBLISHING, publish_id=publish_id)
@@ -230,10 +223,12 @@ class PushLedger:
         self._move(issue, "published", detail, state=PushState.PUBLISHED, article_urls=article_urls, error="",
                    hint="")
 
-    def publish_failed(self, issue: int, error: str, hint: str) -> None:
+    def publish_failed(self, issue: int, error: str, hint: str, gone: bool = False) -> None:
         """WeChat's publish job failed: nothing new is online (a correction's earlier article still is, and keeps its
-        addresses), the draft (if WeChat kept it) stays ours."""
-        self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint)
+        addresses), the draft (if WeChat kept it) stays ours. ``gone``: the article it made was deleted or blocked
+        in WeChat since (its addresses lead nowhere)."""
+        self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint,
+                   **({"article_urls": []} if gone else {}))
 
     def sending(self, issue: int) -> None:
         self._move(issue, None, "", state=PushState.SENDING, publish_id="", error="", hint="")
@@ -243,8 +238,21 @@ class PushLedger:
         self._move(issue, None, "", state=PushState.SENT, article_urls=article_urls, error="", hint="")
 
     def unsent(self, issue: int) -> None:
-        """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again."""
-        self._move(issue, None, "", state=PushState.DRAFT, article_urls=[])
+        """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again (with the
+        addresses of an article published before the send, which is still online)."""
+        self._move(issue, None, "", state=PushState.DRAFT, article_urls=self.still_published(issue))
+
+    def still_published(self, issue: int) -> list[str]:
+        """The addresses of the issue's last publish (its history's), unless a failure, deletion or block came
+        after it."""
+        with self.db.connect() as conn:
+            row = conn.execute(select(history.c.event, history.c.detail).where(
+                history.c.appid == self.appid, history.c.issue == issue,
+                history.c.event.in_(("published", "publish-failed"))).order_by(history.c.at.desc(),
+                                                                               history.c.id.desc())).first()
+        if row is None or row.event != "published":
+            return []
+        return [word for word in row.detail.split() if word.startswith(("https://", "http://"))]
 
     def send_failed(self, issue: int) -> None:
         """The send reached no follower: a draft again; an article published before it stays online, and found."""
