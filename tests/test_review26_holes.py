@@ -26,7 +26,7 @@ def issue_dir(sandbox_dir, database_url):
 
 
 def publish_jobs(sandbox) -> list[dict]:
-    rows = sandbox.state.connection().execute("SELECT * FROM publishes").fetchall()
+    rows = sandbox.state.connection().execute("SELECT * FROM publishes ORDER BY publish_id").fetchall()
     return [dict(row) for row in rows]
 
 

@@ -6,36 +6,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
-import pytest
-import requests
+import test_review26_holes
+from test_console_browser import Robot
+from test_review26_holes import mass, publish_jobs
 
-from conftest import SEED_ARTICLE, FakeClock, open_site, until, use_database
+from conftest import FakeClock, open_site, until
 
-
-@pytest.fixture
-def issue_dir(sandbox_dir, database_url):
-    """The firm's folder with the seed issue, on the state database under test (SQLite, then PostgreSQL)."""
-    use_database(sandbox_dir, database_url)
-    (sandbox_dir / "articles").mkdir()
-    shutil.copy(SEED_ARTICLE, sandbox_dir / "articles" / "issue-135.md")
-    return sandbox_dir
-
-
-def publish_jobs(sandbox) -> list[dict]:
-    rows = sandbox.state.connection().execute("SELECT * FROM publishes").fetchall()
-    return [dict(row) for row in rows]
-
-
-def mass(sandbox) -> list[dict]:
-    return [e for e in requests.get(f"{sandbox.url}/sandbox/api/mass", timeout=10).json()["mass"] if not e["preview"]]
+issue_dir = test_review26_holes.issue_dir  # (the seed issue's folder, on each state database)
 
 
 def edit(path, old: str, new: str) -> None:
@@ -136,23 +120,6 @@ def test_the_event_of_a_publish_whose_answer_was_lost_records_it(issue_dir, sand
 
 # ---- Medium: the team's notices in Chinese lose the links and the counts -----------------------------------------
 
-class Robot(BaseHTTPRequestHandler):
-    received: list[str] = []
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", 0))
-        Robot.received.append(json.loads(self.rfile.read(length))["text"]["content"])
-        body = b'{"errcode": 0, "errmsg": "ok"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_the_chinese_teams_notice_of_a_send_gives_its_links_and_counts(issue_dir, sandbox, run_cli):
     """Review 27 leaves a notice's detail out when the team's language is not English, unless the event is a
     failure (WHY_NEEDED). But for 'sent' and 'published' the detail is not the scheduler's English: it is the
@@ -177,7 +144,7 @@ def test_the_chinese_teams_notice_of_a_send_gives_its_links_and_counts(issue_dir
         site = open_site(issue_dir)
         assert site.cfg["console.language"] == "zh_CN"
         assert site.bot().answer_once(parse_xml(event.encode())) == "success"
-        [message] = until(lambda: [m for m in Robot.received if "135" in m], timeout=20)
+        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]], timeout=20)
     finally:
         server.shutdown()
     assert sent["urls"][0] in message and "1200" in message, (
@@ -281,7 +248,7 @@ def test_the_chinese_notice_of_a_scheduled_publish_does_not_ask_the_team_to_publ
     service = Running(issue_dir)
     try:
         service.wait_for("done", timeout=90)
-        [message] = until(lambda: [m for m in Robot.received if "135" in m], timeout=20)
+        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]], timeout=20)
     finally:
         service.stop()
         server.shutdown()

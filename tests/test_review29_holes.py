@@ -5,33 +5,16 @@ fails on the code as committed (2f4e36f) and passes once the hole it names is cl
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from http.server import ThreadingHTTPServer
 
-import pytest
-import requests
+import test_review26_holes
+from test_review26_holes import mass, publish_jobs
 
-from conftest import SEED_ARTICLE, FakeClock, open_site, until, use_database
+from conftest import FakeClock, open_site, until
 
-
-@pytest.fixture
-def issue_dir(sandbox_dir, database_url):
-    """The firm's folder with the seed issue, on the state database under test (SQLite, then PostgreSQL)."""
-    use_database(sandbox_dir, database_url)
-    (sandbox_dir / "articles").mkdir()
-    shutil.copy(SEED_ARTICLE, sandbox_dir / "articles" / "issue-135.md")
-    return sandbox_dir
-
-
-def publish_jobs(sandbox) -> list[dict]:
-    rows = sandbox.state.connection().execute("SELECT * FROM publishes ORDER BY publish_id").fetchall()
-    return [dict(row) for row in rows]
-
-
-def mass(sandbox) -> list[dict]:
-    return [e for e in requests.get(f"{sandbox.url}/sandbox/api/mass", timeout=10).json()["mass"] if not e["preview"]]
+issue_dir = test_review26_holes.issue_dir  # (the seed issue's folder, on each state database)
 
 
 def published_by_hand(sandbox, title: str = "停水通知") -> tuple[int, str, list[str]]:
@@ -243,7 +226,7 @@ def test_the_notice_of_a_scheduled_publish_found_after_a_lost_answer_does_not_as
     with "Publish it in the console or in mp.weixin.qq.com." The issue was published at its time (or is being): a
     colleague who follows the instruction finds no draft in 草稿箱, or presses Publish in the console; the team
     believes the schedule did not publish it."""
-    from test_review28_holes import Robot
+    from test_console_browser import Robot
     from test_scheduler import SCHEDULE, Running, passed
     from test_send_schedule import add_front_matter
 
@@ -260,7 +243,7 @@ def test_the_notice_of_a_scheduled_publish_found_after_a_lost_answer_does_not_as
     service.service.retry_base_seconds = 0.5
     try:
         outcome = service.wait_for("done", timeout=90)
-        [message] = until(lambda: [m for m in Robot.received if "135" in m], timeout=20)
+        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]], timeout=20)
     finally:
         service.stop()
         server.shutdown()
