@@ -253,3 +253,16 @@ def test_the_notice_of_a_scheduled_publish_found_after_a_lost_answer_does_not_as
     assert publish_it not in message, (
         f"issue 135 was published at its time (the scheduler: {outcome!r}; {len(publish_jobs(sandbox))} publish job); "
         f"the team was told: {message!r}")
+
+
+def test_status_says_a_lost_publish_and_a_corrections_live_article(issue_dir, sandbox, run_cli):
+    """(Noticed by review 29, low.) `status` said "publish job  since …" with no id for a publish whose answer was
+    lost, and said nothing of the article still online while a correction waits in the draft box."""
+    lost_submit_of_135(sandbox, run_cli)
+    said = run_cli("status").stdout
+    assert "publish job  since" not in said and "answer lost" in said, said
+    open_site(issue_dir).pushes.published(135, ["https://mp.weixin.qq.com/s/live135"], how="test")
+    path = issue_dir / "articles" / "issue-135.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("立方", "立方 ", 1), encoding="utf-8")
+    run_cli("push", "articles/issue-135.md")  # a correction: a new draft
+    assert "its earlier article is online: https://mp.weixin.qq.com/s/live135" in run_cli("status").stdout

@@ -96,7 +96,11 @@ def describe(number: int, path: str, record: PushRecord | None, plan: str | None
         return IssueStatus(str(number), path, "not pushed", when)
     at = to_the_minute(_in_zone(record.updated_at, zone))
     if record.state is PushState.DRAFT:
-        details = f"draft {record.draft_media_id} ({record.article_count} article(s)), {at}"
+        details = f"draft {record.draft_media_id} ({record.article_count} article(s)), {at}" + (
+            f"; its earlier article is online: {' '.join(record.article_urls)}" if record.article_urls else "")
+    elif record.state is PushState.PUBLISHING and not record.publish_id:
+        details = (f"publish of draft {record.draft_media_id} asked of WeChat, its answer lost ({at}); the next push "
+                   "looks for the article")
     elif record.state is PushState.PUBLISHING:
         details = f"publish job {record.publish_id} since {at}; waiting for WeChat's result"
     elif record.state is PushState.PUBLISHED:
