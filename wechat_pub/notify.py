@@ -55,8 +55,12 @@ def done_event(outcome: str) -> str:
     """Which notice a scheduled run that did ``outcome`` (:func:`wechat_pub.publish.deliver.deliver`'s words) is."""
     if outcome.startswith("sent to"):
         return "send-started"
+    if outcome.startswith("already sent"):
+        return "sent"
     if outcome.startswith("published-already"):  # (found published: its answer had been lost)
         return "published"
+    if outcome.startswith("publishing-already"):  # (its answer lost, its article not found yet)
+        return "publish-started"
     return "publish-started" if ", publish job " in outcome else "pushed"
 
 

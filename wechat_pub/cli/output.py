@@ -32,7 +32,8 @@ def print_report(report) -> None:
 
 PUSH_VERBS = {"created": "created draft", "updated": "updated draft", "unchanged": "unchanged; draft",
               "replaced": "replaced the draft with", "recreated": "created new draft",
-              "published-already": "already published from draft"}
+              "published-already": "already published from draft",
+              "publishing-already": "already being published (its answer was lost) from draft"}
 
 
 def print_push(outcome, account: str, sandbox_url: str = "", started_here: bool = False) -> None:
@@ -50,7 +51,7 @@ def print_push(outcome, account: str, sandbox_url: str = "", started_here: bool 
     if outcome.publish_id:
         out.print(f"  publish job {outcome.publish_id}: " + (", ".join(outcome.article_urls) if outcome.article_urls
                                                               else "publishing; `wechat-pub status` shows the result"))
-    if sandbox_url and not outcome.publish_id and outcome.action != "published-already":
+    if sandbox_url and not outcome.publish_id and not outcome.action.endswith("-already"):
         out.print(f"  draft page: {sandbox_url}/sandbox/drafts/{outcome.media_id}")
         if started_here:
             out.print("  (the sandbox ran for this command only; `wechat-pub sandbox` serves that page)")

@@ -17,6 +17,7 @@ EVENTS = {
     "publish-submitting": N_("publishing asked of WeChat"),
     "publish-not-submitted": N_("WeChat did not take the publish"), "publish-submitted": N_("publishing started"),
     "published": N_("published"), "publish-failed": N_("publish failed"),
+    "published-gone": N_("article deleted or blocked in WeChat"),
     "failed": N_("failed"), "approve": N_("approved"), "unapprove": N_("approval withdrawn (its pictures changed)"),
     "import": N_("imported"), "save": N_("saved"),
     "save-refused": N_("save refused (someone saved first)"), "schedule": N_("scheduled"),
@@ -54,6 +55,7 @@ PUSH_ACTIONS = {
     "created": N_("new draft %(id)s"), "updated": N_("draft %(id)s updated"), "unchanged": N_("draft %(id)s unchanged"),
     "recreated": N_("draft %(id)s made anew"), "replaced": N_("draft replaced by %(id)s"),
     "published-already": N_("already published (draft %(id)s)"),
+    "publishing-already": N_("already being published (draft %(id)s)"),
 }
 
 

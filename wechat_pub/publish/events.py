@@ -45,7 +45,7 @@ class PublishEvents:
         except Exception as exc:
             if not is_outage(exc):
                 raise
-            threading.Thread(target=self.keep_trying, args=(publish_id, article_urls), daemon=True).start()
+            threading.Thread(target=self.keep_trying, args=(publish_id, article_urls, article_id), daemon=True).start()
 
     def record(self, ledger: PushLedger, publish_id: str, article_urls: list[str]) -> bool:
         """The publish ``publish_id`` is recorded published (False: no push record carries that id)."""
@@ -70,11 +70,12 @@ class PublishEvents:
             log.warning("PUBLISHJOBFINISH for publish_id %s not matched to a lost publish: %s: %s", publish_id,
                         type(exc).__name__, exc)
 
-    def keep_trying(self, publish_id: str, article_urls: list[str]) -> None:
+    def keep_trying(self, publish_id: str, article_urls: list[str], article_id: str = "") -> None:
         for _ in range(RETRIES):
             self.clock.sleep(RETRY_SECONDS)
             try:
-                self.record(self.patient, publish_id, article_urls)
+                if not self.record(self.patient, publish_id, article_urls) and article_id and self.owner_of:
+                    self.adopt(publish_id, article_urls, article_id)
                 return
             except Exception as exc:
                 if not is_outage(exc):

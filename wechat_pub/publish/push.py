@@ -23,10 +23,11 @@ from typing import Callable
 from wechat_pub import model as m
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
-from wechat_pub.errors import ExitStatus, WechatPubError
+from wechat_pub.errors import WechatPubError
 from wechat_pub.publish import failed
+from wechat_pub.publish.lost import recover_lost_submit
 from wechat_pub.publish.markers import digest, marker_for, too_long, with_marker
-from wechat_pub.publish.outcome import PushOutcome
+from wechat_pub.publish.outcome import DraftEditedInWeChat, IssueBusy, PushError, PushOutcome
 from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_digest
 from wechat_pub.publish.uploader import ImageUploader, Uploaded
 from wechat_pub.render.options import RenderOptions
@@ -39,24 +40,7 @@ from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 from wechat_pub.wechat.fieldlimits import explain_field_error
 
 MAX_DRAFT_PAGES = 50  # draft/batchget pages (20 each) searched for a draft whose answer was lost
-PUBLISHED_PAGES = 3  # freepublish/batchget pages (the newest 60 articles; 100 calls a day) searched for a lost submit
-SUBMIT_SETTLES = 300  # seconds: a draft still in the draft box this long after its submit was not taken by WeChat
-SUBMIT_GIVES_UP = 3600  # seconds: no published article this long after a lost submit: its publish job failed
 LOCK_WAIT = 150  # seconds a push waits for another push of the same issue (a slow WeChat) before it gives up
-
-
-class PushError(WechatPubError):
-    exit_status = ExitStatus.ERROR
-
-
-class DraftEditedInWeChat(PushError):
-    """The draft was changed in WeChat's editor since the last push: pushing would overwrite that work."""
-
-
-class IssueBusy(PushError):
-    """Another process is pushing or sending this issue (and stayed longer than we waited), or took it over."""
-
-    retry_later = True  # (the scheduler tries again, as after WeChat's "busy")
 
 
 @dataclass
@@ -158,10 +142,12 @@ class Pusher:
 
     def save_draft(self, run: PushRun) -> None:
         issue, outcome, content_hash = run.issue, run.outcome, run.content_hash
-        record = self.recover_lost_submit(issue, self.recover_lost_add(issue, self.ledger.get(issue.number)))
+        record = recover_lost_submit(self, issue, self.recover_lost_add(issue, self.ledger.get(issue.number)))
         outcome.articles = len(run.articles)
         if record and record.published and record.content_hash == content_hash and not run.need_draft:
-            outcome.action, outcome.media_id = "published-already", record.draft_media_id
+            pending = record.state is PushState.PUBLISHING and not record.publish_id  # (WeChat's answer lost)
+            outcome.action = "publishing-already" if pending else "published-already"
+            outcome.media_id = record.draft_media_id
             outcome.article_urls = record.article_urls
             return
         if record and record.published and record.content_hash == content_hash:
@@ -349,47 +335,6 @@ class Pusher:
                 raise failed.PublishFailed(failure.message, failure.hint)
             delay = min(delay * 2, 8.0)
         return []
-
-    def recover_lost_submit(self, issue: m.Issue, record: PushRecord | None) -> PushRecord | None:
-        """A publish submitted whose answer was never recorded: still in the draft box, WeChat did not take it
-        (it is a draft again); published, its article's addresses are recorded; else it is left publishing."""
-        if record is None or record.state is not PushState.PUBLISHING or record.publish_id:
-            return record
-        waited = self.clock.time() - self.ledger.submitted_at(issue.number)
-        if self.existing_draft(record.draft_media_id) is not None:
-            if waited < SUBMIT_SETTLES:  # (WeChat may not have got to it yet: the other process may be waiting)
-                raise IssueBusy(f"issue {issue.number}: a publish of it was asked of WeChat {int(waited)} seconds "
-                                "ago, and its answer has not come.", "Nothing was changed. Try again in a few "
-                                "minutes: the issue's page says by then whether it was published.")
-            self.ledger.submit_refused(issue.number, "WeChat did not take the publish (the draft is still there)")
-        else:
-            urls = self.find_published(marker_for(self.appid, issue.number, record.content_hash))
-            if urls is not None:
-                self.progress("found the article an interrupted publish made")
-                self.ledger.published(issue.number, urls, how="freepublish/batchget")
-            elif waited >= SUBMIT_GIVES_UP:
-                why = (f"WeChat took draft {record.draft_media_id} to publish it, but no published article came of it "
-                       f"in {int(waited // 60)} minutes: its publish job failed, or the draft was deleted")
-                hint = ("Look in mp.weixin.qq.com → 发表记录 first: if it is still being published there, wait for it; "
-                        "if it failed, publish again (a new draft is made).")
-                self.ledger.publish_failed(issue.number, why + ".", hint)
-                raise PushError(why + ": nothing was published by this push.", hint)  # (a person looks first)
-        return self.ledger.get(issue.number)
-
-    def find_published(self, marker: str) -> list[str] | None:
-        """The addresses of the published article that carries ``marker`` (None: not published, or not yet)."""
-        needle = f'data-wechat-pub="{marker}"'
-        offset = 0
-        for _ in range(PUBLISHED_PAGES):
-            page = self.api.freepublish.batchget(offset, 20)
-            for item in page.get("item", []):
-                news = item.get("content", {}).get("news_item", [])
-                if any(needle in article.get("content", "") for article in news):
-                    return safe_links([article.get("url", "") for article in news])
-            offset += 20
-            if offset >= page.get("total_count", 0):
-                return None
-        return None
 
     def record_failure(self, issue: m.Issue, exc: WechatPubError) -> None:
         self.ledger.failed(issue.number, issue.path, exc.message, exc.hint)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from wechat_pub import model as m
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import WechatPubError
-from wechat_pub.publish.push import IssueBusy
+from wechat_pub.publish.outcome import IssueBusy
 from wechat_pub.publish.sendresult import apply_kept
 from wechat_pub.wechat.errors import NetworkError, WeChatAPIError
 

@@ -40,6 +40,7 @@ class PushState(str, Enum):
 HAS_DRAFT = (PushState.DRAFT, PushState.PUBLISHING, PushState.PUBLISHED, PushState.SENDING, PushState.SENT)
 OUT = (PushState.PUBLISHING, PushState.PUBLISHED, PushState.SENDING, PushState.SENT)  # gone out of the draft box
 FINDABLE = (PushState.PUBLISHED.value, PushState.SENT.value)  # what followers' search counts as published
+GIVEN_UP = "lost"  # publish_id of a publish whose answer was lost and whose article never came: it may still come
 
 
 def on_the_calendar(appid: str, since: float, until: float):
@@ -209,10 +210,12 @@ class PushLedger:
         return at or 0.0
 
     def lost_submits(self) -> list[PushRecord]:
-        """The issues whose publish was asked of WeChat and whose answer never came (no publish_id)."""
+        """The issues whose publish was asked of WeChat and whose answer never came (no publish_id), given up
+        on or not."""
+        lost = or_((pushes.c.state == PushState.PUBLISHING.value) & (pushes.c.publish_id == ""),
+                   (pushes.c.state == PushState.FAILED.value) & (pushes.c.publish_id == GIVEN_UP))
         with self.db.connect() as conn:
-            rows = conn.execute(select(pushes).where(pushes.c.appid == self.appid, pushes.c.publish_id == "",
-                                                     pushes.c.state == PushState.PUBLISHING.value)).all()
+            rows = conn.execute(select(pushes).where(pushes.c.appid == self.appid, lost)).all()
         return [_record(dict(row._mapping)) for row in rows]
 
     def publishing(self, issue: int, publish_id: str) -> None:
@@ -223,12 +226,13 @@ class PushLedger:
         self._move(issue, "published", detail, state=PushState.PUBLISHED, article_urls=article_urls, error="",
                    hint="")
 
-    def publish_failed(self, issue: int, error: str, hint: str, gone: bool = False) -> None:
+    def publish_failed(self, issue: int, error: str, hint: str, gone: bool = False, given_up: bool = False) -> None:
         """WeChat's publish job failed: nothing new is online (a correction's earlier article still is, and keeps its
         addresses), the draft (if WeChat kept it) stays ours. ``gone``: the article it made was deleted or blocked
-        in WeChat since (its addresses lead nowhere)."""
-        self._move(issue, "publish-failed", error, state=PushState.FAILED, error=error, hint=hint,
-                   **({"article_urls": []} if gone else {}))
+        in WeChat since (its addresses lead nowhere). ``given_up``: a publish whose answer was lost and whose
+        article did not come: marked, so that its article is still taken if it comes (:meth:`lost_submits`)."""
+        self._move(issue, "published-gone" if gone else "publish-failed", error, state=PushState.FAILED, error=error,
+                   hint=hint, **({"article_urls": []} if gone else {}), **({"publish_id": GIVEN_UP} if given_up else {}))
 
     def sending(self, issue: int) -> None:
         self._move(issue, None, "", state=PushState.SENDING, publish_id="", error="", hint="")
@@ -243,12 +247,12 @@ class PushLedger:
         self._move(issue, None, "", state=PushState.DRAFT, article_urls=self.still_published(issue))
 
     def still_published(self, issue: int) -> list[str]:
-        """The addresses of the issue's last publish (its history's), unless a failure, deletion or block came
-        after it."""
+        """The addresses of the issue's last publish (its history's), unless it was deleted or blocked in WeChat
+        since (a failed publish of a correction took nothing offline)."""
         with self.db.connect() as conn:
             row = conn.execute(select(history.c.event, history.c.detail).where(
                 history.c.appid == self.appid, history.c.issue == issue,
-                history.c.event.in_(("published", "publish-failed"))).order_by(history.c.at.desc(),
+                history.c.event.in_(("published", "published-gone"))).order_by(history.c.at.desc(),
                                                                                history.c.id.desc())).first()
         if row is None or row.event != "published":
             return []
