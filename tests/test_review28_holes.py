@@ -30,6 +30,26 @@ def cli_env() -> dict:
     return {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_PUB_")}
 
 
+def robot_and_schedule(issue_dir, deliver: str):
+    """A WeCom robot the team's notices go to, and issue 135 set to ``deliver`` at its time (the caller says when):
+    (the robot's server, the article's path)."""
+    from test_scheduler import SCHEDULE
+    from test_send_schedule import add_front_matter
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Robot)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    Robot.received.clear()
+    with open(issue_dir / "config.toml", "a", encoding="utf-8") as handle:
+        handle.write(SCHEDULE.format(grace=6) + f'\n[notify]\nwecom_webhook = "http://127.0.0.1:{server.server_port}/"\n')
+    path = issue_dir / "articles" / "issue-135.md"
+    add_front_matter(path, f"deliver: {deliver}")
+    return server, path
+
+
+def team_messages_of_135() -> list[str]:
+    return [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]]
+
+
 # ---- High: a correction whose draft is made anew forgets the live article ---------------------------------------
 
 def test_a_second_change_to_a_correction_keeps_the_live_articles_links(issue_dir, sandbox, run_cli):
@@ -144,7 +164,7 @@ def test_the_chinese_teams_notice_of_a_send_gives_its_links_and_counts(issue_dir
         site = open_site(issue_dir)
         assert site.cfg["console.language"] == "zh_CN"
         assert site.bot().answer_once(parse_xml(event.encode())) == "success"
-        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]], timeout=20)
+        [message] = until(lambda: team_messages_of_135(), timeout=20)
     finally:
         server.shutdown()
     assert sent["urls"][0] in message and "1200" in message, (
@@ -234,21 +254,14 @@ def test_the_chinese_notice_of_a_scheduled_publish_does_not_ask_the_team_to_publ
     (not a failure), so the WeCom group reads only "第 135 期已推送到草稿箱" and an instruction to publish it. The
     issue *was* published: a colleague who follows the instruction finds no draft in 草稿箱 (WeChat took it), or
     presses the console's Publish; the team believes its scheduled publish did not happen."""
-    from test_scheduler import SCHEDULE, Running, passed
-    from test_send_schedule import add_front_matter
+    from test_scheduler import Running, passed
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Robot)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    Robot.received.clear()
-    with open(issue_dir / "config.toml", "a", encoding="utf-8") as handle:
-        handle.write(SCHEDULE.format(grace=6) + f'\n[notify]\nwecom_webhook = "http://127.0.0.1:{server.server_port}/"\n')
-    path = issue_dir / "articles" / "issue-135.md"
-    add_front_matter(path, "deliver: publish")
+    server, path = robot_and_schedule(issue_dir, "publish")
     passed(path, 5)  # its time came a moment ago
     service = Running(issue_dir)
     try:
         service.wait_for("done", timeout=90)
-        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]], timeout=20)
+        [message] = until(lambda: team_messages_of_135(), timeout=20)
     finally:
         service.stop()
         server.shutdown()

@@ -5,12 +5,11 @@ fails on the code as committed (2f4e36f) and passes once the hole it names is cl
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import ThreadingHTTPServer
 
 import test_review26_holes
 from test_review26_holes import mass, publish_jobs
+from test_review28_holes import robot_and_schedule, team_messages_of_135
 
 from conftest import FakeClock, open_site, until
 
@@ -226,24 +225,16 @@ def test_the_notice_of_a_scheduled_publish_found_after_a_lost_answer_does_not_as
     with "Publish it in the console or in mp.weixin.qq.com." The issue was published at its time (or is being): a
     colleague who follows the instruction finds no draft in 草稿箱, or presses Publish in the console; the team
     believes the schedule did not publish it."""
-    from test_console_browser import Robot
-    from test_scheduler import SCHEDULE, Running, passed
-    from test_send_schedule import add_front_matter
+    from test_scheduler import Running, passed
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Robot)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    Robot.received.clear()
-    with open(issue_dir / "config.toml", "a", encoding="utf-8") as handle:
-        handle.write(SCHEDULE.format(grace=6) + f'\n[notify]\nwecom_webhook = "http://127.0.0.1:{server.server_port}/"\n')
-    path = issue_dir / "articles" / "issue-135.md"
-    add_front_matter(path, "deliver: publish")
+    server, path = robot_and_schedule(issue_dir, "publish")
     sandbox.fault("freepublish/submit", "drop_after")  # WeChat takes it; its answer is lost
     passed(path, 5)
     service = Running(issue_dir)
     service.service.retry_base_seconds = 0.5
     try:
         outcome = service.wait_for("done", timeout=90)
-        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]], timeout=20)
+        [message] = until(lambda: team_messages_of_135(), timeout=20)
     finally:
         service.stop()
         server.shutdown()

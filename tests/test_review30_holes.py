@@ -6,12 +6,11 @@ names is closed."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import ThreadingHTTPServer
 
 import test_review26_holes
 from test_review26_holes import mass, publish_jobs
+from test_review28_holes import robot_and_schedule, team_messages_of_135
 
 from conftest import FakeClock, open_site, until
 
@@ -69,7 +68,7 @@ def test_the_late_event_of_a_publish_given_up_after_an_hour_records_it(issue_dir
     event = publish_event_xml("gh_sandbox0001", publish_id, success_info(article_id, urls), int(time.time()))
     assert site.bot().answer_once(parse_xml(event.encode())) == "success"  # WeChat's one delivery
     try:  # (matched off the request)
-        until(lambda: site.pushes.get(135).article_urls, timeout=10)
+        until(lambda: site.pushes.get(135).article_urls and told, timeout=10)  # (recorded, then told)
     except AssertionError:
         pass
     record = site.pushes.get(135)
@@ -112,19 +111,11 @@ def test_a_scheduled_publish_still_under_way_after_a_lost_answer_is_not_announce
     找到这一期" with no link. Nothing is online yet, and it may never be: when WeChat's review then rejects it, the
     failure PUBLISHJOBFINISH is matched by publish_id only (none here) and dropped, and nothing else looks — the team
     was told it is published, so nobody pushes it again and nobody learns it failed."""
-    from test_console_browser import Robot
-    from test_scheduler import SCHEDULE, Running, passed
-    from test_send_schedule import add_front_matter
+    from test_scheduler import Running, passed
 
     from wechat_pub.notify import HEADLINES, Notice
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Robot)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    Robot.received.clear()
-    with open(issue_dir / "config.toml", "a", encoding="utf-8") as handle:
-        handle.write(SCHEDULE.format(grace=6) + f'\n[notify]\nwecom_webhook = "http://127.0.0.1:{server.server_port}/"\n')
-    path = issue_dir / "articles" / "issue-135.md"
-    add_front_matter(path, "deliver: publish")
+    server, path = robot_and_schedule(issue_dir, "publish")
     sandbox.settings.publish_delay = 900  # WeChat's review holds the job through the test
     sandbox.fault("freepublish/submit", "drop_after")  # WeChat takes it; its answer is lost
     passed(path, 5)
@@ -132,7 +123,7 @@ def test_a_scheduled_publish_still_under_way_after_a_lost_answer_is_not_announce
     service.service.retry_base_seconds = 0.5
     try:
         outcome = service.wait_for("done", timeout=90)
-        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]],
+        [message] = until(lambda: team_messages_of_135(),
                           timeout=20)
     finally:
         service.stop()
@@ -189,25 +180,17 @@ def test_a_scheduled_send_that_finds_the_issue_sent_does_not_ask_the_team_to_pub
     "sent to" and "published-already" only, so that is a 'pushed' notice: the WeCom group reads "第 135 期已推送到
     草稿箱 … 请在后台或 mp.weixin.qq.com 发表" about an issue every follower has in their chats. A colleague who
     does as told looks for a draft that is not there, or publishes it (a second article on the account's page)."""
-    from test_console_browser import Robot
-    from test_scheduler import SCHEDULE, Running, passed
-    from test_send_schedule import add_front_matter
+    from test_scheduler import Running, passed
 
     from wechat_pub.notify import HEADLINES, Notice
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Robot)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    Robot.received.clear()
-    with open(issue_dir / "config.toml", "a", encoding="utf-8") as handle:
-        handle.write(SCHEDULE.format(grace=6) + f'\n[notify]\nwecom_webhook = "http://127.0.0.1:{server.server_port}/"\n')
-    path = issue_dir / "articles" / "issue-135.md"
-    add_front_matter(path, "deliver: send")
+    server, path = robot_and_schedule(issue_dir, "send")
     passed(path, 5)
     run_cli("send", "articles/issue-135.md", "--yes")  # the colleague's, moments before the schedule's turn
     service = Running(issue_dir)
     try:
         outcome = service.wait_for("done", timeout=60)
-        [message] = until(lambda: [m["text"]["content"] for m in Robot.received if "135" in m["text"]["content"]],
+        [message] = until(lambda: team_messages_of_135(),
                           timeout=20)
     finally:
         service.stop()
@@ -242,7 +225,7 @@ def test_a_lost_publishs_event_retried_after_a_database_blip_is_still_matched(is
                            FakeClock(), site.lost_publish_of)  # (site.record_published's parts, the first try away)
     events.on_published(str(job["publish_id"] + ID_OFFSET), urls, job["article_id"])
     try:
-        until(lambda: site.pushes.get(135).article_urls, timeout=10)
+        until(lambda: site.pushes.get(135).article_urls and told, timeout=10)  # (recorded, then told)
     except AssertionError:
         pass
     record = site.pushes.get(135)
