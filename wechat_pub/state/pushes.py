@@ -6,6 +6,8 @@
     draft | published ──sending──> sending ──sent──> sent   (a mass send: state/sends.py keeps the send itself)
     any ──failed──> failed (an issue that has a draft keeps its state; the error is recorded beside it)
     publishing ──publish_failed──> failed (the draft's media_id kept: the next push finds it, or makes a new one)
+    publishing, no publish_id, no article in an hour ──publish_failed(given_up)──> failed, publish_id "lost"
+          (its article is still taken if it comes: its event, or the next push finding it by the push's marker)
 
 Each transition writes its line of history in the same transaction, and nothing else writes history: the
 record and its history never disagree, whoever pushed (the CLI, the scheduler, the webhook's PUBLISHJOBFINISH).
