@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -96,14 +96,11 @@ class Pusher:
         if self.locks is None:
             yield
             return
-        with ExitStack() as stack:
-            try:  # (only the wait for this lock: a timeout inside the push is the push's own)
-                self._held = stack.enter_context(self.locks.lock(f"push:{self.appid}:{number}", lease=self.lease,
-                                                                 wait=LOCK_WAIT, renewed=True))
-            except TimeoutError:
-                raise IssueBusy(f"issue {number} is being pushed by another process (a colleague, the schedule or "
-                                f"another host) and it did not finish within {LOCK_WAIT} seconds.",
-                                "Nothing was changed by this push. Try again in a few minutes.") from None
+        busy = IssueBusy(f"issue {number} is being pushed by another process (a colleague, the schedule or another "
+                         f"host) and it did not finish within {LOCK_WAIT} seconds.",
+                         "Nothing was changed by this push. Try again in a few minutes.")
+        with self.locks.lock(f"push:{self.appid}:{number}", lease=self.lease, wait=LOCK_WAIT, renewed=True,
+                             busy=lambda: busy) as self._held:
             try:
                 yield
             finally:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zoneinfo
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from wechat_pub import model as m
@@ -84,16 +83,11 @@ def send_issue(site, account, issue: m.Issue, tag: str = "", by: str = "", progr
     tag_id = tag_id_of(tag)
     site.library.sync()
     require_approved(site, issue.number)
-    with ExitStack() as stack:
-        try:  # (only the wait for this lock: a timeout inside the send is the send's own)
-            held = stack.enter_context(site.services.locks.lock(
-                f"send:{site.appid}:{issue.number}", lease=site.cfg["schedule.lease_seconds"], wait=LOCK_WAIT,
-                renewed=True))
-        except TimeoutError:
-            raise IssueBusy(f"issue {issue.number} is being sent by another process (a colleague, the schedule or "
-                            f"another host) that did not finish within {LOCK_WAIT} seconds.",
-                            "Nothing was sent by this attempt. Look at the issue's page in a few minutes: it says "
-                            "whether the other send went out.") from None
+    busy = IssueBusy(f"issue {issue.number} is being sent by another process (a colleague, the schedule or another "
+                     f"host) that did not finish within {LOCK_WAIT} seconds.", "Nothing was sent by this attempt. "
+                     "Look at the issue's page in a few minutes: it says whether the other send went out.")
+    with site.services.locks.lock(f"send:{site.appid}:{issue.number}", lease=site.cfg["schedule.lease_seconds"],
+                                  wait=LOCK_WAIT, renewed=True, busy=lambda: busy) as held:
         return _send_held(site, account, issue, tag_id, by, progress, go_ahead, held)
 
 

@@ -10,7 +10,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import delete, update
 
@@ -51,15 +51,16 @@ class _Waiting:
         raise NotImplementedError
 
     @contextmanager
-    def lock(self, name: str, lease: float = 30, wait: float = 30, renewed: bool = False) -> Iterator[Held]:
-        """Hold ``name`` across processes; raise TimeoutError after ``wait`` seconds of trying. ``renewed``: the
-        lease is renewed every third of it while the block runs (a push through a slow WeChat outlives any
-        lease; only a holder that died lets it run out)."""
+    def lock(self, name: str, lease: float = 30, wait: float = 30, renewed: bool = False,
+             busy: Callable[[], Exception] | None = None) -> Iterator[Held]:
+        """Hold ``name`` across processes; after ``wait`` seconds of trying raise ``busy()`` (default: TimeoutError;
+        only the wait: what the block raises is its own). ``renewed``: the lease is renewed every third of it while
+        the block runs (a push through a slow WeChat outlives any lease; only a holder that died lets it run out)."""
         holder = uuid.uuid4().hex
         deadline = self.clock.monotonic() + wait
         while not self._acquire(name, holder, lease):
             if self.clock.monotonic() > deadline:
-                raise TimeoutError(f"lock {name!r} is held by another process")
+                raise busy() if busy else TimeoutError(f"lock {name!r} is held by another process")
             self.clock.sleep(POLL_SECONDS)
         held = Held(self, name, holder, lease)
         stop = threading.Event()
