@@ -108,7 +108,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook.appid", "", "AppID messages are encrypted for; default: wechat.appid (or the sandbox's)."),
     Setting("webhook.mode", "", "'plain', 'compat' or 'safe'; default: safe when aes_key is set, else plain."),
     Setting("webhook.max_body", 16384, "Largest request body accepted (bytes); larger ones get 413."),
-    Setting("webhook.max_clock_skew", 300, "Refuse requests whose timestamp is further off than this (s); 0: off."),
+    Setting("webhook.max_clock_skew", 300, "Refuse requests whose timestamp is further off than this (s); 0: off, "
+            "only while the server's clock is fixed (a request replayed after two minutes is then run again)."),
     Setting("webhook.max_results", 5, "Most matches listed in one reply."),
     Setting("webhook.reply", "text", "'text' (a list of matches) or 'news' (one card: the best match's issue)."),
     Setting("webhook.search_scope", "published", "What followers can find: 'published' issues (WeChat reported them "

@@ -285,7 +285,7 @@ class Site:
 
         return Bot(self.webhook_settings(), replier, self.services.replies, self.query_log,
                    on_published=self.record_published(replier), on_publish_failed=on_event(self),
-                   on_mass_finished=on_mass_finished(self, replier))
+                   on_mass_finished=on_mass_finished(self, replier), clock=self.clock)
 
     def record_published(self, replier):
         """What a PUBLISHJOBFINISH does (:mod:`wechat_pub.publish.events`): the push record learns its article

@@ -42,7 +42,7 @@ def check_fresh(timestamp: str, max_skew: float, now: float | None = None) -> No
     if max_skew <= 0:
         return
     try:
-        age = abs((now or time.time()) - int(timestamp))
+        age = abs((time.time() if now is None else now) - int(timestamp))
     except ValueError:
         raise ProtocolError(403, "bad timestamp") from None
     if age > max_skew:

@@ -51,8 +51,9 @@ class Bot:
     """Turns one message into one answer (XML or "success"), and remembers what it must."""
 
     def __init__(self, settings: WebhookSettings, replier: Replier, replies, query_log=None, on_published=None,
-                 on_publish_failed=None, on_mass_finished=None):
+                 on_publish_failed=None, on_mass_finished=None, clock: Clock = SYSTEM_CLOCK):
         self.settings = settings
+        self.clock = clock  # what a request's timestamp is checked against
         self.replier = replier
         self.replies = replies  # TieredReplies: answers by delivery key, kept for every worker and host
         self.query_log = query_log
@@ -68,7 +69,7 @@ class Bot:
         """(body, status, content type) for one request."""
         timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
         check_signature(self.settings.token, args.get("signature", ""), timestamp, nonce)
-        check_fresh(timestamp, self.settings.max_clock_skew)
+        check_fresh(timestamp, self.settings.max_clock_skew, self.clock.time())
         if method == "GET":
             return args.get("echostr", ""), 200, "text/plain; charset=utf-8"
         encrypted = args.get("encrypt_type", "raw") == "aes"
@@ -189,8 +190,9 @@ def delivery_key(appid: str, message: dict[str, str]) -> str | None:
     elif message.get("MsgType") == "event":
         raw = (f"event:{appid}:{sender}:{message.get('CreateTime', '')}:{message.get('Event', '')}:"
                f"{message.get('EventKey', '')}")
-        if message.get("MsgID"):  # MASSSENDJOBFINISH: two sends may end in the same second
-            raw += f":{message['MsgID']}"
+        job = message.get("MsgID") or message.get("publish_id")  # two sends or publishes may end in one second
+        if job:
+            raw += f":{job}"
     else:
         return None
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
@@ -226,6 +228,8 @@ class WebhookRoutes:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
+            return "bad Content-Length", 400, _PLAIN
+        if length < 0:  # (read(-1) would read to the end of the connection, however far)
             return "bad Content-Length", 400, _PLAIN
         if length > self.max_body:  # WeChat's messages are a few KB
             return "request body too large", 413, _PLAIN
