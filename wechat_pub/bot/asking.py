@@ -15,7 +15,13 @@ from wechat_pub.bot.fold import fold
 LATEST = {"最新", "最新一期", "最新的一期", "本期", "这一期", "latest", "latest issue", "the latest issue", "newest",
           "newest issue", "the newest issue", "new", "new issue", "current issue", "this issue", "last issue"}
 PREVIOUS = {"上一期", "上期", "前一期", "previous issue", "the previous issue", "issue before", "last but one"}
-_ISSUE = re.compile(r"^(?:(?:the\s+)?issue\s*)?(?:no\.?|number|num\.?|#)?\s*(\d{1,5})$|^第\s*(\d{1,5})\s*期$")
+_ISSUE = re.compile(r"^(?:(?:the\s+)?issue\s*)?(?:no\.?|number|num\.?|#)?\s*(\d{1,5})$|^第?\s*(\d{1,5})\s*期$")
+# A request for an issue as a sentence: the issue (or month) between the words that make it a request
+# (最新一期有什么, 第136期的内容, what's in the latest issue?, show me issue 136).
+_ASKED_ZH = re.compile(r"^(?:请问|我想看看?|看看|看一下|发一下|给我看看?)?(.+?)(?:的)?(?:都)?(?:有什么|有哪些|讲了什么|说了什么|"
+                       r"写了什么|是什么|有啥)?(?:内容|文章|新闻|消息)?$")
+_ASKED_EN = re.compile(r"^(?:(?:what(?:'s| is| was| are)?|whats) (?:new )?in |(?:show|send|give) me |"
+                       r"(?:can i|could i) (?:see|read) )?(.+?)(?: please)?$")
 _MONTH = re.compile(r"^(\d{4})\s*(?:[.\-/]|年)\s*(\d{1,2})\s*月?(?:\s*(?:[.\-/])\s*(\d{1,2})|\s*(\d{1,2})\s*[日号])?$")
 _ENDING = re.compile(r"[\s?？!！。.,，、~～]+$")
 
@@ -41,8 +47,21 @@ class IssueQuery:
 
 
 def issue_query(query: str) -> IssueQuery | None:
-    """The issue(s) ``query`` asks for, if it asks for issues rather than for words."""
+    """The issue(s) ``query`` asks for, if it asks for issues rather than for words: as one of the forms above,
+    alone or asked for in a sentence."""
     text = _ENDING.sub("", " ".join(fold(query).split()))
+    asked = _issue_asked(text)
+    if asked is None:
+        for sentence in (_ASKED_ZH, _ASKED_EN):
+            core = sentence.match(text)
+            if core and core.group(1) != text and not core.group(1).strip().isdigit():  # (2019新闻: the year's news)
+                asked = _issue_asked(core.group(1).strip())
+                if asked is not None:
+                    break
+    return asked
+
+
+def _issue_asked(text: str) -> IssueQuery | None:
     if text in LATEST:
         return IssueQuery("latest")
     if text in PREVIOUS:

@@ -19,10 +19,12 @@ class FollowerSearch:
     """Follower search of one account: ``library`` (its issues), ``pushes`` (which were published)."""
 
     def __init__(self, library, pushes, clock: Clock, default_scope: str, index_folder: Path, account: str,
-                 config_path: Path | None, aliases=None):
-        """``aliases``: the account's other names for search terms (``webhook.aliases``, see bot/aliases.py)."""
+                 config_path: Path | None, aliases=None, runs=None):
+        """``aliases``: the account's other names for search terms (``webhook.aliases``, see bot/aliases.py);
+        ``runs``: the schedule's runs (what became of an issue's publish time, for 'scheduled')."""
         self.library = library
         self.pushes = pushes
+        self.runs = runs
         self.clock = clock
         self.default_scope = default_scope
         self.index_folder = index_folder
@@ -42,6 +44,7 @@ class FollowerSearch:
             now = self.clock.time()
             parts.append(",".join(str(row.number) for row in self.library.store.summary()
                                   if row.publish_at and _timestamp(row.publish_at) <= now))
+            parts.append(",".join(map(str, sorted(self.not_out()))))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def searchable(self, scope: str | None = None, offer=None):
@@ -72,8 +75,19 @@ class FollowerSearch:
             return lambda number, publish_at: True
         published = set(self.pushes.published_urls())
         now = self.clock.time()
+        not_out = self.not_out() if scope == "scheduled" else set()
         return lambda number, publish_at: number in published or (
-            scope == "scheduled" and bool(publish_at) and _timestamp(publish_at) <= now)
+            scope == "scheduled" and bool(publish_at) and _timestamp(publish_at) <= now
+            and (number, publish_at) not in not_out and number not in not_out)
+
+    def not_out(self) -> set:
+        """What the 'scheduled' scope must not take for gone out although its time has passed: issues whose push
+        or publish failed (their numbers; one published since has addresses and is found by them), and the
+        (issue, time) of schedule runs that ended missed, failed, canceled or blocked."""
+        failed = {record.issue for record in self.pushes.all() if record.state == "failed"}
+        ended = {(run.issue, run.publish_at) for run in (self.runs.all() if self.runs else [])
+                 if run.final and run.state != "done"}
+        return failed | ended
 
     def archive(self, scope: str | None = None, live: bool = False):
         """The search index of the issues followers may find: a local file (so answers need nothing but this
