@@ -176,7 +176,7 @@ def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | Non
         account_where = f"{where} [accounts.{account}]"
         for name, value in overrides.items():
             overrides[name] = _check_type(name, value, account_where)
-        _check_values({**values, **overrides}, account_where)
+        _check_values({**values, **overrides}, account_where, account)
     cfg = Config(values, config_path.resolve() if config_path else None, accounts)
     _check_accounts(cfg)
     return cfg
@@ -302,7 +302,13 @@ def _check_type(name: str, value: Any, where) -> Any:
                       f"Example: {name.split('.')[1]} = {json.dumps(_BY_NAME[name].default, ensure_ascii=False)}")
 
 
-def _check_values(values: dict[str, Any], where) -> None:
+def env_var(name: str, account: str | None = None) -> str:
+    """The environment variable of setting ``name`` ('wechat.secret'): the top level's, or ``account``'s own."""
+    section, key = name.upper().split(".")
+    return f"{ENV_PREFIX}ACCOUNTS__{account.upper()}__{section}__{key}" if account else f"{ENV_PREFIX}{section}__{key}"
+
+
+def _check_values(values: dict[str, Any], where, account: str | None = None) -> None:
     tz = values.get("publisher.timezone", _BY_NAME["publisher.timezone"].default)
     try:
         zoneinfo.ZoneInfo(tz)
@@ -311,7 +317,8 @@ def _check_values(values: dict[str, Any], where) -> None:
                           "Use an IANA name such as 'Asia/Shanghai'.") from None
     appid, secret = values.get("wechat.appid", ""), values.get("wechat.secret", "")
     if bool(appid) != bool(secret):
-        missing = "wechat.secret (WECHAT_PUB_WECHAT__SECRET)" if appid else "wechat.appid (WECHAT_PUB_WECHAT__APPID)"
+        missing = "wechat.secret" if appid else "wechat.appid"
+        missing = f"{missing} ({env_var(missing, account)})"
         raise ConfigError(f"{where}: only half of the WeChat credentials are set; {missing} is missing.",
                           "Set both to use your account, or neither to use the built-in sandbox.")
     if values.get("webhook.mode", "") not in ("", "plain", "compat", "safe"):

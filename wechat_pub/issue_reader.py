@@ -105,6 +105,15 @@ class IssueReader:
             article.derived = also(article.issue)
         return article.derived
 
+    def derived_from(self, also, filename: str, text: str, text_hash: str):
+        """``also(issue)`` for the issue of ``text`` (an earlier text of ``filename``: what went out)."""
+        article = self.entry(filename, text, text_hash)
+        if not article.valid:
+            return None
+        if article.derived is None:
+            article.derived = also(article.issue)
+        return article.derived
+
     def _article(self, number: int) -> ArticleFile | None:
         row = self.store.get(number)
         return self.entry(row.filename, row.text, row.text_hash) if row is not None else None

@@ -375,6 +375,14 @@ class Library:
     def derived(self, number: int, also, filename: str | None = None, text_hash: str | None = None):
         return self.reader.derived(number, also, filename, text_hash)
 
+    def derived_from(self, also, filename: str, text: str, text_hash: str):
+        return self.reader.derived_from(also, filename, text, text_hash)
+
+    def text_of(self, issue: m.Issue) -> str | None:
+        """The text ``issue`` was read from, as the database holds it (None: the text has changed since)."""
+        row = self.store.get(issue.number)
+        return row.text if row is not None and row.text_hash == issue.text_sha256 else None
+
     def row(self, number: int) -> IssueRow | None:
         return self.store.get(number)
 

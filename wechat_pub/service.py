@@ -9,6 +9,7 @@ import threading
 
 from werkzeug.serving import make_server
 
+from wechat_pub.config import DEFAULT_ACCOUNT, env_var
 from wechat_pub.deployment import Deployment
 from wechat_pub.errors import WechatPubError
 from wechat_pub.sockets import listen_on
@@ -37,8 +38,9 @@ class Service:
             self.say(f"warning: {finding}")
         for site in deployment.sites.values():
             if not site.webhook_settings().token:
+                variable = env_var("webhook.token", None if site.name == DEFAULT_ACCOUNT else site.name)
                 self.say(f"note: webhook.token of account {site.name!r} is empty (fine with the sandbox; set "
-                         "WECHAT_PUB_WEBHOOK__TOKEN for WeChat)")
+                         f"{variable} for WeChat)")
         self.scheduler = SchedulerService(deployment, on_event=lambda kind, detail: self.say(f"schedule: {kind} {detail}"))
         self.scheduler.start()
         return app

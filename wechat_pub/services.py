@@ -55,6 +55,19 @@ class Services:
         return driver_url(self.cfg["state.database_url"] or sqlite_url(self.state_dir))
 
     @cached_property
+    def left_behind(self) -> "StateDatabase | None":
+        """The default SQLite state database when the deployment now uses another (``state.database_url`` set
+        after it ran on SQLite): its records are not read, and a push must not act as if they did not exist
+        (see ``wechat-pub db copy``)."""
+        from wechat_pub.state.database import StateDatabase
+        from wechat_pub.state.urls import driver_url, sqlite_url
+
+        default = sqlite_url(self.state_path)
+        if self.database_url == driver_url(default) or not (self.state_path / "state.sqlite3").is_file():
+            return None
+        return StateDatabase(default)
+
+    @cached_property
     def db(self) -> "StateDatabase":
         from wechat_pub.state.database import StateDatabase
 

@@ -204,15 +204,19 @@ class Site:
         running = self._start_sandbox() if self.uses_sandbox else None
         base_url = running.api_base if running else self.cfg["wechat.base_url"]
         api = WeChatAPI(self.appid, self._secret, self.services.token_storage, self.services.locks, base_url,
-                        **options)
+                        sandbox=running is not None, **options)
         return Account(api, self.label, running)
 
     def pusher(self, account: "Account", progress=None, theme: str | None = None) -> "Pusher":
         from wechat_pub.publish.push import Pusher
+        from wechat_pub.state.pushes import PushLedger
 
+        left_behind = self.services.left_behind
         return Pusher(account.api, self.pushes, self.uploads, self.render_options(theme), self.brand,
+                      left_behind=PushLedger(left_behind, self.appid, self.clock) if left_behind else None,
                       progress=progress, clock=self.clock, keep_dir=self.services.state_dir / "wechat-drafts",
-                      locks=self.services.locks, lease=self.cfg["schedule.lease_seconds"])
+                      locks=self.services.locks, lease=self.cfg["schedule.lease_seconds"],
+                      text_of=self.library.text_of)
 
     @cached_property
     def library(self):

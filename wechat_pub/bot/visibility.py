@@ -40,6 +40,7 @@ class FollowerSearch:
         parts = [scope, self.library.folder.signature(), self.library.store.revision()]
         if scope != "all":
             parts.append(",".join(map(str, sorted(self.pushes.published_urls()))))
+            parts.append(",".join(f"{n}:{h}" for n, h in sorted(self.pushes.live_texts().items())))
         if scope == "scheduled":
             now = self.clock.time()
             parts.append(",".join(str(row.number) for row in self.library.store.summary()
@@ -51,7 +52,7 @@ class FollowerSearch:
         """(version, entries) of the issues followers may find in ``scope``. An entry's issue is read only if
         the index has to take it up. ``offer(number, fingerprint, text)``: given each such issue that the sync
         reads meanwhile (see :meth:`IndexUpdate.offer`)."""
-        from wechat_pub.bot.index import IndexEntry, extract
+        from wechat_pub.bot.index import extract
 
         scope = scope or self.default_scope
         findable = self.findable(scope)
@@ -65,9 +66,21 @@ class FollowerSearch:
         version = self.version(scope)
         findable = self.findable(scope)  # as of now
         rows = [row for row in self.library.store.summary() if row.valid and findable(row.number, row.publish_at)]
-        return version, [IndexEntry(row.number, row.text_hash,
-                                    partial(self.library.derived, row.number, extract, row.filename, row.text_hash))
-                         for row in rows]
+        went_out = self.pushes.live_texts() if scope != "all" else {}
+        return version, [self._entry(row, went_out.get(row.number, row.text_hash)) for row in rows]
+
+    def _entry(self, row, text_hash: str):
+        """An issue's entry: its text, or (edited since it was published or sent) the text that went out."""
+        from wechat_pub.bot.index import IndexEntry, extract
+
+        if text_hash == row.text_hash:
+            return IndexEntry(row.number, row.text_hash,
+                              partial(self.library.derived, row.number, extract, row.filename, row.text_hash))
+
+        def went_out():
+            text = self.pushes.live_text(row.number)
+            return self.library.derived_from(extract, row.filename, text.text, text.text_hash) if text else None
+        return IndexEntry(row.number, text_hash, went_out)
 
     def findable(self, scope: str):
         """Whether followers may find an issue (by its number and publish time) in ``scope``, as of now."""

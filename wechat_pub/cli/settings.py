@@ -4,12 +4,13 @@ database's schema)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from wechat_pub.cli.context import pass_state
 from wechat_pub.cli.output import out, rx
-from wechat_pub.errors import ExitStatus
+from wechat_pub.errors import ExitStatus, WechatPubError
 
 
 @click.group("config")
@@ -87,8 +88,29 @@ def db_current(state) -> None:
         engine.dispose()
     out.print(f"{rx(shown_url(state.deployment.services.database_url))}: revision {revision or 'none'}, newest {head()}")
     if revision != head():
-        out.print("Run: wechat-pub db upgrade")
+        newer = revision is not None and revision > head()  # (numbered in order: see migrate.head)
+        out.print("This wechat-pub is older than the database: upgrade wechat-pub on this host to the version the "
+                  "other hosts run." if newer else "Run: wechat-pub db upgrade")
         raise SystemExit(ExitStatus.ERROR)
+
+
+@db_group.command("copy")
+@click.argument("source")
+@pass_state
+def db_copy(state, source: str) -> None:
+    """Carry every record of the state database SOURCE (a SQLite file, e.g. state/state.sqlite3, or a database URL)
+    into the configured one (state.database_url), which must hold none yet. Stop wechat-pub on every host first."""
+    from wechat_pub.state.copy import copy_records
+    from wechat_pub.state.database import StateDatabase, shown_url
+
+    url = source if "://" in source else f"sqlite:///{Path(source).resolve()}"
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        raise WechatPubError(f"{source} is not a file.", "Give the old state database's file, e.g. state/state.sqlite3.")
+    copied = copy_records(StateDatabase(url), state.deployment.services.db)
+    target = shown_url(state.deployment.services.database_url)
+    out.print(f"copied {sum(copied.values()):,} records into {rx(target)}: "
+              + ", ".join(f"{name} {count:,}" for name, count in copied.items() if count))
+    out.print(f"wechat-pub now works on {rx(target)}; keep {source} as a backup or move it out of the state folder.")
 
 
 @db_group.command("revision")

@@ -32,7 +32,7 @@ from wechat_pub.publish.readback import differences, edited_in_wechat, wechat_di
 from wechat_pub.publish.uploader import ImageUploader, Uploaded
 from wechat_pub.render.options import RenderOptions
 from wechat_pub.render.split import render_issue
-from wechat_pub.state.pushes import PushLedger, PushRecord, PushState
+from wechat_pub.state.pushes import PushedText, PushLedger, PushRecord, PushState
 from wechat_pub.state.uploads import UploadCache
 from wechat_pub.urls import safe_links
 from wechat_pub.wechat import WeChatAPI
@@ -61,10 +61,15 @@ class Pusher:
 
     def __init__(self, api: WeChatAPI, ledger: PushLedger, uploads: UploadCache, options: RenderOptions,
                  brand: str = "", progress: Callable[[str], None] | None = None, poll_seconds: float = 20.0,
-                 clock: Clock = SYSTEM_CLOCK, keep_dir: Path | None = None, locks=None, lease: float = 30.0):
+                 clock: Clock = SYSTEM_CLOCK, keep_dir: Path | None = None, locks=None, lease: float = 30.0,
+                 text_of: Callable[[m.Issue], str | None] | None = None, left_behind: PushLedger | None = None):
         """``keep_dir``: where a draft edited in WeChat is saved before ``push(force=True)`` replaces it.
-        ``locks``: the deployment's shared locks (one push of an issue at a time), with ``lease``."""
+        ``locks``: the deployment's shared locks (one push of an issue at a time), with ``lease``. ``text_of``:
+        the text an issue was read from (None: not known), kept with its draft (followers find what went out).
+        ``left_behind``: the records of the state database the deployment used before (see services.left_behind)."""
         self.api = api
+        self.left_behind = left_behind
+        self.text_of = text_of or (lambda issue: None)
         self.locks = locks
         self._held = None  # the issue's push lock while a push holds it
         self.lease = lease
@@ -108,6 +113,7 @@ class Pusher:
 
     def _push(self, run: PushRun, publish: bool, go_ahead) -> PushOutcome:
         issue = run.issue
+        self.refuse_if_left_behind(issue)  # (before anything is recorded here: the next push must refuse too)
         try:
             uploader = ImageUploader(self.api, self.uploads, self.options, self.brand, self.progress)
             uploaded = uploader.upload(issue)
@@ -165,6 +171,22 @@ class Pusher:
         outcome.media_id = self.add_draft(run)
         outcome.action = outcome.action or "created"
 
+    def refuse_if_left_behind(self, issue: m.Issue) -> None:
+        """An issue the state database has no record of, but the one the deployment used before has: pushing now
+        would make it a second draft (and a second publish or send), so the records come over first."""
+        if self.left_behind is None or self.ledger.get(issue.number) is not None:
+            return
+        earlier = self.left_behind.get(issue.number)
+        if earlier is None or earlier.state is PushState.NEW:
+            return
+        where = self.left_behind.db.path
+        raise PushError(f"issue {issue.number} was pushed before ({earlier.state.value}, draft "
+                        f"{earlier.draft_media_id or '-'}), as {where} records; the state database now configured "
+                        "(state.database_url) has no record of it, and pushing would make a second draft.",
+                        f"Stop wechat-pub on every host, then carry the records over: `wechat-pub db copy {where}` "
+                        "(README: Running on PostgreSQL and Redis). If that file is not this deployment's, move it "
+                        "out of the state folder.")
+
     def change_draft(self, run: PushRun, record: PushRecord, existing: list[dict]) -> None:
         issue, outcome, articles, content_hash = run.issue, run.outcome, run.articles, run.content_hash
         outcome.media_id = record.draft_media_id
@@ -185,7 +207,7 @@ class Pusher:
             except WechatPubError:
                 self.note_cut_short(issue, record.draft_media_id)
                 raise
-            self.ledger.draft_updated(issue.number, issue.path, content_hash)
+            self.ledger.draft_updated(issue.number, issue.path, content_hash, self.pushed_text(issue))
             self.read_back(issue, record.draft_media_id, marked, outcome)
             outcome.action = "updated"
             return
@@ -227,10 +249,14 @@ class Pusher:
         outcome.wechat_changes = differences(sent, kept) if wechat_digest(sent) != wechat_digest(kept) else []
         self.ledger.draft_read_back(issue.number, wechat_digest(kept), "; ".join(outcome.wechat_changes))
 
+    def pushed_text(self, issue: m.Issue) -> PushedText:
+        text = self.text_of(issue)
+        return PushedText(issue.text_sha256, text) if text is not None and issue.text_sha256 else PushedText()
+
     def add_draft(self, run: PushRun) -> str:
         issue, articles, content_hash = run.issue, run.articles, run.content_hash
         marker = marker_for(self.appid, issue.number, content_hash)
-        self.ledger.adding_draft(issue.number, issue.path, marker, content_hash)
+        self.ledger.adding_draft(issue.number, issue.path, marker, content_hash, self.pushed_text(issue))
         crash_point("before-draft-add")
         marked = with_marker(articles, marker)
         try:

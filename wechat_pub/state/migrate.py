@@ -127,8 +127,21 @@ def new_revision(message: str) -> Path:
         try:
             upgrade(engine)
             with engine.begin() as conn:
-                script = command.revision(alembic_config(conn), message, autogenerate=True, rev_id=number)
+                script = command.revision(alembic_config(conn), message, autogenerate=True, rev_id=number,
+                                          process_revision_directives=_nothing_if_empty)
         finally:
             engine.dispose()
     scripts.cache_clear()
+    if script is None:
+        from wechat_pub.errors import WechatPubError
+
+        raise WechatPubError("state/schema.py has nothing the migrations do not make: no migration was written.",
+                             "Change state/schema.py first, then run `wechat-pub db revision` again.")
     return Path(script.path)
+
+
+def _nothing_if_empty(_context, _revision, directives) -> None:
+    """No file for a migration that would change nothing (applied, it would leave every database a revision
+    ahead of any checkout without the empty file)."""
+    if directives and directives[0].upgrade_ops.is_empty():
+        directives[:] = []

@@ -9,6 +9,9 @@
     publishing, no publish_id, no article in an hour ──publish_failed(given_up)──> failed, publish_id "lost"
           (its article is still taken if it comes: its event, or the next push finding it by the push's marker)
 
+The issue's text goes with its draft (``adding_draft``, ``draft_updated``) and out with it (``published``,
+``sent``): followers find what went out (:meth:`PushLedger.live_texts`), not an edit made to the file since.
+
 Each transition writes its line of history in the same transaction, and nothing else writes history: the
 record and its history never disagree, whoever pushed (the CLI, the scheduler, the webhook's PUBLISHJOBFINISH).
 """
@@ -19,11 +22,11 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.state.database import StateDatabase
-from wechat_pub.state.schema import history, pushes
+from wechat_pub.state.schema import history, pushed_texts, pushes
 
 
 class PushState(str, Enum):
@@ -37,6 +40,14 @@ class PushState(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+@dataclass(frozen=True)
+class PushedText:
+    """The text of an issue as pushed (``text_hash`` empty: not known, e.g. pushed by an older wechat-pub)."""
+
+    text_hash: str = ""
+    text: str = ""
 
 
 HAS_DRAFT = (PushState.DRAFT, PushState.PUBLISHING, PushState.PUBLISHED, PushState.SENDING, PushState.SENT)
@@ -157,9 +168,12 @@ class PushLedger:
         """The cover the draft will carry (the webhook's news card shows it)."""
         self._move(issue, None, "", path=path, cover_url=cover_url)
 
-    def adding_draft(self, issue: int, path: str, marker: str, pending_hash: str) -> None:
-        """A draft/add is about to be sent: if its answer is lost, the next push finds it by ``marker``."""
-        self._move(issue, None, "", path=path, marker=marker, pending_hash=pending_hash)
+    def adding_draft(self, issue: int, path: str, marker: str, pending_hash: str,
+                     text: PushedText = PushedText()) -> None:
+        """A draft/add is about to be sent: if its answer is lost, the next push finds it by ``marker``. ``text``:
+        what the draft is made of."""
+        self._move(issue, None, "", also=self._draft_text(issue, text), path=path, marker=marker,
+                   pending_hash=pending_hash)
 
     def draft_added(self, issue: int, path: str, media_id: str, content_hash: str, article_count: int) -> None:
         """A new draft. Of an issue that went out (a correction, however many drafts it takes): its article stays
@@ -187,10 +201,10 @@ class PushLedger:
         """An interrupted draft/add left no draft in WeChat: forget it."""
         self._move(issue, None, "", marker="", pending_hash="")
 
-    def draft_updated(self, issue: int, path: str, content_hash: str) -> None:
+    def draft_updated(self, issue: int, path: str, content_hash: str, text: PushedText = PushedText()) -> None:
         record = self.get(issue)
-        self._move(issue, "draft-updated", record.draft_media_id if record else "", state=PushState.DRAFT,
-                   path=path, content_hash=content_hash, error="", hint="")
+        self._move(issue, "draft-updated", record.draft_media_id if record else "", also=self._draft_text(issue, text),
+                   state=PushState.DRAFT, path=path, content_hash=content_hash, error="", hint="")
 
     def submitting(self, issue: int, media_id: str) -> None:
         """freepublish/submit is about to be called: from here the draft may be gone into a publish, whatever
@@ -225,8 +239,8 @@ class PushLedger:
 
     def published(self, issue: int, article_urls: list[str], how: str = "") -> None:
         detail = " ".join(article_urls) + (f" ({how})" if how else "")
-        self._move(issue, "published", detail, state=PushState.PUBLISHED, article_urls=article_urls, error="",
-                   hint="")
+        self._move(issue, "published", detail, also=self._text_went_out(issue), state=PushState.PUBLISHED,
+                   article_urls=article_urls, error="", hint="")
 
     def publish_failed(self, issue: int, error: str, hint: str, gone: bool = False, given_up: bool = False) -> None:
         """WeChat's publish job failed: nothing new is online (a correction's earlier article still is, and keeps its
@@ -241,7 +255,8 @@ class PushLedger:
 
     def sent(self, issue: int, article_urls: list[str], how: str = "") -> None:
         """Mass-sent: followers have it (and find it, with these URLs)."""
-        self._move(issue, None, "", state=PushState.SENT, article_urls=article_urls, error="", hint="")
+        self._move(issue, None, "", also=self._text_went_out(issue), state=PushState.SENT, article_urls=article_urls,
+                   error="", hint="")
 
     def unsent(self, issue: int) -> None:
         """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again (with the
@@ -275,9 +290,43 @@ class PushLedger:
         with self.db.begin() as conn:
             self._log(conn, issue, event, detail)
 
-    def _move(self, issue: int, event: str | None, detail: str, only_if=None, **fields) -> None:
+    def live_texts(self) -> dict[int, str]:
+        """Issue number -> the hash of the text that went out last (issues whose text is known)."""
+        with self.db.connect() as conn:
+            rows = conn.execute(select(pushed_texts.c.issue, pushed_texts.c.text_hash).where(
+                pushed_texts.c.appid == self.appid, pushed_texts.c.role == "live", pushed_texts.c.text_hash != ""))
+            return {row.issue: row.text_hash for row in rows}
+
+    def live_text(self, issue: int) -> PushedText | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(pushed_texts.c.text_hash, pushed_texts.c.text).where(
+                *self._text_key(issue), pushed_texts.c.role == "live")).first()
+        return PushedText(row.text_hash, row.text) if row and row.text_hash else None
+
+    def _text_key(self, issue: int) -> tuple:
+        return pushed_texts.c.appid == self.appid, pushed_texts.c.issue == issue
+
+    def _draft_text(self, issue: int, text: PushedText):
+        def keep(conn) -> None:
+            conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == "draft"))
+            conn.execute(pushed_texts.insert().values(appid=self.appid, issue=issue, role="draft",
+                                                      text_hash=text.text_hash, text=text.text))
+        return keep
+
+    def _text_went_out(self, issue: int):
+        """The draft's text is what went out now (none: this draft's went out before, and stays what went out)."""
+        def went_out(conn) -> None:
+            draft = conn.execute(select(pushed_texts.c.text_hash, pushed_texts.c.text).where(
+                *self._text_key(issue), pushed_texts.c.role == "draft")).first()
+            if draft is not None:
+                conn.execute(delete(pushed_texts).where(*self._text_key(issue)))
+                conn.execute(pushed_texts.insert().values(appid=self.appid, issue=issue, role="live",
+                                                          text_hash=draft.text_hash, text=draft.text))
+        return went_out
+
+    def _move(self, issue: int, event: str | None, detail: str, only_if=None, also=None, **fields) -> None:
         """``fields`` set (and ``event`` written) in one transaction; ``only_if``: a condition the row must meet,
-        else nothing changes."""
+        else nothing changes; ``also(conn)``: done in the same transaction when the row changed."""
         now = self.clock.time()
         if "article_urls" in fields:
             fields["article_urls"] = json.dumps(fields["article_urls"], ensure_ascii=False)
@@ -292,6 +341,8 @@ class PushLedger:
             changed = conn.execute(statement.values(updated_at=now, **fields)).rowcount
             if event and changed:
                 self._log(conn, issue, event, detail)
+            if also is not None and changed:
+                also(conn)
 
     def _log(self, conn, issue: int, event: str, detail: str) -> None:
         conn.execute(history.insert().values(appid=self.appid, issue=issue, at=self.clock.time(), event=event,

@@ -247,6 +247,15 @@ send_events = Table(  # a send's MASSSENDJOBFINISH that came before any send car
     Column("received_at", Float, nullable=False),
 )
 
+pushed_texts = Table(  # an issue's text as it went into its draft ('draft') and as it went out ('live': published or
+    "pushed_texts", metadata,  # sent): followers find what went out, not an edit made since (state/pushes.py)
+    Column("appid", String(64), primary_key=True),
+    Column("issue", Integer, primary_key=True),
+    Column("role", String(8), primary_key=True),  # draft, live
+    Column("text_hash", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
 previews = Table(  # phone previews (message/mass/preview): WeChat allows 100 a day per account
     "phone_previews", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -49,9 +49,12 @@ class WeChatAPI(WeChatClient):
 
     def __init__(self, appid: str, secret: str, tokens, locks, base_url: str = "https://api.weixin.qq.com/cgi-bin/",
                  token_mode: str = "stable", retry_window: float = 30.0, timeout: float = 15.0,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 sandbox: bool = False):
         """``tokens``: token storage (get/set/delete); ``locks``: shared locks (``lock(name)``), so one
-        process refreshes the token for all."""
+        process refreshes the token for all; ``sandbox``: ``base_url`` is wechat-pub's sandbox (its errors' hints
+        say so)."""
+        self.sandbox = sandbox
         super().__init__(appid, secret, session=tokens, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = base_url if base_url.endswith("/") else base_url + "/"
         # datacube/* lives beside cgi-bin/ (https://api.weixin.qq.com/datacube/...), also in the sandbox
@@ -168,6 +171,10 @@ class WeChatAPI(WeChatClient):
             return NetworkError(endpoint, f"HTTP {_status(exc)}", self.API_BASE_URL), True, False
         code = int(exc.errcode)
         error = WeChatAPIError(code, str(exc.errmsg), endpoint, context)
+        if code == 40013 and self.sandbox:  # (an account added after the sandbox started)
+            error.hint = error.action = (f"The sandbox at {self.API_BASE_URL} does not know this account (app id "
+                                         f"{self.appid}): it was started before the account was added. Restart "
+                                         "`wechat-pub run` (or `wechat-pub sandbox`), then try again.")
         error.result = _answer(exc)
         return error, code in RETRYABLE, code in (45009, 45011)
 
