@@ -151,8 +151,15 @@ def import_save(account: str):
     row = site.library.row(new.number)
     version = None
     if row is not None and not row.removed:
-        if not request.form.get("replace"):  # what was read stays on the page, the box to tick beside it
+        seen = request.form.get("version", "")
+        saved_since = seen.isdigit() and int(seen) != row.version  # a colleague's save after this page was read
+        if saved_since:
+            flash(_("Not saved: %(file)s was saved again (version %(version)s) after this page was read. Open the "
+                    "issue to see that version; to import over it, tick “replace it” again.", file=filename,
+                    version=row.version), "error")
+        elif not request.form.get("replace"):  # what was read stays on the page, the box to tick beside it
             flash(_("%(file)s exists: tick “replace it” to import over it.", file=filename), "error")
+        if saved_since or not request.form.get("replace"):
             page = _found(site, filename, new, [], list(parse_article(text, str(site.articles.path / filename),
                                                                       site.timezone).problems), text, "",
                           request.form.getlist("picture"))

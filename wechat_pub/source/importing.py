@@ -28,7 +28,7 @@ from wechat_pub.source.writer import write_article
 from wechat_pub.text import fold
 
 BACKUPS = ".backups"
-HAND_FIELDS = ("publish_at", "wechat_title", "digest", "cover", "author", "source_url")
+HAND_FIELDS = ("publish_at", "deliver", "send_to_tag", "wechat_title", "digest", "cover", "author", "source_url")
 
 
 @dataclass

@@ -36,6 +36,8 @@ def _front_matter(issue: m.Issue, article_dir: str | None) -> str:
         "digest": issue.digest,
         "cover": _relative(issue.cover, article_dir) if issue.cover else "",
         "publish_at": issue.publish_at or "",
+        "deliver": issue.deliver,
+        "send_to_tag": issue.send_to_tag,
         "source_url": issue.source_url,
     }
     data.update({key: value for key, value in optional.items() if value})
