@@ -31,6 +31,7 @@ class Served:
         from wechat_pub.config import load_config
         from wechat_pub.deployment import Deployment
 
+        self.clock = clock.clock
         self.deployment = Deployment(load_config(folder / "config.toml"), clock.clock)
         self.server = make_server("127.0.0.1", 0, create_app(deployment=self.deployment), threaded=True)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
@@ -40,9 +41,10 @@ class Served:
         self.scheduler = None
 
     def ask(self, text: str) -> None:
-        """A follower's message, signed as WeChat signs it (the webhook checks its timestamp against the wall
-        clock; the query log keeps the service's time)."""
-        params, body = signed_message(message_xml(text, "gh_sandbox"), "", "plain")
+        """A follower's message, signed as WeChat signs it, at the service's time (the webhook checks its
+        timestamp against the deployment's clock)."""
+        params, body = signed_message(message_xml(text, "gh_sandbox"), "", "plain",
+                                      timestamp=str(int(self.clock.time())))
         assert requests.post(f"{self.base}/wechat", params=params, data=body, timeout=10).status_code == 200
 
     def start_scheduler(self) -> None:
