@@ -22,6 +22,7 @@ from wechat_pub.source import marks
 from wechat_pub.source.cjkforms import unified
 from wechat_pub.source.pdfimages import PdfImage, page_images
 from wechat_pub.source.pdflayout import Block, Box, join_pages, lay_out, lines_of
+from wechat_pub.source.pdfstreams import STREAM_LIMIT, TOTAL_LIMIT, declared_pages, unpacked_sizes
 from wechat_pub.text import fold
 from wechat_pub.urls import safe_link
 
@@ -57,6 +58,7 @@ def read_pdf(data: bytes, name: str) -> PdfText:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # it warns of every font quirk
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
+            check_cost(pdf.doc, name)
             if len(pdf.pages) > MAX_PAGES:
                 raise PdfUnreadable(f"{name} has {len(pdf.pages)} pages; a newsletter has at most {MAX_PAGES}.",
                                     "Import the newsletter's own PDF, not a collection.")
@@ -88,6 +90,21 @@ def check_whole(data: bytes, name: str) -> None:
     if b"%%EOF" not in data[-2048:]:
         raise PdfUnreadable(f"{name} is damaged: the file is cut short (its end is missing).",
                             "Download or export the PDF again, then import it again.")
+
+
+def check_cost(doc, name: str) -> None:
+    """Refuse, before its pages are read, a PDF of more pages than a newsletter has (by its page tree) or whose
+    streams unpack to more than any newsletter's (see :mod:`wechat_pub.source.pdfstreams`)."""
+    declared = declared_pages(doc)
+    if declared is not None and declared > MAX_PAGES:
+        raise PdfUnreadable(f"{name} has {declared} pages; a newsletter has at most {MAX_PAGES}.",
+                            "Import the newsletter's own PDF, not a collection.")
+    largest, total = unpacked_sizes(doc)
+    if largest > STREAM_LIMIT or total > TOTAL_LIMIT:
+        limit = TOTAL_LIMIT if total > TOTAL_LIMIT else STREAM_LIMIT
+        raise PdfUnreadable(f"{name} unpacks to more than {limit // 2**20} MB of text and fonts: far more than a "
+                            "newsletter's, so it was not read.",
+                            "Export or print the newsletter to PDF again, then import that file.")
 
 
 def _classify(exc: Exception, name: str) -> PdfUnreadable:
@@ -203,14 +220,15 @@ def _usual_height(boxes: list[Box]) -> float:
 
 def _running_lines(margins: list[list[Box]]) -> tuple[set[int], int]:
     """The margin boxes that are running headers, footers or page numbers: a line that is a page number, or a line
-    whose words (digits aside) stand in the margins of half the pages or more (and at least two; a section heading
-    may well head two pages); and how many such lines there were."""
+    whose words (digits aside) stand in the margins of two pages in three or more (at least two: every page but a
+    cover has them; a section heading may well head two pages of a short issue, its contents on a page of their
+    own); and how many such lines there were."""
     pages = [_margin_lines(boxes) for boxes in margins]
     pages_of: dict[str, set[int]] = defaultdict(set)
     for page, lines in enumerate(pages):
         for text, _ in lines:
             pages_of[_running_key(text)].add(page)
-    running, count, often = set(), 0, max(2, (len(pages) + 1) // 2)
+    running, count, often = set(), 0, max(2, -(-2 * len(pages) // 3))
     for lines in pages:
         for text, boxes in lines:
             if PAGE_NUMBER.match(text) or len(pages_of[_running_key(text)]) >= often:
