@@ -1,6 +1,6 @@
 """Review 32: importing the newsletter's PDF and editing it, attacked and used. Each test fails on the code as
-committed (1ae2b95) and passes once the hole it names is closed. Two are still open, as strict xfails with why
-(the PDF importer's lists, and a text import's two-line headlines).
+committed (1ae2b95) and passes once the hole it names is closed. One is still open, as a strict xfail with why
+(the PDF importer's lists).
 
 PDFs are made as tests/newsletter_pdf.py makes them (HTML printed to A4 by the tests' Chromium, running header and
 page numbers on every page); hostile PDFs are written by hand, as tests/pdf_bomb.py writes them."""
@@ -303,7 +303,6 @@ def test_checking_a_long_chinese_paragraph_with_ascii_commas_diffs_it_sentence_b
 # ---- 7. a headline broken over two lines in a newsletter's text ----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="the text importer takes each line of a headline for a line of its own; joining a headline's halves against the contents is not built yet (seventeenth session)")
 def test_a_headline_broken_over_two_lines_in_the_text_is_imported_whole():
     """Text taken out of a PDF line by line (pdftotext, which docs/article-format.md says the text importer reads)
     breaks a long headline where the PDF wrapped it, in the contents and in the body alike. The importer mends a

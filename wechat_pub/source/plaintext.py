@@ -224,8 +224,9 @@ class PlainTextImporter:
             return
         found = {fold(h) for s in sections for item in s.items for h in (item.zh_head, item.en_head) if h}
         for _, entries in self.toc:
-            for line in entries:
-                if fold(line.text) not in found:
+            for line in entries:  # (a part of a headline broken over lines is found in it)
+                key = fold(line.text)
+                if key not in found and not any(key in headline for headline in found):
                     self.note(line, "listed in the contents but not found in the body")
 
     # ---- body ----------------------------------------------------------------------------------
@@ -270,6 +271,8 @@ class PlainTextImporter:
             para.closed = marker or bool(TERMINAL.search(text))
             item.more = item.more or marker
             return para
+        if not marker and item is not None and self.is_toc_headline(line) and self.goes_on(item, line, lang):
+            return None
         if not marker and self.is_headline(line) and not _awaits_body(item, lang):
             self.headline(section, item, line, lang)
             return None
@@ -295,6 +298,18 @@ class PlainTextImporter:
             item.en_head, item.en_line = line.text, line.number
         else:
             section.items.append(_Item(line.number, en_head=line.text, en_line=line.number))
+
+    def goes_on(self, item: _Item, line: Line, lang: str) -> bool:
+        """A headline the text broke where the PDF wrapped it: a line of the contents right after the item's
+        headline in the same language goes on with it (two items' headlines never stand together in the body: each
+        is followed by the other language's, or by text)."""
+        if lang == "zh" and item.zh_head and not (item.en_head or item.zh) and item.line == line.number - 1:
+            item.zh_head, item.line = _join(item.zh_head, line.text, "zh"), line.number
+            return True
+        if lang == "en" and item.en_head and not item.en and item.en_line == line.number - 1:
+            item.en_head, item.en_line = _join(item.en_head, line.text, "en"), line.number
+            return True
+        return False
 
     def paragraph(self, item: _Item | None, line: Line, text: str, lang: str, marker: bool) -> _Para | None:
         """Add a paragraph to the current item, or return None when it belongs to no item."""
