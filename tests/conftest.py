@@ -410,6 +410,11 @@ class Stores:
 
         return ScheduleRuns(self.db, appid)
 
+    def sends(self, appid: str = "wx_sandbox"):
+        from wechat_pub.state.sends import SendLedger
+
+        return SendLedger(self.db, appid)
+
     def query_log(self, appid: str = "wx_sandbox", spool_folder: Path | None = None):
         """The query log of ``appid`` (reading needs no spool; writing here goes through ``spool_folder``)."""
         import tempfile

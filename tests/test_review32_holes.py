@@ -274,13 +274,13 @@ def test_an_import_does_not_silently_replace_a_version_saved_after_its_page_was_
 # ---- 6. the live preview of a long Chinese paragraph takes minutes -------------------------------------------
 
 
-def test_checking_a_long_chinese_paragraph_with_ascii_commas_diffs_it_sentence_by_sentence(monkeypatch):
+def test_checking_a_long_chinese_paragraph_with_ascii_commas_diffs_it_a_piece_at_a_time(monkeypatch):
     """The check the editor's live preview runs after every pause in typing (and `wechat-pub check`) diffed each
     Chinese line with ASCII punctuation against its fixed form with difflib (autojunk off), whose work grows with the
     square of the line and worse on text that repeats itself (a list of cases pasted as one line): a paragraph of
     17,000 characters (under WeChat's 20,000 for an article) pasted from a PDF text tool ("其中,4起", as the README
     says they come) took a minute to check (27,200 characters: 228 s), on the process that also answers the
-    followers. Expected: the diff is made sentence by sentence (the work measured, not the time: no clock here)."""
+    followers. Expected: the diff is made a piece at a time (the work measured, not the time: no clock here)."""
     import difflib
 
     from wechat_pub.typography import chinese_problems
@@ -297,7 +297,7 @@ def test_checking_a_long_chinese_paragraph_with_ascii_commas_diffs_it_sentence_b
                 "违法犯罪长效机制。")
     problems = chinese_problems(sentence * 250)
     assert len(problems) >= 250  # every sentence's commas reported
-    assert compared and max(compared) <= len(sentence), f"diffed {max(compared)} characters at once"
+    assert compared and max(compared) <= 400, f"diffed {max(compared)} characters at once"  # (200 Chinese a piece)
 
 
 # ---- 7. a headline broken over two lines in a newsletter's text ----------------------------------------------

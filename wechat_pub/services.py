@@ -65,7 +65,7 @@ class Services:
         default = sqlite_url(self.state_path)
         if self.database_url == driver_url(default) or not (self.state_path / "state.sqlite3").is_file():
             return None
-        return StateDatabase(default)
+        return StateDatabase(default, bounded=True)  # (read as it is: never upgraded, nor waited on for long)
 
     @cached_property
     def db(self) -> "StateDatabase":

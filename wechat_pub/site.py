@@ -244,7 +244,7 @@ class Site:
 
         return FollowerSearch(self.library, self.pushes, self.clock, self.cfg["webhook.search_scope"],
                               self.services.state_dir, self.name, self.cfg.path, self.cfg["webhook.aliases"],
-                              self.runs)
+                              self.runs, self.sends)
 
     def archive(self, scope: str | None = None, live: bool = False):
         """The search index of ``scope`` (default: the configured one); ``live``: the webhook's, updated by a

@@ -76,24 +76,27 @@ def chinese_problems(text: str) -> list[str]:
             for a1, a2, b1, b2 in spans]
 
 
-_SENTENCE = re.compile(r"(?<=[。！？；\n])")
+DIFF_PIECE = 200  # Chinese characters a piece of a long paragraph is diffed in
 
 
 def _changes(text: str, fixed: str):
-    """The diff's opcodes of ``text`` and its ``fixed`` form, sentence by sentence where each sentence fixed alone
-    gives the same (the diff of a whole long paragraph grows with its square: minutes for WeChat's 20,000
-    characters, in the live preview); otherwise of the whole."""
-    pieces = _SENTENCE.split(text)
-    fixed_pieces = [fix_chinese(piece).text for piece in pieces]
-    if len(pieces) == 1 or "".join(fixed_pieces) != fixed:
+    """The diff's opcodes of ``text`` and its ``fixed`` form, a piece of a few hundred Chinese characters at a time
+    (the diff of a whole long paragraph grows with its square: minutes for WeChat's 20,000 characters, in the live
+    preview). Fixing changes marks and spaces, never a Chinese character: both texts have the same characters in
+    the same order, so a piece ending at the n-th of them in one ends at the n-th in the other."""
+    ends, fixed_ends = [m.end() for m in _HAN_CHAR.finditer(text)], [m.end() for m in _HAN_CHAR.finditer(fixed)]
+    same = len(ends) == len(fixed_ends) and all(text[e - 1] == fixed[f - 1] for e, f in zip(ends, fixed_ends))
+    if not same or len(ends) <= DIFF_PIECE:
         yield from difflib.SequenceMatcher(None, text, fixed, autojunk=False).get_opcodes()
         return
+    cuts = list(zip(ends[DIFF_PIECE - 1::DIFF_PIECE], fixed_ends[DIFF_PIECE - 1::DIFF_PIECE]))
     at = fixed_at = 0
-    for piece, fixed_piece in zip(pieces, fixed_pieces):
+    for end, fixed_end in cuts + [(len(text), len(fixed))]:
+        piece, fixed_piece = text[at:end], fixed[fixed_at:fixed_end]
         if piece != fixed_piece:
             for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, piece, fixed_piece, autojunk=False).get_opcodes():
                 yield op, a1 + at, a2 + at, b1 + fixed_at, b2 + fixed_at
-        at, fixed_at = at + len(piece), fixed_at + len(fixed_piece)
+        at, fixed_at = end, fixed_end
 
 
 def _fix_plain(text: str, changes: Counter) -> str:

@@ -19,12 +19,14 @@ class FollowerSearch:
     """Follower search of one account: ``library`` (its issues), ``pushes`` (which were published)."""
 
     def __init__(self, library, pushes, clock: Clock, default_scope: str, index_folder: Path, account: str,
-                 config_path: Path | None, aliases=None, runs=None):
+                 config_path: Path | None, aliases=None, runs=None, sends=None):
         """``aliases``: the account's other names for search terms (``webhook.aliases``, see bot/aliases.py);
-        ``runs``: the schedule's runs (what became of an issue's publish time, for 'scheduled')."""
+        ``runs`` and ``sends``: the schedule's runs and the mass sends (what became of an issue's publish time, for
+        'scheduled')."""
         self.library = library
         self.pushes = pushes
         self.runs = runs
+        self.sends = sends
         self.clock = clock
         self.default_scope = default_scope
         self.index_folder = index_folder
@@ -45,7 +47,7 @@ class FollowerSearch:
             now = self.clock.time()
             parts.append(",".join(str(row.number) for row in self.library.store.summary()
                                   if row.publish_at and _timestamp(row.publish_at) <= now))
-            parts.append(",".join(map(str, sorted(self.not_out()))))
+            parts.append(",".join(sorted(map(str, self.not_out()))))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def searchable(self, scope: str | None = None, offer=None):
@@ -95,9 +97,12 @@ class FollowerSearch:
 
     def not_out(self) -> set:
         """What the 'scheduled' scope must not take for gone out although its time has passed: issues whose push
-        or publish failed (their numbers; one published since has addresses and is found by them), and the
-        (issue, time) of schedule runs that ended missed, failed, canceled or blocked."""
+        or publish failed, or whose last mass send failed, was refused or was deleted (their numbers; one published since has
+        addresses and is found by them), and the (issue, time) of schedule runs that ended missed, failed, canceled
+        or blocked."""
         failed = {record.issue for record in self.pushes.all() if record.state == "failed"}
+        last_send = {send.issue: send.state for send in (self.sends.all() if self.sends else [])}  # (oldest first)
+        failed |= {issue for issue, state in last_send.items() if state in ("failed", "refused", "deleted")}
         ended = {(run.issue, run.publish_at) for run in (self.runs.all() if self.runs else [])
                  if run.final and run.state != "done"}
         return failed | ended

@@ -106,9 +106,13 @@ def mark_published(site, path: str, url: str) -> m.Issue:
     if safe_link(url) is None:
         raise WechatPubError(f"{url!r} is not the article's link.", "Copy it from the published article: "
                                                                    "https://mp.weixin.qq.com/s/…")
+    from wechat_pub.state.pushes import PushedText
+
     issue = issue_of(site, path)
     site.library.sync()
-    site.pushes.published(issue.number, [url], how="marked by hand")
+    text = site.library.text_of(issue)  # what went out, unless a draft of ours says otherwise
+    site.pushes.published(issue.number, [url], how="marked by hand",
+                          text=PushedText(issue.text_sha256, text) if text is not None else PushedText())
     return issue
 
 

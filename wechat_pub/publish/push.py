@@ -25,6 +25,7 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.crash import crash_point
 from wechat_pub.errors import WechatPubError
 from wechat_pub.publish import failed
+from wechat_pub.publish.leftbehind import refuse_if_left_behind
 from wechat_pub.publish.lost import recover_lost_submit
 from wechat_pub.publish.markers import digest, marker_for, too_long, with_marker
 from wechat_pub.publish.outcome import DraftEditedInWeChat, IssueBusy, PushError, PushOutcome
@@ -113,7 +114,7 @@ class Pusher:
 
     def _push(self, run: PushRun, publish: bool, go_ahead) -> PushOutcome:
         issue = run.issue
-        self.refuse_if_left_behind(issue)  # (before anything is recorded here: the next push must refuse too)
+        refuse_if_left_behind(self.ledger, self.left_behind, issue)  # (before anything is recorded here)
         try:
             uploader = ImageUploader(self.api, self.uploads, self.options, self.brand, self.progress)
             uploaded = uploader.upload(issue)
@@ -146,6 +147,9 @@ class Pusher:
     def save_draft(self, run: PushRun) -> None:
         issue, outcome, content_hash = run.issue, run.outcome, run.content_hash
         record = recover_lost_submit(self, issue, self.recover_lost_add(issue, self.ledger.get(issue.number)))
+        if record and record.state is PushState.PUBLISHING and record.publish_id and (
+                record.content_hash != content_hash or run.need_draft):
+            record = self.settle_publish(issue, record)
         outcome.articles = len(run.articles)
         if record and record.published and record.content_hash == content_hash and not run.need_draft:
             pending = record.state is PushState.PUBLISHING and not record.publish_id  # (WeChat's answer lost)
@@ -170,22 +174,6 @@ class Pusher:
             outcome.action = "recreated"
         outcome.media_id = self.add_draft(run)
         outcome.action = outcome.action or "created"
-
-    def refuse_if_left_behind(self, issue: m.Issue) -> None:
-        """An issue the state database has no record of, but the one the deployment used before has: pushing now
-        would make it a second draft (and a second publish or send), so the records come over first."""
-        if self.left_behind is None or self.ledger.get(issue.number) is not None:
-            return
-        earlier = self.left_behind.get(issue.number)
-        if earlier is None or earlier.state is PushState.NEW:
-            return
-        where = self.left_behind.db.path
-        raise PushError(f"issue {issue.number} was pushed before ({earlier.state.value}, draft "
-                        f"{earlier.draft_media_id or '-'}), as {where} records; the state database now configured "
-                        "(state.database_url) has no record of it, and pushing would make a second draft.",
-                        f"Stop wechat-pub on every host, then carry the records over: `wechat-pub db copy {where}` "
-                        "(README: Running on PostgreSQL and Redis). If that file is not this deployment's, move it "
-                        "out of the state folder.")
 
     def change_draft(self, run: PushRun, record: PushRecord, existing: list[dict]) -> None:
         issue, outcome, articles, content_hash = run.issue, run.outcome, run.articles, run.content_hash
@@ -336,6 +324,25 @@ class Pusher:
         self.ledger.publishing(issue.number, publish_id)
         outcome.publish_id = publish_id
         outcome.article_urls = self.wait_for_publish(issue, publish_id)
+
+    def settle_publish(self, issue: m.Issue, record: PushRecord) -> PushRecord:
+        """A publish job still running when a changed issue is pushed: its result first (a new draft now would lose
+        the job's PUBLISHJOBFINISH, and the issue would be online with wechat-pub calling it a draft)."""
+        status = self.api.freepublish.get(record.publish_id)
+        if status.get("publish_status", 1) == 1:
+            raise IssueBusy(f"issue {issue.number} is being published: WeChat is still reviewing publish job "
+                            f"{record.publish_id}, so the changed issue was not pushed.",
+                            "Nothing was changed. Push it again once the publish has finished (the issue's page "
+                            "says when): it then goes into a new draft, a correction of the published article.")
+        if status.get("publish_status") == 0:
+            items = status.get("article_detail", {}).get("item", [])
+            self.ledger.published(issue.number, safe_links([item.get("article_url", "") for item in items]),
+                                  how="freepublish/get")
+        else:
+            failed.record(self.ledger, failed.examine(self.api, issue.number, int(status["publish_status"]),
+                                                      failed.read_fail_idx(status.get("fail_idx")),
+                                                      record.draft_media_id))
+        return self.ledger.get(issue.number)
 
     def wait_for_publish(self, issue: m.Issue, publish_id: str) -> list[str]:
         """Poll sparingly (freepublish/get allows 100 calls a day); the webhook's PUBLISHJOBFINISH also

@@ -38,7 +38,7 @@ def finish_publish(state: SandboxState, publish_id: int, base_url: str) -> None:
         return
     xml = publish_event_xml(account.account_id, publish_id, result, int(state.now()))
     state.note_event(publish_id, deliver(xml, account.webhook_url, account.webhook_token, account.webhook_aes_key,
-                                         account.appid, account.account_id, MPHELPER_OPENID, state.now()))
+                                         account.appid, account.account_id, MPHELPER_OPENID, state.settings.clock()))
 
 
 def success_info(article_id: str, urls: list[str]) -> str:
@@ -64,7 +64,8 @@ def publish_event_xml(account_id: str, publish_id: int, info: str, created: int)
 def deliver(xml: str, url: str, token: str, aes_key: str, appid: str, account_id: str, openid: str,
             now: float) -> str:
     """POST as WeChat does: up to 3 deliveries, 5 seconds each, the same signature every time (its timestamp the
-    sandbox's time ``now``, as WeChat's is WeChat's)."""
+    sandbox's injected clock ``now``, as WeChat's is WeChat's; not moved by /sandbox/clock, which is for tokens and
+    quotas)."""
     params, body = signed_message(xml, token, "safe" if aes_key else "plain", aes_key, appid, str(int(now)))
     outcome = ""
     for _ in range(3):

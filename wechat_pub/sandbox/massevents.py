@@ -27,7 +27,7 @@ def finish_send(state: SandboxState, store: MassStore, msg_id: int, base_url: st
         return
     xml = mass_event_xml(account.account_id, msg_id, outcome, total, urls, int(state.now()))
     store.note_event(msg_id, deliver(xml, account.webhook_url, account.webhook_token, account.webhook_aes_key,
-                                     account.appid, account.account_id, MPHELPER_OPENID, state.now()))
+                                     account.appid, account.account_id, MPHELPER_OPENID, state.settings.clock()))
 
 
 def event_status(outcome: str) -> str:

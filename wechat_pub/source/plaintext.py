@@ -19,6 +19,7 @@ from typing import Callable
 from wechat_pub import model as m
 from wechat_pub.source import marks
 from wechat_pub.source.morelinks import MORE_MARKER, strip_more
+from wechat_pub.source.plainparts import Item, Line, Para, Section, awaits_body, join_broken, open_paragraph
 from wechat_pub.text import fold, guess_lang, han_count
 from wechat_pub.typography import fix_chinese
 
@@ -42,58 +43,6 @@ class ImportResult:
     lost_links: int = 0  # "(More)" markers whose URL the text does not carry
     linked: int = 0  # items whose source came from their "(More)" link
     punctuation: Counter = field(default_factory=Counter)  # full-width marks put back in Chinese text
-
-
-@dataclass
-class Line:
-    number: int
-    text: str  # as a reader sees it
-    marked: str = ""  # with the links and pictures a PDF marks (:mod:`wechat_pub.source.marks`)
-
-    @property
-    def lang(self) -> str:
-        return guess_lang(self.text)
-
-
-@dataclass
-class _Para:
-    lang: str
-    text: str
-    line: int
-    closed: bool
-
-
-@dataclass
-class _Item:
-    line: int
-    zh_head: str = ""
-    en_head: str = ""
-    en_line: int = 0
-    zh: list[_Para] = field(default_factory=list)
-    en: list[_Para] = field(default_factory=list)
-    more: bool = False
-    sources: list[m.Source] = field(default_factory=list)
-
-    @property
-    def phase(self) -> str:
-        if self.en:
-            return "en_body"
-        if self.en_head:
-            return "en_head"
-        if self.zh:
-            return "zh_body"
-        return "zh_head"
-
-    @property
-    def has_text(self) -> bool:
-        return bool(self.zh or self.en)
-
-
-@dataclass
-class _Section:
-    heading: m.Bilingual
-    line: int
-    items: list[_Item] = field(default_factory=list)
 
 
 class PlainTextImporter:
@@ -219,7 +168,7 @@ class PlainTextImporter:
         return repeat
 
 
-    def check_against_toc(self, sections: list[_Section]) -> None:
+    def check_against_toc(self, sections: list[Section]) -> None:
         if not self.toc:
             return
         found = {fold(h) for s in sections for item in s.items for h in (item.zh_head, item.en_head) if h}
@@ -231,14 +180,14 @@ class PlainTextImporter:
 
     # ---- body ----------------------------------------------------------------------------------
 
-    def read_body(self, lines: list[Line]) -> list[_Section]:
-        sections: list[_Section] = []
-        para: _Para | None = None
+    def read_body(self, lines: list[Line]) -> list[Section]:
+        sections: list[Section] = []
+        para: Para | None = None
         trailer = False  # after text that belongs to no item: the footer, or stray text
         for line in lines:
             match = SECTION_HEADING.match(line.text)
             if match and not self.is_footer(line):
-                sections.append(_Section(m.Bilingual(match["zh"], match["en"].strip()), line.number))
+                sections.append(Section(m.Bilingual(match["zh"], match["en"].strip()), line.number))
                 para, trailer = None, False
                 continue
             if marks.image_index(line.marked) is not None:
@@ -258,22 +207,22 @@ class PlainTextImporter:
         self.drop_empty_items(sections)
         return sections
 
-    def body_line(self, section: _Section, line: Line, para: _Para | None) -> _Para | None:
+    def body_line(self, section: Section, line: Line, para: Para | None) -> Para | None:
         """Place one line: a paragraph's continuation, a headline, or a new paragraph."""
         text, marker, source = strip_more(line.marked)
         lang = guess_lang(marks.plain(text))
         item = section.items[-1] if section.items else None
         if item and source and source not in item.sources:
             item.sources.append(source)
-        para = _open_paragraph(item, para, lang)
+        para = open_paragraph(item, para, lang)
         if para and not self.is_toc_headline(line):
-            para.text = _join(para.text, text, lang)
+            para.text = join_broken(para.text, text, lang)
             para.closed = marker or bool(TERMINAL.search(text))
             item.more = item.more or marker
             return para
         if not marker and item is not None and self.is_toc_headline(line) and self.goes_on(item, line, lang):
             return None
-        if not marker and self.is_headline(line) and not _awaits_body(item, lang):
+        if not marker and self.is_headline(line) and not awaits_body(item, lang):
             self.headline(section, item, line, lang)
             return None
         return self.paragraph(item, line, text, lang, marker)
@@ -288,50 +237,50 @@ class PlainTextImporter:
             return self.is_toc_headline(line)
         return _looks_like_headline(line.text, guess_lang(line.text))
 
-    def headline(self, section: _Section, item: _Item | None, line: Line, lang: str) -> None:
+    def headline(self, section: Section, item: Item | None, line: Line, lang: str) -> None:
         if lang == "zh":
             if item is None or item.phase != "zh_head" or item.zh_head:
-                section.items.append(_Item(line.number, zh_head=line.text))
+                section.items.append(Item(line.number, zh_head=line.text))
             else:
                 item.zh_head = line.text
         elif item is not None and item.phase in ("zh_head", "zh_body") and not item.en_head:
             item.en_head, item.en_line = line.text, line.number
         else:
-            section.items.append(_Item(line.number, en_head=line.text, en_line=line.number))
+            section.items.append(Item(line.number, en_head=line.text, en_line=line.number))
 
-    def goes_on(self, item: _Item, line: Line, lang: str) -> bool:
+    def goes_on(self, item: Item, line: Line, lang: str) -> bool:
         """A headline the text broke where the PDF wrapped it: a line of the contents right after the item's
         headline in the same language goes on with it (two items' headlines never stand together in the body: each
         is followed by the other language's, or by text)."""
         if lang == "zh" and item.zh_head and not (item.en_head or item.zh) and item.line == line.number - 1:
-            item.zh_head, item.line = _join(item.zh_head, line.text, "zh"), line.number
+            item.zh_head, item.line = join_broken(item.zh_head, line.text, "zh"), line.number
             return True
         if lang == "en" and item.en_head and not item.en and item.en_line == line.number - 1:
-            item.en_head, item.en_line = _join(item.en_head, line.text, "en"), line.number
+            item.en_head, item.en_line = join_broken(item.en_head, line.text, "en"), line.number
             return True
         return False
 
-    def paragraph(self, item: _Item | None, line: Line, text: str, lang: str, marker: bool) -> _Para | None:
+    def paragraph(self, item: Item | None, line: Line, text: str, lang: str, marker: bool) -> Para | None:
         """Add a paragraph to the current item, or return None when it belongs to no item."""
         # Chinese after English belongs to no item, unless the item's Chinese text is still to come, or its English
         # text is (a PDF may put both headlines first, or Chinese and English side by side)
         if item is None or (lang == "zh" and item.phase == "en_body" and item.zh_head and item.zh):
             self.note(line, "text outside any item")
             return None
-        para = _Para(lang, text, line.number, marker or bool(TERMINAL.search(text)))
+        para = Para(lang, text, line.number, marker or bool(TERMINAL.search(text)))
         (item.zh if lang == "zh" else item.en).append(para)
         item.more = item.more or marker
         return para
 
-    def picture(self, section: _Section | None, line: Line) -> None:
+    def picture(self, section: Section | None, line: Line) -> None:
         """A PDF's picture, in the item it stands in, after the text of that language so far."""
         item = section.items[-1] if section and section.items else None
         if item is None or self.image_src is None:
             self.note(line, "picture outside any item, not imported")
             return
-        (item.en if item.phase in ("en_head", "en_body") else item.zh).append(_Para("", line.marked, line.number, True))
+        (item.en if item.phase in ("en_head", "en_body") else item.zh).append(Para("", line.marked, line.number, True))
 
-    def drop_empty_items(self, sections: list[_Section]) -> None:
+    def drop_empty_items(self, sections: list[Section]) -> None:
         """A 'headline' with no text under it is a stray line (a running header, a footer line)."""
         for section in sections:
             for item in [i for i in section.items if not i.has_text]:
@@ -342,11 +291,11 @@ class PlainTextImporter:
 
     # ---- to the model --------------------------------------------------------------------------
 
-    def to_section(self, section: _Section) -> m.Section:
+    def to_section(self, section: Section) -> m.Section:
         items = tuple(self.to_item(item) for item in section.items)
         return m.Section(section.heading, items, m.Pos(self.path, section.line))
 
-    def to_item(self, item: _Item) -> m.Item:
+    def to_item(self, item: Item) -> m.Item:
         pos = m.Pos(self.path, item.line)
         return m.Item(m.Bilingual(self.chinese(item.zh_head), item.en_head),
                       tuple(self.paragraph_of(self.chinese(p.text)) for p in item.zh),
@@ -376,34 +325,9 @@ def import_plaintext(path: str, text: str | None = None, brand: list[str] | None
     return PlainTextImporter(path, brand, footer).run(marks.strip_marks(text))
 
 
-def _open_paragraph(item: _Item | None, last: _Para | None, lang: str) -> _Para | None:
-    """The paragraph a line of ``lang`` goes on: the last one, or (where a PDF puts Chinese and English side by
-    side, so that a page end breaks both) the item's last paragraph in that language, if unfinished."""
-    if last and not last.closed and last.lang == lang:
-        return last
-    own = (item.zh if lang == "zh" else item.en)[-1:] if item else []
-    return own[0] if own and not own[0].closed and own[0].lang == lang else None
-
-
-def _awaits_body(item: _Item | None, lang: str) -> bool:
-    """Right after an item's headline in a language, the next line of that language is its text."""
-    if item is None:
-        return False
-    if lang == "zh":
-        return bool(item.zh_head) and item.phase == "zh_head"
-    return bool(item.en_head) and not item.en
-
-
 def _looks_like_headline(text: str, lang: str) -> bool:
     if not text or TERMINAL.search(text) or CONTINUES.search(text) or SENTENCE_INSIDE.search(text):
         return False
     if lang == "zh":
         return han_count(text) <= MAX_ZH_HEADLINE
     return len(text.split()) <= MAX_EN_HEADLINE
-
-
-def _join(left: str, right: str, lang: str) -> str:
-    """Mend a paragraph broken across a page end."""
-    if lang == "zh" or (left.endswith("-") and not left.endswith(" -")):
-        return left + right
-    return f"{left} {right}"

@@ -9,8 +9,9 @@
     publishing, no publish_id, no article in an hour ──publish_failed(given_up)──> failed, publish_id "lost"
           (its article is still taken if it comes: its event, or the next push finding it by the push's marker)
 
-The issue's text goes with its draft (``adding_draft``, ``draft_updated``) and out with it (``published``,
-``sent``): followers find what went out (:meth:`PushLedger.live_texts`), not an edit made to the file since.
+The issue's text goes with its draft (``adding_draft``: pending until the draft exists; ``draft_updated``) and out
+with it (``published``, ``sent``; a deleted send gives back what was out before): followers find what went out
+(:meth:`PushLedger.live_texts`), not an edit made to the file since.
 
 Each transition writes its line of history in the same transaction, and nothing else writes history: the
 record and its history never disagree, whoever pushed (the CLI, the scheduler, the webhook's PUBLISHJOBFINISH).
@@ -172,7 +173,7 @@ class PushLedger:
                      text: PushedText = PushedText()) -> None:
         """A draft/add is about to be sent: if its answer is lost, the next push finds it by ``marker``. ``text``:
         what the draft is made of."""
-        self._move(issue, None, "", also=self._draft_text(issue, text), path=path, marker=marker,
+        self._move(issue, None, "", also=self._keep_text(issue, "pending", text), path=path, marker=marker,
                    pending_hash=pending_hash)
 
     def draft_added(self, issue: int, path: str, media_id: str, content_hash: str, article_count: int) -> None:
@@ -181,9 +182,9 @@ class PushLedger:
         others."""
         record = self.get(issue)
         live = record.article_urls if record else []
-        self._move(issue, "draft-added", media_id, state=PushState.DRAFT, path=path, draft_media_id=media_id,
-                   marker="", pending_hash="", content_hash=content_hash, article_count=article_count, error="",
-                   hint="", publish_id="", article_urls=live, wechat_hash="")
+        self._move(issue, "draft-added", media_id, also=self._pending_is_draft(issue), state=PushState.DRAFT,
+                   path=path, draft_media_id=media_id, marker="", pending_hash="", content_hash=content_hash,
+                   article_count=article_count, error="", hint="", publish_id="", article_urls=live, wechat_hash="")
 
     def draft_read_back(self, issue: int, wechat_hash: str, changes: str = "") -> None:
         """What WeChat holds right after our push (its editor rewrites some markup): the next push compares the
@@ -193,7 +194,8 @@ class PushLedger:
     def draft_recovered(self, issue: int, media_id: str) -> None:
         """The draft of an interrupted draft/add was found in WeChat: adopt it, with the content it carries."""
         record = self.get(issue)
-        self._move(issue, "draft-recovered", media_id, state=PushState.DRAFT, draft_media_id=media_id, marker="",
+        self._move(issue, "draft-recovered", media_id, also=self._pending_is_draft(issue), state=PushState.DRAFT,
+                   draft_media_id=media_id, marker="",
                    content_hash=record.pending_hash if record else "", pending_hash="", error="", hint="",
                    wechat_hash="")
 
@@ -203,7 +205,7 @@ class PushLedger:
 
     def draft_updated(self, issue: int, path: str, content_hash: str, text: PushedText = PushedText()) -> None:
         record = self.get(issue)
-        self._move(issue, "draft-updated", record.draft_media_id if record else "", also=self._draft_text(issue, text),
+        self._move(issue, "draft-updated", record.draft_media_id if record else "", also=self._keep_text(issue, "draft", text),
                    state=PushState.DRAFT, path=path, content_hash=content_hash, error="", hint="")
 
     def submitting(self, issue: int, media_id: str) -> None:
@@ -237,9 +239,10 @@ class PushLedger:
     def publishing(self, issue: int, publish_id: str) -> None:
         self._move(issue, "publish-submitted", publish_id, state=PushState.PUBLISHING, publish_id=publish_id)
 
-    def published(self, issue: int, article_urls: list[str], how: str = "") -> None:
+    def published(self, issue: int, article_urls: list[str], how: str = "", text: PushedText = PushedText()) -> None:
+        """``text``: what went out when no draft of ours carried it (an issue published by hand and marked so)."""
         detail = " ".join(article_urls) + (f" ({how})" if how else "")
-        self._move(issue, "published", detail, also=self._text_went_out(issue), state=PushState.PUBLISHED,
+        self._move(issue, "published", detail, also=self._text_went_out(issue, text), state=PushState.PUBLISHED,
                    article_urls=article_urls, error="", hint="")
 
     def publish_failed(self, issue: int, error: str, hint: str, gone: bool = False, given_up: bool = False) -> None:
@@ -261,7 +264,8 @@ class PushLedger:
     def unsent(self, issue: int) -> None:
         """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again (with the
         addresses of an article published before the send, which is still online)."""
-        self._move(issue, None, "", state=PushState.DRAFT, article_urls=self.still_published(issue))
+        urls = self.still_published(issue)
+        self._move(issue, None, "", also=self._text_taken_back(issue, urls), state=PushState.DRAFT, article_urls=urls)
 
     def still_published(self, issue: int) -> list[str]:
         """The addresses of the issue's last publish (its history's), unless it was deleted or blocked in WeChat
@@ -306,23 +310,54 @@ class PushLedger:
     def _text_key(self, issue: int) -> tuple:
         return pushed_texts.c.appid == self.appid, pushed_texts.c.issue == issue
 
-    def _draft_text(self, issue: int, text: PushedText):
+    def _keep_text(self, issue: int, role: str, text: PushedText):
+        """``text`` as the issue's text of ``role``: 'pending' (a draft/add asked), 'draft' (in the draft box)."""
         def keep(conn) -> None:
-            conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == "draft"))
-            conn.execute(pushed_texts.insert().values(appid=self.appid, issue=issue, role="draft",
-                                                      text_hash=text.text_hash, text=text.text))
+            self._put_text(conn, issue, role, text)
         return keep
 
-    def _text_went_out(self, issue: int):
-        """The draft's text is what went out now (none: this draft's went out before, and stays what went out)."""
+    def _pending_is_draft(self, issue: int):
+        """The draft/add went through (or its draft was found): what it asked with is the draft's text."""
+        def moved(conn) -> None:
+            self._rename_text(conn, issue, "pending", "draft")
+        return moved
+
+    def _text_went_out(self, issue: int, fallback: PushedText = PushedText()):
+        """The draft's text is what went out now (the text that was out before is kept, should this send be
+        deleted); no draft's text: ``fallback`` when known, else what went out before stays."""
         def went_out(conn) -> None:
-            draft = conn.execute(select(pushed_texts.c.text_hash, pushed_texts.c.text).where(
-                *self._text_key(issue), pushed_texts.c.role == "draft")).first()
-            if draft is not None:
-                conn.execute(delete(pushed_texts).where(*self._text_key(issue)))
-                conn.execute(pushed_texts.insert().values(appid=self.appid, issue=issue, role="live",
-                                                          text_hash=draft.text_hash, text=draft.text))
+            draft = self._text_row(conn, issue, "draft")
+            text = PushedText(draft.text_hash, draft.text) if draft is not None else fallback
+            if draft is None and not text.text_hash:
+                return
+            self._rename_text(conn, issue, "live", "before")
+            self._put_text(conn, issue, "live", text)
+            conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == "draft"))
         return went_out
+
+    def _text_taken_back(self, issue: int, still_online: list[str]):
+        """A send deleted: what was out before it is out again (a published article still online), else nothing."""
+        def taken_back(conn) -> None:
+            conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == "live"))
+            if still_online:
+                self._rename_text(conn, issue, "before", "live")
+        return taken_back
+
+    def _text_row(self, conn, issue: int, role: str):
+        return conn.execute(select(pushed_texts.c.text_hash, pushed_texts.c.text).where(
+            *self._text_key(issue), pushed_texts.c.role == role)).first()
+
+    def _put_text(self, conn, issue: int, role: str, text: PushedText) -> None:
+        conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == role))
+        conn.execute(pushed_texts.insert().values(appid=self.appid, issue=issue, role=role, text_hash=text.text_hash,
+                                                  text=text.text))
+
+    def _rename_text(self, conn, issue: int, role: str, to: str) -> None:
+        """The text of ``role`` becomes that of ``to`` (replacing it); none of ``role``: nothing changes."""
+        if self._text_row(conn, issue, role) is None:
+            return
+        conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == to))
+        conn.execute(update(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == role).values(role=to))
 
     def _move(self, issue: int, event: str | None, detail: str, only_if=None, also=None, **fields) -> None:
         """``fields`` set (and ``event`` written) in one transaction; ``only_if``: a condition the row must meet,
