@@ -1,6 +1,5 @@
 """Review 32: importing the newsletter's PDF and editing it, attacked and used. Each test fails on the code as
-committed (1ae2b95) and passes once the hole it names is closed. One is still open, as a strict xfail with why
-(the PDF importer's lists).
+committed (1ae2b95) and passes once the hole it names is closed.
 
 PDFs are made as tests/newsletter_pdf.py makes them (HTML printed to A4 by the tests' Chromium, running header and
 page numbers on every page); hostile PDFs are written by hand, as tests/pdf_bomb.py writes them."""
@@ -119,7 +118,6 @@ LIST_ISSUE = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the PDF importer reads no lists yet (entries are joined into the paragraph before them); not built in the seventeenth session")
 def test_a_list_in_the_pdf_is_not_merged_into_one_paragraph_with_its_lead_in(browser):
     """The article format has lists (docs/examples/issue-136.md: "重点包括：" then three entries), and so does the
     newsletter's PDF. Imported, a list's entries are joined into one line and that line into the paragraph that

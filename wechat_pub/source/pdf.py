@@ -22,11 +22,13 @@ from wechat_pub.source import marks
 from wechat_pub.source.cjkforms import unified
 from wechat_pub.source.pdfimages import PdfImage, page_images
 from wechat_pub.source.pdflayout import Block, Box, join_pages, lay_out, lines_of
+from wechat_pub.source.pdflists import entry_mark, list_entries
 from wechat_pub.source.pdfstreams import STREAM_LIMIT, TOTAL_LIMIT, declared_pages, unpacked_sizes
 from wechat_pub.text import fold
 from wechat_pub.urls import safe_link
 
 MAX_PAGES = 200  # a newsletter has a few dozen; more is not one
+INDENT = 8.0  # points a block stands right of the one before to be taken for indented (a list's 40 px are 30)
 MARGIN = 0.08  # of the page's height: where running headers, footers and page numbers stand
 PAGE_NUMBER = re.compile(r"^\W*(?:page\s*|第\s*)?\d{1,4}(?:\s*(?:/|of|共)\s*\d{1,4})?\s*页?\W*$", re.I)
 UNMAPPED = re.compile(r"^\(cid:\d+\)$")
@@ -160,21 +162,30 @@ class _Reader:
     def finish(self, pages: list, images: dict, skipped: list[str]) -> PdfText:
         running, running_lines = _running_lines([margin for _, margin, _ in pages])
         laid_out = [lay_out([b for b in boxes if id(b) not in running], size) for boxes, _, size in pages]
-        lines, shown = [], []
+        lines, shown, left = [], [], None
         for block in join_pages(laid_out):
             for picture in (b.payload for b in block.boxes if isinstance(b.payload, tuple)):
                 if picture in images:  # before its caption, if one touches it
                     shown.append(images[picture])
                     lines.append(marks.image(len(shown)))
-            lines.append(self.block_text(block))
+            x0 = min(b.x0 for b in block.boxes)
+            lines.append(self.block_text(block, indented=left is not None and x0 > left + INDENT))
+            left = x0
         return PdfText("\n".join(line for line in lines if line.strip()), shown, skipped,
                        self.warnings(), running_lines)
 
-    def block_text(self, block: Block) -> str:
+    def block_text(self, block: Block, indented: bool = False) -> str:
         """The paragraph's text, its links marked: lines joined as the importer joins them (no space between
-        Chinese characters)."""
+        Chinese characters); a list's entries each on a line of its own, marked as the text importer reads them
+        (``indented``: the block stands right of the one before, as lists do)."""
+        entries = list_entries(lines_of(block), indented)
+        if len(entries) < 2:
+            return self.lines_text(lines_of(block))
+        return "\n".join(entry_mark(self.lines_text(lines)) for lines in entries)
+
+    def lines_text(self, lines: list[list[Box]]) -> str:
         runs: list[list[str]] = []  # [text, url]
-        for line in lines_of(block):
+        for line in lines:
             for box in line:
                 if isinstance(box.payload, tuple):
                     continue

@@ -3,6 +3,7 @@ items and paragraphs they make, with how a line goes on with what came before it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from wechat_pub import model as m
@@ -20,12 +21,28 @@ class Line:
         return guess_lang(self.text)
 
 
+# A list's entry, as a text marks one: its number (1. 1) （1） ①) or a bullet; the PDF reader marks what it finds
+# (:mod:`wechat_pub.source.pdflists`)
+NUMBERED = re.compile(r"^\(?(\d{1,2})[.)、]\s*|^[（(](\d{1,2})[）)]\s*|^([①-⑳])\s*")
+BULLET = re.compile(r"^[•·▪◦●‣○■□◆◇-]\s+")
+
+
 @dataclass
 class Para:
     lang: str
     text: str
     line: int
     closed: bool
+    entries: list[str] | None = None  # a list's: its entries' texts (``text`` unused)
+    ordered: bool = False
+    start: int = 1
+
+    def go_on(self, text: str) -> None:
+        """A line that goes on with the paragraph (or with the list's last entry)."""
+        if self.entries:
+            self.entries[-1] = join_broken(self.entries[-1], text, self.lang)
+        else:
+            self.text = join_broken(self.text, text, self.lang)
 
 
 @dataclass

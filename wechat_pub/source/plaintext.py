@@ -19,7 +19,17 @@ from typing import Callable
 from wechat_pub import model as m
 from wechat_pub.source import marks
 from wechat_pub.source.morelinks import MORE_MARKER, strip_more
-from wechat_pub.source.plainparts import Item, Line, Para, Section, awaits_body, join_broken, open_paragraph
+from wechat_pub.source.plainparts import (
+    BULLET,
+    NUMBERED,
+    Item,
+    Line,
+    Para,
+    Section,
+    awaits_body,
+    join_broken,
+    open_paragraph,
+)
 from wechat_pub.text import fold, guess_lang, han_count
 from wechat_pub.typography import fix_chinese
 
@@ -214,9 +224,12 @@ class PlainTextImporter:
         item = section.items[-1] if section.items else None
         if item and source and source not in item.sources:
             item.sources.append(source)
+        entry = NUMBERED.match(text) or BULLET.match(text)
+        if entry and item is not None and (item.zh_head or item.en_head) and not self.is_toc_headline(line):
+            return self.list_entry(item, line, text, entry, lang, marker)
         para = open_paragraph(item, para, lang)
         if para and not self.is_toc_headline(line):
-            para.text = join_broken(para.text, text, lang)
+            para.go_on(text)
             para.closed = marker or bool(TERMINAL.search(text))
             item.more = item.more or marker
             return para
@@ -272,6 +285,22 @@ class PlainTextImporter:
         item.more = item.more or marker
         return para
 
+    def list_entry(self, item: Item, line: Line, text: str, entry: re.Match, lang: str, marker: bool) -> Para:
+        """A list's entry: the next of the list the item's text of ``lang`` ends with, or the first of a new one."""
+        own = item.zh if lang == "zh" else item.en
+        number = next((group for group in entry.groups() if group), None) if entry.re is NUMBERED else None
+        ordered = number is not None
+        if own and own[-1].entries and own[-1].ordered == ordered:
+            para = own[-1]
+            para.entries.append(text[entry.end():])
+        else:
+            start = int(number) if number and number.isdigit() else 1 if not number else ord(number) - ord("①") + 1
+            para = Para(lang, "", line.number, False, [text[entry.end():]], ordered, start)
+            own.append(para)
+        para.closed = marker or bool(TERMINAL.search(text))
+        item.more = item.more or marker
+        return para
+
     def picture(self, section: Section | None, line: Line) -> None:
         """A PDF's picture, in the item it stands in, after the text of that language so far."""
         item = section.items[-1] if section and section.items else None
@@ -298,8 +327,13 @@ class PlainTextImporter:
     def to_item(self, item: Item) -> m.Item:
         pos = m.Pos(self.path, item.line)
         return m.Item(m.Bilingual(self.chinese(item.zh_head), item.en_head),
-                      tuple(self.paragraph_of(self.chinese(p.text)) for p in item.zh),
-                      tuple(self.paragraph_of(p.text) for p in item.en), tuple(item.sources), pos)
+                      tuple(self.block_of(p, self.chinese) for p in item.zh),
+                      tuple(self.block_of(p, str) for p in item.en), tuple(item.sources), pos)
+
+    def block_of(self, para: Para, fixed) -> m.Block:
+        if para.entries is None:
+            return self.paragraph_of(fixed(para.text))
+        return m.ListBlock(para.ordered, para.start, tuple((self.paragraph_of(fixed(entry)),) for entry in para.entries))
 
     def paragraph_of(self, text: str) -> m.Paragraph:
         src = (lambda index: self.image_src(self.number, index)) if self.image_src else None
