@@ -29,6 +29,11 @@ def bomb_pdf(draws: int, side: int = 5000, distinct: int = 1) -> bytes:
     ] + [(f"<< /Type /XObject /Subtype /Image /Width {side} /Height {side} /ColorSpace /DeviceRGB "
           f"/BitsPerComponent 8 /Filter /FlateDecode /Length {len(raw)} >>\nstream\n").encode() + raw + b"\nendstream"
          for raw in pictures]
+    return pdf_of(objects)
+
+
+def pdf_of(objects: list[bytes]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1; the first the catalog), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

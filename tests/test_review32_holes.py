@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from newsletter_pdf import STYLE, newsletter_html, print_pdf
+from pdf_bomb import pdf_of
 from security_server import console_on, csrf_of
 from test_pdf_import import more_links, publisher
 
@@ -159,17 +160,7 @@ def content_bomb(megabytes: int) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode() + packed + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_of(objects)
 
 
 CHILD = """
@@ -272,16 +263,9 @@ def test_an_import_does_not_silently_replace_a_version_saved_after_its_page_was_
 # ---- 6. the live preview of a long Chinese paragraph takes minutes -------------------------------------------
 
 
-def test_checking_a_long_chinese_paragraph_with_ascii_commas_diffs_it_a_piece_at_a_time(monkeypatch):
-    """The check the editor's live preview runs after every pause in typing (and `wechat-pub check`) diffed each
-    Chinese line with ASCII punctuation against its fixed form with difflib (autojunk off), whose work grows with the
-    square of the line and worse on text that repeats itself (a list of cases pasted as one line): a paragraph of
-    17,000 characters (under WeChat's 20,000 for an article) pasted from a PDF text tool ("其中,4起", as the README
-    says they come) took a minute to check (27,200 characters: 228 s), on the process that also answers the
-    followers. Expected: the diff is made a piece at a time (the work measured, not the time: no clock here)."""
+def diffs_counted(monkeypatch) -> list[int]:
+    """The length of each text difflib is given to compare from now on (difflib's work, counted instead of timed)."""
     import difflib
-
-    from wechat_pub.typography import chinese_problems
 
     compared: list[int] = []
     real = difflib.SequenceMatcher
@@ -291,6 +275,19 @@ def test_checking_a_long_chinese_paragraph_with_ascii_commas_diffs_it_a_piece_at
         return real(junk, a, b, autojunk=autojunk)
 
     monkeypatch.setattr(difflib, "SequenceMatcher", counting)
+    return compared
+
+
+def test_checking_a_long_chinese_paragraph_with_ascii_commas_diffs_it_a_piece_at_a_time(monkeypatch):
+    """The check the editor's live preview runs after every pause in typing (and `wechat-pub check`) diffed each
+    Chinese line with ASCII punctuation against its fixed form with difflib (autojunk off), whose work grows with the
+    square of the line and worse on text that repeats itself (a list of cases pasted as one line): a paragraph of
+    17,000 characters (under WeChat's 20,000 for an article) pasted from a PDF text tool ("其中,4起", as the README
+    says they come) took a minute to check (27,200 characters: 228 s), on the process that also answers the
+    followers. Expected: the diff is made a piece at a time (the work measured, not the time: no clock here)."""
+    from wechat_pub.typography import chinese_problems
+
+    compared = diffs_counted(monkeypatch)
     sentence = ("2020年4月15日,公安部发布新闻称,近日经中央领导批准,公安部与中央网信办牵头,建立打击危害公民个人信息和数据安全"
                 "违法犯罪长效机制。")
     problems = chinese_problems(sentence * 250)

@@ -304,18 +304,11 @@ def test_checking_a_long_paragraph_with_quoted_sentences_diffs_it_a_piece_at_a_t
     pieces never agree with the whole and every paragraph that quotes anyone, the commonest shape of a news item
     pasted from a PDF text tool, is diffed whole. Expected: such a paragraph is diffed in pieces too (the work
     measured, as review 32's test does: no clock)."""
-    import difflib
+    from test_review32_holes import diffs_counted
 
     from wechat_pub.typography import chinese_problems
 
-    compared: list[int] = []
-    real = difflib.SequenceMatcher
-
-    def counting(junk, a, b, autojunk=True):
-        compared.append(max(len(a), len(b)))
-        return real(junk, a, b, autojunk=autojunk)
-
-    monkeypatch.setattr(difflib, "SequenceMatcher", counting)
+    compared = diffs_counted(monkeypatch)
     sentence = ('2020年4月15日,公安部发布新闻称,"近日经中央领导批准,公安部与中央网信办牵头,建立打击危害公民个人信息和数据安全'
                 '违法犯罪长效机制。"')
     problems = chinese_problems(sentence * 80)
