@@ -67,8 +67,9 @@ class FollowerSearch:
         self.library.sync(also=extract, each=offer_read)
         version = self.version(scope)
         findable = self.findable(scope)  # as of now
-        rows = [row for row in self.library.store.summary() if row.valid and findable(row.number, row.publish_at)]
         went_out = self.pushes.live_texts() if scope != "all" else {}
+        rows = [row for row in self.library.store.summary()  # (an edit with errors leaves what went out found)
+                if (row.valid or row.number in went_out) and findable(row.number, row.publish_at)]
         return version, [self._entry(row, went_out.get(row.number, row.text_hash)) for row in rows]
 
     def _entry(self, row, text_hash: str):

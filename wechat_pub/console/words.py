@@ -123,6 +123,12 @@ FAILURES = tuple((re.compile(pattern), words) for pattern, words in (
      N_("Its time (%(when)s) was cleared: the issue is published, so nothing happens then.")),
     (r"^its schedule \((?P<when>[^)]*)\) was cleared: it was sent",
      N_("Its time (%(when)s) was cleared: the issue is sent to the followers, so nothing happens then.")),
+    (r"^issue \d+ is being published: WeChat is still reviewing publish job",
+     N_("Not pushed: WeChat is still reviewing this issue's publish. Nothing was changed; push it again once the "
+        "publish has finished (this page says when): the change then goes into a new draft, a correction.")),
+    (r"unpacks to more than \d+ MB of text and fonts",
+     N_("This PDF unpacks to far more than a newsletter's text and fonts, so it was not read. Export or print the "
+        "newsletter to PDF again, then import that file.")),
     (r"a send was started over a day ago and its outcome is unknown",
      N_("A send started over a day ago and WeChat never said how it ended: look in mp.weixin.qq.com → "
         "内容与互动 → 已发表/群发记录. If it went out, mark it sent here; if not, send it by hand there, then mark "

@@ -131,7 +131,8 @@ class Pusher:
                 exc = too_long(exc, run.articles)
             elif isinstance(exc, WeChatAPIError):
                 exc = explain_field_error(exc, run.articles)  # 45003/45110/45004: which field, how long
-            self.record_failure(issue, exc)
+            if not isinstance(exc, IssueBusy):  # (busy: nothing was done, nothing failed; the push is to be retried)
+                self.record_failure(issue, exc)
             raise exc from None
         return run.outcome
 

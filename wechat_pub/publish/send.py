@@ -191,10 +191,13 @@ def unsend(site, account, issue: int, by: str = "", article: int = 0) -> str:
 def mark_sent(site, issue: m.Issue, url: str, by: str = "") -> None:
     """The team sent the issue by hand in mp.weixin.qq.com (the unverified account's path): record it, with its
     URL, so followers find it."""
+    from wechat_pub.state.pushes import PushedText
     from wechat_pub.urls import safe_link
 
     if safe_link(url) is None:
         raise WechatPubError(f"{url!r} is not the article's link.", "Copy it from the sent article: "
                                                                    "https://mp.weixin.qq.com/s/…")
     site.sends.marked_sent(issue.number, url, by)
-    site.pushes.sent(issue.number, [url], how="marked by hand")
+    text = site.library.text_of(issue)  # what went out, unless a draft of ours says otherwise
+    site.pushes.sent(issue.number, [url], how="marked by hand",
+                     text=PushedText(issue.text_sha256, text) if text is not None else PushedText())

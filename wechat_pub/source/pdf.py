@@ -29,6 +29,7 @@ from wechat_pub.urls import safe_link
 
 MAX_PAGES = 200  # a newsletter has a few dozen; more is not one
 INDENT = 8.0  # points a block stands right of the one before to be taken for indented (a list's 40 px are 30)
+SMALLER = 0.9  # of the page's usual letter height: a margin line set smaller than the text (a running header)
 MARGIN = 0.08  # of the page's height: where running headers, footers and page numbers stand
 PAGE_NUMBER = re.compile(r"^\W*(?:page\s*|第\s*)?\d{1,4}(?:\s*(?:/|of|共)\s*\d{1,4})?\s*页?\W*$", re.I)
 UNMAPPED = re.compile(r"^\(cid:\d+\)$")
@@ -59,8 +60,9 @@ def read_pdf(data: bytes, name: str) -> PdfText:
     check_whole(data, name)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # it warns of every font quirk
     try:
+        check_streams(data, name)  # (before pdfminer opens it: it unpacks the cross-reference stream whole)
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            check_cost(pdf.doc, name)
+            check_pages(pdf.doc, name)
             if len(pdf.pages) > MAX_PAGES:
                 raise PdfUnreadable(f"{name} has {len(pdf.pages)} pages; a newsletter has at most {MAX_PAGES}.",
                                     "Import the newsletter's own PDF, not a collection.")
@@ -94,19 +96,22 @@ def check_whole(data: bytes, name: str) -> None:
                             "Download or export the PDF again, then import it again.")
 
 
-def check_cost(doc, name: str) -> None:
-    """Refuse, before its pages are read, a PDF of more pages than a newsletter has (by its page tree) or whose
-    streams unpack to more than any newsletter's (see :mod:`wechat_pub.source.pdfstreams`)."""
-    declared = declared_pages(doc)
-    if declared is not None and declared > MAX_PAGES:
-        raise PdfUnreadable(f"{name} has {declared} pages; a newsletter has at most {MAX_PAGES}.",
-                            "Import the newsletter's own PDF, not a collection.")
-    largest, total = unpacked_sizes(doc)
+def check_streams(data: bytes, name: str) -> None:
+    """Refuse a PDF whose streams unpack to more than any newsletter's (see :mod:`wechat_pub.source.pdfstreams`)."""
+    largest, total = unpacked_sizes(data)
     if largest > STREAM_LIMIT or total > TOTAL_LIMIT:
         limit = TOTAL_LIMIT if total > TOTAL_LIMIT else STREAM_LIMIT
         raise PdfUnreadable(f"{name} unpacks to more than {limit // 2**20} MB of text and fonts: far more than a "
                             "newsletter's, so it was not read.",
                             "Export or print the newsletter to PDF again, then import that file.")
+
+
+def check_pages(doc, name: str) -> None:
+    """Refuse, before its pages are built, a PDF of more pages than a newsletter has (by its page tree)."""
+    declared = declared_pages(doc)
+    if declared is not None and declared > MAX_PAGES:
+        raise PdfUnreadable(f"{name} has {declared} pages; a newsletter has at most {MAX_PAGES}.",
+                            "Import the newsletter's own PDF, not a collection.")
 
 
 def _classify(exc: Exception, name: str) -> PdfUnreadable:
@@ -160,7 +165,7 @@ class _Reader:
         return text, url
 
     def finish(self, pages: list, images: dict, skipped: list[str]) -> PdfText:
-        running, running_lines = _running_lines([margin for _, margin, _ in pages])
+        running, running_lines = _running_lines([margin for _, margin, _ in pages], [size for *_, size in pages])
         laid_out = [lay_out([b for b in boxes if id(b) not in running], size) for boxes, _, size in pages]
         lines, shown, left = [], [], None
         for block in join_pages(laid_out):
@@ -229,20 +234,24 @@ def _usual_height(boxes: list[Box]) -> float:
     return heights[len(heights) // 2] if heights else 11.0
 
 
-def _running_lines(margins: list[list[Box]]) -> tuple[set[int], int]:
-    """The margin boxes that are running headers, footers or page numbers: a line that is a page number, or a line
-    whose words (digits aside) stand in the margins of two pages in three or more (at least two: every page but a
-    cover has them; a section heading may well head two pages of a short issue, its contents on a page of their
-    own); and how many such lines there were."""
+def _running_lines(margins: list[list[Box]], sizes: list[float]) -> tuple[set[int], int]:
+    """The margin boxes that are running headers, footers or page numbers, and how many such lines there were: a
+    line that is a page number; a line whose words (digits aside) stand in the margins of two pages in three or
+    more; or of half the pages (at least two) in letters smaller than the page's text (a cover and a back page
+    often go without the header, and a header is set small: a section heading heading two pages of a short issue,
+    its contents on a page of their own, is not)."""
     pages = [_margin_lines(boxes) for boxes in margins]
     pages_of: dict[str, set[int]] = defaultdict(set)
     for page, lines in enumerate(pages):
         for text, _ in lines:
             pages_of[_running_key(text)].add(page)
-    running, count, often = set(), 0, max(2, -(-2 * len(pages) // 3))
-    for lines in pages:
+    running, count = set(), 0
+    often, half = max(2, -(-2 * len(pages) // 3)), max(2, (len(pages) + 1) // 2)
+    for lines, size in zip(pages, sizes):
         for text, boxes in lines:
-            if PAGE_NUMBER.match(text) or len(pages_of[_running_key(text)]) >= often:
+            seen = len(pages_of[_running_key(text)])
+            small = _usual_height(boxes) < SMALLER * size
+            if PAGE_NUMBER.match(text) or seen >= often or (seen >= half and small):
                 running.update(id(b) for b in boxes)
                 count += 1
     return running, count

@@ -10,7 +10,7 @@
           (its article is still taken if it comes: its event, or the next push finding it by the push's marker)
 
 The issue's text goes with its draft (``adding_draft``: pending until the draft exists; ``draft_updated``) and out
-with it (``published``, ``sent``; a deleted send gives back what was out before): followers find what went out
+with it (``published``, ``sent``; a deleted send gives back the text of the article still online): followers find what went out
 (:meth:`PushLedger.live_texts`), not an edit made to the file since.
 
 Each transition writes its line of history in the same transaction, and nothing else writes history: the
@@ -242,7 +242,8 @@ class PushLedger:
     def published(self, issue: int, article_urls: list[str], how: str = "", text: PushedText = PushedText()) -> None:
         """``text``: what went out when no draft of ours carried it (an issue published by hand and marked so)."""
         detail = " ".join(article_urls) + (f" ({how})" if how else "")
-        self._move(issue, "published", detail, also=self._text_went_out(issue, text), state=PushState.PUBLISHED,
+        self._move(issue, "published", detail, also=self._text_went_out(issue, text, published=True),
+                   state=PushState.PUBLISHED,
                    article_urls=article_urls, error="", hint="")
 
     def publish_failed(self, issue: int, error: str, hint: str, gone: bool = False, given_up: bool = False) -> None:
@@ -256,10 +257,10 @@ class PushLedger:
     def sending(self, issue: int) -> None:
         self._move(issue, None, "", state=PushState.SENDING, publish_id="", error="", hint="")
 
-    def sent(self, issue: int, article_urls: list[str], how: str = "") -> None:
-        """Mass-sent: followers have it (and find it, with these URLs)."""
-        self._move(issue, None, "", also=self._text_went_out(issue), state=PushState.SENT, article_urls=article_urls,
-                   error="", hint="")
+    def sent(self, issue: int, article_urls: list[str], how: str = "", text: PushedText = PushedText()) -> None:
+        """Mass-sent: followers have it (and find it, with these URLs). ``text``: as for :meth:`published`."""
+        self._move(issue, None, "", also=self._text_went_out(issue, text), state=PushState.SENT,
+                   article_urls=article_urls, error="", hint="")
 
     def unsent(self, issue: int) -> None:
         """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again (with the
@@ -322,25 +323,26 @@ class PushLedger:
             self._rename_text(conn, issue, "pending", "draft")
         return moved
 
-    def _text_went_out(self, issue: int, fallback: PushedText = PushedText()):
-        """The draft's text is what went out now (the text that was out before is kept, should this send be
-        deleted); no draft's text: ``fallback`` when known, else what went out before stays."""
+    def _text_went_out(self, issue: int, fallback: PushedText = PushedText(), published: bool = False):
+        """The draft's text is what went out now (``published``: also the text of the article online, which a
+        deleted send gives back); no draft's text: ``fallback`` when known, else what went out before stays."""
         def went_out(conn) -> None:
             draft = self._text_row(conn, issue, "draft")
             text = PushedText(draft.text_hash, draft.text) if draft is not None else fallback
             if draft is None and not text.text_hash:
                 return
-            self._rename_text(conn, issue, "live", "before")
-            self._put_text(conn, issue, "live", text)
+            for role in ("live", "online") if published else ("live",):  # (online: the published article's)
+                self._put_text(conn, issue, role, text)
             conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == "draft"))
         return went_out
 
     def _text_taken_back(self, issue: int, still_online: list[str]):
-        """A send deleted: what was out before it is out again (a published article still online), else nothing."""
+        """A send deleted: the text of the article still online is what is out (none online: nothing is)."""
         def taken_back(conn) -> None:
             conn.execute(delete(pushed_texts).where(*self._text_key(issue), pushed_texts.c.role == "live"))
-            if still_online:
-                self._rename_text(conn, issue, "before", "live")
+            published = self._text_row(conn, issue, "online")
+            if still_online and published is not None:
+                self._put_text(conn, issue, "live", PushedText(published.text_hash, published.text))
         return taken_back
 
     def _text_row(self, conn, issue: int, role: str):

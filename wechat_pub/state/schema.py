@@ -251,7 +251,7 @@ pushed_texts = Table(  # an issue's text as it went into its draft ('draft') and
     "pushed_texts", metadata,  # sent): followers find what went out, not an edit made since (state/pushes.py)
     Column("appid", String(64), primary_key=True),
     Column("issue", Integer, primary_key=True),
-    Column("role", String(8), primary_key=True),  # draft, live
+    Column("role", String(8), primary_key=True),  # pending, draft, live, online (see state/pushes.py)
     Column("text_hash", String(64), nullable=False),
     Column("text", Text, nullable=False),
 )
