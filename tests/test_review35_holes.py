@@ -244,10 +244,10 @@ def test_a_running_header_on_the_inside_pages_only_is_left_out(browser):
     from dataclasses import replace
 
     import pypdfium2
+    from newsletter_pdf import newsletter_html
     from test_pdf_import import more_links, publisher
 
     from conftest import SEED
-    from newsletter_pdf import newsletter_html
     from wechat_pub.source.importing import read_newsletter_data
     from wechat_pub.source.plaintext import import_plaintext
 
