@@ -66,36 +66,49 @@ def send_weekly_due(site) -> str:
 
 
 def weekly_note(site, slot: dt.datetime) -> WeeklyNote | None:
-    """The note of the week before ``slot``; None when there is nothing to tell (no figures, no questions)."""
+    """The note of the week before ``slot``, in the console's language; None when there is nothing to tell (no
+    figures, no questions)."""
+    from wechat_pub.console.i18n import catalogue
+    from wechat_pub.notify import N_
+
+    _ = catalogue(site.cfg["console.language"]).gettext
     start = (slot - dt.timedelta(days=7)).date()
     since = slot.timestamp() - 7 * 86400
     reach = issue_reach(site)
     last_week = [r for r in reach if start.isoformat() <= r.ref_date < slot.date().isoformat()]
-    lines = [f"Week {start} – {slot.date() - dt.timedelta(days=1)}:"]
+    lines = [_(N_("Week %(start)s – %(end)s:")) % {"start": start, "end": slot.date() - dt.timedelta(days=1)}]
     if not last_week:
-        lines.append("no issue went out last week (or WeChat has no figures for it yet).")
+        lines.append(_(N_("no issue went out last week (or WeChat has no figures for it yet).")))
     for issue in last_week:
-        lines.append(compare(issue, [r for r in reach if r.ref_date < issue.ref_date][:COMPARED]))
+        lines.append(compare(issue, [r for r in reach if r.ref_date < issue.ref_date][:COMPARED], _))
     top = site.query_log.top(5, since)
     unanswered = site.query_log.top(5, since, unanswered=True)
     if not reach and not top:
         return None
-    lines.append("Top questions: " + (", ".join(f"{q} ({n})" for q, n, _ in top) or "none"))
-    lines.append("Found nothing: " + (", ".join(f"{q} ({n})" for q, n, _ in unanswered) or "none"))
-    lines.append(f"效果 / Reach: {site.services.console_url}/console/{site.name}/reach")
-    return WeeklyNote(f"📊 {site.account_name or site.name}: the week's reach", "\n".join(lines))
+    none = _(N_("none"))
+    lines.append(_(N_("Top questions: %(questions)s")) % {"questions": ", ".join(f"{q} ({n})" for q, n, _n in top)
+                                                          or none})
+    lines.append(_(N_("Found nothing: %(questions)s")) % {"questions": ", ".join(
+        f"{q} ({n})" for q, n, _n in unanswered) or none})
+    lines.append(_(N_("Reach: %(link)s")) % {"link": f"{site.services.console_url}/console/{site.name}/reach"})
+    subject = _(N_("%(account)s: the week's reach")) % {"account": site.account_name or site.name}
+    return WeeklyNote(f"📊 {subject}", "\n".join(lines))
 
 
-def compare(issue: IssueReach, before: list[IssueReach]) -> str:
-    """An issue's readers and shares in its first days against the issues before it at the same age."""
+def compare(issue: IssueReach, before: list[IssueReach], _=lambda message: message) -> str:
+    """An issue's readers and shares in its first days against the issues before it at the same age (``_``: the
+    team's language)."""
+    from wechat_pub.notify import N_
+
     days = len(issue.curve)
     reads, shares = _at(issue, days)
-    line = f"issue {issue.issue}: {reads} readers, {shares} shares in {days} day(s)"
+    line = _(N_("issue %(issue)s: %(reads)s readers, %(shares)s shares in %(days)s day(s)")) % {
+        "issue": issue.issue, "reads": reads, "shares": shares, "days": days}
     older = [_at(other, days) for other in before if len(other.curve) >= days]
     if older:
-        mean_reads = round(sum(r for r, _ in older) / len(older))
-        mean_shares = round(sum(s for _, s in older) / len(older))
-        line += f"; the {len(older)} before: {mean_reads} readers, {mean_shares} shares on average"
+        line += _(N_("; the %(count)s before: %(reads)s readers, %(shares)s shares on average")) % {
+            "count": len(older), "reads": round(sum(r for r, _s in older) / len(older)),
+            "shares": round(sum(s for _r, s in older) / len(older))}
     return line
 
 

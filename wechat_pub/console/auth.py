@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from wechat_pub.console.base import SignedIn, bp, csrf, deployment, record
+from wechat_pub.console.words import failure
+from wechat_pub.errors import WechatPubError
 from wechat_pub.urls import console_target
 
 MAX_NAME = 64  # a user's name is at most this long (users.name); a longer one is nobody's
@@ -114,6 +116,40 @@ def logout_everywhere():
     logout_user()
     session.clear()
     flash(_("Signed out everywhere (%(ended)s session(s) ended).", ended=ended), "ok")
+    return redirect(url_for("console.login"))
+
+
+@bp.post("/profile/password")
+@login_required
+def change_own_password():
+    """A person's own new password: the current one asked first (a wrong one counts as at sign-in, locks and all),
+    then every session of theirs ends, this one too, as an admin's change does."""
+    services, back = deployment().services, redirect(url_for("console.profile"))
+    throttle = services.login_throttle
+    keys = throttle.keys(current_user.name, request.remote_addr or "")
+    lock = throttle.blocked(keys)
+    attempt = throttle.attempt(keys) if lock is None else None
+    lock = lock or attempt.refused
+    if lock is not None:
+        flash(locked_message(lock, lock.until - deployment().clock.time()), "error")
+        return back
+    if services.users.verify(current_user.name, request.form.get("current", "")) is None:
+        refused(current_user.name, throttle.failed(attempt))
+        flash(_("Not changed: the current password is wrong."), "error")
+        return back
+    throttle.succeeded(keys)
+    if request.form.get("password", "") != request.form.get("again", ""):
+        flash(_("Not changed: the two new passwords are not the same."), "error")
+        return back
+    try:
+        services.users.set_password(current_user.name, request.form.get("password", ""))
+    except WechatPubError as exc:
+        flash(failure(_("Not changed."), exc), "error")
+        return back
+    record("user-password", detail=current_user.name)
+    logout_user()
+    session.clear()
+    flash(_("Your password is changed, and you are signed out everywhere: sign in with the new one."), "ok")
     return redirect(url_for("console.login"))
 
 

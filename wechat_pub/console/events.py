@@ -51,6 +51,10 @@ _SCHEDULED = re.compile(r"^(?P<action>draft|publish|send)(?::(?P<tag>\d+))? (?P<
 _PUSHED = re.compile(r"^(?P<action>[a-z-]+) draft (?P<id>\S*)(?:, publish job (?P<job>\S+))?$")
 _VERSION = re.compile(r"^version (?P<version>\d+)$")
 _SENT = re.compile(r"^to (?P<audience>.+), msg_id (?P<id>\S+)$")
+_REQUESTED = re.compile(r"^clientmsgid \S+ to (?P<audience>.+)$")
+_REACHED = re.compile(r"^[^:]*: (?:(?P<sent>\d+)/(?P<total>\d+) sent|no counts from WeChat)(?:; (?P<meaning>.*))?$",
+                      re.S)
+BY = re.compile(r"^by (?P<who>.+)$")  # a detail that only names who did it (phone previews, deleted sends)
 PUSH_ACTIONS = {
     "created": N_("new draft %(id)s"), "updated": N_("draft %(id)s updated"), "unchanged": N_("draft %(id)s unchanged"),
     "recreated": N_("draft %(id)s made anew"), "replaced": N_("draft replaced by %(id)s"),
@@ -70,10 +74,19 @@ def event_detail(event: str, detail: str) -> str:
     if event in ("save", "approve", "save-refused") and (found := _VERSION.match(detail)):
         return _("version %(version)s", version=found["version"])
     if event == "send" and (found := _SENT.match(detail)):
-        tag = re.fullmatch(r"followers with tag (\d+)", found["audience"])
-        audience = _("followers with tag %(tag)s", tag=tag[1]) if tag else _("all followers")
-        return _("to %(audience)s, msg_id %(id)s", audience=audience, id=found["id"])
+        return _("to %(audience)s, msg_id %(id)s", audience=_audience(found["audience"]), id=found["id"])
+    if event == "send-requested" and (found := _REQUESTED.match(detail)):
+        return _("to %(audience)s", audience=_audience(found["audience"]))
+    if event in ("sent", "send-failed") and (found := _REACHED.match(detail)):
+        reached = (_("%(sent)s of %(total)s followers reached", sent=found["sent"], total=found["total"])
+                   if found["sent"] else _("WeChat gave no counts"))
+        return f"{reached}; {found['meaning']}" if found["meaning"] else reached
     return moments(detail)
+
+
+def _audience(audience: str) -> str:
+    tag = re.fullmatch(r"(?:followers with )?tag (\d+)", audience)
+    return _("followers with tag %(tag)s", tag=tag[1]) if tag else _("all followers")
 
 
 def init_events(app) -> None:

@@ -44,13 +44,21 @@ def issue(account: str, number: int):
     with site.services.db.snapshot():  # one moment: never a send's result beside the state before it
         row = _row(site, number)
         summary = overview_of(site, row)
-        events = [(entry.at, entry.event, "", entry.detail) for entry in site.pushes.history(number)]
+        events = [_with_who(entry) for entry in site.pushes.history(number)]
         events += [(entry.at, entry.action, entry.user, entry.detail)  # (a phone preview is in both: once)
                    for entry in site.services.audit.recent(100, site.appid, number) if entry.action != "phone-preview"]
         reach = reach_context(site, row, site.library.issue(number))
         record, approval = site.pushes.get(number), site.approvals.get(number)
     return render_template("issue.html", row=row, summary=summary, events=sorted(events, reverse=True),
                            record=record, approval=approval, reach=reach, draft_url=draft_link(site, record))
+
+
+def _with_who(entry) -> tuple:
+    """A history row (when, what, who, detail): who did it, when its detail only names them ("by boss")."""
+    from wechat_pub.console.events import BY
+
+    named = BY.match(entry.detail or "")
+    return (entry.at, entry.event, named["who"], "") if named else (entry.at, entry.event, "", entry.detail)
 
 
 def draft_link(site, record) -> str:

@@ -129,6 +129,8 @@ FAILURES = tuple((re.compile(pattern), words) for pattern, words in (
     (r"unpacks to more than \d+ MB of text and fonts",
      N_("This PDF unpacks to far more than a newsletter's text and fonts, so it was not read. Export or print the "
         "newsletter to PDF again, then import that file.")),
+    (r"^the password is too short \((?P<length>\d+) characters\)",
+     N_("The password is too short (%(length)s characters): use at least 8.")),
     (r"a send was started over a day ago and its outcome is unknown",
      N_("A send started over a day ago and WeChat never said how it ended: look in mp.weixin.qq.com → "
         "内容与互动 → 已发表/群发记录. If it went out, mark it sent here; if not, send it by hand there, then mark "

@@ -69,7 +69,9 @@ def record_result(site, msg_id: str, result: SendResult, how: str) -> bool:
             site.pushes.send_failed(record.issue)
         site.sends.finished(record.issue, record.clientmsgid, result, ok, meaning)
     if ok:
-        detail = (f"{result.sent_count} of {result.total} followers reached ({record.audience})"
+        reached = (f"{result.sent_count} of {result.total} followers reached" if result.counted
+                   else "sent; WeChat gave no counts (they are on the Reach page once its figures come)")
+        detail = (f"{reached} ({record.audience})"
                   + (f"; {meaning}" if meaning else "") + ("\n" + " ".join(result.article_urls)
                                                            if result.article_urls else ""))
         site.notifier.notify_later(site.notice(record.issue, "sent", detail))
@@ -104,9 +106,9 @@ def check_waiting(site, account, minutes: float) -> list[str]:
             continue
         status = account.api.mass.get(record.msg_id)
         if status == "SEND_SUCCESS":
-            record_result(site, record.msg_id, SendResult("send success (message/mass/get)"), "message/mass/get")
+            record_result(site, record.msg_id, SendResult("send success (message/mass/get)", counted=False), "message/mass/get")
         elif status == "SEND_FAIL":
-            record_result(site, record.msg_id, SendResult("send fail (message/mass/get)"), "message/mass/get")
+            record_result(site, record.msg_id, SendResult("send fail (message/mass/get)", counted=False), "message/mass/get")
         elif status == "DELETE":
             site.sends.deleted(record.issue, record.clientmsgid, "WeChat (message/mass/get)")
             site.pushes.unsent(record.issue)

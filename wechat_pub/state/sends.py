@@ -64,6 +64,11 @@ class SendResult:
     errors: int = 0
     check_state: int = 0
     article_urls: tuple[str, ...] = ()
+    counted: bool = True  # False: WeChat gave a status and no counts (message/mass/get)
+
+    def reached(self) -> str:
+        """Its counts in words: 'N/M sent', or that WeChat gave none."""
+        return f"{self.sent_count}/{self.total} sent" if self.counted else "no counts from WeChat"
 
 
 EVENT_DAYS = 3  # a kept MASSSENDJOBFINISH waits this long for its send to be recorded
@@ -143,7 +148,7 @@ class SendLedger:
 
     def finished(self, issue: int, clientmsgid: str, result: SendResult, ok: bool, meaning: str) -> None:
         self._move(issue, clientmsgid, "sent" if ok else "send-failed",
-                   f"{result.status}: {result.sent_count}/{result.total} sent" + (f"; {meaning}" if meaning else ""),
+                   f"{result.status}: {result.reached()}" + (f"; {meaning}" if meaning else ""),
                    state="sent" if ok else "failed", status=result.status, total=result.total,
                    filtered=result.filtered, sent_count=result.sent_count, errors=result.errors,
                    check_state=result.check_state, article_urls=list(result.article_urls),
