@@ -422,7 +422,9 @@ def test_gunicorn_workers_run_one_scheduler(site, sandbox, run_cli):
                                "wechat_pub.app:create_service()"], cwd=site, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        wait_for_runs(site, lambda rows: rows and rows[0][1] == "done")
+        # (three workers start, each imports the service, one leads and pushes: over a minute in CI's second pass
+        # on two busy cores, 2026-12-07; a bound on waiting, not on how fast it is)
+        wait_for_runs(site, lambda rows: rows and rows[0][1] == "done", timeout=180)
     finally:
         server.terminate()
         server.wait(30)
