@@ -54,6 +54,8 @@ _SENT = re.compile(r"^to (?P<audience>.+), msg_id (?P<id>\S+)$")
 _REQUESTED = re.compile(r"^clientmsgid \S+ to (?P<audience>.+)$")
 _REACHED = re.compile(r"^[^:]*: (?:(?P<sent>\d+)/(?P<total>\d+) sent|no counts from WeChat)(?:; (?P<meaning>.*))?$",
                       re.S)
+_WRONG = re.compile(r"^(?P<unknown>unknown name, )?from (?P<address>\S+)$")
+_LOCKED = re.compile(r"^the (?P<kind>name|address) (?P<who>.+), for (?P<minutes>\d+) minutes$")
 BY = re.compile(r"^by (?P<who>.+)$")  # a detail that only names who did it (phone previews, deleted sends)
 PUSH_ACTIONS = {
     "created": N_("new draft %(id)s"), "updated": N_("draft %(id)s updated"), "unchanged": N_("draft %(id)s unchanged"),
@@ -81,6 +83,13 @@ def event_detail(event: str, detail: str) -> str:
         reached = (_("%(sent)s of %(total)s followers reached", sent=found["sent"], total=found["total"])
                    if found["sent"] else _("WeChat gave no counts"))
         return f"{reached}; {found['meaning']}" if found["meaning"] else reached
+    if event == "sign-in-failed" and (found := _WRONG.match(detail)):
+        return (_("unknown name, from %(address)s", address=found["address"]) if found["unknown"]
+                else _("from %(address)s", address=found["address"]))
+    if event == "sign-in-locked" and (found := _LOCKED.match(detail)):
+        words = (N_("the name %(who)s, for %(minutes)s minutes") if found["kind"] == "name"
+                 else N_("the address %(who)s, for %(minutes)s minutes"))
+        return _(words, who=found["who"], minutes=found["minutes"])
     return moments(detail)
 
 

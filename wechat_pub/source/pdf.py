@@ -56,13 +56,15 @@ class PdfText:
 def read_pdf(data: bytes, name: str) -> PdfText:
     """The newsletter in the PDF ``data`` (named ``name`` in messages), or :class:`PdfUnreadable`."""
     import pdfplumber
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
 
     check_whole(data, name)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # it warns of every font quirk
     try:
         check_streams(data, name)  # (before pdfminer opens it: it unpacks the cross-reference stream whole)
+        check_pages(PDFDocument(PDFParser(io.BytesIO(data))), name)  # (before pdfplumber, which builds every page)
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            check_pages(pdf.doc, name)
             if len(pdf.pages) > MAX_PAGES:
                 raise PdfUnreadable(f"{name} has {len(pdf.pages)} pages; a newsletter has at most {MAX_PAGES}.",
                                     "Import the newsletter's own PDF, not a collection.")
@@ -109,7 +111,10 @@ def check_streams(data: bytes, name: str) -> None:
 def check_pages(doc, name: str) -> None:
     """Refuse, before its pages are built, a PDF of more pages than a newsletter has (by its page tree)."""
     declared = declared_pages(doc)
-    if declared is not None and declared > MAX_PAGES:
+    if declared is None:  # (the catalog must have one: without it every page is built to count them)
+        raise PdfUnreadable(f"{name} is damaged and cannot be read as a PDF (it has no page tree).",
+                            "Download or export the PDF again, then import it again.")
+    if declared > MAX_PAGES:
         raise PdfUnreadable(f"{name} has {declared} pages; a newsletter has at most {MAX_PAGES}.",
                             "Import the newsletter's own PDF, not a collection.")
 

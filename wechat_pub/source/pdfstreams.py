@@ -28,12 +28,13 @@ _ASCII = {b"ASCIIHexDecode": base64.b16decode, b"AHx": base64.b16decode, b"ASCII
 
 
 def declared_pages(doc) -> int | None:
-    """The page count the document's page tree declares (None: it declares none that can be read)."""
+    """The page count the document's page tree declares (None: it has no page tree, or one without a count; then
+    pdfminer would take every page object in the file for a page, building them all to count them)."""
     from pdfminer.pdftypes import resolve1
 
     try:
         count = resolve1(resolve1(doc.catalog.get("Pages")).get("Count"))
-    except Exception:  # (a damaged tree: pdfplumber's own reading says what is wrong)
+    except Exception:  # (no tree, or a damaged one)
         return None
     return count if isinstance(count, int) else None
 
@@ -98,7 +99,7 @@ def _inflated(pieces: Iterator[bytes]) -> Iterator[bytes]:
     unpacker = zlib.decompressobj()
     for piece in pieces:
         data = piece
-        while data:
+        while data and not unpacker.eof:  # (what follows the end, a line break before endstream, is not fed again)
             out = unpacker.decompress(data, PIECE)
             if out:
                 yield out

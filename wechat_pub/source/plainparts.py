@@ -23,7 +23,7 @@ class Line:
 
 # A list's entry, as a text marks one: its number (1. 1) （1） ①) or a bullet; the PDF reader marks what it finds
 # (:mod:`wechat_pub.source.pdflists`)
-NUMBERED = re.compile(r"^\(?(\d{1,2})[.)、]\s*|^[（(](\d{1,2})[）)]\s*|^([①-⑳])\s*")
+NUMBERED = re.compile(r"^\(?(\d{1,2})[.)、](?!\d)\s*|^[（(](\d{1,2})[）)]\s*|^([①-⑳])\s*")
 BULLET = re.compile(r"^[•·▪◦●‣○■□◆◇-]\s+")
 
 

@@ -265,6 +265,9 @@ class PushLedger:
     def unsent(self, issue: int) -> None:
         """The send was deleted in WeChat: followers no longer find it; the issue counts as a draft again (with the
         addresses of an article published before the send, which is still online)."""
+        record = self.get(issue)
+        if record is not None and record.state is PushState.PUBLISHED:  # published since that send: it stays so
+            return
         urls = self.still_published(issue)
         self._move(issue, None, "", also=self._text_taken_back(issue, urls), state=PushState.DRAFT, article_urls=urls)
 
