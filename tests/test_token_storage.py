@@ -130,8 +130,10 @@ def test_a_renewed_lock_outlives_its_lease_while_its_holder_runs(kind, tmp_path,
         locks = RedisLocks(redis_client(request.getfixturevalue("redis_url")), prefix())
     else:
         locks = Locks(stores_at(make_database_url(kind, tmp_path)).db)
-    with locks.lock("push:wx:1", lease=0.3, renewed=True) as held:
-        deadline = time.monotonic() + 1.2  # four leases
+    # (a lease of a second, renewed every third: on two cores shared by four test workers a third of 0.3 s went
+    # by without the renewing thread running, once in CI, 2026-12-07)
+    with locks.lock("push:wx:1", lease=1.0, renewed=True) as held:
+        deadline = time.monotonic() + 3.0  # three leases
         while time.monotonic() < deadline:
             with pytest.raises(TimeoutError):
                 with locks.lock("push:wx:1", lease=5, wait=0.05):
