@@ -22,7 +22,8 @@ from wechat_pub.source import marks
 from wechat_pub.source.article import read_article
 from wechat_pub.source.files import inside
 from wechat_pub.source.images import check_image_data, image_kind
-from wechat_pub.source.pdf import PdfText, PdfUnreadable, read_pdf
+from wechat_pub.source.pdf import PdfText, PdfUnreadable
+from wechat_pub.source.pdfapart import read_pdf_apart
 from wechat_pub.source.plaintext import ImportResult, PlainTextImporter
 from wechat_pub.source.writer import write_article
 from wechat_pub.text import fold
@@ -60,7 +61,7 @@ def read_newsletter_data(name: str, data: bytes, brand: list[str], footer: list[
     """Import a newsletter's bytes: a PDF (by its content, whatever its name) or UTF-8 text."""
     if is_pdf(data) or name.lower().endswith(".pdf"):
         try:
-            pdf = read_pdf(data, os.path.basename(name))
+            pdf = read_pdf_apart(data, os.path.basename(name))  # (a process of its own: see source/pdfapart.py)
         except PdfUnreadable as exc:
             raise NewsletterImportError(exc.message, exc.hint) from None
         importer = PlainTextImporter(name, brand, footer,

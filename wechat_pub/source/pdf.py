@@ -70,7 +70,7 @@ def read_pdf(data: bytes, name: str) -> PdfText:
                                     "Import the newsletter's own PDF, not a collection.")
             reader = _Reader(name)
             pages = [reader.page(page, index) for index, page in enumerate(pdf.pages, start=1)]
-    except PdfUnreadable:
+    except (PdfUnreadable, MemoryError):
         raise
     except Exception as exc:  # pdfminer's errors for a broken file have no common base
         raise _classify(exc, name) from None
