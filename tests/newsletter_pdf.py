@@ -108,15 +108,15 @@ def _half(headline: str, paragraphs: list[str], url: str, more: str, chart: str,
     return "".join(out)
 
 
-def print_pdf(browser, page_html: str, running: bool = False) -> bytes:
-    """``page_html`` printed to A4 by Chromium; ``running``: a header and page numbers on every page."""
+def print_pdf(browser, page_html: str, running: bool = False, header: str = HEADER) -> bytes:
+    """``page_html`` printed to A4 by Chromium; ``running``: ``header`` and page numbers on every page."""
     context = browser.new_context()
     try:
         page = context.new_page()
         page.set_content(page_html, wait_until="load")
         options = {"format": "A4", "margin": {"top": "60px", "bottom": "60px", "left": "50px", "right": "50px"}}
         if running:
-            options.update(display_header_footer=True, header_template=HEADER, footer_template=FOOTER)
+            options.update(display_header_footer=True, header_template=header, footer_template=FOOTER)
         return page.pdf(**options)
     finally:
         context.close()

@@ -216,22 +216,6 @@ RUNNING = ('<div style="font-size:8pt; width:100%; text-align:center;">网络安
            'Review No.135</div>')
 
 
-def _printed(browser, page_html: str, header: bool) -> bytes:
-    """``page_html`` printed to A4 by Chromium, with the issue's running header and page numbers when ``header``."""
-    from newsletter_pdf import FOOTER
-
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_content(page_html, wait_until="load")
-        options = {"format": "A4", "margin": {"top": "60px", "bottom": "60px", "left": "50px", "right": "50px"}}
-        if header:
-            options.update(display_header_footer=True, header_template=RUNNING, footer_template=FOOTER)
-        return page.pdf(**options)
-    finally:
-        context.close()
-
-
 def test_a_running_header_on_the_inside_pages_only_is_left_out(browser):
     """The commonest newsletter layout: a cover (masthead and contents) and a back page (disclaimer and contact)
     without the running header, the pages between with it. A four-page issue has it on two pages of four; review 32
@@ -244,7 +228,7 @@ def test_a_running_header_on_the_inside_pages_only_is_left_out(browser):
     from dataclasses import replace
 
     import pypdfium2
-    from newsletter_pdf import newsletter_html
+    from newsletter_pdf import newsletter_html, print_pdf
     from test_pdf_import import more_links, publisher
 
     from conftest import SEED
@@ -262,7 +246,7 @@ def test_a_running_header_on_the_inside_pages_only_is_left_out(browser):
              (head + page[back_at:], False))
     whole = pypdfium2.PdfDocument.new()
     for part, header in parts:
-        whole.import_pages(pypdfium2.PdfDocument(_printed(browser, part, header)))
+        whole.import_pages(pypdfium2.PdfDocument(print_pdf(browser, part, running=header, header=RUNNING)))
     saved = io.BytesIO()
     whole.save(saved)
     assert len(whole) == 4  # cover, two inside pages with the header, back page (the layout this is about)
