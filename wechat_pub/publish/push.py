@@ -335,14 +335,7 @@ class Pusher:
                             f"{record.publish_id}, so the changed issue was not pushed.",
                             "Nothing was changed. Push it again once the publish has finished (the issue's page "
                             "says when): it then goes into a new draft, a correction of the published article.")
-        if status.get("publish_status") == 0:
-            items = status.get("article_detail", {}).get("item", [])
-            self.ledger.published(issue.number, safe_links([item.get("article_url", "") for item in items]),
-                                  how="freepublish/get")
-        else:
-            failed.record(self.ledger, failed.examine(self.api, issue.number, int(status["publish_status"]),
-                                                      failed.read_fail_idx(status.get("fail_idx")),
-                                                      record.draft_media_id))
+        self.record_publish(issue, status)
         return self.ledger.get(issue.number)
 
     def wait_for_publish(self, issue: m.Issue, publish_id: str) -> list[str]:
@@ -353,19 +346,27 @@ class Pusher:
         while self.clock.monotonic() < deadline:
             self.clock.sleep(delay)
             status = self.api.freepublish.get(publish_id)
-            if status.get("publish_status") == 0:
-                items = status.get("article_detail", {}).get("item", [])
-                urls = safe_links([item.get("article_url", "") for item in items])  # shown as links: web only
-                self.ledger.published(issue.number, urls, how="freepublish/get")
+            if status.get("publish_status", 1) != 1:
+                urls, failure = self.record_publish(issue, status)
+                if failure is not None:
+                    raise failed.PublishFailed(failure.message, failure.hint)
                 return urls
-            if status.get("publish_status", 1) >= 2:  # failed: which article, why, and where the draft is
-                failure = failed.examine(self.api, issue.number, int(status["publish_status"]),
-                                         failed.read_fail_idx(status.get("fail_idx")),
-                                         self.ledger.get(issue.number).draft_media_id)
-                failed.record(self.ledger, failure)
-                raise failed.PublishFailed(failure.message, failure.hint)
             delay = min(delay * 2, 8.0)
         return []
+
+    def record_publish(self, issue: m.Issue, status: dict):
+        """A finished publish job's ``freepublish/get`` answer, recorded: (its article URLs, None) when it
+        succeeded; ([], the failure: which article, why, and where the draft is) when it failed."""
+        if status.get("publish_status") == 0:
+            items = status.get("article_detail", {}).get("item", [])
+            urls = safe_links([item.get("article_url", "") for item in items])  # shown as links: web only
+            self.ledger.published(issue.number, urls, how="freepublish/get")
+            return urls, None
+        failure = failed.examine(self.api, issue.number, int(status["publish_status"]),
+                                 failed.read_fail_idx(status.get("fail_idx")),
+                                 self.ledger.get(issue.number).draft_media_id)
+        failed.record(self.ledger, failure)
+        return [], failure
 
     def record_failure(self, issue: m.Issue, exc: WechatPubError) -> None:
         self.ledger.failed(issue.number, issue.path, exc.message, exc.hint)
