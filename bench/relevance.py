@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wechat_pub.bot.index import build_index  # noqa: E402
+from wechat_pub.bot.index import build_index, entries_of  # noqa: E402
 from wechat_pub.bot.replies import Replier  # noqa: E402
 from wechat_pub.bot.search import Archive  # noqa: E402
 from wechat_pub.source.article import load_issue  # noqa: E402
@@ -66,9 +66,14 @@ def scores(shown: tuple, grades: dict[str, int]) -> tuple[float, float]:
     return dcg / idcg, hit
 
 
-def archive_of_three(folder: Path) -> Archive:
+def archive_of_three(folder: Path, words: bool = False) -> Archive:
+    """The three issues' archive, answered by FTS5, or by the word index (``words``: as a large archive is)."""
     issues = [load_issue(ROOT / "articles" / "issue-135.md"), load_issue(ROOT / "docs" / "examples" / "issue-136.md"),
               split_issue(137, "2020-05-11")]
+    if words:
+        archive = Archive(lambda offer: ("three", entries_of(issues)), folder / "relevance.sqlite3", words_from=0)
+        archive.refresh()
+        return archive
     build_index(folder / "relevance.sqlite3", issues)
     return Archive(None, folder / "relevance.sqlite3")
 
@@ -76,9 +81,11 @@ def archive_of_three(folder: Path) -> Archive:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="print every query, what it listed and its scores")
+    parser.add_argument("--words", action="store_true", help="answer from the word index (tantivy), as an archive of "
+                        "5,000 items or more is answered, instead of FTS5")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        replier = Replier(archive_of_three(Path(folder)))
+        replier = Replier(archive_of_three(Path(folder), args.words))
         per_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
         false_answers = []
         for kind, query, grades in judged(ROOT / "bench" / "relevance.tsv"):

@@ -164,6 +164,6 @@ def test_phrases_anded_across_an_index_update_are_not_counted_from_two_versions_
     archive.version()
     assert archive.search("zorblax").total == 1  # (its items kept for this version)
     write({a: "quuxle", b: "zorblax"})  # the update (in place, as IndexUpdate does): never together either
-    assert archive._count_now('"zorblax" AND "quuxle"') == 0
+    assert archive._matcher.counter.count_now('"zorblax" AND "quuxle"') == 0
     result = archive.search("zorblax quuxle")  # within VERSION_EVERY of the update
     assert (result.total, result.hits) == (0, [])

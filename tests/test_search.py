@@ -522,11 +522,11 @@ def test_phrases_anded_are_counted_as_the_index_counts_them(big_archive):
     from wechat_pub.bot.query import phrase
 
     words = sorted(w for w, _n in big_archive.db().execute("SELECT word, count FROM vocabulary"))[:400]
-    assert {big_archive._count_now(phrase(w)) < FEW_ITEMS for w in words} == {True, False}  # rare and common
+    assert {big_archive._matcher.counter.count_now(phrase(w)) < FEW_ITEMS for w in words} == {True, False}  # rare and common
     rng = random.Random(7)
     for _ in range(300):
         expression = " AND ".join(phrase(w) for w in rng.sample(words, rng.choice((2, 3))))
-        assert big_archive._count(expression) == big_archive._count_now(expression), expression
+        assert big_archive._count(expression) == big_archive._matcher.counter.count_now(expression), expression
 
 
 def test_a_new_question_of_words_already_asked_does_not_ask_the_index(archive):
@@ -537,7 +537,7 @@ def test_a_new_question_of_words_already_asked_does_not_ask_the_index(archive):
     archive.search("苹果")
     statements = []
     archive.db().set_trace_callback(statements.append)
-    assert archive.search("个人信息 苹果 数据").total == archive._count_now('"个人信息" AND "苹果" AND "数据"')
+    assert archive.search("个人信息 苹果 数据").total == archive._matcher.counter.count_now('"个人信息" AND "苹果" AND "数据"')
     statements.clear()
     archive.search("数据 苹果")
     archive.search("苹果 个人信息 数据 量子")  # (one of them is in no item: nothing is found)

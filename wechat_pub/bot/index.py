@@ -26,6 +26,7 @@ import re
 import sqlite3
 import threading
 import unicodedata
+import uuid
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ from wechat_pub import model as m
 from wechat_pub.bot.fold import fold
 from wechat_pub.bulk import paused_gc
 
-LAYOUT = "4"  # bump when the tables change: an index of another layout is rebuilt
+LAYOUT = "5"  # bump when the tables change: an index of another layout is rebuilt (5: meta has the word
+# index's stamp and the items counted, see wordindex.py)
 ID_STRIDE = 1000  # item id = issue * ID_STRIDE + position
 RECENT_ITEMS = 5_000  # a very common word is ranked among the newest items only: bounded time per query
 
@@ -157,6 +159,9 @@ class IndexUpdate:
         self._db: sqlite3.Connection | None = None
         self._before: dict[int, str] = {}  # issue -> fingerprint, as indexed before this update
         self._spelled: set[str] = set()  # English words this update has kept (a removed issue's stay until a rebuild)
+        self.stamp = uuid.uuid4().hex  # this update's, in meta: what the word index made from it carries
+        self.previous_stamp: str | None = None  # the update's before it (in place)
+        self.changed: set[int] | None = None  # the issues this update changed (None: all of them, rebuilt)
 
     def offer(self, number: int, fingerprint: str, text: IssueText) -> None:
         """Index issue ``number`` as ``text`` now; :meth:`finish` keeps it if ``fingerprint`` is the one wanted."""
@@ -174,7 +179,7 @@ class IndexUpdate:
                 _apply(db, entries, reading, self._spelled, counted=not self.rebuild)
             if self.rebuild:  # the archive's words counted once, at the end
                 db.execute("INSERT INTO vocabulary SELECT word, SUM(count) FROM words GROUP BY word")
-            _finish(db, version)
+            _finish(db, version, self.stamp)
             after = dict(db.execute("SELECT issue, fingerprint FROM issues"))
             if self.rebuild:  # merged once, now: less work than merging as it grew, and one segment to read
                 db.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
@@ -189,7 +194,9 @@ class IndexUpdate:
         except BaseException:
             self.abort()
             raise
-        return len({n for n in self._before.keys() | after.keys() if self._before.get(n) != after.get(n)})
+        changed = {n for n in self._before.keys() | after.keys() if self._before.get(n) != after.get(n)}
+        self.changed = None if self.rebuild else changed
+        return len(changed)
 
     def abort(self) -> None:
         """Nothing of this update is kept (its source failed, or nothing changed)."""
@@ -217,6 +224,8 @@ class IndexUpdate:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("BEGIN IMMEDIATE")
             self._before = dict(db.execute("SELECT issue, fingerprint FROM issues"))
+            stamp = db.execute("SELECT value FROM meta WHERE key = 'words'").fetchone()
+            self.previous_stamp = stamp[0] if stamp else None
         self._db = db
         return db
 
@@ -306,7 +315,7 @@ def _insert(db: sqlite3.Connection, text: IssueText, fingerprint: str, spelled: 
         spelled |= fresh
 
 
-def _finish(db: sqlite3.Connection, version: str) -> None:
+def _finish(db: sqlite3.Connection, version: str, stamp: str) -> None:
     # Chinese words and acronyms (EDPB, GDPR): a capitalised English word of a headline (Personal) says little alone
     suggestions = [word for word, in db.execute("SELECT word FROM vocabulary ORDER BY count DESC, word "
                                                  "LIMIT 200")  # (ties by the word: as a rebuild ranks them)
@@ -314,7 +323,8 @@ def _finish(db: sqlite3.Connection, version: str) -> None:
     recent = db.execute("SELECT id FROM items ORDER BY id DESC LIMIT 1 OFFSET ?", (RECENT_ITEMS - 1,)).fetchone()
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                    [("version", version), ("suggestions", ",".join(suggestions)),
-                    ("recent_from", str(recent[0] if recent else 0))])
+                    ("recent_from", str(recent[0] if recent else 0)), ("words", stamp),
+                    ("items", str(db.execute("SELECT COUNT(*) FROM items").fetchone()[0]))])
 
 
 def word_counts(layout: str | None) -> str:

@@ -24,12 +24,14 @@ from pathlib import Path
 
 from wechat_pub.bot.aliases import AliasTable
 from wechat_pub.bot.asking import without_fillers
-from wechat_pub.bot.counting import PhraseCounter
 from wechat_pub.bot.index import LAYOUT, IndexUpdate, word_counts
+from wechat_pub.bot.matching import HIT_COLUMNS, Matcher
 from wechat_pub.bot.memo import CommitCounter, VersionMemo
 from wechat_pub.bot.query import expressions, phrase, query_terms, words_of
-from wechat_pub.bot.results import COUNT_CAP, Hit, IssueInfo, SearchResult
+from wechat_pub.bot.results import Hit, IssueInfo, SearchResult
 from wechat_pub.bot.typos import Speller
+from wechat_pub.bot.wordindex import sync_words, words_made_from
+from wechat_pub.bot.wordsearch import WORDS_FROM, WordSearch
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 from wechat_pub.text import guess_lang
 
@@ -37,7 +39,6 @@ log = logging.getLogger(__name__)
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _UNREAD = object()
-HEADLINE_WEIGHT = 6.0
 CACHE_SIZE = 512  # answers to recent queries, per process, until the index changes
 VERSION_EVERY = 0.5  # seconds: how stale an answer made from the index may be after an update
 FALLBACK_MAX_CHARS = 64  # a longer query gets no other names, corrections or close words: their work grows with it
@@ -63,7 +64,7 @@ class Archive:
 
     def __init__(self, source, index_path: str | os.PathLike, check_every: float = 5.0,
                  clock: Clock = SYSTEM_CLOCK, background: bool = False, version=None, updater=None,
-                 reading=None, aliases: AliasTable | None = None):
+                 reading=None, aliases: AliasTable | None = None, words_from: int | None = None):
         self.source = source
         self.aliases = aliases or AliasTable()
         self.reading = reading  # numbers -> each number once its issue is read (on every core)
@@ -85,7 +86,8 @@ class Archive:
         self._speller: tuple[tuple | None, Speller | None] = (None, None)
         self._updates = 0  # updates made by this process: answers made before one are not reused
         self._memo = VersionMemo()  # words' matches, corrections and close words, per version of the index
-        self._counter = PhraseCounter(self.db, self._memo)
+        self.words_from = WORDS_FROM if words_from is None else words_from  # items from which the word index is used
+        self._matcher = Matcher(self.db, self.meta, self._memo, WordSearch(self.index_path, clock), self.words_from)
         self.first_wait = FIRST_WAIT
         self._failed: str | None = None  # why the last update in the background failed
 
@@ -102,13 +104,26 @@ class Archive:
                 version, entries = self.source(update.offer)  # what it reads meanwhile is indexed meanwhile
                 if not force and not update.rebuild and self.meta("version") == version:
                     update.abort()
+                    self._words_in_step()
                     return False  # unchanged, or another process just did it
                 update.finish(entries, version, self.reading)
             except BaseException:
                 update.abort()
                 raise
+            if self._large():  # (a small archive's FTS5 is fast enough)
+                sync_words(self.index_path, update.previous_stamp, update.stamp, update.changed)
         self._updates += 1
         return True
+
+    def _large(self) -> bool:
+        return int(self.meta("items") or 0) >= self.words_from
+
+    def _words_in_step(self) -> None:
+        """A large archive's word index made again when it is not of the index's last update (removed, broken, its
+        making failed): an update makes it, but an archive that does not change has none."""
+        stamp = self.meta("words")
+        if stamp and self._large() and words_made_from(self.index_path) != stamp:
+            sync_words(self.index_path, None, stamp, None)
 
     def maybe_refresh(self) -> None:
         if self.source is None:
@@ -225,7 +240,7 @@ class Archive:
         return [IssueInfo(*row) for row in rows]
 
     def issue_items(self, number: int) -> list[Hit]:
-        rows = self.db().execute(f"SELECT {_HIT_COLUMNS} FROM items WHERE issue = ? ORDER BY position",
+        rows = self.db().execute(f"SELECT {HIT_COLUMNS} FROM items WHERE issue = ? ORDER BY position",
                                  (number,)).fetchall()
         return [Hit(*row) for row in rows]
 
@@ -358,32 +373,13 @@ class Archive:
         return out if changed else None
 
     def _count(self, expression: str) -> int:
-        return self._counter.count(expression)
-
-    def _count_now(self, expression: str) -> int:
-        return self._counter.count_now(expression)
+        return self._matcher.count(expression)
 
     def _matching(self, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
-        total = self._count(expression)
-        hits = self._ranked(expression, limit, common=total >= COUNT_CAP) if total else []
-        return SearchResult(hits, total, terms) if hits else None  # (counted at the version before an update)
-
-    def _ranked(self, expression: str, limit: int, common: bool) -> list[Hit]:
-        query = (f"SELECT {', '.join('i.' + c for c in _HIT_COLUMNS.split(', '))} FROM items_fts "
-                 "JOIN items i ON i.id = items_fts.rowid WHERE items_fts MATCH ? {window}"
-                 f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
-                 "i.issue DESC LIMIT ?")
-        if common:  # ids follow the issues: the newest items have the highest ones
-            recent_from = self._memo.get(("recent_from",), lambda: int(self.meta("recent_from") or 0))
-            rows = self.db().execute(query.format(window="AND items_fts.rowid >= ? "),
-                                     (expression, recent_from, limit)).fetchall()
-            if len(rows) >= limit:
-                return [Hit(*row) for row in rows]
-        return [Hit(*row) for row in self.db().execute(query.format(window=""), (expression, limit)).fetchall()]
+        return self._matcher.matching(expression, limit, terms)
 
 
 _ISSUE_COLUMNS = "issue, date, title_zh, title_en, items"
-_HIT_COLUMNS = "issue, date, position, headline_zh, headline_en, section_zh, section_en"
 
 
 def query_language(query: str) -> str:

@@ -1,0 +1,91 @@
+"""What one FTS5 expression of a search finds: how many items (up to :data:`COUNT_CAP`) and the best of them.
+
+SQLite FTS5 answers, unless the archive is large (:data:`wechat_pub.bot.wordsearch.WORDS_FROM` items) and its
+word index was made from the update being read: then tantivy does, with the Chinese asked as words
+(:mod:`wechat_pub.bot.wordsearch`). A very common question is ranked among the newest items first, either way.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from wechat_pub.bot.counting import PhraseCounter
+from wechat_pub.bot.memo import VersionMemo
+from wechat_pub.bot.results import COUNT_CAP, Hit, SearchResult
+from wechat_pub.bot.wordsearch import WORDS_FROM, Ranked, WordSearch, guarded
+
+HEADLINE_WEIGHT = 6.0
+HIT_COLUMNS = "issue, date, position, headline_zh, headline_en, section_zh, section_en"
+
+
+class Matcher:
+    """Counts and ranks expressions over the index ``db()`` (this thread's connection), ``meta(key)`` its facts,
+    kept in ``memo`` per version; ``words``: its word index, used from ``words_from`` items on."""
+
+    def __init__(self, db, meta: Callable[[str], str | None], memo: VersionMemo, words: WordSearch,
+                 words_from: int = WORDS_FROM):
+        self.db = db
+        self.meta = meta
+        self.memo = memo
+        self.words = words
+        self.words_from = words_from
+        self.counter = PhraseCounter(db, memo)
+
+    def count(self, expression: str) -> int:
+        searcher = self._searcher()
+        if searcher is not None:
+            found = self.memo.get(("word count", expression),
+                                  lambda: guarded(lambda: self.words.ranked(searcher, expression, 1)))
+            if found is not None:
+                return min(found.total, COUNT_CAP)
+        return self.counter.count(expression)
+
+    def matching(self, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
+        searcher = self._searcher()
+        ranked = guarded(lambda: self._word_ranked(searcher, expression, limit)) if searcher is not None else None
+        if ranked is not None:
+            hits = self._hits(ranked.best)
+            return SearchResult(hits, min(ranked.total, COUNT_CAP), terms) if hits else None
+        total = self.count(expression)
+        hits = self._ranked(expression, limit, common=total >= COUNT_CAP) if total else []
+        return SearchResult(hits, total, terms) if hits else None  # (counted at the version before an update)
+
+    def _searcher(self):
+        stamp, items = self.memo.get(("words",), lambda: (self.meta("words"), int(self.meta("items") or 0)))
+        if stamp is None or items < self.words_from:
+            return None
+        return self.words.searcher(stamp)
+
+    def _word_ranked(self, searcher, expression: str, limit: int) -> Ranked | None:
+        ranked = self.words.ranked(searcher, expression, limit)
+        if ranked is not None and ranked.total >= COUNT_CAP:  # (the newest items' best, when there are enough)
+            recent = self.words.ranked(searcher, expression, limit, since=self._recent_from())
+            return recent._replace(total=ranked.total) if recent is not None and len(recent.best) >= limit else ranked
+        return ranked
+
+    def _recent_from(self) -> int:
+        return self.memo.get(("recent_from",), lambda: int(self.meta("recent_from") or 0))
+
+    def _hits(self, best: list[tuple[float, int]]) -> list[Hit]:
+        """The items of ``best`` (scores, ids), best first; recency (then the issue) breaks a tie of scores."""
+        if not best:
+            return []
+        rows = self.db().execute(f"SELECT id, {HIT_COLUMNS} FROM items WHERE id IN ({','.join('?' * len(best))})",
+                                 [item for _score, item in best]).fetchall()
+        found = {row[0]: Hit(*row[1:]) for row in rows}
+        ordered = sorted((item for item in best if item[1] in found),
+                         key=lambda item: (found[item[1]].date, found[item[1]].issue), reverse=True)
+        ordered.sort(key=lambda item: item[0], reverse=True)  # (stable: ties stay newest first)
+        return [found[item] for _score, item in ordered]
+
+    def _ranked(self, expression: str, limit: int, common: bool) -> list[Hit]:
+        query = (f"SELECT {', '.join('i.' + c for c in HIT_COLUMNS.split(', '))} FROM items_fts "
+                 "JOIN items i ON i.id = items_fts.rowid WHERE items_fts MATCH ? {window}"
+                 f"ORDER BY bm25(items_fts, {HEADLINE_WEIGHT}, {HEADLINE_WEIGHT}, 1.0, 1.0), i.date DESC, "
+                 "i.issue DESC LIMIT ?")
+        if common:  # ids follow the issues: the newest items have the highest ones
+            rows = self.db().execute(query.format(window="AND items_fts.rowid >= ? "),
+                                     (expression, self._recent_from(), limit)).fetchall()
+            if len(rows) >= limit:
+                return [Hit(*row) for row in rows]
+        return [Hit(*row) for row in self.db().execute(query.format(window=""), (expression, limit)).fetchall()]

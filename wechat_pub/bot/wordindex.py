@@ -1,0 +1,188 @@
+"""The word index: the search index's items again, in tantivy, with the Chinese of each item cut into words, so
+that a large archive answers a question of common words without walking every place its characters occur.
+
+SQLite FTS5 (:mod:`wechat_pub.bot.index`) keeps one token per Chinese character: 个人信息 is found as a phrase of
+four characters, by walking the positions of each in every item that has it. At 100,000 items the common words
+of an archive are each in about an eighth of them, and a question of two or three of them took 10-20 ms, where a
+follower's answer should take a fraction of one. Here every dictionary word of the text is a token of its own
+(rjieba's ``cut_all``: every word of its dictionary at every place it starts), so such a word's items are one
+list, and exactly the items where its characters stand together: any word in the index is found as a word, any
+other as a phrase of characters (fields of their own, tokenized as FTS5 tokenizes them). English is stemmed.
+
+The file of record stays the SQLite index: this one is made from it, after each of its updates, and carries the
+*stamp* of the update it was made from (kept in the SQLite index's ``meta`` too). A reader uses it only while
+the two stamps agree (:mod:`wechat_pub.bot.wordsearch`); an index behind, missing or broken is made again from
+the SQLite index by the next update, and meanwhile FTS5 answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import sqlite3
+from contextlib import closing
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+import tantivy
+
+from wechat_pub.bot.index import ID_STRIDE
+
+log = logging.getLogger(__name__)
+
+# Text fields: (name, FTS5 column, weight); a headline's match weighs as much as six of a body's, as in FTS5's bm25
+TEXT_FIELDS = (("headline_zh", 0, 6.0), ("headline_en", 1, 6.0), ("body_zh", 2, 1.0), ("body_en", 3, 1.0))
+WORD_FIELDS = (("headline_words", (0, 1), 6.0), ("body_words", (2, 3), 1.0))  # the Chinese of both languages
+FOLDED = "folded"  # the analyzer of the text fields: what FTS5's 'porter unicode61 remove_diacritics 2' does
+STAMP_KIND = "stamp"
+LAYOUT = "words 1"  # bump when the fields change
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+WRITER_MEMORY = 64_000_000  # bytes tantivy buffers before it writes a segment
+T = TypeVar("T")
+
+
+def words_path(index_path: str | Path) -> Path:
+    """The word index's folder, beside the SQLite index it is made from."""
+    index_path = Path(index_path)
+    return index_path.with_name(index_path.name.removesuffix(".sqlite3") + ".words")
+
+
+def schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("issue", indexed=True)
+    for name, _column, _weight in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name=FOLDED, index_option="position")
+    for name, _columns, _weight in WORD_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("kind", tokenizer_name="raw", stored=True)
+    builder.add_text_field("stamp", tokenizer_name="raw", stored=True)
+    builder.add_text_field("cutter", tokenizer_name="raw", stored=True)
+    return builder.build()
+
+
+def folded() -> tantivy.TextAnalyzer:
+    """Words and single Chinese characters (the SQLite index's text has a space around each), punctuation
+    dropped, folded and stemmed: one analyzer for the text and for the questions."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(64))
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold())
+            .filter(tantivy.Filter.stemmer("english")).build())
+
+
+def open_words(folder: Path, create: bool = False) -> tantivy.Index:
+    """The word index in ``folder`` (made there when ``create``), its analyzer registered."""
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(schema(), path=str(folder), reuse=True) if create else tantivy.Index.open(str(folder))
+    index.register_tokenizer(FOLDED, folded())
+    return index
+
+
+def cutter() -> str:
+    """The fields and the dictionary the words were cut by: an index of others is made again."""
+    return f"{LAYOUT} rjieba {package_version('rjieba')}"
+
+
+def stamp_of(searcher: tantivy.Searcher, schema_: tantivy.Schema) -> tuple[str, str] | None:
+    """(stamp, cutter) of the update the index was made from; None: it has none."""
+    found = searcher.search(tantivy.Query.term_query(schema_, "kind", STAMP_KIND), 1, count=False)
+    if not found.hits:
+        return None
+    doc = searcher.doc(found.hits[0][1]).to_dict()
+    return doc["stamp"][0], doc["cutter"][0]
+
+
+def words_made_from(index_path: Path) -> str | None:
+    """The stamp of the update the word index beside ``index_path`` was made from (None: none is there)."""
+    _index, made_from = _opened(words_path(index_path))
+    return made_from[0] if made_from is not None and made_from[1] == cutter() else None
+
+
+def guarded(ask: Callable[[], T]) -> T | None:
+    """What ``ask`` answers from the word index; None when tantivy fails (an error, or a panic of its Rust, which
+    Python raises as a BaseException): FTS5 answers instead, and the follower never sees it."""
+    try:
+        return ask()
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 (pyo3's PanicException is not an Exception)
+        log.warning("word index failed (%s: %s); FTS5 answers", type(exc).__name__, exc)
+        return None
+
+
+def sync_words(index_path: Path, previous: str | None, stamp: str, changed: Iterable[int] | None) -> None:
+    """Make the word index of the SQLite index at ``index_path`` (just committed with ``stamp``): only the issues
+    ``changed`` when it was made from the update before (``previous``) by the same cutter, else all of it.
+    Never raises: an index not made is one FTS5 stands in for, and the next update makes it."""
+    folder = words_path(index_path)
+
+    def make() -> bool:
+        with closing(sqlite3.connect(f"file:{index_path}?mode=ro", uri=True)) as db:
+            _sync(folder, db, previous, stamp, changed)
+        return True
+    if guarded(make) is None:  # (a full disk, a broken folder: the answers come from FTS5 meanwhile)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sync(folder: Path, db: sqlite3.Connection, previous: str | None, stamp: str,
+          changed: Iterable[int] | None) -> None:
+    index, made_from = _opened(folder)
+    if index is None or made_from is None or made_from[1] != cutter():  # (another layout or dictionary)
+        shutil.rmtree(folder, ignore_errors=True)
+        index, made_from = open_words(folder, create=True), None
+    writer = index.writer(heap_size=WRITER_MEMORY)
+    try:
+        if changed is None or previous is None or made_from != (previous, cutter()):
+            writer.delete_all_documents()
+            rows = db.execute("SELECT rowid, headline_zh, headline_en, body_zh, body_en FROM items_fts")
+        else:
+            numbers = sorted(set(changed))
+            for number in numbers:
+                writer.delete_documents_by_term("issue", number)
+            rows = (row for number in numbers for row in db.execute(
+                "SELECT rowid, headline_zh, headline_en, body_zh, body_en FROM items_fts WHERE rowid >= ? AND "
+                "rowid < ?", (number * ID_STRIDE, (number + 1) * ID_STRIDE)))
+        for row in rows:
+            writer.add_document(_document(*row))
+        writer.delete_documents_by_term("kind", STAMP_KIND)
+        writer.add_document(tantivy.Document(kind=STAMP_KIND, stamp=stamp, cutter=cutter()))
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        del writer  # (its lock on the folder goes with it)
+
+
+def _opened(folder: Path) -> tuple[tantivy.Index | None, tuple[str, str] | None]:
+    """The index in ``folder`` and what it was made from; (None, None) when there is none that opens."""
+    def read() -> tuple[tantivy.Index, tuple[str, str] | None]:
+        index = open_words(folder)
+        index.reload()
+        return index, stamp_of(index.searcher(), index.schema)
+    found = guarded(read) if folder.exists() else None  # (None: not an index, or one of other fields)
+    return found or (None, None)
+
+
+def _document(rowid: int, *columns: str) -> tantivy.Document:
+    document = tantivy.Document(id=rowid, issue=rowid // ID_STRIDE)
+    for name, column, _weight in TEXT_FIELDS:
+        document.add_text(name, columns[column])
+    for name, of, _weight in WORD_FIELDS:
+        document.add_text(name, " ".join(word for c in of for word in cut_words(columns[c])))
+    return document
+
+
+def cut_words(text: str) -> list[str]:
+    """Every dictionary word of two characters or more at every place it starts, in each run of Chinese of
+    ``text`` (spaced by the SQLite index: the spaces go first)."""
+    import rjieba  # only where the index is made: its dictionary alone is 30 MB
+
+    words: list[str] = []
+    for run in _HAN_RUN.findall(text.replace(" ", "")):
+        if len(run) > 1:
+            words += [word for word in rjieba.cut_all(run) if len(word) > 1]
+    return words
