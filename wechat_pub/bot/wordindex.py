@@ -38,7 +38,7 @@ WORD_FIELDS = (("headline_words", (0, 1), 6.0), ("body_words", (2, 3), 1.0))  # 
 FOLDED = "folded"  # the analyzer of the text fields: what FTS5's 'porter unicode61 remove_diacritics 2' does
 STAMP_KIND = "stamp"
 LAYOUT = "words 1"  # bump when the fields change
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 WRITER_MEMORY = 64_000_000  # bytes tantivy buffers before it writes a segment
 T = TypeVar("T")
 
@@ -177,12 +177,10 @@ def _document(rowid: int, *columns: str) -> tantivy.Document:
 
 
 def cut_words(text: str) -> list[str]:
-    """Every dictionary word of two characters or more at every place it starts, in each run of Chinese of
-    ``text`` (spaced by the SQLite index: the spaces go first)."""
+    """Every dictionary word of two Chinese characters or more at every place it starts in ``text`` (spaced by
+    the SQLite index: the spaces go first, so characters FTS5 finds as a phrase are cut as one run)."""
     import rjieba  # only where the index is made: its dictionary alone is 30 MB
 
-    words: list[str] = []
-    for run in _HAN_RUN.findall(text.replace(" ", "")):
-        if len(run) > 1:
-            words += [word for word in rjieba.cut_all(run) if len(word) > 1]
-    return words
+    if text.isascii():
+        return []
+    return [word for word in rjieba.cut_all(text.replace(" ", "")) if len(word) > 1 and _HAN_WORD.fullmatch(word)]
