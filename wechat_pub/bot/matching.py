@@ -15,6 +15,7 @@ from wechat_pub.bot.results import COUNT_CAP, Hit, SearchResult
 from wechat_pub.bot.wordsearch import WORDS_FROM, Ranked, WordSearch, guarded
 
 HEADLINE_WEIGHT = 6.0
+WORDS_GRACE = 60.0  # seconds a large archive's word index may stay behind its index before it is made again
 HIT_COLUMNS = "issue, date, position, headline_zh, headline_en, section_zh, section_en"
 
 
@@ -30,6 +31,7 @@ class Matcher:
         self.words = words
         self.words_from = words_from
         self.counter = PhraseCounter(db, memo)
+        self._behind: tuple[str, float] | None = None  # (the stamp the word index is behind, since when)
 
     def count(self, expression: str) -> int:
         searcher = self._searcher()
@@ -44,11 +46,27 @@ class Matcher:
         searcher = self._searcher()
         ranked = guarded(lambda: self._word_ranked(searcher, expression, limit)) if searcher is not None else None
         if ranked is not None:
-            hits = self._hits(ranked.best)
+            hits = self._hits(ranked.best)[:limit]
             return SearchResult(hits, min(ranked.total, COUNT_CAP), terms) if hits else None
         total = self.count(expression)
         hits = self._ranked(expression, limit, common=total >= COUNT_CAP) if total else []
         return SearchResult(hits, total, terms) if hits else None  # (counted at the version before an update)
+
+    def words_lost(self, now: float) -> bool:
+        """Whether a large archive's word index has been behind its index for :data:`WORDS_GRACE` seconds (deleted,
+        its making killed or failed: an update makes it just after the index, so it is behind only for that
+        long): then it should be made again, though no issue changed. Once per grace, however long it stays so."""
+        stamp, items = self.meta("words"), int(self.meta("items") or 0)
+        if stamp is None or items < self.words_from or self.words.made_from() == stamp:
+            self._behind = None
+            return False
+        if self._behind is None or self._behind[0] != stamp:
+            self._behind = (stamp, now)
+            return False
+        if now - self._behind[1] < WORDS_GRACE:
+            return False
+        self._behind = (stamp, now)
+        return True
 
     def _searcher(self):
         stamp, items = self.memo.get(("words",), lambda: (self.meta("words"), int(self.meta("items") or 0)))

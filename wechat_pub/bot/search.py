@@ -170,6 +170,9 @@ class Archive:
             if (self.source_version is None or self.meta("layout") != LAYOUT  # (an older layout: rebuilt)
                     or self.source_version() != self.meta("version")):
                 (self.updater or self.refresh)()
+            elif self._matcher.words_lost(self.clock.monotonic()):  # (made again by the update, in step or not)
+                log.warning("the word index of %s is behind it: making it again", self.index_path.name)
+                (self.updater or self.refresh)()
         except Exception as exc:  # the database is away, or a bug: the index we have keeps answering
             self._failed = f"{type(exc).__name__}: {exc}"
             log.warning("search index not updated (%s); answering from the current one", self._failed)

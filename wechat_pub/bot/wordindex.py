@@ -21,6 +21,7 @@ import logging
 import re
 import shutil
 import sqlite3
+import unicodedata
 from contextlib import closing
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -39,6 +40,8 @@ FOLDED = "folded"  # the analyzer of the text fields: what FTS5's 'porter unicod
 STAMP_KIND = "stamp"
 LAYOUT = "words 1"  # bump when the fields change
 _HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_BETWEEN_TOKENS = re.compile(r"[\W_]+")  # what FTS5 takes for separators (spaces, punctuation, U+200B, symbols)
+_ACCENTS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 WRITER_MEMORY = 64_000_000  # bytes tantivy buffers before it writes a segment
 T = TypeVar("T")
 
@@ -65,10 +68,18 @@ def schema() -> tantivy.Schema:
 
 def folded() -> tantivy.TextAnalyzer:
     """Words and single Chinese characters (the SQLite index's text has a space around each), punctuation
-    dropped, folded and stemmed: one analyzer for the text and for the questions."""
-    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(64))
-            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold())
+    dropped, lower case, stemmed: one analyzer for the text and for the questions (after :func:`without_accents`)."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase())
             .filter(tantivy.Filter.stemmer("english")).build())
+
+
+def without_accents(text: str) -> str:
+    """``text`` with the accents of its letters dropped (é -> e), as FTS5's ``remove_diacritics 2`` drops them; a
+    letter of its own stays (ł, ø, ß: tantivy's ``ascii_fold`` would make them l, o, ss, and FTS5 does not)."""
+    if text.isascii():
+        return text
+    apart = unicodedata.normalize("NFD", text)
+    return text if len(apart) == len(text) else unicodedata.normalize("NFC", _ACCENTS.sub("", apart))
 
 
 def open_words(folder: Path, create: bool = False) -> tantivy.Index:
@@ -132,7 +143,7 @@ def _sync(folder: Path, db: sqlite3.Connection, previous: str | None, stamp: str
     if index is None or made_from is None or made_from[1] != cutter():  # (another layout or dictionary)
         shutil.rmtree(folder, ignore_errors=True)
         index, made_from = open_words(folder, create=True), None
-    writer = index.writer(heap_size=WRITER_MEMORY)
+    writer = index.writer(heap_size=WRITER_MEMORY, num_threads=1)  # (the other core answers followers)
     try:
         if changed is None or previous is None or made_from != (previous, cutter()):
             writer.delete_all_documents()
@@ -170,7 +181,7 @@ def _opened(folder: Path) -> tuple[tantivy.Index | None, tuple[str, str] | None]
 def _document(rowid: int, *columns: str) -> tantivy.Document:
     document = tantivy.Document(id=rowid, issue=rowid // ID_STRIDE)
     for name, column, _weight in TEXT_FIELDS:
-        document.add_text(name, columns[column])
+        document.add_text(name, without_accents(columns[column]))
     for name, of, _weight in WORD_FIELDS:
         document.add_text(name, " ".join(word for c in of for word in cut_words(columns[c])))
     return document
@@ -178,9 +189,10 @@ def _document(rowid: int, *columns: str) -> tantivy.Document:
 
 def cut_words(text: str) -> list[str]:
     """Every dictionary word of two Chinese characters or more at every place it starts in ``text`` (spaced by
-    the SQLite index: the spaces go first, so characters FTS5 finds as a phrase are cut as one run)."""
+    the SQLite index). What FTS5 takes for separators goes first, so characters it finds as a phrase (个人 信息,
+    个人，信息, 个人<U+200B>信息) are cut as one run, and a token between them (个人 gdpr 信息) keeps them apart."""
     import rjieba  # only where the index is made: its dictionary alone is 30 MB
 
     if text.isascii():
         return []
-    return [word for word in rjieba.cut_all(text.replace(" ", "")) if len(word) > 1 and _HAN_WORD.fullmatch(word)]
+    return [word for word in rjieba.cut_all(_BETWEEN_TOKENS.sub("", text)) if len(word) > 1 and _HAN_WORD.fullmatch(word)]

@@ -17,12 +17,23 @@ from typing import NamedTuple
 
 import tantivy
 
-from wechat_pub.bot.wordindex import TEXT_FIELDS, WORD_FIELDS, folded, guarded, open_words, stamp_of, words_path
+from wechat_pub.bot.wordindex import (
+    TEXT_FIELDS,
+    WORD_FIELDS,
+    folded,
+    guarded,
+    open_words,
+    stamp_of,
+    without_accents,
+    words_made_from,
+    words_path,
+)
 from wechat_pub.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 
 WORDS_FROM = 5_000  # items: a smaller archive is answered by FTS5 in a millisecond or two, and has no word index
+TIED_MAX = 256  # items read to rank those tied with the last shown by recency (beyond: tantivy's choice)
 RETRY_EVERY = 1.0  # seconds between looks at a word index behind the SQLite index (it is made just after it)
 _PART = re.compile(r'"[^"]*"|\(|\)| AND | OR ')
 _ONE_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -30,13 +41,14 @@ _ONE_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 class Ranked(NamedTuple):
     total: int  # every item matched (not capped)
-    best: list[tuple[float, int]]  # (score, item id) of the best, best first
+    best: list[tuple[float, int]]  # (score, item id) of the best, best first, and of every item tied with the last
 
 
 class WordSearch:
     """The word index beside the SQLite index at ``index_path``, read by every thread of a process."""
 
     def __init__(self, index_path: str | Path, clock: Clock = SYSTEM_CLOCK):
+        self.index_path = Path(index_path)
         self.folder = words_path(index_path)
         self.clock = clock
         self._lock = threading.Lock()
@@ -63,6 +75,10 @@ class WordSearch:
                 self._current = (stamp, searcher)
             return searcher
 
+    def made_from(self) -> str | None:
+        """The stamp of the word index in the folder now (a searcher read before keeps the files it had)."""
+        return words_made_from(self.index_path)
+
     def _open_at(self, stamp: str) -> tantivy.Searcher | None:
         if not self.folder.exists():
             return None
@@ -85,11 +101,18 @@ class WordSearch:
         query = self.query(searcher, expression)
         if query is None:
             return None
+        if limit < 1:
+            return Ranked(searcher.search(query, 1, count=True).count, [])
         if since:
             window = tantivy.Query.range_query(self._index.schema, "id", tantivy.FieldType.Integer, since, 2**62)
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, window)])
-        found = searcher.search(query, limit, count=True)
-        return Ranked(found.count, [(score, searcher.doc(address)["id"][0]) for score, address in found.hits])
+        found, fetch = searcher.search(query, limit + 1, count=True), limit + 1
+        while len(found.hits) == fetch and fetch < TIED_MAX and found.hits[-1][0] == found.hits[limit - 1][0]:
+            fetch = min(fetch * 8, TIED_MAX)  # (items tied with the last shown: recency chooses among them)
+            found = searcher.search(query, fetch, count=True)
+        last = found.hits[limit - 1][0] if len(found.hits) >= limit else float("-inf")
+        return Ranked(found.count, [(score, searcher.doc(address)["id"][0]) for score, address in found.hits
+                                    if score >= last])
 
     def query(self, searcher: tantivy.Searcher, expression: str) -> tantivy.Query | None:
         """``expression`` as a tantivy query: groups AND-ed, each one phrase or phrases OR-ed in brackets."""
@@ -115,7 +138,7 @@ class WordSearch:
 
     def _phrase(self, searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
         schema = self._index.schema
-        tokens = self._analyzer.analyze(text)
+        tokens = self._analyzer.analyze(without_accents(text))
         if not tokens:
             return None
         word = "".join(tokens)
