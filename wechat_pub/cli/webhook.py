@@ -51,10 +51,8 @@ def ask_command(site, query: str, everything: bool) -> None:
 @with_site
 def index_command(site, scope: str | None, rebuild: bool) -> None:
     """Bring the search index of followers' queries up to date (the webhook keeps it so by itself)."""
-    import os
     import time
 
-    os.nice(10)  # (the webhook starts this in the background: its workers answering followers come first)
     started = time.perf_counter()
     archive = site.archive(scope)
     changed = archive.refresh(force=rebuild)
