@@ -45,6 +45,8 @@ RECENT_ITEMS = 5_000  # a very common word is ranked among the newest items only
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ENGLISH_WORD = re.compile(r"[a-z]{4,}")
+# Neither a letter, a digit, a space nor an accent (which FTS5 drops inside a word): symbols, punctuation, private use
+_NOT_A_TOKEN = re.compile(r"[^\w\s\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # The mark of a story continued across the parts of a split issue: （第二部分）, (Part 2), （续）, (cont.), (2/3)
 PART_MARK = re.compile(r"\s*[（(]\s*(?:第?[一二三四五六七八九十\d]+部分|part\s*\d+|续|cont\.?|[上中下]|\d+\s*/\s*\d+)\s*[)）]\s*$",
                        re.I)
@@ -114,10 +116,11 @@ def extract(issue: m.Issue) -> IssueText:
 
 def normalise(text: str) -> str:
     """What the index stores and queries use: folded (NFKC, lower case, simplified), a space around every Han
-    character."""
+    character and in the place of every symbol (FTS5's tables of Unicode 6.1 take private use, a PDF's Symbol-font
+    bullets, and newer symbols, 🤖, for letters: robot🤖 would be one word)."""
     if text.isascii():  # (English text: only the case changes, and a tenth as costly to find so)
         return text.lower()
-    return _HAN_RUN.sub(_spaced, fold(text))
+    return _HAN_RUN.sub(_spaced, _NOT_A_TOKEN.sub(" ", fold(text)))
 
 
 def strip_part(headline: str) -> str:

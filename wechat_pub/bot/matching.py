@@ -16,6 +16,7 @@ from wechat_pub.bot.wordsearch import WORDS_FROM, Ranked, WordSearch, guarded
 
 HEADLINE_WEIGHT = 6.0
 WORDS_GRACE = 60.0  # seconds a large archive's word index may stay behind its index before it is made again
+WORDS_RETRY_MAX = 3600.0  # seconds: the longest wait between attempts, each twice the one before, while they fail
 HIT_COLUMNS = "issue, date, position, headline_zh, headline_en, section_zh, section_en"
 
 
@@ -31,13 +32,13 @@ class Matcher:
         self.words = words
         self.words_from = words_from
         self.counter = PhraseCounter(db, memo)
-        self._behind: tuple[str, float] | None = None  # (the stamp the word index is behind, since when)
+        self._behind: tuple[str, float, float] | None = None  # (the stamp it is behind, since when, how long to wait)
 
     def count(self, expression: str) -> int:
         searcher = self._searcher()
         if searcher is not None:
             found = self.memo.get(("word count", expression),
-                                  lambda: guarded(lambda: self.words.ranked(searcher, expression, 1)))
+                                  lambda: guarded(lambda: self.words.ranked(searcher, expression, 0)))
             if found is not None:
                 return min(found.total, COUNT_CAP)
         return self.counter.count(expression)
@@ -55,17 +56,19 @@ class Matcher:
     def words_lost(self, now: float) -> bool:
         """Whether a large archive's word index has been behind its index for :data:`WORDS_GRACE` seconds (deleted,
         its making killed or failed: an update makes it just after the index, so it is behind only for that
-        long): then it should be made again, though no issue changed. Once per grace, however long it stays so."""
+        long): then it should be made again, though no issue changed. While that fails (a full disk, a broken
+        folder), each worker asks again after twice as long as before, up to an hour."""
         stamp, items = self.meta("words"), int(self.meta("items") or 0)
         if stamp is None or items < self.words_from or self.words.made_from() == stamp:
             self._behind = None
             return False
         if self._behind is None or self._behind[0] != stamp:
-            self._behind = (stamp, now)
+            self._behind = (stamp, now, WORDS_GRACE)
             return False
-        if now - self._behind[1] < WORDS_GRACE:
+        _stamp, since, wait = self._behind
+        if now - since < wait:
             return False
-        self._behind = (stamp, now)
+        self._behind = (stamp, now, min(wait * 2, WORDS_RETRY_MAX))
         return True
 
     def _searcher(self):

@@ -78,8 +78,8 @@ def without_accents(text: str) -> str:
     letter of its own stays (ł, ø, ß: tantivy's ``ascii_fold`` would make them l, o, ss, and FTS5 does not)."""
     if text.isascii():
         return text
-    apart = unicodedata.normalize("NFD", text)
-    return text if len(apart) == len(text) else unicodedata.normalize("NFC", _ACCENTS.sub("", apart))
+    apart = unicodedata.normalize("NFD", text)  # (an accent may stand apart already: İ lowered is i + U+0307)
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", apart)) if _ACCENTS.search(apart) else text
 
 
 def open_words(folder: Path, create: bool = False) -> tantivy.Index:
@@ -111,7 +111,7 @@ def words_made_from(index_path: Path) -> str | None:
     return made_from[0] if made_from is not None and made_from[1] == cutter() else None
 
 
-def guarded(ask: Callable[[], T]) -> T | None:
+def guarded(ask: Callable[[], T], level: int = logging.WARNING) -> T | None:
     """What ``ask`` answers from the word index; None when tantivy fails (an error, or a panic of its Rust, which
     Python raises as a BaseException): FTS5 answers instead, and the follower never sees it."""
     try:
@@ -119,7 +119,7 @@ def guarded(ask: Callable[[], T]) -> T | None:
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # noqa: BLE001 (pyo3's PanicException is not an Exception)
-        log.warning("word index failed (%s: %s); FTS5 answers", type(exc).__name__, exc)
+        log.log(level, "word index failed (%s: %s); FTS5 answers", type(exc).__name__, exc)
         return None
 
 
@@ -174,7 +174,7 @@ def _opened(folder: Path) -> tuple[tantivy.Index | None, tuple[str, str] | None]
         index = open_words(folder)
         index.reload()
         return index, stamp_of(index.searcher(), index.schema)
-    found = guarded(read) if folder.exists() else None  # (None: not an index, or one of other fields)
+    found = guarded(read, logging.DEBUG) if folder.is_dir() else None  # (None: not an index, or of other fields)
     return found or (None, None)
 
 

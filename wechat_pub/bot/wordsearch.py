@@ -33,7 +33,7 @@ from wechat_pub.clock import SYSTEM_CLOCK, Clock
 log = logging.getLogger(__name__)
 
 WORDS_FROM = 5_000  # items: a smaller archive is answered by FTS5 in a millisecond or two, and has no word index
-TIED_MAX = 256  # items read to rank those tied with the last shown by recency (beyond: tantivy's choice)
+TIED_MAX = 256  # items read to rank those tied with the last shown by recency (more: FTS5 ranks them)
 RETRY_EVERY = 1.0  # seconds between looks at a word index behind the SQLite index (it is made just after it)
 _PART = re.compile(r'"[^"]*"|\(|\)| AND | OR ')
 _ONE_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -110,6 +110,8 @@ class WordSearch:
         while len(found.hits) == fetch and fetch < TIED_MAX and found.hits[-1][0] == found.hits[limit - 1][0]:
             fetch = min(fetch * 8, TIED_MAX)  # (items tied with the last shown: recency chooses among them)
             found = searcher.search(query, fetch, count=True)
+        if len(found.hits) == TIED_MAX and found.hits[-1][0] == found.hits[limit - 1][0]:
+            return None  # (more tied than read: which are the newest, FTS5 says)
         last = found.hits[limit - 1][0] if len(found.hits) >= limit else float("-inf")
         return Ranked(found.count, [(score, searcher.doc(address)["id"][0]) for score, address in found.hits
                                     if score >= last])
