@@ -37,14 +37,17 @@ class Matcher:
     def count(self, expression: str) -> int:
         searcher = self._searcher()
         if searcher is not None:
-            found = self.memo.get(("word count", expression),
-                                  lambda: guarded(lambda: self.words.ranked(searcher, expression, 0)))
+            if self._a_part_finds_nothing(searcher, expression):
+                return 0
+            found = self._word_count(searcher, expression)
             if found is not None:
-                return min(found.total, COUNT_CAP)
+                return found
         return self.counter.count(expression)
 
     def matching(self, expression: str, limit: int, terms: list[str]) -> SearchResult | None:
         searcher = self._searcher()
+        if searcher is not None and self._a_part_finds_nothing(searcher, expression):
+            return None
         ranked = guarded(lambda: self._word_ranked(searcher, expression, limit)) if searcher is not None else None
         if ranked is not None:
             hits = self._hits(ranked.best)[:limit]
@@ -76,6 +79,18 @@ class Matcher:
         if stamp is None or items < self.words_from:
             return None
         return self.words.searcher(stamp)
+
+    def _word_count(self, searcher, expression: str) -> int | None:
+        """How many items ``expression`` matches in the word index, kept for this version (None: not asked)."""
+        found = self.memo.get(("word count", expression),
+                              lambda: guarded(lambda: self.words.ranked(searcher, expression, 0)))
+        return None if found is None else min(found.total, COUNT_CAP)
+
+    def _a_part_finds_nothing(self, searcher, expression: str) -> bool:
+        """Whether one of the groups AND-ed finds nothing alone: a new question is mostly made of words asked
+        before (each counted once per version), and one no item has answers it without a search."""
+        parts = expression.split(" AND ")
+        return len(parts) > 1 and any(self._word_count(searcher, part) == 0 for part in parts)
 
     def _word_ranked(self, searcher, expression: str, limit: int) -> Ranked | None:
         ranked = self.words.ranked(searcher, expression, limit)

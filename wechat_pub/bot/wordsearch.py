@@ -106,11 +106,13 @@ class WordSearch:
         if since:
             window = tantivy.Query.range_query(self._index.schema, "id", tantivy.FieldType.Integer, since, 2**62)
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, window)])
-        found, fetch = searcher.search(query, limit + 1, count=True), limit + 1
-        while len(found.hits) == fetch and fetch < TIED_MAX and found.hits[-1][0] == found.hits[limit - 1][0]:
-            fetch = min(fetch * 8, TIED_MAX)  # (items tied with the last shown: recency chooses among them)
+        most = max(TIED_MAX, limit + 1)
+        fetch = min(limit * 4 + 1, most)  # (ties with the last shown are common: tantivy rounds lengths)
+        found = searcher.search(query, fetch, count=True)
+        while len(found.hits) == fetch < most and found.hits[-1][0] == found.hits[limit - 1][0]:
+            fetch = min(fetch * 8, most)  # (items tied with the last shown: recency chooses among them)
             found = searcher.search(query, fetch, count=True)
-        if len(found.hits) == TIED_MAX and found.hits[-1][0] == found.hits[limit - 1][0]:
+        if len(found.hits) == most < found.count and found.hits[-1][0] == found.hits[limit - 1][0]:
             return None  # (more tied than read: which are the newest, FTS5 says)
         last = found.hits[limit - 1][0] if len(found.hits) >= limit else float("-inf")
         return Ranked(found.count, [(score, searcher.doc(address)["id"][0]) for score, address in found.hits
