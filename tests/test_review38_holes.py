@@ -48,6 +48,21 @@ def _answer(archive: Archive, query: str, limit: int = 5) -> tuple[int, list[tup
     return found.total, [(hit.issue, hit.position) for hit in found.hits]
 
 
+def webhook_archive_made(tmp_path):
+    """A large archive's index made, and what the webhook's updater does (`wechat-pub index`: an archive of its
+    own, refreshed): (the index's path, the issues' source, the updater, the list its runs are counted in)."""
+    issues, path, started = _filler(4), tmp_path / "search.sqlite3", []
+
+    def source(offer):
+        return "v1", entries_of(issues)
+
+    def index_process():
+        started.append(1)
+        Archive(source, path, check_every=0, words_from=0).refresh()
+    Archive(source, path, check_every=0, words_from=0).refresh()
+    return path, source, index_process, started
+
+
 def test_items_tied_in_score_are_the_newest_ones_as_fts5_gives_them(tmp_path):
     """A column that comes back issue after issue (the same headline, the same body: the same score) asked for:
     FTS5 gives the newest five (``ORDER BY bm25, date DESC, issue DESC LIMIT 5``); the word index lets tantivy
@@ -117,17 +132,7 @@ def test_the_webhook_makes_a_lost_word_index_again_without_waiting_for_an_edit(t
 
     from wechat_pub.bot.wordindex import words_made_from, words_path
 
-    issues = _filler(4)
-
-    def source(offer):
-        return "v1", entries_of(issues)
-
-    def index_process():  # (what `wechat-pub index` does: an archive of its own, refreshed)
-        started.append(1)
-        Archive(source, path, check_every=0, words_from=0).refresh()
-
-    path, started = tmp_path / "search.sqlite3", []
-    Archive(source, path, check_every=0, words_from=0).refresh()
+    path, source, index_process, started = webhook_archive_made(tmp_path)
     clock = FakeClock()
     webhook = Archive(source, path, check_every=0, background=True, version=lambda: "v1", updater=index_process,
                       words_from=0, clock=clock.clock)

@@ -6,10 +6,9 @@ making a lost word index again). As in review 38, each search test asks an archi
 from __future__ import annotations
 
 import pytest
-from test_review38_holes import _answer, _both, _filler, _issue, _item
+from test_review38_holes import _answer, _both, _filler, _issue, _item, webhook_archive_made
 
 from conftest import FakeClock
-from wechat_pub.bot.index import entries_of
 from wechat_pub.bot.search import Archive
 from wechat_pub.bot.wordindex import words_made_from, words_path
 
@@ -77,17 +76,7 @@ def test_a_word_index_that_cannot_be_made_is_not_made_again_every_minute_by_ever
     workers: four index processes a minute, for as long as the disk stays full, on a 2-core host answering
     followers. Before the fix the webhook never tried; a lost index is worth trying again, but not forever at
     this rate: after a failed remake the next tries should back off (or be shared by the workers)."""
-    issues = _filler(4)
-
-    def source(offer):
-        return "v1", entries_of(issues)
-
-    def index_process():  # (what `wechat-pub index` does: an archive of its own, refreshed)
-        started.append(1)
-        Archive(source, path, check_every=0, words_from=0).refresh()
-
-    path, started = tmp_path / "search.sqlite3", []
-    Archive(source, path, check_every=0, words_from=0).refresh()
+    path, source, index_process, started = webhook_archive_made(tmp_path)
     folder = words_path(path)
     import shutil
 
