@@ -37,16 +37,16 @@ from wechat_pub import model as m
 from wechat_pub.bot.fold import fold
 from wechat_pub.bulk import paused_gc
 
-LAYOUT = "5"  # bump when the tables change: an index of another layout is rebuilt (5: meta has the word
-# index's stamp and the items counted, see wordindex.py)
+LAYOUT = "6"  # bump when the tables or what they hold change: an index of another layout is rebuilt (5: meta
+# has the word index's stamp and the items counted, see wordindex.py; 6: normalise drops accents, spaces symbols)
 ID_STRIDE = 1000  # item id = issue * ID_STRIDE + position
 RECENT_ITEMS = 5_000  # a very common word is ranked among the newest items only: bounded time per query
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ENGLISH_WORD = re.compile(r"[a-z]{4,}")
-# Neither a letter, a digit, a space nor an accent (which FTS5 drops inside a word): symbols, punctuation, private use
-_NOT_A_TOKEN = re.compile(r"[^\w\s\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_ACCENT = re.compile(r"[\u0300-\u036f]")  # combining diacritics (of a letter taken apart: é is e + U+0301)
+_NOT_A_TOKEN = re.compile(r"[^\w\s]")  # symbols, punctuation, private use, other marks (a keycap, a strike-through)
 # The mark of a story continued across the parts of a split issue: （第二部分）, (Part 2), （续）, (cont.), (2/3)
 PART_MARK = re.compile(r"\s*[（(]\s*(?:第?[一二三四五六七八九十\d]+部分|part\s*\d+|续|cont\.?|[上中下]|\d+\s*/\s*\d+)\s*[)）]\s*$",
                        re.I)
@@ -115,12 +115,17 @@ def extract(issue: m.Issue) -> IssueText:
 
 
 def normalise(text: str) -> str:
-    """What the index stores and queries use: folded (NFKC, lower case, simplified), a space around every Han
-    character and in the place of every symbol (FTS5's tables of Unicode 6.1 take private use, a PDF's Symbol-font
-    bullets, and newer symbols, 🤖, for letters: robot🤖 would be one word)."""
+    """What the index stores and queries use: folded (NFKC, lower case, simplified), accents dropped (café is
+    cafe, İ lowered i), a space around every Han character and in the place of every other mark and symbol. Both
+    engines then read the same tokens: FTS5's tables of Unicode 6.1 took private use (a PDF's Symbol-font bullets)
+    and newer symbols (robot🤖) for letters, and dropped only some marks; tantivy's tokenizer splits at them."""
     if text.isascii():  # (English text: only the case changes, and a tenth as costly to find so)
         return text.lower()
-    return _HAN_RUN.sub(_spaced, _NOT_A_TOKEN.sub(" ", fold(text)))
+    folded = fold(text)
+    apart = unicodedata.normalize("NFD", folded)
+    if _ACCENT.search(apart):
+        folded = unicodedata.normalize("NFC", _ACCENT.sub("", apart))
+    return _HAN_RUN.sub(_spaced, _NOT_A_TOKEN.sub(" ", folded))
 
 
 def strip_part(headline: str) -> str:

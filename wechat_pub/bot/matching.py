@@ -96,7 +96,9 @@ class Matcher:
         ranked = self.words.ranked(searcher, expression, limit)
         if ranked is not None and ranked.total >= COUNT_CAP:  # (the newest items' best, when there are enough)
             recent = self.words.ranked(searcher, expression, limit, since=self._recent_from())
-            return recent._replace(total=ranked.total) if recent is not None and len(recent.best) >= limit else ranked
+            if recent is None:  # (more tied among the newest than read: FTS5 ranks it)
+                return None
+            return recent._replace(total=ranked.total) if len(recent.best) >= limit else ranked
         return ranked
 
     def _recent_from(self) -> int:

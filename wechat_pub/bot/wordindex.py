@@ -21,7 +21,6 @@ import logging
 import re
 import shutil
 import sqlite3
-import unicodedata
 from contextlib import closing
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -41,7 +40,6 @@ STAMP_KIND = "stamp"
 LAYOUT = "words 2"  # bump when the fields or the cut change
 _HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _BETWEEN_TOKENS = re.compile(r"[\W_]+")  # what FTS5 takes for separators (spaces, punctuation, U+200B, symbols)
-_ACCENTS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 WRITER_MEMORY = 64_000_000  # bytes tantivy buffers before it writes a segment
 T = TypeVar("T")
 
@@ -68,18 +66,9 @@ def schema() -> tantivy.Schema:
 
 def folded() -> tantivy.TextAnalyzer:
     """Words and single Chinese characters (the SQLite index's text has a space around each), punctuation
-    dropped, lower case, stemmed: one analyzer for the text and for the questions (after :func:`without_accents`)."""
+    dropped, lower case, stemmed: one analyzer for the text and for the questions (accents are gone already)."""
     return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase())
             .filter(tantivy.Filter.stemmer("english")).build())
-
-
-def without_accents(text: str) -> str:
-    """``text`` with the accents of its letters dropped (é -> e), as FTS5's ``remove_diacritics 2`` drops them; a
-    letter of its own stays (ł, ø, ß: tantivy's ``ascii_fold`` would make them l, o, ss, and FTS5 does not)."""
-    if text.isascii():
-        return text
-    apart = unicodedata.normalize("NFD", text)  # (an accent may stand apart already: İ lowered is i + U+0307)
-    return unicodedata.normalize("NFC", _ACCENTS.sub("", apart)) if _ACCENTS.search(apart) else text
 
 
 def open_words(folder: Path, create: bool = False) -> tantivy.Index:
@@ -181,7 +170,7 @@ def _opened(folder: Path) -> tuple[tantivy.Index | None, tuple[str, str] | None]
 def _document(rowid: int, *columns: str) -> tantivy.Document:
     document = tantivy.Document(id=rowid, issue=rowid // ID_STRIDE)
     for name, column, _weight in TEXT_FIELDS:
-        document.add_text(name, without_accents(columns[column]))
+        document.add_text(name, columns[column])
     for name, of, _weight in WORD_FIELDS:
         document.add_text(name, " ".join(word for c in of for word in cut_words(columns[c])))
     return document

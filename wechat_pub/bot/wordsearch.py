@@ -24,7 +24,6 @@ from wechat_pub.bot.wordindex import (
     guarded,
     open_words,
     stamp_of,
-    without_accents,
     words_made_from,
     words_path,
 )
@@ -142,7 +141,7 @@ class WordSearch:
 
     def _phrase(self, searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
         schema = self._index.schema
-        tokens = self._analyzer.analyze(without_accents(text))
+        tokens = self._analyzer.analyze(text)
         if not tokens:
             return None
         word = "".join(tokens)
