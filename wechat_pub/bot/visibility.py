@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 import subprocess
 from functools import partial
 from pathlib import Path
@@ -137,8 +136,6 @@ class FollowerSearch:
         """Update the search index in a short-lived process of its own: the parser and the segmenter it needs
         (and their memory) never enter the webhook's workers, and their work takes no worker's time."""
         command = own_command("index", "--scope", scope, "--account", self.account, config_path=self.config_path)
-        if shutil.which("nice"):  # (the workers answering followers come first: indexing takes every core)
-            command = ["nice", "-n", "10", *command]
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"`wechat-pub index` failed: {done.stderr.strip()[-300:]}")

@@ -132,7 +132,7 @@ def _sync(folder: Path, db: sqlite3.Connection, previous: str | None, stamp: str
     if index is None or made_from is None or made_from[1] != cutter():  # (another layout or dictionary)
         shutil.rmtree(folder, ignore_errors=True)
         index, made_from = open_words(folder, create=True), None
-    writer = index.writer(heap_size=WRITER_MEMORY)  # (on every core: the webhook's updates run niced)
+    writer = index.writer(heap_size=WRITER_MEMORY)  # (on every core: a full sync is rare, an issue's is small)
     try:
         if changed is None or previous is None or made_from != (previous, cutter()):
             writer.delete_all_documents()
