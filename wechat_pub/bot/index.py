@@ -1,7 +1,8 @@
 """The search index file: built once, then kept in step one issue at a time.
 
 SQLite FTS5 with one token per Chinese character (exact matches for 苹果 or 个人信息, on any SQLite), Porter
-stemming and case-folding for English (reference/scale-search.md §2). An item's id is its issue number times
+stemming and case-folding for English (reference/scale-search.md §2). A large archive's word index is made from
+this file's text after each update (:mod:`wechat_pub.bot.wordindex`). An item's id is its issue number times
 1000 plus its position, so ids follow the issues' order and an issue's rows are found by range.
 
 :func:`update_index` compares each issue's fingerprint (the hash of its text) with the one indexed and

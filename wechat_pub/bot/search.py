@@ -8,7 +8,9 @@ The index is a file of its own (``state/search-<account>-<scope>.sqlite3``) that
 host reads. :class:`Archive` keeps it in step with the issues: a cheap look at whether anything changed at
 most every few seconds, and then an update of the issues that did, by this process (commands) or, for the
 webhook, by a separate short-lived process (``wechat-pub index``), so no worker waits for it, or holds the
-parser and the segmenter it needs.
+parser and the segmenter it needs. An archive of :data:`WORDS_FROM` items or more also has a word index made
+from it by the same update (:mod:`wechat_pub.bot.wordindex`), which answers its expressions while it is of that
+update (:mod:`wechat_pub.bot.matching`).
 """
 
 from __future__ import annotations
