@@ -1,5 +1,5 @@
 """Review 39: the word index's fixes after review 38 (commit 8e9a37c: ties ranked by recency up to TIED_MAX items,
-``cut_words`` across FTS5's separators, ``without_accents``, ``Matcher.words_lost`` + ``Archive._refresh_quietly``
+``Cutter.words`` across FTS5's separators, ``without_accents``, ``Matcher.words_lost`` + ``Archive._refresh_quietly``
 making a lost word index again). As in review 38, each search test asks an archive answered by its word index
 (``words_from=0``) and the same index file answered by FTS5 alone, and expects the same answer."""
 
@@ -54,7 +54,7 @@ def test_an_accent_already_apart_from_its_letter_is_dropped_as_fts5_drops_it(tmp
     ("个人\uf0b7信息保护新规", "个人信息"),
 ])
 def test_characters_fts5_keeps_in_a_token_are_not_separators_in_the_word_index(tmp_path, text, query):
-    """``cut_words`` drops ``[\\W_]+`` and tantivy's tokenizer splits at anything not alphanumeric, "what FTS5
+    """``Cutter.words`` drops ``[\\W_]+`` and tantivy's tokenizer splits at anything not alphanumeric, "what FTS5
     takes for separators". But FTS5 (unicode61, categories L* N* Co, its Unicode tables of 6.x) takes private-use
     characters (a PDF's Symbol/Wingdings bullets, U+F0B7) and every character newer than its tables (🤖, 🥳,
     🫠, ₽, ₺) for letters: robot🤖 is one token there, robot and nothing else in the word index. The same

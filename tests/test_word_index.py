@@ -40,7 +40,14 @@ def _archive(path, issues, words_from: int = 0) -> Archive:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
-    return _archive(tmp_path_factory.mktemp("words") / "search.sqlite3", _issues())
+    with pytest.MonkeyPatch.context() as patch:  # (its headlines' common runs of words learned as words)
+        patch.setattr(wordindex, "LEARN_LEAST", 3)
+        return _archive(tmp_path_factory.mktemp("words") / "search.sqlite3", _issues())
+
+
+def _learned(path) -> list[str]:
+    index, _made_from = wordindex._opened(words_path(path))
+    return wordindex._cutter_of(index).learned
 
 
 def _uses_words(archive: Archive) -> bool:
@@ -54,9 +61,11 @@ def _expressions(archive: Archive) -> list[str]:
     words = [w for w, in db.execute("SELECT word FROM vocabulary ORDER BY word")]
     english = [w for w, in db.execute("SELECT word FROM spelling ORDER BY word")]
     rng = random.Random(5)
-    single = [phrase(w) for w in rng.sample(words, 60) + rng.sample(english, 40)] + [
+    learned = _learned(archive.index_path)
+    single = [phrase(w) for w in rng.sample(words, 60) + rng.sample(english, 40) + rng.sample(learned, 30)] + [
         phrase(w) for w in ("个人信息", "苹果", "接触", "人信", "追踪技术", "量子计算", "apples", "contact tracing",
-                            "covid-19", "第1号", "tracing apps", "隐私", "data")]
+                            "covid-19", "第1号", "tracing apps", "隐私", "data", "跨境传输", "境传", "关键信息基础",
+                            "数据出境安全")]
     anded = [" AND ".join(rng.sample(single, rng.choice((2, 3)))) for _ in range(80)]
     ored = [f'({a} OR {b}) AND {c}' for a, b, c in (rng.sample(single, 3) for _ in range(20))]
     return single + anded + ored
@@ -84,6 +93,47 @@ def test_the_word_index_counts_what_fts5_counts(archive):
     differ = [e for e in _expressions(archive) if archive._count(e) != counter.count_now(e)]
     assert [e for e in differ if not _stems_differ(e)] == []
     assert len(differ) < 5 and _stems_differ('"jointly"')
+
+
+def test_the_archives_own_terms_are_learned_and_asked_as_words(archive):
+    """跨境传输 is not in rjieba's dictionary (跨境 + 传输): a phrase of four characters, walked in every item that
+    has one of them. The archive's headlines have it often, so it is learned and asked as one word; the process's
+    own dictionary, which cuts the followers' questions, is not changed."""
+    import rjieba
+
+    learned = _learned(archive.index_path)
+    assert {"跨境传输", "关键信息基础设施", "数据出境"} <= set(learned) and not rjieba.has_word("跨境传输")
+    archive.version()
+    searcher = archive._matcher._searcher()
+    assert all(searcher.doc_freq("headline_words", word) for word in ("跨境传输", "关键信息基础设施"))
+    assert archive._count('"跨 境 传 输"') == archive._matcher.counter.count_now('"跨 境 传 输"') > 0
+    assert "跨境传输" not in rjieba.cut_all("跨境传输")
+
+
+def test_a_changed_issue_is_cut_by_the_terms_learned_and_a_doubled_archive_learns_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(wordindex, "LEARN_LEAST", 3)
+    issues = _issues(6)
+    path = tmp_path / "search.sqlite3"
+    archive = _archive(path, issues)
+    learned = _learned(path)
+    assert "跨境传输" in learned and "蓝鲸计划" not in learned
+    changed = issues[3]
+    first = changed.sections[0]
+    item = replace(first.items[0], body_zh=(m.Paragraph((m.Text("新规要求跨境传输前申报，蓝鲸计划启动。"),)),))
+    issues[3] = replace(changed, sections=[replace(first, items=[item, *first.items[1:]]), *changed.sections[1:]])
+    archive.refresh()
+    assert _learned(path) == learned  # (one issue changed: cut as the rest was)
+    expression = '"跨 境 传 输" AND "蓝 鲸 计 划"'
+    assert _uses_words(archive) and archive._count(expression) == 1 == archive._matcher.counter.count_now(expression)
+    def with_term(issue):  # (蓝鲸计划 before each headline)
+        return replace(issue, sections=[replace(section, items=[
+            replace(i, headline=m.Bilingual("蓝鲸计划" + i.headline.zh, i.headline.en)) for i in section.items])
+            for section in issue.sections])
+    issues += [with_term(IssueFactory(n).issue(number=n, sections=4, items_per_section=6, date="2026-01-01"))
+               for n in range(30, 37)]
+    archive.refresh()
+    assert "蓝鲸计划" in _learned(path) and _uses_words(archive)
+    assert archive._count('"蓝 鲸 计 划"') == archive._matcher.counter.count_now('"蓝 鲸 计 划"') > 100
 
 
 def test_what_it_ranks_is_what_it_counted_and_headlines_first(archive):

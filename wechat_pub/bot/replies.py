@@ -100,8 +100,9 @@ class Replier:
         result = self.archive.search(query, self.max_results * NEARBY)
         if not result.hits:
             return Reply("text", self.no_match(query), matches=0)
-        stories = collapse_parts(result.hits)[:self.max_results]
-        total = result.total - (len(result.hits) - len(collapse_parts(result.hits)))
+        every = collapse_parts(result.hits)
+        stories = every[:self.max_results]
+        total = result.total - (len(result.hits) - len(every))
         shown = tuple(tuple(f"{hit.issue}.{hit.position}" for hit in story) for story in stories)
         if self.news_reply:
             card = self.news_card(stories[0][0], total)

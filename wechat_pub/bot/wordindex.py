@@ -9,6 +9,12 @@ follower's answer should take a fraction of one. Here every dictionary word of t
 list, and exactly the items where its characters stand together: any word in the index is found as a word, any
 other as a phrase of characters (fields of their own, tokenized as FTS5 tokenizes them). English is stemmed.
 
+The dictionary is rjieba's and the archive's own terms: runs of two to four words that stand together in many of
+its newest headlines (数据出境, 关键信息基础设施, 征求意见稿: not in rjieba's dictionary, each a phrase of four to
+eight characters that FTS5 and tantivy walk in every item that has one of them). They are learned when the whole
+index is made, kept in it, and cut by again for each changed issue, so a word's items stay exactly those where its
+characters stand together; they are learned again once the archive has doubled.
+
 The file of record stays the SQLite index: this one is made from it, after each of its updates, and carries the
 *stamp* of the update it was made from (kept in the SQLite index's ``meta`` too). A reader uses it only while
 the two stamps agree (:mod:`wechat_pub.bot.wordsearch`); an index behind, missing or broken is made again from
@@ -21,6 +27,7 @@ import logging
 import re
 import shutil
 import sqlite3
+from collections import Counter
 from contextlib import closing
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -37,10 +44,16 @@ TEXT_FIELDS = (("headline_zh", 0, 6.0), ("headline_en", 1, 6.0), ("body_zh", 2, 
 WORD_FIELDS = (("headline_words", (0, 1), 6.0), ("body_words", (2, 3), 1.0))  # the Chinese of both languages
 FOLDED = "folded"  # the analyzer of the text fields: what FTS5's 'porter unicode61 remove_diacritics 2' does
 STAMP_KIND = "stamp"
-LAYOUT = "words 2"  # bump when the fields or the cut change
+LAYOUT = "words 3"  # bump when the fields or the cut change (3: the archive's own terms)
+LEARN_FROM = 20_000  # the newest headlines the archive's terms are learned from
+LEARN_SHARE = 1_000  # a run of words is learned when it is in one of this many of those headlines, and in
+LEARN_LEAST = 20  # this many at least
+LEARNED_MAX = 5_000  # terms learned at most (the most common)
+RUN_MAX = 4  # words in a learned term at most
 _HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _BETWEEN_TOKENS = re.compile(r"[\W_]+")  # what FTS5 takes for separators (spaces, punctuation, U+200B, symbols)
-WRITER_MEMORY = 64_000_000  # bytes tantivy buffers before it writes a segment
+WRITER_MEMORY = 256_000_000  # bytes tantivy may buffer before it writes a segment: 100,000 items in two
+# segments (with 64 MB, six: every search pays for each segment; about 200 MB at the peak of that build)
 T = TypeVar("T")
 
 
@@ -61,6 +74,8 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("kind", tokenizer_name="raw", stored=True)
     builder.add_text_field("stamp", tokenizer_name="raw", stored=True)
     builder.add_text_field("cutter", tokenizer_name="raw", stored=True)
+    builder.add_text_field("learned", tokenizer_name="raw", stored=True)  # the archive's terms, one value each
+    builder.add_integer_field("learned_at", stored=True)  # items in the archive when they were learned
     return builder.build()
 
 
@@ -87,11 +102,57 @@ def cutter() -> str:
 
 def stamp_of(searcher: tantivy.Searcher, schema_: tantivy.Schema) -> tuple[str, str] | None:
     """(stamp, cutter) of the update the index was made from; None: it has none."""
+    doc = _stamp_document(searcher, schema_)
+    return None if doc is None else (doc["stamp"][0], doc["cutter"][0])
+
+
+def _stamp_document(searcher: tantivy.Searcher, schema_: tantivy.Schema) -> dict | None:
     found = searcher.search(tantivy.Query.term_query(schema_, "kind", STAMP_KIND), 1, count=False)
-    if not found.hits:
-        return None
-    doc = searcher.doc(found.hits[0][1]).to_dict()
-    return doc["stamp"][0], doc["cutter"][0]
+    return searcher.doc(found.hits[0][1]).to_dict() if found.hits else None
+
+
+class Cutter:
+    """Cuts text into words by rjieba's dictionary and the archive's terms ``learned`` (a dictionary of its own,
+    so the process's other cuts, the questions', keep rjieba's)."""
+
+    def __init__(self, learned: list[str], learned_at: int):
+        import rjieba  # only where the index is made: its dictionary alone is 30 MB
+
+        self.learned = learned
+        self.learned_at = learned_at
+        self._jieba = rjieba.Jieba()
+        for word in learned:
+            self._jieba.add_word(word, None, None)
+
+    @classmethod
+    def learning(cls, db: sqlite3.Connection, items: int) -> Cutter:
+        """A cutter with the terms of the archive in ``db`` (of ``items`` items)."""
+        cutter_ = cls([], items)
+        counts: Counter[str] = Counter()
+        headlines = 0
+        for (headline,) in db.execute("SELECT headline_zh FROM items_fts ORDER BY rowid DESC LIMIT ?", (LEARN_FROM,)):
+            headlines += 1
+            counts.update(set(cutter_._runs(headline)))
+        least = max(LEARN_LEAST, headlines // LEARN_SHARE)
+        return cls(sorted(word for word, count in counts.most_common(LEARNED_MAX) if count >= least), items)
+
+    def words(self, text: str) -> list[str]:
+        """Every word of two Chinese characters or more at every place it starts in ``text`` (spaced by the
+        SQLite index). What FTS5 takes for separators goes first, so characters it finds as a phrase (个人 信息,
+        个人，信息, 个人<U+200B>信息) are cut as one run, and a token between them (个人 gdpr 信息) keeps them apart."""
+        if text.isascii():
+            return []
+        return [word for word in self._jieba.cut_all(_BETWEEN_TOKENS.sub("", text))
+                if len(word) > 1 and _HAN_WORD.fullmatch(word)]
+
+    def _runs(self, text: str) -> Iterable[str]:
+        """The runs of two to :data:`RUN_MAX` words of ``text``, one of them of two characters or more."""
+        for chinese in _HAN_WORD.findall(_BETWEEN_TOKENS.sub("", text)):
+            words = self._jieba.cut(chinese, False)
+            for start in range(len(words) - 1):
+                for end in range(start + 2, min(start + RUN_MAX, len(words)) + 1):
+                    if any(len(word) > 1 for word in words[start:end]):
+                        yield "".join(words[start:end])
 
 
 def words_made_from(index_path: Path) -> str | None:
@@ -132,9 +193,14 @@ def _sync(folder: Path, db: sqlite3.Connection, previous: str | None, stamp: str
     if index is None or made_from is None or made_from[1] != cutter():  # (another layout or dictionary)
         shutil.rmtree(folder, ignore_errors=True)
         index, made_from = open_words(folder, create=True), None
+    whole = changed is None or previous is None or made_from != (previous, cutter())
+    cut = None if whole else _cutter_of(index)
+    items = int(next(iter(db.execute("SELECT value FROM meta WHERE key = 'items'")), ("0",))[0] or 0)
+    if cut is None or items >= 2 * max(cut.learned_at, 1):  # (new, or the archive has doubled: learned again)
+        whole, cut = True, Cutter.learning(db, items)
     writer = index.writer(heap_size=WRITER_MEMORY)  # (on every core: a full sync is rare, an issue's is small)
     try:
-        if changed is None or previous is None or made_from != (previous, cutter()):
+        if whole:
             writer.delete_all_documents()
             rows = db.execute("SELECT rowid, headline_zh, headline_en, body_zh, body_en FROM items_fts")
         else:
@@ -145,9 +211,10 @@ def _sync(folder: Path, db: sqlite3.Connection, previous: str | None, stamp: str
                 "SELECT rowid, headline_zh, headline_en, body_zh, body_en FROM items_fts WHERE rowid >= ? AND "
                 "rowid < ?", (number * ID_STRIDE, (number + 1) * ID_STRIDE)))
         for row in rows:
-            writer.add_document(_document(*row))
+            writer.add_document(_document(cut, *row))
         writer.delete_documents_by_term("kind", STAMP_KIND)
-        writer.add_document(tantivy.Document(kind=STAMP_KIND, stamp=stamp, cutter=cutter()))
+        writer.add_document(tantivy.Document(kind=STAMP_KIND, stamp=stamp, cutter=cutter(), learned=cut.learned,
+                                             learned_at=cut.learned_at))
         writer.commit()
         writer.wait_merging_threads()
     except BaseException:
@@ -167,21 +234,17 @@ def _opened(folder: Path) -> tuple[tantivy.Index | None, tuple[str, str] | None]
     return found or (None, None)
 
 
-def _document(rowid: int, *columns: str) -> tantivy.Document:
+def _cutter_of(index: tantivy.Index) -> Cutter | None:
+    """The cutter the index was made by (None: it has no stamp)."""
+    doc = _stamp_document(index.searcher(), index.schema)
+    return None if doc is None else Cutter(doc.get("learned", []), doc.get("learned_at", [0])[0])
+
+
+def _document(cut: Cutter, rowid: int, *columns: str) -> tantivy.Document:
     document = tantivy.Document(id=rowid, issue=rowid // ID_STRIDE)
     for name, column, _weight in TEXT_FIELDS:
         document.add_text(name, columns[column])
     for name, of, _weight in WORD_FIELDS:
-        document.add_text(name, " ".join(word for c in of for word in cut_words(columns[c])))
+        document.add_text(name, " ".join(word for c in of for word in cut.words(columns[c])))
     return document
 
-
-def cut_words(text: str) -> list[str]:
-    """Every dictionary word of two Chinese characters or more at every place it starts in ``text`` (spaced by
-    the SQLite index). What FTS5 takes for separators goes first, so characters it finds as a phrase (个人 信息,
-    个人，信息, 个人<U+200B>信息) are cut as one run, and a token between them (个人 gdpr 信息) keeps them apart."""
-    import rjieba  # only where the index is made: its dictionary alone is 30 MB
-
-    if text.isascii():
-        return []
-    return [word for word in rjieba.cut_all(_BETWEEN_TOKENS.sub("", text)) if len(word) > 1 and _HAN_WORD.fullmatch(word)]

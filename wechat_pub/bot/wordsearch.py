@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 WORDS_FROM = 5_000  # items: a smaller archive is answered by FTS5 in a millisecond or two, and has no word index
 TIED_MAX = 256  # items read to rank those tied with the last shown by recency (more: FTS5 ranks them)
 RETRY_EVERY = 1.0  # seconds between looks at a word index behind the SQLite index (it is made just after it)
+PHRASES_KEPT = 20_000  # phrases' queries kept for the searcher of now (all dropped when full)
 _PART = re.compile(r'"[^"]*"|\(|\)| AND | OR ')
 _ONE_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -55,6 +56,7 @@ class WordSearch:
         self._analyzer = folded()
         self._current: tuple[str | None, tantivy.Searcher | None] = (None, None)  # (stamp, its searcher)
         self._looked: tuple[str | None, float] = (None, 0.0)  # (stamp looked for, when)
+        self._phrases: tuple[tantivy.Searcher | None, dict] = (None, {})  # a searcher, its phrases' queries
 
     def searcher(self, stamp: str) -> tantivy.Searcher | None:
         """A searcher of the word index made from the SQLite index's update ``stamp``; None while there is none
@@ -132,12 +134,24 @@ class WordSearch:
             return None  # (something else than phrases, AND, OR and brackets)
         musts = []
         for phrases in groups:
-            asked = [self._phrase(searcher, text) for text in phrases]
+            asked = [self._kept_phrase(searcher, text) for text in phrases]
             if None in asked:
                 return None
             musts.append((tantivy.Occur.Must, asked[0] if len(asked) == 1 else
                           tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in asked])))
         return tantivy.Query.boolean_query(musts)
+
+    def _kept_phrase(self, searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
+        """The query of a phrase, kept for ``searcher``: a new question is mostly made of phrases asked before."""
+        kept_for, kept = self._phrases
+        if kept_for is not searcher:
+            kept = {}
+            self._phrases = (searcher, kept)
+        if text not in kept:
+            if len(kept) >= PHRASES_KEPT:
+                kept.clear()
+            kept[text] = self._phrase(searcher, text)
+        return kept[text]
 
     def _phrase(self, searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
         schema = self._index.schema
@@ -152,6 +166,8 @@ class WordSearch:
             fields = [(name, tokens, weight) for name, _column, weight in TEXT_FIELDS]
         should = []
         for name, asked, weight in fields:
+            if not all(searcher.doc_freq(name, token) for token in asked):
+                continue  # (a field without one of them cannot match: its lists are not walked)
             query = (tantivy.Query.term_query(schema, name, asked[0]) if len(asked) == 1
                      else tantivy.Query.phrase_query(schema, name, asked))
             should.append((tantivy.Occur.Should, tantivy.Query.boost_query(query, weight) if weight != 1 else query))
