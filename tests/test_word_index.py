@@ -136,6 +136,20 @@ def test_a_changed_issue_is_cut_by_the_terms_learned_and_a_doubled_archive_learn
     assert archive._count('"蓝 鲸 计 划"') == archive._matcher.counter.count_now('"蓝 鲸 计 划"') > 100
 
 
+def test_learning_reads_a_headline_up_to_its_first_characters_and_forgets_runs_seen_once():
+    """Headlines made to fill the memory of the learning (thousands of characters, every run new) are read up to
+    HEADLINE_READ characters, and what was seen once is forgotten as it goes; a common term is learned still."""
+    rng = random.Random(3)
+    noise = [chr(c) for c in range(0x4E00, 0x9FA5)]
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.execute("CREATE TABLE items_fts (headline_zh TEXT)")
+        db.executemany("INSERT INTO items_fts VALUES (?)", [
+            (" ".join("跨境传输" + "".join(rng.choices(noise, k=3000)) + ("数据出境" if n % 2 else "")),)
+            for n in range(3000)])
+        learned = wordindex.Cutter.learning(db, 3000).learned
+    assert "跨境传输" in learned and "数据出境" not in learned and len(learned) < 50
+
+
 def test_what_it_ranks_is_what_it_counted_and_headlines_first(archive):
     for expression in _expressions(archive)[:100]:
         found = archive._matching(expression, 5, ["x"])

@@ -50,6 +50,7 @@ LEARN_SHARE = 1_000  # a run of words is learned when it is in one of this many 
 LEARN_LEAST = 20  # this many at least
 LEARNED_MAX = 5_000  # terms learned at most (the most common)
 RUN_MAX = 4  # words in a learned term at most
+HEADLINE_READ = 200  # characters of a headline read for its terms (the index spaces its Chinese: about 100 of them)
 _HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _BETWEEN_TOKENS = re.compile(r"[\W_]+")  # what FTS5 takes for separators (spaces, punctuation, U+200B, symbols)
 WRITER_MEMORY = 256_000_000  # bytes tantivy may buffer before it writes a segment: 100,000 items in two
@@ -126,13 +127,19 @@ class Cutter:
 
     @classmethod
     def learning(cls, db: sqlite3.Connection, items: int) -> Cutter:
-        """A cutter with the terms of the archive in ``db`` (of ``items`` items)."""
+        """A cutter with the terms of the archive in ``db`` (of ``items`` items). Which terms are learned changes
+        only how fast a question is answered, never what it finds, so the counting may forget a little: the runs
+        seen once are dropped every :data:`LEARN_SHARE` headlines, to bound the memory of headlines made to
+        blow it up (each is read up to :data:`HEADLINE_READ` characters)."""
         cutter_ = cls([], items)
         counts: Counter[str] = Counter()
         headlines = 0
-        for (headline,) in db.execute("SELECT headline_zh FROM items_fts ORDER BY rowid DESC LIMIT ?", (LEARN_FROM,)):
+        for (headline,) in db.execute("SELECT substr(headline_zh, 1, ?) FROM items_fts ORDER BY rowid DESC LIMIT ?",
+                                      (HEADLINE_READ, LEARN_FROM)):
             headlines += 1
             counts.update(set(cutter_._runs(headline)))
+            if headlines % LEARN_SHARE == 0:
+                counts = Counter({run: count for run, count in counts.items() if count > 1})
         least = max(LEARN_LEAST, headlines // LEARN_SHARE)
         return cls(sorted(word for word, count in counts.most_common(LEARNED_MAX) if count >= least), items)
 
