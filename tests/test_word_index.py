@@ -136,6 +136,24 @@ def test_a_changed_issue_is_cut_by_the_terms_learned_and_a_doubled_archive_learn
     assert archive._count('"蓝 鲸 计 划"') == archive._matcher.counter.count_now('"蓝 鲸 计 划"') > 100
 
 
+def test_two_dictionaries_cut_as_one_of_both_would(archive):
+    """rjieba's dictionary and the archive's terms cut the text each alone: every item's words are the words one
+    dictionary of both gives (a learned term inside a dictionary word, or across two, keeps each of them)."""
+    import rjieba
+
+    learned = _learned(archive.index_path)
+    cutter = wordindex.Cutter(learned, 0)
+    both = rjieba.Jieba()
+    for word in learned:
+        both.add_word(word, None, None)
+    texts = [text for row in archive.db().execute("SELECT headline_zh, body_zh FROM items_fts") for text in row]
+    texts += ["关键信息基础设施安全保护条例", "跨境传输跨境传输", "数据出境安全评估办法", "个人信息跨境传输认证"]
+    for text in texts:
+        joined = wordindex._BETWEEN_TOKENS.sub("", text)
+        expected = [w for w in both.cut_all(joined) if len(w) > 1 and wordindex._HAN_WORD.fullmatch(w)]
+        assert sorted(cutter.words(text)) == sorted(expected), text
+
+
 def test_learning_reads_a_headline_up_to_its_first_characters_and_forgets_runs_seen_once():
     """Headlines made to fill the memory of the learning (thousands of characters, every run new) are read up to
     HEADLINE_READ characters, and what was seen once is forgotten as it goes; a common term is learned still."""

@@ -113,17 +113,20 @@ def _stamp_document(searcher: tantivy.Searcher, schema_: tantivy.Schema) -> dict
 
 
 class Cutter:
-    """Cuts text into words by rjieba's dictionary and the archive's terms ``learned`` (a dictionary of its own,
-    so the process's other cuts, the questions', keep rjieba's)."""
+    """Cuts text into the words of rjieba's dictionary and the archive's terms ``learned``: each dictionary cuts
+    it alone (every word of either at every place it starts is the same words as one dictionary of both would
+    give), so rjieba's stays as it is for the process's other cuts, the questions', and making a cutter costs a
+    millisecond, not the 0.1 s of a second copy of rjieba's dictionary."""
 
     def __init__(self, learned: list[str], learned_at: int):
         import rjieba  # only where the index is made: its dictionary alone is 30 MB
 
         self.learned = learned
         self.learned_at = learned_at
-        self._jieba = rjieba.Jieba()
+        self._rjieba = rjieba
+        self._terms = rjieba.Jieba.empty()
         for word in learned:
-            self._jieba.add_word(word, None, None)
+            self._terms.add_word(word, None, None)
 
     @classmethod
     def learning(cls, db: sqlite3.Connection, items: int) -> Cutter:
@@ -131,17 +134,19 @@ class Cutter:
         only how fast a question is answered, never what it finds, so the counting may forget a little: the runs
         seen once are dropped every :data:`LEARN_SHARE` headlines, to bound the memory of headlines made to
         blow it up (each is read up to :data:`HEADLINE_READ` characters)."""
-        cutter_ = cls([], items)
+        import rjieba
+
         counts: Counter[str] = Counter()
         headlines = 0
         for (headline,) in db.execute("SELECT substr(headline_zh, 1, ?) FROM items_fts ORDER BY rowid DESC LIMIT ?",
                                       (HEADLINE_READ, LEARN_FROM)):
             headlines += 1
-            counts.update(set(cutter_._runs(headline)))
+            counts.update(set(_runs(headline)))
             if headlines % LEARN_SHARE == 0:
                 counts = Counter({run: count for run, count in counts.items() if count > 1})
         least = max(LEARN_LEAST, headlines // LEARN_SHARE)
-        return cls(sorted(word for word, count in counts.most_common(LEARNED_MAX) if count >= least), items)
+        common = [word for word, count in counts.most_common(LEARNED_MAX) if count >= least]
+        return cls(sorted(word for word in common if not rjieba.has_word(word)), items)
 
     def words(self, text: str) -> list[str]:
         """Every word of two Chinese characters or more at every place it starts in ``text`` (spaced by the
@@ -149,17 +154,24 @@ class Cutter:
         个人，信息, 个人<U+200B>信息) are cut as one run, and a token between them (个人 gdpr 信息) keeps them apart."""
         if text.isascii():
             return []
-        return [word for word in self._jieba.cut_all(_BETWEEN_TOKENS.sub("", text))
-                if len(word) > 1 and _HAN_WORD.fullmatch(word)]
+        joined = _BETWEEN_TOKENS.sub("", text)
+        cut = self._rjieba.cut_all(joined)
+        if self.learned:
+            cut += self._terms.cut_all(joined)
+        return [word for word in cut if len(word) > 1 and _HAN_WORD.fullmatch(word)]
 
-    def _runs(self, text: str) -> Iterable[str]:
-        """The runs of two to :data:`RUN_MAX` words of ``text``, one of them of two characters or more."""
-        for chinese in _HAN_WORD.findall(_BETWEEN_TOKENS.sub("", text)):
-            words = self._jieba.cut(chinese, False)
-            for start in range(len(words) - 1):
-                for end in range(start + 2, min(start + RUN_MAX, len(words)) + 1):
-                    if any(len(word) > 1 for word in words[start:end]):
-                        yield "".join(words[start:end])
+
+def _runs(text: str) -> Iterable[str]:
+    """The runs of two to :data:`RUN_MAX` words of ``text`` (cut by rjieba), one of them of two characters or
+    more."""
+    import rjieba
+
+    for chinese in _HAN_WORD.findall(_BETWEEN_TOKENS.sub("", text)):
+        words = rjieba.cut(chinese, False)
+        for start in range(len(words) - 1):
+            for end in range(start + 2, min(start + RUN_MAX, len(words)) + 1):
+                if any(len(word) > 1 for word in words[start:end]):
+                    yield "".join(words[start:end])
 
 
 def words_made_from(index_path: Path) -> str | None:
