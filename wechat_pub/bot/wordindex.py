@@ -50,6 +50,7 @@ LEARN_SHARE = 1_000  # a run of words is learned when it is in one of this many 
 LEARN_LEAST = 20  # this many at least
 LEARNED_MAX = 5_000  # terms learned at most (the most common)
 RUN_MAX = 4  # words in a learned term at most
+COUNTED_MAX = 200_000  # runs counted at once while learning (an archive's headlines have about 20,000)
 HEADLINE_READ = 200  # characters of a headline read for its terms (the index spaces its Chinese: about 100 of them)
 _HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _BETWEEN_TOKENS = re.compile(r"[\W_]+")  # what FTS5 takes for separators (spaces, punctuation, U+200B, symbols)
@@ -131,9 +132,9 @@ class Cutter:
     @classmethod
     def learning(cls, db: sqlite3.Connection, items: int) -> Cutter:
         """A cutter with the terms of the archive in ``db`` (of ``items`` items). Which terms are learned changes
-        only how fast a question is answered, never what it finds, so the counting may forget a little: the runs
-        seen once are dropped every :data:`LEARN_SHARE` headlines, to bound the memory of headlines made to
-        blow it up (each is read up to :data:`HEADLINE_READ` characters)."""
+        only how fast a question is answered, never what it finds, so the counting may forget: past
+        :data:`COUNTED_MAX` runs the rarest are dropped, which bounds the memory whatever the headlines (each is
+        read up to :data:`HEADLINE_READ` characters)."""
         import rjieba
 
         counts: Counter[str] = Counter()
@@ -142,8 +143,8 @@ class Cutter:
                                       (HEADLINE_READ, LEARN_FROM)):
             headlines += 1
             counts.update(set(_runs(headline)))
-            if headlines % LEARN_SHARE == 0:
-                counts = Counter({run: count for run, count in counts.items() if count > 1})
+            if len(counts) > COUNTED_MAX:
+                _forget_rarest(counts)
         least = max(LEARN_LEAST, headlines // LEARN_SHARE)
         common = [word for word, count in counts.most_common(LEARNED_MAX) if count >= least]
         return cls(sorted(word for word in common if not rjieba.has_word(word)), items)
@@ -159,6 +160,15 @@ class Cutter:
         if self.learned:
             cut += self._terms.cut_all(joined)
         return [word for word in cut if len(word) > 1 and _HAN_WORD.fullmatch(word)]
+
+
+def _forget_rarest(counts: Counter[str]) -> None:
+    """Drop the runs seen least until half of :data:`COUNTED_MAX` are left (in place: the dict's room is reused)."""
+    floor = 1
+    while len(counts) > COUNTED_MAX // 2:
+        for run in [run for run, count in counts.items() if count <= floor]:
+            del counts[run]
+        floor += 1
 
 
 def _runs(text: str) -> Iterable[str]:

@@ -36,6 +36,7 @@ TIED_MAX = 256  # items read to rank those tied with the last shown by recency (
 RETRY_EVERY = 1.0  # seconds between looks at a word index behind the SQLite index (it is made just after it)
 PHRASES_KEPT = 20_000  # phrases' queries kept for the searcher of now (all dropped when full)
 _PART = re.compile(r'"[^"]*"|\(|\)| AND | OR ')
+_UNKNOWN = object()  # (a phrase not kept yet; None is kept for one tantivy cannot ask)
 _ONE_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -83,7 +84,7 @@ class WordSearch:
     def _open_at(self, stamp: str) -> tantivy.Searcher | None:
         if not self.folder.exists():
             return None
-        for _attempt in range(2):  # (a folder made again since it was opened: opened anew)
+        for _attempt in range(2):  # (a folder made again since it was opened, perhaps with other fields: anew)
             try:
                 if self._index is None:
                     self._index = open_words(self.folder)
@@ -91,8 +92,10 @@ class WordSearch:
                 searcher = self._index.searcher()
                 made_from = stamp_of(searcher, self._index.schema)
                 return searcher if made_from is not None and made_from[0] == stamp else None
-            except (ValueError, OSError) as exc:
-                log.debug("word index %s not read (%s)", self.folder, exc)
+            except (KeyboardInterrupt, SystemExit, GeneratorExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 (tantivy panics reading a document of another schema)
+                log.debug("word index %s not read (%s: %s)", self.folder, type(exc).__name__, exc)
                 self._index = None
         return None
 
@@ -147,11 +150,13 @@ class WordSearch:
         if kept_for is not searcher:
             kept = {}
             self._phrases = (searcher, kept)
-        if text not in kept:
+        query = kept.get(text, _UNKNOWN)
+        if query is _UNKNOWN:
+            query = self._phrase(searcher, text)
             if len(kept) >= PHRASES_KEPT:
                 kept.clear()
-            kept[text] = self._phrase(searcher, text)
-        return kept[text]
+            kept[text] = query
+        return query  # (not read again: another thread may have cleared it meanwhile)
 
     def _phrase(self, searcher: tantivy.Searcher, text: str) -> tantivy.Query | None:
         schema = self._index.schema
