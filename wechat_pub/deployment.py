@@ -127,10 +127,12 @@ def _limits(accounts: list[Config]) -> Limits:
 
 def _public_url(cfg: Config) -> str:
     """console.public_url, which notifications show as a link: a web address (or empty), else a ConfigError."""
-    from wechat_pub.urls import safe_link
-
     url = cfg["console.public_url"]
-    if url and safe_link(url) is None:
+    if not url:
+        return url
+    from wechat_pub.urls import safe_link  # (here: it imports urllib3, 35 ms of every command's start)
+
+    if safe_link(url) is None:
         raise ConfigError(f"console.public_url {url!r} is not a web address.",
                           "Set it to where people reach the service, e.g. https://pub.example.com (or leave it empty).")
     return url.strip().rstrip("/")

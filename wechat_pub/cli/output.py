@@ -3,11 +3,32 @@ several commands share."""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape as rx
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+class _Console:
+    """A rich Console made when first used: importing rich is 20 ms of every command's start, and the command run
+    most often, the webhook's `wechat-pub index` after each change, prints one plain line."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._made = None
+
+    def __getattr__(self, name: str):
+        if self._made is None:
+            from rich.console import Console
+
+            self._made = Console(**self._options)
+        return getattr(self._made, name)
+
+
+def rx(text: str) -> str:
+    """``text`` with rich's markup escaped (a file name with [brackets] printed as it is)."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
+out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 __all__ = ["out", "err", "rx", "print_report", "print_push", "print_rows"]
 

@@ -57,7 +57,7 @@ def index_command(site, scope: str | None, rebuild: bool) -> None:
     archive = site.archive(scope)
     changed = archive.refresh(force=rebuild)
     state = "updated" if changed else "already up to date"
-    out.print(f"search index {archive.index_path.name}: {state} ({time.perf_counter() - started:.1f} s)")
+    click.echo(f"search index {archive.index_path.name}: {state} ({time.perf_counter() - started:.1f} s)")
 
 
 @click.command("move-queries", hidden=True)
