@@ -160,16 +160,10 @@ def test_unsaved_changes_warn_on_leaving_and_come_back_after_a_reload(page, cons
     write_issue(console, 154)
     open_editor(page, console, 154)
     page.fill("#body", page.input_value("#body").replace("公安部", "公安部（未保存）", 1))
-    asked = []
-
-    def dialog(d):
-        asked.append(d.type)
-        d.accept()
-
-    page.on("dialog", dialog)
-    page.click("header.top a.brand")  # leaving: the browser asks first
-    page.wait_for_timeout(300)
-    assert asked == ["beforeunload"]
+    page.on("dialog", lambda d: d.accept())
+    with page.expect_event("dialog") as asked:  # leaving: the browser asks first
+        page.click("header.top a.brand")
+    assert asked.value.type == "beforeunload"
     open_editor(page, console, 154)
     assert page.is_visible("#restored") and "公安部（未保存）" in page.input_value("#body")
 

@@ -64,11 +64,10 @@ def test_preview_schedule_send_approve_and_the_result(console, page):  # noqa: F
     at = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(seconds=8)
     page.fill("input[name=at]", at.strftime("%Y-%m-%dT%H:%M:%S"))
     page.select_option("select[name=deliver]", "send")
-    asked: list[str] = []
-    page.once("dialog", lambda dialog: asked.append(dialog.message))  # (a newcomer's finding: it did not ask)
-    page.click("button:has-text('Schedule')")
-    assert asked == ["At that time issue 135 goes to all followers (a subscription account may send once a day). "
-                     "Schedule it?"]
+    with page.expect_event("dialog") as asked:  # (a newcomer's finding: it did not ask; waited for, not raced)
+        page.click("button:has-text('Schedule')")
+    assert asked.value.message == ("At that time issue 135 goes to all followers (a subscription account may send "
+                                   "once a day). Schedule it?")
     assert "send to all followers at" in page.inner_text(".flash")
     from babel.dates import format_datetime
 
