@@ -63,6 +63,9 @@ def phone(browser, console, name: str = "editor2"):
 
 
 def flashes(page) -> list[str]:
+    """The page's visible flashes, once the answer to the last click has come with at least one (a click on a form's
+    button returns before the server answers: reading at once found none, once, in CI)."""
+    page.locator(".flash:visible").first.wait_for()
     return [flash.inner_text() for flash in page.locator(".flash").all() if flash.is_visible()]
 
 
