@@ -146,7 +146,8 @@ def test_the_sign_in_page_the_import_review_and_a_403_in_chinese(console, browse
     text = (console.folder / "articles" / "issue-135.md").read_text().replace("issue: 135", "issue: 150")
     article.write_text(re.sub(r"^## MPS & CAC .*\n", "", text, count=1, flags=re.M))  # an English headline gone
     page.set_input_files("input[name=newsletter]", str(article))
-    page.click("button[data-action=read]")
+    with page.expect_navigation():  # (read at once, the answer can be half parsed)
+        page.click("button[data-action=read]")
     assert "第 150 期" in page.inner_text("#found")
     problems = page.inner_text("#found ul.problems")  # check's problems in the page's words (were English)
     assert re.search(r"第 \d+ 行：条目“公安部[^”]+”没有英文标题。 在中文标题下面紧接着加“## English headline”。", problems), problems

@@ -27,7 +27,8 @@ def seed_pdf(browser, seed_issue, tmp_path_factory):  # noqa: F811
 def read_it(page, base: str, pdf) -> str:  # noqa: F811
     page.goto(f"{base}/console/default/import")
     page.set_input_files("input[name=newsletter]", str(pdf))
-    page.click("button:has-text('Read it')")
+    with page.expect_navigation():  # (read at once, the answer can be half parsed)
+        page.click("button:has-text('Read it')")
     return page.inner_text("#found")
 
 
